@@ -1,0 +1,36 @@
+"""publisher: Markdown articles in; Atom and RSS feeds and an e-mail digest out.
+
+The public API is what ``__all__`` lists; every other module is internal.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("publisher")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    __version__ = "0+unknown"
+
+from .config import load_config
+from .errors import ConfigError, ContentError, OutputError, PublisherError
+from .feeds import render_feeds
+from .load import load_article, load_articles, parse_article
+from .model import Article, Config
+from .output import write_feeds
+from .select import select
+
+__all__ = [
+    "Article",
+    "Config",
+    "ConfigError",
+    "ContentError",
+    "OutputError",
+    "PublisherError",
+    "__version__",
+    "load_article",
+    "load_articles",
+    "load_config",
+    "parse_article",
+    "render_feeds",
+    "select",
+    "write_feeds",
+]

@@ -1,0 +1,128 @@
+"""publisher.toml -> Config.
+
+The file is read with tomllib. Unknown keys are errors (a typo should not silently do nothing);
+relative paths are relative to the file's own folder, so cron can run from anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .model import DEFAULT_FIELDS, Config
+
+# (table, key in the file) -> Config attribute. The empty table is the top level.
+KEYS: Mapping[tuple[str, str], str] = {
+    ("", "title"): "title",
+    ("", "url"): "url",
+    ("", "description"): "description",
+    ("", "language"): "language",
+    ("", "author"): "author",
+    ("", "author_email"): "author_email",
+    ("", "timezone"): "timezone",
+    ("", "permalink"): "permalink",
+    ("", "static"): "static_dir",
+    ("", "icon"): "icon",
+    ("", "logo"): "logo",
+    ("", "content"): "content_dir",
+    ("", "output"): "output_dir",
+    ("feeds", "url"): "feeds_url",
+    ("feeds", "limit"): "feed_limit",
+    ("feeds", "atom"): "atom_file",
+    ("feeds", "rss"): "rss_file",
+    ("feeds", "featured_atom"): "featured_atom_file",
+    ("feeds", "featured_rss"): "featured_rss_file",
+    ("feeds", "tags"): "tag_feeds",
+    ("feeds", "categories"): "category_feeds",
+    ("feeds", "tag_pattern"): "tag_feed_pattern",
+    ("feeds", "category_pattern"): "category_feed_pattern",
+}
+PATH_KEYS = {"static_dir", "content_dir", "output_dir"}
+TABLES = {"feeds", "fields"}
+
+
+def load_config(path: str | Path, **overrides: Any) -> Config:
+    """Read a publisher.toml file. ``overrides`` (Config attribute names) win over the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_mapping(data, base=path.parent, source=str(path), **overrides)
+
+
+def config_from_mapping(
+    data: Mapping[str, Any], base: Path | None = None, source: str = "config", **overrides: Any
+) -> Config:
+    """Build a Config from parsed TOML; relative paths are taken relative to ``base``."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in TABLES:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: [{key}] must be a table")
+            if key == "fields":
+                values["fields"] = _fields(value, source)
+                continue
+            for sub, subvalue in value.items():
+                values[_attribute(key, sub, source)] = subvalue
+        else:
+            values[_attribute("", key, source)] = value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if base is not None:
+        for name in PATH_KEYS & values.keys():
+            if isinstance(values[name], str):
+                values[name] = str(base / values[name])
+    for required in ("title", "url"):
+        if required not in values:
+            raise ConfigError(f"{source}: {required}: missing (every site needs a title and a url)")
+    _check_types(values, source)
+    return Config(**values)
+
+
+def _attribute(table: str, key: str, source: str) -> str:
+    try:
+        return KEYS[(table, key)]
+    except KeyError:
+        where = f"[{table}] " if table else ""
+        known = sorted(k for t, k in KEYS if t == table)
+        raise ConfigError(f"{source}: {where}{key}: unknown setting (known: {', '.join(known)})") from None
+
+
+def _fields(table: Mapping[str, Any], source: str) -> dict[str, tuple[str, ...]]:
+    fields: dict[str, tuple[str, ...]] = {}
+    for name, names in table.items():
+        if name not in DEFAULT_FIELDS:
+            raise ConfigError(
+                f"{source}: [fields] {name}: unknown article field (known: {', '.join(DEFAULT_FIELDS)})"
+            )
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{source}: [fields] {name}: expected a frontmatter name or a list of names")
+        fields[name] = tuple(names)
+    return fields
+
+
+def _check_types(values: Mapping[str, Any], source: str) -> None:
+    hints = {f.name: f.type for f in dataclasses.fields(Config)}
+    for name, value in values.items():
+        hint = str(hints.get(name, ""))
+        expected: type | tuple[type, ...]
+        if hint == "bool":
+            expected = bool
+        elif hint == "int":
+            expected = int
+        elif hint.startswith("str"):
+            expected = str
+        else:
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            key = next(f"{t + '.' if t else ''}{k}" for (t, k), attr in KEYS.items() if attr == name)
+            raise ConfigError(f"{source}: {key}: {value!r} is not a {expected.__name__}")

@@ -1,0 +1,56 @@
+"""One error hierarchy for everything publisher raises on purpose.
+
+Messages read like a compiler's: where, what, and what was expected, e.g.
+``content/post.md:3: publishDate: '2025-13-45' is not a date (expected YYYY-MM-DD or ISO 8601)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PublisherError(Exception):
+    """Base class of every error publisher raises on purpose."""
+
+    exit_code = 1
+
+
+class ContentError(PublisherError):
+    """An article that cannot be published: names the file, the field and what was expected."""
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        field: str | None,
+        message: str,
+        line: int | None = None,
+        reason: str = "invalid",
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.field = field
+        self.message = message
+        self.line = line
+        # A short, stable word used to group skipped articles in summaries.
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or "<article>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self):  # keep the error picklable for process pools
+        return (type(self), (self.path, self.field, self.message, self.line, self.reason))
+
+
+class ConfigError(PublisherError):
+    """The configuration file or a setting given in code is wrong."""
+
+    exit_code = 2
+
+
+class OutputError(PublisherError):
+    """An output could not be written; the previous outputs are left intact."""

@@ -1,0 +1,357 @@
+"""Files -> Articles: frontmatter, dates, text repair. Per-file errors are collected, not raised.
+
+python-frontmatter's ``loads`` hides three problems this module must report: a file with no
+frontmatter (or frontmatter that is not a mapping) comes back as ``{}`` plus the whole text, a YAML
+error carries a line relative to the frontmatter, and a UTF-8 BOM makes the frontmatter vanish.
+So the file is decoded here, split with python-frontmatter's own YAML boundary, and parsed with a
+safe loader whose error marks are shifted to the file's own line numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from .errors import ContentError
+from .model import Article, Config
+from .text import repair, repair_line
+
+log = logging.getLogger("publisher")
+
+SUFFIXES = (".md", ".markdown")
+_BOUNDARY = YAMLHandler.FM_BOUNDARY
+
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+
+
+class _FrontmatterLoader(_SafeBase):  # type: ignore[misc,valid-type]
+    """Safe YAML, but timestamps stay text: dates are parsed here, where a bad one can be
+    reported by field name (PyYAML raises a bare ValueError for ``2025-13-45``)."""
+
+
+_FrontmatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeBase.yaml_implicit_resolvers.items()
+}
+
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0", ""}
+
+
+def load_articles(
+    content: str | Path,
+    config: Config,
+    *,
+    strict: bool = False,
+    errors: list[ContentError] | None = None,
+) -> list[Article]:
+    """Load every Markdown file under ``content`` (recursively), in path order.
+
+    A file that cannot be loaded is logged on the ``publisher`` logger, appended to ``errors``
+    when given, and skipped; with ``strict=True`` its ContentError is raised instead.
+    Two files with the same slug: the newer article wins and the other is reported.
+    """
+    root = Path(content)
+    if not root.is_dir():
+        raise ContentError(root, None, "no such content folder", reason="missing folder")
+    by_slug: dict[str, Article] = {}
+    for path in _scan(root, errors, strict):
+        try:
+            article = load_article(path, config)
+        except ContentError as exc:
+            _report(exc, errors, strict)
+            continue
+        other = by_slug.get(article.slug)
+        if other is not None:
+            keep, drop = (article, other) if _newer(article, other) else (other, article)
+            _report(
+                ContentError(
+                    drop.path, "slug",
+                    f"{drop.slug!r} is also the slug of {keep.path}; the newer article wins",
+                    reason="duplicate slug",
+                ),
+                errors, strict,
+            )
+            article = keep
+        by_slug[article.slug] = article
+    return list(by_slug.values())
+
+
+def _newer(a: Article, b: Article) -> bool:
+    return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
+
+
+def _report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
+    if strict:
+        raise exc
+    log.warning("skipped %s", exc)
+    if errors is not None:
+        errors.append(exc)
+
+
+def _scan(root: Path, errors: list[ContentError] | None, strict: bool) -> Iterator[Path]:
+    """Markdown files below root, sorted; links that lead outside root are reported, not followed."""
+    real_root = root.resolve()
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+                continue
+            path = Path(folder) / name
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root) or not target.is_file():
+                    _report(
+                        ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
+                                     reason="link outside content"),
+                        errors, strict,
+                    )
+                    continue
+            found.append(path)
+    return iter(sorted(found))
+
+
+def load_article(path: str | Path, config: Config) -> Article:
+    """Load one file. Raises ContentError naming the file, line and field."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, None, f"cannot be read ({exc.strerror})", reason="unreadable") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM is accepted, not mistaken for text
+    except UnicodeDecodeError as exc:
+        raise ContentError(
+            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", reason="not UTF-8"
+        ) from None
+    return parse_article(text, config, path=path)
+
+
+def parse_article(text: str, config: Config, path: str | Path | None = None) -> Article:
+    """Parse the text of one Markdown file with YAML frontmatter into an Article."""
+    meta, body, fm_line = split_frontmatter(text, path)
+    return article_from_metadata(meta, body, config, path=path, line=fm_line)
+
+
+def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[str, Any], str, int]:
+    """Return (metadata, body, line of the opening ``---``) or raise ContentError."""
+    if not text.strip():
+        raise ContentError(path, None, "empty file (expected YAML frontmatter and a Markdown body)",
+                           reason="empty file")
+    text = text.replace("\r\n", "\n")
+    opening = _BOUNDARY.match(text)
+    if opening is None:
+        raise ContentError(
+            path, None, "no frontmatter (expected a YAML block between '---' lines at the top)", line=1,
+            reason="no frontmatter",
+        )
+    closing = _BOUNDARY.search(text, opening.end())
+    if closing is None:
+        raise ContentError(path, None, "frontmatter is not closed (expected a second '---' line)", line=1,
+                           reason="no frontmatter")
+    block = text[opening.end():closing.start()]
+    offset = text.count("\n", 0, opening.end())
+    try:
+        meta = yaml.load(block, Loader=_FrontmatterLoader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = offset + mark.line + 1 if mark is not None else None
+        column = f", column {mark.column + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ContentError(path, None, f"frontmatter is not valid YAML: {problem}{column}", line=line,
+                           reason="bad YAML") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
+                           reason="bad YAML") from None
+    if meta is None:
+        raise ContentError(path, None, "frontmatter is empty (expected at least title and publishDate)", line=1,
+                           reason="no frontmatter")
+    if not isinstance(meta, dict):
+        raise ContentError(
+            path, None, f"frontmatter is a {_kind(meta)}, expected a mapping of field: value", line=offset + 1,
+            reason="bad frontmatter",
+        )
+    body = text[closing.end():]
+    return meta, body[1:] if body.startswith("\n") else body, offset + 1
+
+
+def article_from_metadata(
+    meta: Mapping[str, Any], body: str, config: Config, path: str | Path | None = None, line: int | None = None
+) -> Article:
+    """Map frontmatter fields (with the configured aliases) onto an Article."""
+    fields = _Fields(meta, config, path)
+    title = fields.text("title", required=True)
+    slug = fields.text("slug") or (Path(path).stem if path is not None else None)
+    if not slug:
+        raise ContentError(path, "slug", "missing (and no file name to take it from)", reason="missing slug")
+    category, more_tags = fields.category()
+    return Article(
+        slug=slug.strip(),
+        title=title,
+        published=fields.date("published", required=True),
+        updated=fields.date("updated"),
+        author=fields.author(),
+        tags=_unique(fields.tags() + more_tags),
+        category=category,
+        featured=fields.flag("featured"),
+        description=fields.text("description"),
+        seo_title=fields.text("seo_title"),
+        cover_image=fields.text("cover_image"),
+        source=fields.text("source"),
+        draft=fields.flag("draft"),
+        body=repair(body),
+        extra={k: v for k, v in meta.items() if k not in fields.used},
+        path=str(path) if path is not None else None,
+    )
+
+
+class _Fields:
+    """Reads Article fields out of frontmatter, by the configured names, with errors naming the key."""
+
+    def __init__(self, meta: Mapping[str, Any], config: Config, path: str | Path | None) -> None:
+        self.meta = meta
+        self.config = config
+        self.path = path
+        self.used: set[str] = set()
+        for names in config.fields.values():
+            self.used.update(n for n in names if n in meta)
+
+    def raw(self, name: str) -> tuple[str, Any]:
+        """(key found, value); the first configured name present with a non-null value wins."""
+        names = self.config.fields[name]
+        for key in names:
+            if self.meta.get(key) is not None:
+                return key, self.meta[key]
+        return names[0], None
+
+    def error(self, key: str, message: str, reason: str = "invalid field") -> ContentError:
+        return ContentError(self.path, key, message, reason=reason)
+
+    def text(self, name: str, required: bool = False) -> str | None:
+        key, value = self.raw(name)
+        if value is None:
+            if required:
+                raise self.error(key, "missing (expected text)", reason=f"missing {key}")
+            return None
+        if isinstance(value, bool):
+            raise self.error(key, f"{value!r} is a yes/no value, expected text (quote it)")
+        if isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            raise self.error(key, f"expected text, got a {_kind(value)}")
+        value = repair_line(value)
+        if not value:
+            if required:
+                raise self.error(key, "is empty (expected text)", reason=f"missing {key}")
+            return None
+        return value
+
+    def date(self, name: str, required: bool = False) -> datetime | None:
+        key, value = self.raw(name)
+        if value is None:
+            if required:
+                raise self.error(key, "missing (expected a date: YYYY-MM-DD or ISO 8601)", reason=f"missing {key}")
+            return None
+        parsed = parse_date(value, self.config)
+        if parsed is None:
+            raise self.error(key, f"{value!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+        return parsed
+
+    def flag(self, name: str) -> bool:
+        key, value = self.raw(name)
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise self.error(key, f"{value!r} is not a yes/no value (expected true or false)")
+
+    def tags(self) -> tuple[str, ...]:
+        key, value = self.raw("tags")
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list of tags, got a {_kind(value)}")
+        tags = []
+        for item in value:
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                tag = repair_line(str(item))
+                if tag:
+                    tags.append(tag)
+            elif item is not None:
+                raise self.error(key, f"expected a list of tags, found a {_kind(item)} in it")
+        return tuple(tags)
+
+    def category(self) -> tuple[str | None, tuple[str, ...]]:
+        """A list of categories gives the first as the category and the rest as tags."""
+        key, value = self.raw("category")
+        if isinstance(value, list):
+            names = [repair_line(str(v)) for v in value if isinstance(v, (str, int, float)) and str(v).strip()]
+            if len(names) != len(value):
+                raise self.error(key, "expected a category name or a list of names")
+            return (names[0] if names else None), tuple(names[1:])
+        return self.text("category"), ()
+
+    def author(self) -> str | None:
+        key, value = self.raw("author")
+        if isinstance(value, dict):
+            value = value.get("name")
+        if isinstance(value, list):
+            names = [v.get("name") if isinstance(v, dict) else v for v in value]
+            if not all(isinstance(n, str) for n in names):
+                raise self.error(key, "expected a name or a list of names")
+            value = ", ".join(n.strip() for n in names if n.strip())
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self.error(key, f"expected a name, got a {_kind(value)}")
+        return repair_line(value) or None
+
+
+def parse_date(value: Any, config: Config) -> datetime | None:
+    """A YAML date/datetime or an ISO 8601 string -> aware datetime; naive values are in the site's zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                parsed = datetime.combine(date.fromisoformat(text), time())
+            else:
+                parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=config.tz)
+    return parsed
+
+
+def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, bool):
+        return "yes/no value"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__

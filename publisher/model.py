@@ -1,0 +1,156 @@
+"""The data model: articles and configuration. Plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+# Frontmatter names tried for each Article field, in order. The reference article's names
+# come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use.
+DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "slug": ("slug",),
+        "title": ("title",),
+        "published": ("publishDate", "pubDate", "date", "published", "publish_date", "pubdate"),
+        "updated": ("updatedDate", "updated", "lastmod", "modified", "updateDate", "lastModified"),
+        "author": ("author", "authors"),
+        "tags": ("tags", "keywords"),
+        "category": ("category", "categories"),
+        "featured": ("featured",),
+        "description": ("seoDescription", "description", "summary", "excerpt"),
+        "seo_title": ("seoTitle",),
+        "cover_image": ("coverImage", "heroImage", "image", "cover", "featuredImage", "thumbnail"),
+        "source": ("source",),
+        "draft": ("draft",),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, as feeds and digests see it.
+
+    ``published`` must be timezone-aware. ``body`` is Markdown (raw HTML allowed).
+    ``extra`` holds the frontmatter fields publisher does not know, for templates.
+    """
+
+    slug: str
+    title: str
+    published: datetime
+    updated: datetime | None = None
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+    category: str | None = None
+    featured: bool = False
+    description: str | None = None
+    seo_title: str | None = None
+    cover_image: str | None = None
+    source: str | None = None
+    draft: bool = False
+    body: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None  # the file it was loaded from, for messages
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.published, datetime) or self.published.tzinfo is None:
+            raise TypeError(f"Article {self.slug!r}: published must be a timezone-aware datetime")
+        if self.updated is not None and (
+            not isinstance(self.updated, datetime) or self.updated.tzinfo is None
+        ):
+            raise TypeError(f"Article {self.slug!r}: updated must be a timezone-aware datetime")
+        if isinstance(self.tags, (list, str)):
+            object.__setattr__(self, "tags", (self.tags,) if isinstance(self.tags, str) else tuple(self.tags))
+
+    @property
+    def last_modified(self) -> datetime:
+        """The entry's updated time: updatedDate when later than publishDate, else publishDate."""
+        if self.updated is not None and self.updated > self.published:
+            return self.updated
+        return self.published
+
+
+@dataclass(frozen=True)
+class Config:
+    """Site and feed settings. Only ``title`` and ``url`` are needed; everything else has a default."""
+
+    title: str
+    url: str
+    description: str = ""
+    language: str = "en"
+    author: str | None = None
+    author_email: str | None = None
+    timezone: str = "UTC"
+    # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category} are filled in.
+    permalink: str = "/{slug}/"
+    # Where local files (covers) live; a cover "/images/a.png" is static_dir/images/a.png.
+    static_dir: str | None = None
+    # Public address of the feeds folder; default: site url + "feeds/".
+    feeds_url: str | None = None
+    icon: str | None = None
+    logo: str | None = None
+    feed_limit: int = 50
+    atom_file: str = "atom.xml"
+    rss_file: str = "rss.xml"
+    featured_atom_file: str = "featured.atom.xml"
+    featured_rss_file: str = "featured.rss.xml"
+    tag_feeds: bool = False
+    category_feeds: bool = False
+    tag_feed_pattern: str = "tags/{slug}.{format}.xml"
+    category_feed_pattern: str = "categories/{slug}.{format}.xml"
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
+    content_dir: str = "content"
+    output_dir: str = "feeds"
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"url: {self.url!r} is not an absolute http(s) address")
+        if not self.url.endswith("/"):
+            object.__setattr__(self, "url", self.url + "/")
+        if self.feeds_url is not None and not self.feeds_url.endswith("/"):
+            object.__setattr__(self, "feeds_url", self.feeds_url + "/")
+        if self.feed_limit < 1:
+            raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
+        _ = self.tz  # raises ConfigError for an unknown zone name
+        unknown = set(self.fields) - set(DEFAULT_FIELDS)
+        if unknown:
+            raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
+        # A partial mapping keeps the defaults for the fields it does not name.
+        merged = dict(DEFAULT_FIELDS)
+        for name, names in self.fields.items():
+            merged[name] = (names,) if isinstance(names, str) else tuple(names)
+        object.__setattr__(self, "fields", MappingProxyType(merged))
+
+    @property
+    def tz(self) -> tzinfo:
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"timezone: {self.timezone!r} is not a known time zone (e.g. 'Europe/Berlin')") from exc
+
+    @property
+    def feeds_base(self) -> str:
+        return self.feeds_url or self.url + "feeds/"
+
+    def article_url(self, article: Article) -> str:
+        local = article.published.astimezone(self.tz)
+        path = self.permalink.format(
+            slug=article.slug,
+            year=f"{local.year:04d}",
+            month=f"{local.month:02d}",
+            day=f"{local.day:02d}",
+            category=article.category or "",
+        )
+        return self.url + path.lstrip("/")
+
+    def static_path(self, url_path: str) -> Path | None:
+        """The local file behind a root-relative path such as "/images/a.png", if configured."""
+        if not self.static_dir:
+            return None
+        return Path(self.static_dir) / url_path.lstrip("/")

@@ -1,0 +1,98 @@
+"""Putting bytes on disk: atomic replacement, and only when the bytes changed.
+
+An unchanged file keeps its modification time, so web servers keep answering conditional
+requests with 304 and rsync/cron pipelines see nothing to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_DEFAULT_MODE = 0o666 & ~_umask()
+
+
+def write_atomic(path: str | Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` unless it already holds exactly those bytes.
+
+    The data goes to a temporary file in the same folder, is flushed and fsynced, then renamed
+    over the target: a crash at any moment leaves the complete old file or the complete new one.
+    Returns True when the file was written.
+    """
+    path = Path(path)
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be read ({exc.strerror})") from None
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = _DEFAULT_MODE  # what open() would give; mkstemp's 0600 would hide feeds from the web server
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise OutputError(
+            f"{path}: cannot be written ({exc.strerror or exc}); the previous file is unchanged"
+        ) from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable (POSIX); not possible on every platform.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
+    """Write each ``{relative name: bytes}`` under ``out_dir``; returns the names actually rewritten.
+
+    Names may contain sub-folders (``tags/news.atom.xml``) but can never point outside ``out_dir``.
+    """
+    root = Path(out_dir)
+    real_root = root.resolve()
+    written = []
+    for name, data in sorted(feeds.items()):
+        target = root / name
+        if Path(name).is_absolute() or not (real_root / name).resolve().is_relative_to(real_root):
+            raise OutputError(f"{name}: refusing to write outside the output folder {root}")
+        if write_atomic(target, data):
+            written.append(name)
+    return written

@@ -1,0 +1,137 @@
+"""Markdown -> safe HTML with absolute URLs and sized images; shared by feeds and email.
+
+Rendering is pure: (article, config) in, text out.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from urllib.parse import urljoin
+
+import markdown
+import nh3
+from lxml import html as lxml_html
+from markdown.treeprocessors import Treeprocessor
+
+from .model import Article, Config
+from .text import xml_safe
+
+EXTENSIONS = ["tables", "fenced_code", "footnotes", "attr_list", "sane_lists"]
+
+# Raw HTML that real articles carry (the reference article's <video>, the Node.js blog's
+# <iframe> embeds) is kept; active content (script, event handlers, javascript: URLs) is not.
+ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"video", "audio", "source", "track", "picture", "iframe", "figure",
+                                              "figcaption", "section", "main"})
+_COMMON = {"class", "id", "title", "lang", "dir"}
+ALLOWED_ATTRIBUTES = {
+    **{tag: set(attrs) | _COMMON for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": _COMMON,
+    "a": {"href", "hreflang", "title", "rel"} | _COMMON,
+    "img": {"src", "alt", "width", "height", "title", "srcset", "sizes", "loading"} | _COMMON,
+    "video": {"src", "controls", "width", "height", "poster", "preload", "loop", "muted", "playsinline"} | _COMMON,
+    "audio": {"src", "controls", "preload", "loop", "muted"} | _COMMON,
+    "source": {"src", "type", "srcset", "media", "sizes"},
+    "track": {"src", "kind", "srclang", "label", "default"},
+    "iframe": {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder", "loading"},
+    "ol": {"start", "type", "reversed"} | _COMMON,
+    "code": _COMMON,
+    "pre": _COMMON,
+}
+URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite"})
+_IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+
+
+class _ImageSizes(Treeprocessor):
+    """``![alt|700x521](url)`` -> ``<img alt="alt" width="700" height="521">`` (Discourse's syntax)."""
+
+    def run(self, root):  # type: ignore[no-untyped-def]
+        for img in root.iter("img"):
+            match = _IMAGE_SIZE.search(img.get("alt", ""))
+            if match:
+                img.set("alt", img.get("alt", "")[: match.start()])
+                img.set("width", match.group(1))
+                img.set("height", match.group(2))
+
+
+class _ImageSizeExtension(markdown.Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - markdown's API
+        md.treeprocessors.register(_ImageSizes(md), "publisher_image_sizes", 5)
+
+
+_local = threading.local()
+
+
+def _markdown() -> markdown.Markdown:
+    # One converter per thread; it keeps state (footnotes, references) between documents, so it is
+    # reset before each one.
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=[*EXTENSIONS, _ImageSizeExtension()], output_format="html")
+    return md.reset()
+
+
+def markdown_to_html(body: str) -> str:
+    """Markdown (with raw HTML) -> HTML, unsanitised. Most callers want render_html."""
+    return _markdown().convert(body)
+
+
+def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS) -> str:
+    """Keep structure, drop active content; with base_url, every URL is made absolute."""
+
+    def absolute(tag: str, attribute: str, value: str) -> str | None:
+        if base_url is None:
+            return value
+        if attribute in URL_ATTRIBUTES:
+            return urljoin(base_url, value.strip())
+        if attribute == "srcset":
+            return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
+        return value
+
+    return nh3.clean(
+        xml_safe(html),
+        tags=set(tags),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=absolute,
+        link_rel=None,
+        url_schemes={"http", "https", "mailto", "tel", "data"} - {"data"},
+    )
+
+
+def _absolute_candidate(base_url: str, candidate: str) -> str:
+    url, _, descriptor = candidate.strip().partition(" ")
+    return f"{urljoin(base_url, url)} {descriptor}".strip()
+
+
+def render_html(article: Article, config: Config) -> str:
+    """The article body as safe HTML whose links and image sources are absolute against its URL."""
+    return sanitize(markdown_to_html(article.body), base_url=config.article_url(article))
+
+
+def first_paragraph(html: str, limit: int = 300) -> str:
+    """The first paragraph with text, as plain text, cut on a word boundary at ``limit`` characters."""
+    if not html.strip():
+        return ""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for p in tree.iter("p"):
+        text = " ".join(p.text_content().split())
+        if text:
+            return shorten(text, limit)
+    return ""
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:—–-")
+    return cut + "…"
+
+
+def summary(article: Article, html: str | None = None, limit: int = 300) -> str:
+    """seoDescription, else the first paragraph of the body as text."""
+    if article.description:
+        return article.description
+    if html is None:
+        html = markdown_to_html(article.body)
+    return first_paragraph(html, limit)

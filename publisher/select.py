@@ -1,0 +1,64 @@
+"""Which articles go out: published, in a window, featured, by tag or category, newest first.
+
+One function for feeds and digests alike, so that "what is published" never means two things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from .model import Article
+
+
+def is_published(article: Article, now: datetime) -> bool:
+    """Not a draft, and dated at or before ``now``."""
+    return not article.draft and article.published <= now
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Newest first; equal dates fall back to slug so the order never depends on the file system."""
+    ordered = sorted(articles, key=lambda a: a.slug)
+    return sorted(ordered, key=lambda a: a.published, reverse=True)
+
+
+def select(
+    articles: Iterable[Article],
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    days: float | None = None,
+    featured: bool | None = None,
+    tag: str | None = None,
+    category: str | None = None,
+    limit: int | None = None,
+) -> list[Article]:
+    """Published articles, newest first, in the window ``since < published <= until``.
+
+    The window is half-open so that an article published exactly at a cut-off belongs to exactly
+    one of two consecutive windows. ``days`` sets ``since`` to ``until - days`` (``until``
+    defaults to ``now``, which defaults to the current time). ``featured=True`` keeps featured
+    articles only, ``False`` only the others. ``tag`` and ``category`` compare case-insensitively.
+    """
+    now = now or datetime.now(UTC)
+    for name, value in (("now", now), ("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"select: {name} must be a timezone-aware datetime")
+    upper = min(until, now) if until is not None else now
+    if days is not None:
+        lower = upper - timedelta(days=days)
+        since = max(since, lower) if since is not None else lower
+    tag_key = tag.casefold() if tag is not None else None
+    category_key = category.casefold() if category is not None else None
+    chosen = [
+        a
+        for a in articles
+        if is_published(a, upper)
+        and (since is None or a.published > since)
+        and (featured is None or a.featured == featured)
+        and (tag_key is None or any(t.casefold() == tag_key for t in a.tags))
+        and (category_key is None or (a.category or "").casefold() == category_key)
+    ]
+    chosen = newest_first(chosen)
+    return chosen[:limit] if limit is not None else chosen

@@ -1,0 +1,50 @@
+"""Text repair shared by every stage: mojibake, characters XML forbids, header-safe lines."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+# XML 1.0 (section 2.2) forbids C0 controls other than tab, LF and CR, lone surrogates and
+# U+FFFE/U+FFFF; lxml refuses them with "All strings must be XML compatible".
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+
+# ftfy's defaults are for display text; these keep what an author wrote on purpose:
+# typographic quotes, full-width CJK punctuation, and (in bodies) HTML entities.
+_BODY = ftfy.TextFixerConfig(
+    uncurl_quotes=False, fix_character_width=False, unescape_html=False, explain=False
+)
+_LINE = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=False)
+
+
+def repair(text: str) -> str:
+    """Undo mojibake (UTF-8 read as cp1252: ``OpenAIâ€™s`` -> ``OpenAI’s``) and drop XML-illegal characters."""
+    if not text.isascii():  # pure ASCII cannot be mojibake; skip ftfy's cost
+        text = ftfy.fix_text(text, _BODY)
+    return xml_safe(text)
+
+
+def repair_line(text: str) -> str:
+    """Like repair, for one-line fields (titles, descriptions): whitespace, CR and LF fold to one space."""
+    if not text.isascii() or "&" in text:
+        text = ftfy.fix_text(text, _LINE)
+    return _WHITESPACE.sub(" ", xml_safe(text)).strip()
+
+
+def xml_safe(text: str) -> str:
+    """Remove the characters XML 1.0 cannot carry."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
+def slugify(name: str) -> str:
+    """A tag or category as a safe file-name part: lower case, word characters and hyphens only.
+
+    No dots or slashes survive, so ``../../etc/passwd`` becomes ``etc-passwd``, never a path.
+    """
+    slug = _NOT_WORD.sub("-", name.casefold()).strip("-_")
+    return slug or "untitled"
+
+
+_NOT_WORD = re.compile(r"[^\w]+")
