@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -24,7 +24,7 @@ from . import __version__
 from .model import Article, Config
 from .render import render_html, summary
 from .select import newest_first, select
-from .text import slugify
+from .text import slugify, xml_safe
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -57,17 +57,16 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()
     media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return Enclosure(url=url, type=media_type, length=_local_size(url, config))
+    return Enclosure(url=url, type=media_type, length=_local_size(article.cover_image, config))
 
 
-def _local_size(url: str, config: Config) -> int:
-    if not config.static_dir or not url.startswith(config.url):
+def _local_size(cover: str, config: Config) -> int:
+    """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
+    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
         return 0
-    # The site's own address maps onto the static folder: https://site/images/a.png -> static/images/a.png.
-    # A path that would climb out of that folder is not looked at.
     static = Path(config.static_dir).resolve()
-    candidate = (static / urlsplit(url).path[len(urlsplit(config.url).path):]).resolve()
-    if not candidate.is_relative_to(static):
+    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
+    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
         return 0
     try:
         return candidate.stat().st_size if candidate.is_file() else 0
@@ -203,13 +202,13 @@ def render_feed(
     fg.register_extension("publisher", _FeedExtras, _EntryExtras, atom=True, rss=True)
     self_url = config.feeds_base + spec.filename
     fg.id(self_url)
-    fg.title(spec.title)
-    fg.description(config.description or config.title)
+    fg.title(_line(spec.title))
+    fg.description(_line(config.description or config.title))
     # feedgen takes the last link as RSS's <link>, so the site's address goes last.
     fg.link(href=self_url, rel="self", type="application/atom+xml" if spec.format == "atom" else "application/rss+xml")
     fg.link(href=config.url, rel="alternate")
     fg.language(config.language)
-    author = {"name": config.author or config.title}
+    author = {"name": _line(config.author or config.title)}
     if config.author_email:
         author["email"] = config.author_email
     fg.author(author)
@@ -237,20 +236,27 @@ def _add_entry(fg: FeedGenerator, article: Article, config: Config, content: str
     fe = fg.add_entry(order="append")
     fe.id(url)
     fe.guid(url, permalink=True)
-    fe.title(article.title)
+    fe.title(_line(article.title) or article.slug)  # a title of control characters only is empty once cleaned
     fe.link(href=url)
     fe.published(article.published)
     fe.updated(article.last_modified)
     if article.author:
-        fe.author({"name": article.author})
-    terms = list(dict.fromkeys([*article.tags, *([article.category] if article.category else [])]))
+        fe.author({"name": _line(article.author)})
+    names = [*article.tags, *([article.category] if article.category else [])]
+    terms = [t for t in dict.fromkeys(_line(n) for n in names) if t]
     for term in terms:
         fe.category(term=term)
-    text = summary(article, content)
+    text = _line(summary(article, content))
     if text:
         fe.summary(text)
     fe.content(content, type="html")
     extras: _EntryExtras = fe.publisher
     extras.enclosure = cover_enclosure(article, config)
-    extras.via = article.source
-    extras.creator = article.author
+    # A source that is not an address (a publication's name, say) cannot be an Atom link.
+    extras.via = article.source if article.source and urlsplit(article.source).scheme in ("http", "https") else None
+    extras.creator = _line(article.author) if article.author else None
+
+
+def _line(text: str) -> str:
+    """Articles built in code are not repaired by the loader: fold line breaks, drop what XML forbids."""
+    return " ".join(xml_safe(text).split())

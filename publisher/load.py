@@ -130,7 +130,8 @@ def load_article(path: str | Path, config: Config) -> Article:
         text = raw.decode("utf-8-sig")  # a BOM is accepted, not mistaken for text
     except UnicodeDecodeError as exc:
         raise ContentError(
-            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", reason="not UTF-8"
+            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
         ) from None
     return parse_article(text, config, path=path)
 

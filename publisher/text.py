@@ -10,6 +10,11 @@ import ftfy
 # U+FFFE/U+FFFF; lxml refuses them with "All strings must be XML compatible".
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
+# UTF-8 read as cp1252 always shows a lead byte (0xC2-0xF4) followed by a continuation byte
+# (0x80-0xBF), each as its cp1252 character. Text without such a pair cannot be that kind of
+# mojibake, and ftfy (the costliest step of loading) is skipped for it.
+_CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
+_MOJIBAKE_HINT = re.compile(f"[\xc2-\xf4][{_CONTINUATION}]")
 
 # ftfy's defaults are for display text; these keep what an author wrote on purpose:
 # typographic quotes, full-width CJK punctuation, and (in bodies) HTML entities.
@@ -21,14 +26,14 @@ _LINE = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, exp
 
 def repair(text: str) -> str:
     """Undo mojibake (UTF-8 read as cp1252: ``OpenAIâ€™s`` -> ``OpenAI’s``) and drop XML-illegal characters."""
-    if not text.isascii():  # pure ASCII cannot be mojibake; skip ftfy's cost
+    if not text.isascii() and _MOJIBAKE_HINT.search(text):
         text = ftfy.fix_text(text, _BODY)
     return xml_safe(text)
 
 
 def repair_line(text: str) -> str:
     """Like repair, for one-line fields (titles, descriptions): whitespace, CR and LF fold to one space."""
-    if not text.isascii() or "&" in text:
+    if "&" in text or (not text.isascii() and _MOJIBAKE_HINT.search(text)):
         text = ftfy.fix_text(text, _LINE)
     return _WHITESPACE.sub(" ", xml_safe(text)).strip()
 

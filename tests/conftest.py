@@ -1,0 +1,49 @@
+"""Shared fixtures. Tests that read ../shared (the reference article, the Node.js blog corpus)
+skip with a reason when it is absent, as in a user's own clone."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import publisher
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PUBLISHER_SHARED", ROOT.parent / "shared"))
+SEED = SHARED / "seeds" / "sora2-app-guide.md"
+NODEJS_BLOG = SHARED / "corpora" / "nodejs-blog"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared (reference article and corpora) is not beside this checkout")
+    return path
+
+
+@pytest.fixture
+def seed() -> Path:
+    return need_shared(SEED)
+
+
+@pytest.fixture
+def config() -> publisher.Config:
+    return publisher.Config(title="Test Site", url="https://example.org/", description="Testing publisher")
+
+
+def write_article(folder: Path, name: str, text: str) -> Path:
+    """Write a test article; ``text`` is dedented so tests can indent it."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def article(slug: str = "hello", **fields) -> publisher.Article:
+    fields.setdefault("title", slug.replace("-", " ").title())
+    fields.setdefault("published", datetime(2025, 10, 1, tzinfo=UTC))
+    return publisher.Article(slug=slug, **fields)

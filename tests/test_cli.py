@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import feedparser
+import pytest
+
+from publisher.cli import main
+from tests.conftest import ROOT, write_article
+
+GOOD = "---\ntitle: {title}\npublishDate: 2025-0{n}-01\n---\nBody of {title}.\n"
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A small site: config, three good articles, no output yet."""
+    (tmp_path / "publisher.toml").write_text(
+        'title = "CLI Site"\nurl = "https://cli.example.org/"\ncontent = "content"\noutput = "out"\n'
+    )
+    for n in (1, 2, 3):
+        write_article(tmp_path / "content", f"post-{n}.md", GOOD.format(title=f"Post {n}", n=n))
+    return tmp_path
+
+
+def run(site, *args):
+    return main(["build", "--config", str(site / "publisher.toml"), "--now", "2026-01-01", *args])
+
+
+def test_build_is_silent_on_success_and_writes_the_feeds(site, capsys):
+    assert run(site) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    feed = feedparser.parse((site / "out" / "atom.xml").read_bytes())
+    assert feed.bozo == 0 and [e.title for e in feed.entries] == ["Post 3", "Post 2", "Post 1"]
+
+
+def test_verbose_says_what_was_written(site, capsys):
+    assert run(site, "-v") == 0
+    assert "wrote " in capsys.readouterr().err
+
+
+def test_a_bad_article_is_reported_and_skipped(site, capsys):
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    assert run(site) == 0
+    err = capsys.readouterr().err
+    assert "broken.md: publishDate: '2025-13-45' is not a date" in err
+    assert "3 articles published, 1 skipped (1 bad date)" in err
+    assert len(feedparser.parse((site / "out" / "rss.xml").read_bytes()).entries) == 3
+
+
+def test_strict_makes_a_bad_article_fatal_and_writes_nothing(site, capsys):
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\n---\n")
+    assert run(site, "--strict") == 1
+    assert "broken.md: publishDate: missing" in capsys.readouterr().err
+    assert not (site / "out").exists()
+
+
+def test_flags_override_the_config(site, tmp_path):
+    other = tmp_path / "elsewhere"
+    assert run(site, "--out", str(other)) == 0
+    assert (other / "rss.xml").is_file() and not (site / "out").exists()
+
+
+def test_now_decides_what_is_published(site):
+    assert main(["build", "--config", str(site / "publisher.toml"), "--now", "2025-02-15"]) == 0
+    feed = feedparser.parse((site / "out" / "atom.xml").read_bytes())
+    assert [e.title for e in feed.entries] == ["Post 2", "Post 1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--now", "soon"], "--now: 'soon' is not a date"), (["--config", "/nonexistent.toml"], "no such configuration")],
+)
+def test_usage_errors_exit_2(site, capsys, args, message):
+    if "--config" not in args:
+        args = ["--config", str(site / "publisher.toml"), *args]
+    assert main(["build", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_flag_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["build", "--bogus"])
+    assert info.value.code == 2
+
+
+def test_config_with_an_unknown_key_names_it(tmp_path, capsys):
+    (tmp_path / "publisher.toml").write_text('title = "T"\nurl = "https://e.org/"\ntitel = "typo"\n')
+    assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
+    assert "titel: unknown setting" in capsys.readouterr().err
+
+
+def test_running_twice_leaves_every_output_byte_identical_and_untouched(site):
+    assert run(site) == 0
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in (site / "out").rglob("*")}
+    assert run(site) == 0
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino) for p in (site / "out").rglob("*")}
+    assert before == after
+
+
+def test_python_dash_m_and_the_bundled_content(tmp_path):
+    """The README's first command, minus the install: build the bundled content/ from a copy."""
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "publisher", "build"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    for name in ("atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"):
+        assert feedparser.parse((tmp_path / "feeds" / name).read_bytes()).bozo == 0

@@ -1,0 +1,52 @@
+"""The Node.js blog (1,043 real posts, MIT) read from ../shared, never copied into the repo."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from lxml import etree
+
+import publisher
+from tests.conftest import NODEJS_BLOG, NOW, need_shared
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    root = need_shared(NODEJS_BLOG)
+    config = publisher.Config(title="Node.js Blog", url="https://nodejs.org/en/blog/", feed_limit=100,
+                              tag_feeds=True, category_feeds=True)
+    errors: list[publisher.ContentError] = []
+    articles = publisher.load_articles(root, config, errors=errors)
+    return root, config, articles, errors
+
+
+def test_every_post_with_a_title_and_date_loads_with_the_builtin_aliases(corpus):
+    root, _, articles, errors = corpus
+    assert len(articles) == 1042
+    assert [(e.path, e.field) for e in errors] == [(str(root / "index.md"), "publishDate")]
+    assert "missing" in errors[0].message
+
+
+def test_quoted_utc_strings_and_offsets_are_aware(corpus):
+    _, _, articles, _ = corpus
+    assert all(a.published.tzinfo is not None for a in articles)
+    offsets = {a.published.utcoffset().total_seconds() for a in articles}
+    assert offsets == {0.0, -4 * 3600.0}  # the one post written with -04:00 keeps its offset
+    assert sum(1 for a in articles if not a.category) == 2
+    assert len({a.slug for a in articles}) == len(articles)  # slugs from file names where none is given
+
+
+def test_corpus_feeds_are_well_formed_and_read_back(corpus):
+    _, config, articles, _ = corpus
+    feeds = publisher.render_feeds(articles, config, now=NOW)
+    assert {"atom.xml", "rss.xml", "categories/release.atom.xml"} <= set(feeds)
+    for name, data in feeds.items():
+        etree.fromstring(data)
+        parsed = feedparser.parse(data)
+        assert parsed.bozo == 0, (name, parsed.get("bozo_exception"))
+    main = feedparser.parse(feeds["atom.xml"])
+    assert len(main.entries) == 100
+    dates = [e.published_parsed for e in main.entries]
+    assert dates == sorted(dates, reverse=True)
+    for entry in main.entries:
+        assert "<iframe" not in entry.content[0].value and "<script" not in entry.content[0].value

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from lxml import html as lxml_html
+
+from publisher.render import first_paragraph, markdown_to_html, render_html, sanitize, summary
+from tests.conftest import article
+
+
+def parse(fragment: str):
+    return lxml_html.fragment_fromstring(fragment, create_parent="div")
+
+
+def test_image_size_syntax_becomes_width_and_height(config):
+    a = article(body="![image-b4c17f8c160b|700x521](https://img.example.org/a.png)")
+    (img,) = parse(render_html(a, config)).iter("img")
+    assert img.get("alt") == "image-b4c17f8c160b"
+    assert (img.get("width"), img.get("height")) == ("700", "521")
+
+
+def test_images_without_size_keep_their_alt(config):
+    (img,) = parse(render_html(article(body="![plain alt](https://img.example.org/a.png)"), config)).iter("img")
+    assert img.get("alt") == "plain alt" and img.get("width") is None
+
+
+def test_relative_links_and_sources_become_absolute_against_the_article(config):
+    body = (
+        "[guide](/guides/lighting/) [next](../part-2/) [same](notes.html) [anchor](#top)\n\n"
+        "![d|640x360](/images/a.png)\n\n"
+        '<video controls poster="poster.jpg"><source src="clip.mp4" type="video/mp4"></video>\n\n'
+        '<img srcset="small.png 1x, /big.png 2x" src="small.png">\n'
+    )
+    tree = parse(render_html(article(slug="my-post", body=body), config))
+    hrefs = [a.get("href") for a in tree.iter("a")]
+    assert hrefs == [
+        "https://example.org/guides/lighting/",
+        "https://example.org/part-2/",
+        "https://example.org/my-post/notes.html",
+        "https://example.org/my-post/#top",
+    ]
+    assert tree.find(".//source").get("src") == "https://example.org/my-post/clip.mp4"
+    assert tree.find(".//video").get("poster") == "https://example.org/my-post/poster.jpg"
+    srcset = [img.get("srcset") for img in tree.iter("img") if img.get("srcset")]
+    assert srcset == ["https://example.org/my-post/small.png 1x, https://example.org/big.png 2x"]
+
+
+def test_raw_video_html_is_kept(config):
+    body = '<video controls width="700">\n  <source src="https://v.example.org/a.mp4" type="video/mp4">\n</video>\n'
+    tree = parse(render_html(article(body=body), config))
+    video = tree.find(".//video")
+    assert video is not None and video.get("width") == "700" and video.get("controls") is not None
+
+
+def test_active_content_is_removed_and_embeds_become_links(config):
+    body = (
+        '<script>alert(1)</script><p onclick="steal()">Hi <a href="javascript:alert(1)">x</a></p>'
+        '<iframe src="https://www.youtube.com/embed/x" onload="x()"></iframe><form><input></form>'
+    )
+    out = render_html(article(body=body), config)
+    assert "<script" not in out and "alert(1)" not in out
+    assert "onclick" not in out and "onload" not in out and "javascript:" not in out
+    assert "<form" not in out and "<input" not in out
+    assert "<iframe" not in out
+    assert '<a href="https://www.youtube.com/embed/x">https://www.youtube.com/embed/x</a>' in out
+
+
+def test_markdown_extensions_tables_fenced_code_footnotes_attr_lists():
+    out = markdown_to_html(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\nText[^1]\n\n[^1]: A note.\n\n"
+        "Para\n{: .lead }\n"
+    )
+    tree = parse(out)
+    assert tree.find(".//table") is not None
+    assert tree.find(".//pre/code").text == "print(1)\n"
+    assert tree.find(".//div[@class='footnote']") is not None
+    assert tree.find(".//p[@class='lead']") is not None
+
+
+def test_markdown_state_does_not_leak_between_articles():
+    first = markdown_to_html("Text[^1]\n\n[^1]: First note.\n")
+    second = markdown_to_html("No notes here.\n")
+    assert "First note" in first
+    assert "footnote" not in second and "First note" not in second
+
+
+def test_summary_prefers_seo_description_then_the_first_paragraph():
+    assert summary(article(description="Described.", body="Para")) == "Described."
+    body = "![cover](a.png)\n\n## Heading\n\nThe *first* real paragraph.\n\nSecond."
+    assert summary(article(body=body)) == "The first real paragraph."
+
+
+def test_first_paragraph_is_cut_on_a_word_boundary():
+    text = first_paragraph("<p>" + "word " * 100 + "</p>", limit=50)
+    assert len(text) <= 50 and text.endswith("…") and not text.endswith(" …")
+
+
+def test_sanitize_strips_characters_xml_forbids():
+    assert sanitize("<p>a\x0bb\x07c\x1bd</p>") == "<p>abcd</p>"
