@@ -114,7 +114,7 @@ def _check_types(values: Mapping[str, Any], source: str) -> None:
     hints = {f.name: f.type for f in dataclasses.fields(Config)}
     for name, value in values.items():
         hint = str(hints.get(name, ""))
-        expected: type | tuple[type, ...]
+        expected: type
         if hint == "bool":
             expected = bool
         elif hint == "int":
@@ -125,4 +125,5 @@ def _check_types(values: Mapping[str, Any], source: str) -> None:
             continue
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             key = next(f"{t + '.' if t else ''}{k}" for (t, k), attr in KEYS.items() if attr == name)
-            raise ConfigError(f"{source}: {key}: {value!r} is not a {expected.__name__}")
+            wanted = {bool: "true or false", int: "a whole number", str: "text in quotes"}[expected]
+            raise ConfigError(f"{source}: {key}: {value!r} is not valid (expected {wanted})")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import publisher
+from publisher import ConfigError
+from tests.conftest import ROOT
+
+
+def write(tmp_path, text) -> Path:
+    path = tmp_path / "publisher.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_bundled_example_config_loads():
+    config = publisher.load_config(ROOT / "publisher.toml")
+    assert config.title == "AI Photo Prompt Lab"
+    assert config.url == "https://aiphotoprompt.example.org/"
+    assert Path(config.content_dir) == ROOT / "content"
+    assert Path(config.static_dir) == ROOT / "content" / "static"
+
+
+def test_only_title_and_url_are_needed(tmp_path):
+    config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org"\n'))
+    assert config.url == "https://e.org/"
+    assert config.feed_limit == 50 and config.atom_file == "atom.xml" and config.timezone == "UTC"
+    assert config.feeds_base == "https://e.org/feeds/"
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path):
+    config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org/"\ncontent = "posts"\n'))
+    assert config.content_dir == str(tmp_path / "posts")
+
+
+def test_overrides_win_over_the_file(tmp_path):
+    config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org/"\noutput = "a"\n'),
+                                   output_dir="/srv/feeds")
+    assert config.output_dir == "/srv/feeds"
+
+
+def test_feeds_and_fields_tables(tmp_path):
+    config = publisher.load_config(write(tmp_path, (
+        'title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = 10\ntags = true\natom = "index.atom"\n'
+        '[fields]\npublished = "date"\ncover_image = ["hero", "image"]\n'
+    )))
+    assert config.feed_limit == 10 and config.tag_feeds is True and config.atom_file == "index.atom"
+    assert config.fields["published"] == ("date",)
+    assert config.fields["cover_image"] == ("hero", "image")
+    assert config.fields["title"] == ("title",)  # unnamed fields keep their defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('url = "https://e.org/"\n', "title: missing"),
+        ('title = "T"\nurl = "e.org"\n', "not an absolute http(s) address"),
+        ('title = "T"\nurl = "https://e.org/"\ntimezone = "Mars/Olympus"\n', "not a known time zone"),
+        ('title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = "ten"\n', "feeds.limit: 'ten' is not valid (expected a whole number)"),
+        ('title = "T"\nurl = "https://e.org/"\n[feeds]\nlimt = 3\n', "[feeds] limt: unknown setting"),
+        ('title = "T"\nurl = "https://e.org/"\n[fields]\npubdate = "x"\n', "[fields] pubdate: unknown article field"),
+        ('title = "T"\nurl = [', "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path, text, message):
+    with pytest.raises(ConfigError) as info:
+        publisher.load_config(write(tmp_path, text))
+    assert message in str(info.value)
+    assert str(tmp_path / "publisher.toml") in str(info.value) or "timezone" in str(info.value) or "url" in str(
+        info.value)
+
+
+def test_config_built_in_code_needs_only_title_and_url():
+    config = publisher.Config(title="My site", url="https://example.org/")
+    assert config.permalink == "/{slug}/" and config.language == "en"
