@@ -1,7 +1,7 @@
 """The command line: a thin layer that parses flags and calls the public library.
 
 Exit codes: 0 success, 1 content errors under --strict or an output that could not be written,
-2 usage or configuration errors.
+2 usage or configuration errors, 75 another run holds the output folder (try again later).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .errors import ConfigError, ContentError, PublisherError
 from .feeds import render_feeds
 from .load import load_articles, parse_date
 from .model import Article, Config
-from .output import write_feeds
+from .output import output_lock, remove_stale_temporaries, write_feeds
 from .select import select
 
 log = logging.getLogger("publisher")
@@ -67,6 +67,8 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
+    parser.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=60.0,
+                        help="wait this long for another run to finish with the output folder (default: 60)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
 
@@ -119,9 +121,11 @@ def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -
 def run_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
-    articles = load_with_summary(args, config, now)
-    feeds = render_feeds(articles, config, now=now)
-    written = write_feeds(feeds, config.output_dir)
+    with output_lock(config.output_dir, timeout=args.lock_timeout):
+        remove_stale_temporaries(config.output_dir)
+        articles = load_with_summary(args, config, now)
+        feeds = render_feeds(articles, config, now=now)
+        written = write_feeds(feeds, config.output_dir)
     for name in written:
         log.info("wrote %s", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))

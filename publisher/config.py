@@ -30,6 +30,9 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "logo"): "logo",
     ("", "content"): "content_dir",
     ("", "output"): "output_dir",
+    ("", "fallback_encoding"): "fallback_encoding",
+    ("html", "allow"): "allow_tags",
+    ("html", "deny"): "deny_tags",
     ("feeds", "url"): "feeds_url",
     ("feeds", "limit"): "feed_limit",
     ("feeds", "atom"): "atom_file",
@@ -42,7 +45,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "category_pattern"): "category_feed_pattern",
 }
 PATH_KEYS = {"static_dir", "content_dir", "output_dir"}
-TABLES = {"feeds", "fields"}
+TABLES = {"feeds", "fields", "html"}
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:

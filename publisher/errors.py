@@ -54,3 +54,9 @@ class ConfigError(PublisherError):
 
 class OutputError(PublisherError):
     """An output could not be written; the previous outputs are left intact."""
+
+
+class LockError(OutputError):
+    """Another run holds the output folder's lock; try again later."""
+
+    exit_code = 75  # EX_TEMPFAIL (sysexits.h): cron wrappers treat it as "try again later"

@@ -41,6 +41,11 @@ _FrontmatterLoader.yaml_implicit_resolvers = {
     for first, resolvers in _SafeBase.yaml_implicit_resolvers.items()
 }
 
+# YAML aliases let a few lines describe billions of values ("billion laughs"); PyYAML builds them
+# as shared references, cheaply, but anything that walks the result (templates, the cache) would
+# not finish. Frontmatter whose expanded size passes this many values is refused.
+MAX_FRONTMATTER_VALUES = 10_000
+
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
 
@@ -129,6 +134,10 @@ def load_article(path: str | Path, config: Config) -> Article:
     try:
         text = raw.decode("utf-8-sig")  # a BOM is accepted, not mistaken for text
     except UnicodeDecodeError as exc:
+        if config.fallback_encoding:
+            log.warning("%s: not UTF-8 (byte 0x%02x at offset %d); read as %s", path, raw[exc.start], exc.start,
+                        config.fallback_encoding)
+            return parse_article(raw.decode(config.fallback_encoding, errors="replace"), config, path=path)
         raise ContentError(
             path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
@@ -179,6 +188,11 @@ def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[s
         raise ContentError(
             path, None, f"frontmatter is a {_kind(meta)}, expected a mapping of field: value", line=offset + 1,
             reason="bad frontmatter",
+        )
+    if _expanded_size(meta, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES:
+        raise ContentError(
+            path, None, f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
+            line=offset + 1, reason="oversized frontmatter",
         )
     body = text[closing.end():]
     return meta, body[1:] if body.startswith("\n") else body, offset + 1
@@ -340,6 +354,24 @@ def parse_date(value: Any, config: Config) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=config.tz)
     return parsed
+
+
+def _expanded_size(value: Any, budget: int) -> int:
+    """Count values as if every alias were copied out, stopping once past ``budget``.
+
+    Bounded in time however the YAML was built, recursive structures (``&a [*a]``) included.
+    """
+    count = 0
+    stack = [value]
+    while stack and count <= budget:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:

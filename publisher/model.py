@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -105,6 +106,11 @@ class Config:
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
+    # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
+    fallback_encoding: str | None = None
+    # Changes to the HTML allow-list used for article bodies in feeds (see render.ALLOWED_TAGS).
+    allow_tags: tuple[str, ...] = ()
+    deny_tags: tuple[str, ...] = ()
     content_dir: str = "content"
     output_dir: str = "feeds"
 
@@ -118,6 +124,16 @@ class Config:
         if self.feed_limit < 1:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         _ = self.tz  # raises ConfigError for an unknown zone name
+        if self.fallback_encoding is not None:
+            try:
+                codecs.lookup(self.fallback_encoding)
+            except LookupError:
+                raise ConfigError(f"fallback_encoding: {self.fallback_encoding!r} is not a known encoding") from None
+        for name in ("allow_tags", "deny_tags"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
+                raise ConfigError(f"{name}: expected a list of HTML tag names")
+            object.__setattr__(self, name, tuple(tag.lower() for tag in value))
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")

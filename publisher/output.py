@@ -6,12 +6,19 @@ requests with 304 and rsync/cron pipelines see nothing to do.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import LockError, OutputError
+
+LOCK_NAME = ".publisher.lock"
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_atomic's mkstemp names look like
 
 
 def _umask() -> int:
@@ -96,3 +103,51 @@ def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
         if write_atomic(target, data):
             written.append(name)
     return written
+
+
+@contextmanager
+def output_lock(out_dir: str | Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the output folder's lock so that two runs (overlapping cron jobs) never interleave.
+
+    The lock is an flock(2) on ``.publisher.lock``: the kernel releases it when the holder exits,
+    however it exits, so a lock left by a killed run never blocks the next one. Waits up to
+    ``timeout`` seconds, then raises LockError.
+    """
+    root = Path(out_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot create the lock file ({exc.strerror})") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockError(
+                        f"{root}: another publisher run still holds {LOCK_NAME} after waiting {timeout:g} s;"
+                        " try again later"
+                    ) from None
+                time.sleep(0.05)
+        # Nothing is written into the file: an unchanged run leaves every file in the folder untouched.
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
+    """Delete temporary files a killed run left behind. Call it only while holding output_lock."""
+    removed = []
+    for folder, _, files in os.walk(out_dir):
+        for name in files:
+            if _TEMPORARY.match(name):
+                path = Path(folder) / name
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+    return removed

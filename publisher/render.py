@@ -40,6 +40,8 @@ ALLOWED_ATTRIBUTES = {
     "code": _COMMON,
     "pre": _COMMON,
 }
+# Tags nh3 itself refuses to allow (their content is code, not text).
+NEVER_ALLOWED = frozenset({"script", "style"})
 URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite"})
 _IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 
@@ -80,6 +82,7 @@ def markdown_to_html(body: str) -> str:
 
 def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS) -> str:
     """Keep structure, drop active content; with base_url, every URL is made absolute."""
+    tags = set(tags)
 
     def absolute(tag: str, attribute: str, value: str) -> str | None:
         if base_url is None:
@@ -90,11 +93,11 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
             return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
         return value
 
-    if "<iframe" in html.lower():
+    if "iframe" not in tags and "<iframe" in html.lower():
         html = embeds_as_links(html)
     return nh3.clean(
         xml_safe(html),
-        tags=set(tags),
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=absolute,
         link_rel=None,
@@ -126,7 +129,12 @@ def _absolute_candidate(base_url: str, candidate: str) -> str:
 
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL."""
-    return sanitize(markdown_to_html(article.body), base_url=config.article_url(article))
+    return sanitize(markdown_to_html(article.body), base_url=config.article_url(article), tags=allowed_tags(config))
+
+
+def allowed_tags(config: Config) -> frozenset[str]:
+    """The feed allow-list with the site's changes ([html] allow / deny); script and style never pass."""
+    return (ALLOWED_TAGS | set(config.allow_tags)) - set(config.deny_tags) - NEVER_ALLOWED
 
 
 def first_paragraph(html: str, limit: int = 300) -> str:

@@ -55,7 +55,7 @@ def test_strict_makes_a_bad_article_fatal_and_writes_nothing(site, capsys):
     write_article(site / "content", "broken.md", "---\ntitle: Broken\n---\n")
     assert run(site, "--strict") == 1
     assert "broken.md: publishDate: missing" in capsys.readouterr().err
-    assert not (site / "out").exists()
+    assert not list((site / "out").rglob("*.xml"))
 
 
 def test_flags_override_the_config(site, tmp_path):
