@@ -23,7 +23,7 @@ from feedgen.util import xml_elem
 from . import __version__
 from .model import Article, Config
 from .render import render_html, summary
-from .select import newest_first, select
+from .select import select
 from .text import slugify, xml_safe
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -124,50 +124,49 @@ class _FeedExtras(BaseExtension):
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed file: its name, format, title suffix and which articles it holds."""
+    """One feed file: its name, format, title and entries (newest first)."""
 
     filename: str
     format: str  # "atom" or "rss"
     title: str
-    pick: Callable[[list[Article]], list[Article]]
+    entries: list[Article]
 
 
-def feed_specs(articles: list[Article], config: Config) -> list[FeedSpec]:
-    """The feeds a site gets: main and featured in both formats, plus tag and category feeds if enabled."""
+def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
+    """The feeds a site gets: main and featured in both formats, plus tag and category feeds if enabled.
+
+    ``published`` is newest first. Articles are grouped in one pass, so the cost stays linear in
+    articles times tags however many tag feeds there are.
+    """
     limit = config.feed_limit
+    featured = [a for a in published if a.featured][:limit]
     specs = []
-    for fmt, main, featured in (
+    for fmt, main_file, featured_file in (
         ("atom", config.atom_file, config.featured_atom_file),
         ("rss", config.rss_file, config.featured_rss_file),
     ):
-        specs.append(FeedSpec(main, fmt, config.title, lambda a: a[:limit]))
-        specs.append(FeedSpec(featured, fmt, f"{config.title}: featured",
-                              lambda a: [x for x in a if x.featured][:limit]))
-    groups: list[tuple[str, str, Callable[[Article], Iterable[str]]]] = []
+        specs.append(FeedSpec(main_file, fmt, config.title, published[:limit]))
+        specs.append(FeedSpec(featured_file, fmt, f"{config.title}: featured", featured))
+    groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
     if config.tag_feeds:
-        groups.append((config.tag_feed_pattern, "tag", lambda a: a.tags))
+        groups.append((config.tag_feed_pattern, lambda a: a.tags))
     if config.category_feeds:
-        groups.append((config.category_feed_pattern, "category", lambda a: [a.category] if a.category else []))
-    for pattern, kind, names_of in groups:
-        names: dict[str, str] = {}
-        for article in articles:
+        groups.append((config.category_feed_pattern, lambda a: [a.category] if a.category else []))
+    for pattern, names_of in groups:
+        members: dict[str, list[Article]] = {}
+        display: dict[str, str] = {}
+        for article in published:
+            for slug in dict.fromkeys(slugify(name) for name in names_of(article)):
+                group = members.setdefault(slug, [])
+                if len(group) < limit:
+                    group.append(article)
             for name in names_of(article):
-                names.setdefault(slugify(name), name)
-        for slug, name in sorted(names.items()):
+                display.setdefault(slugify(name), name)
+        for slug in sorted(members):
             for fmt in ("atom", "rss"):
-                specs.append(
-                    FeedSpec(
-                        pattern.format(slug=slug, format=fmt),
-                        fmt,
-                        f"{config.title}: {name}",
-                        _group_picker(kind, slug, names_of, limit),
-                    )
-                )
+                specs.append(FeedSpec(pattern.format(slug=slug, format=fmt), fmt,
+                                      f"{config.title}: {display[slug]}", members[slug]))
     return specs
-
-
-def _group_picker(kind: str, slug: str, names_of: Callable[[Article], Iterable[str]], limit: int):  # type: ignore[no-untyped-def]
-    return lambda arts: [a for a in arts if any(slugify(n) == slug for n in names_of(a))][:limit]
 
 
 def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> dict[str, bytes]:
@@ -186,14 +185,12 @@ def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime |
     fallback_updated = published[0].last_modified if published else EPOCH
     feeds = {}
     for spec in feed_specs(published, config):
-        entries = newest_first(spec.pick(published))
-        feeds[spec.filename] = render_feed(spec, entries, config, html, fallback_updated)
+        feeds[spec.filename] = render_feed(spec, config, html, fallback_updated)
     return feeds
 
 
 def render_feed(
     spec: FeedSpec,
-    entries: list[Article],
     config: Config,
     html: Callable[[Article], str],
     fallback_updated: datetime = EPOCH,
@@ -219,11 +216,11 @@ def render_feed(
         fg.icon(urljoin(config.url, config.icon))
     if config.logo:
         fg.logo(urljoin(config.url, config.logo))
-    updated = max((a.last_modified for a in entries), default=fallback_updated)
+    updated = max((a.last_modified for a in spec.entries), default=fallback_updated)
     fg.updated(updated)
     fg.lastBuildDate(updated)
 
-    for article in entries:
+    for article in spec.entries:
         _add_entry(fg, article, config, html(article))
 
     if spec.format == "atom":

@@ -186,7 +186,7 @@ def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[s
                            reason="no frontmatter")
     if not isinstance(meta, dict):
         raise ContentError(
-            path, None, f"frontmatter is a {_kind(meta)}, expected a mapping of field: value", line=offset + 1,
+            path, None, f"frontmatter is {_kind(meta)}, expected a mapping of field: value", line=offset + 1,
             reason="bad frontmatter",
         )
     if _expanded_size(meta, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES:
@@ -261,7 +261,7 @@ class _Fields:
         if isinstance(value, (int, float)):
             value = str(value)
         if not isinstance(value, str):
-            raise self.error(key, f"expected text, got a {_kind(value)}")
+            raise self.error(key, f"expected text, got {_kind(value)}")
         value = repair_line(value)
         if not value:
             if required:
@@ -297,7 +297,7 @@ class _Fields:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            raise self.error(key, f"expected a list of tags, got a {_kind(value)}")
+            raise self.error(key, f"expected a list of tags, got {_kind(value)}")
         tags = []
         for item in value:
             if isinstance(item, (str, int, float)) and not isinstance(item, bool):
@@ -305,7 +305,7 @@ class _Fields:
                 if tag:
                     tags.append(tag)
             elif item is not None:
-                raise self.error(key, f"expected a list of tags, found a {_kind(item)} in it")
+                raise self.error(key, f"expected a list of tags, found {_kind(item)} in it")
         return tuple(tags)
 
     def category(self) -> tuple[str | None, tuple[str, ...]]:
@@ -330,7 +330,7 @@ class _Fields:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise self.error(key, f"expected a name, got a {_kind(value)}")
+            raise self.error(key, f"expected a name, got {_kind(value)}")
         return repair_line(value) or None
 
 
@@ -379,12 +379,15 @@ def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _kind(value: Any) -> str:
+    """What a YAML value is, in words, with its article: "a list", "text", ..."""
     if isinstance(value, list):
-        return "list"
+        return "a list"
     if isinstance(value, dict):
-        return "mapping"
+        return "a mapping"
     if isinstance(value, bool):
-        return "yes/no value"
+        return "a yes/no value"
     if isinstance(value, (int, float)):
-        return "number"
-    return type(value).__name__
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return f"a {type(value).__name__}"

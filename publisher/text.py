@@ -21,7 +21,9 @@ _MOJIBAKE_HINT = re.compile(f"[\xc2-\xf4][{_CONTINUATION}]")
 _BODY = ftfy.TextFixerConfig(
     uncurl_quotes=False, fix_character_width=False, unescape_html=False, explain=False
 )
-_LINE = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=False)
+# One-line fields are plain text: entities pasted from HTML ("Fish &amp; Chips") are decoded here
+# so that they are escaped exactly once on output.
+_LINE = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=True, explain=False)
 
 
 def repair(text: str) -> str:

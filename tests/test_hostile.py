@@ -1,0 +1,161 @@
+"""Bad and hostile input beside good articles: a clear error or a safe result, and the run goes on.
+
+The files are in tests/fixtures/hostile/; each one's expected outcome is in the tables below.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from tests.conftest import ROOT, write_article
+
+FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
+
+# file -> what the report on stderr must say about it (each is skipped)
+SKIPPED = {
+    "malformed-yaml.md": ":5: frontmatter is not valid YAML",
+    "frontmatter-list.md": "frontmatter is a list, expected a mapping",
+    "frontmatter-scalar.md": "frontmatter is text, expected a mapping",
+    "no-frontmatter.md": "no frontmatter (expected a YAML block between '---' lines at the top)",
+    "empty.md": "empty file",
+    "missing-title.md": "title: missing",
+    "missing-date.md": "publishDate: missing",
+    "impossible-date.md": "publishDate: '2025-13-45' is not a date (expected YYYY-MM-DD or ISO 8601)",
+    "date-in-words.md": "publishDate: 'next Tuesday' is not a date",
+    "featured-unclear.md": "featured: 'maybe' is not a yes/no value",
+    "tags-mapping.md": "tags: expected a list of tags, got a mapping",
+    "python-object.md": "could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply",
+    "python-name.md": "could not determine a constructor for the tag 'tag:yaml.org,2002:python/name",
+    "billion-laughs.md": "frontmatter expands to more than 10,000 values",
+    "recursive-alias.md": "frontmatter expands to more than 10,000 values",
+    "dup-old.md": "slug: 'duplicate' is also the slug of",
+    "not-utf8.md": ":2: not UTF-8 (byte 0xe9 at offset 14)",
+    "link-outside.md": "symbolic link to a file outside the content folder",
+}
+# slug -> title as a feed reader must see it (each is published)
+PUBLISHED = {
+    "duplicate": "Duplicate slug, newer",
+    "path-tags": "Tags that look like paths",
+    "title-crlf": "Subject Bcc: victim@example.org",
+    "control-chars": "Bell and vertical tab",
+    "active-html": "Active HTML",
+    "mojibake": "OpenAI’s mojibake title – repaired",
+    "loose-types": "2025",
+    "escaped-title": "Fish & Chips <b>tonight</b>",
+    "with-bom": "Starts with a byte-order mark",
+    "crlf": "Windows line endings",
+    "huge": "A five megabyte article",
+    **{f"good-{i}": f"Good article {i}" for i in range(10)},
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile-site")
+    content = root / "content"
+    shutil.copytree(FIXTURES, content)
+    for i in range(10):
+        write_article(content, f"good/good-{i}.md",
+                      f"---\ntitle: Good article {i}\npublishDate: 2025-01-{i + 10}\ntags: [good]\n"
+                      f"featured: {str(i % 3 == 0).lower()}\ncoverImage: /images/{i}.png\n---\n"
+                      f"Paragraph **{i}** with [a link](../good-{(i + 1) % 10}/).\n")
+    paragraph = "Plain words in a long paragraph that goes on and on without any markup at all. " * 10 + "\n\n"
+    write_article(content, "huge.md", "---\ntitle: A five megabyte article\npublishDate: 2025-04-01\n---\n"
+                  + paragraph * (5 * 1024 * 1024 // len(paragraph)))
+    secret = root / "outside" / "secret.md"
+    write_article(secret.parent, "secret.md", "---\ntitle: Secret\npublishDate: 2025-01-01\n---\nOutside.\n")
+    (content / "link-outside.md").symlink_to(secret)
+    (content / "loop").symlink_to(content, target_is_directory=True)
+    (root / "publisher.toml").write_text(
+        'title = "Hostile"\nurl = "https://hostile.example.org/"\n[feeds]\ntags = true\ncategories = true\n'
+    )
+    return root
+
+
+def build(site: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", "build", "--now", "2026-01-01", *args],
+        cwd=site, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def result(site):
+    before = tree(site)
+    pwned = Path("/tmp/publisher-pwned")
+    pwned.unlink(missing_ok=True)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = build(site)
+    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, children_before)
+    after = tree(site)
+    return proc, before, after, peak_kb, pwned.exists()
+
+
+def test_build_exits_0_and_reports_every_bad_file_with_its_reason(result):
+    proc, *_ = result
+    assert proc.returncode == 0, proc.stderr
+    for name, reason in SKIPPED.items():
+        lines = [ln for ln in proc.stderr.splitlines() if f"/{name}" in ln and "skipped" in ln]
+        assert lines, f"{name} not reported:\n{proc.stderr}"
+        assert reason in lines[0], lines[0]
+
+
+def test_one_summary_line_counts_published_and_skipped_by_reason(result):
+    proc, *_ = result
+    summary = proc.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"publisher: {len(PUBLISHED)} articles published, {len(SKIPPED)} skipped (")
+    assert "2 oversized frontmatter" in summary and "1 duplicate slug" in summary
+
+
+def test_exactly_the_good_articles_are_published_and_every_feed_reads(result, site):
+    proc, *_ = result
+    out = site / "feeds"
+    main = feedparser.parse((out / "atom.xml").read_bytes())
+    assert main.bozo == 0
+    got = {e.link.rstrip("/").rsplit("/", 1)[1]: e.title for e in main.entries}
+    assert got == PUBLISHED
+    for path in out.rglob("*.xml"):
+        etree.fromstring(path.read_bytes())
+        assert feedparser.parse(path.read_bytes()).bozo == 0, path
+
+
+def test_active_content_never_reaches_a_feed(result, site):
+    data = (site / "feeds" / "rss.xml").read_text()
+    for needle in ("<script", "&lt;script", "onclick", "onerror", "javascript:", "&lt;iframe", "&lt;object",
+                   "&lt;form", "\x07", "\x0b", "\x1b"):
+        assert needle not in data, needle
+
+
+def test_nothing_is_written_outside_the_output_folder_and_no_code_runs(result, site):
+    _, before, after, _, pwned = result
+    changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    assert changed and all(name.startswith("feeds/") for name in changed), sorted(changed)
+    assert "feeds/tags/etc-passwd.atom.xml" in changed
+    assert not pwned
+
+
+def test_a_five_megabyte_article_keeps_memory_bounded(result):
+    *_, peak_kb, _ = result
+    assert peak_kb < 600 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
+
+
+def test_strict_makes_the_first_bad_file_fatal(site):
+    proc = build(site, "--strict", "--out", "strict-out")
+    assert proc.returncode == 1
+    assert "(--strict)" in proc.stderr
+    assert not list((site / "strict-out").rglob("*.xml"))
