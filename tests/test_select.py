@@ -33,7 +33,8 @@ def test_days_window():
 
 def test_window_is_half_open_so_a_cut_off_article_is_in_exactly_one_window():
     cut = NOW - 3 * DAY
-    arts = [article("at-cut", published=cut), article("before", published=cut - DAY), article("after", published=cut + DAY)]
+    arts = [article("at-cut", published=cut), article("before", published=cut - DAY),
+            article("after", published=cut + DAY)]
     first = select(arts, now=NOW, until=cut)
     second = select(arts, now=NOW, since=cut)
     assert slugs(first) == ["at-cut", "before"]

@@ -1,0 +1,179 @@
+"""Crashes and overlapping runs: a killed build never leaves a half-written feed, two runs never
+interleave, and a full or read-only output folder keeps the previous outputs."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from benchmarks.make_corpus import make_corpus
+from publisher.output import LOCK_NAME, output_lock
+from tests.conftest import ROOT, write_article
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+CONFIG = 'title = "Crash"\nurl = "https://crash.example.org/"\n[feeds]\nlimit = 2\ntags = true\ncategories = true\n'
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "publisher", "build", "--now", "2027-01-01", *args]
+
+
+def build(site: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(*args), cwd=site, env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.xml")}
+
+
+@pytest.fixture(scope="module")
+def corpus_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("crash-site")
+    make_corpus(2000, site / "content")
+    (site / "publisher.toml").write_text(CONFIG)
+    return site
+
+
+def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
+    site = corpus_site
+    started = time.monotonic()
+    assert build(site).returncode == 0
+    duration = time.monotonic() - started
+    old = snapshot(site / "feeds")
+    rng = random.Random(20251125)
+    for round_ in range(20):
+        # Each round changes what every main feed holds, then kills a build somewhere in its run.
+        write_article(site / "content", f"new/round-{round_}.md",
+                      f"---\ntitle: Round {round_}\npublishDate: 2026-12-{round_ + 1:02d}\ntags: [topic-001]\n---\n"
+                      f"Round {round_} body.\n")
+        proc = subprocess.Popen(command(), cwd=site, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, duration * 1.1))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        middle = snapshot(site / "feeds")
+        finished = build(site)
+        assert finished.returncode == 0, finished.stderr
+        new = snapshot(site / "feeds")
+        for name, data in middle.items():
+            assert data in (old.get(name), new.get(name)), f"round {round_}: {name} is neither old nor new"
+            etree.fromstring(data)
+        assert feedparser.parse(new["atom.xml"]).entries[0].title == f"Round {round_}"
+        assert not [p for p in (site / "feeds").rglob("*.tmp")], "temporary files left after a complete run"
+        old = new
+
+
+@pytest.fixture
+def small_site(tmp_path):
+    (tmp_path / "publisher.toml").write_text('title = "Lock"\nurl = "https://lock.example.org/"\n')
+    for i in range(3):
+        write_article(tmp_path / "content", f"p{i}.md", f"---\ntitle: P{i}\npublishDate: 2025-01-0{i + 1}\n---\nx\n")
+    return tmp_path
+
+
+def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
+    with output_lock(small_site / "feeds"):
+        started = time.monotonic()
+        proc = build(small_site, "--lock-timeout", "1")
+        waited = time.monotonic() - started
+    assert proc.returncode == 75
+    assert "another publisher run still holds .publisher.lock after waiting 1 s; try again later" in proc.stderr
+    assert waited >= 1
+    assert not (small_site / "feeds" / "atom.xml").exists()
+    assert build(small_site).returncode == 0  # released: the next run goes ahead
+
+
+def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from publisher.output import output_lock\n"
+         "with output_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(1.5)",
+         str(small_site / "feeds")],
+        env=ENV, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+    proc = build(small_site, "--lock-timeout", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert holder.wait() == 0
+    assert time.monotonic() - started >= 0.5  # it waited for the holder rather than interleaving
+    assert (small_site / "feeds" / "atom.xml").is_file()
+
+
+def test_a_lock_left_by_a_killed_run_does_not_block(small_site):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from publisher.output import output_lock\n"
+         "with output_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(600)",
+         str(small_site / "feeds")],
+        env=ENV, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert (small_site / "feeds" / LOCK_NAME).exists()  # the file stays; the lock does not
+    proc = build(small_site, "--lock-timeout", "2")
+    assert proc.returncode == 0, proc.stderr
+
+
+def _in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a shell script in a private mount namespace (so it can mount tmpfs or read-only binds)."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed: cannot make a full or read-only folder")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot create a mount namespace here: {probe.stderr.decode().strip()}")
+    return subprocess.run(["unshare", "-m", "sh", "-ec", script], cwd=cwd, env=ENV, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _grow(folder: Path) -> None:
+    """Articles large enough that feeds holding them no longer fit in a small folder."""
+    paragraph = "Words that fill the disk and then some more words to make the feed larger. " * 40 + "\n\n"
+    for i in range(30):
+        write_article(folder, f"big-{i}.md",
+                      f"---\ntitle: Big {i}\npublishDate: 2025-02-{i % 28 + 1:02d}\n---\n" + paragraph * 20)
+
+
+def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
+    _grow(small_site / "big")
+    (small_site / "feeds").mkdir()
+    cmd = " ".join(command())
+    result = _in_mount_namespace(
+        f"""
+        mount -t tmpfs -o size=256k tmpfs feeds
+        {cmd}
+        mkdir before && cp -a feeds/. before/
+        cp big/*.md content/
+        set +e
+        {cmd}
+        echo status=$?
+        set -e
+        diff -r before feeds && echo unchanged
+        """,
+        small_site,
+    )
+    assert "status=1" in result.stdout, result
+    assert "cannot be written (No space left on device); the previous file is unchanged" in result.stderr
+    assert "unchanged" in result.stdout, result.stdout
+    assert len(list((small_site / "before").glob("*.xml"))) == 4
+
+
+def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
+    assert build(small_site).returncode == 0
+    before = snapshot(small_site / "feeds")
+    _grow(small_site / "content")
+    cmd = " ".join(command())
+    result = _in_mount_namespace(
+        f"mount --bind feeds feeds && mount -o remount,bind,ro feeds\nset +e\n{cmd}\necho status=$?", small_site
+    )
+    assert "status=1" in result.stdout, result
+    assert "Read-only file system" in result.stderr
+    assert snapshot(small_site / "feeds") == before
