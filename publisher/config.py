@@ -30,6 +30,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "logo"): "logo",
     ("", "content"): "content_dir",
     ("", "output"): "output_dir",
+    ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
@@ -44,7 +45,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "tag_pattern"): "tag_feed_pattern",
     ("feeds", "category_pattern"): "category_feed_pattern",
 }
-PATH_KEYS = {"static_dir", "content_dir", "output_dir"}
+PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
 TABLES = {"feeds", "fields", "html"}
 
 

@@ -113,6 +113,8 @@ class Config:
     deny_tags: tuple[str, ...] = ()
     content_dir: str = "content"
     output_dir: str = "feeds"
+    # A folder of the site's own Jinja2 templates; a file there replaces the bundled one of that name.
+    templates_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):

@@ -1,0 +1,34 @@
+"""Where Jinja2 templates come from: the site's own folder first, then the ones publisher ships.
+
+A built wheel carries the top-level ``templates/`` folder as ``publisher/templates`` (see
+pyproject.toml); a checkout or an editable install finds it beside the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .model import Config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUNDLED = [PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"]
+
+
+def template_dirs(config: Config) -> list[Path]:
+    """The folders searched, in order: config ``templates`` (overrides any template), then the bundled ones."""
+    dirs = [Path(config.templates_dir)] if config.templates_dir else []
+    return dirs + [d for d in BUNDLED if d.is_dir()]
+
+
+def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environment:
+    """A Jinja2 environment over template_dirs; undefined names are errors, not empty strings."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
