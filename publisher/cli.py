@@ -14,13 +14,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from .cache import BuildCache
 from .config import load_config
 from .errors import ConfigError, ContentError, PublisherError
-from .feeds import render_feeds
-from .load import load_articles, parse_date
 from .model import Article, Config
-from .output import output_lock, remove_stale_temporaries, write_feeds
+from .output import output_lock, remove_outputs, remove_stale_temporaries, write_feeds
 from .select import select
 
 log = logging.getLogger("publisher")
@@ -48,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="publisher",
         description="Markdown articles in; Atom and RSS feeds out.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     build = commands.add_parser(
@@ -59,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_flags(build)
     build.set_defaults(run=run_build)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, reading the version (package metadata, slow to import) only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from . import __version__
+
+        parser.exit(message=f"{parser.prog} {__version__}\n")
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
@@ -95,27 +102,47 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
     if not args.now:
         return datetime.now(UTC)
+    from .load import parse_date
+
     parsed = parse_date(args.now, config)
     if parsed is None:
         raise ConfigError(f"--now: {args.now!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
     return parsed
 
 
-def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -> list[Article]:
-    """Load articles; under --strict the first bad one is fatal. Logs one summary line when any were skipped."""
-    errors: list[ContentError] = []
+def load_with_summary(
+    args: argparse.Namespace,
+    config: Config,
+    now: datetime,
+    *,
+    cache: BuildCache | None = None,
+    errors: list[ContentError] | None = None,
+) -> list[Article]:
+    """Load articles (through the build cache when given); under --strict the first bad one is fatal.
+
+    Logs one summary line when any were skipped; the skipped ones are appended to ``errors``.
+    """
+    errors = [] if errors is None else errors
     try:
-        articles = load_articles(config.content_dir, config, strict=args.strict, errors=errors)
+        if cache is not None:
+            articles = cache.load(strict=args.strict, errors=errors)
+        else:
+            from .load import load_articles
+
+            articles = load_articles(config.content_dir, config, strict=args.strict, errors=errors)
     except ContentError as exc:
         if args.strict:
             raise PublisherError(f"{exc} (--strict)") from None
         raise
     if errors:
-        reasons = Counter(e.reason for e in errors)
-        grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        published = len(select(articles, now=now))
-        log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
+        _log_summary(errors, len(select(articles, now=now)))
     return articles
+
+
+def _log_summary(errors: list[ContentError], published: int) -> None:
+    reasons = Counter(e.reason for e in errors)
+    grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -123,11 +150,30 @@ def run_build(args: argparse.Namespace) -> int:
     now = now_from_args(args, config)
     with output_lock(config.output_dir, timeout=args.lock_timeout):
         remove_stale_temporaries(config.output_dir)
-        articles = load_with_summary(args, config, now)
-        feeds = render_feeds(articles, config, now=now)
+        cache = BuildCache(config, now)
+        reported = cache.unchanged(strict=args.strict)
+        if reported is not None:
+            # Nothing that shapes the output changed: repeat the last run's reports and stop.
+            for exc in reported:
+                log.warning("skipped %s", exc)
+            if reported:
+                _log_summary(reported, cache.published_count)
+            log.info("nothing changed since the last build (%s); no feed rewritten", cache.file)
+            return 0
+        errors: list[ContentError] = []
+        articles = load_with_summary(args, config, now, cache=cache, errors=errors)
+        from .feeds import render_feeds
+        from .render import RenderMemo, remembering
+
+        with remembering(RenderMemo(cache.remembered_html())) as memo:
+            feeds = render_feeds(articles, config, now=now)
         written = write_feeds(feeds, config.output_dir)
+        removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)
+        cache.save(articles, feeds, memo.used, errors)
     for name in written:
         log.info("wrote %s", Path(config.output_dir) / name)
+    for name in removed:
+        log.info("removed %s (no longer made)", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
     return 0
 

@@ -7,10 +7,12 @@ pyproject.toml); a checkout or an editable install finds it beside the package.
 from __future__ import annotations
 
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .model import Config
+
+if TYPE_CHECKING:
+    import jinja2
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLED = [PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"]
@@ -24,6 +26,8 @@ def template_dirs(config: Config) -> list[Path]:
 
 def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environment:
     """A Jinja2 environment over template_dirs; undefined names are errors, not empty strings."""
+    import jinja2  # only when something is rendered: the build cache lists template_dirs without it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=autoescape,
