@@ -182,7 +182,9 @@ class Config:
         """``cover_size`` as (width, height)."""
         width, sep, height = self.cover_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
-            raise ConfigError(f"digest cover_size: {self.cover_size!r} is not a size (expected WIDTHxHEIGHT, e.g. 1200x630)")
+            raise ConfigError(
+                f"digest cover_size: {self.cover_size!r} is not a size (expected WIDTHxHEIGHT, e.g. 1200x630)"
+            )
         return int(width), int(height)
 
     @property
