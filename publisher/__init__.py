@@ -11,6 +11,7 @@ except PackageNotFoundError:  # running from a checkout that was not installed
     __version__ = "0+unknown"
 
 from .config import load_config
+from .digest import Digest, EmptyDigest, render_digest
 from .errors import ConfigError, ContentError, OutputError, PublisherError
 from .feeds import render_feeds
 from .load import load_article, load_articles, parse_article
@@ -23,6 +24,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
+    "Digest",
+    "EmptyDigest",
     "OutputError",
     "PublisherError",
     "__version__",
@@ -30,6 +33,7 @@ __all__ = [
     "load_articles",
     "load_config",
     "parse_article",
+    "render_digest",
     "render_feeds",
     "select",
     "write_feeds",
