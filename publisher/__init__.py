@@ -11,12 +11,13 @@ except PackageNotFoundError:  # running from a checkout that was not installed
     __version__ = "0+unknown"
 
 from .config import load_config
-from .errors import ConfigError, ContentError, OutputError, PublisherError
+from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .feeds import render_feeds
 from .load import load_article, load_articles, parse_article
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
+from .send import SmtpSettings, send_message
 
 __all__ = [
     "Article",
@@ -25,6 +26,8 @@ __all__ = [
     "ContentError",
     "OutputError",
     "PublisherError",
+    "SendError",
+    "SmtpSettings",
     "__version__",
     "load_article",
     "load_articles",
@@ -32,5 +35,6 @@ __all__ = [
     "parse_article",
     "render_feeds",
     "select",
+    "send_message",
     "write_feeds",
 ]
