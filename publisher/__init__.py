@@ -12,12 +12,13 @@ except PackageNotFoundError:  # running from a checkout that was not installed
 
 from .config import load_config
 from .digest import Digest, EmptyDigest, render_digest
-from .errors import ConfigError, ContentError, OutputError, PublisherError
+from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .feeds import render_feeds
 from .load import load_article, load_articles, parse_article
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
+from .send import SmtpSettings, send_message
 
 __all__ = [
     "Article",
@@ -28,6 +29,8 @@ __all__ = [
     "EmptyDigest",
     "OutputError",
     "PublisherError",
+    "SendError",
+    "SmtpSettings",
     "__version__",
     "load_article",
     "load_articles",
@@ -36,5 +39,6 @@ __all__ = [
     "render_digest",
     "render_feeds",
     "select",
+    "send_message",
     "write_feeds",
 ]
