@@ -172,7 +172,7 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
         tls = settings.ssl or settings.starttls
         hint = "" if tls else "; most servers offer it only over TLS: add --starttls or --ssl"
         raise SendError(f"{settings.address} does not offer authentication (AUTH){hint}")
-    if not (settings.ssl or settings.starttls) and not _loopback(settings.host):
+    if not (settings.ssl or settings.starttls) and not is_loopback(settings.host):
         log.warning("%s: sending the password without TLS; use --starttls or --ssl", settings.address)
     smtp.login(settings.username or "", settings.password or "")
 
@@ -304,8 +304,9 @@ def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bo
     return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP), utf8
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
