@@ -3,6 +3,10 @@ re-rendering on reload, and errors shown as pages instead of stopping the server
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -15,6 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
+from publisher.cli import main
 from publisher.digest import render_digest
 from publisher.errors import PublisherError
 from publisher.preview import PreviewServer, make_preview_server
@@ -184,3 +189,41 @@ def test_a_port_in_use_is_an_error_naming_it(site):
         port = server.server_address[1]
         with pytest.raises(PublisherError, match=rf"cannot listen on 127\.0\.0\.1:{port}.*--port 0"):
             make_preview_server(renderer(site), port=port)
+
+
+def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
+    (site / "publisher.toml").write_text(
+        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
+        'templates = "templates"\n', encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", "--days", "30",
+         "--now", "2026-11-25T12:00:00Z"],
+        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:(\d+)/) \(Ctrl-C stops\)\n", line)
+        assert match, line + proc.stderr.read()
+        url = match[1]
+        with urllib.request.urlopen(url, timeout=60) as response:
+            page = lxml_html.document_fromstring(response.read())
+        assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375"]
+        with urllib.request.urlopen(url + "digest.eml", timeout=60) as response:
+            message = message_from_bytes(response.read(), policy=policy.default)
+        assert message["Subject"] == "Sora 2 – what’s new"
+        assert not (site / "out" / "digest.html").exists()  # a preview writes nothing
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        assert "preview stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, capsys):
+    (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
+    assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
+    assert "url: missing" in capsys.readouterr().err
