@@ -11,6 +11,7 @@ except PackageNotFoundError:  # running from a checkout that was not installed
     __version__ = "0+unknown"
 
 from .config import load_config
+from .digest import Digest, EmptyDigest, render_digest
 from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .feeds import render_feeds
 from .load import load_article, load_articles, parse_article
@@ -24,6 +25,8 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
+    "Digest",
+    "EmptyDigest",
     "OutputError",
     "PublisherError",
     "SendError",
@@ -33,6 +36,7 @@ __all__ = [
     "load_articles",
     "load_config",
     "parse_article",
+    "render_digest",
     "render_feeds",
     "select",
     "send_message",
