@@ -9,13 +9,18 @@ from importlib import import_module
 from typing import Any
 
 from .config import load_config
-from .errors import ConfigError, ContentError, OutputError, PublisherError
+from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
+    "Digest": ".digest",
+    "EmptyDigest": ".digest",
+    "render_digest": ".digest",
+    "SmtpSettings": ".send",
+    "send_message": ".send",
     "load_article": ".load",
     "load_articles": ".load",
     "parse_article": ".load",
@@ -27,15 +32,21 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
+    "Digest",
+    "EmptyDigest",
     "OutputError",
     "PublisherError",
+    "SendError",
+    "SmtpSettings",
     "__version__",
     "load_article",
     "load_articles",
     "load_config",
     "parse_article",
+    "render_digest",
     "render_feeds",
     "select",
+    "send_message",
     "write_feeds",
 ]
 
