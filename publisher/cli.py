@@ -209,6 +209,8 @@ def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, ar
     since = date_from_args(args.since, "--since", config)
     until = date_from_args(args.until, "--until", config)
     days = args.days
+    if days is not None and not days > 0:
+        raise ConfigError(f"--days: {days:g} must be more than 0")
     last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
     if last is not None:
         since = max(since, last) if since is not None else last
