@@ -287,6 +287,14 @@ def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
     assert "after" in second and "before" not in second
 
 
+def test_only_since_last_runs_move_the_cut_off(site):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--days", "7", "--now", "2026-11-25T12:00:00Z") == 0
+    assert (site / "out" / "digest.eml").exists() and not (site / "out" / ".digest-state.json").exists()
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
+    assert "one" in (site / "out" / "digest.txt").read_text()
+
+
 def test_dry_run_and_force(site, capsys):
     post(site, "one", "2026-11-24T09:00:00Z")
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
