@@ -1,7 +1,8 @@
 """The command line: a thin layer that parses flags and calls the public library.
 
-Exit codes: 0 success, 1 content errors under --strict or an output that could not be written,
-2 usage or configuration errors, 75 another run holds the output folder (try again later).
+Exit codes: 0 success, 1 content errors under --strict, an output that could not be written, or
+a digest that failed --check; 2 usage or configuration errors; 3 an empty digest under
+--fail-if-empty; 75 another run holds the output folder (try again later).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 
 from . import __version__
 from .config import load_config
+from .digest import Digest, EmptyDigest, render_digest
 from .errors import ConfigError, ContentError, PublisherError
 from .feeds import render_feeds
 from .load import load_articles, parse_date
 from .model import Article, Config
-from .output import output_lock, remove_stale_temporaries, write_feeds
+from .output import output_lock, read_digest_state, remove_stale_temporaries, write_digest_state, write_feeds
 from .select import select
 
 log = logging.getLogger("publisher")
@@ -46,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="publisher",
-        description="Markdown articles in; Atom and RSS feeds out.",
+        description="Markdown articles in; Atom and RSS feeds and an e-mail digest out.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -58,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common_flags(build)
     build.set_defaults(run=run_build)
+
+    digest = commands.add_parser(
+        "digest", help="write the e-mail digest: digest.html, digest.txt and digest.eml",
+        description="Render the newsletter digest of the articles published in a window (default: the last "
+        "7 days) and write digest.html, digest.txt and digest.eml into --out.",
+    )
+    add_common_flags(digest)
+    add_window_flags(digest)
+    digest.add_argument("--dry-run", action="store_true",
+                        help="render and report, write nothing, leave the --since-last state alone")
+    digest.set_defaults(run=run_digest)
     return parser
 
 
@@ -71,6 +84,22 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
                         help="wait this long for another run to finish with the output folder (default: 60)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
+
+
+def add_window_flags(parser: argparse.ArgumentParser) -> None:
+    """The digest window, shared by digest, preview and send."""
+    window = parser.add_argument_group("window (an article is in it when since < published <= until)")
+    window.add_argument("--days", type=float, metavar="N", help="the last N days (default: 7)")
+    window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
+    window.add_argument("--until", metavar="ISO", help="up to and including this moment (default: now)")
+    window.add_argument("--since-last", action="store_true",
+                        help="after the previous digest's cut-off, kept in the output folder")
+    window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
+    window.add_argument("--featured-only", action="store_true", help="featured articles only")
+    window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")
+    window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
+    window.add_argument("--check", action="store_true",
+                        help="exit 1 without writing or sending when the send-readiness check finds a problem")
 
 
 def _setup_logging(level: int) -> None:
@@ -93,12 +122,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
-    if not args.now:
-        return datetime.now(UTC)
-    parsed = parse_date(args.now, config)
-    if parsed is None:
-        raise ConfigError(f"--now: {args.now!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
-    return parsed
+    return date_from_args(args.now, "--now", config) or datetime.now(UTC)
 
 
 def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -> list[Article]:
@@ -116,6 +140,73 @@ def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -
         published = len(select(articles, now=now))
         log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
     return articles
+
+
+def date_from_args(value: str | None, flag: str, config: Config) -> datetime | None:
+    if value is None:
+        return None
+    parsed = parse_date(value, config)
+    if parsed is None:
+        raise ConfigError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
+    return parsed
+
+
+def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, articles: list[Article]) -> Digest | None:
+    """Render the digest the window flags ask for; None (after saying so) when the window is empty."""
+    since = date_from_args(args.since, "--since", config)
+    until = date_from_args(args.until, "--until", config)
+    days = args.days
+    last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
+    if last is not None:
+        since = max(since, last) if since is not None else last
+    elif since is None and days is None:
+        days = 7.0
+    try:
+        digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
+                               featured_only=args.featured_only, limit=args.limit)
+    except EmptyDigest:
+        start = f"since the previous digest ({last:%Y-%m-%d %H:%M %Z})" if last else "in the window"
+        log.warning("nothing new %s: no digest written", start)
+        return None
+    for note in digest.notes:
+        log.warning("digest: %s", note)
+    for problem in digest.problems:
+        log.warning("digest check: %s", problem)
+    return digest
+
+
+def digest_report(digest: Digest) -> str:
+    featured = sum(a.featured for a in digest.articles)
+    more = f", {digest.left_out} more linked" if digest.left_out else ""
+    return (f"digest: {len(digest.articles)} articles ({featured} featured{more}), "
+            f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
+
+
+def run_digest(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    with output_lock(config.output_dir, timeout=args.lock_timeout):
+        articles = load_with_summary(args, config, now)
+        digest = digest_from_args(args, config, now, articles)
+        if digest is None:
+            return EmptyDigest.exit_code if args.fail_if_empty else 0
+        if args.check and digest.problems:
+            log.error("digest not written: %d problem(s) found by --check", len(digest.problems))
+            return 1
+        if not args.quiet:
+            print(digest_report(digest))
+        if args.dry_run:
+            return 0
+        write_feeds(digest_files(digest), config.output_dir)
+        write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+    if not args.quiet:
+        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+    return 0
+
+
+def digest_files(digest: Digest) -> dict[str, bytes]:
+    return {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
+            "digest.eml": digest.as_bytes()}
 
 
 def run_build(args: argparse.Namespace) -> int:
