@@ -18,6 +18,7 @@ from pathlib import Path
 from . import __version__
 from .config import load_config
 from .digest import Digest, EmptyDigest, render_digest
+from .discovery import link_tags
 from .errors import ConfigError, ContentError, PublisherError
 from .feeds import render_feeds
 from .load import load_articles, parse_date
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--dry-run", action="store_true",
                         help="render and report, write nothing, leave the --since-last state alone")
     digest.set_defaults(run=run_digest)
+
+    links = commands.add_parser(
+        "links", help="print the <link> tags that announce the feeds, for a page's <head>",
+        description="Print one <link rel=\"alternate\"> tag per feed (main and featured; Atom, RSS and JSON "
+        "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
+    )
+    links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
     return parser
 
 
@@ -220,6 +229,11 @@ def run_build(args: argparse.Namespace) -> int:
     for name in written:
         log.info("wrote %s", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
+    return 0
+
+
+def run_links(args: argparse.Namespace) -> int:
+    sys.stdout.write(link_tags(config_from_args(args)))
     return 0
 
 
