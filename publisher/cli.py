@@ -1,14 +1,16 @@
 """The command line: a thin layer that parses flags and calls the public library.
 
-Exit codes: 0 success, 1 content errors under --strict, an output that could not be written, or
-a digest that failed --check; 2 usage or configuration errors; 3 an empty digest under
---fail-if-empty; 75 another run holds the output folder (try again later).
+Exit codes: 0 success, 1 content errors under --strict, an output that could not be written, a
+digest that failed --check, or a message the SMTP server refused; 2 usage or configuration errors;
+3 an empty digest under --fail-if-empty; 75 try again later: another run holds the output folder,
+or the SMTP server could not be reached or answered with a temporary (4xx) error.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -24,7 +26,9 @@ from .feeds import render_feeds
 from .load import load_articles, parse_date
 from .model import Article, Config
 from .output import output_lock, read_digest_state, remove_stale_temporaries, write_digest_state, write_feeds
+from .preview import serve_preview
 from .select import select
+from .send import PASSWORD_ENV, USER_ENV, SmtpSettings, envelope, send_message
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
@@ -73,6 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render and report, write nothing, leave the --since-last state alone")
     digest.set_defaults(run=run_digest)
 
+    preview = commands.add_parser(
+        "preview", help="serve the digest on http://127.0.0.1:8000 and open it in the browser",
+        description="Serve the digest locally: the page shows it at 600 px and 375 px, its headers and its "
+        "text part, and renders it again on every reload, so edits to articles, config and templates show "
+        "at once. Ctrl-C stops.",
+    )
+    add_common_flags(preview)
+    add_window_flags(preview)
+    preview.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; anything else exposes the preview)")
+    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    preview.add_argument("--no-open", "--no-browser", dest="open_browser", action="store_false",
+                         help="do not open the browser")
+    preview.set_defaults(run=run_preview)
+
+    send = commands.add_parser(
+        "send", help="render the digest and deliver it through an SMTP server",
+        description="Render the digest with the same window flags as `publisher digest` and hand it to an SMTP "
+        "server (for a real list: your ESP's relay). The password comes from the "
+        f"{PASSWORD_ENV} environment variable only. With --since-last the cut-off moves only after the "
+        "server accepted the message.",
+    )
+    add_common_flags(send)
+    add_window_flags(send)
+    add_smtp_flags(send)
+    send.add_argument("--dry-run", action="store_true",
+                      help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    send.set_defaults(run=run_send)
+
     links = commands.add_parser(
         "links", help="print the <link> tags that announce the feeds, for a page's <head>",
         description="Print one <link rel=\"alternate\"> tag per feed (main and featured; Atom, RSS and JSON "
@@ -109,6 +142,26 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
     window.add_argument("--check", action="store_true",
                         help="exit 1 without writing or sending when the send-readiness check finds a problem")
+
+
+def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
+    smtp = parser.add_argument_group(
+        "delivery (defaults from [smtp] in the config; password from the environment)")
+    smtp.add_argument("--to", action="append", metavar="ADDRESS",
+                      help="envelope recipient, repeatable (default: the To header, [digest] to)")
+    smtp.add_argument("--from", dest="sender", metavar="ADDRESS",
+                      help="envelope sender, where bounces go (default: the From header, [digest] from)")
+    smtp.add_argument("--smtp-host", metavar="HOST", help="SMTP server ([smtp] host)")
+    smtp.add_argument("--smtp-port", type=int, metavar="PORT",
+                      help="its port ([smtp] port; default: 465 with --ssl, else 587)")
+    smtp.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
+                      help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)")
+    smtp.add_argument("--ssl", action=argparse.BooleanOptionalAction, default=None,
+                      help="TLS from the first byte, usually port 465 ([smtp] ssl)")
+    smtp.add_argument("--smtp-user", metavar="USER",
+                      help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
+    smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="give up on a server that does not answer within this long (default: 30)")
 
 
 def _setup_logging(level: int) -> None:
@@ -165,6 +218,8 @@ def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, ar
     since = date_from_args(args.since, "--since", config)
     until = date_from_args(args.until, "--until", config)
     days = args.days
+    if days is not None and not days > 0:
+        raise ConfigError(f"--days: {days:g} must be more than 0")
     last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
     if last is not None:
         since = max(since, last) if since is not None else last
@@ -210,6 +265,78 @@ def run_digest(args: argparse.Namespace) -> int:
         write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
     if not args.quiet:
         print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+    return 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    config_from_args(args)  # a broken config is a usage error now, not a page later
+
+    def render() -> Digest:
+        # Everything is read again on each request, so edits show on reload.
+        config = config_from_args(args)
+        now = now_from_args(args, config)
+        digest = digest_from_args(args, config, now, load_with_summary(args, config, now))
+        if digest is None:
+            raise EmptyDigest("nothing was published in the window; widen it with --days or --since")
+        return digest
+
+    serve_preview(render, host=args.host, port=args.port, open_browser=args.open_browser)
+    return 0
+
+
+def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
+    """Flags first, then [smtp] in the config; the user may also come from the environment."""
+    host = args.smtp_host or config.smtp_host
+    if not host:
+        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+    starttls, ssl = args.starttls, args.ssl
+    if starttls is None and ssl is None:
+        starttls, ssl = config.smtp_starttls, config.smtp_ssl
+    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
+        starttls = False
+    elif ssl is None:
+        ssl = False
+    return SmtpSettings(
+        host=host,
+        port=args.smtp_port or config.smtp_port,
+        starttls=bool(starttls),
+        ssl=bool(ssl),
+        username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
+        password=os.environ.get(PASSWORD_ENV),
+        timeout=args.smtp_timeout,
+    )
+
+
+def run_send(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    # --dry-run shows what would be sent even before a server is configured.
+    has_server = bool(args.smtp_host or config.smtp_host)
+    settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
+    # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
+    with output_lock(config.output_dir, timeout=args.lock_timeout):
+        articles = load_with_summary(args, config, now)
+        digest = digest_from_args(args, config, now, articles)
+        if digest is None:
+            return EmptyDigest.exit_code if args.fail_if_empty else 0
+        if args.check and digest.problems:
+            log.error("digest not sent: %d problem(s) found by --check", len(digest.problems))
+            return 1
+        if not args.quiet:
+            print(digest_report(digest))
+        sender, recipients = envelope(digest.message, to=args.to, sender=args.sender)
+        if args.dry_run:
+            print(f"MAIL FROM:<{sender}>")
+            print("\n".join(f"RCPT TO:<{r}>" for r in recipients))
+            print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
+            print("\n".join(f"{name}: {value}" for name, value in digest.message.items()))
+            return 0
+        assert settings is not None
+        send_message(digest.message, settings, to=args.to, sender=args.sender)
+        if args.since_last:
+            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+    if not args.quiet:
+        print(f"sent to {', '.join(recipients)} via {settings.address}")
     return 0
 
 

@@ -49,6 +49,11 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("digest", "utm_campaign"): "utm_campaign",
     ("digest", "cover_size"): "cover_size",
     ("digest", "budget"): "digest_budget",
+    ("smtp", "host"): "smtp_host",
+    ("smtp", "port"): "smtp_port",
+    ("smtp", "starttls"): "smtp_starttls",
+    ("smtp", "ssl"): "smtp_ssl",
+    ("smtp", "user"): "smtp_user",
     ("feeds", "url"): "feeds_url",
     ("feeds", "limit"): "feed_limit",
     ("feeds", "atom"): "atom_file",
@@ -66,7 +71,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "index"): "feeds_index_file",
 }
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
-TABLES = {"feeds", "fields", "html", "digest"}
+TABLES = {"feeds", "fields", "html", "digest", "smtp"}
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
@@ -111,6 +116,11 @@ def config_from_mapping(
 
 
 def _attribute(table: str, key: str, source: str) -> str:
+    if table == "smtp" and key == "password":
+        raise ConfigError(
+            f"{source}: [smtp] password: not read from the configuration file (it is often shared or committed); "
+            "set the PUBLISHER_SMTP_PASSWORD environment variable instead"
+        )
     try:
         return KEYS[(table, key)]
     except KeyError:

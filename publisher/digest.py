@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,7 +21,7 @@ from .inline import Inliner, default_inliner
 from .mail import build_message, check_digest
 from .model import Article, Config
 from .render import email_html, summary
-from .select import select
+from .select import select, window
 from .templates import template_env
 from .text import repair_line
 
@@ -80,10 +80,7 @@ def render_digest(
     ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
     """
     now = now or datetime.now(UTC)
-    upper = min(until, now) if until is not None else now
-    if days is not None:
-        lower = upper - timedelta(days=days)
-        since = max(since, lower) if since is not None else lower
+    since, upper = window(now, since=since, until=until, days=days)
     chosen = select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
     if not chosen:
         raise EmptyDigest("nothing was published in the digest's window")

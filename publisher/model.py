@@ -144,6 +144,12 @@ class Config:
     utm_campaign: str | None = None
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
+    # SMTP delivery (`publisher send`, [smtp]); the password only ever comes from PUBLISHER_SMTP_PASSWORD.
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default: 465 with ssl, else 587
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_user: str | None = None
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):

@@ -68,6 +68,13 @@ class SmtpSettings:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    def describe(self) -> str:
+        """host:port with how it is secured and who logs in; never the password."""
+        how = ["TLS" if self.ssl else "STARTTLS" if self.starttls else "no TLS"]
+        if self.username:
+            how.append(f"as {self.username}")
+        return f"{self.address} ({', '.join(how)})"
+
     def tls_context(self) -> ssl.SSLContext:
         # Certificate and host name checks stay on: a digest is not worth a man in the middle.
         context = ssl.create_default_context()
@@ -93,25 +100,14 @@ def send_message(
     (Bcc removed). Raises SendError unless the server accepted the message for every recipient;
     missing addresses and a missing password are reported before connecting.
     """
-    recipients = [_address(a, "recipient") for a in to] if to else _header_addresses(message, "To", "Cc", "Bcc")
-    if not recipients:
-        raise SendError(
-            "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"
-        )
-    if sender:
-        envelope_from = _address(sender, "sender")
-    else:
-        envelope_from = next(iter(_header_addresses(message, "Sender", "From")), "")
-    if not envelope_from:
-        raise SendError("no sender: the message has no From address (pass --from ADDRESS or set [digest] from)")
+    envelope_from, recipients = envelope(message, to=to, sender=sender)
     if settings.username and settings.password is None:
         raise SendError(
             f"{settings.address}: a user name ({settings.username!r}) but no password: "
             f"set the {PASSWORD_ENV} environment variable"
         )
     data, utf8 = _flatten(message, [envelope_from, *recipients])
-    log.info("sending %r to %s via %s%s", str(message["Subject"] or ""), ", ".join(recipients), settings.address,
-             " (TLS)" if settings.ssl else " (STARTTLS)" if settings.starttls else "")
+    log.info("sending %r to %s via %s", str(message["Subject"] or ""), ", ".join(recipients), settings.describe())
 
     try:
         smtp = _connect(settings)
@@ -146,6 +142,24 @@ def send_message(
     log.info("%s accepted the message for %d recipient(s)", settings.address, len(recipients))
 
 
+def envelope(
+    message: EmailMessage, *, to: Sequence[str] | None = None, sender: str | None = None
+) -> tuple[str, list[str]]:
+    """The envelope (MAIL FROM, RCPT TO) send_message would use; SendError when either is missing."""
+    recipients = [_address(a, "recipient") for a in to] if to else _header_addresses(message, "To", "Cc", "Bcc")
+    if not recipients:
+        raise SendError(
+            "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"
+        )
+    if sender:
+        envelope_from = _address(sender, "sender")
+    else:
+        envelope_from = next(iter(_header_addresses(message, "Sender", "From")), "")
+    if not envelope_from:
+        raise SendError("no sender: the message has no From address (pass --from ADDRESS or set [digest] from)")
+    return envelope_from, recipients
+
+
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.ssl:
         return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
@@ -172,7 +186,7 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
         tls = settings.ssl or settings.starttls
         hint = "" if tls else "; most servers offer it only over TLS: add --starttls or --ssl"
         raise SendError(f"{settings.address} does not offer authentication (AUTH){hint}")
-    if not (settings.ssl or settings.starttls) and not _loopback(settings.host):
+    if not (settings.ssl or settings.starttls) and not is_loopback(settings.host):
         log.warning("%s: sending the password without TLS; use --starttls or --ssl", settings.address)
     smtp.login(settings.username or "", settings.password or "")
 
@@ -304,8 +318,9 @@ def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bo
     return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP), utf8
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

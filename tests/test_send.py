@@ -4,15 +4,22 @@ TLS is never skipped when asked for, and every failure says host:port and what h
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
+import publisher
+from publisher.cli import build_parser, main, smtp_settings_from_args
 from publisher.errors import ConfigError, SendError
+from publisher.output import DIGEST_STATE
 from publisher.send import SmtpSettings, send_message
-from tests.conftest import NOW
+from tests.conftest import NOW, write_article
 from tests.mailserver import (
     PASSWORD,
     USER,
@@ -234,3 +241,172 @@ def test_settings_defaults_and_contradictions():
         SmtpSettings("smtp.example.org", starttls=True, ssl=True)
     with pytest.raises(ConfigError, match="not a port number"):
         SmtpSettings("smtp.example.org", port=70000)
+
+
+# ---- publisher send: the command line, end to end ----------------------------------------------
+
+SITE_CONFIG = """
+title = "Send Site"
+url = "https://send.example.org/"
+content = "content"
+output = "out"
+
+[digest]
+from = "Send Site <news@send.example.org>"
+to = "readers@send.example.org"
+unsubscribe_url = "https://send.example.org/unsubscribe"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+"""
+
+ARTICLE = "---\ntitle: {title}\npublishDate: {date}\nfeatured: {featured}\n---\nBody of {title}.\n"
+
+
+def make_site(folder: Path, port: int, extra: str = "") -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "publisher.toml").write_text(SITE_CONFIG.format(port=port) + extra, encoding="utf-8")
+    write_article(folder / "content", "lead.md", ARTICLE.format(title="Sora 2 – the lead", date="2026-11-20",
+                                                                featured="true"))
+    write_article(folder / "content", "note.md", ARTICLE.format(title="A note", date="2026-11-18", featured="false"))
+    return folder
+
+
+def publisher_cli(site: Path, *args: str) -> int:
+    return main([args[0], "--config", str(site / "publisher.toml"), "--now", "2026-11-25T12:00:00Z", *args[1:]])
+
+
+def state(site: Path) -> bytes | None:
+    path = site / "out" / DIGEST_STATE
+    return path.read_bytes() if path.exists() else None
+
+
+def test_publisher_send_delivers_what_publisher_digest_writes(tmp_path):
+    with smtp_server() as (server, recorder):
+        site = make_site(tmp_path, server.port)
+        assert publisher_cli(site, "digest", "--days", "30") == 0
+        proc = subprocess.run(
+            [sys.executable, "-m", "publisher", "send", "--days", "30", "--now", "2026-11-25T12:00:00Z"],
+            cwd=site, capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert f"sent to readers@send.example.org via 127.0.0.1:{server.port}" in proc.stdout
+    [received] = recorder.messages
+    assert received.mail_from == "news@send.example.org"
+    assert received.rcpt_tos == ("readers@send.example.org",)
+    arrived = message_from_bytes(received.data, policy=policy.default)
+    written = message_from_bytes((site / "out" / "digest.eml").read_bytes(), policy=policy.default)
+    # The same message but for the MIME boundary, which every rendering picks afresh.
+    assert [(k, v) for k, v in arrived.items() if k != "Content-Type"] == [
+        (k, v) for k, v in written.items() if k != "Content-Type"]
+    assert arrived.get_content_type() == written.get_content_type() == "multipart/alternative"
+    assert parts(arrived) == parts(written)
+    assert arrived["Subject"] == "Sora 2 – the lead"
+
+
+def test_a_title_with_cr_lf_adds_no_header(tmp_path):
+    with smtp_server() as (server, recorder):
+        site = make_site(tmp_path, server.port)
+        injected = '---\ntitle: "Hello\\r\\nBcc: victim@example.net"\npublishDate: 2026-11-21\nfeatured: true\n---\n'
+        write_article(site / "content", "lead.md", injected)
+        assert publisher_cli(site, "send", "--days", "30") == 0
+    [received] = recorder.messages
+    arrived = message_from_bytes(received.data, policy=policy.default)
+    assert arrived["Subject"] == "Hello Bcc: victim@example.net"  # one header line, the break gone
+    assert arrived["Bcc"] is None
+    assert received.rcpt_tos == ("readers@send.example.org",)
+    assert [k for k in arrived.keys() if k.lower() == "bcc"] == []
+
+
+def test_since_last_moves_only_after_the_server_accepted(tmp_path, capsys):
+    with smtp_server() as (server, recorder):
+        site = make_site(tmp_path, server.port)
+        assert publisher_cli(site, "send", "--since-last") == 0
+        first = state(site)
+        assert first is not None and b"2026-11-25T12:00:00+00:00" in first
+        capsys.readouterr()
+        assert publisher_cli(site, "send", "--since-last", "--fail-if-empty") == 3
+    assert "nothing new since the previous digest" in capsys.readouterr().err
+    assert len(recorder.messages) == 1
+
+
+def test_a_refused_send_leaves_the_since_last_state_unchanged(tmp_path, capsys):
+    with smtp_server(Recorder(refuse=frozenset({"readers@send.example.org"}))) as (server, recorder):
+        site = make_site(tmp_path, server.port)
+        (site / "out").mkdir()
+        (site / "out" / DIGEST_STATE).write_text('{"until": "2026-11-01T00:00:00+00:00", "message_id": null}\n')
+        before = state(site)
+        assert publisher_cli(site, "send", "--since-last") == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{server.port} refused every recipient: <readers@send.example.org> (550 5.1.1" in err
+    assert state(site) == before
+    assert recorder.messages == []
+
+
+def test_an_unreachable_server_exits_75_and_leaves_the_state_alone(tmp_path, capsys):
+    with closed_port() as port:
+        site = make_site(tmp_path, port)
+        assert publisher_cli(site, "send", "--since-last") == 75
+    assert f"127.0.0.1:{port}: connection refused" in capsys.readouterr().err
+    assert state(site) is None
+
+
+def test_starttls_and_login_with_the_password_from_the_environment(tmp_path):
+    certs = certificates(tmp_path)
+    with smtp_server(tls_context=certs.server, require_starttls=True, authenticator=check_password,
+                     auth_required=True) as (server, recorder):
+        site = make_site(tmp_path / "site", server.port, extra=f'starttls = true\nuser = "{USER}"\n')
+        env = {**os.environ, "PUBLISHER_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certs.cafile)}
+        proc = subprocess.run(
+            [sys.executable, "-m", "publisher", "send", "-v", "--days", "30", "--now", "2026-11-25T12:00:00Z",
+             "--to", "one@example.net", "--to", "two@example.net", "--from", "bounces@send.example.org"],
+            cwd=site, env=env, capture_output=True, text=True, timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    [received] = recorder.messages
+    assert received.tls and received.authenticated
+    assert received.rcpt_tos == ("one@example.net", "two@example.net")
+    assert received.mail_from == "bounces@send.example.org"
+    assert f"STARTTLS, as {USER}" in proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr
+
+
+def test_a_password_in_the_config_file_is_refused(tmp_path, capsys):
+    site = make_site(tmp_path, 25, extra='password = "hunter2"\n')
+    assert publisher_cli(site, "send") == 2
+    err = capsys.readouterr().err
+    assert "[smtp] password: not read from the configuration file" in err and "PUBLISHER_SMTP_PASSWORD" in err
+    assert "hunter2" not in err
+
+
+def test_no_smtp_server_is_a_usage_error(tmp_path, capsys):
+    site = make_site(tmp_path, 25)
+    (site / "publisher.toml").write_text(SITE_CONFIG.format(port=25).split("[smtp]")[0])
+    assert publisher_cli(site, "send") == 2
+    assert "no SMTP server: pass --smtp-host HOST or set [smtp] host" in capsys.readouterr().err
+
+
+def test_dry_run_prints_envelope_and_headers_and_connects_to_nothing(tmp_path, capsys):
+    with closed_port() as port:
+        site = make_site(tmp_path, port)
+        assert publisher_cli(site, "send", "--since-last", "--dry-run", "--to", "me@example.net") == 0
+    out = capsys.readouterr().out
+    assert "MAIL FROM:<news@send.example.org>\nRCPT TO:<me@example.net>\n" in out
+    assert f"via 127.0.0.1:{port} (no TLS)" in out
+    assert "Subject: Sora 2 – the lead" in out and "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in out
+    assert state(site) is None
+
+
+def test_flags_override_the_smtp_table(tmp_path):
+    site = make_site(tmp_path, 2525, extra='starttls = true\nuser = "from-config"\n')
+    config = publisher.load_config(site / "publisher.toml")
+
+    def settings(*flags: str) -> SmtpSettings:
+        return smtp_settings_from_args(build_parser().parse_args(["send", *flags]), config)
+
+    assert settings() == SmtpSettings("127.0.0.1", 2525, starttls=True, username="from-config")
+    assert settings("--ssl", "--smtp-port", "465").ssl and not settings("--ssl").starttls
+    assert settings("--no-starttls").starttls is False
+    assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
+        "smtp.example.org", 2525, starttls=True, username="me")
