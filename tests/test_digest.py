@@ -342,3 +342,18 @@ def test_library_example_from_the_readme(tmp_path):
     assert digest.subject == "My site: 1 new article" and "Hello" in digest.text
     assert digest.message.get_content_type() == "multipart/alternative"
     assert digest.html.startswith("<!DOCTYPE html>") and digest.size == len(digest.html.encode())
+
+
+def test_cssutils_noise_is_captured_not_printed(capfd):
+    import uuid
+
+    from publisher.inline import PremailerInliner
+
+    inliner = PremailerInliner()
+    unknown = f"-x-unknown-{uuid.uuid4().hex}"  # a new stylesheet each run: premailer caches parsed CSS
+    html = f'<html><head><style>p {{ color: red }}</style></head><body><p style="{unknown}: 1">x</p></body></html>'
+    result = inliner(html, base_url="https://example.org/")
+    assert 'style="color:red; -x-unknown-' in result
+    assert unknown in inliner.last_log  # cssutils did complain...
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # ...but nothing reached the terminal
