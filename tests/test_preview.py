@@ -23,6 +23,7 @@ from publisher.cli import main
 from publisher.digest import render_digest
 from publisher.errors import PublisherError
 from publisher.preview import PreviewServer, make_preview_server
+from tests.browser import chromium
 from tests.conftest import NOW, write_article
 
 FEATURED = """
@@ -227,3 +228,16 @@ def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, cap
     (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
     assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
     assert "url: missing" in capsys.readouterr().err
+
+
+def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(site, tmp_path):
+    # A scroll bar inside the 600 px frame would leave ~585 px and switch the digest to its phone layout.
+    with running(renderer(site)) as server:
+        dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
+                       profile=tmp_path / "profile")
+    frames = lxml_html.document_fromstring(dom).findall(".//iframe")
+    assert [f.get("scrolling") for f in frames] == ["no", "no"]
+    heights = [re.search(r"height:\s*(\d+)px", f.get("style") or "") for f in frames]
+    assert all(heights), [f.get("style") for f in frames]
+    desktop, phone = (int(h[1]) for h in heights)
+    assert 300 < desktop < phone  # fitted to the content: the one-column phone layout is taller
