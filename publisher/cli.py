@@ -261,10 +261,12 @@ def run_digest(args: argparse.Namespace) -> int:
             print(digest_report(digest))
         if args.dry_run:
             return 0
-        write_feeds(digest_files(digest), config.output_dir)
-        write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+        files = digest_files(digest)
+        write_feeds(files, config.output_dir)
+        if args.since_last:  # a one-off --days digest leaves the next --since-last window alone
+            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
     if not args.quiet:
-        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in files)}")
     return 0
 
 
