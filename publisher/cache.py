@@ -217,7 +217,7 @@ class BuildCache:
     def save(self, articles: Iterable[Article], outputs: Iterable[str], html: Mapping[str, str],
              errors: Iterable[ContentError]) -> bool:
         """Record this run (after its outputs were written). Returns False if the cache could not be written."""
-        from .feeds import local_cover
+        from .enclosure import local_cover
 
         articles = list(articles)
         published = [a for a in articles if _is_published(a, self.now)]

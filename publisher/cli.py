@@ -114,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--dry-run", action="store_true",
                       help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
     send.set_defaults(run=run_send)
+
+    links = commands.add_parser(
+        "links", help="print the <link> tags that announce the feeds, for a page's <head>",
+        description="Print one <link rel=\"alternate\"> tag per feed (main and featured; Atom, RSS and JSON "
+        "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
+    )
+    links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
     return parser
 
 
@@ -402,7 +410,9 @@ def run_build(args: argparse.Namespace) -> int:
                 log.warning("skipped %s", exc)
             if reported:
                 _log_summary(reported, cache.published_count)
-            log.info("nothing changed since the last build (%s); no feed rewritten", cache.file)
+            count = len(cache.previous_outputs())
+            log.info("nothing changed since the last build (%s)", cache.file)
+            log.info("%d feeds, 0 rewritten, %d unchanged", count, count)
             return 0
         errors: list[ContentError] = []
         articles = load_with_summary(args, config, now, cache=cache, errors=errors)
@@ -419,6 +429,13 @@ def run_build(args: argparse.Namespace) -> int:
     for name in removed:
         log.info("removed %s (no longer made)", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
+    return 0
+
+
+def run_links(args: argparse.Namespace) -> int:
+    from .discovery import link_tags
+
+    sys.stdout.write(link_tags(config_from_args(args)))
     return 0
 
 

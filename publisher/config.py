@@ -64,6 +64,11 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "categories"): "category_feeds",
     ("feeds", "tag_pattern"): "tag_feed_pattern",
     ("feeds", "category_pattern"): "category_feed_pattern",
+    ("feeds", "json"): "json_file",
+    ("feeds", "featured_json"): "featured_json_file",
+    ("feeds", "tag_json_pattern"): "tag_json_pattern",
+    ("feeds", "category_json_pattern"): "category_json_pattern",
+    ("feeds", "index"): "feeds_index_file",
 }
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.

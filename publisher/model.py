@@ -149,6 +149,13 @@ class Config:
     category_feeds: bool = False
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
+    # JSON Feed 1.1 files; "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
+    json_file: str = "feed.json"
+    featured_json_file: str = "featured.json"
+    tag_json_pattern: str = "tags/{slug}.json"
+    category_json_pattern: str = "categories/{slug}.json"
+    # The feeds page (feeds/index.html) for people who open a feed in a browser; "" for none.
+    feeds_index_file: str = "index.html"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
     # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
     fallback_encoding: str | None = None
@@ -234,6 +241,10 @@ class Config:
     @property
     def feeds_base(self) -> str:
         return self.feeds_url or self.url + "feeds/"
+
+    @property
+    def feeds_index_url(self) -> str | None:
+        return self.feeds_base + self.feeds_index_file if self.feeds_index_file else None
 
     def article_url(self, article: Article) -> str:
         local = article.published.astimezone(self.tz)

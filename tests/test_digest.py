@@ -84,6 +84,12 @@ def test_bundled_digest_html_is_email_safe(bundled):
     assert tree.find(".//table[@class='container']").get("width") == "600"
 
 
+def test_rendering_twice_gives_the_same_bytes(config):
+    articles = [article("a", featured=True, published=NOW), article("b", published=NOW)]
+    first, second = (render_digest(articles, config, now=NOW).as_bytes() for _ in range(2))
+    assert first == second
+
+
 def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
     text = (bundled / "digest.txt").read_text(encoding="utf-8")
     html = (bundled / "digest.html").read_text(encoding="utf-8")
