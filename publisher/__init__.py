@@ -17,6 +17,7 @@ from .load import load_article, load_articles, parse_article
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
+from .websub import ping_hubs
 
 __all__ = [
     "Article",
@@ -30,6 +31,7 @@ __all__ = [
     "load_articles",
     "load_config",
     "parse_article",
+    "ping_hubs",
     "render_feeds",
     "select",
     "write_feeds",

@@ -22,6 +22,7 @@ from .load import load_articles, parse_date
 from .model import Article, Config
 from .output import output_lock, remove_stale_temporaries, write_feeds
 from .select import select
+from .websub import TIMEOUT, ping_hubs
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Silent on success (unless -v); problems go to stderr.",
     )
     add_common_flags(build)
+    build.add_argument("--ping", action="store_true",
+                       help="notify the configured WebSub hubs ([feeds] hub) of each feed that changed")
+    build.add_argument("--ping-timeout", metavar="SECONDS", type=float, default=TIMEOUT,
+                       help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})")
     build.set_defaults(run=run_build)
     return parser
 
@@ -121,6 +126,8 @@ def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -
 def run_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
+    if args.ping and not config.hubs:
+        raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     with output_lock(config.output_dir, timeout=args.lock_timeout):
         remove_stale_temporaries(config.output_dir)
         articles = load_with_summary(args, config, now)
@@ -129,6 +136,8 @@ def run_build(args: argparse.Namespace) -> int:
     for name in written:
         log.info("wrote %s", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
+    if args.ping:  # after the lock is released: a slow hub never holds up the next run
+        ping_hubs(feeds, written, timeout=args.ping_timeout)
     return 0
 
 

@@ -44,6 +44,9 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "categories"): "category_feeds",
     ("feeds", "tag_pattern"): "tag_feed_pattern",
     ("feeds", "category_pattern"): "category_feed_pattern",
+    ("feeds", "hub"): "hubs",
+    ("feeds", "archives"): "archives",
+    ("feeds", "archive_pattern"): "archive_pattern",
 }
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
 TABLES = {"feeds", "fields", "html"}

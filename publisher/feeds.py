@@ -28,6 +28,8 @@ from .text import slugify, xml_safe
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 # What an empty feed says it was updated: a fixed instant, never the clock.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -118,8 +120,37 @@ class _EntryExtras(BaseEntryExtension):
 
 
 class _FeedExtras(BaseExtension):
+    """Feed-level links feedgen's RSS writer drops (it keeps only rel="self"), and RFC 5005's marker.
+
+    WebSub (W3C Recommendation, section 4) lets RSS announce its hubs with atom:link rel="hub";
+    RFC 5005 links (prev-archive, next-archive, current) are written in Atom feeds only.
+    """
+
+    def __init__(self) -> None:
+        self.hubs: tuple[str, ...] = ()
+        self.links: tuple[tuple[str, str], ...] = ()
+        self.archive = False
+
     def extend_ns(self):  # type: ignore[no-untyped-def]
-        return {"media": MEDIA_NS, "dc": DC_NS}
+        namespaces = {"media": MEDIA_NS, "dc": DC_NS}
+        if self.archive:
+            namespaces["fh"] = FH_NS
+        return namespaces
+
+    def extend_atom(self, feed):  # type: ignore[no-untyped-def]
+        for hub in self.hubs:
+            xml_elem("link", feed, rel="hub", href=hub)
+        for rel, href in self.links:
+            xml_elem("link", feed, rel=rel, href=href, type="application/atom+xml")
+        if self.archive:
+            xml_elem(f"{{{FH_NS}}}archive", feed)
+        return feed
+
+    def extend_rss(self, feed):  # type: ignore[no-untyped-def]
+        channel = feed.find("channel")
+        for hub in self.hubs:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
+        return feed
 
 
 @dataclass(frozen=True)
@@ -130,6 +161,8 @@ class FeedSpec:
     format: str  # "atom" or "rss"
     title: str
     entries: list[Article]
+    links: tuple[tuple[str, str], ...] = ()  # RFC 5005 (rel, address) pairs, Atom only
+    archive: bool = False  # an RFC 5005 archive document: <fh:archive/>, part of the main feed, no hub
 
 
 def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
@@ -145,7 +178,11 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
         ("atom", config.atom_file, config.featured_atom_file),
         ("rss", config.rss_file, config.featured_rss_file),
     ):
-        specs.append(FeedSpec(main_file, fmt, config.title, published[:limit]))
+        archives = archive_specs(published, config) if fmt == "atom" else []
+        # The main Atom feed is RFC 5005's subscription document: it points at the newest archive.
+        links = (("prev-archive", config.feeds_base + archives[-1].filename),) if archives else ()
+        specs.append(FeedSpec(main_file, fmt, config.title, published[:limit], links))
+        specs.extend(archives)
         specs.append(FeedSpec(featured_file, fmt, f"{config.title}: featured", featured))
     groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
     if config.tag_feeds:
@@ -166,6 +203,34 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
             for fmt in ("atom", "rss"):
                 specs.append(FeedSpec(pattern.format(slug=slug, format=fmt), fmt,
                                       f"{config.title}: {display[slug]}", members[slug]))
+    return specs
+
+
+def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
+    """RFC 5005 archive documents, oldest year first: every published article in its year's archive.
+
+    Years are the site's time zone's. Every article goes into its year's archive, those still in
+    the main feed included, so an archive's set of entries depends only on the articles of its
+    year: a past year's archive never changes when new articles appear (RFC 5005 section 4: the
+    entries of an archive SHOULD NOT change). Only the current year's archive grows, and each
+    article it gains is also in the main feed, where readers see it first. Empty years are skipped.
+    """
+    if not config.archives:
+        return []
+    years: dict[int, list[Article]] = {}
+    for article in published:
+        years.setdefault(article.published.astimezone(config.tz).year, []).append(article)
+    order = sorted(years)
+    current = config.feeds_base + config.atom_file
+    specs = []
+    for i, year in enumerate(order):
+        links = [("current", current)]
+        if i > 0:
+            links.append(("prev-archive", config.feeds_base + config.archive_file(order[i - 1])))
+        if i + 1 < len(order):
+            links.append(("next-archive", config.feeds_base + config.archive_file(order[i + 1])))
+        specs.append(FeedSpec(config.archive_file(year), "atom", f"{config.title}: {year}", years[year],
+                              tuple(links), archive=True))
     return specs
 
 
@@ -197,8 +262,13 @@ def render_feed(
 ) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("publisher", _FeedExtras, _EntryExtras, atom=True, rss=True)
+    extras: _FeedExtras = fg.publisher
+    extras.hubs = () if spec.archive else config.hubs
+    extras.links = spec.links
+    extras.archive = spec.archive
     self_url = config.feeds_base + spec.filename
-    fg.id(self_url)
+    # An archive is a document of the main feed (RFC 5005), so it carries the main feed's id.
+    fg.id(config.feeds_base + config.atom_file if spec.archive else self_url)
     fg.title(_line(spec.title))
     fg.description(_line(config.description or config.title))
     # feedgen takes the last link as RSS's <link>, so the site's address goes last.

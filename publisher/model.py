@@ -105,6 +105,11 @@ class Config:
     category_feeds: bool = False
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
+    # WebSub hubs: announced in every feed (<link rel="hub">) and notified by `publisher build --ping`.
+    hubs: tuple[str, ...] = ()
+    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main feed.
+    archives: bool = True
+    archive_pattern: str = "archive/{year}.atom.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
     # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
     fallback_encoding: str | None = None
@@ -136,6 +141,18 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
+        hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
+        if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
+            raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
+                              "or a list of them)")
+        object.__setattr__(self, "hubs", tuple(hubs))
+        try:
+            self.archive_file(2025)
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} may use only {{year}}") from None
+        if "{year}" not in self.archive_pattern:
+            raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} needs {{year}} "
+                              "(one archive per year)")
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
@@ -155,6 +172,9 @@ class Config:
     @property
     def feeds_base(self) -> str:
         return self.feeds_url or self.url + "feeds/"
+
+    def archive_file(self, year: int) -> str:
+        return self.archive_pattern.format(year=f"{year:04d}")
 
     def article_url(self, article: Article) -> str:
         local = article.published.astimezone(self.tz)

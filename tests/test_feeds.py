@@ -37,7 +37,7 @@ def seed_feeds(seed, config):
 
 
 def test_default_outputs(seed_feeds):
-    assert set(seed_feeds) == {"atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"}
+    assert set(seed_feeds) == {"atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml", "archive/2025.atom.xml"}
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"])
