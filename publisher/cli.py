@@ -1,13 +1,16 @@
 """The command line: a thin layer that parses flags and calls the public library.
 
-Exit codes: 0 success, 1 content errors under --strict or an output that could not be written,
-2 usage or configuration errors, 75 another run holds the output folder (try again later).
+Exit codes: 0 success, 1 content errors under --strict, an output that could not be written, a
+digest that failed --check, or a message the SMTP server refused; 2 usage or configuration errors;
+3 an empty digest under --fail-if-empty; 75 try again later: another run holds the output folder,
+or the SMTP server could not be reached or answered with a temporary (4xx) error.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -16,12 +19,15 @@ from pathlib import Path
 
 from . import __version__
 from .config import load_config
+from .digest import Digest, EmptyDigest, render_digest
 from .errors import ConfigError, ContentError, PublisherError
 from .feeds import render_feeds
 from .load import load_articles, parse_date
 from .model import Article, Config
-from .output import output_lock, remove_stale_temporaries, write_feeds
+from .output import output_lock, read_digest_state, remove_stale_temporaries, write_digest_state, write_feeds
+from .preview import serve_preview
 from .select import select
+from .send import PASSWORD_ENV, USER_ENV, SmtpSettings, envelope, send_message
 from .websub import TIMEOUT, ping_hubs
 
 log = logging.getLogger("publisher")
@@ -47,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="publisher",
-        description="Markdown articles in; Atom and RSS feeds out.",
+        description="Markdown articles in; Atom and RSS feeds and an e-mail digest out.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -63,6 +69,46 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--ping-timeout", metavar="SECONDS", type=float, default=TIMEOUT,
                        help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})")
     build.set_defaults(run=run_build)
+
+    digest = commands.add_parser(
+        "digest", help="write the e-mail digest: digest.html, digest.txt and digest.eml",
+        description="Render the newsletter digest of the articles published in a window (default: the last "
+        "7 days) and write digest.html, digest.txt and digest.eml into --out.",
+    )
+    add_common_flags(digest)
+    add_window_flags(digest)
+    digest.add_argument("--dry-run", action="store_true",
+                        help="render and report, write nothing, leave the --since-last state alone")
+    digest.set_defaults(run=run_digest)
+
+    preview = commands.add_parser(
+        "preview", help="serve the digest on http://127.0.0.1:8000 and open it in the browser",
+        description="Serve the digest locally: the page shows it at 600 px and 375 px, its headers and its "
+        "text part, and renders it again on every reload, so edits to articles, config and templates show "
+        "at once. Ctrl-C stops.",
+    )
+    add_common_flags(preview)
+    add_window_flags(preview)
+    preview.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; anything else exposes the preview)")
+    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    preview.add_argument("--no-open", "--no-browser", dest="open_browser", action="store_false",
+                         help="do not open the browser")
+    preview.set_defaults(run=run_preview)
+
+    send = commands.add_parser(
+        "send", help="render the digest and deliver it through an SMTP server",
+        description="Render the digest with the same window flags as `publisher digest` and hand it to an SMTP "
+        "server (for a real list: your ESP's relay). The password comes from the "
+        f"{PASSWORD_ENV} environment variable only. With --since-last the cut-off moves only after the "
+        "server accepted the message.",
+    )
+    add_common_flags(send)
+    add_window_flags(send)
+    add_smtp_flags(send)
+    send.add_argument("--dry-run", action="store_true",
+                      help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    send.set_defaults(run=run_send)
     return parser
 
 
@@ -76,6 +122,42 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
                         help="wait this long for another run to finish with the output folder (default: 60)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
+
+
+def add_window_flags(parser: argparse.ArgumentParser) -> None:
+    """The digest window, shared by digest, preview and send."""
+    window = parser.add_argument_group("window (an article is in it when since < published <= until)")
+    window.add_argument("--days", type=float, metavar="N", help="the last N days (default: 7)")
+    window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
+    window.add_argument("--until", metavar="ISO", help="up to and including this moment (default: now)")
+    window.add_argument("--since-last", action="store_true",
+                        help="after the previous digest's cut-off, kept in the output folder")
+    window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
+    window.add_argument("--featured-only", action="store_true", help="featured articles only")
+    window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")
+    window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
+    window.add_argument("--check", action="store_true",
+                        help="exit 1 without writing or sending when the send-readiness check finds a problem")
+
+
+def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
+    smtp = parser.add_argument_group(
+        "delivery (defaults from [smtp] in the config; password from the environment)")
+    smtp.add_argument("--to", action="append", metavar="ADDRESS",
+                      help="envelope recipient, repeatable (default: the To header, [digest] to)")
+    smtp.add_argument("--from", dest="sender", metavar="ADDRESS",
+                      help="envelope sender, where bounces go (default: the From header, [digest] from)")
+    smtp.add_argument("--smtp-host", metavar="HOST", help="SMTP server ([smtp] host)")
+    smtp.add_argument("--smtp-port", type=int, metavar="PORT",
+                      help="its port ([smtp] port; default: 465 with --ssl, else 587)")
+    smtp.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
+                      help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)")
+    smtp.add_argument("--ssl", action=argparse.BooleanOptionalAction, default=None,
+                      help="TLS from the first byte, usually port 465 ([smtp] ssl)")
+    smtp.add_argument("--smtp-user", metavar="USER",
+                      help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
+    smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="give up on a server that does not answer within this long (default: 30)")
 
 
 def _setup_logging(level: int) -> None:
@@ -98,12 +180,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
-    if not args.now:
-        return datetime.now(UTC)
-    parsed = parse_date(args.now, config)
-    if parsed is None:
-        raise ConfigError(f"--now: {args.now!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
-    return parsed
+    return date_from_args(args.now, "--now", config) or datetime.now(UTC)
 
 
 def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -> list[Article]:
@@ -121,6 +198,147 @@ def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -
         published = len(select(articles, now=now))
         log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
     return articles
+
+
+def date_from_args(value: str | None, flag: str, config: Config) -> datetime | None:
+    if value is None:
+        return None
+    parsed = parse_date(value, config)
+    if parsed is None:
+        raise ConfigError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
+    return parsed
+
+
+def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, articles: list[Article]) -> Digest | None:
+    """Render the digest the window flags ask for; None (after saying so) when the window is empty."""
+    since = date_from_args(args.since, "--since", config)
+    until = date_from_args(args.until, "--until", config)
+    days = args.days
+    if days is not None and not days > 0:
+        raise ConfigError(f"--days: {days:g} must be more than 0")
+    last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
+    if last is not None:
+        since = max(since, last) if since is not None else last
+    elif since is None and days is None:
+        days = 7.0
+    try:
+        digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
+                               featured_only=args.featured_only, limit=args.limit)
+    except EmptyDigest:
+        start = f"since the previous digest ({last:%Y-%m-%d %H:%M %Z})" if last else "in the window"
+        log.warning("nothing new %s: no digest written", start)
+        return None
+    for note in digest.notes:
+        log.warning("digest: %s", note)
+    for problem in digest.problems:
+        log.warning("digest check: %s", problem)
+    return digest
+
+
+def digest_report(digest: Digest) -> str:
+    featured = sum(a.featured for a in digest.articles)
+    more = f", {digest.left_out} more linked" if digest.left_out else ""
+    return (f"digest: {len(digest.articles)} articles ({featured} featured{more}), "
+            f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
+
+
+def run_digest(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    with output_lock(config.output_dir, timeout=args.lock_timeout):
+        articles = load_with_summary(args, config, now)
+        digest = digest_from_args(args, config, now, articles)
+        if digest is None:
+            return EmptyDigest.exit_code if args.fail_if_empty else 0
+        if args.check and digest.problems:
+            log.error("digest not written: %d problem(s) found by --check", len(digest.problems))
+            return 1
+        if not args.quiet:
+            print(digest_report(digest))
+        if args.dry_run:
+            return 0
+        write_feeds(digest_files(digest), config.output_dir)
+        write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+    if not args.quiet:
+        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+    return 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    config_from_args(args)  # a broken config is a usage error now, not a page later
+
+    def render() -> Digest:
+        # Everything is read again on each request, so edits show on reload.
+        config = config_from_args(args)
+        now = now_from_args(args, config)
+        digest = digest_from_args(args, config, now, load_with_summary(args, config, now))
+        if digest is None:
+            raise EmptyDigest("nothing was published in the window; widen it with --days or --since")
+        return digest
+
+    serve_preview(render, host=args.host, port=args.port, open_browser=args.open_browser)
+    return 0
+
+
+def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
+    """Flags first, then [smtp] in the config; the user may also come from the environment."""
+    host = args.smtp_host or config.smtp_host
+    if not host:
+        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+    starttls, ssl = args.starttls, args.ssl
+    if starttls is None and ssl is None:
+        starttls, ssl = config.smtp_starttls, config.smtp_ssl
+    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
+        starttls = False
+    elif ssl is None:
+        ssl = False
+    return SmtpSettings(
+        host=host,
+        port=args.smtp_port or config.smtp_port,
+        starttls=bool(starttls),
+        ssl=bool(ssl),
+        username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
+        password=os.environ.get(PASSWORD_ENV),
+        timeout=args.smtp_timeout,
+    )
+
+
+def run_send(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    # --dry-run shows what would be sent even before a server is configured.
+    has_server = bool(args.smtp_host or config.smtp_host)
+    settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
+    # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
+    with output_lock(config.output_dir, timeout=args.lock_timeout):
+        articles = load_with_summary(args, config, now)
+        digest = digest_from_args(args, config, now, articles)
+        if digest is None:
+            return EmptyDigest.exit_code if args.fail_if_empty else 0
+        if args.check and digest.problems:
+            log.error("digest not sent: %d problem(s) found by --check", len(digest.problems))
+            return 1
+        if not args.quiet:
+            print(digest_report(digest))
+        sender, recipients = envelope(digest.message, to=args.to, sender=args.sender)
+        if args.dry_run:
+            print(f"MAIL FROM:<{sender}>")
+            print("\n".join(f"RCPT TO:<{r}>" for r in recipients))
+            print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
+            print("\n".join(f"{name}: {value}" for name, value in digest.message.items()))
+            return 0
+        assert settings is not None
+        send_message(digest.message, settings, to=args.to, sender=args.sender)
+        if args.since_last:
+            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+    if not args.quiet:
+        print(f"sent to {', '.join(recipients)} via {settings.address}")
+    return 0
+
+
+def digest_files(digest: Digest) -> dict[str, bytes]:
+    return {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
+            "digest.eml": digest.as_bytes()}
 
 
 def run_build(args: argparse.Namespace) -> int:

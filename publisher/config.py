@@ -34,6 +34,26 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "fallback_encoding"): "fallback_encoding",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
+    ("digest", "subject"): "digest_subject",
+    ("digest", "limit"): "digest_limit",
+    ("digest", "full_bodies"): "digest_full_bodies",
+    ("digest", "url"): "digest_url",
+    ("digest", "from"): "digest_from",
+    ("digest", "to"): "digest_to",
+    ("digest", "reply_to"): "digest_reply_to",
+    ("digest", "unsubscribe_url"): "unsubscribe_url",
+    ("digest", "unsubscribe_mailto"): "unsubscribe_mailto",
+    ("digest", "postal_address"): "postal_address",
+    ("digest", "utm_source"): "utm_source",
+    ("digest", "utm_medium"): "utm_medium",
+    ("digest", "utm_campaign"): "utm_campaign",
+    ("digest", "cover_size"): "cover_size",
+    ("digest", "budget"): "digest_budget",
+    ("smtp", "host"): "smtp_host",
+    ("smtp", "port"): "smtp_port",
+    ("smtp", "starttls"): "smtp_starttls",
+    ("smtp", "ssl"): "smtp_ssl",
+    ("smtp", "user"): "smtp_user",
     ("feeds", "url"): "feeds_url",
     ("feeds", "limit"): "feed_limit",
     ("feeds", "atom"): "atom_file",
@@ -49,7 +69,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "archive_pattern"): "archive_pattern",
 }
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
-TABLES = {"feeds", "fields", "html"}
+TABLES = {"feeds", "fields", "html", "digest", "smtp"}
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
@@ -94,6 +114,11 @@ def config_from_mapping(
 
 
 def _attribute(table: str, key: str, source: str) -> str:
+    if table == "smtp" and key == "password":
+        raise ConfigError(
+            f"{source}: [smtp] password: not read from the configuration file (it is often shared or committed); "
+            "set the PUBLISHER_SMTP_PASSWORD environment variable instead"
+        )
     try:
         return KEYS[(table, key)]
     except KeyError:

@@ -60,3 +60,24 @@ class LockError(OutputError):
     """Another run holds the output folder's lock; try again later."""
 
     exit_code = 75  # EX_TEMPFAIL (sysexits.h): cron wrappers treat it as "try again later"
+
+
+class SendError(PublisherError):
+    """The SMTP server could not be reached or did not accept the message; names host:port and what to do.
+
+    Nothing was delivered to the recipients named in ``refused`` (all of them when it is empty and the
+    message never reached the server).
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self, message: str, *, temporary: bool = False, refused: dict[str, tuple[int, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.refused = dict(refused or {})
+        self.temporary = temporary
+        if temporary:
+            # Unreachable server, timeout or a 4xx reply: the same EX_TEMPFAIL as a held lock, so a
+            # cron wrapper can retry later; anything else needs a person to change something.
+            self.exit_code = 75

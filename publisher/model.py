@@ -34,6 +34,12 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+DEFAULT_DIGEST_SUBJECT = (
+    "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
+    "article{{ '' if count == 1 else 's' }}{% endif %}"
+)
+
+
 @dataclass(frozen=True)
 class Article:
     """One article, as feeds and digests see it.
@@ -120,6 +126,28 @@ class Config:
     output_dir: str = "feeds"
     # A folder of the site's own Jinja2 templates; a file there replaces the bundled one of that name.
     templates_dir: str | None = None
+    # The e-mail digest ([digest] in publisher.toml).
+    digest_subject: str = DEFAULT_DIGEST_SUBJECT  # a Jinja2 template: site, articles, lead, count
+    digest_limit: int = 20
+    digest_full_bodies: bool = False
+    digest_url: str | None = None  # where the digest is on the web: a "View in browser" link
+    digest_from: str | None = None
+    digest_to: str | None = None
+    digest_reply_to: str | None = None
+    unsubscribe_url: str | None = None
+    unsubscribe_mailto: str | None = None
+    postal_address: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
+    digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
+    # SMTP delivery (`publisher send`, [smtp]); the password only ever comes from PUBLISHER_SMTP_PASSWORD.
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default: 465 with ssl, else 587
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_user: str | None = None
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -130,6 +158,9 @@ class Config:
             object.__setattr__(self, "feeds_url", self.feeds_url + "/")
         if self.feed_limit < 1:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
+        if self.digest_limit < 1:
+            raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
+        _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
         if self.fallback_encoding is not None:
             try:
@@ -168,6 +199,16 @@ class Config:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"timezone: {self.timezone!r} is not a known time zone (e.g. 'Europe/Berlin')") from exc
+
+    @property
+    def cover_shape(self) -> tuple[int, int]:
+        """``cover_size`` as (width, height)."""
+        width, sep, height = self.cover_size.lower().partition("x")
+        if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+            raise ConfigError(
+                f"digest cover_size: {self.cover_size!r} is not a size (expected WIDTHxHEIGHT, e.g. 1200x630)"
+            )
+        return int(width), int(height)
 
     @property
     def feeds_base(self) -> str:

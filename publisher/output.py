@@ -7,17 +7,20 @@ requests with 304 and rsync/cron pipelines see nothing to do.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from .errors import LockError, OutputError
 
 LOCK_NAME = ".publisher.lock"
+DIGEST_STATE = ".digest-state.json"  # where --since-last finds the previous digest's cut-off
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_atomic's mkstemp names look like
 
 
@@ -151,3 +154,26 @@ def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
                 except OSError:
                     pass
     return removed
+
+
+def read_digest_state(out_dir: str | Path) -> datetime | None:
+    """The cut-off of the previous digest (its window's upper bound), or None if there was none."""
+    path = Path(out_dir) / DIGEST_STATE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cutoff = datetime.fromisoformat(data["until"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OutputError(
+            f"{path}: not a digest state file ({exc}); delete it, or pass --since / --force to choose the window"
+        ) from None
+    if cutoff.tzinfo is None:
+        raise OutputError(f"{path}: until: {data['until']!r} has no time zone offset")
+    return cutoff
+
+
+def write_digest_state(out_dir: str | Path, until: datetime, message_id: str | None = None) -> None:
+    """Record a digest's cut-off, so that the next --since-last digest starts where this one ended."""
+    state = {"until": until.isoformat(), "message_id": message_id}
+    write_atomic(Path(out_dir) / DIGEST_STATE, (json.dumps(state, indent=2) + "\n").encode("utf-8"))

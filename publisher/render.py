@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin
 
 import markdown
 import nh3
+from lxml import etree
 from lxml import html as lxml_html
 from markdown.treeprocessors import Treeprocessor
 
@@ -163,3 +164,74 @@ def summary(article: Article, html: str | None = None, limit: int = 300) -> str:
     if html is None:
         html = markdown_to_html(article.body)
     return first_paragraph(html, limit)
+
+
+# What an e-mail may not carry: mail clients strip or block these, and spam filters score them.
+EMAIL_FORBIDDEN = frozenset({"video", "audio", "source", "track", "iframe", "object", "embed", "form", "input",
+                             "button", "select", "textarea", "picture", "canvas", "svg", "math"})
+
+
+def email_html(
+    article: Article,
+    config: Config,
+    *,
+    width: int,
+    cover: tuple[str, int, int] | None,
+    link: Callable[[str], str] = lambda url: url,
+) -> str:
+    """The article body for an e-mail: sanitised, absolute, every image sized to fit ``width``.
+
+    A ``<video>`` or ``<audio>`` becomes ``cover`` (url, width, height) linked to the article with a
+    "Watch the video" caption, or the caption alone when there is no cover. ``link`` rewrites each
+    link (campaign parameters).
+    """
+    url = config.article_url(article)
+    html = render_html(article, config)
+    if not html.strip():
+        return ""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for media in [el for el in tree.iter("video", "audio")]:
+        replacement = _media_link(media.tag, url, cover, article.title)
+        replacement.tail = media.tail
+        media.getparent().replace(media, replacement)
+    for img in tree.iter("img"):
+        _fit_image(img, width, config.cover_shape)
+    for a in tree.iter("a"):
+        if a.get("href"):
+            a.set("href", link(a.get("href")))
+    fragment = (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
+    return sanitize(fragment, base_url=url, tags=allowed_tags(config) - EMAIL_FORBIDDEN)
+
+
+def _media_link(tag: str, url: str, cover: tuple[str, int, int] | None, title: str) -> lxml_html.HtmlElement:
+    caption = "Watch the video" if tag == "video" else "Listen to the recording"
+    block = lxml_html.Element("div")
+    if cover:
+        image_link = etree.SubElement(block, "a", href=url)
+        cover_url, cover_width, cover_height = cover
+        etree.SubElement(image_link, "img", src=cover_url, width=str(cover_width), height=str(cover_height),
+                             alt=f"{caption}: {title}")
+    paragraph = etree.SubElement(block, "p", {"class": "video-caption"})
+    caption_link = etree.SubElement(paragraph, "a", href=url)
+    caption_link.text = f"▶ {caption}"
+    return block
+
+
+def _fit_image(img: lxml_html.HtmlElement, width: int, shape: tuple[int, int]) -> None:
+    """Give every image width, height and alt; scale down what is wider than the column.
+
+    An image without a size is assumed to have the configured cover shape (Outlook needs numbers;
+    other clients follow the ``height: auto`` style instead).
+    """
+    try:
+        w, h = int(img.get("width", "")), int(img.get("height", ""))
+    except ValueError:
+        w, h = 0, 0
+    if w <= 0 or h <= 0:
+        w, h = width, round(width * shape[1] / shape[0])
+    elif w > width:
+        w, h = width, max(1, round(h * width / w))
+    img.set("width", str(w))
+    img.set("height", str(h))
+    if img.get("alt") is None:
+        img.set("alt", "")

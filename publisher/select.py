@@ -22,6 +22,21 @@ def newest_first(articles: Iterable[Article]) -> list[Article]:
     return sorted(ordered, key=lambda a: a.published, reverse=True)
 
 
+def window(
+    now: datetime, *, since: datetime | None = None, until: datetime | None = None, days: float | None = None
+) -> tuple[datetime | None, datetime]:
+    """The window's bounds (since, until): ``until`` is at most ``now``; ``days`` counts back from it."""
+    upper = min(until, now) if until is not None else now
+    if days is not None:
+        try:
+            lower: datetime | None = upper - timedelta(days=days)
+        except OverflowError:  # further back than year 1: no lower bound
+            lower = None
+        if lower is not None:
+            since = max(since, lower) if since is not None else lower
+    return since, upper
+
+
 def select(
     articles: Iterable[Article],
     *,
@@ -45,10 +60,7 @@ def select(
     for name, value in (("now", now), ("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ValueError(f"select: {name} must be a timezone-aware datetime")
-    upper = min(until, now) if until is not None else now
-    if days is not None:
-        lower = upper - timedelta(days=days)
-        since = max(since, lower) if since is not None else lower
+    since, upper = window(now, since=since, until=until, days=days)
     tag_key = tag.casefold() if tag is not None else None
     category_key = category.casefold() if category is not None else None
     chosen = [

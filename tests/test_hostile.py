@@ -5,6 +5,8 @@ The files are in tests/fixtures/hostile/; each one's expected outcome is in the 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import resource
 import shutil
@@ -15,6 +17,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
 from tests.conftest import ROOT, write_article
 
@@ -77,14 +80,15 @@ def site(tmp_path_factory):
     (content / "loop").symlink_to(content, target_is_directory=True)
     (root / "publisher.toml").write_text(
         'title = "Hostile"\nurl = "https://hostile.example.org/"\n[feeds]\ntags = true\ncategories = true\n'
+        '[digest]\nfull_bodies = true\nlimit = 100\nunsubscribe_url = "https://hostile.example.org/unsubscribe"\n'
     )
     return root
 
 
-def build(site: Path, *args: str) -> subprocess.CompletedProcess:
+def build(site: Path, *args: str, command: str = "build") -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "publisher", "build", "--now", "2026-01-01", *args],
+        [sys.executable, "-m", "publisher", command, "--now", "2026-01-01", *args],
         cwd=site, env=env, capture_output=True, text=True, timeout=300,
     )
 
@@ -159,3 +163,24 @@ def test_strict_makes_the_first_bad_file_fatal(site):
     assert proc.returncode == 1
     assert "(--strict)" in proc.stderr
     assert not list((site / "strict-out").rglob("*.xml"))
+
+
+def test_digest_of_the_same_folder_publishes_the_good_ones_safely(site):
+    proc = build(site, "--days", "3650", "--out", "digest-out", command="digest")
+    assert proc.returncode == 0, proc.stderr
+    for name in SKIPPED:
+        assert any(f"/{name}" in ln and "skipped" in ln for ln in proc.stderr.splitlines()), name
+    html = (site / "digest-out" / "digest.html").read_text(encoding="utf-8")
+    tree = lxml_html.document_fromstring(html)
+    titles = {a.text_content() for a in tree.xpath("//h2/a | //h3/a")}
+    assert titles == set(PUBLISHED.values())
+    for tag in ("script", "iframe", "video", "audio", "object", "form", "embed"):
+        assert not list(tree.iter(tag)), tag
+    for needle in ("onclick", "onerror", "javascript:", "\x07", "\x0b", "\x1b"):
+        assert needle not in html, needle
+    message = email.message_from_bytes((site / "digest-out" / "digest.eml").read_bytes(), policy=email.policy.default)
+    assert message["Bcc"] is None
+    assert sorted(p.name for p in (site / "digest-out").iterdir()) == [
+        ".digest-state.json", ".publisher.lock", "digest.eml", "digest.html", "digest.txt"]
+    strict = build(site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
+    assert strict.returncode == 1 and not (site / "digest-strict" / "digest.html").exists()

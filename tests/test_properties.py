@@ -3,13 +3,16 @@ or the article is skipped with a reason. Never an uncaught exception."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import UTC, datetime
 
 import feedparser
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from lxml import html as lxml_html
 
 import publisher
 from publisher.load import parse_article
@@ -29,6 +32,18 @@ html_bits = st.lists(
 bodies = st.one_of(any_text, html_bits, st.tuples(any_text, html_bits).map("".join))
 
 
+def check_digest(articles):
+    try:
+        digest = publisher.render_digest(articles, CONFIG, now=NOW, full_bodies=True)
+    except publisher.EmptyDigest:
+        assert not publisher.select(articles, now=NOW)
+        return
+    tree = lxml_html.document_fromstring(digest.html)
+    assert not [e for e in tree.iter("script", "iframe", "video", "object", "form")]
+    parsed = email.message_from_bytes(digest.as_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == digest.subject and "\n" not in digest.subject
+
+
 def check_feeds(articles):
     for name, data in publisher.render_feeds(articles, CONFIG, now=NOW).items():
         etree.fromstring(data)
@@ -38,7 +53,6 @@ def check_feeds(articles):
             assert len(parsed.entries) == len(publisher.select(articles, now=NOW))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=any_text.filter(lambda t: t.strip()), tags=st.lists(any_text, max_size=4), body=bodies,
        author=st.none() | any_text, description=st.none() | any_text, category=st.none() | any_text)
 def test_articles_built_in_code_always_give_readable_feeds(title, tags, body, author, description, category):
@@ -68,7 +82,6 @@ frontmatter_fields = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(meta=frontmatter_fields, body=bodies)
 def test_any_frontmatter_is_published_validly_or_skipped_with_a_reason(meta, body):
     try:
@@ -82,9 +95,9 @@ def test_any_frontmatter_is_published_validly_or_skipped_with_a_reason(meta, bod
         assert str(exc).startswith("fuzz.md") and exc.reason
         return
     check_feeds([article])
+    check_digest([article])
 
 
-@settings(max_examples=100, deadline=None)
 @given(text=any_text | bodies)
 def test_arbitrary_file_text_never_raises_anything_but_content_error(text):
     try:

@@ -68,3 +68,8 @@ def test_now_defaults_to_the_clock():
     arts = [article("past", published=datetime(2000, 1, 1, tzinfo=timezone.utc)),
             article("far-future", published=datetime(2999, 1, 1, tzinfo=timezone.utc))]
     assert slugs(select(arts)) == ["past"]
+
+
+def test_a_window_reaching_before_year_one_has_no_lower_bound():
+    ancient = article("ancient", published=datetime(1, 10, 1, tzinfo=timezone.utc))
+    assert select([ancient], now=NOW, days=1e9) == [ancient]

@@ -1,0 +1,208 @@
+"""Articles -> the e-mail digest: subject, inlined HTML, plain text and a MIME message.
+
+Rendering is pure (articles + config in, a Digest out). Featured articles come first as large
+cards, the others as compact items. The HTML is kept under the size budget (Gmail clips larger
+messages): over it, bodies give way to descriptions, then the oldest non-featured items give way
+to an "and N more on the site" link, and the digest says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import PublisherError
+from .feeds import cover_enclosure
+from .inline import Inliner, default_inliner
+from .mail import build_message, check_digest
+from .model import Article, Config
+from .render import email_html, summary
+from .select import select, window
+from .templates import template_env
+from .text import repair_line
+
+WIDTH = 600  # the e-mail's width
+COLUMN = WIDTH - 2 * 24  # inside the cards' padding
+THUMB = 120
+
+
+class EmptyDigest(PublisherError):
+    """Nothing was published in the window: there is no digest to write or send."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Digest:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    message: EmailMessage
+    articles: tuple[Article, ...]  # in the order they appear
+    left_out: int  # articles in the window that the limit or the size budget left out
+    since: datetime | None
+    until: datetime
+    notes: tuple[str, ...]  # what was changed to fit, for the person sending it
+    problems: tuple[str, ...]  # what the send-readiness check found; empty when ready
+
+    @property
+    def size(self) -> int:
+        """Bytes of HTML, as Gmail counts them for clipping."""
+        return len(self.html.encode("utf-8"))
+
+    def as_bytes(self) -> bytes:
+        """The message as sent: CRLF line ends, RFC 2047 encoded headers (email.policy.SMTP)."""
+        from email import policy
+
+        return self.message.as_bytes(policy=policy.SMTP)
+
+
+def render_digest(
+    articles: Iterable[Article],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    days: float | None = None,
+    featured_only: bool = False,
+    limit: int | None = None,
+    full_bodies: bool | None = None,
+    inliner: Inliner | None = None,
+) -> Digest:
+    """The digest of the articles published in the window (see select); raises EmptyDigest if none.
+
+    ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
+    """
+    now = now or datetime.now(UTC)
+    since, upper = window(now, since=since, until=until, days=days)
+    chosen = select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
+    if not chosen:
+        raise EmptyDigest("nothing was published in the digest's window")
+    ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
+    limit = limit or config.digest_limit
+    bodies = config.digest_full_bodies if full_bodies is None else full_bodies
+    inliner = inliner or default_inliner()
+    env = template_env(config)
+    notes: list[str] = []
+
+    included = ordered[:limit]
+    while True:
+        context = _context(included, len(chosen) - len(included), config, bodies)
+        html = inliner(env.get_template("digest.html.j2").render(context), base_url=config.url)
+        size = len(html.encode("utf-8"))
+        if size <= config.digest_budget:
+            break
+        if bodies:
+            bodies = False
+            notes.append(f"{size:,} bytes of HTML is over the {config.digest_budget:,}-byte budget: "
+                         "descriptions instead of whole articles")
+            continue
+        droppable = [i for i, a in enumerate(included) if not a.featured]
+        if not droppable:
+            notes.append(f"{size:,} bytes of HTML is over the {config.digest_budget:,}-byte budget "
+                         "with only featured articles left")
+            break
+        del included[droppable[-1]]  # the oldest non-featured article
+    if len(included) < min(len(ordered), limit):
+        notes.append(f"{min(len(ordered), limit) - len(included)} older articles left out to fit the budget; "
+                     "the digest links to the site for them")
+
+    text = template_env(config, autoescape=False).get_template("digest.txt.j2").render(context)
+    message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
+    return Digest(
+        subject=context["subject"],
+        preheader=context["preheader"],
+        html=html,
+        text=text,
+        message=message,
+        articles=tuple(included),
+        left_out=len(chosen) - len(included),
+        since=since,
+        until=upper,
+        notes=tuple(notes),
+        problems=tuple(check_digest(html, message, budget=config.digest_budget)),
+    )
+
+
+def _subject(included: Sequence[Article], config: Config) -> str:
+    lead = next((a for a in included if a.featured), None)
+    template = template_env(config, autoescape=False).from_string(config.digest_subject)
+    # One line, whatever the titles hold: a CR or LF must never start a new header.
+    return repair_line(template.render(site=config, articles=included, lead=lead, count=len(included)))
+
+
+def _context(included: Sequence[Article], more: int, config: Config, bodies: bool) -> dict[str, Any]:
+    link = campaign_link(config)
+    featured = [_item(a, config, bodies, link) for a in included if a.featured]
+    others = [_item(a, config, bodies, link) for a in included if not a.featured]
+    lead = (featured or others)[0]
+    return {
+        "site": config,
+        "subject": _subject(included, config),
+        "preheader": lead["description"],
+        "featured": featured,
+        "others": others,
+        "more": more,
+        "more_url": link(config.url),
+        "home_url": link(config.url),
+        "browser_url": config.digest_url,
+        "unsubscribe_url": config.unsubscribe_url,
+        "postal_address": config.postal_address,
+    }
+
+
+def _item(article: Article, config: Config, bodies: bool, link: Any) -> dict[str, Any]:
+    url = config.article_url(article)
+    enclosure = cover_enclosure(article, config)
+    shape_w, shape_h = config.cover_shape
+    cover = thumb = None
+    if enclosure is not None:
+        cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w), "alt": article.title}
+        thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w),
+                 "alt": article.title}
+    body = None
+    if bodies:
+        body_cover = (enclosure.url, COLUMN, round(COLUMN * shape_h / shape_w)) if enclosure else None
+        body = email_html(article, config, width=COLUMN, cover=body_cover, link=link)
+    local = article.published.astimezone(config.tz)
+    return {
+        "title": article.title,
+        "url": link(url),
+        "date": f"{local.day} {local:%B %Y}",
+        "author": article.author,
+        "description": summary(article),
+        "cover": cover,
+        "thumb": thumb,
+        # Markup made safe by render.email_html (nh3); the template must not escape it again.
+        "body_html": _markup(body) if body else None,
+    }
+
+
+def _markup(html: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup(html)  # noqa: S704 - sanitised by nh3 in render.email_html
+
+
+def campaign_link(config: Config):  # type: ignore[no-untyped-def]
+    """A function adding the configured UTM parameters to links to the site's own host only."""
+    params = {k: v for k, v in (("utm_source", config.utm_source), ("utm_medium", config.utm_medium),
+                                ("utm_campaign", config.utm_campaign)) if v}
+    host = urlsplit(config.url).hostname
+
+    def link(url: str) -> str:
+        parts = urlsplit(url)
+        if not params or parts.hostname != host or parts.scheme not in ("http", "https"):
+            return url
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        present = {k for k, _ in query}
+        query += [(k, v) for k, v in params.items() if k not in present]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    return link

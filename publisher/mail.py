@@ -1,0 +1,91 @@
+"""The digest as a message ready to send (RFC 5322 / 2045), and the send-readiness check."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+from .model import Config
+
+# Gmail drops a <style> block over 16 KB and clips HTML over 102 KB.
+STYLE_LIMIT = 16 * 1024
+FORBIDDEN = ("script", "iframe", "video", "audio", "object", "embed", "form")
+URL_ATTRIBUTES = ("href", "src", "background", "poster")
+UNDISCLOSED = "undisclosed-recipients:;"  # RFC 5322 empty group: the ESP fills in the recipients
+
+
+def build_message(config: Config, *, subject: str, html: str, text: str, date: datetime) -> EmailMessage:
+    """multipart/alternative (text/plain, then text/html, both UTF-8) with the headers lists need."""
+    host = urlsplit(config.url).hostname or "localhost"
+    message = EmailMessage()
+    message["From"] = config.digest_from or _default_from(config, host)
+    message["To"] = config.digest_to or UNDISCLOSED
+    if config.digest_reply_to:
+        message["Reply-To"] = config.digest_reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    # Derived from the content, so rendering the same digest twice gives the same message.
+    digest_id = hashlib.sha256(f"{subject}\n{html}".encode()).hexdigest()[:16]
+    message["Message-ID"] = f"<digest.{date:%Y%m%dT%H%M%S}.{digest_id}@{host}>"
+    unsubscribe = [f"<{u}>" for u in (config.unsubscribe_url,) if u]
+    if config.unsubscribe_mailto:
+        mailto = config.unsubscribe_mailto
+        unsubscribe.append(f"<{mailto if mailto.startswith('mailto:') else 'mailto:' + mailto}>")
+    if unsubscribe:
+        message["List-Unsubscribe"] = ", ".join(unsubscribe)
+    if config.unsubscribe_url and config.unsubscribe_url.startswith("https://"):
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _default_from(config: Config, host: str) -> str:
+    email = config.author_email or f"newsletter@{host}"
+    name, address = parseaddr(email)
+    return formataddr((name or config.title, address or email))
+
+
+def check_digest(html: str, message: EmailMessage, *, budget: int) -> list[str]:
+    """What would make this digest look broken or be filtered; empty when it is ready to send."""
+    problems: list[str] = []
+    size = len(html.encode("utf-8"))
+    if size > budget:
+        problems.append(f"HTML is {size:,} bytes, over the {budget:,}-byte budget (Gmail clips at 102 KB)")
+    tree = lxml_html.document_fromstring(html)
+    style = sum(len((s.text or "").encode("utf-8")) for s in tree.iter("style"))
+    if style > STYLE_LIMIT:
+        problems.append(f"<style> holds {style:,} bytes; Gmail drops style blocks over 16 KB")
+    for tag in FORBIDDEN:
+        found = len(list(tree.iter(tag)))
+        if found:
+            problems.append(f"{found} <{tag}> element(s) left; mail clients strip or block them")
+    for element in tree.iter():
+        for attribute in URL_ATTRIBUTES:
+            value = element.get(attribute)
+            if value is not None and not _absolute(value):
+                problems.append(f"<{element.tag} {attribute}={value!r}>: a relative URL does not work in e-mail")
+        if element.tag == "img":
+            missing = [a for a in ("width", "height", "alt") if element.get(a) is None]
+            if missing:
+                problems.append(f"<img src={element.get('src')!r}> has no {' or '.join(missing)}")
+    body = tree.find("body")
+    first = body[0] if body is not None and len(body) else None
+    if first is None or "display:none" not in (first.get("style") or "").replace(" ", ""):
+        problems.append("no hidden preheader as the first element of <body>")
+    for header in ("From", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        if message[header] is None:
+            problems.append(f"no {header} header" + (" (set [digest] unsubscribe_url)" if "Unsub" in header else ""))
+    return problems
+
+
+def _absolute(url: str) -> bool:
+    scheme = urlsplit(url.strip()).scheme
+    return scheme in ("http", "https") or scheme in ("mailto", "tel") or url.startswith("#")
+
+

@@ -1,0 +1,359 @@
+"""The e-mail digest: what goes in, e-mail-safe HTML, the message, the window and its state."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from lxml import html as lxml_html
+
+import publisher
+from publisher.cli import main
+from publisher.digest import EmptyDigest, render_digest
+from tests.conftest import NOW, ROOT, article, write_article
+
+HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
+ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
+
+
+def body_elements(html: str):
+    tree = lxml_html.document_fromstring(html)
+    return tree, [e for e in tree.find("body").iter() if isinstance(e.tag, str)]
+
+
+def assert_email_safe(html: str) -> None:
+    tree, elements = body_elements(html)
+    assert len(html.encode()) < 102 * 1024
+    for tag in ACTIVE:
+        assert not list(tree.iter(tag)), f"<{tag}> in the e-mail"
+    for element in tree.iter():
+        for attribute in ("href", "src"):
+            value = element.get(attribute)
+            if value is not None:
+                assert value.startswith(("https://", "http://", "mailto:")), f"relative {attribute}={value!r}"
+        assert not any(name.startswith("on") for name in element.attrib), element.attrib
+    # <tr> and <br> carry no presentation of their own; everything else is styled inline.
+    unstyled = [e.tag for e in elements if e.tag not in ("tr", "br") and not e.get("style")]
+    assert unstyled == []
+    for img in tree.iter("img"):
+        assert img.get("width") and img.get("height") and img.get("alt") is not None, img.attrib
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
+    out = tmp_path_factory.mktemp("digest")
+    code = main(["digest", "--config", str(ROOT / "publisher.toml"), "--out", str(out),
+                 "--now", NOW.isoformat(), "--days", "3650", "-q"])
+    assert code == 0
+    return out
+
+
+def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
+    raw = (bundled / "digest.eml").read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # email.policy.SMTP line ends
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    for header in HEADERS:
+        assert message[header], f"no {header}"
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert message["Message-ID"].endswith("@aiphotoprompt.example.org>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    for part, name in zip(parts, ("digest.txt", "digest.html"), strict=True):
+        content = part.get_content().replace("\r\n", "\n").rstrip("\n")
+        assert content == (bundled / name).read_text(encoding="utf-8").rstrip("\n")
+
+
+def test_bundled_digest_html_is_email_safe(bundled):
+    html = (bundled / "digest.html").read_text(encoding="utf-8")
+    assert_email_safe(html)
+    tree, elements = body_elements(html)
+    first = elements[1]  # elements[0] is <body>
+    assert "preheader" in first.get("class") and "display:none !important" in first.get("style")
+    assert "mso-hide:all" in first.get("style")
+    styles = [s.text for s in tree.iter("style") if s.getparent().tag == "head"]
+    assert len(styles) == 1 and len(styles[0].encode()) < 16 * 1024
+    assert "@media" in styles[0] and "prefers-color-scheme: dark" in styles[0]
+    assert tree.find(".//meta[@name='color-scheme']").get("content") == "light dark"
+    assert "<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"" in html
+    assert tree.find(".//table[@class='container']").get("width") == "600"
+
+
+def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
+    text = (bundled / "digest.txt").read_text(encoding="utf-8")
+    html = (bundled / "digest.html").read_text(encoding="utf-8")
+    tree = lxml_html.document_fromstring(html)
+    titles = [a.text_content() for a in tree.xpath("//h2/a | //h3/a")]
+    assert titles and all(title in text for title in titles)
+    assert "<" not in text and "Read more: https://aiphotoprompt.example.org/" in text
+    assert "Unsubscribe: https://aiphotoprompt.example.org/unsubscribe" in text
+
+
+def test_seed_article_in_the_digest(seed, tmp_path):
+    config = publisher.Config(title="Lab", url="https://lab.example.org/", digest_full_bodies=True,
+                              unsubscribe_url="https://lab.example.org/unsubscribe")
+    seed_article = publisher.load_article(seed, config)
+    digest = render_digest([seed_article], config, now=NOW, days=3650)
+    assert digest.subject == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
+    assert "â€" not in digest.html and "â€" not in digest.text and "â€" not in digest.subject
+    assert_email_safe(digest.html)
+    tree = lxml_html.document_fromstring(digest.html)
+    captions = [a for a in tree.iter("a") if "Watch the video" in a.text_content()]
+    assert len(captions) == seed.read_text().count("<video")
+    for caption in captions:
+        assert caption.get("href").startswith("https://lab.example.org/sora2-app-guide/")
+        image_link = caption.getparent().getprevious()
+        assert image_link.tag == "a" and image_link.get("href") == caption.get("href")
+        assert image_link.find("img").get("src") == seed_article.cover_image
+    # ![image-b4c17f8c160b|700x521](...): the size survives, scaled to the 552 px column.
+    sized = tree.xpath("//img[@alt='image-b4c17f8c160b']")
+    assert len(sized) == 1
+    width, height = int(sized[0].get("width")), int(sized[0].get("height"))
+    assert width == 552 and abs(height - 552 * 521 / 700) < 1
+
+
+def test_featured_articles_come_first_as_cards(config):
+    articles = [article("old-featured", featured=True, published=NOW - timedelta(days=5), cover_image="/c.png"),
+                article("new-plain", published=NOW - timedelta(days=1), description="Plain one"),
+                article("newer-plain", published=NOW - timedelta(hours=1), cover_image="https://cdn.example.net/t.jpg")]
+    digest = render_digest(articles, config, now=NOW, days=7)
+    assert [a.slug for a in digest.articles] == ["old-featured", "newer-plain", "new-plain"]
+    tree = lxml_html.document_fromstring(digest.html)
+    assert [a.text_content() for a in tree.xpath("//h2/a")] == ["Old Featured"]
+    assert [a.text_content() for a in tree.xpath("//h3/a")] == ["Newer Plain", "New Plain"]
+    card_image = tree.xpath("//img[contains(@class, 'card-image')]")[0]
+    assert card_image.get("src") == "https://example.org/c.png"
+    assert (card_image.get("width"), card_image.get("height")) == ("600", "315")
+    assert digest.subject == "Old Featured"
+    assert "Read more" in digest.html
+
+
+def test_subject_without_a_featured_article_and_from_a_template(config):
+    articles = [article("a", published=NOW - timedelta(days=1)), article("b", published=NOW - timedelta(days=2))]
+    assert render_digest(articles, config, now=NOW, days=7).subject == "Test Site: 2 new articles"
+    assert render_digest(articles[:1], config, now=NOW, days=7).subject == "Test Site: 1 new article"
+    custom = publisher.Config(title="T", url="https://t.example/",
+                              digest_subject="Week of {{ articles[0].published.date() }}")
+    assert render_digest(articles, custom, now=NOW, days=7).subject == "Week of 2026-11-24"
+
+
+def test_a_title_with_cr_lf_cannot_add_a_header(config):
+    evil = article("evil", title="Hello\r\nBcc: victim@example.net\r\nX-Evil: 1", featured=True,
+                   published=NOW - timedelta(days=1))
+    digest = render_digest([evil], config, now=NOW, days=7)
+    raw = digest.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert parsed["Subject"] == "Hello Bcc: victim@example.net X-Evil: 1"
+
+
+def test_non_ascii_subject_is_rfc2047_encoded(config):
+    digest = render_digest([article("s", title="Café “quotes” ✓", featured=True, published=NOW)], config, now=NOW)
+    raw = digest.as_bytes()
+    header = raw.split(b"\r\n\r\n")[0]
+    assert all(byte < 128 for byte in header) and b"=?utf-8?" in header
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == "Café “quotes” ✓"
+
+
+def test_preheader_is_the_lead_description():
+    config = publisher.Config(title="T", url="https://t.example/")
+    lead = article("lead", featured=True, description="The hidden preview line", published=NOW)
+    digest = render_digest([lead, article("x", published=NOW)], config, now=NOW)
+    preheader = lxml_html.document_fromstring(digest.html).find("body")[0]
+    assert preheader.text_content().startswith("The hidden preview line")
+
+
+def test_campaign_parameters_only_on_links_to_the_site(tmp_path):
+    config = publisher.Config(title="T", url="https://t.example/", utm_source="news", utm_medium="email",
+                              digest_full_bodies=True)
+    body = "See [ours](/guide/) and [theirs](https://other.example.net/page?x=1)."
+    digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW)
+    hrefs = {a.get("href") for a in lxml_html.document_fromstring(digest.html).iter("a")}
+    assert "https://t.example/guide/?utm_source=news&utm_medium=email" in hrefs
+    assert "https://other.example.net/page?x=1" in hrefs
+    assert "https://t.example/a/?utm_source=news&utm_medium=email" in hrefs
+    assert not any("utm_" in h for h in hrefs if not h.startswith("https://t.example/"))
+
+
+def test_active_content_never_reaches_the_email(config):
+    body = ('<script>alert(1)</script><p onclick="steal()">Hi <a href="javascript:alert(1)">x</a></p>'
+            '<iframe src="https://www.youtube.com/embed/abc"></iframe><form action="/x"><input name="q"></form>'
+            '<object data="x.swf"></object><audio src="a.mp3"></audio><img src="a.png">')
+    digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW, full_bodies=True)
+    assert_email_safe(digest.html)
+    assert "javascript:" not in digest.html and "alert(" not in digest.html and "steal" not in digest.html
+    assert "https://www.youtube.com/embed/abc" in digest.html  # the embed became a link
+
+
+def test_over_the_budget_bodies_give_way_then_old_items(config):
+    big = "\n\n".join(f"Paragraph {i} " + "word " * 80 for i in range(40))  # ~20 KB of HTML each
+    articles = [article(f"a{i:02d}", body=big, published=NOW - timedelta(hours=i), description=f"About {i}")
+                for i in range(20)]
+    articles[15] = article("featured-old", body=big, featured=True, published=NOW - timedelta(days=3))
+    small_budget = publisher.Config(title="T", url="https://t.example/", digest_full_bodies=True,
+                                    digest_budget=20_000)
+    digest = render_digest(articles, small_budget, now=NOW, days=7)
+    assert digest.size <= 20_000
+    assert "Paragraph 3" not in digest.html  # descriptions, not bodies
+    assert digest.articles[0].slug == "featured-old"  # featured never dropped
+    assert digest.left_out > 0 and f"and {digest.left_out} more on the site" in digest.html
+    kept = [a.slug for a in digest.articles[1:]]
+    assert kept == sorted(kept)  # newest (a00) kept, oldest dropped
+    assert any("descriptions instead of whole articles" in n for n in digest.notes)
+    assert any("left out to fit the budget" in n for n in digest.notes)
+    assert digest.problems == () or all("List-Unsubscribe" in p for p in digest.problems)
+
+
+def test_limit_keeps_featured_articles_first(config):
+    articles = [article(f"p{i}", published=NOW - timedelta(hours=i)) for i in range(5)]
+    articles.append(article("f", featured=True, published=NOW - timedelta(days=2)))
+    digest = render_digest(articles, config, now=NOW, days=7, limit=3)
+    assert [a.slug for a in digest.articles] == ["f", "p0", "p1"] and digest.left_out == 3
+
+
+def test_empty_window_raises(config):
+    with pytest.raises(EmptyDigest):
+        render_digest([article("old", published=NOW - timedelta(days=30))], config, now=NOW, days=7)
+    with pytest.raises(EmptyDigest):
+        render_digest([article("d", draft=True, published=NOW)], config, now=NOW, days=7)
+    with pytest.raises(EmptyDigest):
+        render_digest([article("future", published=NOW + timedelta(hours=1))], config, now=NOW, days=7)
+
+
+def test_check_lists_what_is_missing(config):
+    digest = render_digest([article("a", published=NOW)], config, now=NOW)
+    assert any("List-Unsubscribe" in p for p in digest.problems)
+    ready = publisher.Config(title="T", url="https://t.example/", unsubscribe_url="https://t.example/u")
+    assert render_digest([article("a", published=NOW)], ready, now=NOW).problems == ()
+
+
+def test_site_templates_override_the_bundled_ones(tmp_path):
+    template = "{{ subject }}: {% for i in featured + others %}{{ i.title }}{% endfor %}\n"
+    (tmp_path / "digest.txt.j2").write_text(template)
+    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    digest = render_digest([article("only-one", published=NOW)], config, now=NOW)
+    assert digest.text == "T: 1 new article: Only One"
+    assert "<table" in digest.html  # the HTML template is still the bundled one
+
+
+# The command line: window flags, --since-last state, empty windows, --check.
+
+@pytest.fixture
+def site(tmp_path):
+    (tmp_path / "publisher.toml").write_text(
+        'title = "Digest Site"\nurl = "https://digest.example.org/"\ncontent = "content"\noutput = "out"\n'
+        '[digest]\nunsubscribe_url = "https://digest.example.org/unsubscribe"\n'
+    )
+    return tmp_path
+
+
+def digest_cli(site, *args):
+    return main(["digest", "--config", str(site / "publisher.toml"), *args])
+
+
+def post(site, slug, when):
+    write_article(site / "content", f"{slug}.md", f"---\ntitle: {slug}\npublishDate: '{when}'\n---\nText.\n")
+
+
+def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
+    post(site, "monday", "2026-11-23T09:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
+    out = site / "out"
+    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert {"digest.html", "digest.txt", "digest.eml", ".digest-state.json"} <= set(first)
+    capsys.readouterr()
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == first
+    assert "nothing new since the previous digest" in capsys.readouterr().err
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z", "--fail-if-empty") == 3
+
+
+def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
+    post(site, "before", "2026-11-20T08:00:00Z")
+    post(site, "at-cutoff", "2026-11-25T12:00:00Z")
+    post(site, "after", "2026-11-26T08:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
+    first = (site / "out" / "digest.txt").read_text()
+    state = json.loads((site / "out" / ".digest-state.json").read_text())
+    assert datetime.fromisoformat(state["until"]) == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert digest_cli(site, "--since-last", "--now", "2026-12-01T12:00:00Z") == 0
+    second = (site / "out" / "digest.txt").read_text()
+    assert "at-cutoff" in first and "at-cutoff" not in second
+    assert "after" in second and "before" not in second
+
+
+def test_dry_run_and_force(site, capsys):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
+    assert "digest: 1 articles" in capsys.readouterr().out
+    assert not (site / "out" / ".digest-state.json").exists() and not (site / "out" / "digest.eml").exists()
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
+    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25T13:00:00Z") == 0
+    assert "one" in (site / "out" / "digest.txt").read_text()
+
+
+def test_empty_window_writes_nothing(site, capsys):
+    post(site, "old", "2025-01-01")
+    assert digest_cli(site, "--days", "7", "--now", "2026-11-25") == 0
+    assert "nothing new in the window" in capsys.readouterr().err
+    assert not (site / "out" / "digest.html").exists()
+
+
+def test_check_fails_the_digest_without_writing(site, tmp_path):
+    (site / "publisher.toml").write_text(
+        'title = "No Unsub"\nurl = "https://nounsub.example.org/"\ncontent = "content"\noutput = "out"\n'
+    )
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--now", "2026-11-25", "--check") == 1
+    assert not (site / "out" / "digest.html").exists()
+    assert digest_cli(site, "--now", "2026-11-25") == 0  # without --check: written, problems reported
+
+
+def test_window_flags(site):
+    for day in range(1, 29):
+        post(site, f"nov-{day:02d}", f"2026-11-{day:02d}T12:00:00Z")
+    assert digest_cli(site, "--since", "2026-11-10", "--until", "2026-11-12T23:00:00Z", "--now", "2026-11-28") == 0
+    text = (site / "out" / "digest.txt").read_text()
+    assert [d for d in range(1, 29) if f"nov-{d:02d}" in text] == [10, 11, 12]
+    with pytest.raises(SystemExit):
+        digest_cli(site, "--days", "seven")
+    assert digest_cli(site, "--since", "last tuesday") == 2
+
+
+def test_bad_state_file_is_a_clear_error(site, capsys):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    (site / "out").mkdir()
+    (site / "out" / ".digest-state.json").write_text("{not json")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1
+    err = capsys.readouterr().err
+    assert ".digest-state.json: not a digest state file" in err and "--force" in err
+
+
+def test_library_example_from_the_readme(tmp_path):
+    config = publisher.Config(title="My site", url="https://example.org/")
+    articles = [publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
+                                  body="Markdown *text*")]
+    digest = publisher.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
+    assert digest.subject == "My site: 1 new article" and "Hello" in digest.text
+    assert digest.message.get_content_type() == "multipart/alternative"
+    assert digest.html.startswith("<!DOCTYPE html>") and digest.size == len(digest.html.encode())
+
+
+def test_cssutils_noise_is_captured_not_printed(capfd):
+    import uuid
+
+    from publisher.inline import PremailerInliner
+
+    inliner = PremailerInliner()
+    unknown = f"-x-unknown-{uuid.uuid4().hex}"  # a new stylesheet each run: premailer caches parsed CSS
+    html = f'<html><head><style>p {{ color: red }}</style></head><body><p style="{unknown}: 1">x</p></body></html>'
+    result = inliner(html, base_url="https://example.org/")
+    assert 'style="color:red; -x-unknown-' in result
+    assert unknown in inliner.last_log  # cssutils did complain...
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # ...but nothing reached the terminal

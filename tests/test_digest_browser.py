@@ -1,0 +1,84 @@
+"""The digest as a browser renders it: at 600 px (desktop clients) and 375 px (phones), covers
+load and nothing overflows sideways. Screenshots go to pytest's temporary folder for a look."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+
+from lxml import html as lxml_html
+
+import publisher
+from tests.browser import chromium, serve
+from tests.conftest import NOW, ROOT, article
+
+FRAMES = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="w600" src="digest.html" width="600" height="4000" style="border:0"></iframe>
+<iframe id="w375" src="digest.html" width="375" height="4000" style="border:0"></iframe>
+<script>
+window.addEventListener("load", () => {
+  const report = {};
+  for (const frame of document.querySelectorAll("iframe")) {
+    const doc = frame.contentDocument;
+    report[frame.id] = {
+      scrollWidth: doc.documentElement.scrollWidth,
+      width: doc.documentElement.clientWidth,
+      images: [...doc.images].map(i => ({src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0,
+                                         right: Math.round(i.getBoundingClientRect().right)})),
+    };
+  }
+  const out = document.createElement("pre");
+  out.id = "report";
+  out.textContent = JSON.stringify(report);
+  document.body.appendChild(out);
+});
+</script></body></html>"""
+
+BODY = """A paragraph with a [link](/elsewhere/) and a long URL https://example.org/{long}.
+
+<video controls width="700"><source src="/videos/clip.mp4" type="video/mp4"></video>
+
+![wide diagram|1400x700](/images/prompt-cheatsheet.jpg)
+
+| a very wide table | with | several | columns | of text that could push the layout sideways |
+|---|---|---|---|---|
+| 1 | 2 | 3 | 4 | 5 |
+"""
+
+
+def test_digest_renders_at_600_and_375_pixels(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "content" / "static", site)
+    with serve(site) as base:
+        config = publisher.Config(title="Browser Site", url=base, static_dir=str(site), digest_full_bodies=True,
+                                  unsubscribe_url=base + "unsubscribe")
+        body = BODY.format(long="x" * 150)
+        articles = [
+            article("lead", featured=True, cover_image="/images/studio-lighting.png", body=body,
+                    published=NOW - timedelta(days=1)),
+            article("second", cover_image="/images/prompt-cheatsheet.jpg", description="A compact item.",
+                    published=NOW - timedelta(days=2)),
+            article("third", cover_image="/images/studio-lighting.png", published=NOW - timedelta(days=3)),
+        ]
+        digest = publisher.render_digest(articles, config, now=NOW, days=7)
+        (site / "digest.html").write_text(digest.html, encoding="utf-8")
+        (site / "frames.html").write_text(FRAMES, encoding="utf-8")
+
+        dom = chromium(base + "frames.html", "--dump-dom", "--virtual-time-budget=15000",
+                       "--window-size=1000,4000", profile=tmp_path / "profile-dom")
+        # Both frames side by side in one picture (a window narrower than ~500 px is widened by Chromium).
+        shot = tmp_path / "digest-600-375.png"
+        chromium(base + "frames.html", f"--screenshot={shot}", "--window-size=1000,3000",
+                 "--virtual-time-budget=15000", profile=tmp_path / "profile-shot")
+        assert shot.stat().st_size > 10_000
+
+    report = json.loads(lxml_html.fromstring(dom).get_element_by_id("report").text_content())
+    covers = {base + "images/studio-lighting.png", base + "images/prompt-cheatsheet.jpg"}
+    for frame, width in (("w600", 600), ("w375", 375)):
+        seen = report[frame]
+        assert seen["width"] == width
+        assert seen["scrollWidth"] <= width, f"{frame}: content {seen['scrollWidth']} px wide"
+        assert covers <= {i["src"] for i in seen["images"]}
+        assert all(i["loaded"] for i in seen["images"]), [i for i in seen["images"] if not i["loaded"]]
+        assert all(i["right"] <= width for i in seen["images"]), seen["images"]

@@ -1,0 +1,243 @@
+"""The preview server, fetched over real HTTP on 127.0.0.1: the page, the three digest files,
+re-rendering on reload, and errors shown as pages instead of stopping the server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+import publisher
+from publisher.cli import main
+from publisher.digest import render_digest
+from publisher.errors import PublisherError
+from publisher.preview import PreviewServer, make_preview_server
+from tests.browser import chromium
+from tests.conftest import NOW, write_article
+
+FEATURED = """
+---
+title: Sora 2 – what’s new
+publishDate: 2026-11-20
+featured: true
+seoDescription: The lead article of the week.
+coverImage: https://img.example.org/sora.png
+---
+Body of the lead article.
+"""
+
+OTHER = """
+---
+title: A smaller note
+publishDate: 2026-11-18
+---
+Body of the note.
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    write_article(tmp_path / "content", "sora.md", FEATURED)
+    write_article(tmp_path / "content", "note.md", OTHER)
+    (tmp_path / "templates").mkdir()
+    return tmp_path
+
+
+def renderer(site: Path, *, strict: bool = False, days: float = 30):
+    config = publisher.Config(title="Preview Site", url="https://example.org/", templates_dir=str(site / "templates"))
+
+    def render():
+        articles = publisher.load_articles(site / "content", config, strict=strict)
+        return render_digest(articles, config, now=NOW, days=days)
+
+    return render
+
+
+@contextmanager
+def running(render, **options) -> Iterator[PreviewServer]:
+    server = make_preview_server(render, port=0, **options)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def fetch(server: PreviewServer, path: str, method: str = "GET", headers: dict | None = None):
+    request = urllib.request.Request(server.url.rstrip("/") + path, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(site):
+    render = renderer(site)
+    digest = render()
+    with running(render) as server:
+        status, headers, body = fetch(server, "/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    page = lxml_html.document_fromstring(body)
+    frames = page.findall(".//iframe")
+    assert [f.get("width") for f in frames] == ["600", "375"]
+    assert all(f.get("srcdoc") == digest.html for f in frames)
+    assert all("allow-scripts" not in f.get("sandbox") for f in frames)
+    rows = {row.findtext("th"): row.findtext("td") for row in page.iter("tr")}
+    assert rows["Subject"] == "Sora 2 – what’s new"
+    assert rows["Message-ID"] == digest.message["Message-ID"]
+    assert page.findtext(".//pre") == digest.text
+    assert page.findtext(".//title") == "Preview: Sora 2 – what’s new"
+
+
+def test_the_digest_files_are_served_with_their_types(site):
+    render = renderer(site)
+    digest = render()
+    with running(render) as server:
+        html = fetch(server, "/digest.html")
+        text = fetch(server, "/digest.txt")
+        eml = fetch(server, "/digest.eml")
+    assert (html[0], html[1]["Content-Type"], html[2]) == (200, "text/html; charset=utf-8", digest.html.encode())
+    assert (text[0], text[1]["Content-Type"], text[2]) == (200, "text/plain; charset=utf-8", digest.text.encode())
+    assert (eml[0], eml[1]["Content-Type"]) == (200, "message/rfc822")
+    message = message_from_bytes(eml[2], policy=policy.default)
+    expected = message_from_bytes(digest.as_bytes(), policy=policy.default)  # the same but for the MIME boundary
+    assert [(k, v) for k, v in message.items() if k != "Content-Type"] == [
+        (k, v) for k, v in expected.items() if k != "Content-Type"]
+    assert [p.get_content() for p in message.iter_parts()] == [p.get_content() for p in expected.iter_parts()]
+    assert message["Subject"] == "Sora 2 – what’s new"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert html[1]["Cache-Control"] == "no-store"
+
+
+def test_an_edit_shows_on_the_next_reload(site):
+    with running(renderer(site)) as server:
+        assert "A smaller note" in fetch(server, "/digest.txt")[2].decode()
+        write_article(site / "content", "note.md", OTHER.replace("A smaller note", "A retitled note"))
+        text = fetch(server, "/digest.txt")[2].decode()
+    assert "A retitled note" in text and "A smaller note" not in text
+
+
+def test_other_paths_are_not_found(site):
+    with running(renderer(site)) as server:
+        assert fetch(server, "/etc/passwd")[0] == 404
+        assert fetch(server, "/digest.html/")[0] == 404
+        assert fetch(server, "/?x=1")[0] == 200  # a query string does not change the page
+
+
+def test_head_answers_without_a_body(site):
+    with running(renderer(site)) as server:
+        status, headers, body = fetch(server, "/digest.txt", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+
+
+def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(site):
+    with running(renderer(site)) as server:
+        (site / "templates" / "digest.html.j2").write_text("{% if %}broken{% endif %}")
+        status, _, body = fetch(server, "/")
+        assert status == 500
+        page = lxml_html.document_fromstring(body)
+        assert page.findtext(".//h1") == "The digest could not be rendered"
+        assert "TemplateSyntaxError" in page.findtext(".//pre")
+        (site / "templates" / "digest.html.j2").unlink()
+        assert fetch(server, "/")[0] == 200
+
+
+def test_an_article_error_names_the_file_and_field(site):
+    write_article(site / "content", "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
+    with running(renderer(site, strict=True)) as server:
+        status, _, body = fetch(server, "/digest.txt")
+    assert status == 500
+    message = lxml_html.document_fromstring(body).findtext(".//pre")
+    assert "bad.md" in message and "publishDate" in message and "'2026-13-45' is not a date" in message
+
+
+def test_an_empty_window_says_there_is_nothing_to_preview(site):
+    with running(renderer(site, days=1)) as server:
+        status, _, body = fetch(server, "/")
+    assert status == 200
+    assert lxml_html.document_fromstring(body).findtext(".//h1") == "Nothing to preview"
+
+
+def test_it_listens_on_loopback_and_answers_only_to_loopback_names(site):
+    with running(renderer(site)) as server:
+        assert server.server_address[0] == "127.0.0.1"
+        assert server.url == f"http://127.0.0.1:{server.server_address[1]}/"
+        assert fetch(server, "/", headers={"Host": f"localhost:{server.server_address[1]}"})[0] == 200
+        # A page on another site that rebinds its name to 127.0.0.1 still sends its own Host header.
+        status, _, body = fetch(server, "/digest.txt", headers={"Host": "attacker.example:80"})
+    assert status == 403 and b"Sora" not in body
+
+
+def test_a_port_in_use_is_an_error_naming_it(site):
+    with running(renderer(site)) as server:
+        port = server.server_address[1]
+        with pytest.raises(PublisherError, match=rf"cannot listen on 127\.0\.0\.1:{port}.*--port 0"):
+            make_preview_server(renderer(site), port=port)
+
+
+def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
+    (site / "publisher.toml").write_text(
+        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
+        'templates = "templates"\n', encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", "--days", "30",
+         "--now", "2026-11-25T12:00:00Z"],
+        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:(\d+)/) \(Ctrl-C stops\)\n", line)
+        assert match, line + proc.stderr.read()
+        url = match[1]
+        with urllib.request.urlopen(url, timeout=60) as response:
+            page = lxml_html.document_fromstring(response.read())
+        assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375"]
+        with urllib.request.urlopen(url + "digest.eml", timeout=60) as response:
+            message = message_from_bytes(response.read(), policy=policy.default)
+        assert message["Subject"] == "Sora 2 – what’s new"
+        assert not (site / "out" / "digest.html").exists()  # a preview writes nothing
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        assert "preview stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, capsys):
+    (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
+    assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
+    assert "url: missing" in capsys.readouterr().err
+
+
+def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(site, tmp_path):
+    # A scroll bar inside the 600 px frame would leave ~585 px and switch the digest to its phone layout.
+    with running(renderer(site)) as server:
+        dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
+                       profile=tmp_path / "profile")
+    frames = lxml_html.document_fromstring(dom).findall(".//iframe")
+    assert [f.get("scrolling") for f in frames] == ["no", "no"]
+    heights = [re.search(r"height:\s*(\d+)px", f.get("style") or "") for f in frames]
+    assert all(heights), [f.get("style") for f in frames]
+    desktop, phone = (int(h[1]) for h in heights)
+    assert 300 < desktop < phone  # fitted to the content: the one-column phone layout is taller
