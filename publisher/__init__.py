@@ -12,6 +12,7 @@ except PackageNotFoundError:  # running from a checkout that was not installed
 
 from .config import load_config
 from .digest import Digest, EmptyDigest, render_digest
+from .discovery import link_tags
 from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .feeds import render_feeds
 from .load import load_article, load_articles, parse_article
@@ -33,6 +34,7 @@ __all__ = [
     "SendError",
     "SmtpSettings",
     "__version__",
+    "link_tags",
     "load_article",
     "load_articles",
     "load_config",

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import __version__
 from .config import load_config
 from .digest import Digest, EmptyDigest, render_digest
+from .discovery import link_tags
 from .errors import ConfigError, ContentError, PublisherError
 from .feeds import render_feeds
 from .load import load_articles, parse_date
@@ -109,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--dry-run", action="store_true",
                       help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
     send.set_defaults(run=run_send)
+
+    links = commands.add_parser(
+        "links", help="print the <link> tags that announce the feeds, for a page's <head>",
+        description="Print one <link rel=\"alternate\"> tag per feed (main and featured; Atom, RSS and JSON "
+        "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
+    )
+    links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
     return parser
 
 
@@ -257,10 +266,12 @@ def run_digest(args: argparse.Namespace) -> int:
             print(digest_report(digest))
         if args.dry_run:
             return 0
-        write_feeds(digest_files(digest), config.output_dir)
-        write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+        files = digest_files(digest)
+        write_feeds(files, config.output_dir)
+        if args.since_last:  # a one-off --days digest leaves the next --since-last window alone
+            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
     if not args.quiet:
-        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in files)}")
     return 0
 
 
@@ -356,6 +367,11 @@ def run_build(args: argparse.Namespace) -> int:
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
     if args.ping:  # after the lock is released: a slow hub never holds up the next run
         ping_hubs(feeds, written, timeout=args.ping_timeout)
+    return 0
+
+
+def run_links(args: argparse.Namespace) -> int:
+    sys.stdout.write(link_tags(config_from_args(args)))
     return 0
 
 

@@ -67,6 +67,11 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "hub"): "hubs",
     ("feeds", "archives"): "archives",
     ("feeds", "archive_pattern"): "archive_pattern",
+    ("feeds", "json"): "json_file",
+    ("feeds", "featured_json"): "featured_json_file",
+    ("feeds", "tag_json_pattern"): "tag_json_pattern",
+    ("feeds", "category_json_pattern"): "category_json_pattern",
+    ("feeds", "index"): "feeds_index_file",
 }
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
 TABLES = {"feeds", "fields", "html", "digest", "smtp"}

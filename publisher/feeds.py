@@ -1,4 +1,4 @@
-"""Articles -> Atom 1.0 and RSS 2.0 bytes (feedgen), each entry with its cover as an enclosure.
+"""Articles -> Atom 1.0 and RSS 2.0 bytes (feedgen) and JSON Feed 1.1, each entry with its cover as an enclosure.
 
 feedgen's defaults are set explicitly where they would break determinism: entries are appended
 in our order (``add_entry`` prepends by default), ``updated``/``lastBuildDate`` come from the
@@ -8,73 +8,31 @@ gives byte-identical feeds, and feed readers' conditional requests keep getting 
 
 from __future__ import annotations
 
-import mimetypes
-import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from . import __version__
+from .discovery import FORMAT_NAMES, FORMATS, MEDIA_TYPES, render_feeds_page
+from .enclosure import Enclosure, cover_enclosure  # cover_enclosure is also used from here by digests
+from .jsonfeed import render_json_feed
 from .model import Article, Config
 from .render import render_html, summary
 from .select import select
-from .text import slugify, xml_safe
+from .text import one_line as _line
+from .text import slugify
 
+ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 # What an empty feed says it was updated: a fixed instant, never the clock.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-IMAGE_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".svg": "image/svg+xml",
-}
-
-
-@dataclass(frozen=True)
-class Enclosure:
-    url: str
-    type: str
-    length: int  # 0 when unknown, as the RSS Advisory Board advises
-
-
-def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
-    """The article's cover as an absolute URL with its media type and, for local files, its size."""
-    if not article.cover_image:
-        return None
-    url = urljoin(config.url, article.cover_image)
-    path = urlsplit(url).path
-    suffix = posixpath.splitext(path)[1].lower()
-    media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return Enclosure(url=url, type=media_type, length=_local_size(article.cover_image, config))
-
-
-def _local_size(cover: str, config: Config) -> int:
-    """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
-    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
-        return 0
-    static = Path(config.static_dir).resolve()
-    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
-    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
-        return 0
-    try:
-        return candidate.stat().st_size if candidate.is_file() else 0
-    except OSError:
-        return 0
-
 
 class _EntryExtras(BaseEntryExtension):
     """What feedgen 1.0.0 cannot write itself.
@@ -120,13 +78,17 @@ class _EntryExtras(BaseEntryExtension):
 
 
 class _FeedExtras(BaseExtension):
-    """Feed-level links feedgen's RSS writer drops (it keeps only rel="self"), and RFC 5005's marker.
+    """Feed-level links feedgen cannot write, and RFC 5005's archive marker.
 
-    WebSub (W3C Recommendation, section 4) lets RSS announce its hubs with atom:link rel="hub";
+    feedgen writes only the self link into RSS, so the same feed in the other formats, the feeds
+    page and the WebSub hubs (W3C WebSub, section 4) are added here, as atom:link elements in RSS.
+    Alternates go before the site's own link in both formats: feed readers (feedparser among
+    them) take the last text/html alternate as the site's address, which must stay the home page.
     RFC 5005 links (prev-archive, next-archive, current) are written in Atom feeds only.
     """
 
     def __init__(self) -> None:
+        self.alternates: list[dict[str, str]] = []
         self.hubs: tuple[str, ...] = ()
         self.links: tuple[tuple[str, str], ...] = ()
         self.archive = False
@@ -138,6 +100,8 @@ class _FeedExtras(BaseExtension):
         return namespaces
 
     def extend_atom(self, feed):  # type: ignore[no-untyped-def]
+        # feedgen's Atom elements carry no namespace of their own (the root declares xmlns as an attribute).
+        self._insert(feed, "link", feed.find("link[@rel='alternate']"))
         for hub in self.hubs:
             xml_elem("link", feed, rel="hub", href=hub)
         for rel, href in self.links:
@@ -146,50 +110,67 @@ class _FeedExtras(BaseExtension):
             xml_elem(f"{{{FH_NS}}}archive", feed)
         return feed
 
-    def extend_rss(self, feed):  # type: ignore[no-untyped-def]
-        channel = feed.find("channel")
+    def extend_rss(self, rss):  # type: ignore[no-untyped-def]
+        channel = rss.find("channel")
+        self._insert(channel, f"{{{ATOM_NS}}}link", channel.find("link"))
         for hub in self.hubs:
             xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
-        return feed
+        return rss
+
+    def _insert(self, parent, tag, before):  # type: ignore[no-untyped-def]
+        for attrs in self.alternates:
+            link = xml_elem(tag, parent, rel="alternate", **attrs)
+            if before is not None:
+                before.addprevious(link)
 
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed file: its name, format, title and entries (newest first)."""
+    """One feed file: its name, format, title and entries (newest first).
+
+    ``kind`` is "all", "featured", "tag" or "category"; ``name`` the tag or category as written;
+    ``alternates`` the (format, file name) of the same feed in the other formats.
+    """
 
     filename: str
-    format: str  # "atom" or "rss"
+    format: str  # "atom", "rss" or "json"
     title: str
     entries: list[Article]
+    kind: str = "all"  # "all", "featured", "tag", "category" or "archive"
+    name: str = ""
+    alternates: tuple[tuple[str, str], ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # RFC 5005 (rel, address) pairs, Atom only
     archive: bool = False  # an RFC 5005 archive document: <fh:archive/>, part of the main feed, no hub
 
 
 def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
-    """The feeds a site gets: main and featured in both formats, plus tag and category feeds if enabled.
+    """The feeds a site gets: main and featured in every format, plus tag and category feeds if enabled.
 
     ``published`` is newest first. Articles are grouped in one pass, so the cost stays linear in
     articles times tags however many tag feeds there are.
     """
     limit = config.feed_limit
     featured = [a for a in published if a.featured][:limit]
-    specs = []
-    for fmt, main_file, featured_file in (
-        ("atom", config.atom_file, config.featured_atom_file),
-        ("rss", config.rss_file, config.featured_rss_file),
-    ):
-        archives = archive_specs(published, config) if fmt == "atom" else []
+    main = _in_every_format({"atom": config.atom_file, "rss": config.rss_file, "json": config.json_file},
+                            config.title, published[:limit], "all")
+    archives = archive_specs(published, config)
+    if archives:
         # The main Atom feed is RFC 5005's subscription document: it points at the newest archive.
-        links = (("prev-archive", config.feeds_base + archives[-1].filename),) if archives else ()
-        specs.append(FeedSpec(main_file, fmt, config.title, published[:limit], links))
-        specs.extend(archives)
-        specs.append(FeedSpec(featured_file, fmt, f"{config.title}: featured", featured))
-    groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
+        newest = (("prev-archive", config.feeds_base + archives[-1].filename),)
+        main = [replace(spec, links=newest) if spec.format == "atom" else spec for spec in main]
+    specs = [
+        *main,
+        *_in_every_format({"atom": config.featured_atom_file, "rss": config.featured_rss_file,
+                           "json": config.featured_json_file},
+                          f"{config.title}: featured", featured, "featured"),
+    ]
+    groups: list[tuple[str, str, str, Callable[[Article], Iterable[str]]]] = []
     if config.tag_feeds:
-        groups.append((config.tag_feed_pattern, lambda a: a.tags))
+        groups.append(("tag", config.tag_feed_pattern, config.tag_json_pattern, lambda a: a.tags))
     if config.category_feeds:
-        groups.append((config.category_feed_pattern, lambda a: [a.category] if a.category else []))
-    for pattern, names_of in groups:
+        groups.append(("category", config.category_feed_pattern, config.category_json_pattern,
+                       lambda a: [a.category] if a.category else []))
+    for kind, pattern, json_pattern, names_of in groups:
         members: dict[str, list[Article]] = {}
         display: dict[str, str] = {}
         for article in published:
@@ -200,10 +181,22 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
             for name in names_of(article):
                 display.setdefault(slugify(name), name)
         for slug in sorted(members):
-            for fmt in ("atom", "rss"):
-                specs.append(FeedSpec(pattern.format(slug=slug, format=fmt), fmt,
-                                      f"{config.title}: {display[slug]}", members[slug]))
+            files = {fmt: (json_pattern if fmt == "json" else pattern).format(slug=slug, format=fmt)
+                     for fmt in FORMATS}
+            specs.extend(_in_every_format(files, f"{config.title}: {display[slug]}", members[slug], kind,
+                                          display[slug]))
+    specs.extend(archives)
     return specs
+
+
+def _in_every_format(
+    files: dict[str, str], title: str, entries: list[Article], kind: str, name: str = ""
+) -> list[FeedSpec]:
+    return [
+        FeedSpec(filename, fmt, title, entries, kind, name,
+                 tuple((other, other_file) for other, other_file in files.items() if other != fmt))
+        for fmt, filename in files.items()
+    ]
 
 
 def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
@@ -230,14 +223,15 @@ def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
         if i + 1 < len(order):
             links.append(("next-archive", config.feeds_base + config.archive_file(order[i + 1])))
         specs.append(FeedSpec(config.archive_file(year), "atom", f"{config.title}: {year}", years[year],
-                              tuple(links), archive=True))
+                              kind="archive", name=str(year), links=tuple(links), archive=True))
     return specs
 
 
 def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> dict[str, bytes]:
-    """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", ...}``.
+    """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
-    Only published articles appear (not drafts, not dated after ``now``), newest first.
+    Only published articles appear (not drafts, not dated after ``now``), newest first. The feeds
+    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them.
     """
     published = select(articles, now=now)
     html_cache: dict[str, str] = {}
@@ -248,9 +242,12 @@ def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime |
         return html_cache[article.slug]
 
     fallback_updated = published[0].last_modified if published else EPOCH
+    specs = feed_specs(published, config)
     feeds = {}
-    for spec in feed_specs(published, config):
+    for spec in specs:
         feeds[spec.filename] = render_feed(spec, config, html, fallback_updated)
+    if config.feeds_index_file:
+        feeds[config.feeds_index_file] = render_feeds_page(specs, published, config, html)
     return feeds
 
 
@@ -260,19 +257,27 @@ def render_feed(
     html: Callable[[Article], str],
     fallback_updated: datetime = EPOCH,
 ) -> bytes:
+    if spec.format == "json":
+        return render_json_feed(spec, config, html)
     fg = FeedGenerator()
     fg.register_extension("publisher", _FeedExtras, _EntryExtras, atom=True, rss=True)
     extras: _FeedExtras = fg.publisher
     extras.hubs = () if spec.archive else config.hubs
     extras.links = spec.links
     extras.archive = spec.archive
+    for fmt, filename in spec.alternates:
+        extras.alternates.append({"href": config.feeds_base + filename, "type": MEDIA_TYPES[fmt],
+                                  "title": f"{_line(spec.title)} ({FORMAT_NAMES[fmt]})"})
+    if config.feeds_index_url:
+        extras.alternates.append({"href": config.feeds_index_url, "type": "text/html",
+                                  "title": f"{_line(config.title)}: all feeds and how to subscribe"})
     self_url = config.feeds_base + spec.filename
     # An archive is a document of the main feed (RFC 5005), so it carries the main feed's id.
     fg.id(config.feeds_base + config.atom_file if spec.archive else self_url)
     fg.title(_line(spec.title))
     fg.description(_line(config.description or config.title))
     # feedgen takes the last link as RSS's <link>, so the site's address goes last.
-    fg.link(href=self_url, rel="self", type="application/atom+xml" if spec.format == "atom" else "application/rss+xml")
+    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[spec.format])
     fg.link(href=config.url, rel="alternate")
     fg.language(config.language)
     author = {"name": _line(config.author or config.title)}
@@ -323,7 +328,3 @@ def _add_entry(fg: FeedGenerator, article: Article, config: Config, content: str
     extras.via = article.source if article.source and urlsplit(article.source).scheme in ("http", "https") else None
     extras.creator = _line(article.author) if article.author else None
 
-
-def _line(text: str) -> str:
-    """Articles built in code are not repaired by the loader: fold line breaks, drop what XML forbids."""
-    return " ".join(xml_safe(text).split())

@@ -42,6 +42,8 @@ def build_message(config: Config, *, subject: str, html: str, text: str, date: d
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # Not the random default: the same digest gives the same bytes, so an unchanged digest.eml is not rewritten.
+    message.set_boundary(f"=_publisher_{digest_id}")  # "=_" never occurs in quoted-printable text
     return message
 
 

@@ -111,6 +111,13 @@ class Config:
     category_feeds: bool = False
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
+    # JSON Feed 1.1 files; "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
+    json_file: str = "feed.json"
+    featured_json_file: str = "featured.json"
+    tag_json_pattern: str = "tags/{slug}.json"
+    category_json_pattern: str = "categories/{slug}.json"
+    # The feeds page (feeds/index.html) for people who open a feed in a browser; "" for none.
+    feeds_index_file: str = "index.html"
     # WebSub hubs: announced in every feed (<link rel="hub">) and notified by `publisher build --ping`.
     hubs: tuple[str, ...] = ()
     # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main feed.
@@ -213,6 +220,10 @@ class Config:
     @property
     def feeds_base(self) -> str:
         return self.feeds_url or self.url + "feeds/"
+
+    @property
+    def feeds_index_url(self) -> str | None:
+        return self.feeds_base + self.feeds_index_file if self.feeds_index_file else None
 
     def archive_file(self, year: int) -> str:
         return self.archive_pattern.format(year=f"{year:04d}")

@@ -45,6 +45,11 @@ def xml_safe(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
+def one_line(text: str) -> str:
+    """Articles built in code are not repaired by the loader: fold line breaks, drop what XML forbids."""
+    return " ".join(xml_safe(text).split())
+
+
 def slugify(name: str) -> str:
     """A tag or category as a safe file-name part: lower case, word characters and hyphens only.
 

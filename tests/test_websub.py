@@ -3,6 +3,7 @@ exactly which feeds changed, without ever failing the build over the hub."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import urllib.parse
@@ -22,7 +23,7 @@ from tests.conftest import NOW, article, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://example.org/feeds/"
-FEEDS_WITH_HUBS = {"atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"}
+FEEDS_WITH_HUBS = {"atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "featured.rss.xml", "featured.json"}
 
 
 class Hub:
@@ -115,11 +116,15 @@ def test_feeds_announce_every_configured_hub_in_atom_and_rss(config):
     config = publisher.Config(title="T", url="https://example.org/", hubs=("https://hub.example.net/", "https://b.example/"))
     feeds = publisher.render_feeds([article(featured=True)], config, now=NOW)
     for name in FEEDS_WITH_HUBS:
-        root = etree.fromstring(feeds[name])
-        parent = root if root.tag == f"{ATOM}feed" else root.find("channel")
-        hubs = [ln.get("href") for ln in parent.findall(f"{ATOM}link") if ln.get("rel") == "hub"]
-        assert hubs == ["https://hub.example.net/", "https://b.example/"], name
-        assert feedparser.parse(feeds[name]).bozo == 0
+        if name.endswith(".json"):
+            assert json.loads(feeds[name])["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"},
+                                                       {"type": "WebSub", "url": "https://b.example/"}]
+        else:
+            root = etree.fromstring(feeds[name])
+            parent = root if root.tag == f"{ATOM}feed" else root.find("channel")
+            hubs = [ln.get("href") for ln in parent.findall(f"{ATOM}link") if ln.get("rel") == "hub"]
+            assert hubs == ["https://hub.example.net/", "https://b.example/"], name
+            assert feedparser.parse(feeds[name]).bozo == 0
         assert websub.discover(feeds[name]) == (BASE + name, ("https://hub.example.net/", "https://b.example/"))
     # An archive is not subscribed to: it announces no hub.
     assert websub.discover(feeds["archive/2025.atom.xml"])[1] == ()
@@ -160,7 +165,7 @@ def test_one_ping_per_changed_feed_and_none_when_nothing_changed(tmp_path, hubs)
         Again.
         """)
     assert build(site) == 0
-    assert hub.topics() == [BASE + "atom.xml", BASE + "rss.xml"]  # the featured feeds did not change
+    assert hub.topics() == [BASE + "atom.xml", BASE + "feed.json", BASE + "rss.xml"]  # featured feeds unchanged
 
 
 def test_every_hub_hears_of_every_changed_feed(tmp_path, hubs):
@@ -221,6 +226,6 @@ def test_library_ping_hubs_returns_what_happened(hubs):
     hub = make_hub(hubs)
     config = publisher.Config(title="T", url="https://example.org/", hubs=(hub.url,), archives=False)
     feeds = publisher.render_feeds([article(published=datetime(2025, 1, 1, tzinfo=UTC))], config, now=NOW)
-    results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml"])
+    results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
     assert [(r.hub, r.topic, r.ok, r.attempts) for r in results] == [
         (hub.url, BASE + "atom.xml", True, 1), (hub.url, BASE + "featured.atom.xml", True, 1)]

@@ -24,6 +24,8 @@ assert dirs == [sys.argv[1] + "/publisher/templates"], dirs
 art = publisher.Article(slug="a", title="From the wheel", published=datetime(2025, 1, 1, tzinfo=timezone.utc))
 digest = publisher.render_digest([art], config, now=datetime(2025, 1, 2, tzinfo=timezone.utc))
 print(digest.subject)
+page = publisher.render_feeds([art], config, now=datetime(2025, 1, 2, tzinfo=timezone.utc))["index.html"]
+assert b"From the wheel" in page and b"https://wheel.example/feeds/feed.json" in page, page
 """
 
 
@@ -37,6 +39,7 @@ def test_built_wheel_carries_the_templates(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "publisher/templates/digest.html.j2" in names and "publisher/templates/digest.txt.j2" in names
+        assert "publisher/templates/feeds-index.html.j2" in names
         archive.extractall(tmp_path / "installed")
     elsewhere = tmp_path / "elsewhere"  # no templates/ folder here, nor in any parent of the unpacked wheel
     elsewhere.mkdir()

@@ -1,0 +1,56 @@
+"""An article's cover as an enclosure: absolute URL, media type and, for local files, size.
+
+Shared by every feed format (Atom and RSS enclosures, JSON Feed attachments) and the feeds page.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+from .model import Article, Config
+
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str
+    length: int  # 0 when unknown, as the RSS Advisory Board advises
+
+
+def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
+    """The article's cover as an absolute URL with its media type and, for local files, its size."""
+    if not article.cover_image:
+        return None
+    url = urljoin(config.url, article.cover_image)
+    path = urlsplit(url).path
+    suffix = posixpath.splitext(path)[1].lower()
+    media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return Enclosure(url=url, type=media_type, length=_local_size(article.cover_image, config))
+
+
+def _local_size(cover: str, config: Config) -> int:
+    """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
+    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
+        return 0
+    static = Path(config.static_dir).resolve()
+    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
+    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
+        return 0
+    try:
+        return candidate.stat().st_size if candidate.is_file() else 0
+    except OSError:
+        return 0
