@@ -194,3 +194,9 @@ def test_feeds_page_in_headless_chromium(tmp_path):
     assert len(covers) == sum(1 for n in range(3, 15) if n % 3) and all(i["loaded"] for i in covers), covers
     assert {i["src"] for i in covers} == {base + c.lstrip("/") for c in COVERS}
     assert len(seen["buttons"]) == len(feed_files) and all(seen["buttons"])
+
+
+def test_the_readme_example_is_what_publisher_links_prints_for_the_bundled_site():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("$ publisher links\n", 1)[1].split("```", 1)[0]
+    assert example == publisher.link_tags(publisher.load_config(ROOT / "publisher.toml"))
