@@ -179,6 +179,7 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
+        _check_feed_names(self)
         hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
         if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
             raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
@@ -244,3 +245,24 @@ class Config:
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
+
+
+def _check_feed_names(config: Config) -> None:
+    """File names that would overwrite each other, or patterns that cannot be filled in, are errors."""
+    files = ("atom_file", "rss_file", "json_file", "featured_atom_file", "featured_rss_file", "featured_json_file",
+             "feeds_index_file")
+    seen: dict[str, str] = {}
+    for name in files:
+        value = getattr(config, name)
+        if value and value in seen:
+            raise ConfigError(f"{name}: {value!r} is also {seen[value]}; every feed needs a file of its own")
+        seen[value] = name
+    for name, needs in (("tag_feed_pattern", "{slug} and {format}"), ("category_feed_pattern", "{slug} and {format}"),
+                        ("tag_json_pattern", "{slug}"), ("category_json_pattern", "{slug}")):
+        pattern = getattr(config, name)
+        try:
+            filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
+        except (KeyError, IndexError, ValueError):
+            filled = set()
+        if len(filled) != (4 if "format" in needs else 2):
+            raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")

@@ -198,6 +198,10 @@ def test_bundled_site_feeds_all_read_cleanly(validator, tmp_path, capsys):
     for path in json_feeds:
         feed = valid_json_feed(validator, path.read_bytes())
         assert feed["items"], path
+        # The same entries, in the same order, as the Atom feed it stands beside.
+        atom = path.parent / ("atom.xml" if path.name == "feed.json" else path.name[: -len("json")] + "atom.xml")
+        entries = feedparser.parse(atom.read_bytes()).entries
+        assert [(i["id"], i["title"]) for i in feed["items"]] == [(e.id, e.title) for e in entries], path
     seed = next(i for i in json.loads((out / "feed.json").read_bytes())["items"] if "sora2-app-guide" in i["id"])
     assert seed["image"] == SEED_COVER and seed["attachments"][0]["url"] == SEED_COVER
     capsys.readouterr()
