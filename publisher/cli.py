@@ -31,6 +31,7 @@ from .output import (
     write_feeds,
 )
 from .select import select
+from .websub import TIMEOUT
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Silent on success (unless -v); problems go to stderr.",
     )
     add_common_flags(build)
+    build.add_argument("--ping", action="store_true",
+                       help="notify the configured WebSub hubs ([feeds] hub) of each feed that changed")
+    build.add_argument("--ping-timeout", metavar="SECONDS", type=float, default=TIMEOUT,
+                       help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})")
     build.set_defaults(run=run_build)
 
     digest = commands.add_parser(
@@ -400,6 +405,8 @@ def digest_files(digest: Digest) -> dict[str, bytes]:
 def run_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
+    if args.ping and not config.hubs:
+        raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     with output_lock(config.output_dir, timeout=args.lock_timeout):
         remove_stale_temporaries(config.output_dir)
         cache = BuildCache(config, now)
@@ -429,6 +436,10 @@ def run_build(args: argparse.Namespace) -> int:
     for name in removed:
         log.info("removed %s (no longer made)", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
+    if args.ping:  # after the lock is released: a slow hub never holds up the next run
+        from .websub import ping_hubs
+
+        ping_hubs(feeds, written, timeout=args.ping_timeout)
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .enclosure import cover_enclosure
 from .model import Article, Config
 from .render import summary
-from .templates import template_env
+from .templates import render_template
 from .text import one_line
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ def render_feeds_page(
         })
     entries = [_entry(article, config, html(article)) for article in published[:FEEDS_PAGE_ENTRIES]]
     updated = max((a.last_modified for a in published), default=None)
-    page = template_env(config, autoescape=True).get_template(FEEDS_PAGE_TEMPLATE).render(
+    page = render_template(
+        config, FEEDS_PAGE_TEMPLATE,
         site=config,
         page_url=config.feeds_index_url,
         head_links=feed_links(config),

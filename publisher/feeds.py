@@ -9,7 +9,7 @@ gives byte-identical feeds, and feed readers' conditional requests keep getting 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -30,6 +30,7 @@ from .text import slugify
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 # What an empty feed says it was updated: a fixed instant, never the clock.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -77,27 +78,43 @@ class _EntryExtras(BaseEntryExtension):
 
 
 class _FeedExtras(BaseExtension):
-    """Feed-level links feedgen cannot write: the same feed in the other formats and the feeds page.
+    """Feed-level links feedgen cannot write, and RFC 5005's archive marker.
 
-    feedgen writes only the self link into RSS, so they are added here as atom:link elements.
-    They go before the site's own link in both formats: feed readers (feedparser among them)
-    take the last text/html alternate as the site's address, which must stay the home page.
+    feedgen writes only the self link into RSS, so the same feed in the other formats, the feeds
+    page and the WebSub hubs (W3C WebSub, section 4) are added here, as atom:link elements in RSS.
+    Alternates go before the site's own link in both formats: feed readers (feedparser among
+    them) take the last text/html alternate as the site's address, which must stay the home page.
+    RFC 5005 links (prev-archive, next-archive, current) are written in Atom feeds only.
     """
 
     def __init__(self) -> None:
         self.alternates: list[dict[str, str]] = []
+        self.hubs: tuple[str, ...] = ()
+        self.links: tuple[tuple[str, str], ...] = ()
+        self.archive = False
 
     def extend_ns(self):  # type: ignore[no-untyped-def]
-        return {"media": MEDIA_NS, "dc": DC_NS}
+        namespaces = {"media": MEDIA_NS, "dc": DC_NS}
+        if self.archive:
+            namespaces["fh"] = FH_NS
+        return namespaces
 
     def extend_atom(self, feed):  # type: ignore[no-untyped-def]
         # feedgen's Atom elements carry no namespace of their own (the root declares xmlns as an attribute).
         self._insert(feed, "link", feed.find("link[@rel='alternate']"))
+        for hub in self.hubs:
+            xml_elem("link", feed, rel="hub", href=hub)
+        for rel, href in self.links:
+            xml_elem("link", feed, rel=rel, href=href, type="application/atom+xml")
+        if self.archive:
+            xml_elem(f"{{{FH_NS}}}archive", feed)
         return feed
 
     def extend_rss(self, rss):  # type: ignore[no-untyped-def]
         channel = rss.find("channel")
         self._insert(channel, f"{{{ATOM_NS}}}link", channel.find("link"))
+        for hub in self.hubs:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
         return rss
 
     def _insert(self, parent, tag, before):  # type: ignore[no-untyped-def]
@@ -119,9 +136,11 @@ class FeedSpec:
     format: str  # "atom", "rss" or "json"
     title: str
     entries: list[Article]
-    kind: str = "all"
+    kind: str = "all"  # "all", "featured", "tag", "category" or "archive"
     name: str = ""
     alternates: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # RFC 5005 (rel, address) pairs, Atom only
+    archive: bool = False  # an RFC 5005 archive document: <fh:archive/>, part of the main feed, no hub
 
 
 def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
@@ -132,9 +151,15 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
     """
     limit = config.feed_limit
     featured = [a for a in published if a.featured][:limit]
+    main = _in_every_format({"atom": config.atom_file, "rss": config.rss_file, "json": config.json_file},
+                            config.title, published[:limit], "all")
+    archives = archive_specs(published, config)
+    if archives:
+        # The main Atom feed is RFC 5005's subscription document: it points at the newest archive.
+        newest = (("prev-archive", config.feeds_base + archives[-1].filename),)
+        main = [replace(spec, links=newest) if spec.format == "atom" else spec for spec in main]
     specs = [
-        *_in_every_format({"atom": config.atom_file, "rss": config.rss_file, "json": config.json_file},
-                          config.title, published[:limit], "all"),
+        *main,
         *_in_every_format({"atom": config.featured_atom_file, "rss": config.featured_rss_file,
                            "json": config.featured_json_file},
                           f"{config.title}: featured", featured, "featured"),
@@ -160,6 +185,7 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
                      for fmt in FORMATS}
             specs.extend(_in_every_format(files, f"{config.title}: {display[slug]}", members[slug], kind,
                                           display[slug]))
+    specs.extend(archives)
     return specs
 
 
@@ -171,6 +197,34 @@ def _in_every_format(
                  tuple((other, other_file) for other, other_file in files.items() if other != fmt))
         for fmt, filename in files.items()
     ]
+
+
+def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
+    """RFC 5005 archive documents, oldest year first: every published article in its year's archive.
+
+    Years are the site's time zone's. Every article goes into its year's archive, those still in
+    the main feed included, so an archive's set of entries depends only on the articles of its
+    year: a past year's archive never changes when new articles appear (RFC 5005 section 4: the
+    entries of an archive SHOULD NOT change). Only the current year's archive grows, and each
+    article it gains is also in the main feed, where readers see it first. Empty years are skipped.
+    """
+    if not config.archives:
+        return []
+    years: dict[int, list[Article]] = {}
+    for article in published:
+        years.setdefault(article.published.astimezone(config.tz).year, []).append(article)
+    order = sorted(years)
+    current = config.feeds_base + config.atom_file
+    specs = []
+    for i, year in enumerate(order):
+        links = [("current", current)]
+        if i > 0:
+            links.append(("prev-archive", config.feeds_base + config.archive_file(order[i - 1])))
+        if i + 1 < len(order):
+            links.append(("next-archive", config.feeds_base + config.archive_file(order[i + 1])))
+        specs.append(FeedSpec(config.archive_file(year), "atom", f"{config.title}: {year}", years[year],
+                              kind="archive", name=str(year), links=tuple(links), archive=True))
+    return specs
 
 
 def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> dict[str, bytes]:
@@ -208,6 +262,9 @@ def render_feed(
     fg = FeedGenerator()
     fg.register_extension("publisher", _FeedExtras, _EntryExtras, atom=True, rss=True)
     extras: _FeedExtras = fg.publisher
+    extras.hubs = () if spec.archive else config.hubs
+    extras.links = spec.links
+    extras.archive = spec.archive
     for fmt, filename in spec.alternates:
         extras.alternates.append({"href": config.feeds_base + filename, "type": MEDIA_TYPES[fmt],
                                   "title": f"{_line(spec.title)} ({FORMAT_NAMES[fmt]})"})
@@ -215,7 +272,8 @@ def render_feed(
         extras.alternates.append({"href": config.feeds_index_url, "type": "text/html",
                                   "title": f"{_line(config.title)}: all feeds and how to subscribe"})
     self_url = config.feeds_base + spec.filename
-    fg.id(self_url)
+    # An archive is a document of the main feed (RFC 5005), so it carries the main feed's id.
+    fg.id(config.feeds_base + config.atom_file if spec.archive else self_url)
     fg.title(_line(spec.title))
     fg.description(_line(config.description or config.title))
     # feedgen takes the last link as RSS's <link>, so the site's address goes last.

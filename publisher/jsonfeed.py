@@ -46,6 +46,8 @@ def render_json_feed(spec: FeedSpec, config: Config, html: Callable[[Article], s
         feed["favicon"] = icon
     feed["authors"] = [{"name": one_line(config.author or config.title), "url": config.url}]
     feed["language"] = config.language
+    if config.hubs:  # JSON Feed 1.1 "hubs": the same WebSub hubs the Atom and RSS feeds announce
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.hubs]
     feed["items"] = [_item(article, config, html(article)) for article in spec.entries]
     text = json.dumps(feed, ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")

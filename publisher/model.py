@@ -156,6 +156,11 @@ class Config:
     category_json_pattern: str = "categories/{slug}.json"
     # The feeds page (feeds/index.html) for people who open a feed in a browser; "" for none.
     feeds_index_file: str = "index.html"
+    # WebSub hubs: announced in every feed (<link rel="hub">) and notified by `publisher build --ping`.
+    hubs: tuple[str, ...] = ()
+    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main feed.
+    archives: bool = True
+    archive_pattern: str = "archive/{year}.atom.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
     # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
     fallback_encoding: str | None = None
@@ -212,6 +217,19 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
+        _check_feed_names(self)
+        hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
+        if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
+            raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
+                              "or a list of them)")
+        object.__setattr__(self, "hubs", tuple(hubs))
+        try:
+            self.archive_file(2025)
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} may use only {{year}}") from None
+        if "{year}" not in self.archive_pattern:
+            raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} needs {{year}} "
+                              "(one archive per year)")
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
@@ -246,6 +264,9 @@ class Config:
     def feeds_index_url(self) -> str | None:
         return self.feeds_base + self.feeds_index_file if self.feeds_index_file else None
 
+    def archive_file(self, year: int) -> str:
+        return self.archive_pattern.format(year=f"{year:04d}")
+
     def article_url(self, article: Article) -> str:
         local = article.published.astimezone(self.tz)
         path = self.permalink.format(
@@ -262,3 +283,24 @@ class Config:
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
+
+
+def _check_feed_names(config: Config) -> None:
+    """File names that would overwrite each other, or patterns that cannot be filled in, are errors."""
+    files = ("atom_file", "rss_file", "json_file", "featured_atom_file", "featured_rss_file", "featured_json_file",
+             "feeds_index_file")
+    seen: dict[str, str] = {}
+    for name in files:
+        value = getattr(config, name)
+        if value and value in seen:
+            raise ConfigError(f"{name}: {value!r} is also {seen[value]}; every feed needs a file of its own")
+        seen[value] = name
+    for name, needs in (("tag_feed_pattern", "{slug} and {format}"), ("category_feed_pattern", "{slug} and {format}"),
+                        ("tag_json_pattern", "{slug}"), ("category_json_pattern", "{slug}")):
+        pattern = getattr(config, name)
+        try:
+            filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
+        except (KeyError, IndexError, ValueError):
+            filled = set()
+        if len(filled) != (4 if "format" in needs else 2):
+            raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")

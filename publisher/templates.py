@@ -7,8 +7,9 @@ pyproject.toml); a checkout or an editable install finds it beside the package.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError
 from .model import Config
 
 if TYPE_CHECKING:
@@ -36,3 +37,21 @@ def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def render_template(config: Config, name: str, **context: Any) -> str:
+    """Render one template; a broken or missing one (a site's own, typically) is a ConfigError naming the file."""
+    import jinja2
+
+    env = template_env(config)
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        searched = ", ".join(str(d) for d in template_dirs(config)) or "no template folder"
+        raise ConfigError(f"template {name} not found (searched: {searched})") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{template.filename or name}: {exc}") from None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,20 @@ def test_bad_settings_are_named(tmp_path, text, message):
 def test_config_built_in_code_needs_only_title_and_url():
     config = publisher.Config(title="My site", url="https://example.org/")
     assert config.permalink == "/{slug}/" and config.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("feeds", "message"),
+    [
+        ('json = "atom.xml"', "json_file: 'atom.xml' is also atom_file; every feed needs a file of its own"),
+        ('index = "feed.json"', "feeds_index_file: 'feed.json' is also json_file"),
+        ('tag_pattern = "tags/{slug}.xml"', "tag_feed_pattern: 'tags/{slug}.xml' must contain {slug} and {format}"),
+        ('category_json_pattern = "categories.json"', "category_json_pattern: 'categories.json' must contain {slug}"),
+        ('tag_json_pattern = "tags/{tag}.json"', "tag_json_pattern: 'tags/{tag}.json' must contain {slug}"),
+    ],
+)
+def test_feed_file_names_that_would_collide_are_errors(tmp_path, feeds, message):
+    path = tmp_path / "publisher.toml"
+    path.write_text(f'title = "T"\nurl = "https://example.org/"\n[feeds]\n{feeds}\n')
+    with pytest.raises(publisher.ConfigError, match=re.escape(message)):
+        publisher.load_config(path)

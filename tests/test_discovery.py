@@ -70,7 +70,9 @@ def test_feeds_page_lists_every_feed_address_and_the_newest_entries(seed, config
     feeds = publisher.render_feeds(articles, grouped, now=NOW)
     page = page_of(feeds)
     addresses = [code.text_content() for code in page.cssselect(".feed code")]
-    expected = ["https://example.org/feeds/" + name for name in feeds if name != "index.html"]
+    # The yearly archives are the main feed's history (RFC 5005), not feeds to subscribe to.
+    expected = ["https://example.org/feeds/" + name for name in feeds
+                if name != "index.html" and not name.startswith("archive/")]
     assert sorted(addresses) == sorted(expected)
     assert [h.text_content() for h in page.cssselect(".entry h3")] == [
         "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started", "Older"]
@@ -164,9 +166,11 @@ def test_feeds_page_in_headless_chromium(tmp_path):
 
     written = sorted(p.relative_to(site / "feeds").as_posix() for p in (site / "feeds").rglob("*")
                      if p.is_file() and not p.name.startswith("."))
-    feed_files = [name for name in written if name != "index.html"]
+    # The yearly archives are the main feed's history (RFC 5005), not feeds to subscribe to.
+    feed_files = [name for name in written if name != "index.html" and not name.startswith("archive/")]
     assert len(feed_files) == 3 * (2 + 3 + 2)  # main, featured, three tags, two categories; three formats each
-    for name in feed_files:
+    assert [name for name in written if name.startswith("archive/")] == ["archive/2026.atom.xml"]
+    for name in [*feed_files, "archive/2026.atom.xml"]:
         data = (site / "feeds" / name).read_bytes()
         if name.endswith(".json"):
             assert json.loads(data)["version"] == "https://jsonfeed.org/version/1.1"
@@ -194,3 +198,25 @@ def test_feeds_page_in_headless_chromium(tmp_path):
     assert len(covers) == sum(1 for n in range(3, 15) if n % 3) and all(i["loaded"] for i in covers), covers
     assert {i["src"] for i in covers} == {base + c.lstrip("/") for c in COVERS}
     assert len(seen["buttons"]) == len(feed_files) and all(seen["buttons"])
+
+
+def test_the_readme_example_is_what_publisher_links_prints_for_the_bundled_site():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("$ publisher links\n", 1)[1].split("```", 1)[0]
+    assert example == publisher.link_tags(publisher.load_config(ROOT / "publisher.toml"))
+
+
+def test_a_broken_site_template_is_a_configuration_error_naming_the_file(tmp_path, capsys):
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / "feeds-index.html.j2").write_text("<h1>{{ site.title }</h1>\n")
+    (tmp_path / "publisher.toml").write_text(
+        'title = "T"\nurl = "https://example.org/"\ntemplates = "my-templates"\ncontent = "content"\n')
+    (tmp_path / "content").mkdir()
+    assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"{templates / 'feeds-index.html.j2'}:1: unexpected '}}'" in err, err
+    (templates / "feeds-index.html.j2").write_text("{{ site.no_such_setting }}\n")
+    assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
+    assert "feeds-index.html.j2: 'publisher.model.Config object' has no attribute 'no_such_setting'" in \
+        capsys.readouterr().err

@@ -39,7 +39,7 @@ def seed_feeds(seed, config):
 
 def test_default_outputs(seed_feeds):
     assert set(seed_feeds) == {"atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "featured.rss.xml",
-                               "featured.json", "index.html"}
+                               "featured.json", "index.html", "archive/2025.atom.xml"}
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"])
