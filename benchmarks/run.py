@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown (default: 5)")
     parser.add_argument("--work", metavar="DIR", help="working folder (default: a temporary one, removed after)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with publisher installed")
+    parser.add_argument("--no-archives", action="store_true",
+                        help="[feeds] archives = false: only the outputs the baseline makes kinds of (newest 50 "
+                        "per feed), without the yearly RFC 5005 archives that render every article")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -164,7 +167,11 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     make_corpus(n, content)
     print(f"corpus written in {time.perf_counter() - started:.1f} s")
     config = work / "bench.toml"
-    config.write_text(CONFIG.format(content=content, output=out), encoding="utf-8")
+    settings = CONFIG.format(content=content, output=out)
+    if args.no_archives:
+        settings += "[feeds]\narchives = false\n"
+    config.write_text(settings, encoding="utf-8")
+    print(f"configuration: defaults{' with [feeds] archives = false' if args.no_archives else ''}")
     build = [python, "-m", "publisher", "build", "--config", str(config), "--now", NOW]
     figures: dict[str, Figure] = {}
 

@@ -39,7 +39,8 @@ class DeferredBody:
 
     Every article's frontmatter is needed to sort and select, but only the bodies of the few
     that reach an output are needed at all; the loader passes one of these, and ``read()``
-    (called at most once) returns the Markdown.
+    returns the Markdown. It is called on each access and the text is not kept: a build that
+    renders every article (archives) would otherwise hold every body in memory at once.
     """
 
     __slots__ = ("read",)
@@ -49,7 +50,7 @@ class DeferredBody:
 
 
 class _BodyField:
-    """Article.body: a str, or a DeferredBody turned into its str on first access (then kept)."""
+    """Article.body: a str, or a DeferredBody read on each access."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = f"_{name}"
@@ -58,10 +59,7 @@ class _BodyField:
         if article is None:
             return ""  # the dataclass default
         value = article.__dict__[self.slot]
-        if isinstance(value, DeferredBody):
-            value = value.read()
-            article.__dict__[self.slot] = value
-        return value
+        return value.read() if isinstance(value, DeferredBody) else value
 
     def __set__(self, article: Article, value: str | DeferredBody) -> None:
         # Reached only from the generated __init__ (object.__setattr__); the frozen
