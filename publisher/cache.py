@@ -28,6 +28,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
@@ -70,7 +71,6 @@ class BuildCache:
         self.files, self.outside = scan(self.root) if self.root.is_dir() else ([], [])
         self.inputs = _listing_digest(self.files, self.outside)
         self._lines: list[bytes] = []  # the records of the next cache, as JSON lines
-        self._html: dict[str, str] = {}
         self._repeatable = True  # False when a run logged something the nothing-changed path would not repeat
 
     # -- case 1 -----------------------------------------------------------------------------
@@ -180,37 +180,55 @@ class BuildCache:
         """Carry a record into the next cache: its line as read when unchanged, else newly written."""
         self._lines.append(line if line is not None else _dumps(record))
 
-    def _read_records(self) -> dict[str, tuple[list[Any], bytes]]:
-        """rel -> (record, its line), and the remembered HTML, when the whole file checks out; else nothing."""
+    def _read_section(self, which: str) -> list[bytes] | None:
+        """The lines of one section ("records", right after the header line, or "html", the rest)
+        when its SHA-256 matches the header's."""
         if self.header is None:
-            return {}
+            return None
         try:
-            if self.header["fields"] != FIELDS:
-                return {}
+            length = int(self.header["records"])
             with open(self.file, "rb") as fh:
                 fh.readline(_MAX_HEADER)
-                body = fh.read()
-            if hashlib.sha256(body).hexdigest() != self.header["body"]:
-                return {}
-            lines = body.splitlines()
-            parsed = json.loads(b"[" + b",".join(lines) + b"]")  # one call: much faster than one per line
-            records: dict[str, tuple[list[Any], bytes]] = {}
-            html: dict[str, str] = {}
-            for record, line in zip(parsed, lines, strict=True):
-                if record[0] == "h":
-                    html[str(record[1])] = str(record[2])
-                elif record[0] in ("a", "e") and len(record) == 6:
-                    records[str(record[1])] = (record, line)
+                if which == "records":
+                    data = fh.read(length)
                 else:
-                    return {}
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+                    fh.seek(length, os.SEEK_CUR)
+                    data = fh.read()
+            if hashlib.sha256(data).hexdigest() != self.header[which + "_sha256"]:
+                return None
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+        return data.splitlines()
+
+    def _read_records(self) -> dict[str, tuple[list[Any], bytes]]:
+        """rel -> (record, its line), when the records section checks out; else nothing."""
+        if self.header is None or self.header.get("fields") != FIELDS:
             return {}
-        self._html = html
+        lines = self._read_section("records")
+        if not lines:
+            return {}
+        records: dict[str, tuple[list[Any], bytes]] = {}
+        try:
+            parsed = json.loads(b"[" + b",".join(lines) + b"]")  # one call: much faster than one per line
+            for record, line in zip(parsed, lines, strict=True):
+                if record[0] not in ("a", "e") or len(record) != 6:
+                    return {}
+                records[str(record[1])] = (record, line)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return {}
         return records
 
     def remembered_html(self) -> dict[str, str]:
-        """HTML the last run rendered, for render.RenderMemo (read by ``load``)."""
-        return self._html
+        """HTML the last build rendered, for render.RenderMemo. Read only when asked for: the
+        records are small, but with archives this is the HTML of every published article."""
+        lines = self._read_section("html")
+        if not lines:
+            return {}
+        try:
+            parsed = json.loads(b"[" + b",".join(lines) + b"]")
+            return {str(key): str(value) for key, value in parsed}
+        except (ValueError, TypeError):
+            return {}
 
     # -- after the outputs are written -----------------------------------------------------
 
@@ -223,8 +241,8 @@ class BuildCache:
         published = [a for a in articles if _is_published(a, self.now)]
         later = [a.published for a in articles if not a.draft and a.published > self.now]
         covers = {str(p) for a in published if a.cover_image and (p := local_cover(a.cover_image, self.config))}
-        lines = self._lines + [_dumps(["h", key, value]) for key, value in sorted(html.items())]
-        body = b"\n".join(lines) + b"\n" if lines else b""
+        records = b"".join(line + b"\n" for line in self._lines)
+        html_part = b"".join(_dumps([key, value]) + b"\n" for key, value in sorted(html.items()))
         header = {
             "cache": MAGIC,
             "format": FORMAT,
@@ -237,9 +255,11 @@ class BuildCache:
             "errors": [[e.path, e.field, e.message, e.line, e.reason] for e in errors],
             "published": len(published),
             "fields": FIELDS,
-            "body": hashlib.sha256(body).hexdigest(),
+            "records": len(records),
+            "records_sha256": hashlib.sha256(records).hexdigest(),
+            "html_sha256": hashlib.sha256(html_part).hexdigest(),
         }
-        data = _dumps(header) + b"\n" + body
+        data = _dumps(header) + b"\n" + records + html_part
         try:
             if self.file.is_symlink():  # never ours: replace the link itself, whatever it points to
                 self.file.unlink()

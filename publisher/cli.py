@@ -220,6 +220,9 @@ def load_with_summary(
 ) -> list[Article]:
     """Load articles (through the build cache when given); under --strict the first bad one is fatal.
 
+    digest, preview and send read the cache the last build left (unchanged files are not parsed
+    again) but never write it: only a build knows what its feeds hold.
+
     Logs one summary line when any were skipped; the skipped ones are appended to ``errors``.
     """
     errors = [] if errors is None else errors
@@ -297,7 +300,7 @@ def run_digest(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
     with output_lock(config.output_dir, timeout=args.lock_timeout):
-        articles = load_with_summary(args, config, now)
+        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
         digest = digest_from_args(args, config, now, articles)
         if digest is None:
             return EmptyDigest.exit_code if args.fail_if_empty else 0
@@ -327,7 +330,8 @@ def run_preview(args: argparse.Namespace) -> int:
         # Everything is read again on each request, so edits show on reload.
         config = config_from_args(args)
         now = now_from_args(args, config)
-        digest = digest_from_args(args, config, now, load_with_summary(args, config, now))
+        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
+        digest = digest_from_args(args, config, now, articles)
         if digest is None:
             raise EmptyDigest("nothing was published in the window; widen it with --days or --since")
         return digest
@@ -372,7 +376,7 @@ def run_send(args: argparse.Namespace) -> int:
     settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
     # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
     with output_lock(config.output_dir, timeout=args.lock_timeout):
-        articles = load_with_summary(args, config, now)
+        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
         digest = digest_from_args(args, config, now, articles)
         if digest is None:
             return EmptyDigest.exit_code if args.fail_if_empty else 0

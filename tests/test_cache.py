@@ -240,6 +240,7 @@ CORRUPTIONS = {
     "other-settings": lambda p: p.write_bytes(p.read_bytes().replace(b'"settings":"', b'"settings":"0', 1)),
     "foreign-json": lambda p: p.write_text('{"cache": "something else", "format": 1}\n[1, 2, 3]\n'),
     "body-tampered": lambda p: p.write_bytes(p.read_bytes().replace(b"Sora 2 App Guide", b"Sora 9 App Guide")),
+    "html-tampered": lambda p: p.write_bytes(p.read_bytes().replace(b"<p>", b"<p>injected ")),
     "not-utf8": lambda p: p.write_bytes(b"\xff\xfe" + p.read_bytes()),
 }
 
@@ -254,16 +255,16 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(warm, corrupt):
 
 
 def test_a_cache_whose_records_do_not_make_articles_is_ignored(warm):
+    import hashlib
+
     path = warm / "feeds" / CACHE_NAME
-    first, body = path.read_bytes().split(b"\n", 1)
-    lines = body.splitlines()
-    # Well-formed JSON with a matching checksum, but records that are not articles.
-    lines = [b'["a","sora2-app-guide.md",1,1,"x",[1,2,3]]', *lines[1:]]
-    body = b"\n".join(lines) + b"\n"
+    first, rest = path.read_bytes().split(b"\n", 1)
     head = json.loads(first)
-    head["body"] = __import__("hashlib").sha256(body).hexdigest()
-    head["inputs"] = None  # force the article-by-article path
-    path.write_bytes(json.dumps(head).encode() + b"\n" + body)
+    records, html = rest[: head["records"]], rest[head["records"]:]
+    # Well-formed JSON with matching checksums, but a record that is not an article.
+    records = b'["a","sora2-app-guide.md",1,1,"x",[1,2,3]]\n' + records.split(b"\n", 1)[1]
+    head.update(records=len(records), records_sha256=hashlib.sha256(records).hexdigest(), inputs=None)
+    path.write_bytes(json.dumps(head).encode() + b"\n" + records + html)
     assert_warm_equals_cold(warm)
 
 
