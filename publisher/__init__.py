@@ -1,26 +1,33 @@
 """publisher: Markdown articles in; Atom and RSS feeds and an e-mail digest out.
 
-The public API is what ``__all__`` lists; every other module is internal.
+The public API is what ``__all__`` lists; every other module is internal. Names whose modules
+pull in heavy libraries (Markdown, feedgen, lxml, YAML) are imported on first use, so that a
+build that finds nothing changed never pays for them (see ``__getattr__``).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("publisher")
-except PackageNotFoundError:  # running from a checkout that was not installed
-    __version__ = "0+unknown"
+from importlib import import_module
+from typing import Any
 
 from .config import load_config
-from .digest import Digest, EmptyDigest, render_digest
-from .discovery import link_tags
 from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
-from .feeds import render_feeds
-from .load import load_article, load_articles, parse_article
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
-from .send import SmtpSettings, send_message
-from .websub import ping_hubs
+
+# name -> module that defines it, imported when the name is first asked for
+_LAZY = {
+    "Digest": ".digest",
+    "EmptyDigest": ".digest",
+    "render_digest": ".digest",
+    "link_tags": ".discovery",
+    "SmtpSettings": ".send",
+    "send_message": ".send",
+    "ping_hubs": ".websub",
+    "load_article": ".load",
+    "load_articles": ".load",
+    "parse_article": ".load",
+    "render_feeds": ".feeds",
+}
 
 __all__ = [
     "Article",
@@ -46,3 +53,27 @@ __all__ = [
     "send_message",
     "write_feeds",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = _version()
+    elif name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # costs more than the rest of this file
+
+    try:
+        return version("publisher")
+    except PackageNotFoundError:  # running from a checkout that was not installed
+        return "0+unknown"

@@ -16,20 +16,29 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
-from .config import load_config
-from .digest import Digest, EmptyDigest, render_digest
-from .discovery import link_tags
+from .cache import BuildCache
+from .config import PASSWORD_ENV, USER_ENV, load_config
 from .errors import ConfigError, ContentError, PublisherError
-from .feeds import render_feeds
-from .load import load_articles, parse_date
 from .model import Article, Config
-from .output import output_lock, read_digest_state, remove_stale_temporaries, write_digest_state, write_feeds
-from .preview import serve_preview
+from .output import (
+    output_lock,
+    read_digest_state,
+    remove_outputs,
+    remove_stale_temporaries,
+    write_digest_state,
+    write_feeds,
+)
 from .select import select
-from .send import PASSWORD_ENV, USER_ENV, SmtpSettings, envelope, send_message
-from .websub import TIMEOUT, ping_hubs
+from .websub import TIMEOUT
+
+if TYPE_CHECKING:
+    from .digest import Digest
+    from .send import SmtpSettings
+
+# The commands import what they render with (digest, feeds, preview, SMTP) when they run: a
+# build that finds nothing changed must not pay for Markdown, feedgen, lxml, Jinja2 or premailer.
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
@@ -56,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="publisher",
         description="Markdown articles in; Atom and RSS feeds and an e-mail digest out.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     build = commands.add_parser(
@@ -119,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, reading the version (package metadata, slow to import) only when asked."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from . import __version__
+
+        parser.exit(message=f"{parser.prog} {__version__}\n")
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
@@ -192,26 +210,46 @@ def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
     return date_from_args(args.now, "--now", config) or datetime.now(UTC)
 
 
-def load_with_summary(args: argparse.Namespace, config: Config, now: datetime) -> list[Article]:
-    """Load articles; under --strict the first bad one is fatal. Logs one summary line when any were skipped."""
-    errors: list[ContentError] = []
+def load_with_summary(
+    args: argparse.Namespace,
+    config: Config,
+    now: datetime,
+    *,
+    cache: BuildCache | None = None,
+    errors: list[ContentError] | None = None,
+) -> list[Article]:
+    """Load articles (through the build cache when given); under --strict the first bad one is fatal.
+
+    Logs one summary line when any were skipped; the skipped ones are appended to ``errors``.
+    """
+    errors = [] if errors is None else errors
     try:
-        articles = load_articles(config.content_dir, config, strict=args.strict, errors=errors)
+        if cache is not None:
+            articles = cache.load(strict=args.strict, errors=errors)
+        else:
+            from .load import load_articles
+
+            articles = load_articles(config.content_dir, config, strict=args.strict, errors=errors)
     except ContentError as exc:
         if args.strict:
             raise PublisherError(f"{exc} (--strict)") from None
         raise
     if errors:
-        reasons = Counter(e.reason for e in errors)
-        grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        published = len(select(articles, now=now))
-        log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
+        _log_summary(errors, len(select(articles, now=now)))
     return articles
+
+
+def _log_summary(errors: list[ContentError], published: int) -> None:
+    reasons = Counter(e.reason for e in errors)
+    grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
 
 
 def date_from_args(value: str | None, flag: str, config: Config) -> datetime | None:
     if value is None:
         return None
+    from .load import parse_date
+
     parsed = parse_date(value, config)
     if parsed is None:
         raise ConfigError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
@@ -220,6 +258,8 @@ def date_from_args(value: str | None, flag: str, config: Config) -> datetime | N
 
 def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, articles: list[Article]) -> Digest | None:
     """Render the digest the window flags ask for; None (after saying so) when the window is empty."""
+    from .digest import EmptyDigest, render_digest
+
     since = date_from_args(args.since, "--since", config)
     until = date_from_args(args.until, "--until", config)
     days = args.days
@@ -252,6 +292,8 @@ def digest_report(digest: Digest) -> str:
 
 
 def run_digest(args: argparse.Namespace) -> int:
+    from .digest import EmptyDigest
+
     config = config_from_args(args)
     now = now_from_args(args, config)
     with output_lock(config.output_dir, timeout=args.lock_timeout):
@@ -276,6 +318,9 @@ def run_digest(args: argparse.Namespace) -> int:
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    from .digest import EmptyDigest
+    from .preview import serve_preview
+
     config_from_args(args)  # a broken config is a usage error now, not a page later
 
     def render() -> Digest:
@@ -293,6 +338,8 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
     """Flags first, then [smtp] in the config; the user may also come from the environment."""
+    from .send import SmtpSettings
+
     host = args.smtp_host or config.smtp_host
     if not host:
         raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
@@ -315,6 +362,9 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
 
 
 def run_send(args: argparse.Namespace) -> int:
+    from .digest import EmptyDigest
+    from .send import envelope, send_message
+
     config = config_from_args(args)
     now = now_from_args(args, config)
     # --dry-run shows what would be sent even before a server is configured.
@@ -359,18 +409,43 @@ def run_build(args: argparse.Namespace) -> int:
         raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     with output_lock(config.output_dir, timeout=args.lock_timeout):
         remove_stale_temporaries(config.output_dir)
-        articles = load_with_summary(args, config, now)
-        feeds = render_feeds(articles, config, now=now)
+        cache = BuildCache(config, now)
+        reported = cache.unchanged(strict=args.strict)
+        if reported is not None:
+            # Nothing that shapes the output changed: repeat the last run's reports and stop.
+            for exc in reported:
+                log.warning("skipped %s", exc)
+            if reported:
+                _log_summary(reported, cache.published_count)
+            count = len(cache.previous_outputs())
+            log.info("nothing changed since the last build (%s)", cache.file)
+            log.info("%d feeds, 0 rewritten, %d unchanged", count, count)
+            return 0
+        errors: list[ContentError] = []
+        articles = load_with_summary(args, config, now, cache=cache, errors=errors)
+        from .feeds import render_feeds
+        from .render import RenderMemo, remembering
+
+        with remembering(RenderMemo(cache.remembered_html())) as memo:
+            feeds = render_feeds(articles, config, now=now)
         written = write_feeds(feeds, config.output_dir)
+        removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)
+        cache.save(articles, feeds, memo.used, errors)
     for name in written:
         log.info("wrote %s", Path(config.output_dir) / name)
+    for name in removed:
+        log.info("removed %s (no longer made)", Path(config.output_dir) / name)
     log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
     if args.ping:  # after the lock is released: a slow hub never holds up the next run
+        from .websub import ping_hubs
+
         ping_hubs(feeds, written, timeout=args.ping_timeout)
     return 0
 
 
 def run_links(args: argparse.Namespace) -> int:
+    from .discovery import link_tags
+
     sys.stdout.write(link_tags(config_from_args(args)))
     return 0
 

@@ -73,6 +73,10 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "category_json_pattern"): "category_json_pattern",
     ("feeds", "index"): "feeds_index_file",
 }
+# Secrets come from the environment, never from publisher.toml (which is often committed). Named
+# here rather than in send.py so the command line can mention them without importing smtplib.
+PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+USER_ENV = "PUBLISHER_SMTP_USER"
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
 TABLES = {"feeds", "fields", "html", "digest", "smtp"}
 

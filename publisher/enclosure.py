@@ -44,13 +44,21 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
 
 def _local_size(cover: str, config: Config) -> int:
     """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
-    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
-        return 0
-    static = Path(config.static_dir).resolve()
-    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
-    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
+    candidate = local_cover(cover, config)
+    if candidate is None:
         return 0
     try:
         return candidate.stat().st_size if candidate.is_file() else 0
     except OSError:
         return 0
+
+
+def local_cover(cover: str, config: Config) -> Path | None:
+    """The file under ``static`` a cover given as a path names, if any (never outside ``static``)."""
+    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
+        return None
+    static = Path(config.static_dir).resolve()
+    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
+    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
+        return None
+    return candidate

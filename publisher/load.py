@@ -3,43 +3,44 @@
 python-frontmatter's ``loads`` hides three problems this module must report: a file with no
 frontmatter (or frontmatter that is not a mapping) comes back as ``{}`` plus the whole text, a YAML
 error carries a line relative to the frontmatter, and a UTF-8 BOM makes the frontmatter vanish.
-So the file is decoded here, split with python-frontmatter's own YAML boundary, and parsed with a
-safe loader whose error marks are shifted to the file's own line numbers.
+So the file is decoded here, split with python-frontmatter's own YAML boundary (content.py), and
+parsed with a safe loader (libyaml's when present) whose error marks are shifted to the file's own
+line numbers.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import yaml
-from frontmatter.default_handlers import YAMLHandler
-
+from .content import SourceFile, decode, frontmatter_bounds, read_body, read_bytes, scan
 from .errors import ContentError
-from .model import Article, Config
+from .model import Article, Config, DeferredBody
 from .text import repair, repair_line
 
 log = logging.getLogger("publisher")
 
-SUFFIXES = (".md", ".markdown")
-_BOUNDARY = YAMLHandler.FM_BOUNDARY
+@functools.cache
+def _yaml() -> tuple[Any, type]:
+    """PyYAML and our loader, imported on first use: a build that finds nothing changed needs neither."""
+    import yaml
 
-_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
 
+    class FrontmatterLoader(base):  # type: ignore[misc,valid-type]
+        """Safe YAML, but timestamps stay text: dates are parsed here, where a bad one can be
+        reported by field name (PyYAML raises a bare ValueError for ``2025-13-45``)."""
 
-class _FrontmatterLoader(_SafeBase):  # type: ignore[misc,valid-type]
-    """Safe YAML, but timestamps stay text: dates are parsed here, where a bad one can be
-    reported by field name (PyYAML raises a bare ValueError for ``2025-13-45``)."""
+    FrontmatterLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return yaml, FrontmatterLoader
 
-
-_FrontmatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _SafeBase.yaml_implicit_resolvers.items()
-}
 
 # YAML aliases let a few lines describe billions of values ("billion laughs"); PyYAML builds them
 # as shared references, cheaply, but anything that walks the result (templates, the cache) would
@@ -62,21 +63,40 @@ def load_articles(
     A file that cannot be loaded is logged on the ``publisher`` logger, appended to ``errors``
     when given, and skipped; with ``strict=True`` its ContentError is raised instead.
     Two files with the same slug: the newer article wins and the other is reported.
+    Bodies are read from the files when first used (see DeferredBody).
     """
+    files = scan_folder(content, errors, strict)
+
+    def loaded() -> Iterator[Article]:
+        for source in files:
+            try:
+                yield load_article(source.path, config)
+            except ContentError as exc:
+                report(exc, errors, strict)
+
+    return one_per_slug(loaded(), errors, strict)
+
+
+def scan_folder(content: str | Path, errors: list[ContentError] | None, strict: bool) -> list[SourceFile]:
+    """The folder's Markdown files; links that lead outside it are reported, not followed."""
     root = Path(content)
     if not root.is_dir():
         raise ContentError(root, None, "no such content folder", reason="missing folder")
+    files, outside = scan(root)
+    for path in outside:
+        report(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
+                            reason="link outside content"), errors, strict)
+    return files
+
+
+def one_per_slug(articles: Iterable[Article], errors: list[ContentError] | None, strict: bool) -> list[Article]:
+    """Articles in the order given, one per slug: the newer wins and the other is reported."""
     by_slug: dict[str, Article] = {}
-    for path in _scan(root, errors, strict):
-        try:
-            article = load_article(path, config)
-        except ContentError as exc:
-            _report(exc, errors, strict)
-            continue
+    for article in articles:
         other = by_slug.get(article.slug)
         if other is not None:
             keep, drop = (article, other) if _newer(article, other) else (other, article)
-            _report(
+            report(
                 ContentError(
                     drop.path, "slug",
                     f"{drop.slug!r} is also the slug of {keep.path}; the newer article wins",
@@ -93,7 +113,7 @@ def _newer(a: Article, b: Article) -> bool:
     return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
 
 
-def _report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
+def report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
     if strict:
         raise exc
     log.warning("skipped %s", exc)
@@ -101,48 +121,21 @@ def _report(exc: ContentError, errors: list[ContentError] | None, strict: bool) 
         errors.append(exc)
 
 
-def _scan(root: Path, errors: list[ContentError] | None, strict: bool) -> Iterator[Path]:
-    """Markdown files below root, sorted; links that lead outside root are reported, not followed."""
-    real_root = root.resolve()
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in files:
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
-                continue
-            path = Path(folder) / name
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(real_root) or not target.is_file():
-                    _report(
-                        ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
-                                     reason="link outside content"),
-                        errors, strict,
-                    )
-                    continue
-            found.append(path)
-    return iter(sorted(found))
-
-
 def load_article(path: str | Path, config: Config) -> Article:
     """Load one file. Raises ContentError naming the file, line and field."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ContentError(path, None, f"cannot be read ({exc.strerror})", reason="unreadable") from None
-    try:
-        text = raw.decode("utf-8-sig")  # a BOM is accepted, not mistaken for text
-    except UnicodeDecodeError as exc:
-        if config.fallback_encoding:
-            log.warning("%s: not UTF-8 (byte 0x%02x at offset %d); read as %s", path, raw[exc.start], exc.start,
-                        config.fallback_encoding)
-            return parse_article(raw.decode(config.fallback_encoding, errors="replace"), config, path=path)
-        raise ContentError(
-            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-            line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
-        ) from None
-    return parse_article(text, config, path=path)
+    return article_from_bytes(read_bytes(path), path, config)[0]
+
+
+def article_from_bytes(raw: bytes, path: str | Path, config: Config) -> tuple[Article, bool]:
+    """(article, whether the fallback encoding was needed) from a file's bytes.
+
+    The whole file is decoded, so a bad byte anywhere is reported now, with its offset; only the
+    frontmatter is parsed, and the body is read again from the file if an output needs it.
+    """
+    text, fallback = decode(raw, path, config)
+    meta, _, fm_line = split_frontmatter(text, path)
+    body = DeferredBody(functools.partial(read_body, path, config))
+    return article_from_metadata(meta, body, config, path=path, line=fm_line), fallback
 
 
 def parse_article(text: str, config: Config, path: str | Path | None = None) -> Article:
@@ -153,24 +146,10 @@ def parse_article(text: str, config: Config, path: str | Path | None = None) -> 
 
 def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[str, Any], str, int]:
     """Return (metadata, body, line of the opening ``---``) or raise ContentError."""
-    if not text.strip():
-        raise ContentError(path, None, "empty file (expected YAML frontmatter and a Markdown body)",
-                           reason="empty file")
-    text = text.replace("\r\n", "\n")
-    opening = _BOUNDARY.match(text)
-    if opening is None:
-        raise ContentError(
-            path, None, "no frontmatter (expected a YAML block between '---' lines at the top)", line=1,
-            reason="no frontmatter",
-        )
-    closing = _BOUNDARY.search(text, opening.end())
-    if closing is None:
-        raise ContentError(path, None, "frontmatter is not closed (expected a second '---' line)", line=1,
-                           reason="no frontmatter")
-    block = text[opening.end():closing.start()]
-    offset = text.count("\n", 0, opening.end())
+    block, offset, body = frontmatter_bounds(text, path)
+    yaml, loader = _yaml()
     try:
-        meta = yaml.load(block, Loader=_FrontmatterLoader)  # noqa: S506 - a safe loader
+        meta = yaml.load(block, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = offset + mark.line + 1 if mark is not None else None
@@ -194,12 +173,15 @@ def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[s
             path, None, f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
             line=offset + 1, reason="oversized frontmatter",
         )
-    body = text[closing.end():]
-    return meta, body[1:] if body.startswith("\n") else body, offset + 1
+    return meta, body, offset + 1
 
 
 def article_from_metadata(
-    meta: Mapping[str, Any], body: str, config: Config, path: str | Path | None = None, line: int | None = None
+    meta: Mapping[str, Any],
+    body: str | DeferredBody,
+    config: Config,
+    path: str | Path | None = None,
+    line: int | None = None,
 ) -> Article:
     """Map frontmatter fields (with the configured aliases) onto an Article."""
     fields = _Fields(meta, config, path)
@@ -222,7 +204,7 @@ def article_from_metadata(
         cover_image=fields.text("cover_image"),
         source=fields.text("source"),
         draft=fields.flag("draft"),
-        body=repair(body),
+        body=repair(body) if isinstance(body, str) else body,
         extra={k: v for k, v in meta.items() if k not in fields.used},
         path=str(path) if path is not None else None,
     )

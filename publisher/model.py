@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -34,6 +34,43 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
+class DeferredBody:
+    """A body that is read only when something asks for it: ``Article(..., body=DeferredBody(read))``.
+
+    Every article's frontmatter is needed to sort and select, but only the bodies of the few
+    that reach an output are needed at all; the loader passes one of these, and ``read()``
+    (called at most once) returns the Markdown.
+    """
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[], str]) -> None:
+        self.read = read
+
+
+class _BodyField:
+    """Article.body: a str, or a DeferredBody turned into its str on first access (then kept)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, article: Article | None, owner: type | None = None) -> str:
+        if article is None:
+            return ""  # the dataclass default
+        value = article.__dict__[self.slot]
+        if isinstance(value, DeferredBody):
+            value = value.read()
+            article.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, article: Article, value: str | DeferredBody) -> None:
+        # Reached only from the generated __init__ (object.__setattr__); the frozen
+        # dataclass's own __setattr__ refuses every later assignment.
+        if not isinstance(value, (str, DeferredBody)):
+            raise TypeError(f"Article body must be text, not {type(value).__name__}")
+        article.__dict__[self.slot] = value
+
+
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
     "article{{ '' if count == 1 else 's' }}{% endif %}"
@@ -44,7 +81,8 @@ DEFAULT_DIGEST_SUBJECT = (
 class Article:
     """One article, as feeds and digests see it.
 
-    ``published`` must be timezone-aware. ``body`` is Markdown (raw HTML allowed).
+    ``published`` must be timezone-aware. ``body`` is Markdown (raw HTML allowed); a loaded
+    article reads it from its file the first time it is used (see DeferredBody).
     ``extra`` holds the frontmatter fields publisher does not know, for templates.
     """
 
@@ -61,7 +99,7 @@ class Article:
     cover_image: str | None = None
     source: str | None = None
     draft: bool = False
-    body: str = ""
+    body: str = _BodyField()  # type: ignore[assignment]  # a descriptor-typed dataclass field
     extra: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None  # the file it was loaded from, for messages
 

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +106,28 @@ def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
         if write_atomic(target, data):
             written.append(name)
     return written
+
+
+def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
+    """Delete files an earlier build wrote that this one no longer makes (a tag nobody uses any more).
+
+    Only regular files inside ``out_dir`` are removed; returns the names removed.
+    """
+    root = Path(out_dir)
+    real_root = root.resolve()
+    removed = []
+    for name in sorted(names):
+        target = root / name
+        if Path(name).is_absolute() or not (real_root / name).resolve().is_relative_to(real_root):
+            continue
+        if target.is_symlink() or not target.is_file():
+            continue
+        try:
+            target.unlink()
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot remove this feed, which is no longer made ({exc.strerror})") from None
+        removed.append(name)
+    return removed
 
 
 @contextmanager

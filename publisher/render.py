@@ -5,9 +5,12 @@ Rendering is pure: (article, config) in, text out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urljoin
 
 import markdown
@@ -129,8 +132,45 @@ def _absolute_candidate(base_url: str, candidate: str) -> str:
 
 
 def render_html(article: Article, config: Config) -> str:
-    """The article body as safe HTML whose links and image sources are absolute against its URL."""
-    return sanitize(markdown_to_html(article.body), base_url=config.article_url(article), tags=allowed_tags(config))
+    """The article body as safe HTML whose links and image sources are absolute against its URL.
+
+    Inside ``remembering(memo)``, HTML an earlier run rendered from the same body, URL and
+    allow-list is taken from the memo instead (the build cache keeps it between runs).
+    """
+    url = config.article_url(article)
+    tags = allowed_tags(config)
+    memo = _memo.get()
+    if memo is None:
+        return sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), article.body]).encode()).hexdigest()
+    html = memo.used.get(key)
+    if html is None:
+        html = memo.known.get(key)
+        if html is None:
+            html = sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+        memo.used[key] = html
+    return html
+
+
+class RenderMemo:
+    """Article HTML by key: ``known`` from an earlier run, ``used`` by this one (what to keep)."""
+
+    def __init__(self, known: Mapping[str, str] | None = None) -> None:
+        self.known = dict(known or {})
+        self.used: dict[str, str] = {}
+
+
+_memo: ContextVar[RenderMemo | None] = ContextVar("publisher_render_memo", default=None)
+
+
+@contextmanager
+def remembering(memo: RenderMemo) -> Iterator[RenderMemo]:
+    """Within the block, render_html reuses and records HTML in ``memo``."""
+    token = _memo.set(memo)
+    try:
+        yield memo
+    finally:
+        _memo.reset(token)
 
 
 def allowed_tags(config: Config) -> frozenset[str]:

@@ -19,13 +19,10 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
+from .config import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from .errors import ConfigError, SendError
 
 log = logging.getLogger("publisher")
-
-# Secrets come from the environment, never from publisher.toml (which is often committed).
-PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
-USER_ENV = "PUBLISHER_SMTP_USER"
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ pyproject.toml); a checkout or an editable install finds it beside the package.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .model import Config
+
+if TYPE_CHECKING:
+    import jinja2
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLED = [PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"]
@@ -26,6 +27,8 @@ def template_dirs(config: Config) -> list[Path]:
 
 def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environment:
     """A Jinja2 environment over template_dirs; undefined names are errors, not empty strings."""
+    import jinja2  # only when something is rendered: the build cache lists template_dirs without it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=autoescape,
@@ -38,6 +41,8 @@ def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environme
 
 def render_template(config: Config, name: str, **context: Any) -> str:
     """Render one template; a broken or missing one (a site's own, typically) is a ConfigError naming the file."""
+    import jinja2
+
     env = template_env(config)
     try:
         template = env.get_template(name)

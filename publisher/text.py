@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-
-import ftfy
 
 # XML 1.0 (section 2.2) forbids C0 controls other than tab, LF and CR, lone surrogates and
 # U+FFFE/U+FFFF; lxml refuses them with "All strings must be XML compatible".
@@ -16,27 +15,33 @@ _WHITESPACE = re.compile(r"\s+")
 _CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 _MOJIBAKE_HINT = re.compile(f"[\xc2-\xf4][{_CONTINUATION}]")
 
-# ftfy's defaults are for display text; these keep what an author wrote on purpose:
-# typographic quotes, full-width CJK punctuation, and (in bodies) HTML entities.
-_BODY = ftfy.TextFixerConfig(
-    uncurl_quotes=False, fix_character_width=False, unescape_html=False, explain=False
-)
-# One-line fields are plain text: entities pasted from HTML ("Fish &amp; Chips") are decoded here
-# so that they are escaped exactly once on output.
-_LINE = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=True, explain=False)
+
+
+@functools.cache
+def _fix(line: bool):  # type: ignore[no-untyped-def]
+    """ftfy.fix_text with our settings; ftfy is imported only once some text needs it."""
+    import ftfy
+
+    # ftfy's defaults are for display text; these keep what an author wrote on purpose:
+    # typographic quotes, full-width CJK punctuation, and (in bodies) HTML entities. One-line
+    # fields are plain text: entities pasted from HTML ("Fish &amp; Chips") are decoded there
+    # so that they are escaped exactly once on output.
+    settings = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=line,
+                                    explain=False)
+    return functools.partial(ftfy.fix_text, config=settings)
 
 
 def repair(text: str) -> str:
     """Undo mojibake (UTF-8 read as cp1252: ``OpenAIâ€™s`` -> ``OpenAI’s``) and drop XML-illegal characters."""
     if not text.isascii() and _MOJIBAKE_HINT.search(text):
-        text = ftfy.fix_text(text, _BODY)
+        text = _fix(False)(text)
     return xml_safe(text)
 
 
 def repair_line(text: str) -> str:
     """Like repair, for one-line fields (titles, descriptions): whitespace, CR and LF fold to one space."""
     if "&" in text or (not text.isascii() and _MOJIBAKE_HINT.search(text)):
-        text = ftfy.fix_text(text, _LINE)
+        text = _fix(True)(text)
     return _WHITESPACE.sub(" ", xml_safe(text)).strip()
 
 

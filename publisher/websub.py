@@ -14,19 +14,11 @@ and what still failed is logged as a warning naming the hub and the reason.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-
-from lxml import etree
-
-from . import __version__
 
 log = logging.getLogger("publisher")
 
@@ -61,6 +53,8 @@ def discover(document: bytes) -> tuple[str | None, tuple[str, ...]]:
         hubs = tuple(h["url"] for h in data.get("hubs", ()) if isinstance(h, dict) and isinstance(h.get("url"), str))
         topic = data.get("feed_url")
         return (topic if isinstance(topic, str) else None), hubs
+    from lxml import etree  # imported when there is something to ping about
+
     try:
         root = etree.fromstring(document, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
@@ -102,6 +96,14 @@ def ping(hub: str, topic: str, *, timeout: float = TIMEOUT, retry_pause: float |
     ``timeout`` bounds each wait for the hub; the retry comes ``retry_pause`` seconds (default
     RETRY_PAUSE) after a failed first attempt.
     """
+    # Imported here, not at the top: `publisher build` reads TIMEOUT for its --help on every run.
+    import http.client
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from . import __version__
+
     body = urllib.parse.urlencode({"hub.mode": "publish", "hub.url": topic}).encode("ascii")
     reason = ""
     for attempt in (1, 2):

@@ -272,3 +272,21 @@ def test_copying_an_article_keeps_its_meaning(tmp_path, seed, config):
     shutil.copy(seed, tmp_path / "copy.md")
     (a,) = publisher.load_articles(tmp_path, config)
     assert a.slug == "sora2-app-guide"
+
+
+def test_frontmatter_boundary_is_python_frontmatters():
+    from frontmatter.default_handlers import YAMLHandler
+
+    from publisher.content import BOUNDARY
+
+    assert BOUNDARY.pattern == YAMLHandler.FM_BOUNDARY.pattern and BOUNDARY.flags == YAMLHandler.FM_BOUNDARY.flags
+
+
+def test_a_loaded_body_is_read_when_first_used_and_equals_the_parsed_one(tmp_path, config):
+    text = "---\ntitle: Lazy\npublishDate: 2025-10-01\n---\r\nOpenAIâ€™s body\r\n"
+    path = tmp_path / "lazy.md"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    loaded = publisher.load_article(path, config)
+    assert "_body" in vars(loaded) and not isinstance(vars(loaded)["_body"], str)
+    assert loaded.body == publisher.parse_article(text, config, path=path).body == "OpenAI’s body\n"
+    assert loaded == publisher.parse_article(text, config, path=path)

@@ -1,0 +1,416 @@
+"""The build cache: what the last build read and wrote, so that the next one redoes only what changed.
+
+It is one file in the output folder, ``.publisher-cache`` (JSON Lines, replaced atomically like
+every output), and only ever an optimisation: delete it and the next build is a full one with the
+same output. Three cases:
+
+1. Nothing changed: same settings (the Config, the template folders, publisher's own code and
+   the libraries that shape the output), same listing of the content folder (path, size and
+   mtime of every file), the same local cover files, every output still as the last run wrote
+   it, and ``now`` still between the newest published article and the next scheduled one. The
+   run reads the cache's first line, repeats the last run's reports, and stops: nothing is
+   parsed, rendered or written.
+2. Some files changed: an unchanged file (same size and mtime, or else the same SHA-256 of its
+   bytes) gives back its recorded article, or its recorded error, without being parsed; HTML the
+   last run rendered from the same body, URL and allow-list is reused. Only what changed is
+   parsed and only what is not in the cache is rendered; write_feeds leaves identical files alone.
+3. Anything wrong with the cache (missing, corrupt, truncated, from another format or other
+   settings, a folder, unreadable): it is ignored, the build is a full one and writes a new cache.
+
+The output folder is usually served, so the cache holds only what the feeds publish anyway:
+published articles' fields and HTML, and load errors. Drafts, articles scheduled for later and
+files read with the fallback encoding are not recorded; they are parsed on every run that parses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .content import SourceFile, read_body, read_bytes, scan
+from .errors import ContentError, OutputError
+from .model import Article, Config, DeferredBody
+from .output import write_atomic
+from .templates import template_dirs
+
+log = logging.getLogger("publisher")
+
+CACHE_NAME = ".publisher-cache"
+MAGIC = "publisher build cache"
+FORMAT = 1
+# Libraries whose upgrade can change the output; their installed files are part of the settings.
+LIBRARIES = ("markdown", "nh3", "lxml", "feedgen", "ftfy", "yaml", "jinja2", "premailer")
+_PACKAGE = Path(__file__).resolve().parent
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_HEADER = 16 << 20
+
+
+class BuildCache:
+    """One build's view of the cache: open it, ask ``unchanged``, else ``load`` and later ``save``."""
+
+    def __init__(self, config: Config, now: datetime) -> None:
+        self.config = config
+        self.now = now
+        self.out = Path(config.output_dir)
+        self.file = self.out / CACHE_NAME
+        self.settings = settings_key(config)
+        header = _read_header(self.file)
+        self.header = header if header is not None and header.get("settings") == self.settings else None
+        self._previous = header
+        self.root = Path(config.content_dir)
+        self.files, self.outside = scan(self.root) if self.root.is_dir() else ([], [])
+        self.inputs = _listing_digest(self.files, self.outside)
+        self._lines: list[bytes] = []  # the records of the next cache, as JSON lines
+        self._html: dict[str, str] = {}
+        self._repeatable = True  # False when a run logged something the nothing-changed path would not repeat
+
+    # -- case 1 -----------------------------------------------------------------------------
+
+    def unchanged(self, strict: bool = False) -> list[ContentError] | None:
+        """The last run's reports when nothing that shapes the output changed since; else None."""
+        header = self.header
+        if header is None or header.get("inputs") != self.inputs or not self.root.is_dir():
+            return None
+        try:
+            errors = [ContentError(*e) for e in header["errors"]]
+            if strict and errors:
+                return None  # the full path raises the first of them
+            low, high = header["window"]
+            moment = _micros(self.now)
+            if (low is not None and moment < low) or (high is not None and moment >= high):
+                return None  # an article's publish time was crossed (or now went back)
+            for name, size, mtime_ns in header["outputs"]:
+                if _stat(self.out / name) != (size, mtime_ns):
+                    return None
+            for path, size, mtime_ns in header["static"]:
+                if _stat(Path(path)) != (size, mtime_ns):
+                    return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        return errors
+
+    def previous_outputs(self) -> list[str]:
+        """The files the last build wrote (whatever its settings): this one removes those it no longer makes."""
+        try:
+            return [str(name) for name, _, _ in self._previous["outputs"]] if self._previous else []
+        except (KeyError, TypeError, ValueError):
+            return []
+
+    @property
+    def published_count(self) -> int:
+        return int(self.header["published"]) if self.header else 0
+
+    # -- case 2 -----------------------------------------------------------------------------
+
+    def load(self, *, strict: bool = False, errors: list[ContentError] | None = None) -> list[Article]:
+        """Every article, as load_articles gives them, parsing only files the cache does not know."""
+        from . import load  # YAML and friends: only now that something has to be read
+
+        if not self.root.is_dir():
+            raise ContentError(self.root, None, "no such content folder", reason="missing folder")
+        for path in self.outside:
+            load.report(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
+                                     reason="link outside content"), errors, strict)
+        known = self._read_records()
+        articles = []
+        for source in self.files:
+            found = known.get(source.rel)
+            raw = None
+            if found is not None:
+                record, line = found
+                if (record[2], record[3]) != (source.size, source.mtime_ns):
+                    try:
+                        raw = read_bytes(source.path)
+                    except ContentError as exc:
+                        load.report(exc, errors, strict)
+                        continue
+                    if hashlib.sha256(raw).hexdigest() != record[4]:
+                        found = None
+                    else:  # touched, not changed: the same record under the new size and mtime
+                        record = [record[0], source.rel, source.size, source.mtime_ns, *record[4:]]
+                        line = None
+            if found is not None:
+                try:
+                    if record[0] == "e":
+                        field, message, at, reason = record[5]
+                        exc = ContentError(source.path, field, str(message), line=at, reason=str(reason))
+                        self._keep(record, line)
+                        load.report(exc, errors, strict)
+                        continue
+                    article = _decode(record[5], source.path, self.config)
+                except (TypeError, ValueError, KeyError, IndexError):
+                    pass  # a record that does not make an Article: parse the file instead
+                else:
+                    if _is_published(article, self.now):
+                        self._keep(record, line)
+                    articles.append(article)
+                    continue
+            try:
+                raw = read_bytes(source.path) if raw is None else raw
+            except ContentError as exc:
+                load.report(exc, errors, strict)
+                continue
+            digest = hashlib.sha256(raw).hexdigest()
+            try:
+                article, fallback = load.article_from_bytes(raw, source.path, self.config)
+            except ContentError as exc:
+                self._keep(["e", source.rel, source.size, source.mtime_ns, digest,
+                            [exc.field, exc.message, exc.line, exc.reason]])
+                load.report(exc, errors, strict)
+                continue
+            if fallback:
+                self._repeatable = False  # its warning is logged by the parse, so parse it every run
+            elif _is_published(article, self.now):
+                values = _encode(article)
+                if values is not None:
+                    self._keep(["a", source.rel, source.size, source.mtime_ns, digest, values])
+            articles.append(article)
+        return load.one_per_slug(articles, errors, strict)
+
+    def _keep(self, record: list[Any], line: bytes | None = None) -> None:
+        """Carry a record into the next cache: its line as read when unchanged, else newly written."""
+        self._lines.append(line if line is not None else _dumps(record))
+
+    def _read_records(self) -> dict[str, tuple[list[Any], bytes]]:
+        """rel -> (record, its line), and the remembered HTML, when the whole file checks out; else nothing."""
+        if self.header is None:
+            return {}
+        try:
+            if self.header["fields"] != FIELDS:
+                return {}
+            with open(self.file, "rb") as fh:
+                fh.readline(_MAX_HEADER)
+                body = fh.read()
+            if hashlib.sha256(body).hexdigest() != self.header["body"]:
+                return {}
+            lines = body.splitlines()
+            parsed = json.loads(b"[" + b",".join(lines) + b"]")  # one call: much faster than one per line
+            records: dict[str, tuple[list[Any], bytes]] = {}
+            html: dict[str, str] = {}
+            for record, line in zip(parsed, lines, strict=True):
+                if record[0] == "h":
+                    html[str(record[1])] = str(record[2])
+                elif record[0] in ("a", "e") and len(record) == 6:
+                    records[str(record[1])] = (record, line)
+                else:
+                    return {}
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return {}
+        self._html = html
+        return records
+
+    def remembered_html(self) -> dict[str, str]:
+        """HTML the last run rendered, for render.RenderMemo (read by ``load``)."""
+        return self._html
+
+    # -- after the outputs are written -----------------------------------------------------
+
+    def save(self, articles: Iterable[Article], outputs: Iterable[str], html: Mapping[str, str],
+             errors: Iterable[ContentError]) -> bool:
+        """Record this run (after its outputs were written). Returns False if the cache could not be written."""
+        from .enclosure import local_cover
+
+        articles = list(articles)
+        published = [a for a in articles if _is_published(a, self.now)]
+        later = [a.published for a in articles if not a.draft and a.published > self.now]
+        covers = {str(p) for a in published if a.cover_image and (p := local_cover(a.cover_image, self.config))}
+        lines = self._lines + [_dumps(["h", key, value]) for key, value in sorted(html.items())]
+        body = b"\n".join(lines) + b"\n" if lines else b""
+        header = {
+            "cache": MAGIC,
+            "format": FORMAT,
+            "settings": self.settings,
+            "inputs": self.inputs if self._repeatable else None,
+            "window": [_micros(max(a.published for a in published)) if published else None,
+                       _micros(min(later)) if later else None],
+            "outputs": [[name, *_stat(self.out / name)] for name in sorted(outputs)],
+            "static": [[path, *_stat(Path(path))] for path in sorted(covers)],
+            "errors": [[e.path, e.field, e.message, e.line, e.reason] for e in errors],
+            "published": len(published),
+            "fields": FIELDS,
+            "body": hashlib.sha256(body).hexdigest(),
+        }
+        data = _dumps(header) + b"\n" + body
+        try:
+            if self.file.is_symlink():  # never ours: replace the link itself, whatever it points to
+                self.file.unlink()
+            write_atomic(self.file, data)
+        except (OutputError, OSError) as exc:
+            log.warning("%s; the next run will be a full build", exc)
+            return False
+        return True
+
+
+def settings_key(config: Config) -> str:
+    """A digest of everything besides the articles that shapes the output."""
+    settings = {
+        "format": FORMAT,
+        "config": {f.name: _plain_setting(getattr(config, f.name)) for f in dataclasses.fields(config)},
+        "templates": [_tree(folder) for folder in template_dirs(config)],
+        "code": _tree(_PACKAGE, "*.py"),
+        "libraries": {name: _library(name) for name in LIBRARIES},
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _plain_setting(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain_setting(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain_setting(v) for v in value]
+    return value
+
+
+def _tree(folder: Path, pattern: str = "*") -> list[list[Any]]:
+    """(relative path, size, mtime_ns) of every file below ``folder``."""
+    found = []
+    for path in sorted(folder.rglob(pattern)):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            found.append([str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns])
+    return [[str(folder)], *found]
+
+
+def _library(name: str) -> Any:
+    try:
+        spec = find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    return [spec.origin, *_stat(Path(spec.origin))]
+
+
+def _listing_digest(files: list[SourceFile], outside: list[str]) -> str:
+    listing = "\n".join(f"{f.rel}\t{f.size}\t{f.mtime_ns}" for f in files)
+    return hashlib.sha256(f"{listing}\n\n{chr(10).join(outside)}".encode()).hexdigest()
+
+
+def _read_header(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as fh:
+            line = fh.readline(_MAX_HEADER)
+        header = json.loads(line)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("cache") != MAGIC or header.get("format") != FORMAT:
+        return None
+    return header
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _is_published(article: Article, now: datetime) -> bool:
+    return not article.draft and article.published <= now
+
+
+# -- articles as JSON: exact, or not at all ------------------------------------------------------
+
+# Article fields kept in a record, in order, with how each is written: "d" a datetime (or None),
+# "t" a tuple of plain values, "v" a plain JSON value (str, number, bool, None, list, dict).
+FIELDS = [
+    [f.name, "d" if "datetime" in str(f.type) else "t" if str(f.type).startswith("tuple") else "v"]
+    for f in dataclasses.fields(Article) if f.name not in ("body", "path")
+]
+_NAMES = [name for name, _ in FIELDS]
+_ORDER = [f.name for f in dataclasses.fields(Article)]
+_BODY, _PATH = _ORDER.index("body"), _ORDER.index("path")
+_DATETIMES = [i for i, (_, kind) in enumerate(FIELDS) if kind == "d"]
+_TUPLES = [i for i, (_, kind) in enumerate(FIELDS) if kind == "t"]
+
+
+class _Unstorable(Exception):
+    pass
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _encode(article: Article) -> list[Any] | None:
+    """The article's fields (not body or path) as JSON values that decode to equal values, or None."""
+    values = [getattr(article, name) for name in _NAMES]
+    try:
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            kind = FIELDS[i][1]
+            if kind == "d":
+                values[i] = _encode_datetime(value)
+            elif kind == "t":
+                if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                    raise _Unstorable
+                values[i] = list(value)
+            elif not _is_json(value) or isinstance(value, tuple):
+                raise _Unstorable
+    except _Unstorable:
+        return None
+    return values
+
+
+def _encode_datetime(value: Any) -> str | list[Any]:
+    if not isinstance(value, datetime):
+        raise _Unstorable
+    zone = value.tzinfo
+    if isinstance(zone, ZoneInfo) and zone.key:
+        return [value.replace(tzinfo=None).isoformat(), zone.key, value.fold]
+    if type(zone) is timezone:
+        plain = timezone(zone.utcoffset(None))
+        if zone == plain and zone.tzname(None) == plain.tzname(None):
+            return value.isoformat()
+    raise _Unstorable
+
+
+def _is_json(value: Any) -> bool:
+    """True when json round-trips it to an equal value of the same types (no tuples, non-str keys, NaN)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
+
+
+def _decode(values: list[Any], path: str, config: Config) -> Article:
+    if len(values) != len(_NAMES):
+        raise ValueError("record does not match the Article fields")
+    values = list(values)
+    for i in _DATETIMES:
+        value = values[i]
+        if isinstance(value, str):
+            values[i] = datetime.fromisoformat(value)
+        elif value is not None:
+            naive, key, fold = value
+            values[i] = datetime.fromisoformat(naive).replace(tzinfo=ZoneInfo(key), fold=fold)
+    for i in _TUPLES:
+        if values[i] is not None:
+            values[i] = tuple(values[i])
+    # Positional arguments, in the dataclass's field order: the cheapest way to build 10,000 of them.
+    values.insert(_BODY, DeferredBody(partial(read_body, path, config)))
+    values.insert(_PATH, path)
+    return Article(*values)

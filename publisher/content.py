@@ -1,0 +1,142 @@
+"""The content folder: which files are articles, how a file's text is decoded, where its body starts.
+
+Kept apart from load.py (YAML, fields) because a run that finds nothing changed needs only the
+listing here, and a loaded article's body is read back through ``read_body`` when it reaches an
+output; neither needs a YAML parser.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ContentError
+from .model import Config
+from .text import repair
+
+log = logging.getLogger("publisher")
+
+SUFFIXES = (".md", ".markdown")
+# python-frontmatter's YAMLHandler.FM_BOUNDARY (tests/test_load.py checks they agree).
+BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One Markdown file of the content folder, as found by ``scan``."""
+
+    path: str  # as articles and messages name it: the content folder joined with ``rel``
+    rel: str  # relative to the content folder, "/"-separated
+    size: int  # -1 when it cannot be stat()ed (loading it then reports why)
+    mtime_ns: int
+
+
+def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
+    """Markdown files below ``root`` in path order, and the symbolic links that lead outside it.
+
+    Hidden files and folders are skipped; linked folders are not entered (as os.walk without
+    followlinks); a linked file is kept only when its target is a file inside ``root``.
+    """
+    root = Path(root)
+    base = str(root)
+    real_root = root.resolve()
+    files: list[tuple[list[str], SourceFile]] = []
+    outside: list[tuple[list[str], str]] = []
+    stack = [(base, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listing = list(entries)
+        except OSError:
+            continue  # os.walk skips a folder it cannot list, too
+        for entry in listing:
+            name = entry.name
+            rel = prefix + name
+            if entry.is_dir():
+                if not name.startswith(".") and not entry.is_symlink():
+                    stack.append((entry.path, rel + "/"))
+                continue
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+                continue
+            path = _join(base, rel)
+            if entry.is_symlink():
+                target = Path(path).resolve()
+                if not target.is_relative_to(real_root) or not target.is_file():
+                    outside.append((rel.split("/"), path))
+                    continue
+            try:
+                stat = entry.stat()
+                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                size = mtime_ns = -1
+            files.append((rel.split("/"), SourceFile(path, rel, size, mtime_ns)))
+    # Sorted by path components, as pathlib orders paths ("a/x.md" before "a-b/x.md").
+    files.sort(key=lambda item: item[0])
+    outside.sort(key=lambda item: item[0])
+    return [f for _, f in files], [p for _, p in outside]
+
+
+def _join(base: str, rel: str) -> str:
+    """``str(Path(base) / rel)`` without building a Path per file."""
+    if base == ".":
+        return rel
+    return base + rel if base.endswith("/") else f"{base}/{rel}"
+
+
+def read_bytes(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ContentError(path, None, f"cannot be read ({exc.strerror})", reason="unreadable") from None
+
+
+def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False) -> tuple[str, bool]:
+    """The file's text and whether the configured fallback encoding was needed.
+
+    A UTF-8 byte-order mark is accepted, not mistaken for text. Bytes that are not UTF-8 are an
+    error naming the byte, its offset and line, unless ``fallback_encoding`` is set.
+    """
+    try:
+        return raw.decode("utf-8-sig"), False
+    except UnicodeDecodeError as exc:
+        if config.fallback_encoding:
+            if not quiet:
+                log.warning("%s: not UTF-8 (byte 0x%02x at offset %d); read as %s", path, raw[exc.start], exc.start,
+                            config.fallback_encoding)
+            return raw.decode(config.fallback_encoding, errors="replace"), True
+        raise ContentError(
+            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
+        ) from None
+
+
+def frontmatter_bounds(text: str, path: str | Path | None = None) -> tuple[str, int, str]:
+    """(YAML block, number of lines before it, body) of a file's text, or ContentError."""
+    if not text.strip():
+        raise ContentError(path, None, "empty file (expected YAML frontmatter and a Markdown body)",
+                           reason="empty file")
+    text = text.replace("\r\n", "\n")
+    opening = BOUNDARY.match(text)
+    if opening is None:
+        raise ContentError(
+            path, None, "no frontmatter (expected a YAML block between '---' lines at the top)", line=1,
+            reason="no frontmatter",
+        )
+    closing = BOUNDARY.search(text, opening.end())
+    if closing is None:
+        raise ContentError(path, None, "frontmatter is not closed (expected a second '---' line)", line=1,
+                           reason="no frontmatter")
+    block = text[opening.end():closing.start()]
+    offset = text.count("\n", 0, opening.end())
+    body = text[closing.end():]
+    return block, offset, body[1:] if body.startswith("\n") else body
+
+
+def read_body(path: str | Path, config: Config) -> str:
+    """The repaired Markdown body of an article file, read again when something needs it."""
+    text, _ = decode(read_bytes(path), path, config, quiet=True)
+    return repair(frontmatter_bounds(text, path)[2])
