@@ -53,6 +53,8 @@ LIBRARIES = ("markdown", "nh3", "lxml", "feedgen", "ftfy", "yaml", "jinja2", "pr
 _PACKAGE = Path(__file__).resolve().parent
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_HEADER = 16 << 20
+# Files to parse from which a second process pays for its start (measured: benchmarks/README.md).
+PARALLEL_MIN = 1000
 
 
 class BuildCache:
@@ -121,10 +123,26 @@ class BuildCache:
             load.report(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
                                      reason="link outside content"), errors, strict)
         known = self._read_records()
+        unknown = [f for f in self.files if f.rel not in known or
+                   (known[f.rel][0][2], known[f.rel][0][3]) != (f.size, f.mtime_ns)]
+        helper = _Helper.start(unknown[len(unknown) // 2:], self.config) if len(unknown) >= PARALLEL_MIN else None
         articles = []
         for source in self.files:
             found = known.get(source.rel)
             raw = None
+            parsed = helper.result(source.rel) if helper is not None else None
+            if parsed is not None:
+                kind, digest, payload = parsed
+                if kind == "e":
+                    field, message, at, reason = payload
+                    self._keep(["e", source.rel, source.size, source.mtime_ns, digest, payload])
+                    load.report(ContentError(source.path, field, message, line=at, reason=reason), errors, strict)
+                    continue
+                article = _decode(payload, source.path, self.config)
+                if _is_published(article, self.now):
+                    self._keep(["a", source.rel, source.size, source.mtime_ns, digest, payload])
+                articles.append(article)
+                continue
             if found is not None:
                 record, line = found
                 if (record[2], record[3]) != (source.size, source.mtime_ns):
@@ -268,6 +286,70 @@ class BuildCache:
             log.warning("%s; the next run will be a full build", exc)
             return False
         return True
+
+
+class _Helper:
+    """A forked process that parses the second half of the files to parse while this one does the first.
+
+    YAML is most of a full build's time and runs in Python, so a second core halves it. Only plain
+    results cross the pipe (the JSON-ready records); anything else (a file read with the fallback
+    encoding, an article whose fields do not encode, a helper that died) is parsed here instead.
+    """
+
+    def __init__(self, process: Any, receiver: Any) -> None:
+        self.process = process
+        self.receiver = receiver
+        self.results: dict[str, tuple[str, str, Any]] | None = None
+
+    @classmethod
+    def start(cls, sources: list[SourceFile], config: Config) -> _Helper | None:
+        import multiprocessing
+
+        if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        context = multiprocessing.get_context("fork")  # inherits sources and config: nothing to pickle
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_parse_for, args=(sources, config, sender), daemon=True)
+        try:
+            process.start()
+        except OSError:
+            return None
+        sender.close()
+        return cls(process, receiver)
+
+    def result(self, rel: str) -> tuple[str, str, Any] | None:
+        if self.results is None:
+            try:
+                self.results = self.receiver.recv()
+            except (EOFError, OSError):
+                self.results = {}
+            self.receiver.close()
+            self.process.join()
+        return self.results.get(rel)
+
+
+def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
+    """In the helper process: rel -> (kind, SHA-256, values or error fields) for each file it could do."""
+    from .load import article_from_bytes
+
+    log.disabled = True  # this process reports nothing; the parent reports in path order
+    results: dict[str, tuple[str, str, Any]] = {}
+    for source in sources:
+        try:
+            raw = read_bytes(source.path)
+        except ContentError:
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            article, fallback = article_from_bytes(raw, source.path, config)
+        except ContentError as exc:
+            results[source.rel] = ("e", digest, [exc.field, exc.message, exc.line, exc.reason])
+            continue
+        values = None if fallback else _encode(article)
+        if values is not None:
+            results[source.rel] = ("a", digest, values)
+    sender.send(results)
+    sender.close()
 
 
 def settings_key(config: Config) -> str:

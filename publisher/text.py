@@ -40,6 +40,8 @@ def repair(text: str) -> str:
 
 def repair_line(text: str) -> str:
     """Like repair, for one-line fields (titles, descriptions): whitespace, CR and LF fold to one space."""
+    if text.isascii() and text.isprintable() and "&" not in text and "  " not in text and text.strip(" ") == text:
+        return text  # nothing below would change it (the common case: 10,000 titles cost nothing)
     if "&" in text or (not text.isascii() and _MOJIBAKE_HINT.search(text)):
         text = _fix(True)(text)
     return _WHITESPACE.sub(" ", xml_safe(text)).strip()

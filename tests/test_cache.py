@@ -309,3 +309,17 @@ def test_a_build_that_finds_nothing_changed_imports_no_heavy_library(warm):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stdout.strip() == "0 []", proc.stderr
+
+
+def test_a_second_process_parsing_half_the_files_changes_nothing(site, monkeypatch, capsys):
+    import publisher.cache
+
+    assert build(site, "serial") == 0
+    serial_err = capsys.readouterr().err.replace("/serial", "/feeds")
+    monkeypatch.setattr(publisher.cache, "PARALLEL_MIN", 2)
+    assert build(site, "feeds") == 0
+    assert capsys.readouterr().err == serial_err  # the same reports, in the same order
+    assert outputs(site / "feeds") == outputs(site / "serial")
+    edit(site / "content" / "sora2-app-guide.md", "Just when everyone", "Just when nobody")
+    (site / "feeds" / CACHE_NAME).unlink()
+    assert_warm_equals_cold(site)
