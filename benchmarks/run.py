@@ -56,6 +56,26 @@ unsafe = true
 """
 
 
+# Times publisher.render_digest itself (Markdown, Jinja2, premailer): the digest's own target.
+DIGEST_ALONE = """
+import sys, time, publisher
+from publisher.load import parse_date
+config = publisher.load_config(sys.argv[1])
+now = parse_date(sys.argv[2], config)
+articles = publisher.load_articles(config.content_dir, config)
+try:
+    digest = publisher.render_digest(articles, config, now=now, days=7)
+except publisher.EmptyDigest:
+    sys.exit(print(0))
+times = []
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    publisher.render_digest(articles, config, now=now, days=7)
+    times.append(time.perf_counter() - start)
+print(len(digest.articles), *times)
+"""
+
+
 @dataclass
 class Figure:
     key: str
@@ -210,8 +230,20 @@ def bench(args: argparse.Namespace, work: Path) -> int:
 
     if has_digest(python, work):
         digest = [python, "-m", "publisher", "digest", "--days", "7", "--config", str(config), "--now", NOW,
-                  "--out", str(work / "digest")]
-        figures["e"] = measure("e", "7-day digest", digest, work, runs)
+                  "--out", str(work / "digest"), "-q"]
+        figures["e"] = measure("e", "7-day digest (`publisher digest --days 7`, with the build's cache)", digest,
+                               work, runs)
+        timing = subprocess.run([python, "-c", DIGEST_ALONE, str(config), NOW, str(runs)], cwd=work,
+                                capture_output=True, text=True)
+        if timing.returncode != 0:
+            sys.exit(f"benchmark: timing render_digest failed:\n{timing.stderr}")
+        count, *seconds = timing.stdout.split()
+        if count == "0":
+            print("(e2) render_digest alone: nothing published in the 7 days before now at this size")
+        else:
+            alone = [float(x) for x in seconds]
+            figures["e2"] = Figure("e2", f"render_digest alone, {count} articles, inlining included (in-process, "
+                                   "after one warm-up call)", alone, alone, 0)
     else:
         print("(e) 7-day digest: not available (this publisher has no render_digest yet)")
 
@@ -242,9 +274,10 @@ def report(figures: dict[str, Figure], n: int) -> None:
     for key, fig in figures.items():
         ratio_f = f"{fig.median / base.median:.2f}" if base else "–"
         ratio_g = f"{fig.median / hugo.median:.2f}" if hugo else "–"
+        rss = f"{fig.peak_kb / 1024:.0f}" if fig.peak_kb else "–"
         print(f"| ({key}) {fig.label} | {fig.median:.3f} | {min(fig.times):.3f}–{max(fig.times):.3f} | "
               f"{statistics.median(fig.cpu):.3f} | "
-              f"{fig.peak_kb / 1024:.0f} | {ratio_f} | {ratio_g} | {fig.note} |")
+              f"{rss} | {ratio_f} | {ratio_g} | {fig.note} |")
     b, c, d = figures["b"], figures["c"], figures["d"]
     print()
     print(f"one change / nothing changed: {c.median / b.median:.2f}; one added / nothing changed: "
