@@ -230,7 +230,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
 
     if has_digest(python, work):
         digest = [python, "-m", "publisher", "digest", "--days", "7", "--config", str(config), "--now", NOW,
-                  "--out", str(work / "digest"), "-q"]
+                  "-q"]  # into the feeds folder, as the README's cron recipe does
         figures["e"] = measure("e", "7-day digest (`publisher digest --days 7`, with the build's cache)", digest,
                                work, runs)
         timing = subprocess.run([python, "-c", DIGEST_ALONE, str(config), NOW, str(runs)], cwd=work,

@@ -130,7 +130,7 @@ class BuildCache:
         for source in self.files:
             found = known.get(source.rel)
             raw = None
-            parsed = helper.result(source.rel) if helper is not None else None
+            parsed = helper.result(source.rel) if helper is not None and source.rel in helper.rels else None
             if parsed is not None:
                 kind, digest, payload = parsed
                 if kind == "e":
@@ -296,7 +296,8 @@ class _Helper:
     encoding, an article whose fields do not encode, a helper that died) is parsed here instead.
     """
 
-    def __init__(self, process: Any, receiver: Any) -> None:
+    def __init__(self, process: Any, receiver: Any, rels: set[str]) -> None:
+        self.rels = rels  # the files it parses; the others are parsed here, meanwhile
         self.process = process
         self.receiver = receiver
         self.results: dict[str, tuple[str, str, Any]] | None = None
@@ -315,7 +316,7 @@ class _Helper:
         except OSError:
             return None
         sender.close()
-        return cls(process, receiver)
+        return cls(process, receiver, {source.rel for source in sources})
 
     def result(self, rel: str) -> tuple[str, str, Any] | None:
         if self.results is None:
