@@ -6,13 +6,21 @@ build that finds nothing changed never pays for them (see ``__getattr__``).
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import load_config
 from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
+
+if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
+    from .digest import Digest, EmptyDigest, render_digest
+    from .discovery import link_tags
+    from .feeds import render_feeds
+    from .load import load_article, load_articles, parse_article
+    from .send import SmtpSettings, send_message
+    from .websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {

@@ -38,6 +38,12 @@ class EmptyDigest(PublisherError):
 
 @dataclass(frozen=True)
 class Digest:
+    """One rendered digest: what to send (``message``, ``as_bytes()``), its parts, and what went into it.
+
+    ``notes`` say what was changed to fit the size budget; ``problems`` are what the send-readiness
+    check found (empty when it is ready to send).
+    """
+
     subject: str
     preheader: str
     html: str
