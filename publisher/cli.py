@@ -482,7 +482,7 @@ def run_build(args: argparse.Namespace) -> int:
         from .feeds import render_feeds
         from .render import RenderMemo, remembering
 
-        with remembering(RenderMemo(cache.remembered_html())) as memo:
+        with remembering(RenderMemo(cache.remembered_html()), cache.feed_memo()) as memo:
             feeds = render_feeds(articles, config, now=now)
         written = write_feeds(feeds, config.output_dir)
         removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)
