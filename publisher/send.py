@@ -45,7 +45,7 @@ class SmtpSettings:
     cafile: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.host or any(c.isspace() for c in self.host):
+        if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")
         if self.starttls and self.ssl:
             raise ConfigError(
@@ -319,6 +319,16 @@ def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bo
         del message["Bcc"]
     utf8 = not all(a.isascii() for a in addresses)
     return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP), utf8
+
+
+def _encodable(host: str) -> bool:
+    # The socket module encodes host names with the idna codec; an empty or over-long (> 63) label fails
+    # there with a UnicodeError, not an OSError, so it is caught here, as a setting, instead.
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def is_loopback(host: str) -> bool:

@@ -467,3 +467,11 @@ def test_a_host_name_that_does_not_resolve_is_temporary():
     error = _explain(resolving.value, SmtpSettings("nonexistent.invalid"))
     assert "nonexistent.invalid:587: cannot resolve host 'nonexistent.invalid'" in str(error)
     assert error.temporary and error.exit_code == 75
+
+
+@pytest.mark.parametrize("host", ["smtp..example.org", ".example.org", "a" * 64 + ".example.org"])
+def test_a_host_name_with_an_empty_or_overlong_label_is_a_usage_error(tmp_path, capsys, host):
+    site = make_site(tmp_path, 25)
+    assert publisher_cli(site, "send", "--smtp-host", host) == 2
+    assert f"smtp host: {host!r} is not a host name" in capsys.readouterr().err
+    assert SmtpSettings("bücher.example.org").host == "bücher.example.org"  # IDNA names are host names
