@@ -75,6 +75,7 @@ class BuildCache:
         self._lines: list[bytes] = []  # the records of the next cache, as JSON lines
         self.shas: dict[str, str] = {}  # article path -> SHA-256 of the file it was loaded from
         self._feed_memo: FeedMemo | None = None
+        self.published_count = 0  # as the last build counted them (read by ``unchanged``)
         self._repeatable = True  # False when a run logged something the nothing-changed path would not repeat
 
     # -- case 1 -----------------------------------------------------------------------------
@@ -98,6 +99,7 @@ class BuildCache:
             for path, size, mtime_ns in header["static"]:
                 if _stat(Path(path)) != (size, mtime_ns):
                     return None
+            self.published_count = int(header["published"])
         except (KeyError, TypeError, ValueError):
             return None
         return errors
@@ -108,10 +110,6 @@ class BuildCache:
             return [str(name) for name, _, _ in self._previous["outputs"]] if self._previous else []
         except (KeyError, TypeError, ValueError):
             return []
-
-    @property
-    def published_count(self) -> int:
-        return int(self.header["published"]) if self.header else 0
 
     # -- case 2 -----------------------------------------------------------------------------
 
