@@ -73,6 +73,8 @@ class BuildCache:
         self.files, self.outside = scan(self.root) if self.root.is_dir() else ([], [])
         self.inputs = _listing_digest(self.files, self.outside)
         self._lines: list[bytes] = []  # the records of the next cache, as JSON lines
+        self.shas: dict[str, str] = {}  # article path -> SHA-256 of the file it was loaded from
+        self._feed_memo: FeedMemo | None = None
         self._repeatable = True  # False when a run logged something the nothing-changed path would not repeat
 
     # -- case 1 -----------------------------------------------------------------------------
@@ -141,6 +143,7 @@ class BuildCache:
                 article = _decode(payload, source.path, self.config)
                 if _is_published(article, self.now):
                     self._keep(["a", source.rel, source.size, source.mtime_ns, digest, payload])
+                self.shas[source.path] = digest
                 articles.append(article)
                 continue
             if found is not None:
@@ -170,6 +173,7 @@ class BuildCache:
                 else:
                     if _is_published(article, self.now):
                         self._keep(record, line)
+                    self.shas[source.path] = record[4]
                     articles.append(article)
                     continue
             try:
@@ -191,6 +195,8 @@ class BuildCache:
                 values = _encode(article)
                 if values is not None:
                     self._keep(["a", source.rel, source.size, source.mtime_ns, digest, values])
+            if not fallback:
+                self.shas[source.path] = digest
             articles.append(article)
         return load.one_per_slug(articles, errors, strict)
 
@@ -236,6 +242,12 @@ class BuildCache:
             return {}
         return records
 
+    def feed_memo(self) -> FeedMemo:
+        """Whole feeds the last build wrote, for render.remembered_feed (see FeedMemo)."""
+        known = self.header.get("feeds") if self.header else None
+        self._feed_memo = FeedMemo(self, known if isinstance(known, dict) else {})
+        return self._feed_memo
+
     def remembered_html(self) -> dict[str, str]:
         """HTML the last build rendered, for render.RenderMemo. Read only when asked for: the
         records are small, but with archives this is the HTML of every published article."""
@@ -272,6 +284,7 @@ class BuildCache:
             "static": [[path, *_stat(Path(path))] for path in sorted(covers)],
             "errors": [[e.path, e.field, e.message, e.line, e.reason] for e in errors],
             "published": len(published),
+            "feeds": self._feed_memo.used if self._feed_memo is not None else {},
             "fields": FIELDS,
             "records": len(records),
             "records_sha256": hashlib.sha256(records).hexdigest(),
@@ -286,6 +299,56 @@ class BuildCache:
             log.warning("%s; the next run will be a full build", exc)
             return False
         return True
+
+
+class FeedMemo:
+    """Feeds by what they are made of, so that one new article does not regenerate ten years of archives.
+
+    A feed's key digests its spec (file name, format, title, kind, links ...), the fallback date
+    and, for each entry, the file it was loaded from and that file's SHA-256 (which, under the
+    same settings, decide every field and the body), plus the size of a local cover. The bytes
+    themselves are not kept: the output file the last build wrote is read back and used only if
+    its SHA-256 is still the recorded one. A feed with an entry that does not come from a file is
+    always rendered.
+    """
+
+    def __init__(self, cache: BuildCache, known: Mapping[str, Any]) -> None:
+        self.cache = cache
+        self.known = known
+        self.used: dict[str, list[str]] = {}
+
+    def feed(self, spec: Any, fallback_updated: datetime, produce: Any) -> bytes:
+        key = self._key(spec, fallback_updated)
+        if key is not None:
+            found = self.known.get(key)
+            if isinstance(found, list) and len(found) == 2 and found[0] == spec.filename:
+                try:
+                    data = (self.cache.out / spec.filename).read_bytes()
+                except OSError:
+                    data = None
+                if data is not None and hashlib.sha256(data).hexdigest() == found[1]:
+                    self.used[key] = found
+                    return data
+        data = produce()
+        if key is not None:
+            self.used[key] = [spec.filename, hashlib.sha256(data).hexdigest()]
+        return data
+
+    def _key(self, spec: Any, fallback_updated: datetime) -> str | None:
+        from .enclosure import local_cover
+
+        config = self.cache.config
+        parts = [f"{f.name}={getattr(spec, f.name)!r}" for f in dataclasses.fields(spec) if f.name != "entries"]
+        parts.append(repr(fallback_updated))
+        for article in spec.entries:
+            sha = self.cache.shas.get(article.path) if article.path else None
+            if sha is None:
+                return None
+            parts.append(f"{article.path}\0{sha}")
+            if config.static_dir and article.cover_image:
+                cover = local_cover(article.cover_image, config)
+                parts.append(str(_stat(cover)[0]) if cover is not None else "-")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class _Helper:

@@ -1,9 +1,10 @@
 """The command line: a thin layer that parses flags and calls the public library.
 
 Exit codes: 0 success, 1 content errors under --strict, an output that could not be written, a
-digest that failed --check, or a message the SMTP server refused; 2 usage or configuration errors;
-3 an empty digest under --fail-if-empty; 75 try again later: another run holds the output folder,
-or the SMTP server could not be reached or answered with a temporary (4xx) error.
+digest that failed --check, or a message the SMTP server refused; 2 usage or configuration errors
+(send: also no recipient, a malformed address, a user without a password); 3 an empty digest under
+--fail-if-empty; 75 try again later: another run holds the output folder, or the SMTP server could
+not be reached (its name included) or answered with a temporary (4xx) error.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import BuildCache
 from .config import PASSWORD_ENV, USER_ENV, load_config
-from .errors import ConfigError, ContentError, PublisherError
+from .errors import ConfigError, ContentError, PublisherError, SendError
 from .model import Article, Config
 from .output import (
     output_lock,
@@ -97,11 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "text part, and renders it again on every reload, so edits to articles, config and templates show "
         "at once. Ctrl-C stops.",
     )
-    add_common_flags(preview)
-    add_window_flags(preview)
+    add_common_flags(preview, lock=False)  # it writes nothing, so it never takes the output folder's lock
+    add_window_flags(preview, checks=False)
     preview.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default: 127.0.0.1; anything else exposes the preview)")
-    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    preview.add_argument("--port", type=port_number(0), default=8000, help="port (default: 8000; 0 picks a free one)")
     preview.add_argument("--no-open", "--no-browser", dest="open_browser", action="store_false",
                          help="do not open the browser")
     preview.set_defaults(run=run_preview)
@@ -139,20 +140,26 @@ class _Version(argparse.Action):
         parser.exit(message=f"{parser.prog} {__version__}\n")
 
 
-def add_common_flags(parser: argparse.ArgumentParser) -> None:
+def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
+    """--content, --out, --config, --now, --strict, -q, -v; and --lock-timeout unless ``lock`` is False."""
     parser.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: from config, else feeds/)")
     parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
-    parser.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=60.0,
-                        help="wait this long for another run to finish with the output folder (default: 60)")
+    if lock:
+        parser.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=60.0,
+                            help="wait this long for another run to finish with the output folder (default: 60)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
 
 
-def add_window_flags(parser: argparse.ArgumentParser) -> None:
-    """The digest window, shared by digest, preview and send."""
+def add_window_flags(parser: argparse.ArgumentParser, *, checks: bool = True) -> None:
+    """The digest window, shared by digest, preview and send.
+
+    ``checks`` adds --fail-if-empty and --check, which decide whether a digest is written or sent
+    and with what exit code; preview does neither, so it leaves them out.
+    """
     window = parser.add_argument_group("window (an article is in it when since < published <= until)")
     window.add_argument("--days", type=float, metavar="N", help="the last N days (default: 7)")
     window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
@@ -162,9 +169,10 @@ def add_window_flags(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
     window.add_argument("--featured-only", action="store_true", help="featured articles only")
     window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")
-    window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
-    window.add_argument("--check", action="store_true",
-                        help="exit 1 without writing or sending when the send-readiness check finds a problem")
+    if checks:
+        window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
+        window.add_argument("--check", action="store_true",
+                            help="exit 1 without writing or sending when the send-readiness check finds a problem")
 
 
 def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
@@ -175,7 +183,7 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
     smtp.add_argument("--from", dest="sender", metavar="ADDRESS",
                       help="envelope sender, where bounces go (default: the From header, [digest] from)")
     smtp.add_argument("--smtp-host", metavar="HOST", help="SMTP server ([smtp] host)")
-    smtp.add_argument("--smtp-port", type=int, metavar="PORT",
+    smtp.add_argument("--smtp-port", type=port_number(1), metavar="PORT",
                       help="its port ([smtp] port; default: 465 with --ssl, else 587)")
     smtp.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
                       help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)")
@@ -192,6 +200,21 @@ def _seconds(value: str) -> float:
     if not seconds >= 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (0 or more)")
     return seconds
+
+
+def port_number(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a TCP port from ``lowest`` (0 where 0 means "pick a free one") to 65535."""
+
+    def parse(value: str) -> int:
+        try:
+            port = int(value)
+        except ValueError:
+            port = -1
+        if not lowest <= port <= 65535:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a port number ({lowest} to 65535)")
+        return port
+
+    return parse
 
 
 def _setup_logging(level: int) -> None:
@@ -273,8 +296,12 @@ def date_from_args(value: str | None, flag: str, config: Config) -> datetime | N
     return parsed
 
 
-def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, articles: list[Article]) -> Digest | None:
-    """Render the digest the window flags ask for; None (after saying so) when the window is empty."""
+def digest_from_args(
+    args: argparse.Namespace, config: Config, now: datetime, articles: list[Article],
+    *, if_empty: str = "no digest written",
+) -> Digest | None:
+    """Render the digest the window flags ask for; None when the window is empty, after a warning
+    that ends with ``if_empty``, what the command does then."""
     from .digest import EmptyDigest, render_digest
 
     since = date_from_args(args.since, "--since", config)
@@ -294,7 +321,7 @@ def digest_from_args(args: argparse.Namespace, config: Config, now: datetime, ar
                                featured_only=args.featured_only, limit=args.limit, after=last)
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
-        log.warning("nothing new %s: no digest written", start)
+        log.warning("nothing new %s: %s", start, if_empty)
         return None
     for note in digest.notes:
         log.warning("digest: %s", note)
@@ -344,24 +371,31 @@ def run_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+PREVIEW_EMPTY = "the preview keeps serving and its page says so; widen the window with --days or --since and reload"
+
+
 def run_preview(args: argparse.Namespace) -> int:
-    from .digest import EmptyDigest
     from .preview import serve_preview
 
     config_from_args(args)  # a broken config is a usage error now, not a page later
+    serve_preview(preview_renderer(args), host=args.host, port=args.port, open_browser=args.open_browser)
+    return 0
+
+
+def preview_renderer(args: argparse.Namespace) -> Callable[[], Digest]:
+    """The preview's render(): everything is read again on each call, so edits show on reload."""
+    from .digest import EmptyDigest
 
     def render() -> Digest:
-        # Everything is read again on each request, so edits show on reload.
         config = config_from_args(args)
         now = now_from_args(args, config)
         articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
-        digest = digest_from_args(args, config, now, articles)
+        digest = digest_from_args(args, config, now, articles, if_empty=PREVIEW_EMPTY)
         if digest is None:
             raise EmptyDigest("nothing was published in the window; widen it with --days or --since")
         return digest
 
-    serve_preview(render, host=args.host, port=args.port, open_browser=args.open_browser)
-    return 0
+    return render
 
 
 def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
@@ -389,6 +423,23 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
     )
 
 
+def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:
+    """What a send needs besides the digest: recipients, a sender, a password for a user name.
+
+    These depend on the flags, the config and the environment only, so they are checked before any
+    article is read or rendered, and a mistake is a usage error (exit 2), not a failed send.
+    """
+    from .mail import addressed_message
+    from .send import envelope
+
+    try:
+        envelope(addressed_message(config), to=args.to, sender=args.sender)
+        if settings is not None and not args.dry_run:  # a dry run logs in nowhere
+            settings.check_login()
+    except SendError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def run_send(args: argparse.Namespace) -> int:
     from .digest import EmptyDigest
     from .send import envelope, send_message
@@ -398,6 +449,7 @@ def run_send(args: argparse.Namespace) -> int:
     # --dry-run shows what would be sent even before a server is configured.
     has_server = bool(args.smtp_host or config.smtp_host)
     settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
+    check_envelope_and_login(args, config, settings)
     # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
     with output_lock(config.output_dir, timeout=args.lock_timeout):
         articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
@@ -453,7 +505,7 @@ def run_build(args: argparse.Namespace) -> int:
         from .feeds import render_feeds
         from .render import RenderMemo, remembering
 
-        with remembering(RenderMemo(cache.remembered_html())) as memo:
+        with remembering(RenderMemo(cache.remembered_html()), cache.feed_memo()) as memo:
             feeds = render_feeds(articles, config, now=now)
         written = write_feeds(feeds, config.output_dir)
         removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)

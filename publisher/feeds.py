@@ -22,7 +22,7 @@ from .discovery import FORMAT_NAMES, FORMATS, MEDIA_TYPES, render_feeds_page
 from .enclosure import Enclosure, cover_enclosure  # cover_enclosure is also used from here by digests
 from .jsonfeed import render_json_feed
 from .model import Article, Config
-from .render import render_html, summary
+from .render import remembered_feed, render_html, summary
 from .select import select
 from .text import one_line as _line
 from .text import slugify
@@ -245,7 +245,9 @@ def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime |
     specs = feed_specs(published, config)
     feeds = {}
     for spec in specs:
-        feeds[spec.filename] = render_feed(spec, config, html, fallback_updated)
+        # A build with a cache gets a past year's unchanged archive back instead of rendering it again.
+        feeds[spec.filename] = remembered_feed(
+            spec, fallback_updated, lambda spec=spec: render_feed(spec, config, html, fallback_updated))
     if config.feeds_index_file:
         feeds[config.feeds_index_file] = render_feeds_page(specs, published, config, html)
     return feeds

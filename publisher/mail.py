@@ -19,12 +19,18 @@ URL_ATTRIBUTES = ("href", "src", "background", "poster")
 UNDISCLOSED = "undisclosed-recipients:;"  # RFC 5322 empty group: the ESP fills in the recipients
 
 
+def addressed_message(config: Config) -> EmailMessage:
+    """An empty message with the digest's From and To: the envelope of a send, known before anything is rendered."""
+    message = EmailMessage()
+    message["From"] = config.digest_from or _default_from(config, urlsplit(config.url).hostname or "localhost")
+    message["To"] = config.digest_to or UNDISCLOSED
+    return message
+
+
 def build_message(config: Config, *, subject: str, html: str, text: str, date: datetime) -> EmailMessage:
     """multipart/alternative (text/plain, then text/html, both UTF-8) with the headers lists need."""
     host = urlsplit(config.url).hostname or "localhost"
-    message = EmailMessage()
-    message["From"] = config.digest_from or _default_from(config, host)
-    message["To"] = config.digest_to or UNDISCLOSED
+    message = addressed_message(config)
     if config.digest_reply_to:
         message["Reply-To"] = config.digest_reply_to
     message["Subject"] = subject

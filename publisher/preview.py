@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .digest import EmptyDigest
-from .errors import PublisherError
+from .errors import ConfigError, PublisherError
 from .send import is_loopback
 from .templates import BUNDLED
 
@@ -75,6 +75,8 @@ class PreviewServer(ThreadingHTTPServer):
 
 def make_preview_server(render: Render, host: str = "127.0.0.1", port: int = 8000) -> PreviewServer:
     """A bound preview server, not yet serving: call ``serve_forever()`` (port 0 picks a free port)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigError(f"preview: port {port!r} is not a port number (0 to 65535; 0 picks a free one)")
     try:
         server = PreviewServer(render, host, port)
     except OSError as exc:
@@ -112,7 +114,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         path = urlsplit(self.path).path
-        if self.server.loopback and not self._addressed_tois_loopback():
+        if self.server.loopback and not self._addressed_to_loopback():
             self._send(403, "text/plain; charset=utf-8", b"the preview answers only to localhost\n", send_body)
             return
         page = PAGES.get(path)
@@ -136,7 +138,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         else:
             self._send(200, content_type, body, send_body)
 
-    def _addressed_tois_loopback(self) -> bool:
+    def _addressed_to_loopback(self) -> bool:
         host = self.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name.strip("[]").lower() in LOOPBACK_NAMES or is_loopback(name.strip("[]"))

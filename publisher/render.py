@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 from urllib.parse import urljoin
 
 import markdown
@@ -161,16 +162,26 @@ class RenderMemo:
 
 
 _memo: ContextVar[RenderMemo | None] = ContextVar("publisher_render_memo", default=None)
+_feeds: ContextVar[Any] = ContextVar("publisher_feed_memo", default=None)
 
 
 @contextmanager
-def remembering(memo: RenderMemo) -> Iterator[RenderMemo]:
-    """Within the block, render_html reuses and records HTML in ``memo``."""
+def remembering(memo: RenderMemo, feeds: Any = None) -> Iterator[RenderMemo]:
+    """Within the block, render_html reuses and records HTML in ``memo``, and remembered_feed asks
+    ``feeds`` (an object with ``feed(spec, fallback_updated, produce) -> bytes``) for whole feeds."""
     token = _memo.set(memo)
+    feeds_token = _feeds.set(feeds)
     try:
         yield memo
     finally:
+        _feeds.reset(feeds_token)
         _memo.reset(token)
+
+
+def remembered_feed(spec: Any, fallback_updated: Any, produce: Callable[[], bytes]) -> bytes:
+    """``produce()``, unless the memo in effect knows the bytes of this very feed from an earlier run."""
+    feeds = _feeds.get()
+    return produce() if feeds is None else feeds.feed(spec, fallback_updated, produce)
 
 
 def allowed_tags(config: Config) -> frozenset[str]:

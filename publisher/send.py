@@ -72,6 +72,14 @@ class SmtpSettings:
             how.append(f"as {self.username}")
         return f"{self.address} ({', '.join(how)})"
 
+    def check_login(self) -> None:
+        """SendError when there is a user name but no password: checked before connecting."""
+        if self.username and self.password is None:
+            raise SendError(
+                f"{self.address}: a user name ({self.username!r}) but no password: "
+                f"set the {PASSWORD_ENV} environment variable"
+            )
+
     def tls_context(self) -> ssl.SSLContext:
         # Certificate and host name checks stay on: a digest is not worth a man in the middle.
         context = ssl.create_default_context()
@@ -98,11 +106,7 @@ def send_message(
     missing addresses and a missing password are reported before connecting.
     """
     envelope_from, recipients = envelope(message, to=to, sender=sender)
-    if settings.username and settings.password is None:
-        raise SendError(
-            f"{settings.address}: a user name ({settings.username!r}) but no password: "
-            f"set the {PASSWORD_ENV} environment variable"
-        )
+    settings.check_login()
     data, utf8 = _flatten(message, [envelope_from, *recipients])
     log.info("sending %r to %s via %s", str(message["Subject"] or ""), ", ".join(recipients), settings.describe())
 
@@ -250,8 +254,10 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
             temporary=True,
         )
     if isinstance(exc, socket.gaierror):
+        # Temporary whatever the resolver said: under cron a name that does not resolve is far more often
+        # a network or resolver outage than a typo (which the first run by hand shows), so retry later.
         return SendError(f"{where}: cannot resolve host {settings.host!r} ({exc.strerror}); check --smtp-host",
-                         temporary=exc.errno == socket.EAI_AGAIN)
+                         temporary=True)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return SendError(f"{where}: {exc}")
     if isinstance(exc, OSError):

@@ -323,3 +323,35 @@ def test_a_second_process_parsing_half_the_files_changes_nothing(site, monkeypat
     edit(site / "content" / "sora2-app-guide.md", "Just when everyone", "Just when nobody")
     (site / "feeds" / CACHE_NAME).unlink()
     assert_warm_equals_cold(site)
+
+
+def test_an_unchanged_feed_is_read_back_only_while_it_is_what_was_written(warm):
+    import publisher.cache
+
+    write_article(warm / "content", "old/from-2019.md", "---\ntitle: From 2019\npublishDate: 2019-05-01\n---\nOld.\n")
+    assert build(warm) == 0
+    old_year = warm / "feeds" / "archive" / "2019.atom.xml"
+    old_year.write_bytes(old_year.read_bytes().replace(b"<feed", b"<feed data-edited-by-hand='yes'", 1))
+    edit(warm / "content" / "sora2-app-guide.md", "Just when everyone", "Just when nobody")
+    rendered: dict[str, bool] = {}
+    original = publisher.cache.FeedMemo.feed
+
+    def feed(self, spec, fallback_updated, produce):
+        if self.cache.out.name != "feeds":  # the cold build beside it renders everything
+            return original(self, spec, fallback_updated, produce)
+        rendered[spec.filename] = False
+
+        def render():
+            rendered[spec.filename] = True
+            return produce()
+
+        return original(self, spec, fallback_updated, render)
+
+    publisher.cache.FeedMemo.feed = feed
+    try:
+        assert_warm_equals_cold(warm)
+    finally:
+        publisher.cache.FeedMemo.feed = original
+    assert rendered["archive/2019.atom.xml"], "a feed changed by hand is not trusted"
+    assert rendered["archive/2025.atom.xml"] and rendered["atom.xml"], "feeds holding the edited article"
+    assert not rendered["tags/c2pa.atom.xml"], "a feed without it is read back"

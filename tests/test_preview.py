@@ -19,9 +19,9 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import main
+from publisher.cli import build_parser, main
 from publisher.digest import render_digest
-from publisher.errors import PublisherError
+from publisher.errors import ConfigError, PublisherError
 from publisher.preview import PreviewServer, make_preview_server
 from tests.browser import chromium
 from tests.conftest import NOW, write_article
@@ -228,6 +228,69 @@ def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, cap
     (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
     assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
     assert "url: missing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_publisher_preview_with_a_port_outside_0_to_65535_is_a_usage_error(site, capsys, port):
+    (site / "publisher.toml").write_text('title = "Preview Site"\nurl = "https://example.org/"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["preview", "--config", str(site / "publisher.toml"), "--port", port, "--no-open"])
+    assert exited.value.code == 2
+    assert f"argument --port: '{port}' is not a port number (0 to 65535)" in capsys.readouterr().err
+
+
+def test_make_preview_server_refuses_a_port_outside_0_to_65535(site):
+    with pytest.raises(ConfigError, match="port 65536 is not a port number"):
+        make_preview_server(renderer(site), port=65536)
+
+
+def test_preview_offers_only_the_flags_it_honours(capsys):
+    # preview writes and sends nothing, so it has no exit-code checks and takes no lock.
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["preview", "--help"])
+    help_text = capsys.readouterr().out
+    for flag in ("--days", "--since", "--until", "--since-last", "--force", "--featured-only", "--limit", "--strict"):
+        assert flag in help_text
+    for flag in ("--check", "--fail-if-empty", "--lock-timeout"):
+        assert flag not in help_text
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(["preview", flag, *(["1"] if flag == "--lock-timeout" else [])])
+        assert exited.value.code == 2
+    for command in ("digest", "send"):
+        args = parser.parse_args([command, "--check", "--fail-if-empty", "--lock-timeout", "5"])
+        assert args.check and args.fail_if_empty and args.lock_timeout == 5
+
+
+def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(site):
+    (site / "publisher.toml").write_text(
+        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n',
+        encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", "--days", "1",
+         "--now", "2026-11-25T12:00:00Z"],
+        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
+        assert match, line + proc.stderr.read()
+        for _ in range(2):  # and still serving after the first
+            with urllib.request.urlopen(match[1], timeout=60) as response:
+                page = lxml_html.document_fromstring(response.read())
+            assert page.findtext(".//h1") == "Nothing to preview"
+            assert "nothing was published in the window" in page.findtext(".//pre")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert "no digest written" not in err
+    assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 2
 
 
 def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(site, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 from email import message_from_bytes, policy
@@ -18,7 +19,7 @@ import publisher
 from publisher.cli import build_parser, main, smtp_settings_from_args
 from publisher.errors import ConfigError, SendError
 from publisher.output import DIGEST_STATE
-from publisher.send import SmtpSettings, send_message
+from publisher.send import SmtpSettings, _explain, send_message
 from tests.conftest import NOW, write_article
 from tests.mailserver import (
     PASSWORD,
@@ -410,3 +411,59 @@ def test_flags_override_the_smtp_table(tmp_path):
     assert settings("--no-starttls").starttls is False
     assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
         "smtp.example.org", 2525, starttls=True, username="me")
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1", "smtp"])
+def test_an_smtp_port_outside_1_to_65535_is_a_usage_error(tmp_path, capsys, port):
+    site = make_site(tmp_path, 25)
+    with pytest.raises(SystemExit) as exited:
+        publisher_cli(site, "send", "--smtp-port", port)
+    assert exited.value.code == 2
+    assert f"argument --smtp-port: '{port}' is not a port number (1 to 65535)" in capsys.readouterr().err
+
+
+BAD_ARTICLE = "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n"
+
+
+@pytest.mark.parametrize(("flags", "config_to", "message"), [
+    ((), False, "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"),
+    (("--to", "not an address"), True,
+     "recipient 'not an address' is not an e-mail address (expected name@example.org)"),
+    (("--from", "bounces"), True, "sender 'bounces' is not an e-mail address"),
+    (("--smtp-user", USER), True,
+     f"a user name ('{USER}') but no password: set the PUBLISHER_SMTP_PASSWORD environment variable"),
+])
+def test_a_send_that_cannot_be_addressed_or_log_in_is_a_usage_error_before_any_article_is_read(
+        tmp_path, capsys, monkeypatch, flags, config_to, message):
+    monkeypatch.delenv("PUBLISHER_SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("PUBLISHER_SMTP_USER", raising=False)
+    with smtp_server() as (server, recorder):
+        site = make_site(tmp_path, server.port)
+        if not config_to:
+            config = (site / "publisher.toml").read_text()
+            (site / "publisher.toml").write_text(config.replace('to = "readers@send.example.org"\n', ""))
+        # Were the articles read first, --strict would stop at this one with exit 1.
+        write_article(site / "content", "bad.md", BAD_ARTICLE)
+        assert publisher_cli(site, "send", "--strict", "--days", "30", *flags) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "bad.md" not in captured.err and "digest:" not in captured.out
+    assert recorder.messages == []
+
+
+def test_a_dry_run_without_recipients_is_a_usage_error_too(tmp_path, capsys):
+    site = make_site(tmp_path, 25)
+    config = (site / "publisher.toml").read_text()
+    (site / "publisher.toml").write_text(config.replace('to = "readers@send.example.org"\n', ""))
+    assert publisher_cli(site, "send", "--dry-run") == 2
+    assert "no recipients" in capsys.readouterr().err
+
+
+def test_a_host_name_that_does_not_resolve_is_temporary():
+    # A real resolver error, made without asking any DNS server: the name is not a numeric address.
+    with pytest.raises(OSError) as resolving:
+        socket.getaddrinfo("nonexistent.invalid", 587, flags=socket.AI_NUMERICHOST)
+    assert isinstance(resolving.value, socket.gaierror)
+    error = _explain(resolving.value, SmtpSettings("nonexistent.invalid"))
+    assert "nonexistent.invalid:587: cannot resolve host 'nonexistent.invalid'" in str(error)
+    assert error.temporary and error.exit_code == 75
