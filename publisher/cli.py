@@ -148,7 +148,7 @@ def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> N
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
     if lock:
-        parser.add_argument("--lock-timeout", metavar="SECONDS", type=float, default=60.0,
+        parser.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=60.0,
                             help="wait this long for another run to finish with the output folder (default: 60)")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
@@ -193,6 +193,13 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
     smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
                       help="give up on a server that does not answer within this long (default: 30)")
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (0 or more)")
+    return seconds
 
 
 def port_number(lowest: int) -> Callable[[str], int]:
@@ -249,6 +256,8 @@ def load_with_summary(
     Logs one summary line when any were skipped; the skipped ones are appended to ``errors``.
     """
     errors = [] if errors is None else errors
+    if not Path(config.content_dir).is_dir():
+        raise ConfigError(f"{config.content_dir}: no such content folder (set --content, or content in the config)")
     try:
         if cache is not None:
             articles = cache.load(strict=args.strict, errors=errors)
@@ -262,6 +271,11 @@ def load_with_summary(
         raise
     if errors:
         _log_summary(errors, len(select(articles, now=now)))
+        if not articles:
+            # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
+            # would replace the live feeds with empty ones.
+            raise PublisherError(f"none of the {len(errors)} articles could be loaded; nothing written "
+                                 "(check [fields] and the messages above)")
     return articles
 
 
@@ -295,16 +309,18 @@ def digest_from_args(
     days = args.days
     if days is not None and not days > 0:
         raise ConfigError(f"--days: {days:g} must be more than 0")
+    if since is not None and until is not None and since >= until:
+        raise ConfigError(f"--since {args.since} is not before --until {args.until}: the window is empty")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit: {args.limit} must be 1 or more")
     last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
-    if last is not None:
-        since = max(since, last) if since is not None else last
-    elif since is None and days is None:
+    if last is None and since is None and days is None:
         days = 7.0
     try:
         digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
-                               featured_only=args.featured_only, limit=args.limit)
+                               featured_only=args.featured_only, limit=args.limit, after=last)
     except EmptyDigest:
-        start = f"since the previous digest ({last:%Y-%m-%d %H:%M %Z})" if last else "in the window"
+        start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         log.warning("nothing new %s: %s", start, if_empty)
         return None
     for note in digest.notes:
@@ -314,10 +330,19 @@ def digest_from_args(
     return digest
 
 
+def record_since_last(args: argparse.Namespace, config: Config, digest: Digest) -> None:
+    """Move the --since-last cut-off once the digest was written (or sent). A one-off digest
+    (--days, --since) leaves it alone, so it does not use up the list's next issue."""
+    if args.since_last:
+        previous = None if args.force else read_digest_state(config.output_dir)
+        write_digest_state(config.output_dir, digest.state(previous))
+
+
 def digest_report(digest: Digest) -> str:
     featured = sum(a.featured for a in digest.articles)
     more = f", {digest.left_out} more linked" if digest.left_out else ""
-    return (f"digest: {len(digest.articles)} articles ({featured} featured{more}), "
+    count = len(digest.articles)
+    return (f"digest: {count} article{'' if count == 1 else 's'} ({featured} featured{more}), "
             f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
 
 
@@ -340,8 +365,7 @@ def run_digest(args: argparse.Namespace) -> int:
             return 0
         files = digest_files(digest)
         write_feeds(files, config.output_dir)
-        if args.since_last:  # a one-off --days digest leaves the next --since-last window alone
-            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+        record_since_last(args, config, digest)
     if not args.quiet:
         print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in files)}")
     return 0
@@ -446,8 +470,7 @@ def run_send(args: argparse.Namespace) -> int:
             return 0
         assert settings is not None
         send_message(digest.message, settings, to=args.to, sender=args.sender)
-        if args.since_last:
-            write_digest_state(config.output_dir, digest.until, digest.message["Message-ID"])
+        record_since_last(args, config, digest)
     if not args.quiet:
         print(f"sent to {', '.join(recipients)} via {settings.address}")
     return 0

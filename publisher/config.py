@@ -115,11 +115,16 @@ def config_from_mapping(
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])
+    if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
+        raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):
         if required not in values:
             raise ConfigError(f"{source}: {required}: missing (every site needs a title and a url)")
     _check_types(values, source)
-    return Config(**values)
+    try:
+        return Config(**values)
+    except ConfigError as exc:  # a value Config itself refuses (time zone, url, ...): say which file
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def _attribute(table: str, key: str, source: str) -> str:
@@ -133,6 +138,8 @@ def _attribute(table: str, key: str, source: str) -> str:
     except KeyError:
         where = f"[{table}] " if table else ""
         known = sorted(k for t, k in KEYS if t == table)
+        if not table:
+            known += sorted(f"[{t}]" for t in TABLES)
         raise ConfigError(f"{source}: {where}{key}: unknown setting (known: {', '.join(known)})") from None
 
 

@@ -109,7 +109,8 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
                             config.fallback_encoding)
             return raw.decode(config.fallback_encoding, errors="replace"), True
         raise ContentError(
-            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8, "
+            "or set fallback_encoding (e.g. \"cp1252\") in the config",
             line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
         ) from None
 

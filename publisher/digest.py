@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,12 +19,15 @@ from .errors import PublisherError
 from .feeds import cover_enclosure
 from .inline import Inliner, default_inliner
 from .mail import build_message, check_digest
-from .model import Article, Config
+from .model import Article, Config, DigestState
 from .render import email_html, summary
 from .select import select, window
-from .templates import template_env
+from .templates import render_string, render_template, template_env
 from .text import repair_line
 
+# An article dated before the previous digest's cut-off but written (or synced) after it still goes
+# into the next --since-last digest, if it is dated at most this long before the cut-off.
+LATE_ARRIVALS = timedelta(days=7)
 WIDTH = 600  # the e-mail's width
 COLUMN = WIDTH - 2 * 24  # inside the cards' padding
 THUMB = 120
@@ -51,6 +54,7 @@ class Digest:
     message: EmailMessage
     articles: tuple[Article, ...]  # in the order they appear
     left_out: int  # articles in the window that the limit or the size budget left out
+    window: tuple[Article, ...]  # every article in the window: those in the digest and those left out
     since: datetime | None
     until: datetime
     notes: tuple[str, ...]  # what was changed to fit, for the person sending it
@@ -60,6 +64,14 @@ class Digest:
     def size(self) -> int:
         """Bytes of HTML, as Gmail counts them for clipping."""
         return len(self.html.encode("utf-8"))
+
+    def state(self, previous: DigestState | None = None) -> DigestState:
+        """What the next --since-last digest needs: this cut-off, and the covered articles that could
+        otherwise be offered again as late arrivals (those dated within LATE_ARRIVALS of it)."""
+        horizon = self.until - LATE_ARRIVALS
+        covered = {**(previous.sent if previous else {}), **{a.slug: a.published for a in self.window}}
+        return DigestState(until=self.until, sent={s: p for s, p in covered.items() if p > horizon},
+                           message_id=self.message["Message-ID"])
 
     def as_bytes(self) -> bytes:
         """The message as sent: CRLF line ends, RFC 2047 encoded headers (email.policy.SMTP)."""
@@ -80,14 +92,23 @@ def render_digest(
     limit: int | None = None,
     full_bodies: bool | None = None,
     inliner: Inliner | None = None,
+    after: DigestState | None = None,
 ) -> Digest:
     """The digest of the articles published in the window (see select); raises EmptyDigest if none.
 
     ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
+    ``after`` (the previous digest's state) makes it a --since-last digest: what was published after
+    that digest's cut-off, plus what arrived late (dated up to LATE_ARRIVALS before the cut-off but
+    not in that digest). Record ``digest.state(after)`` once it was sent.
     """
     now = now or datetime.now(UTC)
+    if after is not None:
+        late = after.until - LATE_ARRIVALS
+        since = max(since, late) if since is not None else late
     since, upper = window(now, since=since, until=until, days=days)
-    chosen = select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
+    sent = after.sent if after is not None else {}
+    chosen = [a for a in select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
+              if a.slug not in sent]
     if not chosen:
         raise EmptyDigest("nothing was published in the digest's window")
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
@@ -95,12 +116,13 @@ def render_digest(
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
     inliner = inliner or default_inliner()
     env = template_env(config)
+    text_env = template_env(config, autoescape=False)
     notes: list[str] = []
 
     included = ordered[:limit]
     while True:
         context = _context(included, len(chosen) - len(included), config, bodies)
-        html = inliner(env.get_template("digest.html.j2").render(context), base_url=config.url)
+        html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.url)
         size = len(html.encode("utf-8"))
         if size <= config.digest_budget:
             break
@@ -119,7 +141,7 @@ def render_digest(
         notes.append(f"{min(len(ordered), limit) - len(included)} older articles left out to fit the budget; "
                      "the digest links to the site for them")
 
-    text = template_env(config, autoescape=False).get_template("digest.txt.j2").render(context)
+    text = render_template(config, "digest.txt.j2", env=text_env, **context)
     message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
     return Digest(
         subject=context["subject"],
@@ -129,6 +151,7 @@ def render_digest(
         message=message,
         articles=tuple(included),
         left_out=len(chosen) - len(included),
+        window=tuple(chosen),
         since=since,
         until=upper,
         notes=tuple(notes),
@@ -138,9 +161,10 @@ def render_digest(
 
 def _subject(included: Sequence[Article], config: Config) -> str:
     lead = next((a for a in included if a.featured), None)
-    template = template_env(config, autoescape=False).from_string(config.digest_subject)
+    subject = render_string(config, config.digest_subject, "[digest] subject",
+                            site=config, articles=included, lead=lead, count=len(included))
     # One line, whatever the titles hold: a CR or LF must never start a new header.
-    return repair_line(template.render(site=config, articles=included, lead=lead, count=len(included)))
+    return repair_line(subject)
 
 
 def _context(included: Sequence[Article], more: int, config: Config, bodies: bool) -> dict[str, Any]:

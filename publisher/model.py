@@ -205,6 +205,13 @@ class Config:
             raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
         _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
+        try:
+            self.permalink.format(slug="s", year="2025", month="01", day="01", category="c")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"permalink: {self.permalink!r} is not a pattern publisher can fill ({type(exc).__name__}: {exc}; "
+                "expected placeholders {slug}, {year}, {month}, {day}, {category})"
+            ) from None
         if self.fallback_encoding is not None:
             try:
                 codecs.lookup(self.fallback_encoding)
@@ -302,3 +309,13 @@ def _check_feed_names(config: Config) -> None:
             filled = set()
         if len(filled) != (4 if "format" in needs else 2):
             raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")
+
+
+@dataclass(frozen=True)
+class DigestState:
+    """What a --since-last digest leaves for the next one: its cut-off, and the articles it covered
+    that were published close enough to the cut-off to be offered again (see digest.LATE_ARRIVALS)."""
+
+    until: datetime
+    sent: Mapping[str, datetime] = field(default_factory=dict)  # slug -> publishDate
+    message_id: str | None = None

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import LockError, OutputError
+from .model import DigestState
 
 LOCK_NAME = ".publisher.lock"
 DIGEST_STATE = ".digest-state.json"  # where --since-last finds the previous digest's cut-off
@@ -178,24 +179,37 @@ def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
     return removed
 
 
-def read_digest_state(out_dir: str | Path) -> datetime | None:
-    """The cut-off of the previous digest (its window's upper bound), or None if there was none."""
+def read_digest_state(out_dir: str | Path) -> DigestState | None:
+    """The previous --since-last digest's state, or None if there was none."""
     path = Path(out_dir) / DIGEST_STATE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        cutoff = datetime.fromisoformat(data["until"])
+        state = DigestState(
+            until=_aware(data["until"]),
+            sent={str(slug): _aware(when) for slug, when in data.get("sent", {}).items()},
+            message_id=data.get("message_id"),
+        )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise OutputError(
             f"{path}: not a digest state file ({exc}); delete it, or pass --since / --force to choose the window"
         ) from None
-    if cutoff.tzinfo is None:
-        raise OutputError(f"{path}: until: {data['until']!r} has no time zone offset")
-    return cutoff
+    return state
 
 
-def write_digest_state(out_dir: str | Path, until: datetime, message_id: str | None = None) -> None:
-    """Record a digest's cut-off, so that the next --since-last digest starts where this one ended."""
-    state = {"until": until.isoformat(), "message_id": message_id}
-    write_atomic(Path(out_dir) / DIGEST_STATE, (json.dumps(state, indent=2) + "\n").encode("utf-8"))
+def _aware(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone offset")
+    return moment
+
+
+def write_digest_state(out_dir: str | Path, state: DigestState) -> None:
+    """Record a digest's cut-off (and what it covered), for the next --since-last digest."""
+    data = {
+        "until": state.until.isoformat(),
+        "message_id": state.message_id,
+        "sent": {slug: when.isoformat() for slug, when in sorted(state.sent.items())},
+    }
+    write_atomic(Path(out_dir) / DIGEST_STATE, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

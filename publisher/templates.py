@@ -39,11 +39,14 @@ def template_env(config: Config, *, autoescape: bool = True) -> jinja2.Environme
     )
 
 
-def render_template(config: Config, name: str, **context: Any) -> str:
-    """Render one template; a broken or missing one (a site's own, typically) is a ConfigError naming the file."""
+def render_template(
+    config: Config, name: str, *, env: jinja2.Environment | None = None, autoescape: bool = True, **context: Any
+) -> str:
+    """Render one template; a broken or missing one (a site's own, typically) is a ConfigError naming
+    the file and line. Pass ``env`` (from template_env) to reuse compiled templates across calls."""
     import jinja2
 
-    env = template_env(config)
+    env = env or template_env(config, autoescape=autoescape)
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound:
@@ -51,7 +54,38 @@ def render_template(config: Config, name: str, **context: Any) -> str:
         raise ConfigError(f"template {name} not found (searched: {searched})") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    return _render(template, template.filename or name, context)
+
+
+def render_string(config: Config, source: str, where: str, *, autoescape: bool = False, **context: Any) -> str:
+    """Render a template given as text, e.g. the digest subject from the config; errors name ``where``."""
+    import jinja2
+
+    try:
+        template = template_env(config, autoescape=autoescape).from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{where}: {source!r} is not a valid template: {exc.message}") from None
+    return _render(template, where, context)
+
+
+def _render(template: jinja2.Template, where: str, context: dict[str, Any]) -> str:
+    import jinja2
+
     try:
         return template.render(**context)
     except jinja2.TemplateError as exc:
-        raise ConfigError(f"{template.filename or name}: {exc}") from None
+        line = _line_in(exc, template.filename)
+        raise ConfigError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+
+
+def _line_in(exc: BaseException, filename: str | None) -> int | None:
+    """The line of the template where rendering failed: Jinja2 rewrites tracebacks to point into templates."""
+    if filename is None or filename.startswith("<"):  # "<template>": made from a string, one line
+        return None
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

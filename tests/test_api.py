@@ -33,3 +33,11 @@ def test_every_command_has_help_and_a_readme_example(command):
     assert f"publisher {command}" in readme, f"README has no example of publisher {command}"
     for action in commands().choices[command]._actions:
         assert action.help, f"publisher {command} {action.option_strings}: no help text"
+
+
+def test_readme_names_the_config_keyword_of_every_key():
+    from publisher.config import KEYS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for (table, key), attribute in KEYS.items():
+        assert f"`{f'[{table}] ' if table else ''}{key}` → `{attribute}`" in readme, (table, key)

@@ -114,3 +114,41 @@ def test_python_dash_m_and_the_bundled_content(tmp_path):
     assert proc.stdout == "" and proc.stderr == ""
     for name in ("atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"):
         assert feedparser.parse((tmp_path / "feeds" / name).read_bytes()).bozo == 0
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('permalink = "/{year}/{titel}/"', "permalink: '/{year}/{titel}/' is not a pattern publisher can fill"),
+    ('timezone = "Mars/Olympus"', "publisher.toml: timezone: 'Mars/Olympus' is not a known time zone"),
+    ('templates = "no-such-folder"', "no-such-folder: no such folder"),
+    ("[digets]\nlimit = 3", "known: "),
+])
+def test_configuration_mistakes_exit_2_with_the_file_and_setting(site, capsys, setting, message):
+    with (site / "publisher.toml").open("a") as fh:
+        fh.write(setting + "\n")
+    assert run(site) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    if "digets" in setting:
+        assert "[digest]" in err
+
+
+def test_a_missing_content_folder_is_a_usage_error(site, capsys):
+    assert run(site, "--content", str(site / "nowhere")) == 2
+    assert "nowhere: no such content folder" in capsys.readouterr().err
+
+
+def test_when_every_article_fails_the_live_feeds_are_left_alone(site, capsys):
+    assert run(site) == 0
+    before = (site / "out" / "atom.xml").read_bytes()
+    with (site / "publisher.toml").open("a") as fh:
+        fh.write('[fields]\npublished = "pubDate"\n')  # a wrong mapping: every article lacks pubDate
+    assert run(site) == 1
+    err = capsys.readouterr().err
+    assert "none of the 3 articles could be loaded; nothing written" in err
+    assert (site / "out" / "atom.xml").read_bytes() == before
+
+
+def test_a_negative_lock_timeout_is_a_usage_error(site, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run(site, "--lock-timeout", "-1")
+    assert exit_.value.code == 2 and "not a number of seconds" in capsys.readouterr().err

@@ -304,7 +304,7 @@ def test_only_since_last_runs_move_the_cut_off(site):
 def test_dry_run_and_force(site, capsys):
     post(site, "one", "2026-11-24T09:00:00Z")
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
-    assert "digest: 1 articles" in capsys.readouterr().out
+    assert "digest: 1 article (0 featured)" in capsys.readouterr().out
     assert not (site / "out" / ".digest-state.json").exists() and not (site / "out" / "digest.eml").exists()
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25T13:00:00Z") == 0
@@ -371,3 +371,61 @@ def test_cssutils_noise_is_captured_not_printed(capfd):
     assert unknown in inliner.last_log  # cssutils did complain...
     out, err = capfd.readouterr()
     assert out == "" and err == ""  # ...but nothing reached the terminal
+
+
+@pytest.mark.parametrize("subject, message", [
+    ("{{ lead.titel }} and {{ count }", "[digest] subject: '{{ lead.titel }} and {{ count }' is not a valid template"),
+    ("{{ lead.titel }}", "[digest] subject: 'publisher.model.Article object' has no attribute 'titel'"),
+])
+def test_a_broken_subject_template_is_a_configuration_error(subject, message):
+    config = publisher.Config(title="T", url="https://t.example/", digest_subject=subject)
+    with pytest.raises(publisher.ConfigError) as caught:
+        render_digest([article("a", featured=True, published=NOW)], config, now=NOW)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_broken_site_template_names_its_file_and_line(tmp_path):
+    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    (tmp_path / "digest.html.j2").write_text("<p>\n{% for x in featured %}\n<b>{{ x.title }</b>\n")
+    with pytest.raises(publisher.ConfigError, match=rf"^{tmp_path}/digest.html.j2:3: unexpected '}}'"):
+        render_digest([article("a", published=NOW)], config, now=NOW)
+    (tmp_path / "digest.html.j2").write_text("<p>\n\n{{ site.nonsense.deeper }}\n")
+    with pytest.raises(publisher.ConfigError, match=rf"^{tmp_path}/digest.html.j2:3: .*nonsense"):
+        render_digest([article("a", published=NOW)], config, now=NOW)
+
+
+def test_cli_reports_a_broken_subject_without_a_traceback(site, capsys):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    with (site / "publisher.toml").open("a") as fh:
+        fh.write('subject = "{{ lead.titel }"\n')
+    assert digest_cli(site, "--now", "2026-11-25") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("publisher: error: [digest] subject:") and "Traceback" not in err
+
+
+def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):
+    post(site, "sunday", "2026-11-22T10:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-23T07:00:00Z") == 0  # Monday's digest
+    assert "sunday" in (site / "out" / "digest.txt").read_text()
+    post(site, "monday-late", "2026-11-23")  # dated Monday 00:00, written after the digest went out
+    post(site, "wednesday", "2026-11-25T09:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-30T07:00:00Z") == 0
+    text = (site / "out" / "digest.txt").read_text()
+    assert "monday-late" in text and "wednesday" in text and "sunday" not in text
+    post(site, "next-week", "2026-12-01T09:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-12-07T07:00:00Z") == 0
+    text = (site / "out" / "digest.txt").read_text()
+    assert "next-week" in text and "monday-late" not in text and "wednesday" not in text
+    state = json.loads((site / "out" / ".digest-state.json").read_text())
+    assert set(state["sent"]) == {"next-week"}  # older ones can no longer come back: pruned
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--limit", "0"], "--limit: 0 must be 1 or more"),
+    (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
+    (["--days", "0"], "--days: 0 must be more than 0"),
+])
+def test_window_flags_that_make_no_sense_are_usage_errors(site, capsys, args, message):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--now", "2026-11-25", *args) == 2
+    assert message in capsys.readouterr().err

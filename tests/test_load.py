@@ -154,7 +154,8 @@ def test_not_utf8_names_the_byte_offset(tmp_path, config):
     path.write_bytes("---\ntitle: Café\npublishDate: 2025-01-01\n---\n".encode("latin-1"))
     with pytest.raises(ContentError) as info:
         publisher.load_article(path, config)
-    assert str(info.value) == f"{path}:2: not UTF-8 (byte 0xe9 at offset 14)"
+    assert str(info.value) == (f"{path}:2: not UTF-8 (byte 0xe9 at offset 14); save it as UTF-8, "
+                               "or set fallback_encoding (e.g. \"cp1252\") in the config")
 
 
 @pytest.mark.parametrize(("value", "expected"), [("true", True), ('"yes"', True), ('"true"', True), ("1", True),
