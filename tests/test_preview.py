@@ -19,7 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import build_parser, main
+from publisher.cli import build_parser, main, preview_renderer
 from publisher.digest import render_digest
 from publisher.errors import ConfigError, PublisherError
 from publisher.preview import PreviewServer, make_preview_server
@@ -156,6 +156,28 @@ def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(site
         assert page.findtext(".//h1") == "The digest could not be rendered"
         assert page.findtext(".//pre").startswith(f"{site / 'templates' / 'digest.html.j2'}:1: ")
         (site / "templates" / "digest.html.j2").unlink()
+        assert fetch(server, "/")[0] == 200
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
+    ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
+])
+def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(site, source, line):
+    # The template folder comes from the config, as a site sets it; the page must say where to look.
+    (site / "publisher.toml").write_text(
+        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
+        'templates = "templates"\n', encoding="utf-8")
+    broken = site / "templates" / "digest.html.j2"
+    broken.write_text(source)
+    args = build_parser().parse_args(["preview", "--config", str(site / "publisher.toml"), "--days", "30",
+                                      "--now", "2026-11-25T12:00:00Z"])
+    with running(preview_renderer(args)) as server:
+        status, _, body = fetch(server, "/")
+        assert status == 500
+        message = lxml_html.document_fromstring(body).findtext(".//pre")
+        assert f"{broken}:{line}:" in message, message
+        broken.unlink()
         assert fetch(server, "/")[0] == 200
 
 
