@@ -346,21 +346,30 @@ def digest_report(digest: Digest) -> str:
             f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
 
 
-def run_digest(args: argparse.Namespace) -> int:
+def checked_digest(args: argparse.Namespace, config: Config, now: datetime, verb: str) -> Digest | int:
+    """Load, render and check the digest the flags ask for (call it holding the output lock), and
+    report it; an int is the exit code to stop with (an empty window, or --check problems)."""
     from .digest import EmptyDigest
 
+    articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
+    digest = digest_from_args(args, config, now, articles)
+    if digest is None:
+        return EmptyDigest.exit_code if args.fail_if_empty else 0
+    if args.check and digest.problems:
+        log.error("digest not %s: %d problem(s) found by --check", verb, len(digest.problems))
+        return 1
+    if not args.quiet:
+        print(digest_report(digest))
+    return digest
+
+
+def run_digest(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
     with output_lock(config.output_dir, timeout=args.lock_timeout):
-        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
-        digest = digest_from_args(args, config, now, articles)
-        if digest is None:
-            return EmptyDigest.exit_code if args.fail_if_empty else 0
-        if args.check and digest.problems:
-            log.error("digest not written: %d problem(s) found by --check", len(digest.problems))
-            return 1
-        if not args.quiet:
-            print(digest_report(digest))
+        digest = checked_digest(args, config, now, "written")
+        if isinstance(digest, int):
+            return digest
         if args.dry_run:
             return 0
         files = digest_files(digest)
@@ -441,7 +450,6 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from .digest import EmptyDigest
     from .send import envelope, send_message
 
     config = config_from_args(args)
@@ -452,15 +460,9 @@ def run_send(args: argparse.Namespace) -> int:
     check_envelope_and_login(args, config, settings)
     # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
     with output_lock(config.output_dir, timeout=args.lock_timeout):
-        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
-        digest = digest_from_args(args, config, now, articles)
-        if digest is None:
-            return EmptyDigest.exit_code if args.fail_if_empty else 0
-        if args.check and digest.problems:
-            log.error("digest not sent: %d problem(s) found by --check", len(digest.problems))
-            return 1
-        if not args.quiet:
-            print(digest_report(digest))
+        digest = checked_digest(args, config, now, "sent")
+        if isinstance(digest, int):
+            return digest
         sender, recipients = envelope(digest.message, to=args.to, sender=args.sender)
         if args.dry_run:
             print(f"MAIL FROM:<{sender}>")
