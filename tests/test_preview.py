@@ -214,20 +214,39 @@ def test_a_port_in_use_is_an_error_naming_it(site):
             make_preview_server(renderer(site), port=port)
 
 
-def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
-        'templates = "templates"\n', encoding="utf-8")
+@contextmanager
+def preview_process(site: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`publisher preview --port 0 --no-open` in a subprocess; yields it and the address it printed.
+    Killed afterwards if the test did not stop it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", "--days", "30",
-         "--now", "2026-11-25T12:00:00Z"],
+        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", *args],
         cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         line = proc.stdout.readline()
-        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:(\d+)/) \(Ctrl-C stops\)\n", line)
+        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
         assert match, line + proc.stderr.read()
-        url = match[1]
+        yield proc, match[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def stop_with_ctrl_c(proc: subprocess.Popen) -> str:
+    """Send SIGINT, check a clean exit, and return what it printed on stderr."""
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    return proc.stderr.read()
+
+
+def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
+    (site / "publisher.toml").write_text(
+        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
+        'templates = "templates"\n', encoding="utf-8")
+    with preview_process(site, "--days", "30", "--now", "2026-11-25T12:00:00Z") as (proc, url):
         with urllib.request.urlopen(url, timeout=60) as response:
             page = lxml_html.document_fromstring(response.read())
         assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375"]
@@ -235,15 +254,7 @@ def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
             message = message_from_bytes(response.read(), policy=policy.default)
         assert message["Subject"] == "Sora 2 – what’s new"
         assert not (site / "out" / "digest.html").exists()  # a preview writes nothing
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
-        assert "preview stopped" in proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        assert "preview stopped" in stop_with_ctrl_c(proc)
 
 
 def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, capsys):
@@ -288,29 +299,13 @@ def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(site):
     (site / "publisher.toml").write_text(
         'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n',
         encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", "--days", "1",
-         "--now", "2026-11-25T12:00:00Z"],
-        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
-        assert match, line + proc.stderr.read()
+    with preview_process(site, "--days", "1", "--now", "2026-11-25T12:00:00Z") as (proc, url):
         for _ in range(2):  # and still serving after the first
-            with urllib.request.urlopen(match[1], timeout=60) as response:
+            with urllib.request.urlopen(url, timeout=60) as response:
                 page = lxml_html.document_fromstring(response.read())
             assert page.findtext(".//h1") == "Nothing to preview"
             assert "nothing was published in the window" in page.findtext(".//pre")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
-        err = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        err = stop_with_ctrl_c(proc)
     assert "no digest written" not in err
     assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 2
 
