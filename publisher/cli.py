@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .cache import BuildCache
 from .config import PASSWORD_ENV, USER_ENV, load_config
-from .errors import ConfigError, ContentError, PublisherError, SendError
+from .errors import ConfigError, ContentError, PublisherError, SendError, printable
 from .model import Article, Config
 from .output import (
     output_lock,
@@ -51,14 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose - args.quiet)
     try:
         return args.run(args)
-    except ConfigError as exc:
-        print(f"publisher: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except PublisherError as exc:
-        print(f"publisher: error: {exc}", file=sys.stderr)
+        print(f"publisher: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line for cron mail, the traceback with -v
+        log.debug("the traceback of the bug below", exc_info=True)
+        print(f"publisher: error: this is a bug in publisher, please report it: {type(exc).__name__}: "
+              f"{printable(str(exc))[:500]} (run again with -v to see where it happened)", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +195,9 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
     smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
                       help="give up on a server that does not answer within this long (default: 30)")
+    smtp.add_argument("--insecure-plain-auth", action="store_true",
+                      help="log in even without TLS to a server that is not on this machine (the password "
+                      "crosses the network readable by anyone on the way)")
 
 
 def _seconds(value: str) -> float:
@@ -219,10 +224,20 @@ def port_number(lowest: int) -> Callable[[str], int]:
 
 def _setup_logging(level: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("publisher: %(message)s"))
+    handler.setFormatter(_OneLine("publisher: %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(logging.ERROR if level < 0 else logging.INFO if level > 0 else logging.WARNING)
+
+
+class _OneLine(logging.Formatter):
+    """Each message stays one line: a newline in a file name cannot forge a line of cron mail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.exc_info or record.stack_info:  # a traceback (-v only) keeps its lines
+            return text
+        return printable(text)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -247,6 +262,7 @@ def load_with_summary(
     *,
     cache: BuildCache | None = None,
     errors: list[ContentError] | None = None,
+    summary: bool = True,
 ) -> list[Article]:
     """Load articles (through the build cache when given); under --strict the first bad one is fatal.
 
@@ -270,7 +286,8 @@ def load_with_summary(
             raise PublisherError(f"{exc} (--strict)") from None
         raise
     if errors:
-        _log_summary(errors, len(select(articles, now=now)))
+        if summary:
+            _log_summary(errors, len(select(articles, now=now)))
         if not articles:
             # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
             # would replace the live feeds with empty ones.
@@ -318,7 +335,7 @@ def digest_from_args(
         days = 7.0
     try:
         digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
-                               featured_only=args.featured_only, limit=args.limit, after=last)
+                               featured_only=args.featured_only, limit=args.limit, after=last, strict=args.strict)
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         log.warning("nothing new %s: %s", start, if_empty)
@@ -429,6 +446,7 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
         username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
         password=os.environ.get(PASSWORD_ENV),
         timeout=args.smtp_timeout,
+        plain_auth=args.insecure_plain_auth,
     )
 
 
@@ -503,12 +521,15 @@ def run_build(args: argparse.Namespace) -> int:
             log.info("%d feeds, 0 rewritten, %d unchanged", count, count)
             return 0
         errors: list[ContentError] = []
-        articles = load_with_summary(args, config, now, cache=cache, errors=errors)
+        articles = load_with_summary(args, config, now, cache=cache, errors=errors, summary=False)
         from .feeds import render_feeds
         from .render import RenderMemo, remembering
 
+        loaded = len(errors)
         with remembering(RenderMemo(cache.remembered_html()), cache.feed_memo()) as memo:
-            feeds = render_feeds(articles, config, now=now)
+            feeds = render_feeds(articles, config, now=now, errors=errors, strict=args.strict)
+        if errors:  # one summary line, counting what could not be rendered too
+            _log_summary(errors, len(select(articles, now=now)) - (len(errors) - loaded))
         written = write_feeds(feeds, config.output_dir)
         removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)
         cache.save(articles, feeds, memo.used, errors)

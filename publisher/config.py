@@ -32,6 +32,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "output"): "output_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
+    ("", "max_article_bytes"): "max_article_bytes",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
     ("digest", "subject"): "digest_subject",
@@ -85,10 +86,19 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
     """Read a publisher.toml file. ``overrides`` (Config attribute names) win over the file."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the run
+            raise ConfigError(f"{path}: is not a regular file")
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the whole file as UTF-8 first
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return config_from_mapping(data, base=path.parent, source=str(path), **overrides)
@@ -97,7 +107,11 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
 def config_from_mapping(
     data: Mapping[str, Any], base: Path | None = None, source: str = "config", **overrides: Any
 ) -> Config:
-    """Build a Config from parsed TOML; relative paths are taken relative to ``base``."""
+    """Build a Config from parsed TOML; relative paths in it are taken relative to ``base``.
+
+    Paths in ``overrides`` (the command line's --content and --out) stay as given: relative to the
+    current folder, as a shell user means them.
+    """
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
@@ -110,11 +124,11 @@ def config_from_mapping(
                 values[_attribute(key, sub, source)] = subvalue
         else:
             values[_attribute("", key, source)] = value
-    values.update({k: v for k, v in overrides.items() if v is not None})
     if base is not None:
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])
+    values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
         raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):

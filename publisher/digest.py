@@ -15,8 +15,9 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import PublisherError
+from .errors import ContentError, PublisherError
 from .feeds import cover_enclosure
+from .guard import article_render, without_failures
 from .inline import Inliner, default_inliner
 from .mail import build_message, check_digest
 from .model import Article, Config, DigestState
@@ -93,13 +94,16 @@ def render_digest(
     full_bodies: bool | None = None,
     inliner: Inliner | None = None,
     after: DigestState | None = None,
+    errors: list[ContentError] | None = None,
+    strict: bool = False,
 ) -> Digest:
     """The digest of the articles published in the window (see select); raises EmptyDigest if none.
 
     ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
     ``after`` (the previous digest's state) makes it a --since-last digest: what was published after
     that digest's cut-off, plus what arrived late (dated up to LATE_ARRIVALS before the cut-off but
-    not in that digest). Record ``digest.state(after)`` once it was sent.
+    not in that digest). Record ``digest.state(after)`` once it was sent. An article that cannot be
+    rendered is logged, appended to ``errors`` and left out (``strict=True`` raises instead).
     """
     now = now or datetime.now(UTC)
     if after is not None:
@@ -109,12 +113,22 @@ def render_digest(
     sent = after.sent if after is not None else {}
     chosen = [a for a in select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
               if a.slug not in sent]
-    if not chosen:
-        raise EmptyDigest("nothing was published in the digest's window")
-    ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     limit = limit or config.digest_limit
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
     inliner = inliner or default_inliner()
+
+    def produce(kept: list[Article]) -> Digest:
+        if not kept:
+            raise EmptyDigest("nothing was published in the digest's window")
+        return _render(kept, config, since, upper, limit, bodies, inliner)
+
+    # An article that cannot be rendered is reported and left out, as the loader does (guard.py).
+    return without_failures(chosen, produce, errors, strict)
+
+
+def _render(chosen: list[Article], config: Config, since: datetime | None, upper: datetime, limit: int,
+            bodies: bool, inliner: Inliner) -> Digest:
+    ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     env = template_env(config)
     text_env = template_env(config, autoescape=False)
     notes: list[str] = []
@@ -169,8 +183,10 @@ def _subject(included: Sequence[Article], config: Config) -> str:
 
 def _context(included: Sequence[Article], more: int, config: Config, bodies: bool) -> dict[str, Any]:
     link = campaign_link(config)
-    featured = [_item(a, config, bodies, link) for a in included if a.featured]
-    others = [_item(a, config, bodies, link) for a in included if not a.featured]
+    items = {id(a): article_render(a, "rendering for the digest", _item, config, bodies, link, renders=2)
+             for a in included}
+    featured = [items[id(a)] for a in included if a.featured]
+    others = [items[id(a)] for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
         "site": config,
@@ -200,7 +216,7 @@ def _item(article: Article, config: Config, bodies: bool, link: Any) -> dict[str
     if bodies:
         body_cover = (enclosure.url, COLUMN, round(COLUMN * shape_h / shape_w)) if enclosure else None
         body = email_html(article, config, width=COLUMN, cover=body_cover, link=link)
-    local = article.published.astimezone(config.tz)
+    local = config.local_time(article.published)
     return {
         "title": article.title,
         "url": link(url),

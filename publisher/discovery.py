@@ -114,7 +114,7 @@ def _entry(article: Article, config: Config, content: str) -> dict[str, Any]:
         "title": one_line(article.title) or article.slug,
         "url": config.article_url(article),
         "published": article.published.isoformat(),
-        "date": article.published.astimezone(config.tz).date().isoformat(),
+        "date": config.local_time(article.published).date().isoformat(),
         "author": one_line(article.author) if article.author else None,
         "summary": one_line(summary(article, content)),
         "tags": [t for t in dict.fromkeys(one_line(t) for t in article.tags) if t],

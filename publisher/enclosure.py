@@ -9,9 +9,10 @@ import mimetypes
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .model import Article, Config
+from .urls import web_url
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -32,10 +33,13 @@ class Enclosure:
 
 
 def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
-    """The article's cover as an absolute URL with its media type and, for local files, its size."""
-    if not article.cover_image:
+    """The article's cover as an absolute URL with its media type and, for local files, its size.
+
+    None when there is no cover or it is not an http(s) address (urls.py; the loader has warned).
+    """
+    url = web_url(article.cover_image, config.url)
+    if url is None:
         return None
-    url = urljoin(config.url, article.cover_image)
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()
     media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
@@ -55,10 +59,17 @@ def _local_size(cover: str, config: Config) -> int:
 
 def local_cover(cover: str, config: Config) -> Path | None:
     """The file under ``static`` a cover given as a path names, if any (never outside ``static``)."""
-    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
+    try:
+        parts = urlsplit(cover)
+    except ValueError:
+        return None
+    if not config.static_dir or parts.scheme or cover.startswith("//"):
         return None
     static = Path(config.static_dir).resolve()
-    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
+    try:
+        candidate = (static / unquote(parts.path).lstrip("/")).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte
+        return None
     if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
         return None
     return candidate

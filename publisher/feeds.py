@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -20,12 +20,15 @@ from feedgen.util import xml_elem
 from . import __version__
 from .discovery import FORMAT_NAMES, FORMATS, MEDIA_TYPES, render_feeds_page
 from .enclosure import Enclosure, cover_enclosure  # cover_enclosure is also used from here by digests
+from .errors import ContentError
+from .guard import rendered_html, without_failures
 from .jsonfeed import render_json_feed
 from .model import Article, Config
-from .render import remembered_feed, render_html, summary
+from .render import remembered_feed, summary
 from .select import select
+from .text import html_text, slugify
 from .text import one_line as _line
-from .text import slugify
+from .urls import web_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -212,7 +215,7 @@ def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
         return []
     years: dict[int, list[Article]] = {}
     for article in published:
-        years.setdefault(article.published.astimezone(config.tz).year, []).append(article)
+        years.setdefault(config.local_time(article.published).year, []).append(article)
     order = sorted(years)
     current = config.feeds_base + config.atom_file
     specs = []
@@ -227,20 +230,32 @@ def archive_specs(published: list[Article], config: Config) -> list[FeedSpec]:
     return specs
 
 
-def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> dict[str, bytes]:
+def render_feeds(
+    articles: Iterable[Article],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    errors: list[ContentError] | None = None,
+    strict: bool = False,
+) -> dict[str, bytes]:
     """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
     Only published articles appear (not drafts, not dated after ``now``), newest first. The feeds
-    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them.
+    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them. An article
+    that cannot be rendered (see guard.py) is logged, appended to ``errors`` and left out of every
+    feed, as load_articles does (``strict=True`` raises its ContentError instead).
     """
-    published = select(articles, now=now)
     html_cache: dict[str, str] = {}
 
     def html(article: Article) -> str:
         if article.slug not in html_cache:
-            html_cache[article.slug] = render_html(article, config)
+            html_cache[article.slug] = rendered_html(article, config)
         return html_cache[article.slug]
 
+    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, html), errors, strict)
+
+
+def _render_all(published: list[Article], config: Config, html: Callable[[Article], str]) -> dict[str, bytes]:
     fallback_updated = published[0].last_modified if published else EPOCH
     specs = feed_specs(published, config)
     feeds = {}
@@ -322,11 +337,12 @@ def _add_entry(fg: FeedGenerator, article: Article, config: Config, content: str
         fe.category(term=term)
     text = _line(summary(article, content))
     if text:
-        fe.summary(text)
+        fe.summary(text)  # Atom <summary> is text
+        fe.description(html_text(text))  # RSS <description> is HTML to readers: escape it as such
     fe.content(content, type="html")
     extras: _EntryExtras = fe.publisher
     extras.enclosure = cover_enclosure(article, config)
     # A source that is not an address (a publication's name, say) cannot be an Atom link.
-    extras.via = article.source if article.source and urlsplit(article.source).scheme in ("http", "https") else None
+    extras.via = web_url(article.source)
     extras.creator = _line(article.author) if article.author else None
 

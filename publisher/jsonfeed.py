@@ -11,12 +11,13 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from .enclosure import cover_enclosure
 from .model import Article, Config
 from .render import summary
 from .text import one_line
+from .urls import web_url
 
 if TYPE_CHECKING:
     from .feeds import FeedSpec
@@ -56,8 +57,9 @@ def render_json_feed(spec: FeedSpec, config: Config, html: Callable[[Article], s
 def _item(article: Article, config: Config, content: str) -> dict[str, Any]:
     url = config.article_url(article)
     item: dict[str, Any] = {"id": url, "url": url}  # the same id as the Atom entry and the RSS guid
-    if article.source and urlsplit(article.source).scheme in ("http", "https"):
-        item["external_url"] = article.source
+    source = web_url(article.source)
+    if source:
+        item["external_url"] = source
     item["title"] = one_line(article.title) or article.slug
     item["content_html"] = content
     text = one_line(summary(article, content))

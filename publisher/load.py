@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from .content import SourceFile, decode, frontmatter_bounds, read_body, read_bytes, scan
-from .errors import ContentError
+from .content import SourceFile, decode, frontmatter_bounds, read_body, read_bytes, scan, too_large
+from .errors import ContentError, printable
+from .guard import guarded, report
 from .model import Article, Config, DeferredBody
 from .text import repair, repair_line
+from .urls import web_url
 
 log = logging.getLogger("publisher")
 
@@ -39,6 +44,23 @@ def _yaml() -> tuple[Any, type]:
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in base.yaml_implicit_resolvers.items()
     }
+
+    def checked_int(loader: Any, node: Any) -> int:
+        # Python refuses to turn an integer of more than 4,300 digits into text (or text into it):
+        # refused here, with the value's line, before the cache, a template or a feed tries.
+        digits = len(str(node.value).lstrip("+-").replace("_", ""))
+        if digits > _MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {digits:,} digits is too long (at most {_MAX_INT_DIGITS:,}; quote it "
+                "if it is text)", node.start_mark)
+        value = base.construct_yaml_int(loader, node)
+        if value.bit_length() > _MAX_INT_DIGITS * 3:  # a hexadecimal or binary one, as long once written out
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {value.bit_length():,} bits is too long (quote it if it is text)",
+                node.start_mark)
+        return value
+
+    FrontmatterLoader.add_constructor("tag:yaml.org,2002:int", checked_int)
     return yaml, FrontmatterLoader
 
 
@@ -46,6 +68,14 @@ def _yaml() -> tuple[Any, type]:
 # as shared references, cheaply, but anything that walks the result (templates, the cache) would
 # not finish. Frontmatter whose expanded size passes this many values is refused.
 MAX_FRONTMATTER_VALUES = 10_000
+# Frontmatter is a few levels deep; a list nested hundreds of levels deep would reach Python's
+# recursion limit in whatever walks it later (the cache, templates). Refused right after parsing,
+# by a walk that does not recurse.
+MAX_FRONTMATTER_DEPTH = 32
+_MAX_INT_DIGITS = min(d for d in (sys.get_int_max_str_digits(), 4300) if d > 0)
+# YAML problems found at the end of something that was never closed: the line where it started is
+# the one to point at (an unterminated quote is noticed only at the closing '---').
+_OPENED_EARLIER = ("while scanning a quoted scalar", "while parsing a flow", "while scanning a block scalar")
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
@@ -113,17 +143,9 @@ def _newer(a: Article, b: Article) -> bool:
     return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
 
 
-def report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
-    if strict:
-        raise exc
-    log.warning("skipped %s", exc)
-    if errors is not None:
-        errors.append(exc)
-
-
 def load_article(path: str | Path, config: Config) -> Article:
     """Load one file. Raises ContentError naming the file, line and field."""
-    return article_from_bytes(read_bytes(path), path, config)[0]
+    return article_from_bytes(read_bytes(path, config.max_article_bytes), path, config)[0]
 
 
 def article_from_bytes(raw: bytes, path: str | Path, config: Config) -> tuple[Article, bool]:
@@ -131,17 +153,48 @@ def article_from_bytes(raw: bytes, path: str | Path, config: Config) -> tuple[Ar
 
     The whole file is decoded, so a bad byte anywhere is reported now, with its offset; only the
     frontmatter is parsed, and the body is read again from the file if an output needs it.
+    Whatever goes wrong is a ContentError: an unexpected one says it is a bug in publisher.
     """
+    if len(raw) > config.max_article_bytes:
+        raise too_large(path, len(raw), config.max_article_bytes)
+    return guarded(str(path), "loading", _from_bytes, raw, path, config)
+
+
+def _from_bytes(raw: bytes, path: str | Path, config: Config) -> tuple[Article, bool]:
     text, fallback = decode(raw, path, config)
     meta, _, fm_line = split_frontmatter(text, path)
     body = DeferredBody(functools.partial(read_body, path, config))
-    return article_from_metadata(meta, body, config, path=path, line=fm_line), fallback
+    return _with_key_line(text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line)), fallback
 
 
 def parse_article(text: str, config: Config, path: str | Path | None = None) -> Article:
     """Parse the text of one Markdown file with YAML frontmatter into an Article."""
-    meta, body, fm_line = split_frontmatter(text, path)
-    return article_from_metadata(meta, body, config, path=path, line=fm_line)
+
+    def parse() -> Article:
+        meta, body, fm_line = split_frontmatter(text, path)
+        return _with_key_line(text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line))
+
+    return guarded(str(path) if path is not None else None, "loading", parse)
+
+
+def _with_key_line(text: str, make: Any) -> Article:
+    """make(); a field error gets the line of its key in the frontmatter (found only when one is raised)."""
+    try:
+        return make()  # type: ignore[no-any-return]
+    except ContentError as exc:
+        if exc.line is not None or not exc.field:
+            raise
+        line = key_line(text, exc.field)
+        if line is None:
+            raise
+        raise ContentError(exc.path, exc.field, exc.message, line=line, reason=exc.reason) from None
+
+
+def key_line(text: str, key: str) -> int | None:
+    """The line (from 1) of the frontmatter where ``key:`` is written at the top level, if it is."""
+    block, offset, _ = frontmatter_bounds(text)
+    match = re.search(rf"^(?:{re.escape(key)}|'{re.escape(key)}'|\"{re.escape(key)}\")[ \t]*:", block, re.MULTILINE)
+    return offset + block.count("\n", 0, match.start()) + 1 if match else None
 
 
 def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[str, Any], str, int]:
@@ -152,12 +205,21 @@ def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[s
         meta = yaml.load(block, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context_mark is not None and exc.context and exc.context.startswith(_OPENED_EARLIER):
+            mark = exc.context_mark
+            problem = f"{problem} {exc.context}, which starts here"
         line = offset + mark.line + 1 if mark is not None else None
         column = f", column {mark.column + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
         raise ContentError(path, None, f"frontmatter is not valid YAML: {problem}{column}", line=line,
                            reason="bad YAML") from None
     except yaml.YAMLError as exc:
+        raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
+                           reason="bad YAML") from None
+    except RecursionError:  # PyYAML's pure-Python composer recurses (libyaml stops at 1,000 levels itself)
+        raise ContentError(path, None, f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; "
+                           "refused", line=offset + 1, reason="bad frontmatter") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor's own error: !!int 'x', !!float [..]
         raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
                            reason="bad YAML") from None
     if meta is None:
@@ -176,6 +238,10 @@ def split_frontmatter(text: str, path: str | Path | None = None) -> tuple[dict[s
             path, None, f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
             line=offset + 1, reason="oversized frontmatter",
         )
+    # Each level of nesting needs a bracket or an indicator of its own, so a block with fewer cannot be too deep.
+    if sum(block.count(c) for c in "[{-:?") > MAX_FRONTMATTER_DEPTH and _depth(meta) > MAX_FRONTMATTER_DEPTH:
+        raise ContentError(path, None, f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; "
+                           "refused", line=offset + 1, reason="bad frontmatter")
     return meta, body, offset + 1
 
 
@@ -189,7 +255,7 @@ def article_from_metadata(
     """Map frontmatter fields (with the configured aliases) onto an Article."""
     fields = _Fields(meta, config, path)
     title = fields.text("title", required=True)
-    slug = fields.text("slug") or (Path(path).stem if path is not None else None)
+    slug = fields.text("slug") or (repair_line(Path(path).stem) if path is not None else None)
     if not slug:
         raise ContentError(path, "slug", "missing (and no file name to take it from)", reason="missing slug")
     category, more_tags = fields.category()
@@ -204,8 +270,8 @@ def article_from_metadata(
         featured=fields.flag("featured"),
         description=fields.text("description"),
         seo_title=fields.text("seo_title"),
-        cover_image=fields.text("cover_image"),
-        source=fields.text("source"),
+        cover_image=fields.address("cover_image"),
+        source=fields.source(),
         draft=fields.flag("draft"),
         body=repair(body) if isinstance(body, str) else body,
         extra={k: v for k, v in meta.items() if k not in fields.used},
@@ -254,15 +320,43 @@ class _Fields:
             return None
         return value
 
+    def address(self, name: str) -> str | None:
+        """Text that must be an http(s) address (relative to the site is fine): anything else
+        (``javascript:``, ``data:``, ``file:``) is dropped with a warning naming the article."""
+        value = self.text(name)
+        if value is not None and web_url(value, self.config.url) is None:
+            self.warn(self.raw(name)[0], f"{value[:200]!r} is not an http(s) address; dropped")
+            return None
+        return value
+
+    def source(self) -> str | None:
+        """An address or a name (a publication's); an address that cannot be parsed is dropped."""
+        value = self.text("source")
+        try:
+            urlsplit(value or "")
+        except ValueError as exc:
+            self.warn(self.raw("source")[0], f"{value!r} is not a usable address ({exc}); dropped")
+            return None
+        return value
+
+    def warn(self, key: str, message: str) -> None:
+        where = printable(str(self.path)) if self.path is not None else "<article>"
+        log.warning("%s: %s: %s", where, key, message)
+
     def date(self, name: str, required: bool = False) -> datetime | None:
         key, value = self.raw(name)
         if value is None:
             if required:
                 raise self.error(key, "missing (expected a date: YYYY-MM-DD or ISO 8601)", reason=f"missing {key}")
             return None
-        parsed = parse_date(value, self.config)
+        parsed = _parse_date(value, self.config)
+        shown = value.isoformat() if isinstance(value, (datetime, date)) else value
         if parsed is None:
-            raise self.error(key, f"{value!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+            raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+        if not _in_range(parsed, self.config):
+            raise self.error(key, f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
+                             f"({self.config.timezone}); Hugo writes 0001-01-01 for \"no date\": give the real one",
+                             reason="bad date")
         return parsed
 
     def flag(self, name: str) -> bool:
@@ -320,7 +414,16 @@ class _Fields:
 
 
 def parse_date(value: Any, config: Config) -> datetime | None:
-    """A YAML date/datetime or an ISO 8601 string -> aware datetime; naive values are in the site's zone."""
+    """A YAML date/datetime or an ISO 8601 string -> aware datetime; naive values are in the site's zone.
+
+    None for anything else, and for a moment that is outside years 1 to 9999 in UTC or in the
+    site's zone (feeds write it in UTC, URLs and archives in the site's zone).
+    """
+    parsed = _parse_date(value, config)
+    return parsed if parsed is not None and _in_range(parsed, config) else None
+
+
+def _parse_date(value: Any, config: Config) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):
@@ -341,6 +444,15 @@ def parse_date(value: Any, config: Config) -> datetime | None:
     return parsed
 
 
+def _in_range(moment: datetime, config: Config) -> bool:
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(config.tz)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
 def _expanded_size(value: Any, budget: int) -> int:
     """Count values as if every alias were copied out, stopping once past ``budget``.
 
@@ -357,6 +469,20 @@ def _expanded_size(value: Any, budget: int) -> int:
         elif isinstance(item, list):
             stack.extend(item)
     return count
+
+
+def _depth(value: Any) -> int:
+    """How many lists and mappings deep ``value`` goes, walked without recursion. Bounded: what YAML
+    aliases share is walked once per use, and the size check has refused more than 10,000 uses."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack and deepest <= MAX_FRONTMATTER_DEPTH:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:

@@ -69,6 +69,11 @@ class _BodyField:
         article.__dict__[self.slot] = value
 
 
+# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
+# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
+DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+READ_CEILING = 64 * 1024 * 1024
+
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
     "article{{ '' if count == 1 else 's' }}{% endif %}"
@@ -183,6 +188,8 @@ class Config:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
+    # An article file larger than this many bytes is skipped and named (at most READ_CEILING).
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
     # SMTP delivery (`publisher send`, [smtp]); the password only ever comes from PUBLISHER_SMTP_PASSWORD.
@@ -203,6 +210,7 @@ class Config:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         if self.digest_limit < 1:
             raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
+        _check_bounds_and_addresses(self)
         _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
         try:
@@ -272,8 +280,16 @@ class Config:
     def archive_file(self, year: int) -> str:
         return self.archive_pattern.format(year=f"{year:04d}")
 
+    def local_time(self, moment: datetime) -> datetime:
+        """``moment`` in the site's time zone; as it was given when that would leave years 1 to 9999
+        (Hugo's zero date 0001-01-01T00:00:00Z is in year 0 in New York)."""
+        try:
+            return moment.astimezone(self.tz)
+        except (OverflowError, ValueError):
+            return moment
+
     def article_url(self, article: Article) -> str:
-        local = article.published.astimezone(self.tz)
+        local = self.local_time(article.published)
         path = self.permalink.format(
             slug=article.slug,
             year=f"{local.year:04d}",
@@ -309,6 +325,38 @@ def _check_feed_names(config: Config) -> None:
             filled = set()
         if len(filled) != (4 if "format" in needs else 2):
             raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")
+
+
+# Settings that end up in a message header or an address, by their key in publisher.toml: a CR or
+# LF there would start a header of its own.
+_ONE_LINE = {"title": "title", "url": "url", "author": "author", "author_email": "author_email",
+             "digest_from": "[digest] from", "digest_to": "[digest] to", "digest_reply_to": "[digest] reply_to",
+             "unsubscribe_url": "[digest] unsubscribe_url", "unsubscribe_mailto": "[digest] unsubscribe_mailto",
+             "digest_url": "[digest] url", "feeds_url": "[feeds] url", "smtp_host": "[smtp] host",
+             "smtp_user": "[smtp] user"}
+# Addresses a reader's software fetches or follows: http(s) only (urls.py); icon and logo may be
+# relative to ``url``.
+_WEB_ADDRESSES = {"feeds_url": "[feeds] url", "digest_url": "[digest] url",
+                  "unsubscribe_url": "[digest] unsubscribe_url", "icon": "icon", "logo": "logo"}
+
+
+def _check_bounds_and_addresses(config: Config) -> None:
+    from .urls import web_url
+
+    if not 1 <= config.max_article_bytes <= READ_CEILING:
+        raise ConfigError(f"max_article_bytes: {config.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
+    if config.digest_budget < 1:
+        raise ConfigError(f"[digest] budget: {config.digest_budget} must be 1 or more bytes of HTML")
+    for name, key in _ONE_LINE.items():
+        value = getattr(config, name)
+        if isinstance(value, str) and any(c in value for c in "\r\n\x00"):
+            raise ConfigError(f"{key}: {value!r} holds a line break; it must be one line (it goes into "
+                              "message headers and addresses)")
+    for name, key in _WEB_ADDRESSES.items():
+        value = getattr(config, name)
+        base = config.url if name in ("icon", "logo") else None
+        if value is not None and web_url(value, base) is None:
+            raise ConfigError(f"{key}: {value!r} is not an {'' if base else 'absolute '}http(s) address")
 
 
 @dataclass(frozen=True)

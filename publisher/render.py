@@ -6,13 +6,13 @@ Rendering is pure: (article, config) in, text out.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urljoin
 
 import markdown
 import nh3
@@ -20,8 +20,12 @@ from lxml import etree
 from lxml import html as lxml_html
 from markdown.treeprocessors import Treeprocessor
 
+from . import urls
+from .errors import printable
 from .model import Article, Config
 from .text import xml_safe
+
+log = logging.getLogger("publisher")
 
 EXTENSIONS = ["tables", "fenced_code", "footnotes", "attr_list", "sane_lists"]
 
@@ -85,17 +89,27 @@ def markdown_to_html(body: str) -> str:
     return _markdown().convert(body)
 
 
-def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS) -> str:
-    """Keep structure, drop active content; with base_url, every URL is made absolute."""
+def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS,
+             on_drop: Callable[[str, str], None] | None = None) -> str:
+    """Keep structure, drop active content; with base_url, every URL is made absolute.
+
+    Every address follows urls.py: images, media and ``srcset`` candidates http(s) only, links also
+    mailto: and tel:. Each one dropped is passed to ``on_drop(attribute, value)``.
+    """
     tags = set(tags)
 
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if base_url is None:
-            return value
-        if attribute in URL_ATTRIBUTES:
-            return urljoin(base_url, value.strip())
+    def checked(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "srcset":
-            return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
+            kept, dropped = urls.srcset(value, base_url)
+            for address in dropped:
+                _dropped(on_drop, attribute, address)
+            return kept
+        if attribute in URL_ATTRIBUTES:
+            check = urls.link_url if attribute == "href" else urls.web_url
+            url = check(value, base_url, keep_relative=True)
+            if url is None:
+                _dropped(on_drop, attribute, value)
+            return url
         return value
 
     if "iframe" not in tags and "<iframe" in html.lower():
@@ -104,10 +118,21 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
         xml_safe(html),
         tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=absolute,
+        attribute_filter=checked,
         link_rel=None,
-        url_schemes={"http", "https", "mailto", "tel", "data"} - {"data"},
+        # Schemes nh3 lets through to ``checked``, which applies the policy and says what it dropped;
+        # any other scheme nh3 drops by itself.
+        url_schemes=set(urls.LINK_SCHEMES | _REPORTED_SCHEMES),
     )
+
+
+# Schemes an article should be told about when they are dropped (they are, in ``checked``).
+_REPORTED_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "filesystem", "about", "ftp"})
+
+
+def _dropped(on_drop: Callable[[str, str], None] | None, attribute: str, value: str) -> None:
+    if on_drop is not None:
+        on_drop(attribute, value)
 
 
 def embeds_as_links(html: str) -> str:
@@ -127,30 +152,34 @@ def embeds_as_links(html: str) -> str:
     return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
 
 
-def _absolute_candidate(base_url: str, candidate: str) -> str:
-    url, _, descriptor = candidate.strip().partition(" ")
-    return f"{urljoin(base_url, url)} {descriptor}".strip()
-
-
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL.
 
     Inside ``remembering(memo)``, HTML an earlier run rendered from the same body, URL and
     allow-list is taken from the memo instead (the build cache keeps it between runs).
+    An address the URL policy drops is logged as a warning naming the article.
     """
     url = config.article_url(article)
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
-        return sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+        return _render(article, url, tags)
     key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), article.body]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
         html = memo.known.get(key)
         if html is None:
-            html = sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+            html = _render(article, url, tags)
         memo.used[key] = html
     return html
+
+
+def _render(article: Article, url: str, tags: frozenset[str]) -> str:
+    def dropped(attribute: str, value: str) -> None:
+        where = printable(article.path) if article.path else f"<article {article.slug!r}>"
+        log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
+
+    return sanitize(markdown_to_html(article.body), base_url=url, tags=tags, on_drop=dropped)
 
 
 class RenderMemo:
