@@ -130,14 +130,14 @@ def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
 def _check_regular(info: os.stat_result, path: str | Path, limit: int) -> None:
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-        raise ContentError(path, None, f"is {kind}, not a file; skipped without opening it", reason="not a file")
+        raise ContentError(path, None, f"is {kind}, not a file; not opened", reason="not a file")
     if info.st_size > limit:
         raise too_large(path, info.st_size, limit)
 
 
 def too_large(path: str | Path, size: int, limit: int) -> ContentError:
-    return ContentError(path, None, f"{size:,} bytes is more than max_article_bytes ({limit:,}); skipped "
-                        "(raise max_article_bytes in the config to publish it)", reason="too large")
+    return ContentError(path, None, f"{size:,} bytes is more than max_article_bytes ({limit:,}); raise "
+                        "max_article_bytes in the config to publish it", reason="too large")
 
 
 def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False) -> tuple[str, bool]:

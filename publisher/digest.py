@@ -175,7 +175,8 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
 
 def _subject(included: Sequence[Article], config: Config) -> str:
     lead = next((a for a in included if a.featured), None)
-    subject = render_string(config, config.digest_subject, "[digest] subject",
+    where = f"{config.config_file}: [digest] subject" if config.config_file else "[digest] subject"
+    subject = render_string(config, config.digest_subject, where,
                             site=config, articles=included, lead=lead, count=len(included))
     # One line, whatever the titles hold: a CR or LF must never start a new header.
     return repair_line(subject)

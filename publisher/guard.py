@@ -83,12 +83,12 @@ def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budge
         raise
     except RenderTimeout:
         raise ContentError(path, None, f"{step} took more than its {budget:.1f} s, which no real article comes "
-                           "near (pathological Markdown?); skipped", reason="too slow") from None
+                           "near (pathological Markdown?)", reason="too slow") from None
     except RecursionError:
-        raise ContentError(path, None, f"{step}: nested too deeply to process; skipped",
+        raise ContentError(path, None, f"{step}: nested too deeply to process",
                            reason="nested too deeply") from None
     except MemoryError:
-        raise ContentError(path, None, f"{step}: ran out of memory; skipped", reason="too large") from None
+        raise ContentError(path, None, f"{step}: ran out of memory", reason="too large") from None
     except Exception as exc:  # noqa: BLE001 - the boundary: anything else is our bug, reported with its file
         text = str(exc)
         if len(text) > _MESSAGE_LIMIT:

@@ -198,6 +198,8 @@ class Config:
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_user: str | None = None
+    # The file this configuration was read from (load_config), so that errors found later name it.
+    config_file: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):

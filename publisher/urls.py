@@ -57,13 +57,38 @@ def srcset(value: str, base: str | None = None) -> tuple[str | None, list[str]]:
     """An ``srcset`` (``a.png 1x, b.png 2x``) with each candidate's address checked like an image's:
     (what is left, or None when nothing is; the addresses dropped)."""
     kept, dropped = [], []
-    for candidate in value.split(","):
-        address, _, descriptor = candidate.strip().partition(" ")
-        if not address:
-            continue
+    for address, descriptor in _candidates(value):
         url = web_url(address, base, keep_relative=True)
         if url is None:
             dropped.append(address)
         else:
-            kept.append(f"{url} {descriptor.strip()}".strip())
+            kept.append(f"{url} {descriptor}".strip())
     return (", ".join(kept) or None), dropped
+
+
+def _candidates(value: str) -> list[tuple[str, str]]:
+    """(address, descriptors) pairs as browsers read an srcset (HTML, "parse a srcset attribute"): an
+    address runs to the next space, so "data:image/png;base64,AA 1x" is one address, not two."""
+    found = []
+    position, end = 0, len(value)
+    while position < end:
+        while position < end and (value[position].isspace() or value[position] == ","):
+            position += 1
+        start = position
+        while position < end and not value[position].isspace():
+            position += 1
+        address = value[start:position]
+        if not address:
+            break
+        descriptor = ""
+        if address.endswith(","):
+            address = address.rstrip(",")
+        else:
+            start, depth = position, 0
+            while position < end and (value[position] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(value[position], 0)
+                position += 1
+            descriptor = " ".join(value[start:position].split())
+        if address:
+            found.append((address, descriptor))
+    return found
