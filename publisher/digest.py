@@ -117,17 +117,19 @@ def render_digest(
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
     inliner = inliner or default_inliner()
 
+    items: dict[tuple[int, bool], dict[str, Any]] = {}  # rendered once, kept when a failed article is left out
+
     def produce(kept: list[Article]) -> Digest:
         if not kept:
             raise EmptyDigest("nothing was published in the digest's window")
-        return _render(kept, config, since, upper, limit, bodies, inliner)
+        return _render(kept, config, since, upper, limit, bodies, inliner, items)
 
     # An article that cannot be rendered is reported and left out, as the loader does (guard.py).
     return without_failures(chosen, produce, errors, strict)
 
 
 def _render(chosen: list[Article], config: Config, since: datetime | None, upper: datetime, limit: int,
-            bodies: bool, inliner: Inliner) -> Digest:
+            bodies: bool, inliner: Inliner, items: dict[tuple[int, bool], dict[str, Any]]) -> Digest:
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     env = template_env(config)
     text_env = template_env(config, autoescape=False)
@@ -135,7 +137,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
 
     included = ordered[:limit]
     while True:
-        context = _context(included, len(chosen) - len(included), config, bodies)
+        context = _context(included, len(chosen) - len(included), config, bodies, items)
         html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.url)
         size = len(html.encode("utf-8"))
         if size <= config.digest_budget:
@@ -182,12 +184,15 @@ def _subject(included: Sequence[Article], config: Config) -> str:
     return repair_line(subject)
 
 
-def _context(included: Sequence[Article], more: int, config: Config, bodies: bool) -> dict[str, Any]:
+def _context(included: Sequence[Article], more: int, config: Config, bodies: bool,
+             items: dict[tuple[int, bool], dict[str, Any]]) -> dict[str, Any]:
     link = campaign_link(config)
-    items = {id(a): article_render(a, "rendering for the digest", _item, config, bodies, link, renders=2)
-             for a in included}
-    featured = [items[id(a)] for a in included if a.featured]
-    others = [items[id(a)] for a in included if not a.featured]
+    for a in included:
+        if (id(a), bodies) not in items:
+            items[id(a), bodies] = article_render(a, "rendering for the digest", _item, config, bodies, link,
+                                                  renders=2)
+    featured = [items[id(a), bodies] for a in included if a.featured]
+    others = [items[id(a), bodies] for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
         "site": config,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import hashlib
 import logging
 import math
 import os
@@ -46,6 +47,9 @@ T = TypeVar("T")
 RENDER_SECONDS = 1.0
 RENDER_SECONDS_PER_MB = 6.0
 _POLL = 0.05  # how often the watchdog looks at the clocks of the steps it watches
+# Bodies (by step and SHA-256) that ran out of their budget in this process: a preview reloading, or a
+# digest trying again without another article, does not spend the budget on them twice.
+_TOO_SLOW: dict[str, str] = {}
 _MESSAGE_LIMIT = 300
 
 
@@ -138,8 +142,19 @@ def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any
     time budget (``renders`` times it, for a step that renders the body more than once); ArticleFailed
     if it fails. The body is read once, here, and handed to ``fn`` as text."""
     body = article_step(article, "reading the body", lambda: article.body)
+    key = hashlib.sha256(f"{step}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    slow = _TOO_SLOW.get(key)
+    if slow is not None:  # this very body ran out of its budget before, in this process: not again
+        raise ArticleFailed(article, ContentError(article.path, None, slow, reason="too slow"))
     loaded = dataclasses.replace(article, body=body)
-    return article_step(article, step, fn, loaded, *args, budget=renders * render_budget(len(body)), **kwargs)
+    try:
+        return article_step(article, step, fn, loaded, *args, budget=renders * render_budget(len(body)), **kwargs)
+    except ArticleFailed as failure:
+        if failure.error.reason == "too slow":
+            if len(_TOO_SLOW) >= 1000:
+                _TOO_SLOW.clear()
+            _TOO_SLOW[key] = failure.error.message
+        raise
 
 
 def rendered_html(article: Article, config: Config) -> str:
