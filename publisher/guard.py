@@ -39,11 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("publisher")
 T = TypeVar("T")
 
-# Measured (benchmarks/README.md, "Render budget"): Python-Markdown renders the 1,043 Node.js blog
-# posts at most at 2.1 µs per byte (the 851 KB post in 1.7 s) and no post under 20 KB takes over
-# 0.06 s; cmark-gfm with sanitising, at most 0.33 µs per byte. The budget is several times that:
-# 1 s plus 6 s per MB, so 6.1 s for that 851 KB post, 13.6 s for a 2 MB article. Pathological
-# Markdown ('[' * 50000: over 120 s in Python-Markdown) is stopped after 1.3 s.
+# Measured in CPU time (benchmarks/render_budget.py; figures in benchmarks/README.md): Python-Markdown
+# with sanitising renders the 1,043 Node.js blog posts at most at 1.7 µs per byte (the 851 KB post
+# in 1.0 s) and none under 20 KB in over 0.05 s; cmark-gfm at most at 0.2 µs per byte. The budget is
+# 1 s plus 6 s per MB: 6.1 s for that post (6 times what it needs), 13.6 s for a 2 MB article.
+# Pathological Markdown ('[' * 50000: over 120 s in Python-Markdown) is stopped after 1.3 s.
 RENDER_SECONDS = 1.0
 RENDER_SECONDS_PER_MB = 6.0
 _POLL = 0.05  # how often the watchdog looks at the clocks of the steps it watches

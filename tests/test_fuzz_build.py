@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -189,9 +190,16 @@ def test_any_content_folder_builds_or_names_what_it_skips(zone, entries):
         root = Path(folder)
         config_file, candidates = make_site(root, zone, entries)
         err = io.StringIO()
+        codes: list[int] = []
+        # In a thread of its own, so that a build that hangs (a FIFO opened for reading) fails the test.
+        build = threading.Thread(target=lambda: codes.append(main(["build", "--config", str(config_file),
+                                                                   "--now", NOW])), daemon=True)
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["build", "--config", str(config_file), "--now", NOW])
-        check_run(root, config_file, candidates, code, err.getvalue())
+            build.start()
+            build.join(120)
+        assert not build.is_alive(), f"the build did not finish in 120 s:\n{err.getvalue()}"
+        assert codes, err.getvalue()  # it raised: the traceback went to the thread's excepthook
+        check_run(root, config_file, candidates, codes[0], err.getvalue())
 
 
 @settings(max_examples=5, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
