@@ -30,6 +30,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "logo"): "logo",
     ("", "content"): "content_dir",
     ("", "output"): "output_dir",
+    ("", "state_dir"): "state_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
     ("html", "allow"): "allow_tags",
@@ -77,7 +78,7 @@ KEYS: Mapping[tuple[str, str], str] = {
 # here rather than in send.py so the command line can mention them without importing smtplib.
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 USER_ENV = "PUBLISHER_SMTP_USER"
-PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
+PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir", "state_dir"}
 TABLES = {"feeds", "fields", "html", "digest", "smtp"}
 
 
