@@ -113,6 +113,7 @@ def config_from_mapping(
             values[_attribute("", key, source)] = value
     values.update({k: v for k, v in overrides.items() if v is not None})
     if base is not None:
+        values.setdefault("state_dir", ".publisher")  # beside the configuration, wherever cron runs from
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .content import scan
-from .errors import ContentError, PublisherError
+from .errors import ConfigError, ContentError, PublisherError
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
+from .history import migrate_output_folder
 from .model import Article, Config
 from .output import remove_outputs, remove_stale_temporaries, write_atomic
 from .select import select
@@ -88,7 +88,7 @@ def build(
     now = now or datetime.now(UTC)
     content = Path(config.content_dir)
     if not content.is_dir():
-        raise PublisherError(f"{content}: no such content folder (set --content, or content in the config)")
+        raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
         migrate_output_folder(config, store)
         remove_stale_temporaries(config.output_dir)
@@ -319,27 +319,3 @@ def _log_summary(errors: list[ContentError], published: int) -> None:
     reasons = Counter(e.reason for e in errors)
     grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
     log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
-
-
-def migrate_output_folder(config: Config, store: StateStore) -> None:
-    """Old builds kept their cache, lock and digest state in the output folder: take the digest
-    state into the state store, remove the rest, and say so once."""
-    from .history import import_digest_state
-
-    out = Path(config.output_dir)
-    moved = []
-    state_file = out / ".digest-state.json"
-    if state_file.is_file():
-        import_digest_state(store, state_file)
-        moved.append(state_file.name)
-    for name in (".publisher-cache", ".publisher.lock"):
-        path = out / name
-        if path.is_file() and not path.is_symlink():
-            try:
-                os.unlink(path)
-            except OSError:
-                continue
-            moved.append(name)
-    if moved:
-        log.warning("the state now lives in %s: took %s out of the output folder %s", store.path,
-                    ", ".join(moved), out)

@@ -9,14 +9,16 @@ sending.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import OutputError
-from .model import DigestState
+from .model import Config, DigestState
 from .state import LOST_HISTORY, StateStore
 
+log = logging.getLogger("publisher")
 FIX = "pass --since DATE to say where the next digest starts, or --force to start afresh"
 
 
@@ -91,3 +93,25 @@ def _aware(value: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone offset")
     return moment
+
+
+def migrate_output_folder(config: Config, store: StateStore) -> None:
+    """Old builds kept their cache, lock and digest state in the output folder: take the digest
+    state into the state store, remove the rest, and say so once."""
+    out = Path(config.output_dir)
+    moved = []
+    state_file = out / ".digest-state.json"
+    if state_file.is_file():
+        import_digest_state(store, state_file)
+        moved.append(state_file.name)
+    for name in (".publisher-cache", ".publisher.lock"):
+        path = out / name
+        if path.is_file() and not path.is_symlink():
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            moved.append(name)
+    if moved:
+        log.warning("the state now lives in %s: took %s out of the output folder %s", store.path,
+                    ", ".join(moved), out)

@@ -50,8 +50,8 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     known = _known(store)
     loaded = Loaded()
     for path in outside:
-        loaded.errors.append(ContentError(path, None, "symbolic link to a file outside the content folder; "
-                                          "not followed", reason="link outside content"))
+        _error(loaded, ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
+                                    reason="link outside content"), fresh=True)
     unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
     helper = _Helper.start(unknown[len(unknown) // 2:], config) if len(unknown) >= PARALLEL_MIN else None
     for source in files:

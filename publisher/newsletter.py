@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError, ContentError, PublisherError
+from .history import migrate_output_folder
 from .model import Article, Config
 from .output import write_feeds
 from .state import StateStore, open_state, peek_state
@@ -142,6 +143,7 @@ def write_digest(
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
     with open_state(config, lock_timeout=lock_timeout) as store:
+        migrate_output_folder(config, store)
         _forget_if_forced(store, request)
         digest = _checked(config, request, now, store, check, strict, "written")
         if dry_run:
@@ -175,6 +177,7 @@ def send_digest(
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
     with open_state(config, lock_timeout=lock_timeout) as store:
+        migrate_output_folder(config, store)
         _forget_if_forced(store, request)
         digest = _checked(config, request, now, store, check, strict, "sent")
         mail_from, recipients = envelope(digest.message, to=to, sender=sender)
@@ -201,7 +204,7 @@ def preview_digest(
             return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store)
         except EmptyDigest as exc:
             log.warning("%s: %s", exc, if_empty)
-            raise EmptyDigest(f"{exc}; widen the window with --days or --since") from None
+            raise EmptyDigest("nothing was published in the window; widen it with --days or --since") from None
 
 
 def digest_files(digest: Digest) -> dict[str, bytes]:
