@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,8 +17,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from benchmarks.make_corpus import make_corpus
 import publisher
+from benchmarks.make_corpus import make_corpus
 from publisher.state import open_state
 from tests.conftest import ROOT, write_article
 
@@ -65,6 +66,8 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         middle = snapshot(site / "feeds")
+        with sqlite3.connect(site / ".publisher" / "state.sqlite3") as db:  # whole after any kill
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         finished = build(site)
         assert finished.returncode == 0, finished.stderr
         new = snapshot(site / "feeds")
@@ -73,6 +76,8 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
             etree.fromstring(data)
         assert feedparser.parse(new["atom.xml"]).entries[0].title == f"Round {round_}"
         assert not [p for p in (site / "feeds").rglob("*.tmp")], "temporary files left after a complete run"
+        assert "damaged" not in finished.stderr and sorted(p.name for p in (site / ".publisher").iterdir()) == [
+            ".gitignore", "state.sqlite3"]
         old = new
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
