@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import feedparser
@@ -66,7 +67,7 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         middle = snapshot(site / "feeds")
-        with sqlite3.connect(site / ".publisher" / "state.sqlite3") as db:  # whole after any kill
+        with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:  # whole after any kill
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         finished = build(site)
         assert finished.returncode == 0, finished.stderr

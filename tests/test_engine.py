@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
     published = [p.name for p in (site / "feeds").rglob("*") if p.name.startswith(".")]
     assert published == []
     assert sorted(p.name for p in (site / ".publisher").iterdir()) == [".gitignore", "state.sqlite3"]
-    with sqlite3.connect(site / ".publisher" / "state.sqlite3") as db:
+    with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"sources", "html", "outputs", "digests", "digest_articles"} <= tables
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (3,)
@@ -82,7 +83,7 @@ def test_one_changed_article_rerenders_only_the_outputs_that_hold_it(site):
     result = publisher.build(config_of(site), now=NOW)
     assert "tags/c.atom.xml" in result.written and "archive/2025.atom.xml" in result.written
     assert "tags/a.atom.xml" in result.unchanged and "archive/2026.atom.xml" in result.unchanged
-    with sqlite3.connect(site / ".publisher" / "state.sqlite3") as db:
+    with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:
         assert db.execute("SELECT count(*) FROM html").fetchone() == (3,)  # replaced, not added
 
 
@@ -123,7 +124,7 @@ def test_a_damaged_database_is_moved_aside_once_and_the_build_is_a_full_one(site
 
 def test_a_foreign_database_is_moved_aside_too(site, caplog):
     (site / ".publisher").mkdir()
-    with sqlite3.connect(site / ".publisher" / "state.sqlite3") as db:
+    with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT INTO meta VALUES ('schema', '[\"someone else\", 7]')")
     publisher.build(config_of(site), now=NOW)
