@@ -105,7 +105,12 @@ def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
     if store is None:
         return {}
     rows = store.db.execute("SELECT rel, size, mtime_ns, sha256, kind, record, reported FROM sources").fetchall()
-    return {rel: tuple(rest) for rel, *rest in rows}
+    try:  # one call for every record: several times faster than one json.loads per row
+        records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
+    except ValueError:
+        return {}  # a record that is not JSON: parse every file again
+    return {rel: (size, mtime, sha, kind, record, reported)
+            for (rel, size, mtime, sha, kind, _, reported), record in zip(rows, records, strict=True)}
 
 
 def _take(loaded: Loaded, source: SourceFile, row: tuple[Any, ...], config: Config) -> bool:
