@@ -101,11 +101,12 @@ def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budge
                            "not in the file: please report it with this file", reason="publisher bug") from exc
 
 
-def report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
-    """Log a skipped article and add it to ``errors``; under ``strict`` raise it instead."""
+def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
+    """Log a skipped article (unless ``quiet``) and add it to ``errors``; under ``strict`` raise it instead."""
     if strict:
         raise exc
-    log.warning("skipped %s", exc)
+    if not quiet:
+        log.warning("skipped %s", exc)
     if errors is not None:
         errors.append(exc)
 

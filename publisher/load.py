@@ -64,8 +64,11 @@ def scan_folder(content: str | Path, errors: list[ContentError] | None, strict: 
     return files
 
 
-def one_per_slug(articles: Iterable[Article], errors: list[ContentError] | None, strict: bool) -> list[Article]:
-    """Articles in the order given, one per slug: the newer wins and the other is reported."""
+def one_per_slug(
+    articles: Iterable[Article], errors: list[ContentError] | None, strict: bool, *, quiet: bool = False
+) -> list[Article]:
+    """Articles in the order given, one per slug: the newer wins and the other is reported
+    (logged, unless ``quiet``: then only appended to ``errors``)."""
     by_slug: dict[str, Article] = {}
     for article in articles:
         other = by_slug.get(article.slug)
@@ -77,7 +80,7 @@ def one_per_slug(articles: Iterable[Article], errors: list[ContentError] | None,
                     f"{drop.slug!r} is also the slug of {keep.path}; the newer article wins",
                     reason="duplicate slug",
                 ),
-                errors, strict,
+                errors, strict, quiet=quiet,
             )
             article = keep
         by_slug[article.slug] = article
