@@ -218,3 +218,22 @@ def test_tags_too_long_for_a_file_name_get_a_short_stable_one(tmp_path, capsys):
     assert names == sorted(p.name for p in (tmp_path / "again" / "tags").glob("*.atom.xml"))
     titles = {feedparser.parse((site / "feeds" / "tags" / n).read_bytes()).feed.title for n in names}
     assert titles == {f"Hostile: {cjk}", f"Hostile: {long}"}
+
+
+def test_an_article_rendered_by_the_second_process_is_named_once_and_left_out(tmp_path):
+    # 401 articles to render: the engine renders the second half in a forked helper (prerender.py).
+    # Outputs are planned newest first, then the 2024 archive, then the rest of 2025: the oldest
+    # article of 2025, the pathological one, falls in the helper's half.
+    files = {f"a{i:03d}.md": article(f"Old {i}", f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}") for i in range(200)}
+    files |= {f"b{i:03d}.md": article(f"New {i}", f"2025-{i % 11 + 2:02d}-{i % 28 + 1:02d}") for i in range(199)}
+    files["brackets.md"] = article("Brackets", "2025-01-01", body="[" * 50_000)
+    site = make_site(tmp_path, files)
+    proc = subprocess.run([sys.executable, "-m", "publisher", "build", "--now", "2026-01-01"], cwd=site, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("brackets.md") == 1 and "rendering took more than its" in proc.stderr
+    archive = feedparser.parse((site / "feeds" / "archive" / "2025.atom.xml").read_bytes())
+    assert len(archive.entries) == 200 and "Brackets" not in {e.title for e in archive.entries}
+    again = subprocess.run([sys.executable, "-m", "publisher", "build", "--now", "2026-01-01", "-v"], cwd=site,
+                           env=ENV, capture_output=True, text=True, timeout=300)
+    assert "1 skipped" in again.stderr  # recorded as the file's problem: not rendered, nor reported, again
