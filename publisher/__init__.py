@@ -16,8 +16,7 @@ from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
     from .digest import Digest, EmptyDigest, render_digest
-    from .discovery import link_tags
-    from .feeds import render_feeds
+    from .feeds import link_tags, render_feeds
     from .load import load_article, load_articles, parse_article
     from .send import SmtpSettings, send_message
     from .websub import ping_hubs
@@ -27,7 +26,7 @@ _LAZY = {
     "Digest": ".digest",
     "EmptyDigest": ".digest",
     "render_digest": ".digest",
-    "link_tags": ".discovery",
+    "link_tags": ".feeds",
     "SmtpSettings": ".send",
     "send_message": ".send",
     "ping_hubs": ".websub",

@@ -525,7 +525,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_links(args: argparse.Namespace) -> int:
-    from .discovery import link_tags
+    from .feeds import link_tags
 
     sys.stdout.write(link_tags(config_from_args(args)))
     return 0
