@@ -36,6 +36,7 @@ __all__ = [
     "feed_links",
     "formats",
     "get",
+    "last_uses",
     "link_tags",
     "plan_outputs",
     "register",

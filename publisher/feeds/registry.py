@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # The kinds of feed a feed format can name a file for; "tag" and "category" are one feed per name.
 FEED_KINDS = ("all", "featured", "tag", "category")
+# Outputs of their own, whose files a format names with a setting but plans itself.
+OTHER_KINDS = ("archive", "page")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,13 @@ class Format:
     plan: Callable[[list[Article], Config, list[Output]], list[Output]] | None = None
 
     def __post_init__(self) -> None:
-        unknown = (set(self.settings) | set(self.files)) - set(FEED_KINDS) - {"archive", "page"}
+        unknown = (set(self.settings) | set(self.files)) - set(FEED_KINDS) - set(OTHER_KINDS)
         if unknown:
-            raise ValueError(f"format {self.name!r}: unknown feed kind(s) {sorted(unknown)} (expected {FEED_KINDS})")
+            raise ValueError(f"format {self.name!r}: unknown kind(s) {sorted(unknown)} "
+                             f"(expected {', '.join(FEED_KINDS + OTHER_KINDS)})")
+        missing = sorted(set(self.settings.values()) - set(Config.__dataclass_fields__))
+        if missing:
+            raise ValueError(f"format {self.name!r}: {', '.join(missing)} is not a Config setting")
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
