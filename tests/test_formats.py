@@ -272,3 +272,16 @@ def test_the_feeds_modules_import_each_other_without_a_circle():
     for module in graph:
         visit(module, ())
     assert not (Path(publisher.__file__).parent / "discovery.py").exists()
+
+
+def test_an_output_key_changes_with_what_decides_its_bytes_and_only_that(full_config):
+    def keys(articles):
+        return {o.filename: o.key() for o in plan_outputs(select(articles, now=NOW), full_config)}
+
+    before = keys(site(12))
+    after = keys(site(13))  # post-12: 2026, featured, tag-0, news
+    changed = {name for name in before if before[name] != after[name]}
+    assert {"atom.xml", "featured.rss.xml", "tags/tag-0.json", "categories/news.rss.xml", "archive/2026.atom.xml",
+            "index.html"} <= changed
+    assert not changed & {"tags/tag-1.atom.xml", "categories/howto.json", "archive/2025.atom.xml"}
+    assert "post-12" not in before["index.html"] and "post-12" in after["index.html"]

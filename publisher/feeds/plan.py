@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 
 from ..model import Article, Config
@@ -67,6 +68,18 @@ class Output:
     entries: tuple[Article, ...]
     updated: datetime | None = None
     listing: tuple[Listed, ...] = ()
+
+    def key(self) -> str:
+        """Everything that decides the bytes besides the configuration and the entries' content.
+
+        For a build's memo: with a digest of each entry (its file, fields and body) and of the
+        settings, it names one output's bytes. Entries are named by slug, in order.
+        """
+        fields = [self.filename, self.format, repr(self.updated), repr(self.listing)]
+        if self.spec is not None:
+            fields += [f"{f.name}={getattr(self.spec, f.name)!r}" for f in dataclass_fields(self.spec)
+                       if f.name != "entries"]
+        return "\n".join([*fields, *(article.slug for article in self.entries)])
 
 
 def plan_outputs(published: list[Article], config: Config) -> list[Output]:
