@@ -24,6 +24,8 @@ def entry(article: Article, config: Config, parts: Parts) -> bytes:
 
     holder = xmlfeed.xml_elem("feed", xmlns=xmlfeed.ATOM_NS, nsmap={"media": xmlfeed.MEDIA_NS, "dc": xmlfeed.DC_NS})
     holder.append(parts.piece(article, "feedgen", xmlfeed.feed_entry).atom_entry())
+    if parts.has(article, "rss"):
+        parts.drop(article, "feedgen")  # both made: its Python objects (~2.5 KB) are needed no more
     return xmlfeed.serialised(holder, b">\n", CLOSING)
 
 

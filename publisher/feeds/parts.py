@@ -62,6 +62,15 @@ class Parts:
     def enclosure(self, article: Article) -> Enclosure | None:
         return self.piece(article, "enclosure", lambda a, config, _parts: cover_enclosure(a, config))
 
+    def has(self, article: Article, name: str) -> bool:
+        return name in self._pieces.get(article.slug, ())
+
+    def drop(self, article: Article, name: str) -> None:
+        """Forget one piece: one only needed to make others, once they are made."""
+        pieces = self._pieces.get(article.slug)
+        if pieces is not None and name in pieces:
+            self._forget({name: pieces.pop(name)})
+
     def release(self, article: Article) -> None:
         """Forget ``article``'s pieces: no later output needs them."""
         self._forget(self._pieces.pop(article.slug, None))

@@ -29,6 +29,8 @@ def item(article: Article, config: Config, parts: Parts) -> bytes:
     holder = xmlfeed.xml_elem("rss", nsmap={"media": xmlfeed.MEDIA_NS, "dc": xmlfeed.DC_NS, "atom": xmlfeed.ATOM_NS,
                                             "content": xmlfeed.CONTENT_NS})
     xmlfeed.xml_elem("channel", holder).append(parts.piece(article, "feedgen", xmlfeed.feed_entry).rss_entry())
+    if parts.has(article, "atom"):
+        parts.drop(article, "feedgen")  # both made: its Python objects (~2.5 KB) are needed no more
     return xmlfeed.serialised(holder, b"<channel>\n", CLOSING)
 
 
