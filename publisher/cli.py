@@ -450,6 +450,7 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    from .mail import stamped
     from .send import envelope, send_message
 
     config = config_from_args(args)
@@ -463,15 +464,16 @@ def run_send(args: argparse.Namespace) -> int:
         digest = checked_digest(args, config, now, "sent")
         if isinstance(digest, int):
             return digest
-        sender, recipients = envelope(digest.message, to=args.to, sender=args.sender)
+        outgoing = stamped(digest.message, config)  # Date: now, and a Message-ID of its own
+        sender, recipients = envelope(outgoing, to=args.to, sender=args.sender)
         if args.dry_run:
             print(f"MAIL FROM:<{sender}>")
             print("\n".join(f"RCPT TO:<{r}>" for r in recipients))
             print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
-            print("\n".join(f"{name}: {value}" for name, value in digest.message.items()))
+            print("\n".join(f"{name}: {value}" for name, value in outgoing.items()))
             return 0
         assert settings is not None
-        send_message(digest.message, settings, to=args.to, sender=args.sender)
+        send_message(outgoing, settings, to=args.to, sender=args.sender)
         record_since_last(args, config, digest)
     if not args.quiet:
         print(f"sent to {', '.join(recipients)} via {settings.address}")

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import PublisherError
 from .feeds import cover_enclosure
-from .inline import Inliner, default_inliner
+from .inline import Inliner, default_inliner, keeping_merge_tags
 from .mail import build_message, check_digest
 from .model import Article, Config, DigestState
 from .render import email_html, summary
@@ -114,7 +114,7 @@ def render_digest(
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     limit = limit or config.digest_limit
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
-    inliner = inliner or default_inliner()
+    inliner = keeping_merge_tags(inliner or default_inliner())
     env = template_env(config)
     text_env = template_env(config, autoescape=False)
     notes: list[str] = []

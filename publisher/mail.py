@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
@@ -46,11 +47,29 @@ def build_message(config: Config, *, subject: str, html: str, text: str, date: d
         message["List-Unsubscribe"] = ", ".join(unsubscribe)
     if config.unsubscribe_url and config.unsubscribe_url.startswith("https://"):
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
+    if config.list_id:
+        message["List-Id"] = config.list_id
+    if config.feedback_id:
+        message["Feedback-ID"] = config.feedback_id
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # Not the random default: the same digest gives the same bytes, so an unchanged digest.eml is not rewritten.
     message.set_boundary(f"=_publisher_{digest_id}")  # "=_" never occurs in quoted-printable text
     return message
+
+
+def stamped(message: EmailMessage, config: Config, now: datetime | None = None) -> EmailMessage:
+    """A copy of ``message`` as it leaves now: Date is the moment of sending and the Message-ID is new.
+
+    The files ``digest`` writes keep the window's end and a Message-ID derived from the content, so
+    they stay byte-identical; a message actually sent must not look like a copy of the test send
+    before it (Gmail threads and drops messages with a Message-ID it has seen).
+    """
+    sent = copy.copy(message)
+    sent._headers = list(message._headers)  # type: ignore[attr-defined] # the header list is the only state changed
+    sent.replace_header("Date", format_datetime(now or datetime.now(UTC)))
+    sent.replace_header("Message-ID", make_msgid("digest", domain=urlsplit(config.url).hostname or "localhost"))
+    return sent
 
 
 def _default_from(config: Config, host: str) -> str:
