@@ -372,12 +372,20 @@ def run_digest(args: argparse.Namespace) -> int:
             return digest
         if args.dry_run:
             return 0
-        files = digest_files(digest)
-        write_feeds(files, config.output_dir)
+        from .newsletter import digest_outputs
+
+        write_feeds(digest_outputs(digest, config), config.output_dir)
         record_since_last(args, config, digest)
     if not args.quiet:
-        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in files)}")
+        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files(digest))}")
+        _report_web_page(config, digest)
     return 0
+
+
+def _report_web_page(config: Config, digest: Digest) -> None:
+    page = next((name for name in digest.files if name.endswith(".html")), None)
+    if page:
+        print(f"web page {Path(config.output_dir) / page} (index: {Path(config.output_dir) / 'newsletter/index.html'})")
 
 
 PREVIEW_EMPTY = "the preview keeps serving and its page says so; widen the window with --days or --since and reload"
@@ -473,11 +481,18 @@ def run_send(args: argparse.Namespace) -> int:
             print("\n".join(f"{name}: {value}" for name, value in outgoing.items()))
             return 0
         assert settings is not None
+        _write_web_page(config, digest)  # before sending: the message links it
         send_message(outgoing, settings, to=args.to, sender=args.sender)
         record_since_last(args, config, digest)
     if not args.quiet:
         print(f"sent to {', '.join(recipients)} via {settings.address}")
     return 0
+
+
+def _write_web_page(config: Config, digest: Digest) -> None:
+    from .newsletter import web_outputs
+
+    write_feeds(web_outputs(digest, config), config.output_dir)
 
 
 def digest_files(digest: Digest) -> dict[str, bytes]:
