@@ -20,8 +20,8 @@ from .feeds import cover_enclosure
 from .images import Derivative, cover_derivatives
 from .inline import Inliner, default_inliner, keeping_merge_tags
 from .mail import build_message, check_digest
-from .newsletter import WebAddresses, issue_name, web_addresses, web_page
 from .model import Article, Config, DigestState
+from .newsletter import WebAddresses, issue_name, web_addresses, web_page
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
@@ -216,7 +216,9 @@ def _context(included: Sequence[Article], more: int, config: Config, bodies: boo
     }
 
 
-def _item(article: Article, config: Config, bodies: bool, link: Any, derived: Mapping[str, Derivative]) -> dict[str, Any]:
+def _item(
+    article: Article, config: Config, bodies: bool, link: Any, derived: Mapping[str, Derivative]
+) -> dict[str, Any]:
     url = config.article_url(article)
     enclosure = cover_enclosure(article, config)
     shape_w, shape_h = config.cover_shape
