@@ -95,8 +95,17 @@ def check_digest(html: str, message: EmailMessage, *, budget: int) -> list[str]:
     for element in tree.iter():
         for attribute in URL_ATTRIBUTES:
             value = element.get(attribute)
-            if value is not None and not _absolute(value):
+            if value is None:
+                continue
+            scheme = urlsplit(value.strip()).scheme.lower()
+            if scheme in ("javascript", "data", "vbscript"):
+                problems.append(f"<{element.tag} {attribute}={_short(value)!r}>: a {scheme}: address is blocked "
+                                "by mail clients and scored as spam")
+            elif not _absolute(value):
                 problems.append(f"<{element.tag} {attribute}={value!r}>: a relative URL does not work in e-mail")
+            elif element.tag == "img" and attribute == "src" and _unshown_format(value):
+                problems.append(f"<img src={value!r}>: {_unshown_format(value)} images are not shown by Outlook "
+                                "and some Gmail apps; use JPEG, PNG or GIF (local covers are converted)")
         if element.tag == "img":
             missing = [a for a in ("width", "height", "alt") if element.get(a) is None]
             if missing:
@@ -109,6 +118,19 @@ def check_digest(html: str, message: EmailMessage, *, budget: int) -> list[str]:
         if message[header] is None:
             problems.append(f"no {header} header" + (" (set [digest] unsubscribe_url)" if "Unsub" in header else ""))
     return problems
+
+
+# Formats Outlook (desktop and mobile) and several Gmail apps do not display.
+UNSHOWN = {".svg": "SVG", ".svgz": "SVG", ".avif": "AVIF", ".webp": "WebP"}
+
+
+def _unshown_format(url: str) -> str | None:
+    path = urlsplit(url).path.lower()
+    return next((name for suffix, name in UNSHOWN.items() if path.endswith(suffix)), None)
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 60 else value[:57] + "..."
 
 
 def _absolute(url: str) -> bool:

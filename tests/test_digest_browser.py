@@ -159,7 +159,7 @@ def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the
         for image in seen["images"]:
             # At most the alt text's lines (a title wraps to three at most in the thumbnail's width).
             assert image["box"]["height"] <= 3 * image["lineHeight"] + 1, (frame, image)
-    for frame, seen in report(shown).items():
+    for seen in report(shown).values():
         lead = seen["images"][0]
         assert lead["cls"] == "card-image" and lead["box"]["height"] >= 0.5 * lead["box"]["width"] > 100, lead
     phone = report(shown)["w375"]["items"]

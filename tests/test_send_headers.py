@@ -144,3 +144,40 @@ def test_list_id_and_feedback_id_are_set_when_configured():
     bare = publisher.render_digest(articles, plain, now=NOW).message
     assert bare["List-Id"] is None and bare["Feedback-ID"] is None
     assert re.search(rb"^List-Id: ", digest.as_bytes(), re.M)
+
+
+def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sources():
+    from publisher.mail import check_digest
+
+    message = publisher.render_digest([article("a", published=NOW - timedelta(days=1))],
+                                      publisher.Config(title="C", url="https://example.org/"), now=NOW).message
+    html = ('<html><body><div style="display:none">pre</div>'
+            '<img src="https://cdn.example.net/a.svg" width="1" height="1" alt="">'
+            '<img src="https://cdn.example.net/b.AVIF?x=1" width="1" height="1" alt="">'
+            '<img src="https://cdn.example.net/c.webp" width="1" height="1" alt="">'
+            '<img src="https://cdn.example.net/d.jpg" width="1" height="1" alt="">'
+            '<img src="data:image/png;base64,AAAA" width="1" height="1" alt="">'
+            '<a href="javascript:alert(1)">x</a></body></html>')
+    problems = check_digest(html, message, budget=100_000)
+    assert [p for p in problems if "not shown by Outlook" in p] == [
+        "<img src='https://cdn.example.net/a.svg'>: SVG images are not shown by Outlook and some Gmail apps; "
+        "use JPEG, PNG or GIF (local covers are converted)",
+        "<img src='https://cdn.example.net/b.AVIF?x=1'>: AVIF images are not shown by Outlook and some Gmail apps; "
+        "use JPEG, PNG or GIF (local covers are converted)",
+        "<img src='https://cdn.example.net/c.webp'>: WebP images are not shown by Outlook and some Gmail apps; "
+        "use JPEG, PNG or GIF (local covers are converted)"]
+    assert "<img src='data:image/png;base64,AAAA'>: a data: address is blocked by mail clients and scored as spam" \
+        in problems
+    assert "<a href='javascript:alert(1)'>: a javascript: address is blocked by mail clients and scored as spam" \
+        in problems
+    assert not any("relative URL" in p for p in problems)
+
+
+def test_a_webp_cover_fails_digest_check(tmp_path, capsys):
+    site = make_site(tmp_path, 25)
+    lead = site / "content" / "lead.md"
+    cover = "featured: true\ncoverImage: https://cdn.example.net/c.webp"
+    lead.write_text(lead.read_text().replace("featured: true", cover))
+    assert publisher_cli(site, "digest", "--check", "--days", "30") == 1
+    assert "WebP images are not shown by Outlook" in capsys.readouterr().err
+    assert not (site / "out" / "digest.html").exists()
