@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_smtp_flags(send)
     send.add_argument("--dry-run", action="store_true",
                       help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    add_subscriber_flags(send)
     send.set_defaults(run=run_send)
+    add_unsubscribe_command(commands)
 
     links = commands.add_parser(
         "links", help="print the <link> tags that announce the feeds, for a page's <head>",
@@ -193,6 +195,28 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
     smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
                       help="give up on a server that does not answer within this long (default: 30)")
+
+
+def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("a newsletter to each subscriber (instead of --to)")
+    group.add_argument("--subscribers", metavar="FILE.csv",
+                       help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
+                       "each with their own unsubscribe link; a run again after a failure sends only to those "
+                       "not yet recorded")
+    group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+
+
+def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .newsletter_cli import run_unsubscribe
+
+    unsubscribe = commands.add_parser(
+        "unsubscribe", help="keep an address out of every later newsletter (by address or unsubscribe token)",
+        description="Put an address on the suppression list in the state database: give the address, or the "
+        "token of an unsubscribe link (what the site's unsubscribe page receives).",
+    )
+    unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
+    unsubscribe.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    unsubscribe.set_defaults(run=run_unsubscribe, content=None, out=None, quiet=0, verbose=0)
 
 
 def _seconds(value: str) -> float:
@@ -318,7 +342,8 @@ def digest_from_args(
         days = 7.0
     try:
         digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
-                               featured_only=args.featured_only, limit=args.limit, after=last)
+                               featured_only=args.featured_only, limit=args.limit, after=last,
+                               for_subscribers=bool(getattr(args, "subscribers", None)))
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         log.warning("nothing new %s: %s", start, if_empty)
@@ -458,6 +483,10 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    if args.subscribers:
+        from .newsletter_cli import run_send_subscribers
+
+        return run_send_subscribers(args)
     from .mail import stamped
     from .send import envelope, send_message
 

@@ -9,7 +9,7 @@ to an "and N more on the site" link, and the digest says so in ``notes``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -19,7 +19,7 @@ from .errors import PublisherError
 from .feeds import cover_enclosure
 from .images import Derivative, cover_derivatives
 from .inline import Inliner, default_inliner, keeping_merge_tags
-from .mail import build_message, check_digest
+from .mail import WIRE, build_message, check_digest
 from .model import Article, Config, DigestState
 from .newsletter import WebAddresses, issue_name, web_addresses, web_page
 from .render import email_html, summary
@@ -81,9 +81,7 @@ class Digest:
 
     def as_bytes(self) -> bytes:
         """The message as sent: CRLF line ends, RFC 2047 encoded headers (email.policy.SMTP)."""
-        from email import policy
-
-        return self.message.as_bytes(policy=policy.SMTP)
+        return self.message.as_bytes(policy=WIRE)
 
 
 def render_digest(
@@ -99,15 +97,21 @@ def render_digest(
     full_bodies: bool | None = None,
     inliner: Inliner | None = None,
     after: DigestState | None = None,
+    for_subscribers: bool = False,
 ) -> Digest:
     """The digest of the articles published in the window (see select); raises EmptyDigest if none.
 
     ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
     ``after`` (the previous digest's state) makes it a --since-last digest: what was published after
     that digest's cut-off, plus what arrived late (dated up to LATE_ARRIVALS before the cut-off but
-    not in that digest). Record ``digest.state(after)`` once it was sent.
+    not in that digest). Record ``digest.state(after)`` once it was sent. ``for_subscribers`` renders it
+    for send_to_subscribers: each subscriber's own unsubscribe link goes where the marker is.
     """
     now = now or datetime.now(UTC)
+    if for_subscribers and config.unsubscribe_url:
+        from .subscribers import UNSUBSCRIBE_MARKER
+
+        config = replace(config, unsubscribe_url=UNSUBSCRIBE_MARKER)
     if after is not None:
         late = after.until - LATE_ARRIVALS
         since = max(since, late) if since is not None else late

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import hashlib
 from datetime import UTC, datetime
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
+from .addresses import no_line_breaks
 from .model import Config
 
 # Gmail drops a <style> block over 16 KB and clips HTML over 102 KB.
@@ -18,6 +20,12 @@ STYLE_LIMIT = 16 * 1024
 FORBIDDEN = ("script", "iframe", "video", "audio", "object", "embed", "form")
 URL_ATTRIBUTES = ("href", "src", "background", "poster")
 UNDISCLOSED = "undisclosed-recipients:;"  # RFC 5322 empty group: the ESP fills in the recipients
+# How messages go on the wire: email.policy.SMTP (CRLF, RFC 2047 headers), except that a header set raw
+# (List-Unsubscribe) keeps the folding given to it. The default refolds a header line over 78
+# characters into RFC 2047 encoded words, and a subscriber's unsubscribe URL is longer than that:
+# "=?utf-8?q?=3Chttps=3A//..." is no URL to a mail client. RFC 5322 allows 998 characters a line.
+WIRE = email_policy.SMTP.clone(refold_source="none")
+WIRE_UTF8 = email_policy.SMTPUTF8.clone(refold_source="none")
 
 
 def addressed_message(config: Config) -> EmailMessage:
@@ -44,7 +52,8 @@ def build_message(config: Config, *, subject: str, html: str, text: str, date: d
         mailto = config.unsubscribe_mailto
         unsubscribe.append(f"<{mailto if mailto.startswith('mailto:') else 'mailto:' + mailto}>")
     if unsubscribe:
-        message["List-Unsubscribe"] = ", ".join(unsubscribe)
+        no_line_breaks(", ".join(unsubscribe), "List-Unsubscribe")
+        message.set_raw("List-Unsubscribe", ",\n ".join(unsubscribe))  # one address a line; see WIRE
     if config.unsubscribe_url and config.unsubscribe_url.startswith("https://"):
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
     if config.list_id:

@@ -21,7 +21,6 @@ import socketserver
 import sys
 import webbrowser
 from collections.abc import Callable, Sequence
-from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -31,6 +30,7 @@ import jinja2
 
 from .digest import EmptyDigest
 from .errors import ConfigError, PublisherError
+from .mail import WIRE
 from .send import is_loopback
 from .templates import BUNDLED
 
@@ -169,7 +169,7 @@ PAGES: dict[str, Callable[[DigestLike], tuple[str, bytes]]] = {
     "/": _page,
     "/digest.html": lambda d: ("text/html; charset=utf-8", d.html.encode("utf-8")),
     "/digest.txt": lambda d: ("text/plain; charset=utf-8", d.text.encode("utf-8")),
-    "/digest.eml": lambda d: ("message/rfc822", d.message.as_bytes(policy=policy.SMTP)),
+    "/digest.eml": lambda d: ("message/rfc822", d.message.as_bytes(policy=WIRE)),
 }
 
 

@@ -15,13 +15,13 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
 
 from .addresses import address_list, plausible
 from .config import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from .errors import ConfigError, SendError
+from .mail import WIRE, WIRE_UTF8
 
 log = logging.getLogger("publisher")
 
@@ -322,7 +322,7 @@ def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bo
         message = copy.deepcopy(message)
         del message["Bcc"]
     utf8 = not all(a.isascii() for a in addresses)
-    return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP), utf8
+    return message.as_bytes(policy=WIRE_UTF8 if utf8 else WIRE), utf8
 
 
 def _encodable(host: str) -> bool:
