@@ -19,7 +19,10 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .discovery import link_tags
     from .feeds import render_feeds
     from .load import load_article, load_articles, parse_article
+    from .delivery import DeliveryReport, send_to_subscribers
+    from .newsletter import digest_outputs
     from .send import SmtpSettings, send_message
+    from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
     from .websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
@@ -35,6 +38,13 @@ _LAZY = {
     "load_articles": ".load",
     "parse_article": ".load",
     "render_feeds": ".feeds",
+    "DeliveryReport": ".delivery",
+    "send_to_subscribers": ".delivery",
+    "digest_outputs": ".newsletter",
+    "Subscriber": ".subscribers",
+    "open_journal": ".subscribers",
+    "read_subscribers": ".subscribers",
+    "unsubscribe": ".subscribers",
 }
 
 __all__ = [
@@ -42,23 +52,30 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
+    "DeliveryReport",
     "Digest",
     "EmptyDigest",
     "OutputError",
     "PublisherError",
     "SendError",
     "SmtpSettings",
+    "Subscriber",
     "__version__",
+    "digest_outputs",
     "link_tags",
     "load_article",
     "load_articles",
     "load_config",
+    "open_journal",
     "parse_article",
     "ping_hubs",
+    "read_subscribers",
     "render_digest",
     "render_feeds",
     "select",
     "send_message",
+    "send_to_subscribers",
+    "unsubscribe",
     "write_feeds",
 ]
 

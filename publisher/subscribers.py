@@ -65,6 +65,8 @@ _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")  # {token}, {email}, {name}
 
 @dataclass(frozen=True)
 class Subscriber:
+    """One reader on the list: their address, name, and the list's other columns as merge fields."""
+
     email: str
     name: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # the other CSV columns, as merge fields
