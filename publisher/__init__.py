@@ -15,11 +15,11 @@ from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
+    from .delivery import DeliveryReport, send_to_subscribers
     from .digest import Digest, EmptyDigest, render_digest
     from .discovery import link_tags
     from .feeds import render_feeds
     from .load import load_article, load_articles, parse_article
-    from .delivery import DeliveryReport, send_to_subscribers
     from .newsletter import digest_outputs
     from .send import SmtpSettings, send_message
     from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
