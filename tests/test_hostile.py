@@ -182,6 +182,6 @@ def test_digest_of_the_same_folder_publishes_the_good_ones_safely(site):
     assert message["Bcc"] is None
     # A --days digest leaves the --since-last state alone, so no .digest-state.json.
     assert sorted(p.name for p in (site / "digest-out").iterdir()) == [
-        ".publisher.lock", "digest.eml", "digest.html", "digest.txt"]
+        ".publisher.lock", "digest.eml", "digest.html", "digest.txt", "newsletter"]
     strict = build(site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
     assert strict.returncode == 1 and not (site / "digest-strict" / "digest.html").exists()

@@ -241,3 +241,16 @@ def test_rate_limits_messages_a_second(tmp_path):
         publisher.send_to_subscribers(digest, subscribers(6), config, settings, db, secret=SECRET, rate=10)
         elapsed = time.monotonic() - started
     assert len(recorder.messages) == 6 and elapsed >= 0.5  # 6 messages at 10 a second: 5 intervals
+
+
+def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
+    from publisher.output import output_lock
+
+    with smtp_server() as (server, recorder):
+        site = newsletter_site(tmp_path, server.port, 3)
+        # Another send --subscribers holds the state folder (both would find the same subscribers unrecorded).
+        with output_lock(site / ".publisher", timeout=0):
+            proc = subprocess.run(send_command(site, "2026-11-25T12:00:00Z", "--lock-timeout", "0.2"),
+                                  env=environment(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 75, proc.stderr
+    assert "another publisher run still holds" in proc.stderr and recorder.messages == []
