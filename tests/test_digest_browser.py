@@ -20,13 +20,19 @@ FRAMES = """<!DOCTYPE html><html><body style="margin:0">
 <script>
 window.addEventListener("load", () => {
   const report = {};
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
+                                                                   height: r.height, width: r.width}; };
   for (const frame of document.querySelectorAll("iframe")) {
     const doc = frame.contentDocument;
     report[frame.id] = {
       scrollWidth: doc.documentElement.scrollWidth,
       width: doc.documentElement.clientWidth,
       images: [...doc.images].map(i => ({src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0,
-                                         right: Math.round(i.getBoundingClientRect().right)})),
+                                         right: Math.round(i.getBoundingClientRect().right), cls: i.className,
+                                         box: box(i), lineHeight: parseFloat(getComputedStyle(i).lineHeight)})),
+      // Compact items: where the thumbnail is against its text.
+      items: [...doc.querySelectorAll("td.thumb-cell")].map(t => ({thumb: box(t.querySelector("img")),
+                                                                   text: box(t.nextElementSibling)})),
     };
   }
   const out = document.createElement("pre");
@@ -100,31 +106,6 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
             assert not any(i["loaded"] for i in seen["images"])
 
 
-LAYOUT = """<!DOCTYPE html><html><body style="margin:0">
-<iframe id="w600" src="digest.html" width="600" height="3000" style="border:0"></iframe>
-<iframe id="w375" src="digest.html" width="375" height="3000" style="border:0"></iframe>
-<script>
-window.addEventListener("load", () => {
-  const report = {};
-  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
-                                                                   height: r.height, width: r.width}; };
-  for (const frame of document.querySelectorAll("iframe")) {
-    const doc = frame.contentDocument;
-    report[frame.id] = {
-      images: [...doc.images].map(i => ({cls: i.className, alt: i.alt, box: box(i),
-                                         lineHeight: parseFloat(getComputedStyle(i).lineHeight)})),
-      items: [...doc.querySelectorAll("td.thumb-cell")].map(t => ({thumb: box(t.querySelector("img")),
-                                                                   text: box(t.nextElementSibling)})),
-    };
-  }
-  const out = document.createElement("pre");
-  out.id = "report";
-  out.textContent = JSON.stringify(report);
-  document.body.appendChild(out);
-});
-</script></body></html>"""
-
-
 def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the_text(tmp_path):
     """Many clients block images until asked: each image's box must shrink to its styled alt text
     (no 600x315 hole), at 600 and at 375 px; and on a phone a compact item's thumbnail stays beside
@@ -140,14 +121,14 @@ def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the
                               published=NOW - timedelta(days=2 + i)) for i in range(3)]]
         digest = publisher.render_digest(articles, config, now=NOW, days=7)
         (site / "digest.html").write_text(digest.html, encoding="utf-8")
-        (site / "layout.html").write_text(LAYOUT, encoding="utf-8")
+        (site / "frames.html").write_text(FRAMES, encoding="utf-8")
         for name, data in digest.files.items():
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             (site / name).write_bytes(data)
         flags = ("--virtual-time-budget=15000", "--window-size=1000,3000")
-        blocked = chromium(base + "layout.html", "--dump-dom", "--blink-settings=imagesEnabled=false", *flags,
+        blocked = chromium(base + "frames.html", "--dump-dom", "--blink-settings=imagesEnabled=false", *flags,
                            profile=tmp_path / "profile-blocked")
-        shown = chromium(base + "layout.html", "--dump-dom", *flags, profile=tmp_path / "profile-shown")
+        shown = chromium(base + "frames.html", "--dump-dom", *flags, profile=tmp_path / "profile-shown")
         chromium(base + "digest.html", f"--screenshot={tmp_path / 'blocked-375.png'}", "--window-size=375,1200",
                  "--blink-settings=imagesEnabled=false", profile=tmp_path / "profile-shot")
 
