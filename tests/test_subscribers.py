@@ -254,3 +254,60 @@ def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
                                   env=environment(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 75, proc.stderr
     assert "another publisher run still holds" in proc.stderr and recorder.messages == []
+
+
+def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(tmp_path):
+    from publisher.output import read_digest_state
+
+    with smtp_server() as (server, recorder):
+        site = newsletter_site(tmp_path, server.port, 3)
+        command = [*send_command(site)[:-4], "--since-last", "--now", "2026-11-25T12:00:00Z"]
+        first = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+        assert first.returncode == 0, first.stderr
+        state = read_digest_state(site / "out")
+        assert state is not None and state.until.isoformat() == "2026-11-25T12:00:00+00:00"
+        again = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "nothing new since the previous digest" in again.stderr
+    assert len(recorder.messages) == 3
+
+
+def test_a_terminal_gets_a_progress_bar_and_cron_one_line(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    with smtp_server() as (server, recorder):
+        site = newsletter_site(tmp_path, server.port, 5)
+        parent, child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a terminal has a size
+        terminal = bytearray()
+
+        def read() -> None:
+            while True:
+                try:
+                    chunk = os.read(parent, 65536)
+                except OSError:  # the other side closed
+                    return
+                if not chunk:
+                    return
+                terminal.extend(chunk)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        proc = subprocess.Popen(send_command(site), env=environment(), stdout=subprocess.PIPE, stderr=child,
+                                stdin=subprocess.DEVNULL)
+        os.close(child)
+        out, _ = proc.communicate(timeout=120)
+        reader.join(timeout=30)
+        os.close(parent)
+        cron = subprocess.run(send_command(site, "2026-11-26T12:00:00Z"), env=environment(), capture_output=True,
+                              text=True, timeout=120)
+    assert proc.returncode == 0 and cron.returncode == 0
+    assert b"/5 [" in terminal and b"msg/s]" in terminal  # tqdm's bar, drawn on the terminal
+    assert out.decode().splitlines()[-1].startswith("issue 2026-11-25-")
+    # Under cron (no terminal): no bar, and one summary line after the digest's.
+    assert cron.stderr == "" and cron.stdout.count("\n") == 2, (cron.stdout, cron.stderr)
+    assert cron.stdout.splitlines()[-1] == ("issue 2026-11-26-sora-2-the-lead: 5 sent of 5 subscribers via "
+                                            f"127.0.0.1:{server.port}")
