@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .errors import PublisherError
 from .feeds import cover_enclosure
-from .images import Derivative, cover_derivatives
+from .images import Derivative, cover_derivatives, known_shape
 from .inline import Inliner, default_inliner, keeping_merge_tags
 from .mail import WIRE, build_message, check_digest
 from .model import Article, Config, DigestState
@@ -231,6 +231,7 @@ def _item(
         cover = {**vars(derived["lead"].image), "alt": article.title}
         thumb = {**vars(derived["thumb"].image), "alt": article.title}
     elif enclosure is not None:
+        shape_w, shape_h = known_shape(article, enclosure.url) or (shape_w, shape_h)
         cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w), "alt": article.title}
         thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w),
                  "alt": article.title}

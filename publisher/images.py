@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -95,3 +96,17 @@ def _derivatives(path: str, size: int, mtime_ns: int) -> dict[str, tuple[str, by
         name = f"{FOLDER}/{Path(path).stem}-{tag}-{pixels}w.{suffix}"
         made[role] = (name, out.getvalue(), shown, max(1, round(shown * image.height / image.width)))
     return made
+
+
+_SIZED_IMAGE = re.compile(r"!\[[^\]\n]*\|(\d{1,5})x(\d{1,5})\]\(\s*<?([^)\s>]+)>?")
+
+
+def known_shape(article: Article, url: str) -> tuple[int, int] | None:
+    """The real size of a remote cover when the article says it: the body shows the same image with a
+    size (``![alt|700x521](cover)``, as the reference article does). None when it does not."""
+    if not article.cover_image or "|" not in article.body:
+        return None
+    for match in _SIZED_IMAGE.finditer(article.body):
+        if match.group(3) in (article.cover_image, url) and int(match.group(1)) and int(match.group(2)):
+            return int(match.group(1)), int(match.group(2))
+    return None

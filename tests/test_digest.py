@@ -456,3 +456,12 @@ def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(
     tree = lxml_html.document_fromstring(render_digest([one], plain, now=NOW).html)
     assert [b.text_content() for b in tree.xpath("//p[@class='video-block']")] == ["▶ Watch the video"]
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
+
+
+def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
+    config = publisher.Config(title="Lab", url="https://lab.example.org/")
+    seed_article = publisher.load_article(seed, config)
+    tree = lxml_html.document_fromstring(render_digest([seed_article], config, now=NOW, days=3650).html)
+    card = tree.xpath("//img[@class='card-image']")[0]
+    # ![image-b4c17f8c160b|700x521](<the cover>) in the body: 600 wide, 447 high, not the 1200x630 guess.
+    assert (card.get("width"), card.get("height")) == ("600", str(round(600 * 521 / 700)))
