@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from .addresses import Mailbox
 from .errors import ConfigError
@@ -35,6 +36,9 @@ from .subscribers import (
     unsubscribe_link,
     unsubscribe_token,
 )
+
+if TYPE_CHECKING:
+    from .digest import Digest
 
 log = logging.getLogger("publisher")
 
@@ -238,19 +242,26 @@ def _progress(total: int, show: bool):  # type: ignore[no-untyped-def]
 
 
 def send_to_subscribers(
-    digest: object,
+    digest: Digest,
     subscribers: Sequence[Subscriber],
     config: Config,
     settings: SmtpSettings,
     db: sqlite3.Connection,
-    **options: object,
+    *,
+    secret: str | None = None,
+    sender: str | None = None,
+    rate: float | None = None,
+    retry_delays: Sequence[float] = RETRY_DELAYS,
+    progress: bool = False,
 ) -> DeliveryReport:
     """Send a digest rendered with ``render_digest(..., for_subscribers=True)`` to each subscriber, once.
 
-    The issue is stored in the journal first; running this again for the same digest (after a kill or a
-    failure) sends only to those without a recorded delivery. Options: ``secret`` (for {token}),
-    ``sender``, ``rate`` (messages a second), ``retry_delays``, ``progress``."""
-    stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)  # type: ignore[attr-defined]
-    report = deliver_issue(stored, subscribers, config, settings, db, **options)  # type: ignore[arg-type]
+    The issue is stored in the journal (``db``, from open_journal) first; running this again for the
+    same digest, after a kill or a failure, sends only to those without a recorded delivery. ``secret``
+    signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second; a 4xx reply is tried
+    again after each of ``retry_delays`` seconds."""
+    stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)
+    report = deliver_issue(stored, subscribers, config, settings, db, secret=secret, sender=sender, rate=rate,
+                           retry_delays=retry_delays, progress=progress)
     finish_issue(db, stored.issue)
     return report
