@@ -9,26 +9,35 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import load_config
-from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
+from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
-    from .delivery import DeliveryReport, send_to_subscribers
-    from .digest import Digest, EmptyDigest, render_digest
+    from .delivery import DeliveryReport, send_newsletter, send_to_subscribers
+    from .digest import Digest, render_digest
     from .discovery import link_tags
+    from .engine import BuildResult, build
     from .feeds import render_feeds
     from .load import load_article, load_articles, parse_article
-    from .newsletter import digest_outputs
+    from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .send import SmtpSettings, send_message
     from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
+    from .webarchive import digest_outputs
     from .websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
+    "BuildResult": ".engine",
+    "build": ".engine",
+    "DigestCheckFailed": ".newsletter",
+    "DigestRequest": ".newsletter",
+    "DigestRun": ".newsletter",
+    "preview_digest": ".newsletter",
+    "send_digest": ".newsletter",
+    "write_digest": ".newsletter",
     "Digest": ".digest",
-    "EmptyDigest": ".digest",
     "render_digest": ".digest",
     "link_tags": ".discovery",
     "SmtpSettings": ".send",
@@ -40,7 +49,8 @@ _LAZY = {
     "render_feeds": ".feeds",
     "DeliveryReport": ".delivery",
     "send_to_subscribers": ".delivery",
-    "digest_outputs": ".newsletter",
+    "send_newsletter": ".delivery",
+    "digest_outputs": ".webarchive",
     "Subscriber": ".subscribers",
     "open_journal": ".subscribers",
     "read_subscribers": ".subscribers",
@@ -49,11 +59,15 @@ _LAZY = {
 
 __all__ = [
     "Article",
+    "BuildResult",
     "Config",
     "ConfigError",
     "ContentError",
     "DeliveryReport",
     "Digest",
+    "DigestCheckFailed",
+    "DigestRequest",
+    "DigestRun",
     "EmptyDigest",
     "OutputError",
     "PublisherError",
@@ -61,6 +75,7 @@ __all__ = [
     "SmtpSettings",
     "Subscriber",
     "__version__",
+    "build",
     "digest_outputs",
     "link_tags",
     "load_article",
@@ -69,13 +84,17 @@ __all__ = [
     "open_journal",
     "parse_article",
     "ping_hubs",
+    "preview_digest",
     "read_subscribers",
     "render_digest",
     "render_feeds",
     "select",
+    "send_digest",
     "send_message",
+    "send_newsletter",
     "send_to_subscribers",
     "unsubscribe",
+    "write_digest",
     "write_feeds",
 ]
 

@@ -22,6 +22,7 @@ from .addresses import Mailbox
 from .errors import ConfigError
 from .mail import addressed_message, build_message, stamped
 from .model import Config
+from .output import write_feeds
 from .send import SmtpSettings, _close, _connect, _decoded, _explain, _flatten, _login, _reply, _secure, envelope
 from .subscribers import (
     UNSUBSCRIBE_MARKER,
@@ -39,6 +40,7 @@ from .subscribers import (
 
 if TYPE_CHECKING:
     from .digest import Digest
+    from .newsletter import DigestRequest
 
 log = logging.getLogger("publisher")
 
@@ -264,4 +266,70 @@ def send_to_subscribers(
     report = deliver_issue(stored, subscribers, config, settings, db, secret=secret, sender=sender, rate=rate,
                            retry_delays=retry_delays, progress=progress)
     finish_issue(db, stored.issue)
+    return report
+
+
+def send_newsletter(
+    config: Config,
+    smtp: SmtpSettings | None,
+    subscribers: Sequence[Subscriber],
+    request: DigestRequest | None = None,
+    *,
+    secret: str | None = None,
+    sender: str | None = None,
+    rate: float | None = None,
+    now: datetime | None = None,
+    check: bool = False,
+    dry_run: bool = False,
+    strict: bool = False,
+    lock_timeout: float = 60.0,
+    progress: bool = False,
+) -> DeliveryReport | EmailMessage:
+    """What `publisher send --subscribers` runs: the issue the window asks for, to each subscriber once.
+
+    Holds the state folder's lock throughout and keeps the journal in the state database. An issue an
+    earlier run did not finish (killed, or a failure half-way) is resumed as it was rendered, whatever
+    the window; otherwise the digest is rendered, its web page written, and the issue stored before
+    the first message. With ``request.since_last`` the cut-off moves once every subscriber was tried.
+    ``dry_run`` returns the first subscriber's message instead of sending anything.
+    """
+    from .history import last_digest, migrate_output_folder, record_digest
+    from .newsletter import DigestRequest, _checked, _forget_if_forced
+    from .state import open_state
+    from .subscribers import ensure_schema, state_from_json, state_to_json, unfinished_issue
+    from .webarchive import web_outputs
+
+    if needs_token(config.unsubscribe_url) and not secret:
+        raise ConfigError("[digest] unsubscribe_url has {token}: set the PUBLISHER_UNSUBSCRIBE_SECRET environment "
+                          "variable (a long random string, the same for every issue)")
+    request = request or DigestRequest()
+    with open_state(config, lock_timeout=lock_timeout) as store:
+        ensure_schema(store.db)
+        stored = unfinished_issue(store.db)
+        if stored is not None:
+            log.warning("resuming issue %s, which an earlier run did not finish", stored.issue)
+        else:
+            migrate_output_folder(config, store)
+            _forget_if_forced(store, request)
+            digest = _checked(config, request, now or datetime.now(UTC), store, check, strict, "sent",
+                              for_subscribers=True)
+            if dry_run:
+                sample = StoredIssue(digest.issue, digest.subject, digest.html, digest.text, None)
+                return personal_message(sample, config, subscribers[0], "TOKEN")
+            previous = None if request.force or not request.since_last else last_digest(store)
+            state = ({**state_to_json(digest.state(previous)), "since": digest.since and digest.since.isoformat()}
+                     if request.since_last else None)
+            write_feeds(web_outputs(digest, config), config.output_dir)  # before sending: every message links it
+            stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
+        if dry_run:
+            return personal_message(stored, config, subscribers[0], "TOKEN")
+        if smtp is None:
+            raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+        report = deliver_issue(stored, subscribers, config, smtp, store.db, secret=secret, sender=sender, rate=rate,
+                               progress=progress)
+        if stored.state:  # the cut-off moves once every subscriber was tried
+            since = stored.state.get("since")
+            record_digest(store, state_from_json(stored.state),
+                          since=datetime.fromisoformat(str(since)) if since else None, subject=stored.subject)
+        finish_issue(store.db, stored.issue)
     return report

@@ -15,17 +15,17 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from .errors import PublisherError
+from .errors import EmptyDigest
 from .feeds import cover_enclosure
 from .images import Derivative, cover_derivatives, known_shape
 from .inline import Inliner, default_inliner, keeping_merge_tags
 from .mail import WIRE, build_message, check_digest
 from .model import Article, Config, DigestState
-from .newsletter import WebAddresses, issue_name, web_addresses, web_page
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
 from .text import repair_line
+from .webarchive import WebAddresses, issue_name, web_addresses, web_page
 
 # An article dated before the previous digest's cut-off but written (or synced) after it still goes
 # into the next --since-last digest, if it is dated at most this long before the cut-off.
@@ -33,12 +33,6 @@ LATE_ARRIVALS = timedelta(days=7)
 WIDTH = 600  # the e-mail's width
 COLUMN = WIDTH - 2 * 24  # inside the cards' padding
 THUMB = 120
-
-
-class EmptyDigest(PublisherError):
-    """Nothing was published in the window: there is no digest to write or send."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)

@@ -1,164 +1,260 @@
-"""The newsletter's web archive: each issue as a web page, an index of past issues, an Atom feed of them.
+"""The digest as a job: choose the window, render, check, write or send, and keep the history.
 
-Readers expect "view this e-mail in your browser" and a page of past issues. Each digest that is
-written or sent becomes ``newsletter/<date>-<slug>.html`` in the output folder: the same template
-and look, every article of the window (a web page has no size budget), no unsubscribe link (the
-page is public; a subscriber's token must never be on it) and none of the attributes HTML5 made
-obsolete that e-mail clients still need. The index and the feed are made from the pages present in
-the folder, so deleting a page takes it out of both at the next digest.
+``write_digest`` is what ``publisher digest`` runs and ``send_digest`` what ``publisher send``
+runs; both hold the state folder's lock from reading the history to recording the new cut-off,
+so that two overlapping runs never send the same articles twice. They read articles through the
+state store (files unchanged since the last build are not parsed again) but never write the
+build's records.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Mapping
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from lxml import html as lxml_html
+from .errors import ConfigError, ContentError, PublisherError
+from .history import migrate_output_folder
+from .model import Article, Config
+from .output import write_feeds
+from .state import StateStore, open_state, peek_state
 
-from .model import Config
-from .templates import render_template, template_env
-from .text import slugify
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
-FOLDER = "newsletter"
-INDEX = f"{FOLDER}/index.html"
-FEED = f"{FOLDER}/atom.xml"
-# Presentational attributes e-mail clients (Outlook above all) need and HTML5 made obsolete: dropped on
-# the web page, where the inlined CSS and the <style> block give the same look.
-OBSOLETE = {"table": ("width", "cellpadding", "cellspacing", "border", "align", "bgcolor"),
-            "td": ("width", "align", "valign", "bgcolor", "height"), "img": ("border",)}
+    from .digest import Digest
+    from .send import SmtpSettings
 
-
-class DigestLike(Protocol):
-    html: str
-    text: str
-    web_html: str
-    files: Mapping[str, bytes]
-
-    def as_bytes(self) -> bytes: ...
+log = logging.getLogger("publisher")
+DIGEST_FILES = ("digest.html", "digest.txt", "digest.eml")
 
 
-@dataclass(frozen=True)
-class WebAddresses:
-    """Where an issue is on the web: its page's file (in the output folder) and URL, and the index's URL."""
+class DigestCheckFailed(PublisherError):
+    """``check=True`` and the send-readiness check found problems (listed in ``problems``)."""
 
-    file: str
-    page: str
-    index: str
-    date: str  # the issue's date (the window's end), ISO 8601: the page's dcterms.date
-
-
-def issue_name(config: Config, subject: str, until: datetime) -> str:
-    """``2026-11-25-the-lead-title``: the window's end (site time) and the subject, ASCII only."""
-    ascii_subject = unicodedata.normalize("NFKD", subject).encode("ascii", "ignore").decode()
-    slug = slugify(ascii_subject)[:60].rstrip("-_") or "issue"
-    return f"{until.astimezone(config.tz):%Y-%m-%d}-{slug}"
-
-
-def web_addresses(config: Config, subject: str, until: datetime) -> WebAddresses | None:
-    """The issue's page and the index, or None when the archive is turned off ([digest] archive = false)."""
-    if not config.newsletter_archive:
-        return None
-    file = f"{FOLDER}/{issue_name(config, subject, until)}.html"
-    return WebAddresses(file=file, page=config.feeds_base + file, index=config.feeds_base + INDEX,
-                        date=until.astimezone(config.tz).isoformat())
-
-
-def web_page(html: str) -> str:
-    """The digest template's output as a valid HTML5 page: obsolete presentational attributes removed."""
-    tree = lxml_html.document_fromstring(html)
-    for tag, names in OBSOLETE.items():
-        for element in tree.iter(tag):
-            for name in names:
-                element.attrib.pop(name, None)
-    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
+    def __init__(self, message: str, problems: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 @dataclass(frozen=True)
-class Issue:
-    """One past issue as the index and the feed list it."""
+class DigestRequest:
+    """Which articles a digest covers: a window (``since < published <= until``, or the last
+    ``days``), or, with ``since_last``, everything since the previous --since-last digest.
 
-    file: str  # relative to the output folder
-    url: str
-    title: str
-    summary: str
-    date: datetime
+    Without any of them the window is the last 7 days. ``force`` ignores the history (a lost or
+    unreadable one included) and still records the new cut-off.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    days: float | None = None
+    since_last: bool = False
+    force: bool = False
+    featured_only: bool = False
+    limit: int | None = None
+
+    def check(self) -> None:
+        if self.days is not None and not self.days > 0:
+            raise ConfigError(f"--days: {self.days:g} must be more than 0")
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise ConfigError(f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}: "
+                              "the window is empty")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit: {self.limit} must be 1 or more")
 
 
-def read_issue(file: str, data: bytes, config: Config) -> Issue | None:
-    """An issue page's title, description and date, from its <head>; None for a page that is not one."""
+@dataclass(frozen=True)
+class DigestRun:
+    """What write_digest or send_digest did."""
+
+    digest: Digest
+    written: tuple[str, ...] = ()  # file names under the output folder
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    recorded: bool = False  # the --since-last cut-off moved
+    message: EmailMessage | None = None  # as sent (send_digest): Date of sending, a Message-ID of its own
+
+
+def load_current(
+    config: Config, store: StateStore | None, *, strict: bool = False
+) -> tuple[list[Article], list[ContentError]]:
+    """Every article of the content folder (through the state store when given), and the problems."""
+    from .content import scan
+    from .fingerprint import settings_key
+    from .incremental import load_changed
+
+    root = Path(config.content_dir)
+    if not root.is_dir():
+        raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
+    files, outside = scan(root)
+    usable = store
+    if store is not None:
+        if store.get("settings") != settings_key(config):
+            usable = None  # records made under other settings say nothing about these
+    loaded = load_changed(usable, files, outside, config)
+    if strict and loaded.errors:
+        raise PublisherError(f"{loaded.errors[0]} (--strict)")
+    if loaded.errors and not loaded.articles:
+        raise PublisherError(f"none of the {len(loaded.errors)} articles could be loaded "
+                             "(check [fields] and the messages above)")
+    return loaded.articles, loaded.errors
+
+
+def prepare_digest(
+    config: Config, request: DigestRequest, articles: list[Article], *, now: datetime, store: StateStore | None,
+    for_subscribers: bool = False,
+) -> Digest:
+    """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new."""
+    from .digest import EmptyDigest, render_digest
+    from .history import last_digest
+
+    request.check()
+    last = last_digest(store) if request.since_last and not request.force and store is not None else None
+    days = request.days
+    if last is None and request.since is None and days is None:
+        days = 7.0
     try:
-        tree = lxml_html.document_fromstring(data)
-        when = datetime.fromisoformat(next(iter(tree.xpath("//meta[@name='dcterms.date']/@content")), ""))
-    except ValueError:  # an empty or foreign page, or no date
-        return None
-    summary = next(iter(tree.xpath("//meta[@name='description']/@content")), "")
-    return Issue(file=file, url=config.feeds_base + file, title=(tree.findtext(".//title") or "").strip(),
-                 summary=summary, date=when)
+        digest = render_digest(articles, config, now=now, since=request.since, until=request.until, days=days,
+                               featured_only=request.featured_only, limit=request.limit, after=last,
+                               for_subscribers=for_subscribers)
+    except EmptyDigest:
+        start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
+        raise EmptyDigest(f"nothing new {start}") from None
+    for note in digest.notes:
+        log.warning("digest: %s", note)
+    for problem in digest.problems:
+        log.warning("digest check: %s", problem)
+    return digest
 
 
-def archive_files(config: Config, output_dir: str | Path, new_pages: Mapping[str, bytes] | None = None
-                  ) -> dict[str, bytes]:
-    """The index page and the Atom feed of every issue page in ``output_dir`` plus ``new_pages`` (the
-    pages about to be written, {file: bytes}), newest first."""
-    folder = Path(output_dir) / FOLDER
-    pages = {f"{FOLDER}/{p.name}": p.read_bytes() for p in (sorted(folder.glob("*.html")) if folder.is_dir() else [])
-             if p.name != Path(INDEX).name}
-    pages.update({f: d for f, d in (new_pages or {}).items() if f.startswith(f"{FOLDER}/") and f.endswith(".html")})
-    issues = [i for f, d in pages.items() if (i := read_issue(f, d, config)) is not None]
-    ordered = sorted(issues, key=lambda i: (i.date, i.file), reverse=True)
-    return {INDEX: index_page(ordered, config).encode("utf-8"), FEED: issues_feed(ordered, config)}
+def write_digest(
+    config: Config,
+    request: DigestRequest | None = None,
+    *,
+    now: datetime | None = None,
+    check: bool = False,
+    dry_run: bool = False,
+    strict: bool = False,
+    lock_timeout: float = 60.0,
+) -> DigestRun:
+    """Write digest.html, digest.txt and digest.eml into the output folder (``dry_run``: render only),
+    with the e-mail-sized images and the issue's web page, index and feed (see webarchive).
+
+    With ``request.since_last`` the cut-off moves once the files are written. Raises EmptyDigest
+    when nothing is new, DigestCheckFailed when ``check`` and the check found problems.
+    """
+    request = request or DigestRequest()
+    now = now or datetime.now(UTC)
+    with open_state(config, lock_timeout=lock_timeout) as store:
+        migrate_output_folder(config, store)
+        _forget_if_forced(store, request)
+        digest = _checked(config, request, now, store, check, strict, "written")
+        if dry_run:
+            return DigestRun(digest)
+        from .webarchive import digest_outputs
+
+        files = digest_outputs(digest, config)
+        write_feeds(files, config.output_dir)
+        recorded = _record(store, request, digest)
+    return DigestRun(digest, written=tuple(files), recorded=recorded)
 
 
-def index_page(issues: Iterable[Issue], config: Config) -> str:
-    env = template_env(config)
-    return render_template(config, "newsletter-index.html.j2", env=env, site=config, issues=list(issues),
-                           feed_url=config.feeds_base + FEED)
+def send_digest(
+    config: Config,
+    smtp: SmtpSettings | None,
+    request: DigestRequest | None = None,
+    *,
+    to: list[str] | None = None,
+    sender: str | None = None,
+    now: datetime | None = None,
+    check: bool = False,
+    dry_run: bool = False,
+    strict: bool = False,
+    lock_timeout: float = 60.0,
+) -> DigestRun:
+    """Render the digest and hand it to ``smtp`` (``dry_run``: connect to nothing).
+
+    The lock is held through delivery, and with ``request.since_last`` the cut-off moves only
+    after the server accepted the message: an overlapping send waits, then finds nothing new. The
+    message leaves with the Date of sending and a Message-ID of its own (``DigestRun.message``);
+    the issue's web page, which it links, is written first.
+    """
+    from .mail import stamped
+    from .send import envelope, send_message
+    from .webarchive import web_outputs
+
+    request = request or DigestRequest()
+    now = now or datetime.now(UTC)
+    with open_state(config, lock_timeout=lock_timeout) as store:
+        migrate_output_folder(config, store)
+        _forget_if_forced(store, request)
+        digest = _checked(config, request, now, store, check, strict, "sent")
+        outgoing = stamped(digest.message, config)
+        mail_from, recipients = envelope(outgoing, to=to, sender=sender)
+        if dry_run or smtp is None:
+            return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
+        written = write_feeds(web_outputs(digest, config), config.output_dir)
+        send_message(outgoing, smtp, to=to, sender=sender)
+        recorded = _record(store, request, digest)
+    return DigestRun(digest, written=tuple(written), sender=mail_from, recipients=tuple(recipients),
+                     recorded=recorded, message=outgoing)
 
 
-def issues_feed(issues: list[Issue], config: Config) -> bytes:
-    """Atom 1.0: one entry per issue, linking its page; deterministic (updated = the newest issue)."""
-    from feedgen.feed import FeedGenerator
+def preview_digest(
+    config: Config, request: DigestRequest | None = None, *, now: datetime | None = None, strict: bool = False,
+    if_empty: str = "nothing to show",
+) -> Digest:
+    """The digest as write_digest would render it, without the lock and writing nothing (the preview)."""
+    from .errors import EmptyDigest
 
-    feed = FeedGenerator()
-    feed_url = config.feeds_base + FEED
-    feed.id(feed_url)
-    feed.title(f"{config.title}: newsletter")
-    feed.subtitle(f"Every issue of the {config.title} newsletter, as a web page")
-    feed.author({"name": config.author or config.title, **({"email": config.author_email}
-                                                           if config.author_email else {})})
-    feed.link(href=feed_url, rel="self", type="application/atom+xml")
-    feed.link(href=config.feeds_base + INDEX, rel="alternate", type="text/html")
-    feed.language(config.language)
-    feed.generator("publisher")
-    newest = issues[0].date if issues else datetime(1970, 1, 1).astimezone(config.tz)
-    feed.updated(newest)
-    for issue in reversed(issues):  # feedgen lists the last added first
-        entry = feed.add_entry()
-        entry.id(issue.url)
-        entry.title(issue.title)
-        entry.link(href=issue.url, rel="alternate", type="text/html")
-        entry.published(issue.date)
-        entry.updated(issue.date)
-        if issue.summary:
-            entry.summary(issue.summary)
-    return feed.atom_str(pretty=True)
+    request = request or DigestRequest()
+    with peek_state(config) as store:
+        articles, errors = load_current(config, store, strict=strict)
+        for exc in errors:
+            log.warning("skipped %s", exc)
+        try:
+            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store)
+        except EmptyDigest as exc:
+            log.warning("%s: %s", exc, if_empty)
+            raise EmptyDigest("nothing was published in the window; widen it with --days or --since") from None
 
 
-def digest_outputs(digest: DigestLike, config: Config, output_dir: str | Path | None = None) -> dict[str, bytes]:
-    """Every file a written digest puts in the output folder: digest.html, .txt and .eml, its e-mail-sized
-    images, and (unless [digest] archive = false) its web page with the index and feed of past issues."""
-    files = {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
-             "digest.eml": digest.as_bytes()}
-    return {**files, **web_outputs(digest, config, output_dir)}
+def digest_files(digest: Digest) -> dict[str, bytes]:
+    return {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
+            "digest.eml": digest.as_bytes()}
 
 
-def web_outputs(digest: DigestLike, config: Config, output_dir: str | Path | None = None) -> dict[str, bytes]:
-    """What a sent digest leaves on the web: its images, its page, the index and the feed of past issues."""
-    files = dict(digest.files)
-    if digest.web_html:
-        files.update(archive_files(config, output_dir or config.output_dir, digest.files))
-    return files
+def _checked(
+    config: Config, request: DigestRequest, now: datetime, store: StateStore, check: bool, strict: bool, verb: str,
+    for_subscribers: bool = False,
+) -> Digest:
+    articles, errors = load_current(config, store, strict=strict)
+    for exc in errors:
+        log.warning("skipped %s", exc)
+    digest = prepare_digest(config, request, articles, now=now, store=store, for_subscribers=for_subscribers)
+    if check and digest.problems:
+        raise DigestCheckFailed(f"digest not {verb}: {len(digest.problems)} problem(s) found by --check",
+                                digest.problems)
+    return digest
+
+
+def _forget_if_forced(store: StateStore, request: DigestRequest) -> None:
+    if request.force and request.since_last:
+        from .history import forget_lost_history
+
+        forget_lost_history(store)
+
+
+def _record(store: StateStore, request: DigestRequest, digest: Digest) -> bool:
+    """Move the --since-last cut-off. A one-off digest (--days, --since) leaves it alone, so that it
+    does not use up the list's next issue."""
+    from .history import last_digest, record_digest
+
+    if not request.since_last:
+        return False
+    previous = None if request.force else last_digest(store)
+    record_digest(store, digest.state(previous), since=digest.since, subject=digest.subject)
+    return True

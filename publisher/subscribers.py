@@ -18,14 +18,17 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .addresses import address_list
 from .errors import ConfigError, PublisherError
+from .model import DigestState
 
 log = logging.getLogger("publisher")
 
@@ -156,16 +159,29 @@ def needs_token(template: str | None) -> bool:
     return bool(template) and "token" in _PLACEHOLDER.findall(template or "")
 
 
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """All or nothing, on a connection in autocommit mode (the state store's, or open_journal's)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
 def ensure_schema(db: sqlite3.Connection) -> None:
-    with db:
-        db.executescript(SCHEMA)
+    """The journal's tables, in the state database (``StateStore.db``) or any other."""
+    db.executescript(SCHEMA)
 
 
 def open_journal(path: str | Path) -> sqlite3.Connection:
-    """The SQLite database at ``path`` (created with its folder), WAL mode, with the journal's tables."""
+    """The SQLite database at ``path`` (created with its folder), WAL mode, with the journal's tables: for a
+    library caller without the state store (the CLI uses the state store's database)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)  # transactions are explicit (transaction())
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed delivery survives a killed process
     ensure_schema(db)
@@ -189,7 +205,7 @@ def start_issue(db: sqlite3.Connection, issue: str, subject: str, html: str, tex
                 state: Mapping[str, object] | None = None) -> StoredIssue:
     """Record the issue about to go out (kept as rendered: a run that resumes sends the same bytes);
     an issue already recorded is returned as it was stored."""
-    with db:
+    with transaction(db):
         db.execute("INSERT OR IGNORE INTO newsletter_issues (issue, subject, html, text, state, started) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
                    (issue, subject, html, text, json.dumps(state) if state is not None else None, _now()))
@@ -212,7 +228,7 @@ def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
 
 
 def finish_issue(db: sqlite3.Connection, issue: str) -> None:
-    with db:
+    with transaction(db):
         db.execute("UPDATE newsletter_issues SET finished = ? WHERE issue = ?", (_now(), issue))
 
 
@@ -223,9 +239,20 @@ def recorded(db: sqlite3.Connection, issue: str) -> dict[str, str]:
 
 def record_delivery(db: sqlite3.Connection, issue: str, email: str, status: str, token: str,
                     message_id: str | None = None, reply: str | None = None) -> None:
-    with db:
+    with transaction(db):
         db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, token, reply, message_id, at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (issue, email.lower(), status, token, reply, message_id, _now()))
+
+
+def state_to_json(state: DigestState) -> dict[str, Any]:
+    """A --since-last state as the issue row keeps it until the issue is done."""
+    return {"until": state.until.isoformat(), "message_id": state.message_id,
+            "sent": {slug: when.isoformat() for slug, when in sorted(state.sent.items())}}
+
+
+def state_from_json(data: Mapping[str, Any]) -> DigestState:
+    return DigestState(until=datetime.fromisoformat(data["until"]), message_id=data.get("message_id"),
+                       sent={slug: datetime.fromisoformat(when) for slug, when in data["sent"].items()})
 
 
 def suppressed(db: sqlite3.Connection) -> set[str]:
@@ -233,7 +260,7 @@ def suppressed(db: sqlite3.Connection) -> set[str]:
 
 
 def suppress(db: sqlite3.Connection, emails: Iterable[str], reason: str) -> None:
-    with db:
+    with transaction(db):
         db.executemany("INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?, ?, ?)",
                        [(e.lower(), reason, _now()) for e in emails])
 

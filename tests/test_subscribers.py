@@ -244,27 +244,29 @@ def test_rate_limits_messages_a_second(tmp_path):
 
 
 def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
-    from publisher.output import output_lock
+    from publisher.state import open_state
 
     with smtp_server() as (server, recorder):
         site = newsletter_site(tmp_path, server.port, 3)
         # Another send --subscribers holds the state folder (both would find the same subscribers unrecorded).
-        with output_lock(site / ".publisher", timeout=0):
+        with open_state(publisher.load_config(site / "publisher.toml"), lock_timeout=0):
             proc = subprocess.run(send_command(site, "2026-11-25T12:00:00Z", "--lock-timeout", "0.2"),
                                   env=environment(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 75, proc.stderr
-    assert "another publisher run still holds" in proc.stderr and recorder.messages == []
+    assert "another publisher run still holds this state folder" in proc.stderr and recorder.messages == []
 
 
 def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(tmp_path):
-    from publisher.output import read_digest_state
+    from publisher.history import last_digest
+    from publisher.state import open_state
 
     with smtp_server() as (server, recorder):
         site = newsletter_site(tmp_path, server.port, 3)
         command = [*send_command(site)[:-4], "--since-last", "--now", "2026-11-25T12:00:00Z"]
         first = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
         assert first.returncode == 0, first.stderr
-        state = read_digest_state(site / "out")
+        with open_state(publisher.load_config(site / "publisher.toml")) as store:
+            state = last_digest(store)
         assert state is not None and state.until.isoformat() == "2026-11-25T12:00:00+00:00"
         again = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "nothing new since the previous digest" in again.stderr
@@ -307,7 +309,7 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line(tmp_path):
     assert proc.returncode == 0 and cron.returncode == 0
     assert b"/5 [" in terminal and b"msg/s]" in terminal  # tqdm's bar, drawn on the terminal
     assert out.decode().splitlines()[-1].startswith("issue 2026-11-25-")
-    # Under cron (no terminal): no bar, and one summary line after the digest's.
-    assert cron.stderr == "" and cron.stdout.count("\n") == 2, (cron.stdout, cron.stderr)
+    # Under cron (no terminal): no bar, one summary line.
+    assert cron.stderr == "" and cron.stdout.count("\n") == 1, (cron.stdout, cron.stderr)
     assert cron.stdout.splitlines()[-1] == ("issue 2026-11-26-sora-2-the-lead: 5 sent of 5 subscribers via "
                                             f"127.0.0.1:{server.port}")
