@@ -277,7 +277,8 @@ def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     out = site / "out"
     first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    assert set(first) == {"digest.html", "digest.txt", "digest.eml"}  # the history is in the state folder
+    # The history is in the state folder; the output folder has what is published (and the web archive).
+    assert set(first) == {"digest.html", "digest.txt", "digest.eml", "newsletter"}
     assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
     capsys.readouterr()
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
@@ -368,7 +369,8 @@ def test_an_old_state_file_is_taken_into_the_state_folder(site, capsys):
     assert "the state now lives in" in capsys.readouterr().err
     text = (site / "out" / "digest.txt").read_text()
     assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt"]
+    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
+                                                                "newsletter"]
 
 
 def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(site, capsys):
