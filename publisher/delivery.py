@@ -29,9 +29,9 @@ from .subscribers import (
     StoredIssue,
     Subscriber,
     finish_issue,
-    needs_token,
     record_delivery,
     recorded,
+    require_secret,
     start_issue,
     suppressed,
     unsubscribe_link,
@@ -175,9 +175,7 @@ def deliver_issue(
     progress: bool = False,
 ) -> DeliveryReport:
     """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe."""
-    if needs_token(config.unsubscribe_url) and not secret:
-        raise ConfigError("[digest] unsubscribe_url has {token}: set the PUBLISHER_UNSUBSCRIBE_SECRET environment "
-                          "variable (a long random string, kept the same from issue to issue)")
+    require_secret(config.unsubscribe_url, secret)
     done, left = recorded(db, issue.issue), suppressed(db)
     report = DeliveryReport(issue.issue, len(subscribers))
     todo = []
@@ -299,9 +297,7 @@ def send_newsletter(
     from .subscribers import ensure_schema, state_from_json, state_to_json, unfinished_issue
     from .webarchive import web_outputs
 
-    if needs_token(config.unsubscribe_url) and not secret:
-        raise ConfigError("[digest] unsubscribe_url has {token}: set the PUBLISHER_UNSUBSCRIBE_SECRET environment "
-                          "variable (a long random string, the same for every issue)")
+    require_secret(config.unsubscribe_url, secret)
     request = request or DigestRequest()
     with open_state(config, lock_timeout=lock_timeout) as store:
         ensure_schema(store.db)

@@ -16,7 +16,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     from .cli import config_from_args, now_from_args, request_from_args, smtp_settings_from_args
     from .delivery import send_newsletter
     from .errors import EmptyDigest
-    from .subscribers import SECRET_ENV, needs_token, read_subscribers
+    from .subscribers import SECRET_ENV, read_subscribers, require_secret
 
     if args.to:
         raise ConfigError("--subscribers and --to: each subscriber is a recipient; leave out --to")
@@ -35,9 +35,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if not subscribers:
         raise ConfigError(f"{args.subscribers}: no subscribers in the list")
     secret = os.environ.get(SECRET_ENV)
-    if needs_token(config.unsubscribe_url) and not secret:
-        raise ConfigError(f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
-                          "(a long random string, the same for every issue)")
+    require_secret(config.unsubscribe_url, secret)
     try:
         result = send_newsletter(config, settings, subscribers, request_from_args(args, config), secret=secret,
                                  sender=args.sender, rate=args.rate, now=now_from_args(args, config),

@@ -159,6 +159,13 @@ def needs_token(template: str | None) -> bool:
     return bool(template) and "token" in _PLACEHOLDER.findall(template or "")
 
 
+def require_secret(unsubscribe_url: str | None, secret: str | None) -> None:
+    """A ConfigError (exit 2, before anything is sent) when the URL has {token} and there is no secret."""
+    if needs_token(unsubscribe_url) and not secret:
+        raise ConfigError(f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
+                          "(a long random string, the same for every issue)")
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """All or nothing, on a connection in autocommit mode (the state store's, or open_journal's)."""
