@@ -29,37 +29,12 @@ from urllib.parse import quote
 from .addresses import address_list
 from .errors import ConfigError, PublisherError
 from .model import DigestState
+from .state import NEWSLETTER_SCHEMA
 
 log = logging.getLogger("publisher")
 
 SECRET_ENV = "PUBLISHER_UNSUBSCRIBE_SECRET"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS newsletter_issues (
-    issue TEXT PRIMARY KEY,        -- "<date>-<slug>", the digest's name
-    subject TEXT NOT NULL,
-    html TEXT NOT NULL,            -- as rendered, with UNSUBSCRIBE_MARKER where each subscriber's link goes
-    text TEXT NOT NULL,
-    state TEXT,                    -- the --since-last state to record once every subscriber is done (JSON)
-    started TEXT NOT NULL,
-    finished TEXT                  -- NULL while some subscriber is still to be tried
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    issue TEXT NOT NULL,
-    email TEXT NOT NULL,           -- lower case
-    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
-    token TEXT NOT NULL,
-    reply TEXT,                    -- the server's reply to a refused message
-    message_id TEXT,
-    at TEXT NOT NULL,
-    PRIMARY KEY (issue, email)
-);
-CREATE INDEX IF NOT EXISTS deliveries_token ON deliveries (token);
-CREATE TABLE IF NOT EXISTS suppressions (
-    email TEXT PRIMARY KEY,        -- lower case
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
+SCHEMA = NEWSLETTER_SCHEMA  # in state.py, with every other table of the state store
 # Where each subscriber's own unsubscribe URL goes in the rendered issue: a plain https URL that survives
 # inlining and escaping unchanged, replaced per message.
 UNSUBSCRIBE_MARKER = "https://unsubscribe.invalid/publisher-subscriber-link"
