@@ -1,0 +1,146 @@
+"""The Markdown engines: the GFM default's dialect, its autolinks, choosing an engine in the config."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from lxml import html as lxml_html
+
+import publisher
+from publisher import engines
+from publisher.config import config_from_mapping
+from publisher.engines import autolink
+from publisher.render import RenderMemo, markdown_to_html, remembering, render_html
+from tests.conftest import article
+
+
+def parse(fragment: str):
+    return lxml_html.fragment_fromstring(fragment, create_parent="div")
+
+
+def links(fragment: str) -> list[tuple[str, str]]:
+    return [(a.get("href"), a.text_content()) for a in parse(fragment).iter("a")]
+
+
+def test_gfm_is_the_default_with_tables_strikethrough_task_lists_and_footnotes():
+    out = markdown_to_html(
+        "| a | b |\n|---|---|\n| 1 | ~~2~~ |\n\n```python\nprint(1)\n```\n\n"
+        "- [x] shipped\n- [ ] tested\n\nText[^1]\n\n[^1]: A note.\n"
+    )
+    tree = parse(out)
+    assert tree.find(".//table//del").text == "2"
+    assert tree.find(".//pre/code").text == "print(1)\n"
+    assert [li.text_content().strip() for li in tree.iter("li")] == ["☑ shipped", "☐ tested"]
+    assert tree.find(".//input") is None  # readers drop form controls; the glyph says it in text
+    note = tree.find(".//div[@class='footnote-definition']")
+    assert note is not None and "A note." in note.text_content()
+    assert tree.find(".//sup[@class='footnote-reference']/a").get("href") == "#" + note.get("id")
+
+
+@pytest.mark.parametrize("body", ["First line\\\nsecond line\n", "First line  \nsecond line\n"])
+def test_commonmark_hard_line_breaks_backslash_and_two_spaces(body):
+    (p,) = parse(markdown_to_html(body)).iter("p")
+    assert [child.tag for child in p] == ["br"]
+    assert p.text.strip() == "First line" and p[0].tail.strip() == "second line"
+
+
+def test_a_list_may_follow_a_paragraph_line_as_in_the_reference_article():
+    tree = parse(markdown_to_html("**Sora 2**  \n1. Audio and video  \n2. Physics\n"))
+    assert [li.text_content().strip() for li in tree.iter("li")] == ["Audio and video", "Physics"]
+    python_markdown = parse(markdown_to_html("**Sora 2**  \n1. Audio and video  \n2. Physics\n", "python-markdown"))
+    assert python_markdown.find(".//li") is None  # one paragraph with line breaks there
+
+
+def test_bare_addresses_become_links_as_on_github():
+    out = markdown_to_html(
+        "Get it at https://nodejs.org/dist/v20.17.0/ or www.example.com/docs. Mail security@nodejs.org.\n\n"
+        "(see https://en.wikipedia.org/wiki/Foo_(bar)) and https://example.org/a?b=1&c=2.\n"
+    )
+    assert links(out) == [
+        ("https://nodejs.org/dist/v20.17.0/", "https://nodejs.org/dist/v20.17.0/"),
+        ("http://www.example.com/docs", "www.example.com/docs"),
+        ("mailto:security@nodejs.org", "security@nodejs.org"),
+        ("https://en.wikipedia.org/wiki/Foo_(bar)", "https://en.wikipedia.org/wiki/Foo_(bar)"),
+        ("https://example.org/a?b=1&c=2", "https://example.org/a?b=1&c=2"),
+    ]
+    assert parse(out).text_content().count("https://nodejs.org/dist/v20.17.0/ or") == 1
+
+
+def test_addresses_in_code_links_and_attributes_stay_as_they_are():
+    body = (
+        "`https://in.code.example/` and [a link](https://a.example/) and <https://b.example/>\n\n"
+        "```\ncurl https://in.block.example/\n```\n\n"
+        '<video poster="https://poster.example/p.png" src="https://v.example/a.mp4"></video>\n'
+    )
+    out = markdown_to_html(body)
+    assert [href for href, _ in links(out)] == ["https://a.example/", "https://b.example/"]
+    assert parse(out).find(".//video").get("poster") == "https://poster.example/p.png"
+
+
+@pytest.mark.parametrize("text", ["http://not_valid.ex_ample/", "www.example_org", "xhttps://glued.example/",
+                                  "user@host", "name@example.org_"])
+def test_what_gfm_does_not_autolink(text):
+    assert links(markdown_to_html(f"Text {text} end\n")) == []
+
+
+def test_html_without_a_bare_address_is_returned_untouched():
+    html = '<p>No address here, only <a href="https://example.org/">a link</a>.</p>\n'
+    assert autolink(html) is html
+
+
+def test_python_markdown_keeps_its_dialect():
+    out = markdown_to_html("See https://example.org/ now.\n\n#394 Fix a bug\n", "python-markdown")
+    assert links(out) == [] and parse(out).find(".//h1") is not None
+    assert links(markdown_to_html("See https://example.org/ now.\n")) == [("https://example.org/", "https://example.org/")]
+
+
+def test_engine_and_extensions_come_from_the_markdown_table():
+    config = config_from_mapping({"title": "T", "url": "https://example.org/",
+                                  "markdown": {"engine": "python-markdown", "extensions": ["admonition"]}})
+    assert (config.markdown_engine, config.markdown_extensions) == ("python-markdown", ("admonition",))
+    out = render_html(article(body="!!! note\n    Careful.\n\n| a |\n|---|\n| 1 |\n"), config)
+    tree = parse(out)
+    assert tree.find(".//div[@class='admonition note']") is not None
+    assert tree.find(".//table") is None  # "tables" is not in this site's list
+
+
+def test_an_unknown_engine_is_a_config_error_naming_the_key_and_the_choices():
+    with pytest.raises(publisher.ConfigError) as raised:
+        config_from_mapping({"title": "T", "url": "https://example.org/", "markdown": {"engine": "commonmark-x"}},
+                            source="site.toml")
+    message = str(raised.value)
+    assert message.startswith("site.toml: [markdown] engine: 'commonmark-x'")
+    assert "gfm" in message and "python-markdown" in message
+
+
+def test_extensions_are_refused_where_they_would_do_nothing():
+    with pytest.raises(publisher.ConfigError, match=r"\[markdown\] extensions: only used with engine"):
+        publisher.Config(title="T", url="https://example.org/", markdown_extensions=("toc",))
+
+
+def test_an_extension_python_markdown_cannot_load_is_a_config_error():
+    config = publisher.Config(title="T", url="https://example.org/", markdown_engine="python-markdown",
+                              markdown_extensions=("no_such_extension",))
+    with pytest.raises(publisher.ConfigError, match=r"\[markdown\] extensions: \['no_such_extension'\]"):
+        render_html(article(body="x"), config)
+
+
+def test_remembered_html_is_not_reused_across_engines(config):
+    body = "See https://example.org/ now."
+    memo = RenderMemo()
+    with remembering(memo):
+        gfm = render_html(article(body=body), config)
+        python_markdown = render_html(article(body=body), dataclasses.replace(config, markdown_engine="python-markdown"))
+    assert "<a " in gfm and "<a " not in python_markdown
+    assert len(memo.used) == 2
+
+
+def test_a_new_engine_is_one_registration():
+    engines.register("shout", lambda extensions: lambda text: f"<p>{text.upper()}</p>")
+    try:
+        config = publisher.Config(title="T", url="https://example.org/", markdown_engine="shout")
+        assert render_html(article(body="hello ![a|1x2](a.png)"), config).startswith("<p>HELLO")
+    finally:
+        del engines._ENGINES["shout"]
+        engines.engine.cache_clear()
