@@ -131,7 +131,8 @@ def test_remembered_html_is_not_reused_across_engines(config):
     memo = RenderMemo()
     with remembering(memo):
         gfm = render_html(article(body=body), config)
-        python_markdown = render_html(article(body=body), dataclasses.replace(config, markdown_engine="python-markdown"))
+        other = dataclasses.replace(config, markdown_engine="python-markdown")
+        python_markdown = render_html(article(body=body), other)
     assert "<a " in gfm and "<a " not in python_markdown
     assert len(memo.used) == 2
 
