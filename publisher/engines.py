@@ -97,7 +97,8 @@ def _python_markdown(extensions: tuple[str, ...]) -> Convert:
         md = getattr(local, "md", None)
         if md is None:
             md = local.md = markdown.Markdown(extensions=list(extensions), output_format="html")
-        return md.reset().convert(text)
+        html: str = md.reset().convert(text)
+        return html
 
     return convert
 

@@ -39,6 +39,8 @@ def test_gfm_is_the_default_with_tables_strikethrough_task_lists_and_footnotes()
     note = tree.find(".//div[@class='footnote-definition']")
     assert note is not None and "A note." in note.text_content()
     assert tree.find(".//sup[@class='footnote-reference']/a").get("href") == "#" + note.get("id")
+    alert = parse(markdown_to_html("> [!NOTE]\n> Read this.\n")).find(".//blockquote")
+    assert alert.get("class") == "markdown-alert-note" and alert.text_content().strip() == "Read this."
 
 
 @pytest.mark.parametrize("body", ["First line\\\nsecond line\n", "First line  \nsecond line\n"])
