@@ -48,9 +48,8 @@ _IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 
 
 # Discourse's ``![alt|700x521](url)``: the size rides in the alt text, which every engine writes
-# into the <img> it makes as alt="..." (quoted, the quote character escaped inside; lxml, which
-# writes the autolinked HTML, quotes with ' when the text holds a "). One search over the HTML
-# finds those; an HTML parser here would cost more than the whole CommonMark step.
+# into the <img> it makes as alt="..." (a " inside escaped; raw HTML may quote with '). One search
+# over the HTML finds those; an HTML parser here would cost more than the whole CommonMark step.
 _SIZE = r"\|\s*\d{1,5}\s*[xX×]\s*\d{1,5}\s*"
 _SIZED_IMAGE = re.compile(rf"""<img\b[^>]*?\balt=(?:"[^"]*?{_SIZE}"|'[^']*?{_SIZE}')[^>]*>""")
 _ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
