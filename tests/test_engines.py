@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import frontmatter
 import pyromark
@@ -165,6 +166,12 @@ def test_extensions_are_refused_where_they_would_do_nothing():
         publisher.Config(title="T", url="https://example.org/", markdown_extensions=("toc",))
 
 
+def test_extensions_must_be_a_list_of_names():
+    with pytest.raises(publisher.ConfigError, match=r"site.toml: \[markdown\] extensions: 'tables' is not valid"):
+        config_from_mapping({"title": "T", "url": "https://example.org/",
+                             "markdown": {"engine": "python-markdown", "extensions": "tables"}}, source="site.toml")
+
+
 def test_an_extension_python_markdown_cannot_load_is_a_config_error():
     config = publisher.Config(title="T", url="https://example.org/", markdown_engine="python-markdown",
                               markdown_extensions=("no_such_extension",))
@@ -181,6 +188,15 @@ def test_remembered_html_is_not_reused_across_engines(config):
         python_markdown = render_html(article(body=body), other)
     assert "<a " in gfm and "<a " not in python_markdown
     assert len(memo.used) == 2
+
+
+@pytest.mark.parametrize("engine", ["gfm", "python-markdown"])
+def test_rendering_from_many_threads_gives_what_one_thread_gives(engine):
+    bodies = [f"Post {i}[^n]: see https://example.org/{i} and ![a|{i + 1}x2](/{i}.png)\n\n[^n]: Note {i}.\n"
+              for i in range(40)]
+    alone = [markdown_to_html(body, engine) for body in bodies]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(lambda body: markdown_to_html(body, engine), bodies * 5)) == alone * 5
 
 
 def test_a_new_engine_is_one_registration():
