@@ -81,3 +81,9 @@ class SendError(PublisherError):
             # Unreachable server, timeout or a 4xx reply: the same EX_TEMPFAIL as a held lock, so a
             # cron wrapper can retry later; anything else needs a person to change something.
             self.exit_code = 75
+
+
+class EmptyDigest(PublisherError):
+    """Nothing was published in the window: there is no digest to write or send."""
+
+    exit_code = 3

@@ -89,8 +89,11 @@ def scan_folder(content: str | Path, errors: list[ContentError] | None, strict: 
     return files
 
 
-def one_per_slug(articles: Iterable[Article], errors: list[ContentError] | None, strict: bool) -> list[Article]:
-    """Articles in the order given, one per slug: the newer wins and the other is reported."""
+def one_per_slug(
+    articles: Iterable[Article], errors: list[ContentError] | None, strict: bool, *, quiet: bool = False
+) -> list[Article]:
+    """Articles in the order given, one per slug: the newer wins and the other is reported
+    (logged, unless ``quiet``: then only appended to ``errors``)."""
     by_slug: dict[str, Article] = {}
     for article in articles:
         other = by_slug.get(article.slug)
@@ -102,7 +105,7 @@ def one_per_slug(articles: Iterable[Article], errors: list[ContentError] | None,
                     f"{drop.slug!r} is also the slug of {keep.path}; the newer article wins",
                     reason="duplicate slug",
                 ),
-                errors, strict,
+                errors, strict, quiet=quiet,
             )
             article = keep
         by_slug[article.slug] = article
@@ -113,10 +116,11 @@ def _newer(a: Article, b: Article) -> bool:
     return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
 
 
-def report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
+def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
     if strict:
         raise exc
-    log.warning("skipped %s", exc)
+    if not quiet:
+        log.warning("skipped %s", exc)
     if errors is not None:
         errors.append(exc)
 
