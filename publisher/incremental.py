@@ -69,7 +69,9 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
                     row = None
                 else:  # touched, not changed: the same record under the new size and mtime
                     row = (source.size, source.mtime_ns, *row[2:])
-                    loaded.rows.append((source.rel, *row))
+                    sha, kind, record, reported = row[2:]
+                    loaded.rows.append((source.rel, source.size, source.mtime_ns, sha, kind,
+                                        dumps(record).decode(), reported))
             if row is not None and _take(loaded, source, row, config):
                 continue
         if got is None:
