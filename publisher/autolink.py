@@ -34,7 +34,6 @@ _SCAN = re.compile(rf"<(/?)({_UNLINKED}|{_UNLINKED.upper()})(?=[\s/>])|https?://
 _TAG = re.compile(r"""</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*"""
                   r"""(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*\s*/?>""")
 _DOMAIN_END = re.compile(r"[/?#]")
-_ENTITY_END = re.compile(r"&[A-Za-z0-9]+;$")
 # What cmark-gfm leaves unescaped in an href (houdini's table); the rest is percent-encoded.
 _HREF_SAFE = "!#$%&'()*+,-./:;=?@_~"
 
@@ -59,7 +58,7 @@ def autolink(html: str) -> str:
             continue
         if start and html[start - 1] in "\"'=":
             continue  # an attribute value ("https:// after a quote is never a bare address)
-        text_start = _text_start(html, start)
+        text_start, position = _text_start(html, start)
         if text_start is None:
             continue
         text_end = html.find("<", start)
@@ -87,16 +86,24 @@ def _maybe_bare_address(html: str) -> bool:
     return html.count("://") != quoted
 
 
-def _text_start(html: str, position: int) -> int | None:
-    """Where the text run holding ``position`` starts, or None when ``position`` is inside a tag."""
+def _text_start(html: str, position: int) -> tuple[int | None, int]:
+    """Where the text run holding ``position`` starts (None inside a tag), and where to scan on.
+
+    Scanning on past the tag keeps a tag full of addresses (hostile input) linear.
+    """
     opening = html.rfind("<", 0, position)
     if opening == -1:
-        return 0
+        return 0, position
     if html.startswith("<!--", opening):
         closing = html.find("-->", opening + 4)
-        return closing + 3 if closing != -1 and closing + 3 <= position else None
+        if closing == -1:
+            return None, len(html)
+        return (closing + 3, position) if closing + 3 <= position else (None, closing + 3)
     tag = _TAG.match(html, opening)
-    return tag.end() if tag is not None and tag.end() <= position else None
+    if tag is None:  # a "<" that starts no tag: nothing up to the next "<" is linked
+        following = html.find("<", position)
+        return None, len(html) if following == -1 else following
+    return (tag.end(), position) if tag.end() <= position else (None, tag.end())
 
 
 def _linked(escaped: str) -> str | None:
@@ -148,15 +155,28 @@ def _email(candidate: str) -> tuple[str, str] | None:
 
 
 def _trim(url: str) -> str:
-    """Drop what GFM leaves out of an autolink: trailing punctuation, an unbalanced ")", an entity."""
-    while url:
-        last = url[-1]
+    """Drop what GFM leaves out of an autolink: trailing punctuation, an unbalanced ")", an entity.
+
+    As cmark-gfm's autolink_delim does, but with the parentheses counted once: a run of
+    thousands of ")" stays linear.
+    """
+    end = len(url)
+    opened, closed = url.count("("), url.count(")")
+    ampersand = url.rfind("&")
+    while end:
+        last = url[end - 1]
         if last in "?!.,:*_~'\"":
-            url = url[:-1]
-        elif last == ";" and (entity := _ENTITY_END.search(url)):
-            url = url[: entity.start()]
-        elif last == ")" and url.count(")") > url.count("("):
-            url = url[:-1]
+            end -= 1
+        elif last == ";":
+            # "&hellip;" at the end looks like an entity and goes; a lone ";" goes as punctuation.
+            if ampersand >= end - 1:
+                ampersand = url.rfind("&", 0, end - 1)
+            entity = end >= 2 and url[end - 2].isalpha() and ampersand != -1 and all(
+                c.isascii() and c.isalpha() for c in url[ampersand + 1: end - 1])
+            end = ampersand if entity else end - 1
+        elif last == ")" and closed > opened:
+            end -= 1
+            closed -= 1
         else:
             break
-    return url
+    return url[:end]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -129,6 +130,18 @@ def test_autolinks_are_those_a_dom_walk_finds_over_real_posts():
         assert Counter((a.get("href"), a.text_content()) for a in parse(result).iter("a")) == dom_walk_links(html)
         linked_posts += result != html
     assert linked_posts == 850  # the reference article and 849 of the 1,043 posts have a bare address
+
+
+@pytest.mark.parametrize("body", [
+    "see https://x.org/" + ")" * 200_000,  # each ")" once made the parentheses be counted again
+    "see https://x.org/" + ";" * 200_000,  # each ";" once searched the whole address for "&"
+    '<p title="' + "https://a.example " * 50_000,  # once parsed the same tag again for each address
+    "`x` https://x.org " * 20_000,
+])
+def test_hostile_addresses_take_linear_time(body):
+    started = time.perf_counter()
+    markdown_to_html(body)
+    assert time.perf_counter() - started < 3  # about 0.05 s each; quadratic was minutes
 
 
 def test_html_without_a_bare_address_is_returned_untouched():
