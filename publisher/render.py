@@ -51,7 +51,9 @@ _IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 # into the <img> it makes as alt="..." (a " inside escaped; raw HTML may quote with '). One search
 # over the HTML finds those; an HTML parser here would cost more than the whole CommonMark step.
 _SIZE = r"\|\s*\d{1,5}\s*[xX×]\s*\d{1,5}\s*"
-_SIZED_IMAGE = re.compile(rf"""<img\b[^>]*?\balt=(?:"[^"]*?{_SIZE}"|'[^']*?{_SIZE}')[^>]*>""")
+# No "<" inside the tag: the engines escape it in attribute values, and stopping there keeps the
+# search linear on hostile raw HTML (thousands of "<img " that never close).
+_SIZED_IMAGE = re.compile(rf"""<img\b[^<>]*?\balt=(?:"[^"<>]*?{_SIZE}"|'[^'<>]*?{_SIZE}')[^<>]*>""")
 _ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
 
 
