@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .addresses import check_mail_settings
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine_names
 from .errors import ConfigError
 
@@ -191,6 +192,11 @@ class Config:
     utm_campaign: str | None = None
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
+    list_id: str | None = None  # List-Id header (RFC 2919), e.g. "Site news <news.example.org>"
+    feedback_id: str | None = None  # Feedback-ID header (Gmail's feedback loop), e.g. "issue:news:example"
+    video_poster: str | None = None  # frontmatter field with a video's poster image for the digest
+    # Each digest written or sent also becomes a web page in <output>/newsletter/, with an index and a feed.
+    newsletter_archive: bool = True
     # SMTP delivery (`publisher send`, [smtp]); the password only ever comes from PUBLISHER_SMTP_PASSWORD.
     smtp_host: str | None = None
     smtp_port: int | None = None  # default: 465 with ssl, else 587
@@ -230,6 +236,7 @@ class Config:
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
         _check_markdown(self)
         _check_feed_names(self)
+        check_mail_settings(self)
         hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
         if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
             raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
