@@ -1,6 +1,7 @@
 """Measure what the render budget (publisher/guard.py) is set from: how long real articles take to
-render, and how long pathological Markdown would take, with Python-Markdown and, when it is
-installed, cmark-gfm (``pip install cmarkgfm``), each followed by the same sanitising.
+render, and how long pathological Markdown would take, with each of publisher's Markdown engines
+(gfm, the default, and python-markdown) and, when it is installed, cmark-gfm (``pip install
+cmarkgfm``), each followed by the same sanitising.
 
     .venv/bin/python benchmarks/render_budget.py [CORPUS_DIR ...]
 
@@ -20,16 +21,20 @@ from publisher.guard import guarded, render_budget
 from publisher.render import markdown_to_html, sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHOLOGICAL = {"'[' * 50000": "[" * 50_000, "'[a](' * 20000": "[a](" * 20_000, "'&#x41;' * 100000": "&#x41;" * 100_000}
+PATHOLOGICAL = {"'[' * 50000": "[" * 50_000, "'[a](' * 20000": "[a](" * 20_000, "'&#x41;' * 100000": "&#x41;" * 100_000,
+                "'> ' * 50000": "> " * 50_000, "'<ul><li>' * 20000": "<ul><li>" * 20_000}
 BASE = "https://example.org/post/"
 
 
 def engines() -> dict[str, Callable[[str], str]]:
-    found = {"python-markdown": markdown_to_html}
+    found: dict[str, Callable[[str], str]] = {
+        "gfm": lambda text: markdown_to_html(text, "gfm"),
+        "python-markdown": lambda text: markdown_to_html(text, "python-markdown"),
+    }
     try:
         import cmarkgfm
     except ImportError:
-        print("cmark-gfm: not installed (pip install cmarkgfm), measuring Python-Markdown only")
+        print("cmark-gfm: not installed (pip install cmarkgfm), not measured")
     else:
         found["cmark-gfm"] = lambda text: cmarkgfm.github_flavored_markdown_to_html(
             text, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
@@ -71,11 +76,11 @@ def pathological(render: Callable[[str], str], name: str) -> None:
         try:
             guarded(label, "rendering", lambda text=text: sanitize(render(text), base_url=BASE), budget=budget)
             outcome = "rendered"
-        except publisher.ContentError:
-            outcome = "stopped by the budget"
+        except publisher.ContentError as exc:
+            outcome = "stopped by the budget" if exc.reason == "too slow" else f"refused ({exc.message})"
         took = time.thread_time() - started
         print(f"  {label:20} {took:6.2f} s CPU, {outcome} (budget {budget:.1f} s)")
-        if name == "python-markdown":
+        if name == "python-markdown" and outcome != "rendered" and not label.startswith(("'>", "'<")):
             parts = [text[: len(text) * n // 64] for n in (1, 2, 4)]
             sizes = [cpu(lambda part=part: render(part)) for part in parts]
             print(f"  {'':20} 1/64, 1/32, 1/16 of it: {', '.join(f'{s:.2f} s' for s in sizes)}")

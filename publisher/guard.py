@@ -39,11 +39,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("publisher")
 T = TypeVar("T")
 
-# Measured in CPU time (benchmarks/render_budget.py; figures in benchmarks/README.md): Python-Markdown
-# with sanitising renders the 1,043 Node.js blog posts at most at 1.7 µs per byte (the 851 KB post
-# in 1.0 s) and none under 20 KB in over 0.05 s; cmark-gfm at most at 0.2 µs per byte. The budget is
-# 1 s plus 6 s per MB: 6.1 s for that post (6 times what it needs), 13.6 s for a 2 MB article.
-# Pathological Markdown ('[' * 50000: over 120 s in Python-Markdown) is stopped after 1.3 s.
+# Measured in CPU time (benchmarks/render_budget.py; figures in benchmarks/README.md): with
+# sanitising, Python-Markdown renders the 1,043 Node.js blog posts at most at 1.9 µs per byte (the
+# 851 KB post in 0.84 s) and none under 20 KB in over 0.04 s; gfm (the default) at most at 0.31 µs
+# per byte. The budget is 1 s plus 6 s per MB: 6.1 s for that post, 13.6 s for a 2 MB article.
+# Pathological Markdown ('[' * 50000: over 120 s in Python-Markdown) is stopped after 1.3 s. Native
+# code is not interrupted (the exception waits for the next Python instruction): what is slow there,
+# HTML nested very deep in the sanitiser, is refused before it runs (render.check_depth).
 RENDER_SECONDS = 1.0
 RENDER_SECONDS_PER_MB = 6.0
 _POLL = 0.05  # how often the watchdog looks at the clocks of the steps it watches
@@ -83,7 +85,9 @@ def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budge
             return fn(*args, **kwargs)
         with time_budget(budget):
             return fn(*args, **kwargs)
-    except ContentError:
+    except ContentError as exc:
+        if exc.path is None and path is not None:  # raised where the file is not known: name it here
+            raise ContentError(path, exc.field, exc.message, exc.line, exc.reason) from None
         raise
     except RenderTimeout:
         raise ContentError(path, None, f"{step} took more than its {budget:.1f} s, which no real article comes "

@@ -8,26 +8,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-import markdown
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
-from markdown.treeprocessors import Treeprocessor
 
 from . import urls
-from .errors import printable
+from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
+from .errors import ContentError, printable
 from .model import Article, Config
 from .text import xml_safe
 
 log = logging.getLogger("publisher")
-
-EXTENSIONS = ["tables", "fenced_code", "footnotes", "attr_list", "sane_lists"]
 
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
 # (script, iframe, event handlers, javascript: URLs) is not. An <iframe> embed becomes a link to
@@ -55,38 +51,39 @@ URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite"})
 _IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 
 
-class _ImageSizes(Treeprocessor):
-    """``![alt|700x521](url)`` -> ``<img alt="alt" width="700" height="521">`` (Discourse's syntax)."""
-
-    def run(self, root):  # type: ignore[no-untyped-def]
-        for img in root.iter("img"):
-            match = _IMAGE_SIZE.search(img.get("alt", ""))
-            if match:
-                img.set("alt", img.get("alt", "")[: match.start()])
-                img.set("width", match.group(1))
-                img.set("height", match.group(2))
+# Discourse's ``![alt|700x521](url)``: the size rides in the alt text, which every engine writes
+# into the <img> it makes as alt="..." (a " inside escaped; raw HTML may quote with '). One search
+# over the HTML finds those; an HTML parser here would cost more than the whole CommonMark step.
+_SIZE = r"\|\s*\d{1,5}\s*[xX×]\s*\d{1,5}\s*"
+# No "<" inside the tag: the engines escape it in attribute values, and stopping there keeps the
+# search linear on hostile raw HTML (thousands of "<img " that never close).
+_SIZED_IMAGE = re.compile(rf"""<img\b[^<>]*?\balt=(?:"[^"<>]*?{_SIZE}"|'[^'<>]*?{_SIZE}')[^<>]*>""")
+_ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
 
 
-class _ImageSizeExtension(markdown.Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - markdown's API
-        md.treeprocessors.register(_ImageSizes(md), "publisher_image_sizes", 5)
+def markdown_to_html(
+    body: str, engine_name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
+) -> str:
+    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html."""
+    return image_sizes(engine(engine_name, tuple(extensions))(body))
 
 
-_local = threading.local()
+def image_sizes(html: str) -> str:
+    """``<img alt="alt|700x521">`` -> ``<img alt="alt" width="700" height="521">``."""
+    if "<img" not in html:
+        return html
+    return _SIZED_IMAGE.sub(_sized, html)
 
 
-def _markdown() -> markdown.Markdown:
-    # One converter per thread; it keeps state (footnotes, references) between documents, so it is
-    # reset before each one.
-    md = getattr(_local, "md", None)
-    if md is None:
-        md = _local.md = markdown.Markdown(extensions=[*EXTENSIONS, _ImageSizeExtension()], output_format="html")
-    return md.reset()
-
-
-def markdown_to_html(body: str) -> str:
-    """Markdown (with raw HTML) -> HTML, unsanitised. Most callers want render_html."""
-    return _markdown().convert(body)
+def _sized(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    alt = _ALT.search(tag)
+    group = 1 if alt and alt.group(1) is not None else 2
+    size = _IMAGE_SIZE.search(alt.group(group)) if alt else None
+    if alt is None or size is None or re.search(r"\s(?:width|height)=", tag[: alt.start()] + tag[alt.end():]):
+        return tag  # an <img> written in raw HTML with its own size keeps it
+    tag = tag[: alt.start(group)] + alt.group(group)[: size.start()] + tag[alt.end(group):]
+    return f'<img width="{size.group(1)}" height="{size.group(2)}"' + tag[len("<img"):]
 
 
 def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS,
@@ -94,8 +91,10 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
     """Keep structure, drop active content; with base_url, every URL is made absolute.
 
     Every address follows urls.py: images, media and ``srcset`` candidates http(s) only, links also
-    mailto: and tel:. Each one dropped is passed to ``on_drop(attribute, value)``.
+    mailto: and tel:. Each one dropped is passed to ``on_drop(attribute, value)``. HTML nested more
+    than MAX_HTML_DEPTH elements deep is refused with a ContentError (see check_depth).
     """
+    check_depth(html)
     tags = set(tags)
 
     def checked(tag: str, attribute: str, value: str) -> str | None:
@@ -135,6 +134,42 @@ def _dropped(on_drop: Callable[[str, str], None] | None, attribute: str, value: 
         on_drop(attribute, value)
 
 
+# The sanitiser (html5ever, inside nh3) checks the stack of open elements for each tag: its time
+# grows with depth times length, in native code no time budget can stop ('<ul><li>' * 20000, 160 KB:
+# 2.8 s; 2 MB: minutes). Real articles nest a few dozen levels at most.
+MAX_HTML_DEPTH = 200
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+# Elements that never nest in themselves (an unclosed <p> or <li> is closed by the next), and void ones.
+_FLAT = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "tbody",
+                   "thead", "tfoot", "colgroup", "caption", "area", "base", "br", "col", "embed", "hr", "img",
+                   "input", "link", "meta", "source", "track", "wbr"})
+
+
+def check_depth(html: str) -> None:
+    """ContentError when ``html`` nests more than MAX_HTML_DEPTH elements deep.
+
+    A count of open and close tags first (linear, and most HTML has too few tags to need it); only
+    HTML that may be that deep is parsed (lxml, which stops at 255 levels) to be sure.
+    """
+    if html.count("<") <= MAX_HTML_DEPTH:
+        return
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        if match.group(2).lower() in _FLAT:
+            continue
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest <= MAX_HTML_DEPTH:
+        return
+    stack = [(lxml_html.fragment_fromstring(html, create_parent="div"), 0)]
+    while stack:
+        element, level = stack.pop()
+        if level > MAX_HTML_DEPTH:
+            raise ContentError(None, None, f"the HTML is nested more than {MAX_HTML_DEPTH} elements deep; refused",
+                               reason="nested too deeply")
+        stack.extend((child, level + 1) for child in element)
+
+
 def embeds_as_links(html: str) -> str:
     """Replace each <iframe src=...> with a paragraph linking to its address."""
     tree = lxml_html.fragment_fromstring(html, create_parent="div")
@@ -163,23 +198,26 @@ def render_html(article: Article, config: Config) -> str:
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
-        return _render(article, url, tags)
-    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), article.body]).encode()).hexdigest()
+        return _render(article, url, tags, config)
+    # The engine is part of the key: HTML from another engine (or extension list) is not reused.
+    engine_key = " ".join([config.markdown_engine, *config.markdown_extensions])
+    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
         html = memo.known.get(key)
         if html is None:
-            html = _render(article, url, tags)
+            html = _render(article, url, tags, config)
         memo.used[key] = html
     return html
 
 
-def _render(article: Article, url: str, tags: frozenset[str]) -> str:
+def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
     def dropped(attribute: str, value: str) -> None:
         where = printable(article.path) if article.path else f"<article {article.slug!r}>"
         log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
 
-    return sanitize(markdown_to_html(article.body), base_url=url, tags=tags, on_drop=dropped)
+    html = markdown_to_html(article.body, config.markdown_engine, config.markdown_extensions)
+    return sanitize(html, base_url=url, tags=tags, on_drop=dropped)
 
 
 class RenderMemo:
