@@ -26,6 +26,7 @@ import hashlib
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ T = TypeVar("T")
 # HTML nested very deep in the sanitiser, is refused before it runs (render.check_depth).
 RENDER_SECONDS = 1.0
 RENDER_SECONDS_PER_MB = 6.0
+TRACED_FACTOR = 20
 _POLL = 0.05  # how often the watchdog looks at the clocks of the steps it watches
 # Bodies (by step and SHA-256) that ran out of their budget in this process: a preview reloading, or a
 # digest trying again without another article, does not spend the budget on them twice.
@@ -181,7 +183,10 @@ class time_budget:  # noqa: N801 - used as a context manager, like contextlib's
         self._watch: _Watch | None = None
 
     def __enter__(self) -> time_budget:
-        self._watch = _WATCHDOG.watch(self.seconds)
+        # A thread under a Python-level tracer (a debugger, coverage without its C tracer, hypothesis
+        # explaining a failure) runs many times slower: it gets TRACED_FACTOR times the budget.
+        seconds = self.seconds * (TRACED_FACTOR if sys.gettrace() is not None else 1)
+        self._watch = _WATCHDOG.watch(seconds)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:

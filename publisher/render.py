@@ -64,8 +64,12 @@ _ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
 def markdown_to_html(
     body: str, engine_name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
 ) -> str:
-    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html."""
-    return image_sizes(engine(engine_name, tuple(extensions))(body))
+    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html.
+
+    What XML cannot carry goes first: a body built in code may hold a lone surrogate, which the
+    gfm engine (Rust) cannot even be given (loaded bodies were repaired already, text.repair).
+    """
+    return image_sizes(engine(engine_name, tuple(extensions))(xml_safe(body)))
 
 
 def image_sizes(html: str) -> str:

@@ -43,7 +43,8 @@ DATES = ["2025-01-01", "2025-13-45", "0001-01-01T00:00:00Z", "0001-01-01T00:00:0
          "2025-06-01T10:00:00+02:00", "2027-01-01", "next Tuesday", "2024-02-29 08:00:00"]
 MARKUP = ["[", "[a](", "&#x41;", "<img src=x onerror=alert(1)>", '<a href="javascript:alert(1)">x</a>',
           '<img srcset="javascript:a 1x, b.png 2x">', "<script>alert(1)</script>", "<iframe src=//e.org/x></iframe>",
-          "**", "`", "\n\n", "> ", "- ", "# ", "|a|b|\n|-|-|\n", "![a|700x521](c.png)", "\u202e", "\x00", "\x1b"]
+          "**", "`", "\n\n", "> ", "- ", "# ", "|a|b|\n|-|-|\n", "![a|700x521](c.png)", "\u202e", "\x00", "\x1b",
+          "> " * 250, "<div>" * 250, "<ul><li>" * 150]
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
 scalars = st.one_of(text, st.integers(), st.floats(), st.booleans(), st.none(), st.sampled_from(URLS + DATES))
