@@ -17,9 +17,8 @@ from .select import select
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
     from .delivery import DeliveryReport, send_newsletter, send_to_subscribers
     from .digest import Digest, render_digest
-    from .discovery import link_tags
     from .engine import BuildResult, build
-    from .feeds import render_feeds
+    from .feeds import link_tags, render_feeds
     from .load import load_article, load_articles, parse_article
     from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .send import SmtpSettings, send_message
@@ -39,7 +38,7 @@ _LAZY = {
     "write_digest": ".newsletter",
     "Digest": ".digest",
     "render_digest": ".digest",
-    "link_tags": ".discovery",
+    "link_tags": ".feeds",
     "SmtpSettings": ".send",
     "send_message": ".send",
     "ping_hubs": ".websub",

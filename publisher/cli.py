@@ -431,7 +431,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 
 def run_links(args: argparse.Namespace) -> int:
-    from .discovery import link_tags
+    from .feeds import link_tags
 
     sys.stdout.write(link_tags(config_from_args(args)))
     return 0
