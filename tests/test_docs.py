@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 
@@ -17,7 +18,7 @@ import pytest
 
 import publisher
 from publisher.cli import build_parser
-from publisher.config import DESCRIPTIONS, KEYS
+from publisher.config import DESCRIPTIONS, KEYS, config_from_mapping
 from tests.conftest import ROOT
 from tests.pages import DOCS, GENERATED, code_blocks, publisher_args, read, written_pages
 
@@ -110,6 +111,25 @@ def test_the_readme_is_a_front_door_that_links_into_the_docs():
     # The two set-up commands, as users (and CI) copy them.
     assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/publisher build\n" in text
     assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest\n" in text
+
+
+def examples(language: str) -> list[tuple[str, str]]:
+    return [(name, block) for name in written_pages() for block in code_blocks(read(name), language)]
+
+
+@pytest.mark.parametrize("page, block", examples("python"))
+def test_every_python_example_in_the_docs_is_valid_python(page, block):
+    compile(block, f"{page} example", "exec")
+
+
+@pytest.mark.parametrize("page, block", examples("toml"))
+def test_every_toml_example_in_the_docs_is_a_valid_configuration(page, block, tmp_path):
+    data = tomllib.loads(block)
+    data.setdefault("title", "Example")
+    data.setdefault("url", "https://example.org/")
+    for key in ("content", "output", "static"):
+        data.pop(key, None)  # folders of the reader's site, not of this test
+    config_from_mapping(data, source=f"{page} example")
 
 
 @pytest.mark.parametrize("page", ["README.md", "library.md"])
