@@ -266,3 +266,19 @@ def test_an_unchanged_feed_is_answered_with_304_after_another_build(nginx_site):
     assert status == 304
     # A web page on another origin may read it (CORS), conditional requests included.
     assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_feeds_page_example_of_another_format_adds_it_to_a_build(tmp_path):
+    # In a process of its own: registering a format changes every later build of the process.
+    (block,) = [b for b in code_blocks(read("feeds.md"), "python") if "feeds.register(" in b]
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    script = block + "\nimport publisher\npublisher.build(publisher.load_config('publisher.toml'))\n"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    titles = (tmp_path / "feeds" / "titles.txt").read_text(encoding="utf-8").splitlines()
+    newest = publisher.select(publisher.load_articles(tmp_path / "content", publisher.load_config(
+        tmp_path / "publisher.toml")), limit=1)[0]
+    assert titles[0] == newest.title
+    assert (tmp_path / "feeds" / "featured.titles.txt").is_file()
