@@ -176,6 +176,8 @@ def _toml(value: Any) -> str:
         return f"`{str(value).lower()}`"
     if isinstance(value, str):
         return f"`{json.dumps(value, ensure_ascii=False)}`"
+    if isinstance(value, (tuple, list)):
+        return f"`{json.dumps(list(value), ensure_ascii=False)}`"
     return f"`{value}`"
 
 

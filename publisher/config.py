@@ -35,6 +35,8 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "fallback_encoding"): "fallback_encoding",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
+    ("markdown", "engine"): "markdown_engine",
+    ("markdown", "extensions"): "markdown_extensions",
     ("digest", "subject"): "digest_subject",
     ("digest", "limit"): "digest_limit",
     ("digest", "full_bodies"): "digest_full_bodies",
@@ -107,6 +109,9 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     "is reported with its byte offset and skipped.",
     ("html", "allow"): "HTML tag names added to the allow-list for article bodies (`script` and `style` never pass).",
     ("html", "deny"): "HTML tag names removed from the allow-list for article bodies.",
+    ("markdown", "engine"): "How bodies become HTML: `gfm` (CommonMark with GitHub's extensions, pyromark) or "
+    "`python-markdown`; see [Markdown engines](articles.md#markdown-engines).",
+    ("markdown", "extensions"): "Python-Markdown's extensions, with `engine = \"python-markdown\"` only.",
     ("digest", "subject"): "The subject line: a Jinja2 template with `site`, `articles`, `lead` (the first featured "
     "article, or none) and `count`.",
     ("digest", "limit"): "Most articles in a digest; featured ones are kept first.",
@@ -168,7 +173,7 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 USER_ENV = "PUBLISHER_SMTP_USER"
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir", "state_dir"}
-TABLES = {"feeds", "fields", "html", "digest", "smtp"}
+TABLES = {"feeds", "fields", "html", "markdown", "digest", "smtp"}
 DEFAULT_FOLDERS = {"content_dir": "content", "output_dir": "feeds", "state_dir": ".publisher"}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .addresses import check_mail_settings
+from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine_names
 from .errors import ConfigError
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
@@ -166,6 +167,9 @@ class Config:
     # Changes to the HTML allow-list used for article bodies in feeds (see render.ALLOWED_TAGS).
     allow_tags: tuple[str, ...] = ()
     deny_tags: tuple[str, ...] = ()
+    # The Markdown engine ([markdown] engine; see engines.py) and, for "python-markdown", its extensions.
+    markdown_engine: str = DEFAULT_ENGINE
+    markdown_extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
     content_dir: str = "content"
     output_dir: str = "feeds"
     # What one run leaves for the next (a SQLite database): never inside the served output folder.
@@ -230,6 +234,7 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
+        _check_markdown(self)
         _check_feed_names(self)
         check_mail_settings(self)
         hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
@@ -297,6 +302,21 @@ class Config:
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
+
+
+def _check_markdown(config: Config) -> None:
+    if config.markdown_engine not in engine_names():
+        raise ConfigError(f"[markdown] engine: {config.markdown_engine!r} is not a Markdown engine "
+                          f"(choices: {', '.join(engine_names())})")
+    extensions = config.markdown_extensions
+    if isinstance(extensions, str) or not all(isinstance(name, str) for name in extensions):
+        raise ConfigError(f"[markdown] extensions: {extensions!r} is not valid (expected a list of "
+                          "Python-Markdown extension names)")
+    object.__setattr__(config, "markdown_extensions", tuple(extensions))
+    if config.markdown_engine != "python-markdown" and config.markdown_extensions != PYTHON_MARKDOWN_EXTENSIONS:
+        # Said rather than ignored: the other engines have a fixed dialect.
+        raise ConfigError(f"[markdown] extensions: only used with engine = \"python-markdown\", "
+                          f"not with {config.markdown_engine!r}")
 
 
 def _check_feed_names(config: Config) -> None:
