@@ -51,7 +51,10 @@ def test_the_generator_reports_only_the_pages_it_changed(tmp_path):
 
 
 def test_every_config_key_has_a_description():
-    assert set(DESCRIPTIONS) == set(KEYS), "publisher.config.DESCRIPTIONS must describe every key of KEYS"
+    missing = [f"[{t}] {k}" if t else k for t, k in KEYS if (t, k) not in DESCRIPTIONS]
+    assert not missing, f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}: add one, " \
+        f"then run `{REGENERATE}`"
+    assert set(DESCRIPTIONS) <= set(KEYS), set(DESCRIPTIONS) - set(KEYS)
     assert all(text.strip().endswith(".") for text in DESCRIPTIONS.values())
 
 
