@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ContentError
-from .model import Config
-from .text import repair
+from ..errors import ContentError
+from ..model import Config
+from ..text import repair
 
 log = logging.getLogger("publisher")
 
