@@ -71,7 +71,7 @@ class BuildCache:
         self.header = header if header is not None and header.get("settings") == self.settings else None
         self._previous = header
         self.root = Path(config.content_dir)
-        self.files, self.outside = scan(self.root) if self.root.is_dir() else ([], [])
+        self.files, self.outside = scan(self.root, config.exclude or ()) if self.root.is_dir() else ([], [])
         self.inputs = _listing_digest(self.files, self.outside)
         self._lines: list[bytes] = []  # the records of the next cache, as JSON lines
         self.shas: dict[str, str] = {}  # article path -> SHA-256 of the file it was loaded from
@@ -182,7 +182,7 @@ class BuildCache:
                 continue
             digest = hashlib.sha256(raw).hexdigest()
             try:
-                article, fallback = load.article_from_bytes(raw, source.path, self.config)
+                article, fallback = load.article_from_bytes(raw, source.path, self.config, rel=source.rel)
             except ContentError as exc:
                 self._keep(["e", source.rel, source.size, source.mtime_ns, digest,
                             [exc.field, exc.message, exc.line, exc.reason]])
@@ -197,7 +197,7 @@ class BuildCache:
             if not fallback:
                 self.shas[source.path] = digest
             articles.append(article)
-        return load.one_per_slug(articles, errors, strict)
+        return load.one_per_url(articles, self.config, errors, strict)
 
     def _keep(self, record: list[Any], line: bytes | None = None) -> None:
         """Carry a record into the next cache: its line as read when unchanged, else newly written."""
@@ -404,7 +404,7 @@ def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
             continue
         digest = hashlib.sha256(raw).hexdigest()
         try:
-            article, fallback = article_from_bytes(raw, source.path, config)
+            article, fallback = article_from_bytes(raw, source.path, config, rel=source.rel)
         except ContentError as exc:
             results[source.rel] = ("e", digest, [exc.field, exc.message, exc.line, exc.reason])
             continue

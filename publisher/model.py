@@ -11,17 +11,19 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .content.presets import PRESETS, Preset, preset_named
 from .errors import ConfigError
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
-# come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use.
+# come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use (a preset
+# changes some of them: content/presets.py). A draft name starting with "!" is read inverted.
 DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "slug": ("slug",),
         "title": ("title",),
         "published": ("publishDate", "pubDate", "date", "published", "publish_date", "pubdate"),
         "updated": ("updatedDate", "updated", "lastmod", "modified", "updateDate", "lastModified"),
-        "author": ("author", "authors"),
+        "author": ("author", "authors", "by"),
         "tags": ("tags", "keywords"),
         "category": ("category", "categories"),
         "featured": ("featured",),
@@ -30,6 +32,7 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "cover_image": ("coverImage", "heroImage", "image", "cover", "featuredImage", "thumbnail"),
         "source": ("source",),
         "draft": ("draft",),
+        "id": ("id", "guid"),
     }
 )
 
@@ -82,6 +85,10 @@ class Article:
     ``published`` must be timezone-aware. ``body`` is Markdown (raw HTML allowed); a loaded
     article reads it from its file the first time it is used (see DeferredBody).
     ``extra`` holds the frontmatter fields publisher does not know, for templates.
+
+    ``authors`` is every author, in order; ``author`` is the first of them, kept for callers that
+    know one: ``Article(author="A")`` means ``authors=("A",)``, and when ``authors`` is given it
+    wins (so ``replace(article, authors=...)`` also updates ``author``).
     """
 
     slug: str
@@ -100,8 +107,18 @@ class Article:
     body: str = _BodyField()  # type: ignore[assignment]  # a descriptor-typed dataclass field
     extra: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None  # the file it was loaded from, for messages
+    authors: tuple[str, ...] = ()
+    id: str | None = None  # the entry id from the frontmatter; None: [feeds] entry_id decides
+    file: str | None = None  # its path under the content folder ("2024/post/index.md"), for {path}
 
     def __post_init__(self) -> None:
+        if isinstance(self.authors, str):
+            object.__setattr__(self, "authors", (self.authors,))
+        elif isinstance(self.authors, list):
+            object.__setattr__(self, "authors", tuple(self.authors))
+        if not self.authors and self.author:
+            object.__setattr__(self, "authors", (self.author,))
+        object.__setattr__(self, "author", self.authors[0] if self.authors else None)
         if not isinstance(self.published, datetime) or self.published.tzinfo is None:
             raise TypeError(f"Article {self.slug!r}: published must be a timezone-aware datetime")
         if self.updated is not None and (
@@ -130,7 +147,8 @@ class Config:
     author: str | None = None
     author_email: str | None = None
     timezone: str = "UTC"
-    # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category} are filled in.
+    # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category}, {path} and
+    # {filename} are filled in (urls.py), and an empty one drops its path segment.
     permalink: str = "/{slug}/"
     # Where local files (covers) live; a cover "/images/a.png" is static_dir/images/a.png.
     static_dir: str | None = None
@@ -160,6 +178,17 @@ class Config:
     archives: bool = True
     archive_pattern: str = "archive/{year}.atom.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
+    # How a generator's folder is read (content/presets.py): its field names, drafts, file names.
+    preset: str | None = None
+    # Files and folders under the content folder that are not articles; None: the preset's
+    # (README*, _*, .*). Hidden files are never read.
+    exclude: tuple[str, ...] | None = None
+    # Entry ids: a template with the permalink's placeholders and {url}; a frontmatter id wins.
+    entry_id: str = "{url}"
+    # Site markup publisher does not know: callables (or "module:function" names, or names of
+    # `publisher.filters` entry points) applied to the Markdown before rendering, and to the HTML after.
+    body_filters: tuple[Any, ...] = ()
+    html_filters: tuple[Any, ...] = ()
     # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
     fallback_encoding: str | None = None
     # Changes to the HTML allow-list used for article bodies in feeds (see render.ALLOWED_TAGS).
@@ -205,13 +234,8 @@ class Config:
             raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
         _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
-        try:
-            self.permalink.format(slug="s", year="2025", month="01", day="01", category="c")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(
-                f"permalink: {self.permalink!r} is not a pattern publisher can fill ({type(exc).__name__}: {exc}; "
-                "expected placeholders {slug}, {year}, {month}, {day}, {category})"
-            ) from None
+        _check_patterns(self)
+        _check_reading(self)
         if self.fallback_encoding is not None:
             try:
                 codecs.lookup(self.fallback_encoding)
@@ -238,10 +262,11 @@ class Config:
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
-        # A partial mapping keeps the defaults for the fields it does not name.
-        merged = dict(DEFAULT_FIELDS)
-        for name, names in self.fields.items():
-            merged[name] = (names,) if isinstance(names, str) else tuple(names)
+        # A partial mapping keeps the preset's names, else the defaults, for the fields it does not name.
+        merged = {**DEFAULT_FIELDS, **self.preset_rules.fields}
+        if self.fields is not DEFAULT_FIELDS:
+            for name, names in self.fields.items():
+                merged[name] = (names,) if isinstance(names, str) else tuple(names)
         object.__setattr__(self, "fields", MappingProxyType(merged))
 
     @property
@@ -272,22 +297,57 @@ class Config:
     def archive_file(self, year: int) -> str:
         return self.archive_pattern.format(year=f"{year:04d}")
 
+    @property
+    def preset_rules(self) -> Preset:
+        """How the content folder is read: the named preset's rules, or publisher's own."""
+        return preset_named(self.preset)
+
     def article_url(self, article: Article) -> str:
-        local = article.published.astimezone(self.tz)
-        path = self.permalink.format(
-            slug=article.slug,
-            year=f"{local.year:04d}",
-            month=f"{local.month:02d}",
-            day=f"{local.day:02d}",
-            category=article.category or "",
-        )
-        return self.url + path.lstrip("/")
+        """The article's public address (see urls.article_url)."""
+        from .urls import article_url
+
+        return article_url(article, self)
 
     def static_path(self, url_path: str) -> Path | None:
         """The local file behind a root-relative path such as "/images/a.png", if configured."""
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
+
+
+def _check_patterns(config: Config) -> None:
+    """The permalink and entry id templates must be ones publisher can fill in."""
+    from .urls import PLACEHOLDERS
+
+    values = dict.fromkeys(PLACEHOLDERS, "x")
+    checks = (("permalink", config.permalink, {}), ("[feeds] entry_id", config.entry_id, {"url": "x"}))
+    for name, pattern, extra in checks:
+        try:
+            pattern.format(**values, **extra)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            known = ", ".join("{" + p + "}" for p in (*PLACEHOLDERS, *extra))
+            raise ConfigError(
+                f"{name}: {pattern!r} is not a pattern publisher can fill ({type(exc).__name__}: {exc}; "
+                f"expected placeholders {known})"
+            ) from None
+
+
+def _check_reading(config: Config) -> None:
+    """preset, exclude and the filters: known names and the right shapes."""
+    if config.preset and config.preset not in PRESETS:
+        raise ConfigError(f"preset: {config.preset!r} is not a known preset (known: {', '.join(PRESETS)})")
+    exclude = config.preset_rules.exclude if config.exclude is None else config.exclude
+    if isinstance(exclude, str) or not all(isinstance(p, str) and p for p in exclude):
+        raise ConfigError(f"exclude: {config.exclude!r} is not valid (expected a list of file name patterns, "
+                          "e.g. [\"README*\", \"drafts/*\"])")
+    object.__setattr__(config, "exclude", tuple(exclude))
+    for name in ("body_filters", "html_filters"):
+        value = getattr(config, name)
+        if isinstance(value, str) or callable(value):
+            value = (value,)
+        if not all(callable(f) or (isinstance(f, str) and f) for f in value):
+            raise ConfigError(f"{name}: expected a list of functions or \"module:function\" names")
+        object.__setattr__(config, name, tuple(value))
 
 
 def _check_feed_names(config: Config) -> None:

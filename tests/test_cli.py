@@ -54,7 +54,7 @@ def test_a_bad_article_is_reported_and_skipped(site, capsys):
 def test_strict_makes_a_bad_article_fatal_and_writes_nothing(site, capsys):
     write_article(site / "content", "broken.md", "---\ntitle: Broken\n---\n")
     assert run(site, "--strict") == 1
-    assert "broken.md: publishDate: missing" in capsys.readouterr().err
+    assert "broken.md: no date: looked for publishDate" in capsys.readouterr().err
     assert not list((site / "out").rglob("*.xml"))
 
 
