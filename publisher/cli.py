@@ -269,14 +269,21 @@ def load_with_summary(
         if args.strict:
             raise PublisherError(f"{exc} (--strict)") from None
         raise
-    if errors:
+    if problems(errors):
         _log_summary(errors, len(select(articles, now=now)))
         if not articles:
             # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
             # would replace the live feeds with empty ones.
-            raise PublisherError(f"none of the {len(errors)} articles could be loaded; nothing written "
+            raise PublisherError(f"none of the {len(problems(errors))} articles could be loaded; nothing written "
                                  "(check [fields] and the messages above)")
     return articles
+
+
+def problems(errors: list[ContentError]) -> list[ContentError]:
+    """The errors to report: files that are not articles at all are counted, never reported."""
+    from .content.fields import NOT_AN_ARTICLE
+
+    return [e for e in errors if e.reason != NOT_AN_ARTICLE]
 
 
 def _log_summary(errors: list[ContentError], published: int) -> None:
@@ -494,9 +501,9 @@ def run_build(args: argparse.Namespace) -> int:
         reported = cache.unchanged(strict=args.strict)
         if reported is not None:
             # Nothing that shapes the output changed: repeat the last run's reports and stop.
-            for exc in reported:
+            for exc in problems(reported):
                 log.warning("skipped %s", exc)
-            if reported:
+            if problems(reported):
                 _log_summary(reported, cache.published_count)
             count = len(cache.previous_outputs())
             log.info("nothing changed since the last build (%s)", cache.file)

@@ -32,6 +32,10 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "output"): "output_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
+    ("", "preset"): "preset",
+    ("", "exclude"): "exclude",
+    ("", "body_filters"): "body_filters",
+    ("", "html_filters"): "html_filters",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
     ("digest", "subject"): "digest_subject",
@@ -72,6 +76,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "tag_json_pattern"): "tag_json_pattern",
     ("feeds", "category_json_pattern"): "category_json_pattern",
     ("feeds", "index"): "feeds_index_file",
+    ("feeds", "entry_id"): "entry_id",
 }
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.

@@ -246,9 +246,8 @@ def article_from_metadata(
             raise fields.missing("date", "published", "expected YYYY-MM-DD or ISO 8601")
     slug = fields.text("slug")
     if not slug:
-        slug = slugify(title) if config.preset_rules.slug_from_title else name_slug
-    if not slug:
-        raise ContentError(path, "slug", "missing (and no file name to take it from)", reason="missing slug")
+        # Pelican makes it from the title; so does a text parsed without a file name.
+        slug = name_slug if name_slug and not config.preset_rules.slug_from_title else slugify(title)
     category, more_tags = fields.category()
     return Article(
         slug=slug.strip(),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
 _URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~]*")
 # What stays literal in each part (RFC 3986 section 3.3 pchar, 3.4 query, 3.5 fragment).
 _SUB_DELIMS = "!$&'()*+,;="
 _PATH_SAFE = _SUB_DELIMS + ":@/"
@@ -51,6 +51,8 @@ def uri(address: str) -> str:
 
 def _encode(text: str, safe: str) -> str:
     """Percent-encode what is not ``safe`` (as UTF-8), keeping escapes that are already there."""
+    if _PLAIN.fullmatch(text):
+        return text  # the common case: nothing to encode
     return "".join(part if _ESCAPE.fullmatch(part) else quote(part, safe=safe) for part in _ESCAPE.split(text))
 
 
@@ -72,11 +74,11 @@ def source_parts(file: str | None, slug: str) -> dict[str, str]:
     """
     if not file:
         return {"path": slug, "filename": slug}
-    pure = PurePosixPath(file)
-    if pure.stem.lower() in BUNDLE_NAMES and len(pure.parts) > 1:
-        pure = pure.parent
-        return {"path": str(pure), "filename": pure.name}
-    return {"path": str(pure.with_suffix("")), "filename": pure.stem}
+    folder, _, name = file.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    if folder and stem.lower() in BUNDLE_NAMES:
+        return {"path": folder, "filename": folder.rpartition("/")[2]}
+    return {"path": f"{folder}/{stem}" if folder else stem, "filename": stem}
 
 
 def placeholders(article: Article, config: Config) -> dict[str, str]:

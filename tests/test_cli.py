@@ -152,3 +152,16 @@ def test_a_negative_lock_timeout_is_a_usage_error(site, capsys):
     with pytest.raises(SystemExit) as exit_:
         run(site, "--lock-timeout", "-1")
     assert exit_.value.code == 2 and "not a number of seconds" in capsys.readouterr().err
+
+
+def test_files_that_are_not_articles_keep_a_build_silent(site, capsys):
+    write_article(site / "content", "moved.md", "---\nredirect: /post-1/\n---\n")
+    write_article(site / "content", "list.md", "---\nlayout: list\n---\nAll posts.\n")
+    for _ in range(2):  # the full build, then the nothing-changed one
+        assert run(site) == 0
+        assert capsys.readouterr() == ("", "")
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    assert run(site) == 0
+    err = capsys.readouterr().err
+    assert "moved.md" not in err and "list.md" not in err
+    assert "3 articles published, 3 skipped (1 bad date, 2 not an article)" in err

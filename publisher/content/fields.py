@@ -210,10 +210,9 @@ def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | 
     """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
     if file is None:
         return None, None
-    pure = PurePath(file)
-    stem = pure.stem
-    if stem.lower() == "index" and pure.parent.name:
-        stem = pure.parent.name  # a page bundle: first-post/index.md is "first-post"
+    from ..urls import source_parts
+
+    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
     if config.preset_rules.dated_file_names:
         dated = DATED_NAME.fullmatch(stem)
         if dated:
