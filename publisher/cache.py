@@ -428,6 +428,10 @@ def settings_key(config: Config) -> str:
 
 
 def _plain_setting(value: Any) -> Any:
+    if callable(value):  # a filter passed as a function: its name, the same in every run
+        from .content.filters import describe
+
+        return describe(value)
     if isinstance(value, Mapping):
         return {str(k): _plain_setting(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):

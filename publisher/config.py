@@ -120,6 +120,10 @@ def config_from_mapping(
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])
+        for name in ("body_filters", "html_filters"):  # "filters.py:expand" is next to publisher.toml
+            if isinstance(values.get(name), list):
+                values[name] = [str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f
+                                for f in values[name]]
     if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
         raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):

@@ -23,7 +23,7 @@ from .model import Article, Config, DigestState
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
-from .text import repair_line
+from .text import join_names, repair_line
 
 # An article dated before the previous digest's cut-off but written (or synced) after it still goes
 # into the next --since-last digest, if it is dated at most this long before the cut-off.
@@ -205,8 +205,8 @@ def _item(article: Article, config: Config, bodies: bool, link: Any) -> dict[str
         "title": article.title,
         "url": link(url),
         "date": f"{local.day} {local:%B %Y}",
-        "author": article.author,
-        "description": summary(article),
+        "author": join_names(article.authors),  # "A, B and C"
+        "description": summary(article, config=config),
         "cover": cover,
         "thumb": thumb,
         # Markup made safe by render.email_html (nh3); the template must not escape it again.

@@ -348,6 +348,14 @@ def _check_reading(config: Config) -> None:
         if not all(callable(f) or (isinstance(f, str) and f) for f in value):
             raise ConfigError(f"{name}: expected a list of functions or \"module:function\" names")
         object.__setattr__(config, name, tuple(value))
+        if value:
+            from .content.filters import resolve
+
+            for spec in value:  # a name that leads nowhere is a configuration error now, not at render
+                try:
+                    resolve(spec)
+                except ConfigError as exc:
+                    raise ConfigError(f"{name}: {exc}") from None
 
 
 def _check_feed_names(config: Config) -> None:

@@ -142,15 +142,24 @@ def render_html(article: Article, config: Config) -> str:
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
-        return sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+        return sanitize(body_html(article, config), base_url=url, tags=tags)
     key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), article.body]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
         html = memo.known.get(key)
         if html is None:
-            html = sanitize(markdown_to_html(article.body), base_url=url, tags=tags)
+            html = sanitize(body_html(article, config), base_url=url, tags=tags)
         memo.used[key] = html
     return html
+
+
+def body_html(article: Article, config: Config) -> str:
+    """The body as HTML, unsanitised: the site's body filters, Markdown, then its HTML filters."""
+    if not config.body_filters and not config.html_filters:
+        return markdown_to_html(article.body)
+    from .content.filters import apply
+
+    return apply(config.html_filters, markdown_to_html(apply(config.body_filters, article.body)))
 
 
 class RenderMemo:
@@ -208,12 +217,13 @@ def shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def summary(article: Article, html: str | None = None, limit: int = 300) -> str:
-    """seoDescription, else the first paragraph of the body as text."""
+def summary(article: Article, html: str | None = None, limit: int = 300, *, config: Config | None = None) -> str:
+    """seoDescription, else the first paragraph of the body as text (through the site's filters
+    when ``config`` is given and ``html`` is not)."""
     if article.description:
         return article.description
     if html is None:
-        html = markdown_to_html(article.body)
+        html = body_html(article, config) if config is not None else markdown_to_html(article.body)
     return first_paragraph(html, limit)
 
 
