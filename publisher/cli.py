@@ -128,6 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
+
+    init = commands.add_parser(
+        "init", help="write a publisher.toml for an existing site's content folder",
+        description="Look at the frontmatter of an existing folder of articles (and the generator's own "
+        "configuration above it), pick the preset that fits (astro, hugo, jekyll, eleventy, pelican) and write a "
+        "commented publisher.toml. An existing file is never overwritten.",
+    )
+    init.add_argument("--content", metavar="DIR", default="content", help="the folder of articles (default: content)")
+    init.add_argument("--config", metavar="FILE", default=DEFAULT_CONFIG,
+                      help=f"the file to write (default: ./{DEFAULT_CONFIG})")
+    init.add_argument("--url", help="the site's public address (default: from the generator's configuration)")
+    init.add_argument("--title", help="the site's title (default: from the generator's configuration)")
+    init.set_defaults(run=run_init, quiet=0, verbose=0)
     return parser
 
 
@@ -529,6 +542,32 @@ def run_build(args: argparse.Namespace) -> int:
 
         ping_hubs(feeds, written, timeout=args.ping_timeout)
     return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from .content.survey import config_text, survey
+
+    target = Path(args.config)
+    if target.exists():
+        raise ConfigError(f"{target} already exists; not overwritten (move it away, or pass --config NEW_FILE)")
+    try:
+        found = survey(args.content)
+    except ContentError as exc:
+        raise ConfigError(f"--content: {exc}") from None
+    text = config_text(found, target, url=args.url, title=args.title)
+    try:
+        with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
+            fh.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{target} already exists; not overwritten") from None
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot be written ({exc.strerror})") from None
+    what = PRESETS_SAID.get(found.preset or "", "no preset fitted")
+    print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")
+    return 0
+
+
+PRESETS_SAID = {"astro": "Astro", "hugo": "Hugo", "jekyll": "Jekyll", "eleventy": "Eleventy", "pelican": "Pelican"}
 
 
 def run_links(args: argparse.Namespace) -> int:

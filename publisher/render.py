@@ -22,6 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .model import Article, Config
 from .text import xml_safe
+from .urls import uri
 
 EXTENSIONS = ["tables", "fenced_code", "footnotes", "attr_list", "sane_lists"]
 
@@ -93,7 +94,7 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
         if base_url is None:
             return value
         if attribute in URL_ATTRIBUTES:
-            return urljoin(base_url, value.strip())
+            return absolute_uri(base_url, value)
         if attribute == "srcset":
             return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
         return value
@@ -129,7 +130,15 @@ def embeds_as_links(html: str) -> str:
 
 def _absolute_candidate(base_url: str, candidate: str) -> str:
     url, _, descriptor = candidate.strip().partition(" ")
-    return f"{urljoin(base_url, url)} {descriptor}".strip()
+    return f"{absolute_uri(base_url, url) or ''} {descriptor}".strip()
+
+
+def absolute_uri(base_url: str, value: str) -> str | None:
+    """``value`` made absolute against ``base_url``, as a valid URI; None when it cannot be one."""
+    try:
+        return uri(urljoin(base_url, value.strip()))
+    except ValueError:  # "http://[broken": not even an address (urlsplit refuses it)
+        return None
 
 
 def render_html(article: Article, config: Config) -> str:

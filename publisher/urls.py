@@ -36,7 +36,7 @@ def uri(address: str) -> str:
     """``address`` (absolute or relative) as a valid URI reference; unchanged when it is one already."""
     if _URI_CHARS.fullmatch(address) and not _BAD_ESCAPE.search(address) and "[" not in address:
         return address
-    parts = urlsplit(address.strip())
+    parts = urlsplit(address.strip())  # ValueError for "http://[broken": callers decide what to do
     netloc = parts.netloc
     if netloc and not netloc.isascii():
         netloc = _ascii_netloc(netloc)

@@ -88,8 +88,9 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
 def excluded(rel: str, patterns: Sequence[str]) -> bool:
     """Whether a file or folder (its "/"-separated path under the content folder) is excluded.
 
-    A pattern without "/" is matched against the name alone ("README*", "_*": any file or folder
-    so named, anywhere); one with "/" against the whole path ("drafts/*", "**/old/*"). Matching
+    As in .gitignore: a pattern without "/" is matched against the name alone ("README*", "_*":
+    any file or folder so named, anywhere); one with "/" against the whole path from the content
+    folder ("drafts/*", "/index.md": only the top one; "**/old/*": at any depth). Matching
     ignores case (README.md, Readme.md). ``patterns`` are lower case already.
     """
     name = rel.rsplit("/", 1)[-1].lower()
@@ -98,7 +99,9 @@ def excluded(rel: str, patterns: Sequence[str]) -> bool:
         if "/" not in pattern:
             if fnmatchcase(name, pattern):
                 return True
-        elif fnmatchcase(path, pattern) or (pattern.startswith("**/") and fnmatchcase(path, pattern[3:])):
+            continue
+        pattern = pattern.lstrip("/")
+        if fnmatchcase(path, pattern) or (pattern.startswith("**/") and fnmatchcase(path, pattern[3:])):
             return True
     return False
 

@@ -238,6 +238,8 @@ def parse_date(value: Any, config: Config) -> datetime | None:
                 parsed = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
             found = _loose_date(text)
+            if found is None and config.preset_rules.lenient_dates:
+                found = _lenient_date(text)
             if found is None:
                 return None
             parsed = found
@@ -266,6 +268,20 @@ def _loose_date(text: str) -> datetime | None:
                         int((fraction or "0")[:6].ljust(6, "0")), tzinfo=zone)
     except ValueError:
         return None
+
+
+_OFFSET = re.compile(r"(?<![\d:])([+-]\d{2}:?\d{2}|Z|UTC|GMT)\b")
+
+
+def _lenient_date(text: str) -> datetime | None:
+    """The first date (and time) in the text, with the first offset after it; the rest is skipped."""
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    date_and_time = text[:match.end()].strip()
+    offset = _OFFSET.search(text, match.end())
+    zone = "" if offset is None else "Z" if offset.group(1) in ("Z", "UTC", "GMT") else offset.group(1)
+    return _loose_date(date_and_time if _DATE.fullmatch(date_and_time + zone) is None else date_and_time + zone)
 
 
 def _web_uri(value: str, *, always: bool = False) -> str:

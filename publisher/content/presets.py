@@ -47,6 +47,9 @@ class Preset:
     header_lines: bool = False
     # Pelican makes the slug from the title, not the file name.
     slug_from_title: bool = False
+    # Jekyll reads dates with Ruby's Time.parse, which takes the date, time and offset it finds
+    # and skips the rest ("2023-01-29 18:30:22 2023 -0800" is a post jekyllrb.com publishes).
+    lenient_dates: bool = False
     # What init writes as the permalink (after the site's section folder, if any).
     permalink: str = "/{slug}/"
     # Frontmatter keys only this generator writes: init counts them to pick the preset.
@@ -98,8 +101,9 @@ PRESETS: Mapping[str, Preset] = MappingProxyType({
             "id": ("guid",),
         },
         separators={"tags": " ", "categories": " "},
+        lenient_dates=True,
         permalink="/{category}/{year}/{month}/{day}/{slug}.html",
-        markers=("layout", "permalink", "last_modified_at", "redirect_from", "excerpt_separator"),
+        markers=("permalink", "last_modified_at", "redirect_from", "excerpt_separator"),
         site_files=("_config.yml", "_config.yaml", "_config.toml"),
     ),
     "eleventy": Preset(
