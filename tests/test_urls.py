@@ -1,0 +1,107 @@
+"""Article URLs and entry ids: valid URIs, no "//", every placeholder, one article per address."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import feedparser
+import pytest
+from rfc3986_validator import validate_rfc3986
+
+import publisher
+from publisher.urls import entry_id, uri
+from tests.conftest import write_article
+
+
+def site(**settings):
+    return publisher.Config(title="T", url="https://example.org/", **settings)
+
+
+def article(slug="post", **fields):
+    fields.setdefault("title", "T")
+    fields.setdefault("published", datetime(2024, 4, 9, 12, tzinfo=UTC))
+    return publisher.Article(slug=slug, **fields)
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("https://example.org/my first post/", "https://example.org/my%20first%20post/"),
+    ("https://example.org/über-uns/", "https://example.org/%C3%BCber-uns/"),
+    ("https://bücher.example/a?q=straße#teil 2", "https://xn--bcher-kva.example/a?q=stra%C3%9Fe#teil%202"),
+    ("https://example.org/100%/a%20b", "https://example.org/100%25/a%20b"),
+    ("https://example.org/already%C3%BC", "https://example.org/already%C3%BC"),
+    ("/images/a b.png", "/images/a%20b.png"),
+])
+def test_iris_become_uris(address, expected):
+    assert uri(address) == expected
+    assert validate_rfc3986(uri(address), rule="URI_reference")
+
+
+def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_path):
+    write_article(tmp_path, "my first post.md", "---\ntitle: First\ndate: 2024-01-01\n---\n[Köln](https://de.wikipedia.org/wiki/Köln)\n")
+    write_article(tmp_path, "über-uns.md", "---\ntitle: Über uns\ndate: 2024-01-02\n---\n![Bild](bild eins.png)\n")
+    config = site()
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    atom = feedparser.parse(feeds["atom.xml"])
+    assert [e.link for e in atom.entries] == ["https://example.org/%C3%BCber-uns/", "https://example.org/my%20first%20post/"]
+    assert 'src="https://example.org/%C3%BCber-uns/bild%20eins.png"' in atom.entries[0].content[0].value
+    assert 'href="https://de.wikipedia.org/wiki/K%C3%B6ln"' in atom.entries[1].content[0].value
+    rss = feedparser.parse(feeds["rss.xml"])
+    assert [e.link for e in rss.entries] == [e.link for e in atom.entries]
+    items = json.loads(feeds["feed.json"])["items"]
+    assert [i["url"] for i in items] == [e.link for e in atom.entries]
+
+
+def test_an_empty_placeholder_drops_its_segment():
+    config = site(permalink="/blog/{category}/{slug}/")
+    assert config.article_url(article(category="news")) == "https://example.org/blog/news/post/"
+    assert config.article_url(article()) == "https://example.org/blog/post/"
+
+
+def test_every_placeholder(tmp_path):
+    write_article(tmp_path, "2024/first-post/index.md", "---\ntitle: A\ndate: 2024-04-09\ncategory: Go/Rust\n---\n")
+    write_article(tmp_path, "2024/notes.md", "---\ntitle: B\ndate: 2024-04-10\n---\n")
+    config = site(permalink="/{category}/{year}/{month}/{day}/{filename}/{path}/{slug}.html")
+    urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
+    assert urls == ["https://example.org/2024/04/10/notes/2024/notes/notes.html",
+                    "https://example.org/Go%2FRust/2024/04/09/first-post/2024/first-post/first-post.html"]
+
+
+def test_a_permalink_two_articles_share_is_reported_naming_both(tmp_path):
+    write_article(tmp_path, "a/post.md", "---\ntitle: Old\ndate: 2024-01-01\n---\n")
+    write_article(tmp_path, "b/post.md", "---\ntitle: New\ndate: 2024-02-01\n---\n")
+    errors: list[publisher.ContentError] = []
+    articles = publisher.load_articles(tmp_path, site(), errors=errors)
+    assert [a.title for a in articles] == ["New"]
+    assert [(e.path, e.field) for e in errors] == [(str(tmp_path / "a/post.md"), "slug")]
+    assert str(tmp_path / "b/post.md") in errors[0].message
+    # with a {path} permalink the two have addresses of their own
+    assert len(publisher.load_articles(tmp_path, site(permalink="/{path}/"))) == 2
+
+
+def test_different_slugs_at_one_address_are_reported(tmp_path):
+    write_article(tmp_path, "a.md", "---\ntitle: A\ndate: 2024-01-01\ncategory: x\n---\n")
+    write_article(tmp_path, "b.md", "---\ntitle: B\ndate: 2024-01-05\ncategory: x\n---\n")
+    errors: list[publisher.ContentError] = []
+    publisher.load_articles(tmp_path, site(permalink="/{category}/"), errors=errors)
+    assert errors[0].field == "permalink" and "https://example.org/x/ is also the address of" in errors[0].message
+
+
+def test_an_id_template_that_gives_two_articles_one_id_is_reported(tmp_path):
+    write_article(tmp_path, "a.md", "---\ntitle: A\ndate: 2019-03-01\n---\n")
+    write_article(tmp_path, "b.md", "---\ntitle: B\ndate: 2019-04-01\n---\n")
+    errors: list[publisher.ContentError] = []
+    publisher.load_articles(tmp_path, site(entry_id="tag:example.org,2019:{year}"), errors=errors)
+    assert [e.field for e in errors] == ["id"] and "is also the entry id of" in errors[0].message
+
+
+def test_the_default_id_is_the_url():
+    assert entry_id(article(), site()) == "https://example.org/post/"
+
+
+@pytest.mark.parametrize("pattern", ["/{slug}/{nope}/", "/{slug", "{0}"])
+def test_a_permalink_publisher_cannot_fill_is_a_config_error(pattern):
+    with pytest.raises(publisher.ConfigError, match="permalink"):
+        site(permalink=pattern)
+    with pytest.raises(publisher.ConfigError, match="entry_id"):
+        site(entry_id=pattern.replace("{slug}", "{url}"))
