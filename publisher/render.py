@@ -99,8 +99,11 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
             return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
         return value
 
-    if "iframe" not in tags and "<iframe" in html.lower():
+    lowered = html.lower()
+    if "iframe" not in tags and "<iframe" in lowered:
         html = embeds_as_links(html)
+    if "<noscript" in lowered:
+        html = noscript_unwrapped(html)
     return nh3.clean(
         xml_safe(html),
         tags=tags,
@@ -125,6 +128,16 @@ def embeds_as_links(html: str) -> str:
             replacement.append(link)
         replacement.tail = frame.tail
         frame.getparent().replace(frame, replacement)
+    return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
+
+
+def noscript_unwrapped(html: str) -> str:
+    """Each <noscript> replaced by its content: the fallback (usually an <img>) is what a feed reader,
+    which runs no scripts, should show. nh3 parses noscript's content as text (html5ever runs with
+    scripting on), so left in place the markup would come out escaped, as visible "<img ...>" text."""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for element in list(tree.iter("noscript")):
+        element.drop_tag()
     return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
 
 
