@@ -81,6 +81,14 @@ def source_parts(file: str | None, slug: str) -> dict[str, str]:
     return {"path": f"{folder}/{stem}" if folder else stem, "filename": stem}
 
 
+def is_bundle(file: str | None) -> bool:
+    """Whether an article's file is a page bundle's (``first-post/index.md``)."""
+    if not file or "/" not in file:
+        return False
+    name = file.rpartition("/")[2]
+    return (name.rpartition(".")[0] or name).lower() in BUNDLE_NAMES
+
+
 def placeholders(article: Article, config: Config) -> dict[str, str]:
     local = article.published.astimezone(config.tz)
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta, timezone
 
+import feedparser
 import pytest
 
 import publisher
@@ -272,3 +273,12 @@ def test_a_frontmatter_id_must_be_a_uri(config):
     with pytest.raises(ContentError, match="'42' is not a URI") as caught:
         publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n", config)
     assert caught.value.field == "id"
+
+
+def test_a_page_bundles_cover_sits_beside_it(tmp_path):
+    write_article(tmp_path, "first-post/index.md", "---\ntitle: A\ndate: 2025-01-01\nimages: [cover one.png]\n---\nx\n")
+    write_article(tmp_path, "plain.md", "---\ntitle: B\ndate: 2025-01-02\nimage: images/b.png\n---\nx\n")
+    config = preset("hugo")
+    feed = feedparser.parse(publisher.render_feeds(publisher.load_articles(tmp_path, config), config)["rss.xml"])
+    assert [e.enclosures[0].href for e in feed.entries] == [
+        "https://example.org/images/b.png", "https://example.org/first-post/cover%20one.png"]
