@@ -21,3 +21,12 @@ def test_noscript_content_is_kept_as_markup_never_escaped_into_text():
     assert '<img alt="A" src="https://example.org/post/big.jpg"' in html
     assert "<b>bold</b>" in html
     assert "&lt;" not in html and "noscript" not in html
+
+
+def test_the_digest_names_every_author():
+    config = publisher.Config(title="T", url="https://example.org/")
+    article = publisher.Article(slug="post", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="Hi.",
+                                authors=("Ethan Lee", "Hana Kim", "Jonathan Amsterdam"))
+    digest = publisher.render_digest([article], config, now=datetime(2025, 1, 2, tzinfo=UTC))
+    assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.text
+    assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.html

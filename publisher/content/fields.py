@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError
@@ -39,7 +39,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _COVER_KEYS = ("image", "src", "url", "path", "teaser", "overlay_image")
 
 
-def not_an_article(meta: Mapping[str, Any], path: str | PurePath | None) -> ContentError | None:
+def not_an_article(meta: Mapping[str, Any], path: str | Path | None) -> ContentError | None:
     """Why a file is not an article (a redirect stub, a page that only says where it lives), if so."""
     redirect = REDIRECT_KEYS.intersection(meta)
     if redirect:
@@ -53,7 +53,7 @@ def not_an_article(meta: Mapping[str, Any], path: str | PurePath | None) -> Cont
 class Fields:
     """Reads Article fields out of frontmatter, by the configured names, with errors naming the key."""
 
-    def __init__(self, meta: Mapping[str, Any], config: Config, path: str | PurePath | None) -> None:
+    def __init__(self, meta: Mapping[str, Any], config: Config, path: str | Path | None) -> None:
         self.meta = meta
         self.config = config
         self.path = path
