@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .digest import Digest, EmptyDigest, render_digest
     from .discovery import link_tags
     from .feeds import render_feeds
-    from .load import load_article, load_articles, parse_article
+    from .load import check, load_article, load_articles, parse_article
     from .send import SmtpSettings, send_message
     from .websub import ping_hubs
 
@@ -31,6 +31,7 @@ _LAZY = {
     "SmtpSettings": ".send",
     "send_message": ".send",
     "ping_hubs": ".websub",
+    "check": ".load",
     "load_article": ".load",
     "load_articles": ".load",
     "parse_article": ".load",
@@ -49,6 +50,7 @@ __all__ = [
     "SendError",
     "SmtpSettings",
     "__version__",
+    "check",
     "link_tags",
     "load_article",
     "load_articles",

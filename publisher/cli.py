@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
 
+    check = commands.add_parser(
+        "check", help="list every article that cannot be published, and why (exit 1 if any)",
+        description="Read every file under --content and print each problem (file, line, field, what was "
+        "expected), whether or not an earlier build reported it; exit 1 if there is any. Writes nothing.",
+    )
+    check.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
+    check.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    check.set_defaults(run=run_check, out=None, quiet=0, verbose=0)
+
     init = commands.add_parser(
         "init", help="write a publisher.toml for an existing site's content folder",
         description="Look at the frontmatter of an existing folder of articles (and the generator's own "
@@ -542,6 +551,20 @@ def run_build(args: argparse.Namespace) -> int:
 
         ping_hubs(feeds, written, timeout=args.ping_timeout)
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .load import check
+
+    config = config_from_args(args)
+    if not Path(config.content_dir).is_dir():
+        raise ConfigError(f"{config.content_dir}: no such content folder (set --content, or content in the config)")
+    problems = check(config)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem{'' if len(problems) == 1 else 's'}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def run_init(args: argparse.Namespace) -> int:

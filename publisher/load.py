@@ -25,7 +25,7 @@ from .model import Article, Config, DeferredBody
 from .text import repair, slugify
 from .urls import article_url, entry_id
 
-__all__ = ["load_article", "load_articles", "parse_article", "parse_date", "split_frontmatter"]
+__all__ = ["check", "load_article", "load_articles", "parse_article", "parse_date", "split_frontmatter"]
 
 log = logging.getLogger("publisher")
 
@@ -79,6 +79,18 @@ def load_articles(
                 report(exc, errors, strict)
 
     return one_per_url(loaded(), config, errors, strict)
+
+
+def check(config: Config) -> list[ContentError]:
+    """Every current problem of the content folder, for a person or CI: each file that cannot be
+    published and why (files that are not articles at all are not problems). Nothing is written."""
+    errors: list[ContentError] = []
+    logger_disabled, log.disabled = log.disabled, True  # returned, not logged
+    try:
+        load_articles(config.content_dir, config, errors=errors)
+    finally:
+        log.disabled = logger_disabled
+    return [e for e in errors if e.reason != NOT_AN_ARTICLE]
 
 
 def scan_folder(content: str | Path, config: Config, errors: list[ContentError] | None,

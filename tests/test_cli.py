@@ -165,3 +165,19 @@ def test_files_that_are_not_articles_keep_a_build_silent(site, capsys):
     err = capsys.readouterr().err
     assert "moved.md" not in err and "list.md" not in err
     assert "3 articles published, 3 skipped (1 bad date, 2 not an article)" in err
+
+
+def test_check_lists_every_current_problem(site, capsys):
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    write_article(site / "content", "moved.md", "---\nredirect: /post-1/\n---\n")
+    assert run(site) == 0
+    assert run(site) == 0  # the problem was reported; check still lists it
+    capsys.readouterr()
+    assert main(["check", "--config", str(site / "publisher.toml")]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"{site / 'content' / 'broken.md'}: publishDate: '2025-13-45' is not a date "
+                                "(expected YYYY-MM-DD or ISO 8601)"]
+    assert err == "1 problem\n"
+    (site / "content" / "broken.md").unlink()
+    assert main(["check", "--config", str(site / "publisher.toml")]) == 0
+    assert capsys.readouterr() == ("", "")
