@@ -228,6 +228,7 @@ class Config:
             object.__setattr__(self, "url", self.url + "/")
         if self.feeds_url is not None and not self.feeds_url.endswith("/"):
             object.__setattr__(self, "feeds_url", self.feeds_url + "/")
+        _addresses_as_uris(self)
         if self.feed_limit < 1:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         if self.digest_limit < 1:
@@ -313,6 +314,19 @@ class Config:
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
+
+
+def _addresses_as_uris(config: Config) -> None:
+    """The site's own addresses, written as IRIs in the config ("https://bücher.example/über/"), as URIs."""
+    from .urls import uri
+
+    for name in ("url", "feeds_url", "icon", "logo", "digest_url", "unsubscribe_url"):
+        value = getattr(config, name)
+        if isinstance(value, str):
+            try:
+                object.__setattr__(config, name, uri(value))
+            except ValueError:
+                raise ConfigError(f"{name}: {value!r} is not an address") from None
 
 
 def _check_patterns(config: Config) -> None:
