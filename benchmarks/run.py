@@ -8,7 +8,7 @@ resident set size (the largest ru_maxrss of those runs), then its ratio to the b
 (f) and to Hugo (g). The page cache is warm (the corpus was just written or read); nothing here
 drops it, since that needs root and would slow every other process on the machine.
 
-  (a) cold build: no cache, empty output folder
+  (a) cold build: no state folder, empty output folder
   (b) warm build, nothing changed (and a check that no output file was rewritten)
   (c) warm build after one article changed (the newest, so the feeds change too)
   (d) warm build after one article was added
@@ -42,7 +42,16 @@ CONFIG = """title = "Bench"
 url = "https://bench.example.org/"
 content = "{content}"
 output = "{output}"
+state_dir = "{state}"
 """
+# --outputs: which outputs the site makes. "defaults" is publisher.toml without a [feeds] table
+# (archives on); "main" the kinds the baseline and Hugo make (tags, categories, archives off);
+# "all" every kind on (tags, categories, archives).
+OUTPUTS = {
+    "defaults": "",
+    "main": "[feeds]\ntags = false\ncategories = false\narchives = false\n",
+    "all": "[feeds]\ntags = true\ncategories = true\narchives = true\n",
+}
 HUGO_CONFIG = """baseURL = "https://bench.example.org/"
 title = "Bench"
 contentDir = "{content}"
@@ -161,9 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown (default: 5)")
     parser.add_argument("--work", metavar="DIR", help="working folder (default: a temporary one, removed after)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with publisher installed")
-    parser.add_argument("--no-archives", action="store_true",
-                        help="[feeds] archives = false: only the outputs the baseline makes kinds of (newest 50 "
-                        "per feed), without the yearly RFC 5005 archives that render every article")
+    parser.add_argument("--outputs", choices=sorted(OUTPUTS), default="defaults",
+                        help="defaults (archives on), main (only the kinds of output the baseline makes: tags, "
+                        "categories and archives off) or all (tags, categories and archives on)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -178,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench(args: argparse.Namespace, work: Path) -> int:
     python, runs, n = args.python, args.runs, args.articles
-    content, out = work / "content", work / "feeds"
+    content, out, state = work / "content", work / "feeds", work / "state"
     if content.exists():
         shutil.rmtree(content)
     print(f"machine: {machine()}")
@@ -187,24 +196,22 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     make_corpus(n, content)
     print(f"corpus written in {time.perf_counter() - started:.1f} s")
     config = work / "bench.toml"
-    settings = CONFIG.format(content=content, output=out)
-    if args.no_archives:
-        settings += "[feeds]\narchives = false\n"
+    settings = CONFIG.format(content=content, output=out, state=state) + OUTPUTS[args.outputs]
     config.write_text(settings, encoding="utf-8")
-    print(f"configuration: defaults{' with [feeds] archives = false' if args.no_archives else ''}")
+    print(f"configuration: --outputs {args.outputs}: {OUTPUTS[args.outputs] or 'no [feeds] table'!r}")
     build = [python, "-m", "publisher", "build", "--config", str(config), "--now", NOW]
     figures: dict[str, Figure] = {}
 
     def clear_output(_: int) -> None:
         shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
 
-    figures["a"] = measure("a", "cold build (no cache)", build, work, runs, before=clear_output)
+    figures["a"] = measure("a", "cold build (no state)", build, work, runs, before=clear_output)
 
-    run_once(build, work)  # leaves a complete cache behind for the warm runs
-    cache_names = {".publisher-cache", ".publisher.lock"}
-    before = snapshot(out, cache_names)
+    run_once(build, work)  # leaves a complete state behind for the warm runs
+    before = snapshot(out, set())
     figures["b"] = measure("b", "warm, nothing changed", build, work, runs)
-    rewritten = [name for name, mtime in snapshot(out, cache_names).items() if before.get(name) != mtime]
+    rewritten = [name for name, mtime in snapshot(out, set()).items() if before.get(name) != mtime]
     figures["b"].note = f"{len(before)} outputs, {len(rewritten)} rewritten"
 
     newest = sorted(content.rglob("*.md"))[-1]
@@ -231,7 +238,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     if has_digest(python, work):
         digest = [python, "-m", "publisher", "digest", "--days", "7", "--config", str(config), "--now", NOW,
                   "-q"]  # into the feeds folder, as the README's cron recipe does
-        figures["e"] = measure("e", "7-day digest (`publisher digest --days 7`, with the build's cache)", digest,
+        figures["e"] = measure("e", "7-day digest (`publisher digest --days 7`, with the build's state)", digest,
                                work, runs)
         timing = subprocess.run([python, "-c", DIGEST_ALONE, str(config), NOW, str(runs)], cwd=work,
                                 capture_output=True, text=True)

@@ -9,23 +9,32 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import load_config
-from .errors import ConfigError, ContentError, OutputError, PublisherError, SendError
+from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
-    from .digest import Digest, EmptyDigest, render_digest
+    from .digest import Digest, render_digest
     from .discovery import link_tags
+    from .engine import BuildResult, build
     from .feeds import render_feeds
     from .load import check, load_article, load_articles, parse_article
+    from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .send import SmtpSettings, send_message
     from .websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
+    "BuildResult": ".engine",
+    "build": ".engine",
+    "DigestCheckFailed": ".newsletter",
+    "DigestRequest": ".newsletter",
+    "DigestRun": ".newsletter",
+    "preview_digest": ".newsletter",
+    "send_digest": ".newsletter",
+    "write_digest": ".newsletter",
     "Digest": ".digest",
-    "EmptyDigest": ".digest",
     "render_digest": ".digest",
     "link_tags": ".discovery",
     "SmtpSettings": ".send",
@@ -40,16 +49,21 @@ _LAZY = {
 
 __all__ = [
     "Article",
+    "BuildResult",
     "Config",
     "ConfigError",
     "ContentError",
     "Digest",
+    "DigestCheckFailed",
+    "DigestRequest",
+    "DigestRun",
     "EmptyDigest",
     "OutputError",
     "PublisherError",
     "SendError",
     "SmtpSettings",
     "__version__",
+    "build",
     "check",
     "link_tags",
     "load_article",
@@ -57,10 +71,13 @@ __all__ = [
     "load_config",
     "parse_article",
     "ping_hubs",
+    "preview_digest",
     "render_digest",
     "render_feeds",
     "select",
+    "send_digest",
     "send_message",
+    "write_digest",
     "write_feeds",
 ]
 

@@ -13,25 +13,16 @@ import argparse
 import logging
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import BuildCache
 from .config import PASSWORD_ENV, USER_ENV, load_config
-from .errors import ConfigError, ContentError, PublisherError, SendError
-from .model import Article, Config
-from .output import (
-    output_lock,
-    read_digest_state,
-    remove_outputs,
-    remove_stale_temporaries,
-    write_digest_state,
-    write_feeds,
-)
-from .select import select
+from .engine import build
+from .errors import ConfigError, ContentError, EmptyDigest, PublisherError, SendError
+from .model import Config
+from .newsletter import DigestRequest, send_digest, write_digest
 from .websub import TIMEOUT
 
 if TYPE_CHECKING:
@@ -262,58 +253,6 @@ def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
     return date_from_args(args.now, "--now", config) or datetime.now(UTC)
 
 
-def load_with_summary(
-    args: argparse.Namespace,
-    config: Config,
-    now: datetime,
-    *,
-    cache: BuildCache | None = None,
-    errors: list[ContentError] | None = None,
-) -> list[Article]:
-    """Load articles (through the build cache when given); under --strict the first bad one is fatal.
-
-    digest, preview and send read the cache the last build left (unchanged files are not parsed
-    again) but never write it: only a build knows what its feeds hold.
-
-    Logs one summary line when any were skipped; the skipped ones are appended to ``errors``.
-    """
-    errors = [] if errors is None else errors
-    if not Path(config.content_dir).is_dir():
-        raise ConfigError(f"{config.content_dir}: no such content folder (set --content, or content in the config)")
-    try:
-        if cache is not None:
-            articles = cache.load(strict=args.strict, errors=errors)
-        else:
-            from .load import load_articles
-
-            articles = load_articles(config.content_dir, config, strict=args.strict, errors=errors)
-    except ContentError as exc:
-        if args.strict:
-            raise PublisherError(f"{exc} (--strict)") from None
-        raise
-    if problems(errors):
-        _log_summary(errors, len(select(articles, now=now)))
-        if not articles:
-            # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
-            # would replace the live feeds with empty ones.
-            raise PublisherError(f"none of the {len(problems(errors))} articles could be loaded; nothing written "
-                                 "(check [fields] and the messages above)")
-    return articles
-
-
-def problems(errors: list[ContentError]) -> list[ContentError]:
-    """The errors to report: files that are not articles at all are counted, never reported."""
-    from .content.fields import NOT_AN_ARTICLE
-
-    return [e for e in errors if e.reason != NOT_AN_ARTICLE]
-
-
-def _log_summary(errors: list[ContentError], published: int) -> None:
-    reasons = Counter(e.reason for e in errors)
-    grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-    log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
-
-
 def date_from_args(value: str | None, flag: str, config: Config) -> datetime | None:
     if value is None:
         return None
@@ -325,46 +264,54 @@ def date_from_args(value: str | None, flag: str, config: Config) -> datetime | N
     return parsed
 
 
-def digest_from_args(
-    args: argparse.Namespace, config: Config, now: datetime, articles: list[Article],
-    *, if_empty: str = "no digest written",
-) -> Digest | None:
-    """Render the digest the window flags ask for; None when the window is empty, after a warning
-    that ends with ``if_empty``, what the command does then."""
-    from .digest import EmptyDigest, render_digest
+def request_from_args(args: argparse.Namespace, config: Config) -> DigestRequest:
+    return DigestRequest(since=date_from_args(args.since, "--since", config),
+                         until=date_from_args(args.until, "--until", config), days=args.days,
+                         since_last=args.since_last, force=args.force, featured_only=args.featured_only,
+                         limit=args.limit)
 
-    since = date_from_args(args.since, "--since", config)
-    until = date_from_args(args.until, "--until", config)
-    days = args.days
-    if days is not None and not days > 0:
-        raise ConfigError(f"--days: {days:g} must be more than 0")
-    if since is not None and until is not None and since >= until:
-        raise ConfigError(f"--since {args.since} is not before --until {args.until}: the window is empty")
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit: {args.limit} must be 1 or more")
-    last = read_digest_state(config.output_dir) if args.since_last and not args.force else None
-    if last is None and since is None and days is None:
-        days = 7.0
+
+def run_build(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    if args.ping and not config.hubs:
+        raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     try:
-        digest = render_digest(articles, config, now=now, since=since, until=until, days=days,
-                               featured_only=args.featured_only, limit=args.limit, after=last)
-    except EmptyDigest:
-        start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
-        log.warning("nothing new %s: %s", start, if_empty)
-        return None
-    for note in digest.notes:
-        log.warning("digest: %s", note)
-    for problem in digest.problems:
-        log.warning("digest check: %s", problem)
-    return digest
+        result = build(config, now=now, strict=args.strict, lock_timeout=args.lock_timeout, ping=args.ping,
+                       ping_timeout=args.ping_timeout)
+    except ContentError as exc:
+        raise PublisherError(f"{exc} (--strict)") from None
+    out = Path(config.output_dir)
+    for name in result.written:
+        log.info("wrote %s", out / name)
+    for name in result.removed:
+        log.info("removed %s (no longer made)", out / name)
+    if result.nothing_changed:
+        log.info("nothing changed since the last build")
+    if args.verbose or (sys.stderr.isatty() and not args.quiet):
+        print(result.summary(), file=sys.stderr)
+    return 0
 
 
-def record_since_last(args: argparse.Namespace, config: Config, digest: Digest) -> None:
-    """Move the --since-last cut-off once the digest was written (or sent). A one-off digest
-    (--days, --since) leaves it alone, so it does not use up the list's next issue."""
-    if args.since_last:
-        previous = None if args.force else read_digest_state(config.output_dir)
-        write_digest_state(config.output_dir, digest.state(previous))
+def run_digest(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    request = request_from_args(args, config)
+    try:
+        run = write_digest(config, request, now=now, check=args.check, dry_run=args.dry_run, strict=args.strict,
+                           lock_timeout=args.lock_timeout)
+    except EmptyDigest as exc:
+        return _empty(args, exc, "no digest written")
+    if not args.quiet:
+        print(digest_report(run.digest))
+        if run.written:
+            print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in run.written)}")
+    return 0
+
+
+def _empty(args: argparse.Namespace, exc: PublisherError, what_now: str) -> int:
+    log.warning("%s: %s", exc, what_now)
+    return exc.exit_code if args.fail_if_empty else 0
 
 
 def digest_report(digest: Digest) -> str:
@@ -373,40 +320,6 @@ def digest_report(digest: Digest) -> str:
     count = len(digest.articles)
     return (f"digest: {count} article{'' if count == 1 else 's'} ({featured} featured{more}), "
             f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
-
-
-def checked_digest(args: argparse.Namespace, config: Config, now: datetime, verb: str) -> Digest | int:
-    """Load, render and check the digest the flags ask for (call it holding the output lock), and
-    report it; an int is the exit code to stop with (an empty window, or --check problems)."""
-    from .digest import EmptyDigest
-
-    articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
-    digest = digest_from_args(args, config, now, articles)
-    if digest is None:
-        return EmptyDigest.exit_code if args.fail_if_empty else 0
-    if args.check and digest.problems:
-        log.error("digest not %s: %d problem(s) found by --check", verb, len(digest.problems))
-        return 1
-    if not args.quiet:
-        print(digest_report(digest))
-    return digest
-
-
-def run_digest(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    now = now_from_args(args, config)
-    with output_lock(config.output_dir, timeout=args.lock_timeout):
-        digest = checked_digest(args, config, now, "written")
-        if isinstance(digest, int):
-            return digest
-        if args.dry_run:
-            return 0
-        files = digest_files(digest)
-        write_feeds(files, config.output_dir)
-        record_since_last(args, config, digest)
-    if not args.quiet:
-        print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in files)}")
-    return 0
 
 
 PREVIEW_EMPTY = "the preview keeps serving and its page says so; widen the window with --days or --since and reload"
@@ -422,16 +335,12 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def preview_renderer(args: argparse.Namespace) -> Callable[[], Digest]:
     """The preview's render(): everything is read again on each call, so edits show on reload."""
-    from .digest import EmptyDigest
+    from .newsletter import preview_digest
 
     def render() -> Digest:
         config = config_from_args(args)
-        now = now_from_args(args, config)
-        articles = load_with_summary(args, config, now, cache=BuildCache(config, now))
-        digest = digest_from_args(args, config, now, articles, if_empty=PREVIEW_EMPTY)
-        if digest is None:
-            raise EmptyDigest("nothing was published in the window; widen it with --days or --since")
-        return digest
+        return preview_digest(config, request_from_args(args, config), now=now_from_args(args, config),
+                              strict=args.strict, if_empty=PREVIEW_EMPTY)
 
     return render
 
@@ -479,77 +388,28 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
-    from .send import envelope, send_message
-
     config = config_from_args(args)
     now = now_from_args(args, config)
     # --dry-run shows what would be sent even before a server is configured.
     has_server = bool(args.smtp_host or config.smtp_host)
     settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
     check_envelope_and_login(args, config, settings)
-    # The lock is held through delivery: an overlapping send --since-last waits, then finds nothing new.
-    with output_lock(config.output_dir, timeout=args.lock_timeout):
-        digest = checked_digest(args, config, now, "sent")
-        if isinstance(digest, int):
-            return digest
-        sender, recipients = envelope(digest.message, to=args.to, sender=args.sender)
-        if args.dry_run:
-            print(f"MAIL FROM:<{sender}>")
-            print("\n".join(f"RCPT TO:<{r}>" for r in recipients))
-            print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
-            print("\n".join(f"{name}: {value}" for name, value in digest.message.items()))
-            return 0
-        assert settings is not None
-        send_message(digest.message, settings, to=args.to, sender=args.sender)
-        record_since_last(args, config, digest)
+    try:
+        run = send_digest(config, None if args.dry_run else settings, request_from_args(args, config), to=args.to,
+                          sender=args.sender, now=now, check=args.check, strict=args.strict,
+                          lock_timeout=args.lock_timeout)
+    except EmptyDigest as exc:
+        return _empty(args, exc, "no digest sent")
     if not args.quiet:
-        print(f"sent to {', '.join(recipients)} via {settings.address}")
-    return 0
-
-
-def digest_files(digest: Digest) -> dict[str, bytes]:
-    return {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
-            "digest.eml": digest.as_bytes()}
-
-
-def run_build(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    now = now_from_args(args, config)
-    if args.ping and not config.hubs:
-        raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
-    with output_lock(config.output_dir, timeout=args.lock_timeout):
-        remove_stale_temporaries(config.output_dir)
-        cache = BuildCache(config, now)
-        reported = cache.unchanged(strict=args.strict)
-        if reported is not None:
-            # Nothing that shapes the output changed: repeat the last run's reports and stop.
-            for exc in problems(reported):
-                log.warning("skipped %s", exc)
-            if problems(reported):
-                _log_summary(reported, cache.published_count)
-            count = len(cache.previous_outputs())
-            log.info("nothing changed since the last build (%s)", cache.file)
-            log.info("%d feeds, 0 rewritten, %d unchanged", count, count)
-            return 0
-        errors: list[ContentError] = []
-        articles = load_with_summary(args, config, now, cache=cache, errors=errors)
-        from .feeds import render_feeds
-        from .render import RenderMemo, remembering
-
-        with remembering(RenderMemo(cache.remembered_html()), cache.feed_memo()) as memo:
-            feeds = render_feeds(articles, config, now=now)
-        written = write_feeds(feeds, config.output_dir)
-        removed = remove_outputs(set(cache.previous_outputs()) - set(feeds), config.output_dir)
-        cache.save(articles, feeds, memo.used, errors)
-    for name in written:
-        log.info("wrote %s", Path(config.output_dir) / name)
-    for name in removed:
-        log.info("removed %s (no longer made)", Path(config.output_dir) / name)
-    log.info("%d feeds, %d rewritten, %d unchanged", len(feeds), len(written), len(feeds) - len(written))
-    if args.ping:  # after the lock is released: a slow hub never holds up the next run
-        from .websub import ping_hubs
-
-        ping_hubs(feeds, written, timeout=args.ping_timeout)
+        print(digest_report(run.digest))
+    if args.dry_run:
+        print(f"MAIL FROM:<{run.sender}>")
+        print("\n".join(f"RCPT TO:<{r}>" for r in run.recipients))
+        print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
+        print("\n".join(f"{name}: {value}" for name, value in run.digest.message.items()))
+        return 0
+    if not args.quiet and settings is not None:
+        print(f"sent to {', '.join(run.recipients)} via {settings.address}")
     return 0
 
 
@@ -568,6 +428,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from .content.presets import PRESETS
     from .content.survey import config_text, survey
 
     target = Path(args.config)
@@ -585,12 +446,9 @@ def run_init(args: argparse.Namespace) -> int:
         raise ConfigError(f"{target} already exists; not overwritten") from None
     except OSError as exc:
         raise ConfigError(f"{target}: cannot be written ({exc.strerror})") from None
-    what = PRESETS_SAID.get(found.preset or "", "no preset fitted")
+    what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
     print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")
     return 0
-
-
-PRESETS_SAID = {"astro": "Astro", "hugo": "Hugo", "jekyll": "Jekyll", "eleventy": "Eleventy", "pelican": "Pelican"}
 
 
 def run_links(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "logo"): "logo",
     ("", "content"): "content_dir",
     ("", "output"): "output_dir",
+    ("", "state_dir"): "state_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
     ("", "preset"): "preset",
@@ -82,8 +83,9 @@ KEYS: Mapping[tuple[str, str], str] = {
 # here rather than in send.py so the command line can mention them without importing smtplib.
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 USER_ENV = "PUBLISHER_SMTP_USER"
-PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir"}
+PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir", "state_dir"}
 TABLES = {"feeds", "fields", "html", "digest", "smtp"}
+DEFAULT_FOLDERS = {"content_dir": "content", "output_dir": "feeds", "state_dir": ".publisher"}
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
@@ -117,6 +119,9 @@ def config_from_mapping(
             values[_attribute("", key, source)] = value
     values.update({k: v for k, v in overrides.items() if v is not None})
     if base is not None:
+        # The default folders too sit beside the configuration, wherever cron or a script runs from.
+        for name in ("content_dir", "output_dir", "state_dir"):
+            values.setdefault(name, DEFAULT_FOLDERS[name])
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])

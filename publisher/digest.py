@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import PublisherError
+from .errors import EmptyDigest
 from .feeds import cover_enclosure
 from .inline import Inliner, default_inliner
 from .mail import build_message, check_digest
@@ -31,12 +31,6 @@ LATE_ARRIVALS = timedelta(days=7)
 WIDTH = 600  # the e-mail's width
 COLUMN = WIDTH - 2 * 24  # inside the cards' padding
 THUMB = 120
-
-
-class EmptyDigest(PublisherError):
-    """Nothing was published in the window: there is no digest to write or send."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,11 @@ class PublisherError(Exception):
     exit_code = 1
 
 
+# The reason of a file that is not an article at all (a redirect stub, a list page): counted in
+# summaries, never reported as a problem, never fatal.
+NOT_AN_ARTICLE = "not an article"
+
+
 class ContentError(PublisherError):
     """An article that cannot be published: names the file, the field and what was expected."""
 
@@ -41,6 +46,11 @@ class ContentError(PublisherError):
         if self.field:
             return f"{where}: {self.field}: {self.message}"
         return f"{where}: {self.message}"
+
+    @property
+    def is_problem(self) -> bool:
+        """False for a file that is not an article at all: nothing to fix, nothing to report."""
+        return self.reason != NOT_AN_ARTICLE
 
     def __reduce__(self):  # keep the error picklable for process pools
         return (type(self), (self.path, self.field, self.message, self.line, self.reason))
@@ -81,3 +91,9 @@ class SendError(PublisherError):
             # Unreachable server, timeout or a 4xx reply: the same EX_TEMPFAIL as a held lock, so a
             # cron wrapper can retry later; anything else needs a person to change something.
             self.exit_code = 75
+
+
+class EmptyDigest(PublisherError):
+    """Nothing was published in the window: there is no digest to write or send."""
+
+    exit_code = 3

@@ -90,7 +90,7 @@ def check(config: Config) -> list[ContentError]:
         load_articles(config.content_dir, config, errors=errors)
     finally:
         log.disabled = logger_disabled
-    return [e for e in errors if e.reason != NOT_AN_ARTICLE]
+    return [e for e in errors if e.is_problem]
 
 
 def scan_folder(content: str | Path, config: Config, errors: list[ContentError] | None,
@@ -108,9 +108,10 @@ def scan_folder(content: str | Path, config: Config, errors: list[ContentError] 
 
 
 def one_per_url(articles: Iterable[Article], config: Config, errors: list[ContentError] | None,
-                strict: bool) -> list[Article]:
+                strict: bool, *, quiet: bool = False) -> list[Article]:
     """Articles in the order given, one per URL and per entry id: the newer wins and the other is
-    reported, naming both files (two entries with one address or id would be one to a feed reader)."""
+    reported, naming both files (two entries with one address or id would be one to a feed reader);
+    logged, unless ``quiet``: then only appended to ``errors``."""
     kept: dict[str, Article] = {}
     ids: dict[str, str] = {}  # entry id -> URL of the article that has it, when not the URL itself
     templated = config.entry_id != "{url}"
@@ -131,7 +132,7 @@ def one_per_url(articles: Iterable[Article], config: Config, errors: list[Conten
             else:
                 field, message = "id", f"{entry_id(drop, config)!r} is also the entry id of {keep.path}"
             report(ContentError(drop.path, field, f"{message}; the newer article wins", reason=f"duplicate {field}"),
-                   errors, strict)
+                   errors, strict, quiet=quiet)
             del kept[key]
             article, url = keep, article_url(keep, config)
         kept[url] = article
@@ -144,14 +145,14 @@ def _newer(a: Article, b: Article) -> bool:
     return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
 
 
-def report(exc: ContentError, errors: list[ContentError] | None, strict: bool) -> None:
-    """A file that was skipped: raised under ``strict``, else logged and collected. A file that is
-    not an article is only collected (counted in summaries): it is not a problem to fix."""
+def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
+    """A file that was skipped: raised under ``strict``, else logged (unless ``quiet``) and collected.
+    A file that is not an article is only collected (counted in summaries): it is not a problem to fix."""
     if exc.reason == NOT_AN_ARTICLE:
         log.debug("not read %s", exc)
     elif strict:
         raise exc
-    else:
+    elif not quiet:
         log.warning("skipped %s", exc)
     if errors is not None:
         errors.append(exc)

@@ -196,6 +196,8 @@ class Config:
     deny_tags: tuple[str, ...] = ()
     content_dir: str = "content"
     output_dir: str = "feeds"
+    # What one run leaves for the next (a SQLite database): never inside the served output folder.
+    state_dir: str = ".publisher"
     # A folder of the site's own Jinja2 templates; a file there replaces the bundled one of that name.
     templates_dir: str | None = None
     # The e-mail digest ([digest] in publisher.toml).

@@ -7,17 +7,20 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
+import publisher
 from benchmarks.make_corpus import make_corpus
-from publisher.output import LOCK_NAME, output_lock
+from publisher.state import open_state
 from tests.conftest import ROOT, write_article
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -64,6 +67,8 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         middle = snapshot(site / "feeds")
+        with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:  # whole after any kill
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         finished = build(site)
         assert finished.returncode == 0, finished.stderr
         new = snapshot(site / "feeds")
@@ -72,6 +77,8 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
             etree.fromstring(data)
         assert feedparser.parse(new["atom.xml"]).entries[0].title == f"Round {round_}"
         assert not [p for p in (site / "feeds").rglob("*.tmp")], "temporary files left after a complete run"
+        assert "damaged" not in finished.stderr and sorted(p.name for p in (site / ".publisher").iterdir()) == [
+            ".gitignore", "state.sqlite3"]
         old = new
 
 
@@ -83,13 +90,17 @@ def small_site(tmp_path):
     return tmp_path
 
 
+HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.state import open_state\n"
+             "with open_state(publisher.load_config(sys.argv[1])):\n    print('locked', flush=True); time.sleep({})")
+
+
 def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
-    with output_lock(small_site / "feeds"):
+    with open_state(publisher.load_config(small_site / "publisher.toml")):
         started = time.monotonic()
         proc = build(small_site, "--lock-timeout", "1")
         waited = time.monotonic() - started
     assert proc.returncode == 75
-    assert "another publisher run still holds .publisher.lock after waiting 1 s; try again later" in proc.stderr
+    assert "another publisher run still holds this state folder after waiting 1 s; try again later" in proc.stderr
     assert waited >= 1
     assert not (small_site / "feeds" / "atom.xml").exists()
     assert build(small_site).returncode == 0  # released: the next run goes ahead
@@ -97,9 +108,7 @@ def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
 
 def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from publisher.output import output_lock\n"
-         "with output_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(1.5)",
-         str(small_site / "feeds")],
+        [sys.executable, "-c", HOLD_LOCK.format(1.5), str(small_site / "publisher.toml")],
         env=ENV, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
@@ -113,15 +122,13 @@ def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
 
 def test_a_lock_left_by_a_killed_run_does_not_block(small_site):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from publisher.output import output_lock\n"
-         "with output_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(600)",
-         str(small_site / "feeds")],
+        [sys.executable, "-c", HOLD_LOCK.format(600), str(small_site / "publisher.toml")],
         env=ENV, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     holder.send_signal(signal.SIGKILL)
     holder.wait()
-    assert (small_site / "feeds" / LOCK_NAME).exists()  # the file stays; the lock does not
+    assert (small_site / ".publisher").is_dir()  # the folder stays; its lock does not
     proc = build(small_site, "--lock-timeout", "2")
     assert proc.returncode == 0, proc.stderr
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from lxml import html as lxml_html
 import publisher
 from publisher.cli import main
 from publisher.digest import EmptyDigest, render_digest
-from tests.conftest import NOW, ROOT, article, write_article
+from tests.conftest import NOW, ROOT, article, digest_history, write_article
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
 ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
@@ -271,7 +270,8 @@ def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     out = site / "out"
     first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    assert {"digest.html", "digest.txt", "digest.eml", ".digest-state.json"} <= set(first)
+    assert set(first) == {"digest.html", "digest.txt", "digest.eml"}  # the history is in the state folder
+    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
     capsys.readouterr()
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == first
@@ -285,8 +285,7 @@ def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
     post(site, "after", "2026-11-26T08:00:00Z")
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     first = (site / "out" / "digest.txt").read_text()
-    state = json.loads((site / "out" / ".digest-state.json").read_text())
-    assert datetime.fromisoformat(state["until"]) == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
     assert digest_cli(site, "--since-last", "--now", "2026-12-01T12:00:00Z") == 0
     second = (site / "out" / "digest.txt").read_text()
     assert "at-cutoff" in first and "at-cutoff" not in second
@@ -296,7 +295,7 @@ def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
 def test_only_since_last_runs_move_the_cut_off(site):
     post(site, "one", "2026-11-24T09:00:00Z")
     assert digest_cli(site, "--days", "7", "--now", "2026-11-25T12:00:00Z") == 0
-    assert (site / "out" / "digest.eml").exists() and not (site / "out" / ".digest-state.json").exists()
+    assert (site / "out" / "digest.eml").exists() and digest_history(site / "publisher.toml") is None
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     assert "one" in (site / "out" / "digest.txt").read_text()
 
@@ -305,7 +304,7 @@ def test_dry_run_and_force(site, capsys):
     post(site, "one", "2026-11-24T09:00:00Z")
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
     assert "digest: 1 article (0 featured)" in capsys.readouterr().out
-    assert not (site / "out" / ".digest-state.json").exists() and not (site / "out" / "digest.eml").exists()
+    assert digest_history(site / "publisher.toml") is None and not (site / "out" / "digest.eml").exists()
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25T13:00:00Z") == 0
     assert "one" in (site / "out" / "digest.txt").read_text()
@@ -339,13 +338,42 @@ def test_window_flags(site):
     assert digest_cli(site, "--since", "last tuesday") == 2
 
 
-def test_bad_state_file_is_a_clear_error(site, capsys):
+def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(site, capsys):
     post(site, "one", "2026-11-24T09:00:00Z")
     (site / "out").mkdir()
     (site / "out" / ".digest-state.json").write_text("{not json")
     assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1
     err = capsys.readouterr().err
-    assert ".digest-state.json: not a digest state file" in err and "--force" in err
+    assert ".digest-state.json was not a digest state file" in err and "--force" in err and "--since" in err
+    assert not (site / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1  # still lost: asked again
+    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25") == 0
+    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 0  # the history goes on from there
+
+
+def test_an_old_state_file_is_taken_into_the_state_folder(site, capsys):
+    post(site, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
+    post(site, "after", "2026-11-24T09:00:00Z")
+    (site / "out").mkdir()
+    (site / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
+    (site / "out" / ".publisher-cache").write_text("old cache")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
+    assert "the state now lives in" in capsys.readouterr().err
+    text = (site / "out" / "digest.txt").read_text()
+    assert "after" in text and "before" not in text  # the old cut-off was kept
+    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt"]
+
+
+def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(site, capsys):
+    post(site, "one", "2026-11-24T09:00:00Z")
+    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
+    database = site / ".publisher" / "state.sqlite3"
+    database.write_bytes(b"this is not a database" * 100)
+    capsys.readouterr()
+    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 1
+    err = capsys.readouterr().err
+    assert "moved it to state.sqlite3.damaged-" in err and "--force" in err
+    assert len(list((site / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
 
 
 def test_library_example_from_the_readme(tmp_path):
@@ -416,8 +444,7 @@ def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):
     assert digest_cli(site, "--since-last", "--now", "2026-12-07T07:00:00Z") == 0
     text = (site / "out" / "digest.txt").read_text()
     assert "next-week" in text and "monday-late" not in text and "wednesday" not in text
-    state = json.loads((site / "out" / ".digest-state.json").read_text())
-    assert set(state["sent"]) == {"next-week"}  # older ones can no longer come back: pruned
+    assert set(digest_history(site / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
 
 
 @pytest.mark.parametrize("args, message", [

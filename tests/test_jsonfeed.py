@@ -207,4 +207,4 @@ def test_bundled_site_feeds_all_read_cleanly(validator, tmp_path, capsys):
     capsys.readouterr()
     assert main(["build", "--config", str(ROOT / "publisher.toml"), "--out", str(out), "--now", "2026-11-25",
                  "-v"]) == 0
-    assert ", 0 rewritten," in capsys.readouterr().err  # JSON feeds and the feeds page included
+    assert ": 0 written," in capsys.readouterr().err  # JSON feeds and the feeds page included

@@ -18,9 +18,8 @@ import pytest
 import publisher
 from publisher.cli import build_parser, main, smtp_settings_from_args
 from publisher.errors import ConfigError, SendError
-from publisher.output import DIGEST_STATE
 from publisher.send import SmtpSettings, _explain, send_message
-from tests.conftest import NOW, write_article
+from tests.conftest import NOW, digest_history, write_article
 from tests.mailserver import (
     PASSWORD,
     USER,
@@ -278,9 +277,8 @@ def publisher_cli(site: Path, *args: str) -> int:
     return main([args[0], "--config", str(site / "publisher.toml"), "--now", "2026-11-25T12:00:00Z", *args[1:]])
 
 
-def state(site: Path) -> bytes | None:
-    path = site / "out" / DIGEST_STATE
-    return path.read_bytes() if path.exists() else None
+def state(site: Path):
+    return digest_history(site / "publisher.toml")
 
 
 def test_publisher_send_delivers_what_publisher_digest_writes(tmp_path):
@@ -325,7 +323,7 @@ def test_since_last_moves_only_after_the_server_accepted(tmp_path, capsys):
         site = make_site(tmp_path, server.port)
         assert publisher_cli(site, "send", "--since-last") == 0
         first = state(site)
-        assert first is not None and b"2026-11-25T12:00:00+00:00" in first
+        assert first is not None and first.until.isoformat() == "2026-11-25T12:00:00+00:00"
         capsys.readouterr()
         assert publisher_cli(site, "send", "--since-last", "--fail-if-empty") == 3
     assert "nothing new since the previous digest" in capsys.readouterr().err
@@ -336,12 +334,11 @@ def test_a_refused_send_leaves_the_since_last_state_unchanged(tmp_path, capsys):
     with smtp_server(Recorder(refuse=frozenset({"readers@send.example.org"}))) as (server, recorder):
         site = make_site(tmp_path, server.port)
         (site / "out").mkdir()
-        (site / "out" / DIGEST_STATE).write_text('{"until": "2026-11-01T00:00:00+00:00", "message_id": null}\n')
-        before = state(site)
+        (site / "out" / ".digest-state.json").write_text('{"until": "2026-11-01T00:00:00+00:00", "message_id": null}\n')
         assert publisher_cli(site, "send", "--since-last") == 1
     err = capsys.readouterr().err
     assert f"127.0.0.1:{server.port} refused every recipient: <readers@send.example.org> (550 5.1.1" in err
-    assert state(site) == before
+    assert state(site).until.isoformat() == "2026-11-01T00:00:00+00:00"  # taken in from the old file, not moved
     assert recorder.messages == []
 
 

@@ -12,14 +12,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ContentError
+from ..errors import NOT_AN_ARTICLE, ContentError
 from ..text import repair_line
 from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
 
 if TYPE_CHECKING:
     from ..model import Config
 
-NOT_AN_ARTICLE = "not an article"
+__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date"]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
