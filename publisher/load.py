@@ -246,17 +246,16 @@ def article_from_metadata(
         rel = f"{pure.parent.name}/{pure.name}" if pure.stem.lower() == "index" and pure.parent.name else pure.name
     fields = Fields(meta, config, path)
     name_slug, name_date = file_name_parts(rel, config)
-    has_title, has_date = fields.present("title"), fields.present("published") or name_date is not None
-    if not has_title and not has_date:
-        raise ContentError(path, None, "not an article (no title and no date)", reason=NOT_AN_ARTICLE)
     title = fields.text("title")
+    published = fields.date("published")
+    if published is None and name_date is not None:
+        published = parse_date(name_date, config)
+    if title is None and published is None:
+        raise ContentError(path, None, "not an article (no title and no date)", reason=NOT_AN_ARTICLE)
     if title is None:
         raise fields.missing("title", "title", "expected text")
-    published = fields.date("published")
     if published is None:
-        published = parse_date(name_date, config) if name_date else None
-        if published is None:
-            raise fields.missing("date", "published", "expected YYYY-MM-DD or ISO 8601")
+        raise fields.missing("date", "published", "expected YYYY-MM-DD or ISO 8601")
     slug = fields.text("slug")
     if not slug:
         # Pelican makes it from the title; so does a text parsed without a file name.

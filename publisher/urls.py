@@ -9,7 +9,9 @@ percent-escape is kept, never encoded twice.
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -89,16 +91,20 @@ def is_bundle(file: str | None) -> bool:
     return (name.rpartition(".")[0] or name).lower() in BUNDLE_NAMES
 
 
-def placeholders(article: Article, config: Config) -> dict[str, str]:
-    local = article.published.astimezone(config.tz)
-    return {
-        "slug": article.slug,
-        "year": f"{local.year:04d}",
-        "month": f"{local.month:02d}",
-        "day": f"{local.day:02d}",
-        "category": article.category or "",
-        **source_parts(article.file, article.slug),
-    }
+def placeholders(article: Article, config: Config, names: frozenset[str] = frozenset(PLACEHOLDERS)) -> dict[str, str]:
+    """The values of the placeholders in ``names`` (only those are worked out: 10,000 URLs per build)."""
+    values = {"slug": article.slug, "category": article.category or ""}
+    if names & {"year", "month", "day"}:
+        local = article.published.astimezone(config.tz)
+        values.update(year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}")
+    if names & {"path", "filename"}:
+        values.update(source_parts(article.file, article.slug))
+    return values
+
+
+@functools.cache
+def used_placeholders(pattern: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(pattern) if name)
 
 
 def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
@@ -107,7 +113,8 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
     Only ``{path}`` may add "/" to the path; a slash in any other value is encoded, so a category
     cannot move an article to another folder.
     """
-    values = {name: value if name == "path" else value.replace("/", "%2F") for name, value in values.items()}
+    values = {name: value.replace("/", "%2F") if name != "path" and "/" in value else value
+              for name, value in values.items()}
     segments = []
     for part in pattern.split("/"):
         filled = part.format(**values)
@@ -121,7 +128,8 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
 
 def article_url(article: Article, config: Config) -> str:
     """The article's public address: site url + permalink, a valid URI."""
-    return config.url + fill_permalink(config.permalink, placeholders(article, config))
+    return config.url + fill_permalink(config.permalink,
+                                       placeholders(article, config, used_placeholders(config.permalink)))
 
 
 def entry_id(article: Article, config: Config) -> str:

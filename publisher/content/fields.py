@@ -58,24 +58,21 @@ class Fields:
         self.config = config
         self.path = path
         self.separators = config.preset_rules.separators
-        self.used: set[str] = set()
-        for names in config.fields.values():
-            self.used.update(n.lstrip("!") for n in names if n.lstrip("!") in meta)
+        self.lookup, every_name = _lookup(config)
+        self.used = every_name.intersection(meta)
 
     def names(self, name: str) -> tuple[str, ...]:
-        return tuple(n.lstrip("!") for n in self.config.fields[name])
+        return tuple(key for key, _ in self.lookup[name])
 
     def raw(self, name: str) -> tuple[str, Any]:
-        """(key found, value); the first configured name present with a non-null value wins."""
-        names = self.config.fields[name]
-        for key in names:
-            value = self.meta.get(key.lstrip("!"))
+        """(key as configured, value); the first configured name present with a non-null value wins.
+        The key keeps a leading "!" (read inverted) for ``flag``."""
+        pairs = self.lookup[name]
+        for key, configured in pairs:
+            value = self.meta.get(key)
             if value is not None:
-                return key, value
-        return names[0].lstrip("!") if names else name, None
-
-    def present(self, name: str) -> bool:
-        return self.raw(name)[1] not in (None, "", [])
+                return configured, value
+        return pairs[0][0] if pairs else name, None
 
     def missing(self, what: str, name: str, expected: str) -> ContentError:
         """"no date: looked for publishDate, pubDate, date (expected ...)": names every key tried."""
@@ -143,11 +140,14 @@ class Fields:
                 return _DRAFT_WORDS[word]
         raise self.error(key, f"{value!r} is not a yes/no value (expected true or false)")
 
-    def names_list(self, name: str, what: str) -> tuple[str, tuple[str, ...]]:
+    def names_list(self, name: str, what: str, found: tuple[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
         """(key, items) of a list field: a list, or text (split where the preset says so)."""
-        key, value = self.raw(name)
+        key, value = found or self.raw(name)
         if value is None:
             return key, ()
+        if isinstance(value, str) and not self.separators:
+            text = repair_line(value)
+            return key, (text,) if text else ()
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             separator = self.separators.get(key.lstrip("!"))
             value = str(value).split(separator or None) if separator else [value]
@@ -172,10 +172,10 @@ class Fields:
 
     def category(self) -> tuple[str | None, tuple[str, ...]]:
         """A list of categories gives the first as the category and the rest as tags."""
-        key, value = self.raw("category")
+        key, value = found = self.raw("category")
         if isinstance(value, dict):
             raise self.error(key, "expected a category name or a list of names")
-        _, names = self.names_list("category", "categories")
+        _, names = self.names_list("category", "categories", found)
         return (names[0] if names else None), names[1:]
 
     def authors(self) -> tuple[str, ...]:
@@ -188,7 +188,7 @@ class Fields:
         if isinstance(value, bool):
             raise self.error(key, f"expected a name, got {kind(value)}")
         try:
-            return self.names_list("author", "names")[1] if value is not None else ()
+            return self.names_list("author", "names", (key, value))[1] if value is not None else ()
         except ContentError:
             raise self.error(key, "expected a name or a list of names") from None
 
@@ -204,6 +204,17 @@ class Fields:
         from ..urls import uri
 
         return uri(value)
+
+
+def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], frozenset[str]]:
+    """Per field, (frontmatter key, name as configured) pairs; and every key. Made once per Config
+    (10,000 files would otherwise strip the same "!" from the same names 200,000 times)."""
+    found = config.__dict__.get("_field_lookup")
+    if found is None:
+        pairs = {name: tuple((n.lstrip("!"), n) for n in names) for name, names in config.fields.items()}
+        found = (pairs, frozenset(key for both in pairs.values() for key, _ in both))
+        object.__setattr__(config, "_field_lookup", found)  # a cache on the frozen Config, not a setting
+    return found  # type: ignore[no-any-return]
 
 
 def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
