@@ -175,34 +175,45 @@ def _stream_outputs(
     published: list[Article], config: Config, store: StateStore, shas: dict[str, str], rels: dict[str, str],
     settings: str,
 ) -> tuple[list[str], list[str]]:
-    """Render and write the outputs one at a time; returns the names written and left unchanged."""
+    """Render and write the outputs one at a time; returns the names written and left unchanged.
+
+    First every output is keyed by what it is made of: one whose key and file are as the last
+    build left them is not rendered at all. The HTML the others need and the state store does not
+    hold is rendered next (on both cores when there is much of it), then the outputs are made one
+    by one, each article's pieces dropped as soon as no later output needs them.
+    """
     from .plan import Parts, plan_outputs, render_output
+    from .prerender import prerender
 
     outputs = plan_outputs(published, config)
-    html = _StoredHtml(config, store, shas, rels, settings)
-    parts = Parts(config, html)
-    remaining: dict[int, int] = {}  # id(article) -> outputs still to render that hold it
-    for output in outputs:
-        for article in output.entries:
-            remaining[id(article)] = remaining.get(id(article), 0) + 1
     folder = output_key(config)
-    previous = {name: (sha, memo) for name, sha, memo in store.db.execute(
-        "SELECT name, sha256, memo FROM outputs WHERE folder = ?", (folder,))}
+    previous = {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in store.db.execute(
+        "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))}
     out = Path(config.output_dir)
-    written, unchanged = [], []
     keys: list[str] = []
+    todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
     for output in outputs:
         memo = _memo_key(output, settings, shas, config, keys)
         keys.append(memo or "")
-        data = None
         known = previous.get(output.filename)
-        if memo is not None and known is not None and known[1] == memo:
-            data = _read_if(out / output.filename, known[0])
-        if data is None:
-            data = render_output(output, config, parts)
-            changed = write_atomic(out / output.filename, data)
-        else:
-            changed = False
+        reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
+        todo.append((output, memo, reuse))
+    html = _StoredHtml(config, store, shas, rels, settings)
+    needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
+    prerender([a for a in needed.values() if not html.stored(a)], html, store)
+    parts = Parts(config, html)
+    remaining: dict[int, int] = {}  # id(article) -> outputs still to render that hold it
+    for output, _, reuse in todo:
+        if not reuse:
+            for article in output.entries:
+                remaining[id(article)] = remaining.get(id(article), 0) + 1
+    written, unchanged = [], []
+    for output, memo, reuse in todo:
+        if reuse:
+            unchanged.append(output.filename)
+            continue
+        data = render_output(output, config, parts)
+        changed = write_atomic(out / output.filename, data)
         (written if changed else unchanged).append(output.filename)
         size, mtime_ns = file_stat(out / output.filename)
         store.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
@@ -220,7 +231,7 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, 
     """What an output is made of, as one digest: None when an entry does not come from a known file.
 
     A feed is decided by its spec and its entries' files (under the same settings); a page that
-    lists every feed (``entries`` empty of its own sort) also by the keys of the outputs before it.
+    lists every feed (``depends_on_all``) also by the keys of the outputs before it.
     """
     from .enclosure import local_cover
 
@@ -238,12 +249,15 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, 
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _read_if(path: Path, sha256: str) -> bytes | None:
+def _still(path: Path, known: tuple[str, int, int, str]) -> bool:
+    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
+    sha, size, mtime_ns, _ = known
+    if file_stat(path) == (size, mtime_ns):
+        return True
     try:
-        data = path.read_bytes()
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
     except OSError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+        return False
 
 
 class _StoredHtml:
@@ -256,8 +270,25 @@ class _StoredHtml:
         self.store = store
         self.shas = shas
         self.rels = rels
-        self.render_key = settings  # every setting, library and template: HTML never outlives what made it
+        self.settings = settings  # every setting, library and template: HTML never outlives what made it
         self.memory: dict[int, str] = {}
+        self.keys = dict(store.db.execute("SELECT rel, key FROM html").fetchall())
+
+    def key(self, article: Article) -> tuple[str, str] | None:
+        """(rel, key) under which the state store keeps the article's HTML; None if it does not come from a file."""
+        rel = self.rels.get(article.path or "")
+        sha = self.shas.get(article.path or "")
+        if not rel or not sha:
+            return None
+        return rel, hashlib.sha256(f"{self.settings}\0{rel}\0{sha}".encode()).hexdigest()
+
+    def stored(self, article: Article) -> bool:
+        found = self.key(article)
+        return found is None or self.keys.get(found[0]) == found[1]  # not from a file: rendered when asked
+
+    def store_html(self, rel: str, key: str, html: str) -> None:
+        self.store.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, html))
+        self.keys[rel] = key
 
     def __call__(self, article: Article) -> str:
         from .render import render_html
@@ -265,18 +296,15 @@ class _StoredHtml:
         found = self.memory.get(id(article))
         if found is not None:
             return found
-        rel = self.rels.get(article.path or "")
-        sha = self.shas.get(article.path or "")
-        key = hashlib.sha256(f"{self.render_key}\0{rel}\0{sha}".encode()).hexdigest() if rel and sha else None
+        where = self.key(article)
         html = None
-        if key is not None:
-            row = self.store.db.execute("SELECT key, html FROM html WHERE rel = ?", (rel,)).fetchone()
-            if row is not None and row[0] == key:
-                html = row[1]
+        if where is not None and self.keys.get(where[0]) == where[1]:
+            row = self.store.db.execute("SELECT html FROM html WHERE rel = ?", (where[0],)).fetchone()
+            html = row[0] if row is not None else None
         if html is None:
             html = render_html(article, self.config)
-            if key is not None:
-                self.store.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, html))
+            if where is not None:
+                self.store_html(*where, html)
         self.memory[id(article)] = html
         return html
 
