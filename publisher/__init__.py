@@ -15,13 +15,15 @@ from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
+    from .delivery import DeliveryReport, send_newsletter, send_to_subscribers
     from .digest import Digest, render_digest
-    from .discovery import link_tags
     from .engine import BuildResult, build
-    from .feeds import render_feeds
+    from .feeds import link_tags, render_feeds
     from .load import check, load_article, load_articles, parse_article
     from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .send import SmtpSettings, send_message
+    from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
+    from .webarchive import digest_outputs
     from .websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
@@ -36,7 +38,7 @@ _LAZY = {
     "write_digest": ".newsletter",
     "Digest": ".digest",
     "render_digest": ".digest",
-    "link_tags": ".discovery",
+    "link_tags": ".feeds",
     "SmtpSettings": ".send",
     "send_message": ".send",
     "ping_hubs": ".websub",
@@ -45,6 +47,14 @@ _LAZY = {
     "load_articles": ".load",
     "parse_article": ".load",
     "render_feeds": ".feeds",
+    "DeliveryReport": ".delivery",
+    "send_to_subscribers": ".delivery",
+    "send_newsletter": ".delivery",
+    "digest_outputs": ".webarchive",
+    "Subscriber": ".subscribers",
+    "open_journal": ".subscribers",
+    "read_subscribers": ".subscribers",
+    "unsubscribe": ".subscribers",
 }
 
 __all__ = [
@@ -53,6 +63,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
+    "DeliveryReport",
     "Digest",
     "DigestCheckFailed",
     "DigestRequest",
@@ -62,21 +73,28 @@ __all__ = [
     "PublisherError",
     "SendError",
     "SmtpSettings",
+    "Subscriber",
     "__version__",
     "build",
     "check",
+    "digest_outputs",
     "link_tags",
     "load_article",
     "load_articles",
     "load_config",
+    "open_journal",
     "parse_article",
     "ping_hubs",
     "preview_digest",
+    "read_subscribers",
     "render_digest",
     "render_feeds",
     "select",
     "send_digest",
     "send_message",
+    "send_newsletter",
+    "send_to_subscribers",
+    "unsubscribe",
     "write_digest",
     "write_feeds",
 ]

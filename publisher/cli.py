@@ -110,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_smtp_flags(send)
     send.add_argument("--dry-run", action="store_true",
                       help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    add_subscriber_flags(send)
     send.set_defaults(run=run_send)
+    add_unsubscribe_command(commands)
 
     links = commands.add_parser(
         "links", help="print the <link> tags that announce the feeds, for a page's <head>",
@@ -206,6 +208,30 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
     smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
                       help="give up on a server that does not answer within this long (default: 30)")
+
+
+def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("a newsletter to each subscriber (instead of --to)")
+    group.add_argument("--subscribers", metavar="FILE.csv",
+                       help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
+                       "each with their own unsubscribe link; a run again after a failure sends only to those "
+                       "not yet recorded")
+    group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+
+
+def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .newsletter_cli import run_unsubscribe
+
+    unsubscribe = commands.add_parser(
+        "unsubscribe", help="keep an address out of every later newsletter (by address or unsubscribe token)",
+        description="Put an address on the suppression list in the state database: give the address, or the "
+        "token of an unsubscribe link (what the site's unsubscribe page receives).",
+    )
+    unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
+    unsubscribe.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    unsubscribe.add_argument("--lock-timeout", metavar="SECONDS", type=_seconds, default=60.0,
+                             help="wait this long for another run to finish with the state folder (default: 60)")
+    unsubscribe.set_defaults(run=run_unsubscribe, content=None, out=None, quiet=0, verbose=0)
 
 
 def _seconds(value: str) -> float:
@@ -305,8 +331,17 @@ def run_digest(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(digest_report(run.digest))
         if run.written:
-            print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in run.written)}")
+            digest_files = [n for n in run.written if n.startswith("digest.")]
+            print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files)}")
+            _report_web_page(config, run.digest)
     return 0
+
+
+def _report_web_page(config: Config, digest: Digest) -> None:
+    page = next((name for name in digest.files if name.endswith(".html")), None)
+    if page:
+        out = Path(config.output_dir)
+        print(f"web page {out / page} (index: {out / 'newsletter' / 'index.html'})")
 
 
 def _empty(args: argparse.Namespace, exc: PublisherError, what_now: str) -> int:
@@ -388,6 +423,10 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    if args.subscribers:
+        from .newsletter_cli import run_send_subscribers
+
+        return run_send_subscribers(args)
     config = config_from_args(args)
     now = now_from_args(args, config)
     # --dry-run shows what would be sent even before a server is configured.
@@ -406,7 +445,7 @@ def run_send(args: argparse.Namespace) -> int:
         print(f"MAIL FROM:<{run.sender}>")
         print("\n".join(f"RCPT TO:<{r}>" for r in run.recipients))
         print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
-        print("\n".join(f"{name}: {value}" for name, value in run.digest.message.items()))
+        print("\n".join(f"{name}: {value}" for name, value in (run.message or run.digest.message).items()))
         return 0
     if not args.quiet and settings is not None:
         print(f"sent to {', '.join(run.recipients)} via {settings.address}")
@@ -452,7 +491,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_links(args: argparse.Namespace) -> int:
-    from .discovery import link_tags
+    from .feeds import link_tags
 
     sys.stdout.write(link_tags(config_from_args(args)))
     return 0

@@ -8,22 +8,24 @@ to an "and N more on the site" link, and the digest says so in ``notes``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .errors import EmptyDigest
 from .feeds import cover_enclosure
-from .inline import Inliner, default_inliner
-from .mail import build_message, check_digest
+from .images import Derivative, cover_derivatives, known_shape
+from .inline import Inliner, default_inliner, keeping_merge_tags
+from .mail import WIRE, build_message, check_digest
 from .model import Article, Config, DigestState
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
 from .text import join_names, repair_line
+from .webarchive import WebAddresses, issue_name, web_addresses, web_page
 
 # An article dated before the previous digest's cut-off but written (or synced) after it still goes
 # into the next --since-last digest, if it is dated at most this long before the cut-off.
@@ -53,6 +55,10 @@ class Digest:
     until: datetime
     notes: tuple[str, ...]  # what was changed to fit, for the person sending it
     problems: tuple[str, ...]  # what the send-readiness check found; empty when ready
+    issue: str = ""  # "<date>-<slug>": the name of its web page (newsletter/<issue>.html) and its journal key
+    web_html: str = ""  # the web archive page of this issue ("" when [digest] archive = false)
+    # Files to write into the output folder with it: e-mail-sized images, the web page.
+    files: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -69,9 +75,7 @@ class Digest:
 
     def as_bytes(self) -> bytes:
         """The message as sent: CRLF line ends, RFC 2047 encoded headers (email.policy.SMTP)."""
-        from email import policy
-
-        return self.message.as_bytes(policy=policy.SMTP)
+        return self.message.as_bytes(policy=WIRE)
 
 
 def render_digest(
@@ -87,15 +91,21 @@ def render_digest(
     full_bodies: bool | None = None,
     inliner: Inliner | None = None,
     after: DigestState | None = None,
+    for_subscribers: bool = False,
 ) -> Digest:
     """The digest of the articles published in the window (see select); raises EmptyDigest if none.
 
     ``limit`` (default: config ``digest_limit``) caps the number of articles, featured ones kept first.
     ``after`` (the previous digest's state) makes it a --since-last digest: what was published after
     that digest's cut-off, plus what arrived late (dated up to LATE_ARRIVALS before the cut-off but
-    not in that digest). Record ``digest.state(after)`` once it was sent.
+    not in that digest). Record ``digest.state(after)`` once it was sent. ``for_subscribers`` renders it
+    for send_to_subscribers: each subscriber's own unsubscribe link goes where the marker is.
     """
     now = now or datetime.now(UTC)
+    if for_subscribers and config.unsubscribe_url:
+        from .subscribers import UNSUBSCRIBE_MARKER
+
+        config = replace(config, unsubscribe_url=UNSUBSCRIBE_MARKER)
     if after is not None:
         late = after.until - LATE_ARRIVALS
         since = max(since, late) if since is not None else late
@@ -108,14 +118,16 @@ def render_digest(
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     limit = limit or config.digest_limit
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
-    inliner = inliner or default_inliner()
+    inliner = keeping_merge_tags(inliner or default_inliner())
     env = template_env(config)
     text_env = template_env(config, autoescape=False)
     notes: list[str] = []
 
     included = ordered[:limit]
+    images = {a.slug: cover_derivatives(a, config) for a in ordered[:limit]}
+    pages = web_addresses(config, _subject(included, config), upper)
     while True:
-        context = _context(included, len(chosen) - len(included), config, bodies)
+        context = _context(included, len(chosen) - len(included), config, bodies, images, pages)
         html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.url)
         size = len(html.encode("utf-8"))
         if size <= config.digest_budget:
@@ -131,12 +143,22 @@ def render_digest(
                          "with only featured articles left")
             break
         del included[droppable[-1]]  # the oldest non-featured article
+        pages = web_addresses(config, _subject(included, config), upper)
     if len(included) < min(len(ordered), limit):
         notes.append(f"{min(len(ordered), limit) - len(included)} older articles left out to fit the budget; "
-                     "the digest links to the site for them")
+                     "the digest links to " + ("its web page" if pages else "the site") + " for them")
 
     text = render_template(config, "digest.txt.j2", env=text_env, **context)
     message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
+    files = {d.name: d.data for a in included for d in images[a.slug].values()}
+    web = ""
+    if pages:
+        # The web page has no size budget: every article of the window, whole bodies as configured.
+        web_context = _context(ordered[:limit], 0, config, config.digest_full_bodies if full_bodies is None
+                               else full_bodies, images, pages, web=True)
+        web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
+        files[pages.file] = web.encode("utf-8")
+        files.update({d.name: d.data for a in ordered[:limit] for d in images[a.slug].values()})
     return Digest(
         subject=context["subject"],
         preheader=context["preheader"],
@@ -150,6 +172,9 @@ def render_digest(
         until=upper,
         notes=tuple(notes),
         problems=tuple(check_digest(html, message, budget=config.digest_budget)),
+        issue=issue_name(config, context["subject"], upper),
+        web_html=web,
+        files=files,
     )
 
 
@@ -161,10 +186,12 @@ def _subject(included: Sequence[Article], config: Config) -> str:
     return repair_line(subject)
 
 
-def _context(included: Sequence[Article], more: int, config: Config, bodies: bool) -> dict[str, Any]:
+def _context(included: Sequence[Article], more: int, config: Config, bodies: bool,
+             images: Mapping[str, Mapping[str, Derivative]], pages: WebAddresses | None,
+             web: bool = False) -> dict[str, Any]:
     link = campaign_link(config)
-    featured = [_item(a, config, bodies, link) for a in included if a.featured]
-    others = [_item(a, config, bodies, link) for a in included if not a.featured]
+    featured = [_item(a, config, bodies, link, images[a.slug]) for a in included if a.featured]
+    others = [_item(a, config, bodies, link, images[a.slug]) for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
         "site": config,
@@ -173,27 +200,38 @@ def _context(included: Sequence[Article], more: int, config: Config, bodies: boo
         "featured": featured,
         "others": others,
         "more": more,
-        "more_url": link(config.url),
+        # What the size budget left out is on the issue's web page, which has no budget.
+        "more_url": link(pages.page) if pages else link(config.url),
+        "more_label": "in the web version" if pages else "on the site",
         "home_url": link(config.url),
-        "browser_url": config.digest_url,
-        "unsubscribe_url": config.unsubscribe_url,
+        "browser_url": None if web else config.digest_url or (pages.page if pages else None),
+        "archive_url": pages.index if pages else None,
+        "issue_date": pages.date if pages else None,
+        "web": web,
+        # The web page is public: no unsubscribe link (a subscriber's token must never be on it).
+        "unsubscribe_url": None if web else config.unsubscribe_url,
         "postal_address": config.postal_address,
     }
 
 
-def _item(article: Article, config: Config, bodies: bool, link: Any) -> dict[str, Any]:
+def _item(
+    article: Article, config: Config, bodies: bool, link: Any, derived: Mapping[str, Derivative]
+) -> dict[str, Any]:
     url = config.article_url(article)
     enclosure = cover_enclosure(article, config)
     shape_w, shape_h = config.cover_shape
     cover = thumb = None
-    if enclosure is not None:
+    if derived:
+        cover = {**vars(derived["lead"].image), "alt": article.title}
+        thumb = {**vars(derived["thumb"].image), "alt": article.title}
+    elif enclosure is not None:
+        shape_w, shape_h = known_shape(article, enclosure.url) or (shape_w, shape_h)
         cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w), "alt": article.title}
         thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w),
                  "alt": article.title}
     body = None
     if bodies:
-        body_cover = (enclosure.url, COLUMN, round(COLUMN * shape_h / shape_w)) if enclosure else None
-        body = email_html(article, config, width=COLUMN, cover=body_cover, link=link)
+        body = email_html(article, config, width=COLUMN, poster=_poster(article, config), link=link)
     local = article.published.astimezone(config.tz)
     return {
         "title": article.title,
@@ -206,6 +244,12 @@ def _item(article: Article, config: Config, bodies: bool, link: Any) -> dict[str
         # Markup made safe by render.email_html (nh3); the template must not escape it again.
         "body_html": _markup(body) if body else None,
     }
+
+
+def _poster(article: Article, config: Config) -> str | None:
+    """The configured video poster field ([digest] video_poster) of the article, as an absolute URL."""
+    value = article.extra.get(config.video_poster) if config.video_poster else None
+    return urljoin(config.article_url(article), value) if isinstance(value, str) and value.strip() else None
 
 
 def _markup(html: str) -> Any:

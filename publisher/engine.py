@@ -182,7 +182,7 @@ def _stream_outputs(
     hold is rendered next (on both cores when there is much of it), then the outputs are made one
     by one, each article's pieces dropped as soon as no later output needs them.
     """
-    from .plan import Parts, plan_outputs, render_output
+    from .feeds import Parts, plan_outputs, render_output
     from .prerender import prerender
 
     outputs = plan_outputs(published, config)
@@ -190,11 +190,9 @@ def _stream_outputs(
     previous = {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in store.db.execute(
         "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))}
     out = Path(config.output_dir)
-    keys: list[str] = []
     todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
     for output in outputs:
-        memo = _memo_key(output, settings, shas, config, keys)
-        keys.append(memo or "")
+        memo = _memo_key(output, settings, shas, config)
         known = previous.get(output.filename)
         reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
         todo.append((output, memo, reuse))
@@ -227,17 +225,15 @@ def _stream_outputs(
     return written, unchanged
 
 
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, previous: list[str]) -> str | None:
+def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
     """What an output is made of, as one digest: None when an entry does not come from a known file.
 
-    A feed is decided by its spec and its entries' files (under the same settings); a page that
-    lists every feed (``depends_on_all``) also by the keys of the outputs before it.
+    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
+    files, under the same settings.
     """
     from .enclosure import local_cover
 
-    parts = [settings, output.filename, output.format, output.signature]
-    if getattr(output, "depends_on_all", False):
-        parts.extend(previous)
+    parts = [settings, output.key()]
     for article in output.entries:
         sha = shas.get(article.path) if article.path else None
         if sha is None:

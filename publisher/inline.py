@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
@@ -68,3 +69,30 @@ def _captured_cssutils_log() -> Iterator[io.StringIO]:
 
 def default_inliner() -> Inliner:
     return PremailerInliner()
+
+
+# Merge tags of the common ESPs: Mailchimp *|UNSUB|*, Handlebars/Liquid {{ ... }} and {{{ ... }}}
+# (SendGrid, Postmark, Customer.io), Mailgun %recipient.x%. An inliner re-serialises the document,
+# and libxml2 percent-encodes spaces in href and src ("{{%20subscriber.uuid%20}}"), which an ESP can
+# no longer personalise; so the tags are set aside before inlining and put back, byte for byte, after.
+MERGE_TAG = re.compile(r"\{\{\{.*?\}\}\}|\{\{.*?\}\}|\*\|[^|\s<>]{1,80}\|\*|%recipient(?:\.[\w-]+)*%", re.DOTALL)
+
+
+def keeping_merge_tags(inliner: Inliner) -> Inliner:
+    """``inliner``, with every ESP merge tag in the document passed through it verbatim."""
+
+    def inline(html: str, *, base_url: str) -> str:
+        tags: list[str] = []
+
+        def park(match: re.Match[str]) -> str:
+            tags.append(match.group(0))
+            return f"publishermergetag{len(tags) - 1}x"
+
+        # A document that already holds the placeholder's spelling could be confused with one: then
+        # it goes through as it is (no merge tags are that common in prose to matter).
+        if "publishermergetag" in html:
+            return inliner(html, base_url=base_url)
+        result = inliner(MERGE_TAG.sub(park, html), base_url=base_url)
+        return re.sub(r"publishermergetag(\d+)x", lambda m: tags[int(m.group(1))], result)
+
+    return inline

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .addresses import check_mail_settings
 from .content.presets import PRESETS, Preset, preset_named
 from .errors import ConfigError
 
@@ -216,6 +217,11 @@ class Config:
     utm_campaign: str | None = None
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
+    list_id: str | None = None  # List-Id header (RFC 2919), e.g. "Site news <news.example.org>"
+    feedback_id: str | None = None  # Feedback-ID header (Gmail's feedback loop), e.g. "issue:news:example"
+    video_poster: str | None = None  # frontmatter field with a video's poster image for the digest
+    # Each digest written or sent also becomes a web page in <output>/newsletter/, with an index and a feed.
+    newsletter_archive: bool = True
     # SMTP delivery (`publisher send`, [smtp]); the password only ever comes from PUBLISHER_SMTP_PASSWORD.
     smtp_host: str | None = None
     smtp_port: int | None = None  # default: 465 with ssl, else 587
@@ -230,7 +236,6 @@ class Config:
             object.__setattr__(self, "url", self.url + "/")
         if self.feeds_url is not None and not self.feeds_url.endswith("/"):
             object.__setattr__(self, "feeds_url", self.feeds_url + "/")
-        _addresses_as_uris(self)
         if self.feed_limit < 1:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         if self.digest_limit < 1:
@@ -250,6 +255,8 @@ class Config:
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
         _check_feed_names(self)
+        check_mail_settings(self)
+        _addresses_as_uris(self)  # after the line-break checks: an encoded CR LF would hide them
         hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
         if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
             raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
@@ -319,10 +326,12 @@ class Config:
 
 
 def _addresses_as_uris(config: Config) -> None:
-    """The site's own addresses, written as IRIs in the config ("https://bücher.example/über/"), as URIs."""
+    """The site's own addresses, written as IRIs in the config ("https://bücher.example/über/"), as URIs.
+    Not the digest's url and unsubscribe_url: their {token} and {{ merge tags }} are filled in later,
+    by publisher or the ESP, and must reach it as written."""
     from .urls import uri
 
-    for name in ("url", "feeds_url", "icon", "logo", "digest_url", "unsubscribe_url"):
+    for name in ("url", "feeds_url", "icon", "logo"):
         value = getattr(config, name)
         if isinstance(value, str):
             try:

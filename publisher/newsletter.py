@@ -22,6 +22,8 @@ from .output import write_feeds
 from .state import StateStore, open_state, peek_state
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from .digest import Digest
     from .send import SmtpSettings
 
@@ -73,6 +75,7 @@ class DigestRun:
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     recorded: bool = False  # the --since-last cut-off moved
+    message: EmailMessage | None = None  # as sent (send_digest): Date of sending, a Message-ID of its own
 
 
 def load_current(
@@ -102,7 +105,8 @@ def load_current(
 
 
 def prepare_digest(
-    config: Config, request: DigestRequest, articles: list[Article], *, now: datetime, store: StateStore | None
+    config: Config, request: DigestRequest, articles: list[Article], *, now: datetime, store: StateStore | None,
+    for_subscribers: bool = False,
 ) -> Digest:
     """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new."""
     from .digest import EmptyDigest, render_digest
@@ -115,7 +119,8 @@ def prepare_digest(
         days = 7.0
     try:
         digest = render_digest(articles, config, now=now, since=request.since, until=request.until, days=days,
-                               featured_only=request.featured_only, limit=request.limit, after=last)
+                               featured_only=request.featured_only, limit=request.limit, after=last,
+                               for_subscribers=for_subscribers)
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         raise EmptyDigest(f"nothing new {start}") from None
@@ -136,7 +141,8 @@ def write_digest(
     strict: bool = False,
     lock_timeout: float = 60.0,
 ) -> DigestRun:
-    """Write digest.html, digest.txt and digest.eml into the output folder (``dry_run``: render only).
+    """Write digest.html, digest.txt and digest.eml into the output folder (``dry_run``: render only),
+    with the e-mail-sized images and the issue's web page, index and feed (see webarchive).
 
     With ``request.since_last`` the cut-off moves once the files are written. Raises EmptyDigest
     when nothing is new, DigestCheckFailed when ``check`` and the check found problems.
@@ -149,7 +155,9 @@ def write_digest(
         digest = _checked(config, request, now, store, check, strict, "written")
         if dry_run:
             return DigestRun(digest)
-        files = digest_files(digest)
+        from .webarchive import digest_outputs
+
+        files = digest_outputs(digest, config)
         write_feeds(files, config.output_dir)
         recorded = _record(store, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
@@ -171,9 +179,13 @@ def send_digest(
     """Render the digest and hand it to ``smtp`` (``dry_run``: connect to nothing).
 
     The lock is held through delivery, and with ``request.since_last`` the cut-off moves only
-    after the server accepted the message: an overlapping send waits, then finds nothing new.
+    after the server accepted the message: an overlapping send waits, then finds nothing new. The
+    message leaves with the Date of sending and a Message-ID of its own (``DigestRun.message``);
+    the issue's web page, which it links, is written first.
     """
+    from .mail import stamped
     from .send import envelope, send_message
+    from .webarchive import web_outputs
 
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
@@ -181,12 +193,15 @@ def send_digest(
         migrate_output_folder(config, store)
         _forget_if_forced(store, request)
         digest = _checked(config, request, now, store, check, strict, "sent")
-        mail_from, recipients = envelope(digest.message, to=to, sender=sender)
+        outgoing = stamped(digest.message, config)
+        mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
-            return DigestRun(digest, sender=mail_from, recipients=tuple(recipients))
-        send_message(digest.message, smtp, to=to, sender=sender)
+            return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
+        written = write_feeds(web_outputs(digest, config), config.output_dir)
+        send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(store, request, digest)
-    return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), recorded=recorded)
+    return DigestRun(digest, written=tuple(written), sender=mail_from, recipients=tuple(recipients),
+                     recorded=recorded, message=outgoing)
 
 
 def preview_digest(
@@ -214,12 +229,13 @@ def digest_files(digest: Digest) -> dict[str, bytes]:
 
 
 def _checked(
-    config: Config, request: DigestRequest, now: datetime, store: StateStore, check: bool, strict: bool, verb: str
+    config: Config, request: DigestRequest, now: datetime, store: StateStore, check: bool, strict: bool, verb: str,
+    for_subscribers: bool = False,
 ) -> Digest:
     articles, errors = load_current(config, store, strict=strict)
     for exc in errors:
         log.warning("skipped %s", exc)
-    digest = prepare_digest(config, request, articles, now=now, store=store)
+    digest = prepare_digest(config, request, articles, now=now, store=store, for_subscribers=for_subscribers)
     if check and digest.problems:
         raise DigestCheckFailed(f"digest not {verb}: {len(digest.problems)} problem(s) found by --check",
                                 digest.problems)

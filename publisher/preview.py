@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import socket
 import socketserver
 import sys
 import webbrowser
 from collections.abc import Callable, Sequence
-from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ import jinja2
 
 from .digest import EmptyDigest
 from .errors import ConfigError, PublisherError
+from .mail import WIRE
 from .send import is_loopback
 from .templates import BUNDLED
 
@@ -159,17 +160,37 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
 def _page(digest: DigestLike) -> tuple[str, bytes]:
     headers = [(name, str(value)) for name, value in digest.message.items()]
+    sender = digest.message["From"]
+    addresses = getattr(sender, "addresses", ())
+    inbox = {"sender": (addresses[0].display_name or addresses[0].addr_spec) if addresses else str(sender or ""),
+             "subject": digest.subject, "preheader": " ".join(getattr(digest, "preheader", "").split())[:140]}
+    frames = [("desktop, 600 px", 600, digest.html), ("phone, 375 px", 375, digest.html),
+              ("dark mode, 600 px", 600, dark_mode(digest.html)), ("images off, 600 px", 600, images_off(digest.html))]
     page = _environment().get_template("preview.html.j2").render(
-        digest=digest, headers=headers, size=len(digest.html.encode("utf-8")),
+        digest=digest, headers=headers, size=len(digest.html.encode("utf-8")), inbox=inbox, frames=frames,
     )
     return "text/html; charset=utf-8", page.encode("utf-8")
+
+
+def dark_mode(html: str) -> str:
+    """The digest as a client in dark mode shows it: its prefers-color-scheme: dark rules always on.
+    (A frame cannot be put in dark mode on its own; the page around it decides.)"""
+    return re.sub(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", "@media all", html)
+
+
+def images_off(html: str) -> str:
+    """The digest as a client that blocks images shows it (many do until the reader asks): no image
+    loads, so what shows is each image's alt text and background."""
+    policy = '<meta http-equiv="Content-Security-Policy" content="img-src \'none\'">'
+    head = re.search(r"<head[^>]*>", html, re.I)
+    return html[:head.end()] + policy + html[head.end():] if head else policy + html
 
 
 PAGES: dict[str, Callable[[DigestLike], tuple[str, bytes]]] = {
     "/": _page,
     "/digest.html": lambda d: ("text/html; charset=utf-8", d.html.encode("utf-8")),
     "/digest.txt": lambda d: ("text/plain; charset=utf-8", d.text.encode("utf-8")),
-    "/digest.eml": lambda d: ("message/rfc822", d.message.as_bytes(policy=policy.SMTP)),
+    "/digest.eml": lambda d: ("message/rfc822", d.message.as_bytes(policy=WIRE)),
 }
 
 

@@ -259,14 +259,15 @@ def email_html(
     config: Config,
     *,
     width: int,
-    cover: tuple[str, int, int] | None,
+    poster: str | None = None,
     link: Callable[[str], str] = lambda url: url,
 ) -> str:
     """The article body for an e-mail: sanitised, absolute, every image sized to fit ``width``.
 
-    A ``<video>`` or ``<audio>`` becomes ``cover`` (url, width, height) linked to the article with a
-    "Watch the video" caption, or the caption alone when there is no cover. ``link`` rewrites each
-    link (campaign parameters).
+    A ``<video>`` or ``<audio>`` becomes a link to the article: its own ``poster`` image, else
+    ``poster`` (the configured poster field), shown with a "Watch the video" caption, else a styled
+    "▶ Watch the video" block. Never the cover again: a digest once showed the same image seven
+    times. ``link`` rewrites each link (campaign parameters).
     """
     url = config.article_url(article)
     html = render_html(article, config)
@@ -274,7 +275,7 @@ def email_html(
         return ""
     tree = lxml_html.fragment_fromstring(html, create_parent="div")
     for media in [el for el in tree.iter("video", "audio")]:
-        replacement = _media_link(media.tag, url, cover, article.title)
+        replacement = _media_link(media, url, media.get("poster") or poster, article.title)
         replacement.tail = media.tail
         media.getparent().replace(media, replacement)
     for img in tree.iter("img"):
@@ -286,15 +287,19 @@ def email_html(
     return sanitize(fragment, base_url=url, tags=allowed_tags(config) - EMAIL_FORBIDDEN)
 
 
-def _media_link(tag: str, url: str, cover: tuple[str, int, int] | None, title: str) -> lxml_html.HtmlElement:
-    caption = "Watch the video" if tag == "video" else "Listen to the recording"
+def _media_link(media: lxml_html.HtmlElement, url: str, poster: str | None, title: str) -> lxml_html.HtmlElement:
+    caption = "Watch the video" if media.tag == "video" else "Listen to the recording"
     block = lxml_html.Element("div")
-    if cover:
+    if poster and media.tag == "video":
         image_link = etree.SubElement(block, "a", href=url)
-        cover_url, cover_width, cover_height = cover
-        etree.SubElement(image_link, "img", src=cover_url, width=str(cover_width), height=str(cover_height),
-                             alt=f"{caption}: {title}")
-    paragraph = etree.SubElement(block, "p", {"class": "video-caption"})
+        image = etree.SubElement(image_link, "img", {"class": "video-poster", "src": poster,
+                                                     "alt": f"{caption}: {title}"})
+        for size in ("width", "height"):  # the video's own size, fitted to the column by _fit_image
+            if media.get(size):
+                image.set(size, media.get(size))
+        if not media.get("height"):
+            image.attrib.pop("width", None)  # half a size is no size: _fit_image assumes the cover shape
+    paragraph = etree.SubElement(block, "p", {"class": "video-caption" if poster else "video-block"})
     caption_link = etree.SubElement(paragraph, "a", href=url)
     caption_link.text = f"▶ {caption}"
     return block

@@ -15,12 +15,13 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
+from .addresses import address_list, plausible
 from .config import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from .errors import ConfigError, SendError
+from .mail import WIRE, WIRE_UTF8
 
 log = logging.getLogger("publisher")
 
@@ -147,13 +148,13 @@ def envelope(
     message: EmailMessage, *, to: Sequence[str] | None = None, sender: str | None = None
 ) -> tuple[str, list[str]]:
     """The envelope (MAIL FROM, RCPT TO) send_message would use; SendError when either is missing."""
-    recipients = [_address(a, "recipient") for a in to] if to else _header_addresses(message, "To", "Cc", "Bcc")
+    recipients = _addresses(to, "recipient") if to else _header_addresses(message, "To", "Cc", "Bcc")
     if not recipients:
         raise SendError(
             "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"
         )
     if sender:
-        envelope_from = _address(sender, "sender")
+        envelope_from = _addresses([sender], "sender", one=True)[0]
     else:
         envelope_from = next(iter(_header_addresses(message, "Sender", "From")), "")
     if not envelope_from:
@@ -289,12 +290,20 @@ def _all_temporary(refused: dict[str, tuple[int, bytes]]) -> bool:
     return all(_temporary(code) for code, _ in refused.values())
 
 
-def _address(value: str, role: str) -> str:
-    """The bare address in ``value`` ("Name <a@example.org>" or "a@example.org")."""
-    _, address = parseaddr(value)
-    if not _plausible(address):
-        raise SendError(f"{role} {value!r} is not an e-mail address (expected name@example.org)")
-    return address
+def _addresses(values: Sequence[str], role: str, one: bool = False) -> list[str]:
+    """The bare addresses in ``values``, each an RFC 5322 address list ("a@x.org, B <b@y.org>"), read
+    strictly: a value that is anything more or less than addresses is an error, never half-used."""
+    found: list[str] = []
+    for value in values:
+        try:
+            boxes = address_list(value, role)
+        except ConfigError:
+            boxes = []
+        if not boxes or (one and len(boxes) > 1):
+            several = "; several are separated by commas" if not one else "; exactly one"
+            raise SendError(f"{role} {value!r} is not an e-mail address (expected name@example.org){several}")
+        found += [box.address for box in boxes]
+    return list(dict.fromkeys(found))
 
 
 def _header_addresses(message: EmailMessage, *headers: str) -> list[str]:
@@ -302,14 +311,9 @@ def _header_addresses(message: EmailMessage, *headers: str) -> list[str]:
     # An empty group such as "undisclosed-recipients:;" (the digest's placeholder) yields no address.
     addresses = [address for _, address in getaddresses(values) if address]
     for address in addresses:
-        if not _plausible(address):
+        if not plausible(address):
             raise SendError(f"the message's address {address!r} is not an e-mail address")
     return list(dict.fromkeys(addresses))
-
-
-def _plausible(address: str) -> bool:
-    local, at, domain = address.rpartition("@")
-    return bool(at and local and domain) and not any(c.isspace() or c in "<>,;" for c in address)
 
 
 def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bool]:
@@ -318,7 +322,7 @@ def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bo
         message = copy.deepcopy(message)
         del message["Bcc"]
     utf8 = not all(a.isascii() for a in addresses)
-    return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP), utf8
+    return message.as_bytes(policy=WIRE_UTF8 if utf8 else WIRE), utf8
 
 
 def _encodable(host: str) -> bool:

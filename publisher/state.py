@@ -9,6 +9,8 @@ It holds what one run leaves for the next, in tables a run reads row by row:
   what it was made of (a scratch build into another folder keeps the main folder's rows);
 - ``statics``: the local cover files the outputs depend on;
 - ``digests`` and ``digest_articles``: the digest history (cut-offs, covered articles, messages);
+- ``newsletter_issues``, ``deliveries`` and ``suppressions``: issues sent to subscribers, the
+  delivery journal, and everyone who unsubscribed (see subscribers.py);
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
@@ -65,6 +67,36 @@ CREATE TABLE digests (
 CREATE TABLE digest_articles (
     digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE, slug TEXT NOT NULL,
     published TEXT NOT NULL, PRIMARY KEY (digest_id, slug)
+);
+"""
+# The newsletter's tables: issues being sent, the delivery journal and the suppression list
+# (see subscribers.py). Part of the schema from the start, so that they are never lost to a
+# database that was moved aside for being another version's.
+NEWSLETTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS newsletter_issues (
+    issue TEXT PRIMARY KEY,        -- "<date>-<slug>", the digest's name
+    subject TEXT NOT NULL,
+    html TEXT NOT NULL,            -- as rendered, with UNSUBSCRIBE_MARKER where each subscriber's link goes
+    text TEXT NOT NULL,
+    state TEXT,                    -- the --since-last state to record once every subscriber is done (JSON)
+    started TEXT NOT NULL,
+    finished TEXT                  -- NULL while some subscriber is still to be tried
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    issue TEXT NOT NULL,
+    email TEXT NOT NULL,           -- lower case
+    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+    token TEXT NOT NULL,
+    reply TEXT,                    -- the server's reply to a refused message
+    message_id TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (issue, email)
+);
+CREATE INDEX IF NOT EXISTS deliveries_token ON deliveries (token);
+CREATE TABLE IF NOT EXISTS suppressions (
+    email TEXT PRIMARY KEY,        -- lower case
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
 );
 """
 # Set when a damaged database was moved aside: the digest history went with it, so a
@@ -221,7 +253,7 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
     db = _sqlite(path)
     lost = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{LOST_HISTORY}', 'true');" if existed else ""
     db.executescript(
-        "BEGIN IMMEDIATE;" + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        "BEGIN IMMEDIATE;" + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS") + NEWSLETTER_SCHEMA
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
         + lost + "COMMIT;"
     )

@@ -112,9 +112,12 @@ def test_seed_article_in_the_digest(seed, tmp_path):
     assert len(captions) == seed.read_text().count("<video")
     for caption in captions:
         assert caption.get("href").startswith("https://lab.example.org/sora2-app-guide/")
-        image_link = caption.getparent().getprevious()
-        assert image_link.tag == "a" and image_link.get("href") == caption.get("href")
-        assert image_link.find("img").get("src") == seed_article.cover_image
+        # The seed's videos have no poster and none is configured: a styled block, never the cover again.
+        assert caption.getparent().get("class") == "video-block"
+        assert caption.getparent().getprevious() is None or caption.getparent().getprevious().tag != "a"
+    # The card's cover, and the body's own picture of it: no third copy for the videos.
+    in_body = seed.read_text().count(f"]({seed_article.cover_image})")
+    assert [img.get("src") for img in tree.iter("img")].count(seed_article.cover_image) == 1 + in_body
     # ![image-b4c17f8c160b|700x521](...): the size survives, scaled to the 552 px column.
     sized = tree.xpath("//img[@alt='image-b4c17f8c160b']")
     assert len(sized) == 1
@@ -206,7 +209,11 @@ def test_over_the_budget_bodies_give_way_then_old_items(config):
     assert digest.size <= 20_000
     assert "Paragraph 3" not in digest.html  # descriptions, not bodies
     assert digest.articles[0].slug == "featured-old"  # featured never dropped
-    assert digest.left_out > 0 and f"and {digest.left_out} more on the site" in digest.html
+    assert digest.left_out > 0 and f"and {digest.left_out} more in the web version" in digest.html
+    # ...which links the issue's web page, where every article of the window is, whole.
+    page = lxml_html.document_fromstring(digest.web_html)
+    assert f'href="https://t.example/feeds/newsletter/{digest.issue}.html"' in digest.html
+    assert len(page.xpath("//h2 | //h3")) == 20 and "Paragraph 3" in digest.web_html
     kept = [a.slug for a in digest.articles[1:]]
     assert kept == sorted(kept)  # newest (a00) kept, oldest dropped
     assert any("descriptions instead of whole articles" in n for n in digest.notes)
@@ -270,7 +277,8 @@ def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
     out = site / "out"
     first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    assert set(first) == {"digest.html", "digest.txt", "digest.eml"}  # the history is in the state folder
+    # The history is in the state folder; the output folder has what is published (and the web archive).
+    assert set(first) == {"digest.html", "digest.txt", "digest.eml", "newsletter"}
     assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
     capsys.readouterr()
     assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
@@ -361,7 +369,8 @@ def test_an_old_state_file_is_taken_into_the_state_folder(site, capsys):
     assert "the state now lives in" in capsys.readouterr().err
     text = (site / "out" / "digest.txt").read_text()
     assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt"]
+    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
+                                                                "newsletter"]
 
 
 def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(site, capsys):
@@ -456,3 +465,32 @@ def test_window_flags_that_make_no_sense_are_usage_errors(site, capsys, args, me
     post(site, "one", "2026-11-24T09:00:00Z")
     assert digest_cli(site, "--now", "2026-11-25", *args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(config):
+    body = ('<video controls width="640" height="360" poster="/posters/own.jpg"><source src="/a.mp4"></video>\n\n'
+            '<video controls><source src="/b.mp4"></video>\n')
+    cover = "https://cdn.example.net/cover.jpg"
+    configured = publisher.Config(title="V", url="https://example.org/", video_poster="videoPoster",
+                                  digest_full_bodies=True)
+    one = article("clip", featured=True, published=NOW - timedelta(days=1), cover_image=cover, body=body,
+                  extra={"videoPoster": "/posters/field.jpg"})
+    tree = lxml_html.document_fromstring(render_digest([one], configured, now=NOW).html)
+    posters = tree.xpath("//img[@class='video-poster']")
+    assert [p.get("src") for p in posters] == ["https://example.org/posters/own.jpg",
+                                                "https://example.org/posters/field.jpg"]
+    assert (posters[0].get("width"), posters[0].get("height")) == ("552", "310")  # 640x360 fitted to the column
+    assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
+    plain = publisher.Config(title="V", url="https://example.org/", digest_full_bodies=True)
+    tree = lxml_html.document_fromstring(render_digest([one], plain, now=NOW).html)
+    assert [b.text_content() for b in tree.xpath("//p[@class='video-block']")] == ["▶ Watch the video"]
+    assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
+
+
+def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
+    config = publisher.Config(title="Lab", url="https://lab.example.org/")
+    seed_article = publisher.load_article(seed, config)
+    tree = lxml_html.document_fromstring(render_digest([seed_article], config, now=NOW, days=3650).html)
+    card = tree.xpath("//img[@class='card-image']")[0]
+    # ![image-b4c17f8c160b|700x521](<the cover>) in the body: 600 wide, 447 high, not the 1200x630 guess.
+    assert (card.get("width"), card.get("height")) == ("600", str(round(600 * 521 / 700)))

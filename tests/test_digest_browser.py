@@ -20,13 +20,19 @@ FRAMES = """<!DOCTYPE html><html><body style="margin:0">
 <script>
 window.addEventListener("load", () => {
   const report = {};
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
+                                                                   height: r.height, width: r.width}; };
   for (const frame of document.querySelectorAll("iframe")) {
     const doc = frame.contentDocument;
     report[frame.id] = {
       scrollWidth: doc.documentElement.scrollWidth,
       width: doc.documentElement.clientWidth,
       images: [...doc.images].map(i => ({src: i.currentSrc, loaded: i.complete && i.naturalWidth > 0,
-                                         right: Math.round(i.getBoundingClientRect().right)})),
+                                         right: Math.round(i.getBoundingClientRect().right), cls: i.className,
+                                         box: box(i), lineHeight: parseFloat(getComputedStyle(i).lineHeight)})),
+      // Compact items: where the thumbnail is against its text.
+      items: [...doc.querySelectorAll("td.thumb-cell")].map(t => ({thumb: box(t.querySelector("img")),
+                                                                   text: box(t.nextElementSibling)})),
     };
   }
   const out = document.createElement("pre");
@@ -57,8 +63,8 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
     if images == "missing":
         shutil.rmtree(site / "images")
     with serve(site) as base:
-        config = publisher.Config(title="Browser Site", url=base, static_dir=str(site), digest_full_bodies=True,
-                                  unsubscribe_url=base + "unsubscribe")
+        config = publisher.Config(title="Browser Site", url=base, feeds_url=base, static_dir=str(site),
+                                  digest_full_bodies=True, unsubscribe_url=base + "unsubscribe")
         body = BODY.format(long="x" * 150)
         articles = [
             article("lead", featured=True, cover_image="/images/studio-lighting.png", body=body,
@@ -70,6 +76,9 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
         digest = publisher.render_digest(articles, config, now=NOW, days=7)
         (site / "digest.html").write_text(digest.html, encoding="utf-8")
         (site / "frames.html").write_text(FRAMES, encoding="utf-8")
+        for name, data in digest.files.items():  # the e-mail-sized covers, where the digest says they are
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            (site / name).write_bytes(data)
 
         dom = chromium(base + "frames.html", "--dump-dom", "--virtual-time-budget=15000",
                        "--window-size=1000,4000", profile=tmp_path / "profile-dom")
@@ -80,7 +89,11 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
         assert shot.stat().st_size > 10_000
 
     report = json.loads(lxml_html.fromstring(dom).get_element_by_id("report").text_content())
-    covers = {base + "images/studio-lighting.png", base + "images/prompt-cheatsheet.jpg"}
+    if images == "served":
+        covers = {base + name for name in digest.files if name.startswith("newsletter/images/")}
+        assert len(covers) == 2
+    else:  # no local file to resize: the cover's own address
+        covers = {base + "images/studio-lighting.png", base + "images/prompt-cheatsheet.jpg"}
     for frame, width in (("w600", 600), ("w375", 375)):
         seen = report[frame]
         assert seen["width"] == width
@@ -91,3 +104,48 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
             assert all(i["loaded"] for i in seen["images"]), [i for i in seen["images"] if not i["loaded"]]
         else:
             assert not any(i["loaded"] for i in seen["images"])
+
+
+def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the_text(tmp_path):
+    """Many clients block images until asked: each image's box must shrink to its styled alt text
+    (no 600x315 hole), at 600 and at 375 px; and on a phone a compact item's thumbnail stays beside
+    its text instead of growing to the full width."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "content" / "static", site)
+    with serve(site) as base:
+        config = publisher.Config(title="Blocked", url=base, feeds_url=base, static_dir=str(site))
+        articles = [article("lead", featured=True, cover_image="/images/studio-lighting.png",
+                            title="The lead story of the week", published=NOW - timedelta(days=1)),
+                    *[article(f"item-{i}", cover_image="/images/prompt-cheatsheet.jpg", title=f"Compact item {i}",
+                              description="A description long enough to wrap over a few lines on a phone screen.",
+                              published=NOW - timedelta(days=2 + i)) for i in range(3)]]
+        digest = publisher.render_digest(articles, config, now=NOW, days=7)
+        (site / "digest.html").write_text(digest.html, encoding="utf-8")
+        (site / "frames.html").write_text(FRAMES, encoding="utf-8")
+        for name, data in digest.files.items():
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            (site / name).write_bytes(data)
+        flags = ("--virtual-time-budget=15000", "--window-size=1000,3000")
+        blocked = chromium(base + "frames.html", "--dump-dom", "--blink-settings=imagesEnabled=false", *flags,
+                           profile=tmp_path / "profile-blocked")
+        shown = chromium(base + "frames.html", "--dump-dom", *flags, profile=tmp_path / "profile-shown")
+        chromium(base + "digest.html", f"--screenshot={tmp_path / 'blocked-375.png'}", "--window-size=375,1200",
+                 "--blink-settings=imagesEnabled=false", profile=tmp_path / "profile-shot")
+
+    def report(dom: str) -> dict:
+        return json.loads(lxml_html.fromstring(dom).get_element_by_id("report").text_content())
+
+    for frame, seen in report(blocked).items():
+        assert len(seen["images"]) == 4
+        for image in seen["images"]:
+            # At most the alt text's lines (a title wraps to three at most in the thumbnail's width).
+            assert image["box"]["height"] <= 3 * image["lineHeight"] + 1, (frame, image)
+    for seen in report(shown).values():
+        lead = seen["images"][0]
+        assert lead["cls"] == "card-image" and lead["box"]["height"] >= 0.5 * lead["box"]["width"] > 100, lead
+    phone = report(shown)["w375"]["items"]
+    assert len(phone) == 3
+    for item in phone:
+        assert item["thumb"]["right"] <= item["text"]["left"], item  # beside, not above
+        assert abs(item["thumb"]["top"] - item["text"]["top"]) < 20, item
+        assert 60 <= item["thumb"]["width"] <= 120, item

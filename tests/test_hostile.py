@@ -181,7 +181,9 @@ def test_digest_of_the_same_folder_publishes_the_good_ones_safely(site):
         assert needle not in html, needle
     message = email.message_from_bytes((site / "digest-out" / "digest.eml").read_bytes(), policy=email.policy.default)
     assert message["Bcc"] is None
-    # The output folder holds only what is published; the state lives in .publisher/.
-    assert sorted(p.name for p in (site / "digest-out").iterdir()) == ["digest.eml", "digest.html", "digest.txt"]
+    # The output folder holds only what is published (the web archive included); the state lives
+    # in .publisher/.
+    assert sorted(p.name for p in (site / "digest-out").iterdir()) == [
+        "digest.eml", "digest.html", "digest.txt", "newsletter"]
     strict = build(site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
     assert strict.returncode == 1 and not (site / "digest-strict" / "digest.html").exists()

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from publisher.digest import render_digest
 from publisher.errors import ConfigError, PublisherError
 from publisher.preview import PreviewServer, make_preview_server
 from tests.browser import chromium
-from tests.conftest import NOW, write_article
+from tests.conftest import NOW, article, write_article
 
 FEATURED = """
 ---
@@ -96,9 +97,18 @@ def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(s
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     page = lxml_html.document_fromstring(body)
     frames = page.findall(".//iframe")
-    assert [f.get("width") for f in frames] == ["600", "375"]
-    assert all(f.get("srcdoc") == digest.html for f in frames)
+    assert [(f.get("title"), f.get("width")) for f in frames] == [
+        ("digest: desktop, 600 px", "600"), ("digest: phone, 375 px", "375"), ("digest: dark mode, 600 px", "600"),
+        ("digest: images off, 600 px", "600")]
+    assert [f.get("srcdoc") == digest.html for f in frames] == [True, True, False, False]
+    assert "prefers-color-scheme" in digest.html and "prefers-color-scheme" not in frames[2].get("srcdoc")
+    assert """content="img-src 'none'">""" in frames[3].get("srcdoc")
     assert all("allow-scripts" not in f.get("sandbox") for f in frames)
+    # The row an inbox lists: sender, subject, the start of the preheader.
+    inbox = page.find_class("inbox")[0]
+    assert inbox.find_class("sender")[0].text_content() == "Preview Site"
+    assert inbox.find_class("subject")[0].text_content() == "Sora 2 – what’s new"
+    assert inbox.find_class("preheader")[0].text_content() == "– " + " ".join(digest.preheader.split())[:140]
     rows = {row.findtext("th"): row.findtext("td") for row in page.iter("tr")}
     assert rows["Subject"] == "Sora 2 – what’s new"
     assert rows["Message-ID"] == digest.message["Message-ID"]
@@ -249,7 +259,7 @@ def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
     with preview_process(site, "--days", "30", "--now", "2026-11-25T12:00:00Z") as (proc, url):
         with urllib.request.urlopen(url, timeout=60) as response:
             page = lxml_html.document_fromstring(response.read())
-        assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375"]
+        assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375", "600", "600"]
         with urllib.request.urlopen(url + "digest.eml", timeout=60) as response:
             message = message_from_bytes(response.read(), policy=policy.default)
         assert message["Subject"] == "Sora 2 – what’s new"
@@ -316,10 +326,54 @@ def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it
         dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
                        profile=tmp_path / "profile")
     frames = lxml_html.document_fromstring(dom).findall(".//iframe")
-    assert [f.get("scrolling") for f in frames] == ["no", "no"]
+    assert [f.get("scrolling") for f in frames] == ["no", "no", "no", "no"]
     heights = [re.search(r"height:\s*(\d+)px", f.get("style") or "") for f in frames]
     assert all(heights), [f.get("style") for f in frames]
-    desktop, phone = (int(h[1]) for h in heights)
+    desktop, phone = (int(h[1]) for h in heights[:2])
     # Each fitted to its own content: the layouts differ, so do the heights (which is taller depends on
     # how far the covers scale down at 375 px).
     assert desktop > 300 and phone > 300 and desktop != phone
+
+
+
+LOOK = """<!DOCTYPE html><html><body>
+<iframe id="plain" src="plain.html" width="600" height="800"></iframe>
+<iframe id="dark" src="dark.html" width="600" height="800"></iframe>
+<iframe id="off" src="off.html" width="600" height="800"></iframe>
+<script>
+window.addEventListener("load", () => {
+  const look = f => ({background: getComputedStyle(f.contentDocument.querySelector(".container")).backgroundColor,
+                      loaded: [...f.contentDocument.images].filter(i => i.complete && i.naturalWidth > 0).length,
+                      images: f.contentDocument.images.length});
+  const out = document.createElement("pre");
+  out.id = "report";
+  out.textContent = JSON.stringify(Object.fromEntries([...document.querySelectorAll("iframe")].map(
+    f => [f.id, look(f)])));
+  document.body.appendChild(out);
+});
+</script></body></html>"""
+
+
+def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_image(site, tmp_path):
+    import json
+
+    from PIL import Image
+
+    from publisher.preview import dark_mode, images_off
+    from tests.browser import serve
+
+    web = tmp_path / "web"
+    (web / "images").mkdir(parents=True)
+    Image.new("RGB", (400, 200), (10, 120, 200)).save(web / "images" / "c.png")
+    with serve(web) as base:
+        config = publisher.Config(title="Look", url=base, feeds_url=base)
+        html = render_digest([article("a", featured=True, cover_image=base + "images/c.png",
+                                      published=NOW - timedelta(days=1))], config, now=NOW).html
+        for name, variant in (("plain", html), ("dark", dark_mode(html)), ("off", images_off(html))):
+            (web / f"{name}.html").write_text(variant, encoding="utf-8")
+        (web / "look.html").write_text(LOOK, encoding="utf-8")
+        dom = chromium(base + "look.html", "--dump-dom", "--virtual-time-budget=10000", profile=tmp_path / "p")
+    look = json.loads(lxml_html.document_fromstring(dom).get_element_by_id("report").text_content())
+    assert look["plain"] == {"background": "rgb(255, 255, 255)", "loaded": 1, "images": 1}
+    assert look["dark"]["background"] == "rgb(31, 41, 55)"  # #1f2937, the dark-mode container
+    assert look["off"] == {"background": "rgb(255, 255, 255)", "loaded": 0, "images": 1}

@@ -296,9 +296,13 @@ def test_publisher_send_delivers_what_publisher_digest_writes(tmp_path):
     assert received.rcpt_tos == ("readers@send.example.org",)
     arrived = message_from_bytes(received.data, policy=policy.default)
     written = message_from_bytes((site / "out" / "digest.eml").read_bytes(), policy=policy.default)
-    # The same message but for the MIME boundary, which every rendering picks afresh.
-    assert [(k, v) for k, v in arrived.items() if k != "Content-Type"] == [
-        (k, v) for k, v in written.items() if k != "Content-Type"]
+    # The same message but for the MIME boundary, which every rendering picks afresh, and the Date and
+    # Message-ID, which are the moment of sending and the send's own.
+    stamps = ("Content-Type", "Date", "Message-ID")
+    assert [(k, v) for k, v in arrived.items() if k not in stamps] == [
+        (k, v) for k, v in written.items() if k not in stamps]
+    assert [k for k, _ in arrived.items()] == [k for k, _ in written.items()]
+    assert arrived["Message-ID"] != written["Message-ID"]
     assert arrived.get_content_type() == written.get_content_type() == "multipart/alternative"
     assert parts(arrived) == parts(written)
     assert arrived["Subject"] == "Sora 2 – the lead"

@@ -1,0 +1,51 @@
+"""How pages announce the feeds: ``<link rel="alternate">`` tags for a site's <head> and the feeds page."""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass
+
+from ..model import Config
+from ..text import one_line
+from .registry import feed_formats, get
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """One feed as a page's <head> announces it."""
+
+    format: str
+    href: str
+    title: str
+
+    @property
+    def type(self) -> str:
+        return get(self.format).media_type
+
+    @property
+    def format_name(self) -> str:
+        return get(self.format).label
+
+    def tag(self) -> str:
+        esc = html_lib.escape
+        return f'<link rel="alternate" type="{self.type}" title="{esc(self.title)}" href="{esc(self.href)}">'
+
+
+def feed_title(title: str, fmt: str) -> str:
+    return f"{one_line(title)} ({get(fmt).label})"
+
+
+def feed_links(config: Config) -> list[FeedLink]:
+    """The site's main and featured feeds in every feed format, main first."""
+    links = []
+    for kind, title in (("all", config.title), ("featured", f"{config.title}: featured")):
+        for fmt in feed_formats():
+            filename = fmt.filename(config, kind)
+            if filename is not None:
+                links.append(FeedLink(fmt.name, config.feeds_base + filename, feed_title(title, fmt.name)))
+    return links
+
+
+def link_tags(config: Config) -> str:
+    """``<link rel="alternate" ...>`` lines for a site's <head>, one per feed."""
+    return "".join(link.tag() + "\n" for link in feed_links(config))

@@ -1,0 +1,44 @@
+"""RSS 2.0: the main, featured, tag and category feeds in RSS, built with feedgen (xmlfeed).
+
+Atom's vocabulary fills RSS's gaps (atom:link for the self link, alternates and hubs), Media
+RSS and Dublin Core carry the cover and the author's name (see xmlfeed).
+"""
+
+from __future__ import annotations
+
+from ..model import Article, Config
+from .parts import Parts
+from .plan import Output
+from .registry import Format, register
+
+CLOSING = b"  </channel>\n</rss>\n"
+
+
+def render(output: Output, config: Config, parts: Parts) -> bytes:
+    from . import xmlfeed  # feedgen and lxml: imported when something is rendered
+
+    document = xmlfeed.feed_generator(output, config).rss_str(pretty=True, encoding="UTF-8")
+    items = [parts.piece(article, "rss", item) for article in output.spec.entries] if output.spec else []
+    return xmlfeed.splice(document, CLOSING, items)
+
+
+def item(article: Article, config: Config, parts: Parts) -> bytes:
+    """The article's <item>, two levels deep (rss, channel) under the prefixes feedgen declares for RSS."""
+    from . import xmlfeed
+
+    holder = xmlfeed.xml_elem("rss", nsmap={"media": xmlfeed.MEDIA_NS, "dc": xmlfeed.DC_NS, "atom": xmlfeed.ATOM_NS,
+                                            "content": xmlfeed.CONTENT_NS})
+    xmlfeed.xml_elem("channel", holder).append(parts.piece(article, "feedgen", xmlfeed.feed_entry).rss_entry())
+    if parts.has(article, "atom"):
+        parts.drop(article, "feedgen")  # both made: its Python objects (~2.5 KB) are needed no more
+    return xmlfeed.serialised(holder, b"<channel>\n", CLOSING)
+
+
+RSS = register(Format(
+    name="rss",
+    label="RSS",
+    media_type="application/rss+xml",
+    render=render,
+    settings={"all": "rss_file", "featured": "featured_rss_file", "tag": "tag_feed_pattern",
+              "category": "category_feed_pattern"},
+))
