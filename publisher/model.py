@@ -130,6 +130,12 @@ class Article:
             object.__setattr__(self, "tags", (self.tags,) if isinstance(self.tags, str) else tuple(self.tags))
 
     @property
+    def key(self) -> str:
+        """What tells the article apart within a build: its file, else its slug. Not the slug alone:
+        a {path} permalink lets two folders hold files of one name (gc-elections/ of each year)."""
+        return self.path or self.slug
+
+    @property
     def last_modified(self) -> datetime:
         """The entry's updated time: updatedDate when later than publishDate, else publishDate."""
         if self.updated is not None and self.updated > self.published:

@@ -114,3 +114,17 @@ def test_the_sites_own_addresses_written_as_iris_become_uris():
     digest = publisher.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
     assert "https://xn--bcher-kva.example/%C3%BCber%20uns/post/" in digest.html
     assert "bücher" not in digest.html
+
+
+def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tmp_path):
+    """OpenTelemetry's blog has 2022/gc-elections.md, 2023/gc-elections.md, ...: one slug, two articles."""
+    write_article(tmp_path, "2022/gc-elections.md", "---\ntitle: Elections 2022\ndate: 2022-10-01\n---\nVote in 2022.\n")
+    write_article(tmp_path, "2023/gc-elections.md", "---\ntitle: Elections 2023\ndate: 2023-10-01\n---\nVote in 2023.\n")
+    config = site(permalink="/blog/{path}/")
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    for name in ("atom.xml", "rss.xml"):
+        entries = feedparser.parse(feeds[name]).entries
+        assert [(e.title, e.link, e.content[0].value) for e in entries] == [
+            ("Elections 2023", "https://example.org/blog/2023/gc-elections/", "<p>Vote in 2023.</p>"),
+            ("Elections 2022", "https://example.org/blog/2022/gc-elections/", "<p>Vote in 2022.</p>"),
+        ], name

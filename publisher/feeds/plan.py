@@ -73,13 +73,13 @@ class Output:
         """Everything that decides the bytes besides the configuration and the entries' content.
 
         For a build's memo: with a digest of each entry (its file, fields and body) and of the
-        settings, it names one output's bytes. Entries are named by slug, in order.
+        settings, it names one output's bytes. Entries are named by key (file, else slug), in order.
         """
         fields = [self.filename, self.format, repr(self.updated), repr(self.listing)]
         if self.spec is not None:
             fields += [f"{f.name}={getattr(self.spec, f.name)!r}" for f in dataclass_fields(self.spec)
                        if f.name != "entries"]
-        return "\n".join([*fields, *(article.slug for article in self.entries)])
+        return "\n".join([*fields, *(article.key for article in self.entries)])
 
 
 def plan_outputs(published: list[Article], config: Config) -> list[Output]:
