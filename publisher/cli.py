@@ -468,23 +468,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_init(args: argparse.Namespace) -> int:
     from .content.presets import PRESETS
-    from .content.survey import config_text, survey
+    from .content.survey import write_config
 
     target = Path(args.config)
-    if target.exists():
-        raise ConfigError(f"{target} already exists; not overwritten (move it away, or pass --config NEW_FILE)")
-    try:
-        found = survey(args.content)
-    except ContentError as exc:
-        raise ConfigError(f"--content: {exc}") from None
-    text = config_text(found, target, url=args.url, title=args.title)
-    try:
-        with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
-            fh.write(text)
-    except FileExistsError:
-        raise ConfigError(f"{target} already exists; not overwritten") from None
-    except OSError as exc:
-        raise ConfigError(f"{target}: cannot be written ({exc.strerror})") from None
+    found = write_config(args.content, target, url=args.url, title=args.title)
     what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
     print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")
     return 0
@@ -492,8 +479,12 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_links(args: argparse.Namespace) -> int:
     from .feeds import link_tags
+    from .load import load_silently
 
-    sys.stdout.write(link_tags(config_from_args(args)))
+    config = config_from_args(args)
+    # The articles decide whether the default featured feeds exist, so whether to announce them.
+    articles = load_silently(config)[0] if Path(config.content_dir).is_dir() else None
+    sys.stdout.write(link_tags(config, articles))
     return 0
 
 

@@ -86,6 +86,8 @@ def check_feed_names(config: Config) -> None:
     for name, needs in (("tag_feed_pattern", "{slug} and {format}"), ("category_feed_pattern", "{slug} and {format}"),
                         ("tag_json_pattern", "{slug}"), ("category_json_pattern", "{slug}")):
         pattern = getattr(config, name)
+        if pattern == "":
+            continue  # none of these feeds
         try:
             filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
         except (KeyError, IndexError, ValueError):

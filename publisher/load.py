@@ -84,13 +84,17 @@ def load_articles(
 def check(config: Config) -> list[ContentError]:
     """Every current problem of the content folder, for a person or CI: each file that cannot be
     published and why (files that are not articles at all are not problems). Nothing is written."""
+    return [e for e in load_silently(config)[1] if e.is_problem]
+
+
+def load_silently(config: Config) -> tuple[list[Article], list[ContentError]]:
+    """The articles of ``config``'s content folder and the errors, returned, not logged."""
     errors: list[ContentError] = []
-    logger_disabled, log.disabled = log.disabled, True  # returned, not logged
+    logger_disabled, log.disabled = log.disabled, True
     try:
-        load_articles(config.content_dir, config, errors=errors)
+        return load_articles(config.content_dir, config, errors=errors), errors
     finally:
         log.disabled = logger_disabled
-    return [e for e in errors if e.is_problem]
 
 
 def scan_folder(content: str | Path, config: Config, errors: list[ContentError] | None,

@@ -165,24 +165,28 @@ class Config:
     icon: str | None = None
     logo: str | None = None
     feed_limit: int = 50
+    # A feed's file name; "" for none: not written, linked, announced or pinged.
     atom_file: str = "atom.xml"
     rss_file: str = "rss.xml"
-    featured_atom_file: str = "featured.atom.xml"
-    featured_rss_file: str = "featured.rss.xml"
+    # Featured feeds: None (the default) makes featured.atom.xml, featured.rss.xml and featured.json
+    # only while some article is featured; a name makes that file always; "" never.
+    featured_atom_file: str | None = None
+    featured_rss_file: str | None = None
     tag_feeds: bool = False
     category_feeds: bool = False
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
     # JSON Feed 1.1 files; "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
     json_file: str = "feed.json"
-    featured_json_file: str = "featured.json"
+    featured_json_file: str | None = None
     tag_json_pattern: str = "tags/{slug}.json"
     category_json_pattern: str = "categories/{slug}.json"
     # The feeds page (feeds/index.html) for people who open a feed in a browser; "" for none.
     feeds_index_file: str = "index.html"
     # WebSub hubs: announced in every feed (<link rel="hub">) and notified by `publisher build --ping`.
     hubs: tuple[str, ...] = ()
-    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main feed.
+    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main
+    # Atom feed (none without one, or with archive_pattern "").
     archives: bool = True
     archive_pattern: str = "archive/{year}.atom.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
@@ -273,7 +277,7 @@ class Config:
             self.archive_file(2025)
         except (KeyError, IndexError, ValueError):
             raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} may use only {{year}}") from None
-        if "{year}" not in self.archive_pattern:
+        if self.archive_pattern and "{year}" not in self.archive_pattern:
             raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} needs {{year}} "
                               "(one archive per year)")
         unknown = set(self.fields) - set(DEFAULT_FIELDS)

@@ -118,8 +118,9 @@ def test_the_sites_own_addresses_written_as_iris_become_uris():
 
 def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tmp_path):
     """OpenTelemetry's blog has 2022/gc-elections.md, 2023/gc-elections.md, ...: one slug, two articles."""
-    write_article(tmp_path, "2022/gc-elections.md", "---\ntitle: Elections 2022\ndate: 2022-10-01\n---\nVote in 2022.\n")
-    write_article(tmp_path, "2023/gc-elections.md", "---\ntitle: Elections 2023\ndate: 2023-10-01\n---\nVote in 2023.\n")
+    for year in (2022, 2023):
+        write_article(tmp_path, f"{year}/gc-elections.md",
+                      f"---\ntitle: Elections {year}\ndate: {year}-10-01\n---\nVote in {year}.\n")
     config = site(permalink="/blog/{path}/")
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     for name in ("atom.xml", "rss.xml"):

@@ -232,6 +232,27 @@ def _section(found: Survey) -> str:
     return "/".join(parts)
 
 
+def write_config(content: str | Path, target: Path, *, url: str | None = None, title: str | None = None) -> Survey:
+    """Survey ``content`` and write the publisher.toml that reads it to ``target``, never over a file."""
+    from ..errors import ConfigError
+
+    if target.exists():
+        raise ConfigError(f"{target} already exists; not overwritten (move it away, or pass --config NEW_FILE)")
+    try:
+        found = survey(content)
+    except ContentError as exc:
+        raise ConfigError(f"--content: {exc}") from None
+    text = config_text(found, target, url=url, title=title)
+    try:
+        with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
+            fh.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{target} already exists; not overwritten") from None
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot be written ({exc.strerror})") from None
+    return found
+
+
 def config_text(found: Survey, config_path: Path, *, url: str | None = None, title: str | None = None) -> str:
     """A commented publisher.toml that reads the surveyed folder; ConfigError without a site address."""
     from ..errors import ConfigError

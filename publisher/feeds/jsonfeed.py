@@ -103,6 +103,7 @@ JSON_FEED = register(Format(
     label="JSON Feed",
     media_type=MEDIA_TYPE,
     render=render,
+    files={"featured": "featured.json"},
     settings={"all": "json_file", "featured": "featured_json_file", "tag": "tag_json_pattern",
               "category": "category_json_pattern"},
 ))

@@ -26,7 +26,7 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
     """The page comes last: it lists every feed planned before it."""
     if not config.feeds_index_file:
         return outputs
-    listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, len(o.spec.entries))
+    listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, o.spec.total)
                     for o in outputs if o.spec is not None and o.spec.kind in FEED_KINDS)
     updated = max((a.last_modified for a in published), default=None)
     page = Output(config.feeds_index_file, "page", None, tuple(published[:FEEDS_PAGE_ENTRIES]), updated, listing)
@@ -57,7 +57,7 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
         config, FEEDS_PAGE_TEMPLATE,
         site=config,
         page_url=config.feeds_index_url,
-        head_links=feed_links(config),
+        head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),
         main=sections.get("all", []) + sections.get("featured", []),
         sections=[{"kind": kind, "heading": SECTION_HEADINGS[kind], "feeds": sections[kind]}
                   for kind in ("tag", "category") if kind in sections],

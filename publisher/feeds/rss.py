@@ -39,6 +39,7 @@ RSS = register(Format(
     label="RSS",
     media_type="application/rss+xml",
     render=render,
+    files={"featured": "featured.rss.xml"},
     settings={"all": "rss_file", "featured": "featured_rss_file", "tag": "tag_feed_pattern",
               "category": "category_feed_pattern"},
 ))
