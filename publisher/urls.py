@@ -83,6 +83,16 @@ def source_parts(file: str | None, slug: str) -> dict[str, str]:
     return {"path": f"{folder}/{stem}" if folder else stem, "filename": stem}
 
 
+def web_address(value: str | None) -> str | None:
+    """An http(s) address as a valid URI; None for anything else (a source that is a publication's name)."""
+    if not value or not value.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return uri(value)
+    except ValueError:
+        return None
+
+
 def is_bundle(file: str | None) -> bool:
     """Whether an article's file is a page bundle's (``first-post/index.md``)."""
     if not file or "/" not in file:

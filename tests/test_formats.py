@@ -229,6 +229,11 @@ def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
         fg.add_entry(xmlfeed.feed_entry(entry, config, parts), order="append")
     whole = fg.rss_str(pretty=True, encoding="UTF-8") if output.spec.format == "rss" else fg.atom_str(
         pretty=True, encoding="UTF-8")
+    if output.spec.format == "rss":  # the channel's own text is written with character references
+        from publisher.feeds.rss import plain_text_references
+
+        head, item, rest = whole.partition(b"    <item>")
+        whole = plain_text_references(head) + item + rest
     assert render_output(output, config, parts) == whole
 
 

@@ -129,3 +129,16 @@ def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tm
             ("Elections 2023", "https://example.org/blog/2023/gc-elections/", "<p>Vote in 2023.</p>"),
             ("Elections 2022", "https://example.org/blog/2022/gc-elections/", "<p>Vote in 2022.</p>"),
         ], name
+def test_ids_from_a_template_and_from_the_frontmatter(tmp_path):
+    write_article(tmp_path, "kept.md", "---\ntitle: Kept\ndate: 2019-03-01\n---\n")
+    write_article(tmp_path, "own.md",
+                  "---\ntitle: Own\ndate: 2019-03-02\nid: urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a\n---\n")
+    config = site(entry_id="tag:example.org,2019:{year}/{slug}")
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    expected = ["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "tag:example.org,2019:2019/kept"]
+    for name in ("atom.xml", "rss.xml"):
+        assert [e.id for e in feedparser.parse(feeds[name]).entries] == expected, name
+    assert [i["id"] for i in json.loads(feeds["feed.json"])["items"]] == expected
+    assert b'isPermaLink="false"' in feeds["rss.xml"]
+
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Article, Config
-from ..text import one_line
+from ..text import join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .parts import Parts
 from .plan import Listed, Output
@@ -75,7 +75,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         "url": config.article_url(article),
         "published": article.published.isoformat(),
         "date": article.published.astimezone(config.tz).date().isoformat(),
-        "author": one_line(article.author) if article.author else None,
+        "author": join_names(article.authors),  # "A, B and C"
         "summary": parts.summary(article),
         "tags": [t for t in dict.fromkeys(one_line(t) for t in article.tags) if t],
         "cover": cover.url if cover is not None and cover.type.startswith("image/") else None,
