@@ -39,6 +39,8 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "html_filters"): "html_filters",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
+    ("markdown", "engine"): "markdown_engine",
+    ("markdown", "extensions"): "markdown_extensions",
     ("digest", "subject"): "digest_subject",
     ("digest", "limit"): "digest_limit",
     ("digest", "full_bodies"): "digest_full_bodies",
@@ -88,7 +90,7 @@ KEYS: Mapping[tuple[str, str], str] = {
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 USER_ENV = "PUBLISHER_SMTP_USER"
 PATH_KEYS = {"static_dir", "content_dir", "output_dir", "templates_dir", "state_dir"}
-TABLES = {"feeds", "fields", "html", "digest", "smtp"}
+TABLES = {"feeds", "fields", "html", "markdown", "digest", "smtp"}
 DEFAULT_FOLDERS = {"content_dir": "content", "output_dir": "feeds", "state_dir": ".publisher"}
 
 

@@ -73,6 +73,23 @@ def check_reading(config: Config) -> None:
                     raise ConfigError(f"{name}: {exc}") from None
 
 
+def check_markdown(config: Config) -> None:
+    from .engines import PYTHON_MARKDOWN_EXTENSIONS, engine_names
+
+    if config.markdown_engine not in engine_names():
+        raise ConfigError(f"[markdown] engine: {config.markdown_engine!r} is not a Markdown engine "
+                          f"(choices: {', '.join(engine_names())})")
+    extensions = config.markdown_extensions
+    if isinstance(extensions, str) or not all(isinstance(name, str) for name in extensions):
+        raise ConfigError(f"[markdown] extensions: {extensions!r} is not valid (expected a list of "
+                          "Python-Markdown extension names)")
+    object.__setattr__(config, "markdown_extensions", tuple(extensions))
+    if config.markdown_engine != "python-markdown" and config.markdown_extensions != PYTHON_MARKDOWN_EXTENSIONS:
+        # Said rather than ignored: the other engines have a fixed dialect.
+        raise ConfigError(f"[markdown] extensions: only used with engine = \"python-markdown\", "
+                          f"not with {config.markdown_engine!r}")
+
+
 def check_feed_names(config: Config) -> None:
     """File names that would overwrite each other, or patterns that cannot be filled in, are errors."""
     files = ("atom_file", "rss_file", "json_file", "featured_atom_file", "featured_rss_file", "featured_json_file",

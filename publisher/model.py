@@ -12,8 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .addresses import check_mail_settings
-from .config_checks import addresses_as_uris, check_feed_names, check_patterns, check_reading
+from .config_checks import addresses_as_uris, check_feed_names, check_markdown, check_patterns, check_reading
 from .content.presets import Preset, preset_named
+from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 from .errors import ConfigError
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
@@ -206,6 +207,9 @@ class Config:
     # Changes to the HTML allow-list used for article bodies in feeds (see render.ALLOWED_TAGS).
     allow_tags: tuple[str, ...] = ()
     deny_tags: tuple[str, ...] = ()
+    # The Markdown engine ([markdown] engine; see engines.py) and, for "python-markdown", its extensions.
+    markdown_engine: str = DEFAULT_ENGINE
+    markdown_extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
     content_dir: str = "content"
     output_dir: str = "feeds"
     # What one run leaves for the next (a SQLite database): never inside the served output folder.
@@ -265,6 +269,7 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
+        check_markdown(self)
         check_feed_names(self)
         check_mail_settings(self)
         addresses_as_uris(self)  # after the line-break checks: an encoded CR LF would hide them

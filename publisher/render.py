@@ -7,24 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urljoin
 
-import markdown
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
-from markdown.treeprocessors import Treeprocessor
 
+from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
 from .model import Article, Config
 from .text import xml_safe
 from .urls import uri
-
-EXTENSIONS = ["tables", "fenced_code", "footnotes", "attr_list", "sane_lists"]
 
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
 # (script, iframe, event handlers, javascript: URLs) is not. An <iframe> embed becomes a link to
@@ -52,38 +48,39 @@ URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite"})
 _IMAGE_SIZE = re.compile(r"\s*\|\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 
 
-class _ImageSizes(Treeprocessor):
-    """``![alt|700x521](url)`` -> ``<img alt="alt" width="700" height="521">`` (Discourse's syntax)."""
-
-    def run(self, root):  # type: ignore[no-untyped-def]
-        for img in root.iter("img"):
-            match = _IMAGE_SIZE.search(img.get("alt", ""))
-            if match:
-                img.set("alt", img.get("alt", "")[: match.start()])
-                img.set("width", match.group(1))
-                img.set("height", match.group(2))
+# Discourse's ``![alt|700x521](url)``: the size rides in the alt text, which every engine writes
+# into the <img> it makes as alt="..." (a " inside escaped; raw HTML may quote with '). One search
+# over the HTML finds those; an HTML parser here would cost more than the whole CommonMark step.
+_SIZE = r"\|\s*\d{1,5}\s*[xX×]\s*\d{1,5}\s*"
+# No "<" inside the tag: the engines escape it in attribute values, and stopping there keeps the
+# search linear on hostile raw HTML (thousands of "<img " that never close).
+_SIZED_IMAGE = re.compile(rf"""<img\b[^<>]*?\balt=(?:"[^"<>]*?{_SIZE}"|'[^'<>]*?{_SIZE}')[^<>]*>""")
+_ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
 
 
-class _ImageSizeExtension(markdown.Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - markdown's API
-        md.treeprocessors.register(_ImageSizes(md), "publisher_image_sizes", 5)
+def markdown_to_html(
+    body: str, engine_name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
+) -> str:
+    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html."""
+    return image_sizes(engine(engine_name, tuple(extensions))(body))
 
 
-_local = threading.local()
+def image_sizes(html: str) -> str:
+    """``<img alt="alt|700x521">`` -> ``<img alt="alt" width="700" height="521">``."""
+    if "<img" not in html:
+        return html
+    return _SIZED_IMAGE.sub(_sized, html)
 
 
-def _markdown() -> markdown.Markdown:
-    # One converter per thread; it keeps state (footnotes, references) between documents, so it is
-    # reset before each one.
-    md = getattr(_local, "md", None)
-    if md is None:
-        md = _local.md = markdown.Markdown(extensions=[*EXTENSIONS, _ImageSizeExtension()], output_format="html")
-    return md.reset()
-
-
-def markdown_to_html(body: str) -> str:
-    """Markdown (with raw HTML) -> HTML, unsanitised. Most callers want render_html."""
-    return _markdown().convert(body)
+def _sized(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    alt = _ALT.search(tag)
+    group = 1 if alt and alt.group(1) is not None else 2
+    size = _IMAGE_SIZE.search(alt.group(group)) if alt else None
+    if alt is None or size is None or re.search(r"\s(?:width|height)=", tag[: alt.start()] + tag[alt.end():]):
+        return tag  # an <img> written in raw HTML with its own size keeps it
+    tag = tag[: alt.start(group)] + alt.group(group)[: size.start()] + tag[alt.end(group):]
+    return f'<img width="{size.group(1)}" height="{size.group(2)}"' + tag[len("<img"):]
 
 
 def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS) -> str:
@@ -165,7 +162,9 @@ def render_html(article: Article, config: Config) -> str:
     memo = _memo.get()
     if memo is None:
         return sanitize(body_html(article, config), base_url=url, tags=tags)
-    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), article.body]).encode()).hexdigest()
+    # The engine is part of the key: HTML from another engine (or extension list) is not reused.
+    engine_key = " ".join([config.markdown_engine, *config.markdown_extensions])
+    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
         html = memo.known.get(key)
@@ -176,12 +175,15 @@ def render_html(article: Article, config: Config) -> str:
 
 
 def body_html(article: Article, config: Config) -> str:
-    """The body as HTML, unsanitised: the site's body filters, Markdown, then its HTML filters."""
+    """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
+    def to_html(body: str) -> str:
+        return markdown_to_html(body, config.markdown_engine, config.markdown_extensions)
+
     if not config.body_filters and not config.html_filters:
-        return markdown_to_html(article.body)
+        return to_html(article.body)
     from .content.filters import apply
 
-    return apply(config.html_filters, markdown_to_html(apply(config.body_filters, article.body)))
+    return apply(config.html_filters, to_html(apply(config.body_filters, article.body)))
 
 
 class RenderMemo:

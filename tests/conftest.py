@@ -41,6 +41,17 @@ def config() -> publisher.Config:
     return publisher.Config(title="Test Site", url="https://example.org/", description="Testing publisher")
 
 
+# Every Markdown engine publisher ships; modules whose tests must hold for each one use
+# engine_config as their `config` (test_render, test_feeds).
+ENGINES = ("gfm", "python-markdown")
+
+
+@pytest.fixture(params=ENGINES)
+def engine_config(request: pytest.FixtureRequest) -> publisher.Config:
+    return publisher.Config(title="Test Site", url="https://example.org/", description="Testing publisher",
+                            markdown_engine=request.param)
+
+
 def write_article(folder: Path, name: str, text: str) -> Path:
     """Write a test article; ``text`` is dedented so tests can indent it."""
     path = folder / name

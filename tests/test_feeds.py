@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +30,12 @@ def absolute_urls_only(fragment: str) -> list[str]:
     bad = [u for u in urls if not u.startswith(("https://", "http://", "mailto:"))]
     assert not bad, bad
     return urls
+
+
+@pytest.fixture
+def config(engine_config):
+    """Every test here runs with each Markdown engine."""
+    return engine_config
 
 
 @pytest.fixture
@@ -141,9 +148,9 @@ def test_entries_are_newest_first_with_ties_by_slug(config):
     assert [e.link.rstrip("/").rsplit("/", 1)[1] for e in feed.entries] == ["newest", "a", "b"]
 
 
-def test_articles_built_in_code_give_valid_atom_and_rss():
+def test_articles_built_in_code_give_valid_atom_and_rss(config):
     """The library contract: no files at all, three Articles, two valid feeds."""
-    config = publisher.Config(title="My site", url="https://example.org/")
+    config = dataclasses.replace(config, title="My site")
     articles = [
         publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
                           body="Markdown *text*"),

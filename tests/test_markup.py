@@ -70,3 +70,8 @@ def test_a_source_address_is_written_as_a_uri():
                                        source="https://de.wikipedia.org/wiki/Köln"))
     assert b'rel="via" href="https://de.wikipedia.org/wiki/K%C3%B6ln"' in feeds["atom.xml"]
     assert json.loads(feeds["feed.json"])["items"][0]["external_url"] == "https://de.wikipedia.org/wiki/K%C3%B6ln"
+
+
+def test_hard_line_breaks_reach_the_feed():
+    html = entry_html("Roses are red,\\\nviolets are blue;\ntwo trailing spaces  \nbreak too.\n")
+    assert html.count("<br") == 2 and "\\" not in html

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import pytest
 from lxml import html as lxml_html
 
 from publisher.render import first_paragraph, markdown_to_html, render_html, sanitize, summary
-from tests.conftest import article
+from tests.conftest import ENGINES, article
+
+
+@pytest.fixture
+def config(engine_config):
+    """Every render_html test here runs with each Markdown engine."""
+    return engine_config
 
 
 def parse(fragment: str):
@@ -63,10 +70,11 @@ def test_active_content_is_removed_and_embeds_become_links(config):
     assert '<a href="https://www.youtube.com/embed/x">https://www.youtube.com/embed/x</a>' in out
 
 
-def test_markdown_extensions_tables_fenced_code_footnotes_attr_lists():
+def test_python_markdown_extensions_tables_fenced_code_footnotes_attr_lists():
     out = markdown_to_html(
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\nText[^1]\n\n[^1]: A note.\n\n"
-        "Para\n{: .lead }\n"
+        "Para\n{: .lead }\n",
+        "python-markdown",
     )
     tree = parse(out)
     assert tree.find(".//table") is not None
@@ -75,11 +83,31 @@ def test_markdown_extensions_tables_fenced_code_footnotes_attr_lists():
     assert tree.find(".//p[@class='lead']") is not None
 
 
-def test_markdown_state_does_not_leak_between_articles():
-    first = markdown_to_html("Text[^1]\n\n[^1]: First note.\n")
-    second = markdown_to_html("No notes here.\n")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_markdown_state_does_not_leak_between_articles(engine):
+    first = markdown_to_html("Text[^1]\n\n[^1]: First note.\n", engine)
+    second = markdown_to_html("No notes here.\n", engine)
     assert "First note" in first
     assert "footnote" not in second and "First note" not in second
+
+
+def test_image_sizes_survive_quotes_titles_links_and_autolinked_neighbours(config):
+    body = (
+        '![say "cheese"|640x360](a.png "A title") [![linked|10x20](b.png)](/big/)\n\n'
+        "![spaced | 30 X 40](c.png) ![not a size|axb](d.png) https://example.org/next\n\n"
+        '<img src="e.png" alt="raw|50x60" width="5">\n'
+    )
+    tree = parse(render_html(article(body=body), config))
+    images = {img.get("src").rsplit("/", 1)[1]: img for img in tree.iter("img")}
+    sizes = {name: (img.get("alt"), img.get("width"), img.get("height")) for name, img in images.items()}
+    assert sizes == {
+        "a.png": ('say "cheese"', "640", "360"),
+        "b.png": ("linked", "10", "20"),
+        "c.png": ("spaced", "30", "40"),
+        "d.png": ("not a size|axb", None, None),
+        "e.png": ("raw|50x60", "5", None),  # raw HTML that sets its own size keeps it
+    }
+    assert images["a.png"].get("title") == "A title"
 
 
 def test_summary_prefers_seo_description_then_the_first_paragraph():

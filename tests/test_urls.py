@@ -39,7 +39,7 @@ def test_iris_become_uris(address, expected):
 
 def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_path):
     write_article(tmp_path, "my first post.md", "---\ntitle: First\ndate: 2024-01-01\n---\n[Köln](https://de.wikipedia.org/wiki/Köln)\n")
-    write_article(tmp_path, "über-uns.md", "---\ntitle: Über uns\ndate: 2024-01-02\n---\n![Bild](bild eins.png)\n")
+    write_article(tmp_path, "über-uns.md", "---\ntitle: Über uns\ndate: 2024-01-02\n---\n![Bild](<bild eins.png>)\n")
     config = site()
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     atom = feedparser.parse(feeds["atom.xml"])
