@@ -35,7 +35,8 @@ def check_patterns(config: Config) -> None:
     from .urls import PLACEHOLDERS
 
     values = dict.fromkeys(PLACEHOLDERS, "x")
-    checks = (("permalink", config.permalink, {}), ("[feeds] entry_id", config.entry_id, {"url": "x"}))
+    checks: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("permalink", config.permalink, {}), ("[feeds] entry_id", config.entry_id, {"url": "x"}))
     for name, pattern, extra in checks:
         try:
             pattern.format(**values, **extra)
