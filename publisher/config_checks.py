@@ -19,7 +19,7 @@ def addresses_as_uris(config: Config) -> None:
     """The site's own addresses, written as IRIs in the config ("https://bücher.example/über/"), as URIs.
     Not the digest's url and unsubscribe_url: their {token} and {{ merge tags }} are filled in later,
     by publisher or the ESP, and must reach it as written."""
-    from .urls import uri
+    from .permalinks import uri
 
     for name in ("url", "feeds_url", "icon", "logo"):
         value = getattr(config, name)
@@ -32,7 +32,7 @@ def addresses_as_uris(config: Config) -> None:
 
 def check_patterns(config: Config) -> None:
     """The permalink and entry id templates must be ones publisher can fill in."""
-    from .urls import PLACEHOLDERS
+    from .permalinks import PLACEHOLDERS
 
     values = dict.fromkeys(PLACEHOLDERS, "x")
     checks: tuple[tuple[str, str, dict[str, str]], ...] = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .model import Article, Config
-from .urls import is_bundle, uri
+from .permalinks import is_bundle, uri
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",

@@ -22,8 +22,8 @@ from .content.fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_a
 from .content.frontmatter import parse_other, split_text
 from .errors import ContentError
 from .model import Article, Config, DeferredBody
+from .permalinks import article_url, entry_id
 from .text import repair, slugify
-from .urls import article_url, entry_id
 
 __all__ = ["check", "load_article", "load_articles", "parse_article", "parse_date", "split_frontmatter"]
 

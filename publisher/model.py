@@ -157,7 +157,7 @@ class Config:
     author_email: str | None = None
     timezone: str = "UTC"
     # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category}, {path} and
-    # {filename} are filled in (urls.py), and an empty one drops its path segment.
+    # {filename} are filled in (permalinks.py), and an empty one drops its path segment.
     permalink: str = "/{slug}/"
     # Where local files (covers) live; a cover "/images/a.png" is static_dir/images/a.png.
     static_dir: str | None = None
@@ -329,8 +329,8 @@ class Config:
         return preset_named(self.preset)
 
     def article_url(self, article: Article) -> str:
-        """The article's public address (see urls.article_url)."""
-        from .urls import article_url
+        """The article's public address (see permalinks.article_url)."""
+        from .permalinks import article_url
 
         return article_url(article, self)
 

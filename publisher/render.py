@@ -19,8 +19,8 @@ from lxml import html as lxml_html
 
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
 from .model import Article, Config
+from .permalinks import uri
 from .text import xml_safe
-from .urls import uri
 
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
 # (script, iframe, event handlers, javascript: URLs) is not. An <iframe> embed becomes a link to

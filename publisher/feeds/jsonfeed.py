@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ..model import Article, Config
+from ..permalinks import entry_id, web_address
 from ..text import one_line
-from ..urls import entry_id, web_address
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register

@@ -27,8 +27,8 @@ from lxml import etree
 from .. import __version__
 from ..enclosure import Enclosure
 from ..model import Article, Config
+from ..permalinks import entry_id, web_address
 from ..text import one_line as _line
-from ..urls import entry_id, web_address
 from .parts import Parts
 from .plan import Output
 from .registry import get

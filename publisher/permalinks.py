@@ -1,4 +1,4 @@
-"""Article URLs and entry ids, and every address made a valid URI.
+"""Article URLs and entry ids (permalinks, with their placeholders), and every address made a valid URI.
 
 Feeds must carry URIs (RFC 3986), not IRIs: the W3C Feed Validator flags a raw space or "ü" in an
 href (InvalidUriChar, UriNotIri), JSON Feed's schema says ``format: uri``, and feed readers
