@@ -159,3 +159,32 @@ def test_init_excludes_the_few_pages_without_a_date(tmp_path, monkeypatch, capsy
     assert config["exclude"][-1] == "/index.md" and config["preset"] == "astro"
     assert main(["build", "--now", NOW]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, capsys):
+    pelican = tmp_path / "pelican"
+    (pelican / "content").mkdir(parents=True)
+    (pelican / "pelicanconf.py").write_text(
+        "AUTHOR = 'A'\nSITENAME = 'Pelican Site'\nSITEURL = 'https://pelican.example'\n"
+        "ARTICLE_URL = 'posts/{date:%Y}/{slug}/'\nTIMEZONE = 'Europe/Paris'\n", encoding="utf-8")
+    (pelican / "content" / "first.md").write_text(
+        "Title: My First Post\nDate: 2024-04-09 10:20\nTags: a, b\n\nBody.\n", encoding="utf-8")
+    monkeypatch.chdir(pelican)
+    assert main(["init"]) == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert (config["preset"], config["url"], config["title"], config["permalink"], config["timezone"]) == (
+        "pelican", "https://pelican.example", "Pelican Site", "/posts/{year}/{slug}/", "Europe/Paris")
+    assert main(["build", "--now", NOW]) == 0
+    entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
+    assert entry.link == "https://pelican.example/posts/2024/my-first-post/"
+
+    hugo = tmp_path / "hugo"
+    (hugo / "content" / "posts").mkdir(parents=True)
+    (hugo / "hugo.toml").write_text('baseURL = "https://hugo.example/"\ntitle = "Hugo Site"\n'
+                                    '[permalinks]\nposts = "/:year/:month/:slug/"\n', encoding="utf-8")
+    (hugo / "content" / "posts" / "hello.md").write_text('+++\ntitle = "Hello"\ndate = 2024-04-09\n+++\nHi.\n',
+                                                         encoding="utf-8")
+    monkeypatch.chdir(hugo)
+    assert main(["init", "--content", "content/posts"]) == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug}/")

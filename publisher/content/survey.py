@@ -192,6 +192,18 @@ def guessed_permalink(found: Survey) -> tuple[str, str]:
             pattern = pattern.replace(token, ours)
         if ":" not in pattern:
             return pattern, f"from permalink in {found.site_file}"
+    hugo = found.site.get("permalinks")
+    if found.preset == "hugo" and isinstance(hugo, dict) and section:
+        # [permalinks] posts = "/:year/:month/:slug/" (newer Hugo nests it under "page")
+        pattern = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
+        if isinstance(pattern, str):
+            for token, ours in ((":slugorcontentbasename", "{slug}"), (":slugorfilename", "{slug}"),
+                                (":contentbasename", "{filename}"), (":filename", "{filename}"), (":year", "{year}"),
+                                (":month", "{month}"), (":day", "{day}"), (":slug", "{slug}"), (":title", "{slug}"),
+                                (":section", section.split("/")[0])):
+                pattern = pattern.replace(token, ours)
+            if ":" not in pattern:
+                return "/" + pattern.lstrip("/"), f"from [permalinks] in {found.site_file}"
     if found.preset == "pelican" and isinstance(own, str):
         pattern = own.replace("{date:%Y}", "{year}").replace("{date:%m}", "{month}").replace("{date:%d}", "{day}")
         try:
