@@ -33,6 +33,10 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "state_dir"): "state_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
+    ("", "preset"): "preset",
+    ("", "exclude"): "exclude",
+    ("", "body_filters"): "body_filters",
+    ("", "html_filters"): "html_filters",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
     ("markdown", "engine"): "markdown_engine",
@@ -79,6 +83,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "tag_json_pattern"): "tag_json_pattern",
     ("feeds", "category_json_pattern"): "category_json_pattern",
     ("feeds", "index"): "feeds_index_file",
+    ("feeds", "entry_id"): "entry_id",
 }
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.
@@ -126,6 +131,10 @@ def config_from_mapping(
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])
+        for name in ("body_filters", "html_filters"):  # "filters.py:expand" is next to publisher.toml
+            if isinstance(values.get(name), list):
+                values[name] = [str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f
+                                for f in values[name]]
     if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
         raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):
