@@ -112,7 +112,7 @@ def _flag(action: argparse.Action) -> str:
 # ---------------------------------------------------------------- configuration
 
 TYPES = {"str": "text", "int": "whole number", "float": "number", "bool": "`true` or `false`",
-         "tuple[str, ...]": "list of text"}
+         "tuple[str, ...]": "list of text", "tuple[Any, ...]": "list of names (functions in code)"}
 ENVIRONMENT = {
     config.PASSWORD_ENV: "The SMTP password. Never read from `publisher.toml` (often committed) nor from the command "
     "line (other users see it in the process list); a `password` key in `[smtp]` is an error.",
@@ -136,6 +136,9 @@ def configuration_page() -> str:
         "*keyword* column (`load_config(path, **overrides)` takes the same names and lets them win over the "
         "file). Paths given in code are relative to the current folder.\n",
     ]
+    missing = [f"[{t}] {k}" if t else k for t, k in config.KEYS if (t, k) not in config.DESCRIPTIONS]
+    if missing:
+        raise SystemExit(f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}")
     tables: dict[str, list[tuple[str, str]]] = {}
     for (table, key), attribute in config.KEYS.items():
         tables.setdefault(table, []).append((key, attribute))

@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
+
+    add_site_commands(commands)
     return parser
 
 
@@ -195,6 +197,12 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
                        "each with their own unsubscribe link; a run again after a failure sends only to those "
                        "not yet recorded")
     group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+
+
+def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .site_cli import add_commands
+
+    add_commands(commands)
 
 
 def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -432,8 +440,12 @@ def run_send(args: argparse.Namespace) -> int:
 
 def run_links(args: argparse.Namespace) -> int:
     from .feeds import link_tags
+    from .load import load_silently
 
-    sys.stdout.write(link_tags(config_from_args(args)))
+    config = config_from_args(args)
+    # The articles decide whether the default featured feeds exist, so whether to announce them.
+    articles = load_silently(config)[0] if Path(config.content_dir).is_dir() else None
+    sys.stdout.write(link_tags(config, articles))
     return 0
 
 

@@ -33,6 +33,10 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "state_dir"): "state_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
+    ("", "preset"): "preset",
+    ("", "exclude"): "exclude",
+    ("", "body_filters"): "body_filters",
+    ("", "html_filters"): "html_filters",
     ("html", "allow"): "allow_tags",
     ("html", "deny"): "deny_tags",
     ("markdown", "engine"): "markdown_engine",
@@ -79,6 +83,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("feeds", "tag_json_pattern"): "tag_json_pattern",
     ("feeds", "category_json_pattern"): "category_json_pattern",
     ("feeds", "index"): "feeds_index_file",
+    ("feeds", "entry_id"): "entry_id",
 }
 # What each key does, for people: docs/configuration.md is generated from this table, the Config
 # defaults and KEYS (python docs/generate.py), and a test fails when a key has no description.
@@ -92,7 +97,9 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     ("", "author_email"): "The author's address; also gives RSS `managingEditor`.",
     ("", "timezone"): "Zone of dates written without an offset, and of archive years (an IANA name, "
     "e.g. `Europe/Berlin`).",
-    ("", "permalink"): "Article path after `url`: `{slug}`, `{year}`, `{month}`, `{day}`, `{category}` are filled in.",
+    ("", "permalink"): "Article path after `url`: `{slug}`, `{year}`, `{month}`, `{day}`, `{category}`, `{path}` (the "
+    "file's path under `content`, without extension; a bundle's folder) and `{filename}` are filled in; an empty "
+    "one drops its segment.",
     ("", "static"): "Folder of local files: a cover `/images/a.png` is `static/images/a.png` (gives enclosure "
     "lengths and e-mail-sized copies).",
     ("", "icon"): "Atom `icon`, JSON Feed `icon` and `favicon`.",
@@ -107,6 +114,13 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     "(`digest.html.j2`, `digest.txt.j2`, `feeds-index.html.j2`).",
     ("", "fallback_encoding"): "Encoding to read a file that is not UTF-8 with (e.g. `cp1252`); unset: such a file "
     "is reported with its byte offset and skipped.",
+    ("", "preset"): "`astro`, `hugo`, `jekyll`, `eleventy` or `pelican`: read the folder as that generator does "
+    "(field names, drafts, tag lists, excluded files, file names); see [Migrating](migrating.md).",
+    ("", "exclude"): "Files and folders under `content` that are not articles, as .gitignore patterns; unset: the "
+    "preset's, else `[\"README*\", \"_*\", \".*\"]`.",
+    ("", "body_filters"): "Site markup (shortcodes) as functions text → text run on the Markdown: "
+    "`\"module:function\"`, `\"file.py:function\"` (next to publisher.toml) or a `publisher.filters` entry point name.",
+    ("", "html_filters"): "The same, run on the HTML before it is sanitised.",
     ("html", "allow"): "HTML tag names added to the allow-list for article bodies (`script` and `style` never pass).",
     ("html", "deny"): "HTML tag names removed from the allow-list for article bodies.",
     ("markdown", "engine"): "How bodies become HTML: `gfm` (CommonMark with GitHub's extensions, pyromark) or "
@@ -149,9 +163,14 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     "ever comes from `PUBLISHER_SMTP_PASSWORD`, never from this file.",
     ("feeds", "url"): "Where the feeds are served (self links and feed ids); unset: `url` + `feeds/`.",
     ("feeds", "limit"): "Entries per feed: the newest published articles.",
-    ("feeds", "atom"): "File name of the main Atom feed.",
+    ("feeds", "entry_id"): "Entry ids: a template with the permalink's placeholders and `{url}`, e.g. "
+    "`tag:example.org,2019:{slug}`; a frontmatter `id` wins. Feed readers know entries by id: **changing it makes "
+    "every reader show every article again as new**, so keep the old feed's pattern when moving a site.",
+    ("feeds", "atom"): "File name of the main Atom feed; `\"\"` turns it off everywhere (not written, linked, "
+    "announced or pinged), as for every file name and pattern here.",
     ("feeds", "rss"): "File name of the main RSS feed.",
-    ("feeds", "featured_atom"): "File name of the Atom feed of featured articles.",
+    ("feeds", "featured_atom"): "File name of the Atom feed of featured articles. Featured feeds left unset are made "
+    "only while some article is featured; named, always.",
     ("feeds", "featured_rss"): "File name of the RSS feed of featured articles.",
     ("feeds", "tags"): "One Atom, RSS and JSON feed per tag.",
     ("feeds", "categories"): "One Atom, RSS and JSON feed per category.",
@@ -214,6 +233,10 @@ def config_from_mapping(
         for name in PATH_KEYS & values.keys():
             if isinstance(values[name], str):
                 values[name] = str(base / values[name])
+        for name in ("body_filters", "html_filters"):  # "filters.py:expand" is next to publisher.toml
+            if isinstance(values.get(name), list):
+                values[name] = [str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f
+                                for f in values[name]]
     if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
         raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):

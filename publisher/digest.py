@@ -24,7 +24,7 @@ from .model import Article, Config, DigestState
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
-from .text import repair_line
+from .text import join_names, repair_line
 from .webarchive import WebAddresses, issue_name, web_addresses, web_page
 
 # An article dated before the previous digest's cut-off but written (or synced) after it still goes
@@ -124,7 +124,7 @@ def render_digest(
     notes: list[str] = []
 
     included = ordered[:limit]
-    images = {a.slug: cover_derivatives(a, config) for a in ordered[:limit]}
+    images = {a.key: cover_derivatives(a, config) for a in ordered[:limit]}
     pages = web_addresses(config, _subject(included, config), upper)
     while True:
         context = _context(included, len(chosen) - len(included), config, bodies, images, pages)
@@ -150,7 +150,7 @@ def render_digest(
 
     text = render_template(config, "digest.txt.j2", env=text_env, **context)
     message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
-    files = {d.name: d.data for a in included for d in images[a.slug].values()}
+    files = {d.name: d.data for a in included for d in images[a.key].values()}
     web = ""
     if pages:
         # The web page has no size budget: every article of the window, whole bodies as configured.
@@ -158,7 +158,7 @@ def render_digest(
                                else full_bodies, images, pages, web=True)
         web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
         files[pages.file] = web.encode("utf-8")
-        files.update({d.name: d.data for a in ordered[:limit] for d in images[a.slug].values()})
+        files.update({d.name: d.data for a in ordered[:limit] for d in images[a.key].values()})
     return Digest(
         subject=context["subject"],
         preheader=context["preheader"],
@@ -190,8 +190,8 @@ def _context(included: Sequence[Article], more: int, config: Config, bodies: boo
              images: Mapping[str, Mapping[str, Derivative]], pages: WebAddresses | None,
              web: bool = False) -> dict[str, Any]:
     link = campaign_link(config)
-    featured = [_item(a, config, bodies, link, images[a.slug]) for a in included if a.featured]
-    others = [_item(a, config, bodies, link, images[a.slug]) for a in included if not a.featured]
+    featured = [_item(a, config, bodies, link, images[a.key]) for a in included if a.featured]
+    others = [_item(a, config, bodies, link, images[a.key]) for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
         "site": config,
@@ -237,8 +237,8 @@ def _item(
         "title": article.title,
         "url": link(url),
         "date": f"{local.day} {local:%B %Y}",
-        "author": article.author,
-        "description": summary(article),
+        "author": join_names(article.authors),  # "A, B and C"
+        "description": summary(article, config=config),
         "cover": cover,
         "thumb": thumb,
         # Markup made safe by render.email_html (nh3); the template must not escape it again.

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .model import Article, Config
+from .permalinks import is_bundle, uri
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -35,7 +36,9 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     """The article's cover as an absolute URL with its media type and, for local files, its size."""
     if not article.cover_image:
         return None
-    url = urljoin(config.url, article.cover_image)
+    # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
+    base = config.article_url(article) if is_bundle(article.file) else config.url
+    url = uri(urljoin(base, article.cover_image))
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()
     media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"

@@ -19,6 +19,7 @@ from lxml import html as lxml_html
 
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
 from .model import Article, Config
+from .permalinks import uri
 from .text import xml_safe
 
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
@@ -90,13 +91,16 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
         if base_url is None:
             return value
         if attribute in URL_ATTRIBUTES:
-            return urljoin(base_url, value.strip())
+            return absolute_uri(base_url, value)
         if attribute == "srcset":
             return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
         return value
 
-    if "iframe" not in tags and "<iframe" in html.lower():
+    lowered = html.lower()
+    if "iframe" not in tags and "<iframe" in lowered:
         html = embeds_as_links(html)
+    if "<noscript" in lowered:
+        html = noscript_unwrapped(html)
     return nh3.clean(
         xml_safe(html),
         tags=tags,
@@ -124,9 +128,27 @@ def embeds_as_links(html: str) -> str:
     return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
 
 
+def noscript_unwrapped(html: str) -> str:
+    """Each <noscript> replaced by its content: the fallback (usually an <img>) is what a feed reader,
+    which runs no scripts, should show. nh3 parses noscript's content as text (html5ever runs with
+    scripting on), so left in place the markup would come out escaped, as visible "<img ...>" text."""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for element in list(tree.iter("noscript")):
+        element.drop_tag()
+    return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
+
+
 def _absolute_candidate(base_url: str, candidate: str) -> str:
     url, _, descriptor = candidate.strip().partition(" ")
-    return f"{urljoin(base_url, url)} {descriptor}".strip()
+    return f"{absolute_uri(base_url, url) or ''} {descriptor}".strip()
+
+
+def absolute_uri(base_url: str, value: str) -> str | None:
+    """``value`` made absolute against ``base_url``, as a valid URI; None when it cannot be one."""
+    try:
+        return uri(urljoin(base_url, value.strip()))
+    except ValueError:  # "http://[broken": not even an address (urlsplit refuses it)
+        return None
 
 
 def render_html(article: Article, config: Config) -> str:
@@ -139,7 +161,7 @@ def render_html(article: Article, config: Config) -> str:
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
-        return _render(article.body, url, tags, config)
+        return sanitize(body_html(article, config), base_url=url, tags=tags)
     # The engine is part of the key: HTML from another engine (or extension list) is not reused.
     engine_key = " ".join([config.markdown_engine, *config.markdown_extensions])
     key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
@@ -147,13 +169,21 @@ def render_html(article: Article, config: Config) -> str:
     if html is None:
         html = memo.known.get(key)
         if html is None:
-            html = _render(article.body, url, tags, config)
+            html = sanitize(body_html(article, config), base_url=url, tags=tags)
         memo.used[key] = html
     return html
 
 
-def _render(body: str, url: str, tags: frozenset[str], config: Config) -> str:
-    return sanitize(markdown_to_html(body, config.markdown_engine, config.markdown_extensions), base_url=url, tags=tags)
+def body_html(article: Article, config: Config) -> str:
+    """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
+    def to_html(body: str) -> str:
+        return markdown_to_html(body, config.markdown_engine, config.markdown_extensions)
+
+    if not config.body_filters and not config.html_filters:
+        return to_html(article.body)
+    from .content.filters import apply
+
+    return apply(config.html_filters, to_html(apply(config.body_filters, article.body)))
 
 
 class RenderMemo:
@@ -211,12 +241,13 @@ def shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def summary(article: Article, html: str | None = None, limit: int = 300) -> str:
-    """seoDescription, else the first paragraph of the body as text."""
+def summary(article: Article, html: str | None = None, limit: int = 300, *, config: Config | None = None) -> str:
+    """seoDescription, else the first paragraph of the body as text (through the site's filters
+    when ``config`` is given and ``html`` is not)."""
     if article.description:
         return article.description
     if html is None:
-        html = markdown_to_html(article.body)
+        html = body_html(article, config) if config is not None else markdown_to_html(article.body)
     return first_paragraph(html, limit)
 
 

@@ -57,6 +57,14 @@ def one_line(text: str) -> str:
     return " ".join(xml_safe(text).split())
 
 
+def join_names(names: tuple[str, ...] | list[str]) -> str | None:
+    """Names as a person would list them: "A", "A and B", "A, B and C"; None for none."""
+    names = [one_line(n) for n in names if n]
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def slugify(name: str) -> str:
     """A tag or category as a safe file-name part: lower case, word characters and hyphens only.
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from ..model import Article, Config
+from ..permalinks import entry_id, web_address
 from ..text import one_line
 from .parts import Parts
 from .plan import Output
@@ -66,9 +67,10 @@ def encoded_item(article: Article, config: Config, parts: Parts) -> str:
 def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
     url = config.article_url(article)
     content = parts.html(article)
-    entry: dict[str, Any] = {"id": url, "url": url}  # the same id as the Atom entry and the RSS guid
-    if article.source and urlsplit(article.source).scheme in ("http", "https"):
-        entry["external_url"] = article.source
+    entry: dict[str, Any] = {"id": entry_id(article, config), "url": url}  # the Atom entry's id, the RSS guid
+    source = web_address(article.source)
+    if source:
+        entry["external_url"] = source
     entry["title"] = one_line(article.title) or article.slug
     entry["content_html"] = content
     text = parts.summary(article)
@@ -85,8 +87,9 @@ def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         entry["attachments"] = [attachment]
     entry["date_published"] = _rfc3339(article.published)
     entry["date_modified"] = _rfc3339(article.last_modified)
-    if article.author:
-        entry["authors"] = [{"name": one_line(article.author)}]
+    authors = [{"name": name} for name in dict.fromkeys(one_line(a) for a in article.authors) if name]
+    if authors:
+        entry["authors"] = authors
     names = [*article.tags, *([article.category] if article.category else [])]
     tags = [t for t in dict.fromkeys(one_line(n) for n in names) if t]
     if tags:
@@ -103,6 +106,7 @@ JSON_FEED = register(Format(
     label="JSON Feed",
     media_type=MEDIA_TYPE,
     render=render,
+    files={"featured": "featured.json"},
     settings={"all": "json_file", "featured": "featured_json_file", "tag": "tag_json_pattern",
               "category": "category_json_pattern"},
 ))

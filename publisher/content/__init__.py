@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import logging
 import os
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import ContentError
-from .model import Config
-from .text import repair
+from ..errors import ContentError
+from ..text import repair
+from .frontmatter import split_text
+
+if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
+    from ..model import Config
 
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown")
-# python-frontmatter's YAMLHandler.FM_BOUNDARY (tests/test_load.py checks they agree).
-BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +37,14 @@ class SourceFile:
     mtime_ns: int
 
 
-def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
+def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile], list[str]]:
     """Markdown files below ``root`` in path order, and the symbolic links that lead outside it.
 
-    Hidden files and folders are skipped; linked folders are not entered (as os.walk without
+    Hidden files and folders are always skipped (a .git folder is never read), and so is what
+    ``exclude`` matches (see ``excluded``); linked folders are not entered (as os.walk without
     followlinks); a linked file is kept only when its target is a file inside ``root``.
     """
+    patterns = [p.lower() for p in exclude]
     root = Path(root)
     base = str(root)
     real_root = root.resolve()
@@ -57,10 +62,10 @@ def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
             name = entry.name
             rel = prefix + name
             if entry.is_dir():
-                if not name.startswith(".") and not entry.is_symlink():
+                if not name.startswith(".") and not entry.is_symlink() and not excluded(rel, patterns):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES) or excluded(rel, patterns):
                 continue
             path = _join(base, rel)
             if entry.is_symlink():
@@ -78,6 +83,27 @@ def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
     return [f for _, f in files], [p for _, p in outside]
+
+
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether a file or folder (its "/"-separated path under the content folder) is excluded.
+
+    As in .gitignore: a pattern without "/" is matched against the name alone ("README*", "_*":
+    any file or folder so named, anywhere); one with "/" against the whole path from the content
+    folder ("drafts/*", "/index.md": only the top one; "**/old/*": at any depth). Matching
+    ignores case (README.md, Readme.md). ``patterns`` are lower case already.
+    """
+    name = rel.rsplit("/", 1)[-1].lower()
+    path = rel.lower()
+    for pattern in patterns:
+        if "/" not in pattern:
+            if fnmatchcase(name, pattern):
+                return True
+            continue
+        pattern = pattern.lstrip("/")
+        if fnmatchcase(path, pattern) or (pattern.startswith("**/") and fnmatchcase(path, pattern[3:])):
+            return True
+    return False
 
 
 def _join(base: str, rel: str) -> str:
@@ -115,29 +141,7 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
         ) from None
 
 
-def frontmatter_bounds(text: str, path: str | Path | None = None) -> tuple[str, int, str]:
-    """(YAML block, number of lines before it, body) of a file's text, or ContentError."""
-    if not text.strip():
-        raise ContentError(path, None, "empty file (expected YAML frontmatter and a Markdown body)",
-                           reason="empty file")
-    text = text.replace("\r\n", "\n")
-    opening = BOUNDARY.match(text)
-    if opening is None:
-        raise ContentError(
-            path, None, "no frontmatter (expected a YAML block between '---' lines at the top)", line=1,
-            reason="no frontmatter",
-        )
-    closing = BOUNDARY.search(text, opening.end())
-    if closing is None:
-        raise ContentError(path, None, "frontmatter is not closed (expected a second '---' line)", line=1,
-                           reason="no frontmatter")
-    block = text[opening.end():closing.start()]
-    offset = text.count("\n", 0, opening.end())
-    body = text[closing.end():]
-    return block, offset, body[1:] if body.startswith("\n") else body
-
-
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
     text, _ = decode(read_bytes(path), path, config, quiet=True)
-    return repair(frontmatter_bounds(text, path)[2])
+    return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)
