@@ -160,7 +160,7 @@ def add_window_flags(parser: argparse.ArgumentParser, *, checks: bool = True) ->
     window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
     window.add_argument("--until", metavar="ISO", help="up to and including this moment (default: now)")
     window.add_argument("--since-last", action="store_true",
-                        help="after the previous digest's cut-off, kept in the output folder")
+                        help="after the previous digest's cut-off, kept in the state folder")
     window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
     window.add_argument("--featured-only", action="store_true", help="featured articles only")
     window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")

@@ -202,9 +202,9 @@ def test_feeds_page_in_headless_chromium(tmp_path):
     assert len(seen["buttons"]) == len(feed_files) and all(seen["buttons"])
 
 
-def test_the_readme_example_is_what_publisher_links_prints_for_the_bundled_site():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = readme.split("$ publisher links\n", 1)[1].split("```", 1)[0]
+def test_the_feeds_page_example_is_what_publisher_links_prints_for_the_bundled_site():
+    page = (ROOT / "docs" / "feeds.md").read_text(encoding="utf-8")
+    example = page.split("$ publisher links\n", 1)[1].split("```", 1)[0]
     assert example == publisher.link_tags(publisher.load_config(ROOT / "publisher.toml"))
 
 
