@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,7 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
     ``exclude`` matches (see ``excluded``); linked folders are not entered (as os.walk without
     followlinks); a linked file is kept only when its target is a file inside ``root``.
     """
-    patterns = [p.lower() for p in exclude]
+    is_excluded = matcher([p.lower() for p in exclude])
     root = Path(root)
     base = str(root)
     real_root = root.resolve()
@@ -62,10 +63,10 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
             name = entry.name
             rel = prefix + name
             if entry.is_dir():
-                if not name.startswith(".") and not entry.is_symlink() and not excluded(rel, patterns):
+                if not name.startswith(".") and not entry.is_symlink() and not is_excluded(rel):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES) or excluded(rel, patterns):
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES) or is_excluded(rel):
                 continue
             path = _join(base, rel)
             if entry.is_symlink():
@@ -83,6 +84,27 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
     return [f for _, f in files], [p for _, p in outside]
+
+
+def matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """``excluded(rel, patterns)`` as one compiled test: a cron run lists every file of the folder,
+    and a regular expression per pattern kind is several times faster than fnmatch per pattern."""
+    names = [translate(p) for p in patterns if "/" not in p]
+    paths = []
+    for pattern in (p.lstrip("/") for p in patterns if "/" in p):
+        paths.append(translate(pattern))
+        if pattern.startswith("**/"):
+            paths.append(translate(pattern[3:]))
+    name_re = re.compile("|".join(names)) if names else None
+    path_re = re.compile("|".join(paths)) if paths else None
+
+    def is_excluded(rel: str) -> bool:
+        path = rel.lower()
+        if name_re is not None and name_re.match(path.rsplit("/", 1)[-1]):
+            return True
+        return path_re is not None and path_re.match(path) is not None
+
+    return is_excluded
 
 
 def excluded(rel: str, patterns: Sequence[str]) -> bool:
