@@ -205,7 +205,8 @@ def _stream_outputs(
         if not reuse:
             for article in output.entries:
                 remaining[id(article)] = remaining.get(id(article), 0) + 1
-    written, unchanged = [], []
+    written: list[str] = []
+    unchanged: list[str] = []
     for output, memo, reuse in todo:
         if reuse:
             unchanged.append(output.filename)

@@ -97,8 +97,8 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     loaded.gone = sorted(known)
     duplicates: list[ContentError] = []
     loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
-    for exc in duplicates:  # depends on two files, so it is not recorded with either: reported every run
-        _error(loaded, exc, fresh=True)
+    for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
+        _error(loaded, duplicate, fresh=True)
     return loaded
 
 

@@ -109,7 +109,8 @@ def prepare_digest(
     for_subscribers: bool = False,
 ) -> Digest:
     """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new."""
-    from .digest import EmptyDigest, render_digest
+    from .digest import render_digest
+    from .errors import EmptyDigest
     from .history import last_digest
 
     request.check()
