@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .digest import Digest, render_digest
     from .engine import BuildResult, build
     from .feeds import link_tags, render_feeds
-    from .load import load_article, load_articles, parse_article
+    from .load import check, load_article, load_articles, parse_article
     from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .send import SmtpSettings, send_message
     from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
@@ -42,6 +42,7 @@ _LAZY = {
     "SmtpSettings": ".send",
     "send_message": ".send",
     "ping_hubs": ".websub",
+    "check": ".load",
     "load_article": ".load",
     "load_articles": ".load",
     "parse_article": ".load",
@@ -75,6 +76,7 @@ __all__ = [
     "Subscriber",
     "__version__",
     "build",
+    "check",
     "digest_outputs",
     "link_tags",
     "load_article",

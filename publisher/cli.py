@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
+
+    add_site_commands(commands)
     return parser
 
 
@@ -160,7 +162,7 @@ def add_window_flags(parser: argparse.ArgumentParser, *, checks: bool = True) ->
     window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
     window.add_argument("--until", metavar="ISO", help="up to and including this moment (default: now)")
     window.add_argument("--since-last", action="store_true",
-                        help="after the previous digest's cut-off, kept in the output folder")
+                        help="after the previous digest's cut-off, kept in the state folder")
     window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
     window.add_argument("--featured-only", action="store_true", help="featured articles only")
     window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")
@@ -200,6 +202,12 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
                        "each with their own unsubscribe link; a run again after a failure sends only to those "
                        "not yet recorded")
     group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+
+
+def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .site_cli import add_commands
+
+    add_commands(commands)
 
 
 def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -448,8 +456,12 @@ def run_send(args: argparse.Namespace) -> int:
 
 def run_links(args: argparse.Namespace) -> int:
     from .feeds import link_tags
+    from .load import load_silently
 
-    sys.stdout.write(link_tags(config_from_args(args)))
+    config = config_from_args(args)
+    # The articles decide whether the default featured feeds exist, so whether to announce them.
+    articles = load_silently(config)[0] if Path(config.content_dir).is_dir() else None
+    sys.stdout.write(link_tags(config, articles))
     return 0
 
 

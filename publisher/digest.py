@@ -25,7 +25,7 @@ from .model import Article, Config, DigestState
 from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
-from .text import repair_line
+from .text import join_names, repair_line
 from .urls import web_url
 from .webarchive import WebAddresses, issue_name, web_addresses, web_page
 
@@ -141,7 +141,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
     notes: list[str] = []
 
     included = ordered[:limit]
-    images = {a.slug: article_step(a, "preparing the cover", cover_derivatives, a, config) for a in ordered[:limit]}
+    images = {a.key: article_step(a, "preparing the cover", cover_derivatives, a, config) for a in ordered[:limit]}
     pages = web_addresses(config, _subject(included, config), upper)
     while True:
         context = _context(included, len(chosen) - len(included), config, bodies, images, pages, items)
@@ -167,7 +167,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
 
     text = render_template(config, "digest.txt.j2", env=text_env, **context)
     message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
-    files = {d.name: d.data for a in included for d in images[a.slug].values()}
+    files = {d.name: d.data for a in included for d in images[a.key].values()}
     web = ""
     if pages:
         # The web page has no size budget: every article of the window, whole bodies as configured.
@@ -175,7 +175,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
                                else full_bodies, images, pages, items, web=True)
         web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
         files[pages.file] = web.encode("utf-8")
-        files.update({d.name: d.data for a in ordered[:limit] for d in images[a.slug].values()})
+        files.update({d.name: d.data for a in ordered[:limit] for d in images[a.key].values()})
     return Digest(
         subject=context["subject"],
         preheader=context["preheader"],
@@ -211,7 +211,7 @@ def _context(included: Sequence[Article], more: int, config: Config, bodies: boo
     for a in included:  # each article within its time budget (guard.py): one that fails is left out
         if (id(a), bodies) not in items:
             items[id(a), bodies] = article_render(a, "rendering for the digest", _item, config, bodies, link,
-                                                  images[a.slug], renders=2)
+                                                  images[a.key], renders=2)
     featured = [items[id(a), bodies] for a in included if a.featured]
     others = [items[id(a), bodies] for a in included if not a.featured]
     lead = (featured or others)[0]
@@ -259,8 +259,8 @@ def _item(
         "title": article.title,
         "url": link(url),
         "date": f"{local.day} {local:%B %Y}",
-        "author": article.author,
-        "description": summary(article),
+        "author": join_names(article.authors),  # "A, B and C"
+        "description": summary(article, config=config),
         "cover": cover,
         "thumb": thumb,
         # Markup made safe by render.email_html (nh3); the template must not escape it again.

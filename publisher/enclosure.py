@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .model import Article, Config
+from .permalinks import is_bundle, uri
 from .urls import web_url
 
 IMAGE_TYPES = {
@@ -37,8 +38,14 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
 
     None when there is no cover or it is not an http(s) address (urls.py; the loader has warned).
     """
-    url = web_url(article.cover_image, config.url)
-    if url is None:
+    # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
+    base = config.article_url(article) if is_bundle(article.file) else config.url
+    found = web_url(article.cover_image, base)
+    if found is None:
+        return None
+    try:
+        url = uri(found)
+    except ValueError:
         return None
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()

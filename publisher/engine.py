@@ -110,14 +110,14 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> BuildResult:
-    files, outside = scan(config.content_dir)
+    files, outside = scan(config.content_dir, config.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
     if recorded is not None and recorded.unchanged(fingerprint, store, config, now):
         errors = _recorded_errors(store, config, outside)
-        if strict and errors:
-            raise errors[0]
+        if strict and any(e.is_problem for e in errors):
+            raise next(e for e in errors if e.is_problem)
         names = tuple(name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name",
                                                            (folder,)))
         return BuildResult(config.output_dir, unchanged=names, errors=tuple(errors), articles=recorded.articles,
@@ -131,14 +131,15 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     loaded = load_changed(store if same_settings else None, files, outside, config)
     reported_outside = set(store.get("outside_reported", []))
     fresh = [e for e in loaded.fresh_errors if e.reason != "link outside content" or e.path not in reported_outside]
-    if strict and loaded.errors:
-        raise loaded.errors[0]
+    problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
+    if strict and problems:
+        raise problems[0]
     for exc in fresh:
         log.warning("skipped %s", exc)
-    if not loaded.articles and loaded.errors:
+    if not loaded.articles and problems:
         # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
         # would replace the live feeds with empty ones.
-        raise PublisherError(f"none of the {len(loaded.errors)} articles could be loaded; nothing written "
+        raise PublisherError(f"none of the {len(problems)} articles could be loaded; nothing written "
                              "(check [fields] and the messages above)")
     published = select(loaded.articles, now=now)
     errors = list(loaded.errors)
@@ -227,7 +228,8 @@ def _stream_outputs(
         if not reuse:
             for article in output.entries:
                 remaining[id(article)] = remaining.get(id(article), 0) + 1
-    written, unchanged = [], []
+    written: list[str] = []
+    unchanged: list[str] = []
     for output, memo, reuse in todo:
         if reuse:
             unchanged.append(output.filename)

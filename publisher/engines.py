@@ -67,7 +67,12 @@ _TASKS = (('<input disabled="" type="checkbox" checked=""/>\n', "☑ "), ('<inpu
 
 def _gfm(extensions: tuple[str, ...]) -> Convert:
     def convert(text: str) -> str:
-        html = pyromark.html(text, options=_GFM_OPTIONS)
+        try:
+            html = pyromark.html(text, options=_GFM_OPTIONS)
+        except UnicodeEncodeError:  # a lone surrogate (a body built in code): Rust takes only UTF-8
+            # Dropped, as text.xml_safe drops it from everything else that reaches a feed.
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "ignore")
+            html = pyromark.html(text, options=_GFM_OPTIONS)
         if '<input disabled="" type="checkbox"' in html:
             for box, glyph in _TASKS:
                 html = html.replace(box, glyph)

@@ -44,6 +44,11 @@ class PublisherError(Exception):
     exit_code = 1
 
 
+# The reason of a file that is not an article at all (a redirect stub, a list page): counted in
+# summaries, never reported as a problem, never fatal.
+NOT_AN_ARTICLE = "not an article"
+
+
 class ContentError(PublisherError):
     """An article that cannot be published: names the file, the field and what was expected."""
 
@@ -71,6 +76,11 @@ class ContentError(PublisherError):
         if self.field:
             return f"{where}: {self.field}: {self.message}"
         return f"{where}: {self.message}"
+
+    @property
+    def is_problem(self) -> bool:
+        """False for a file that is not an article at all: nothing to fix, nothing to report."""
+        return self.reason != NOT_AN_ARTICLE
 
     def __reduce__(self):  # keep the error picklable for process pools
         return (type(self), (self.path, self.field, self.message, self.line, self.reason))

@@ -119,6 +119,10 @@ def file_stat(path: Path | None) -> tuple[int, int]:
 
 
 def _plain(value: Any) -> Any:
+    if callable(value):  # a filter passed as a function: its name, the same in every run
+        from .content.filters import describe
+
+        return describe(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):

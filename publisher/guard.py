@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ContentError
+from .errors import NOT_AN_ARTICLE, ContentError
 
 if TYPE_CHECKING:
     from .model import Article, Config
@@ -108,10 +108,13 @@ def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budge
 
 
 def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
-    """Log a skipped article (unless ``quiet``) and add it to ``errors``; under ``strict`` raise it instead."""
-    if strict:
+    """A file that was skipped: raised under ``strict``, else logged (unless ``quiet``) and collected.
+    A file that is not an article is only collected (counted in summaries): it is not a problem to fix."""
+    if exc.reason == NOT_AN_ARTICLE:
+        log.debug("not read %s", exc)
+    elif strict:
         raise exc
-    if not quiet:
+    elif not quiet:
         log.warning("skipped %s", exc)
     if errors is not None:
         errors.append(exc)

@@ -95,9 +95,9 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
         loaded.rows.append((source.rel, source.size, source.mtime_ns, digest, kind, dumps(payload).decode(), 1))
     loaded.gone = sorted(known)
     duplicates: list[ContentError] = []
-    loaded.articles = load.one_per_slug(loaded.articles, duplicates, strict=False, quiet=True)
-    for exc in duplicates:  # depends on two files, so it is not recorded with either: reported every run
-        _error(loaded, exc, fresh=True)
+    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
+    for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
+        _error(loaded, duplicate, fresh=True)
     return loaded
 
 
@@ -141,7 +141,7 @@ def _article(loaded: Loaded, article: Article, source: SourceFile, digest: str) 
 
 def _error(loaded: Loaded, exc: ContentError, *, fresh: bool) -> None:
     loaded.errors.append(exc)
-    if fresh:
+    if fresh and exc.is_problem:  # a file that is not an article is counted, never reported
         loaded.fresh_errors.append(exc)
 
 
@@ -149,7 +149,7 @@ def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[
     """(kind, SHA-256, record, article) of one file's bytes: the article's fields, or the error's."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        article, _ = parse(raw, source.path, config)
+        article, _ = parse(raw, source.path, config, rel=source.rel)
     except ContentError as exc:
         return "error", digest, [exc.field, exc.message, exc.line, exc.reason], None
     return "article", digest, encode(article), article

@@ -12,18 +12,29 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .addresses import check_mail_settings
-from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine_names
+from .config_checks import (
+    addresses_as_uris,
+    check_bounds_and_addresses,
+    check_feed_names,
+    check_markdown,
+    check_patterns,
+    check_reading,
+)
+from .content import DEFAULT_MAX_ARTICLE_BYTES
+from .content.presets import Preset, preset_named
+from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 from .errors import ConfigError
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
-# come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use.
+# come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use (a preset
+# changes some of them: content/presets.py). A draft name starting with "!" is read inverted.
 DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "slug": ("slug",),
         "title": ("title",),
         "published": ("publishDate", "pubDate", "date", "published", "publish_date", "pubdate"),
         "updated": ("updatedDate", "updated", "lastmod", "modified", "updateDate", "lastModified"),
-        "author": ("author", "authors"),
+        "author": ("author", "authors", "by"),
         "tags": ("tags", "keywords"),
         "category": ("category", "categories"),
         "featured": ("featured",),
@@ -32,6 +43,7 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "cover_image": ("coverImage", "heroImage", "image", "cover", "featuredImage", "thumbnail"),
         "source": ("source",),
         "draft": ("draft",),
+        "id": ("id", "guid"),
     }
 )
 
@@ -71,11 +83,6 @@ class _BodyField:
         article.__dict__[self.slot] = value
 
 
-# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
-# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
-DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-READ_CEILING = 64 * 1024 * 1024
-
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
     "article{{ '' if count == 1 else 's' }}{% endif %}"
@@ -89,6 +96,10 @@ class Article:
     ``published`` must be timezone-aware. ``body`` is Markdown (raw HTML allowed); a loaded
     article reads it from its file the first time it is used (see DeferredBody).
     ``extra`` holds the frontmatter fields publisher does not know, for templates.
+
+    ``authors`` is every author, in order; ``author`` is the first of them, kept for callers that
+    know one: ``Article(author="A")`` means ``authors=("A",)``, and when ``authors`` is given it
+    wins (so ``replace(article, authors=...)`` also updates ``author``).
     """
 
     slug: str
@@ -107,8 +118,18 @@ class Article:
     body: str = _BodyField()  # type: ignore[assignment]  # a descriptor-typed dataclass field
     extra: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None  # the file it was loaded from, for messages
+    authors: tuple[str, ...] = ()
+    id: str | None = None  # the entry id from the frontmatter; None: [feeds] entry_id decides
+    file: str | None = None  # its path under the content folder ("2024/post/index.md"), for {path}
 
     def __post_init__(self) -> None:
+        if isinstance(self.authors, str):
+            object.__setattr__(self, "authors", (self.authors,))
+        elif isinstance(self.authors, list):
+            object.__setattr__(self, "authors", tuple(self.authors))
+        if not self.authors and self.author:
+            object.__setattr__(self, "authors", (self.author,))
+        object.__setattr__(self, "author", self.authors[0] if self.authors else None)
         if not isinstance(self.published, datetime) or self.published.tzinfo is None:
             raise TypeError(f"Article {self.slug!r}: published must be a timezone-aware datetime")
         if self.updated is not None and (
@@ -117,6 +138,12 @@ class Article:
             raise TypeError(f"Article {self.slug!r}: updated must be a timezone-aware datetime")
         if isinstance(self.tags, (list, str)):
             object.__setattr__(self, "tags", (self.tags,) if isinstance(self.tags, str) else tuple(self.tags))
+
+    @property
+    def key(self) -> str:
+        """What tells the article apart within a build: its file, else its slug. Not the slug alone:
+        a {path} permalink lets two folders hold files of one name (gc-elections/ of each year)."""
+        return self.path or self.slug
 
     @property
     def last_modified(self) -> datetime:
@@ -137,7 +164,8 @@ class Config:
     author: str | None = None
     author_email: str | None = None
     timezone: str = "UTC"
-    # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category} are filled in.
+    # Article URL = site url + permalink; {slug}, {year}, {month}, {day}, {category}, {path} and
+    # {filename} are filled in (permalinks.py), and an empty one drops its path segment.
     permalink: str = "/{slug}/"
     # Where local files (covers) live; a cover "/images/a.png" is static_dir/images/a.png.
     static_dir: str | None = None
@@ -146,27 +174,42 @@ class Config:
     icon: str | None = None
     logo: str | None = None
     feed_limit: int = 50
+    # A feed's file name; "" for none: not written, linked, announced or pinged.
     atom_file: str = "atom.xml"
     rss_file: str = "rss.xml"
-    featured_atom_file: str = "featured.atom.xml"
-    featured_rss_file: str = "featured.rss.xml"
+    # Featured feeds: None (the default) makes featured.atom.xml, featured.rss.xml and featured.json
+    # only while some article is featured; a name makes that file always; "" never.
+    featured_atom_file: str | None = None
+    featured_rss_file: str | None = None
     tag_feeds: bool = False
     category_feeds: bool = False
     tag_feed_pattern: str = "tags/{slug}.{format}.xml"
     category_feed_pattern: str = "categories/{slug}.{format}.xml"
     # JSON Feed 1.1 files; "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
     json_file: str = "feed.json"
-    featured_json_file: str = "featured.json"
+    featured_json_file: str | None = None
     tag_json_pattern: str = "tags/{slug}.json"
     category_json_pattern: str = "categories/{slug}.json"
     # The feeds page (feeds/index.html) for people who open a feed in a browser; "" for none.
     feeds_index_file: str = "index.html"
     # WebSub hubs: announced in every feed (<link rel="hub">) and notified by `publisher build --ping`.
     hubs: tuple[str, ...] = ()
-    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main feed.
+    # RFC 5005 archived feeds: every published article in its year's Atom archive, chained from the main
+    # Atom feed (none without one, or with archive_pattern "").
     archives: bool = True
     archive_pattern: str = "archive/{year}.atom.xml"
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
+    # How a generator's folder is read (content/presets.py): its field names, drafts, file names.
+    preset: str | None = None
+    # Files and folders under the content folder that are not articles; None: the preset's
+    # (README*, _*, .*). Hidden files are never read.
+    exclude: tuple[str, ...] | None = None
+    # Entry ids: a template with the permalink's placeholders and {url}; a frontmatter id wins.
+    entry_id: str = "{url}"
+    # Site markup publisher does not know: callables (or "module:function" names, or names of
+    # `publisher.filters` entry points) applied to the Markdown before rendering, and to the HTML after.
+    body_filters: tuple[Any, ...] = ()
+    html_filters: tuple[Any, ...] = ()
     # Encoding to read a file that is not UTF-8 with (e.g. "cp1252"); by default such a file is an error.
     fallback_encoding: str | None = None
     # Changes to the HTML allow-list used for article bodies in feeds (see render.ALLOWED_TAGS).
@@ -195,7 +238,7 @@ class Config:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
-    # An article file larger than this many bytes is skipped and named (at most READ_CEILING).
+    # An article file larger than this many bytes is skipped and named (at most content.READ_CEILING).
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
@@ -224,16 +267,11 @@ class Config:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         if self.digest_limit < 1:
             raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
-        _check_bounds_and_addresses(self)
+        check_bounds_and_addresses(self)
         _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
-        try:
-            self.permalink.format(slug="s", year="2025", month="01", day="01", category="c")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(
-                f"permalink: {self.permalink!r} is not a pattern publisher can fill ({type(exc).__name__}: {exc}; "
-                "expected placeholders {slug}, {year}, {month}, {day}, {category})"
-            ) from None
+        check_patterns(self)
+        check_reading(self)
         if self.fallback_encoding is not None:
             try:
                 codecs.lookup(self.fallback_encoding)
@@ -244,9 +282,10 @@ class Config:
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
                 raise ConfigError(f"{name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
-        _check_markdown(self)
-        _check_feed_names(self)
+        check_markdown(self)
+        check_feed_names(self)
         check_mail_settings(self)
+        addresses_as_uris(self)  # after the line-break checks: an encoded CR LF would hide them
         hubs = (self.hubs,) if isinstance(self.hubs, str) else self.hubs
         if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
             raise ConfigError(f"[feeds] hub: {self.hubs!r} is not valid (expected an absolute http(s) address "
@@ -256,16 +295,17 @@ class Config:
             self.archive_file(2025)
         except (KeyError, IndexError, ValueError):
             raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} may use only {{year}}") from None
-        if "{year}" not in self.archive_pattern:
+        if self.archive_pattern and "{year}" not in self.archive_pattern:
             raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} needs {{year}} "
                               "(one archive per year)")
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
-        # A partial mapping keeps the defaults for the fields it does not name.
-        merged = dict(DEFAULT_FIELDS)
-        for name, names in self.fields.items():
-            merged[name] = (names,) if isinstance(names, str) else tuple(names)
+        # A partial mapping keeps the preset's names, else the defaults, for the fields it does not name.
+        merged = {**DEFAULT_FIELDS, **self.preset_rules.fields}
+        if self.fields is not DEFAULT_FIELDS:
+            for name, names in self.fields.items():
+                merged[name] = (names,) if isinstance(names, str) else tuple(names)
         object.__setattr__(self, "fields", MappingProxyType(merged))
 
     @property
@@ -304,90 +344,22 @@ class Config:
         except (OverflowError, ValueError):
             return moment
 
+    @property
+    def preset_rules(self) -> Preset:
+        """How the content folder is read: the named preset's rules, or publisher's own."""
+        return preset_named(self.preset)
+
     def article_url(self, article: Article) -> str:
-        local = self.local_time(article.published)
-        path = self.permalink.format(
-            slug=article.slug,
-            year=f"{local.year:04d}",
-            month=f"{local.month:02d}",
-            day=f"{local.day:02d}",
-            category=article.category or "",
-        )
-        return self.url + path.lstrip("/")
+        """The article's public address (see permalinks.article_url)."""
+        from .permalinks import article_url
+
+        return article_url(article, self)
 
     def static_path(self, url_path: str) -> Path | None:
         """The local file behind a root-relative path such as "/images/a.png", if configured."""
         if not self.static_dir:
             return None
         return Path(self.static_dir) / url_path.lstrip("/")
-
-
-def _check_markdown(config: Config) -> None:
-    if config.markdown_engine not in engine_names():
-        raise ConfigError(f"[markdown] engine: {config.markdown_engine!r} is not a Markdown engine "
-                          f"(choices: {', '.join(engine_names())})")
-    extensions = config.markdown_extensions
-    if isinstance(extensions, str) or not all(isinstance(name, str) for name in extensions):
-        raise ConfigError(f"[markdown] extensions: {extensions!r} is not valid (expected a list of "
-                          "Python-Markdown extension names)")
-    object.__setattr__(config, "markdown_extensions", tuple(extensions))
-    if config.markdown_engine != "python-markdown" and config.markdown_extensions != PYTHON_MARKDOWN_EXTENSIONS:
-        # Said rather than ignored: the other engines have a fixed dialect.
-        raise ConfigError(f"[markdown] extensions: only used with engine = \"python-markdown\", "
-                          f"not with {config.markdown_engine!r}")
-
-
-def _check_feed_names(config: Config) -> None:
-    """File names that would overwrite each other, or patterns that cannot be filled in, are errors."""
-    files = ("atom_file", "rss_file", "json_file", "featured_atom_file", "featured_rss_file", "featured_json_file",
-             "feeds_index_file")
-    seen: dict[str, str] = {}
-    for name in files:
-        value = getattr(config, name)
-        if value and value in seen:
-            raise ConfigError(f"{name}: {value!r} is also {seen[value]}; every feed needs a file of its own")
-        seen[value] = name
-    for name, needs in (("tag_feed_pattern", "{slug} and {format}"), ("category_feed_pattern", "{slug} and {format}"),
-                        ("tag_json_pattern", "{slug}"), ("category_json_pattern", "{slug}")):
-        pattern = getattr(config, name)
-        try:
-            filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
-        except (KeyError, IndexError, ValueError):
-            filled = set()
-        if len(filled) != (4 if "format" in needs else 2):
-            raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")
-
-
-# Settings that end up in a message header or an address, by their key in publisher.toml: a CR or
-# LF there would start a header of its own.
-_ONE_LINE = {"title": "title", "url": "url", "author": "author", "author_email": "author_email",
-             "digest_from": "[digest] from", "digest_to": "[digest] to", "digest_reply_to": "[digest] reply_to",
-             "unsubscribe_url": "[digest] unsubscribe_url", "unsubscribe_mailto": "[digest] unsubscribe_mailto",
-             "digest_url": "[digest] url", "feeds_url": "[feeds] url", "smtp_host": "[smtp] host",
-             "smtp_user": "[smtp] user"}
-# Addresses a reader's software fetches or follows: http(s) only (urls.py); icon and logo may be
-# relative to ``url``.
-_WEB_ADDRESSES = {"feeds_url": "[feeds] url", "digest_url": "[digest] url",
-                  "unsubscribe_url": "[digest] unsubscribe_url", "icon": "icon", "logo": "logo"}
-
-
-def _check_bounds_and_addresses(config: Config) -> None:
-    from .urls import web_url
-
-    if not 1 <= config.max_article_bytes <= READ_CEILING:
-        raise ConfigError(f"max_article_bytes: {config.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
-    if config.digest_budget < 1:
-        raise ConfigError(f"[digest] budget: {config.digest_budget} must be 1 or more bytes of HTML")
-    for name, key in _ONE_LINE.items():
-        value = getattr(config, name)
-        if isinstance(value, str) and any(c in value for c in "\r\n\x00"):
-            raise ConfigError(f"{key}: {value!r} holds a line break; it must be one line (it goes into "
-                              "message headers and addresses)")
-    for name, key in _WEB_ADDRESSES.items():
-        value = getattr(config, name)
-        base = config.url if name in ("icon", "logo") else None
-        if value is not None and web_url(value, base) is None:
-            raise ConfigError(f"{key}: {value!r} is not an {'' if base else 'absolute '}http(s) address")
 
 
 @dataclass(frozen=True)

@@ -89,18 +89,19 @@ def load_current(
     root = Path(config.content_dir)
     if not root.is_dir():
         raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
-    files, outside = scan(root)
+    files, outside = scan(root, config.exclude or ())
     usable = store
     if store is not None:
         if store.get("settings") != settings_key(config):
             usable = None  # records made under other settings say nothing about these
     loaded = load_changed(usable, files, outside, config)
-    if strict and loaded.errors:
-        raise PublisherError(f"{loaded.errors[0]} (--strict)")
-    if loaded.errors and not loaded.articles:
-        raise PublisherError(f"none of the {len(loaded.errors)} articles could be loaded "
+    problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are not problems
+    if strict and problems:
+        raise PublisherError(f"{problems[0]} (--strict)")
+    if problems and not loaded.articles:
+        raise PublisherError(f"none of the {len(problems)} articles could be loaded "
                              "(check [fields] and the messages above)")
-    return loaded.articles, loaded.errors
+    return loaded.articles, problems
 
 
 def prepare_digest(
@@ -110,7 +111,8 @@ def prepare_digest(
     """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new.
 
     An article that cannot be rendered is named and left out (``strict``: raised, see guard.py)."""
-    from .digest import EmptyDigest, render_digest
+    from .digest import render_digest
+    from .errors import EmptyDigest
     from .history import last_digest
 
     request.check()

@@ -6,22 +6,14 @@ requests with 304 and rsync/cron pipelines see nothing to do.
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import re
 import tempfile
-import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import LockError, OutputError
-from .model import DigestState
+from .errors import OutputError
 
-LOCK_NAME = ".publisher.lock"
-DIGEST_STATE = ".digest-state.json"  # where --since-last finds the previous digest's cut-off
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_atomic's mkstemp names look like
 
 
@@ -131,41 +123,8 @@ def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
     return removed
 
 
-@contextmanager
-def output_lock(out_dir: str | Path, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the output folder's lock so that two runs (overlapping cron jobs) never interleave.
-
-    The lock is an flock(2) on ``.publisher.lock``: the kernel releases it when the holder exits,
-    however it exits, so a lock left by a killed run never blocks the next one. Waits up to
-    ``timeout`` seconds, then raises LockError.
-    """
-    root = Path(out_dir)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise OutputError(f"{root}: cannot create the lock file ({exc.strerror})") from None
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockError(
-                        f"{root}: another publisher run still holds {LOCK_NAME} after waiting {timeout:g} s;"
-                        " try again later"
-                    ) from None
-                time.sleep(0.05)
-        # Nothing is written into the file: an unchanged run leaves every file in the folder untouched.
-        yield
-    finally:
-        os.close(fd)  # releases the flock
-
-
 def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
-    """Delete temporary files a killed run left behind. Call it only while holding output_lock."""
+    """Delete temporary files a killed run left behind. Call it only while holding the state lock."""
     removed = []
     for folder, _, files in os.walk(out_dir):
         for name in files:
@@ -177,39 +136,3 @@ def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
                 except OSError:
                     pass
     return removed
-
-
-def read_digest_state(out_dir: str | Path) -> DigestState | None:
-    """The previous --since-last digest's state, or None if there was none."""
-    path = Path(out_dir) / DIGEST_STATE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        state = DigestState(
-            until=_aware(data["until"]),
-            sent={str(slug): _aware(when) for slug, when in data.get("sent", {}).items()},
-            message_id=data.get("message_id"),
-        )
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise OutputError(
-            f"{path}: not a digest state file ({exc}); delete it, or pass --since / --force to choose the window"
-        ) from None
-    return state
-
-
-def _aware(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone offset")
-    return moment
-
-
-def write_digest_state(out_dir: str | Path, state: DigestState) -> None:
-    """Record a digest's cut-off (and what it covered), for the next --since-last digest."""
-    data = {
-        "until": state.until.isoformat(),
-        "message_id": state.message_id,
-        "sent": {slug: when.isoformat() for slug, when in sorted(state.sent.items())},
-    }
-    write_atomic(Path(out_dir) / DIGEST_STATE, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

@@ -29,8 +29,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from .digest import EmptyDigest
-from .errors import ConfigError, PublisherError
+from .errors import ConfigError, EmptyDigest, PublisherError
 from .mail import WIRE
 from .send import is_loopback
 from .templates import BUNDLED
@@ -41,11 +40,16 @@ LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 class DigestLike(Protocol):
-    subject: str
-    html: str
-    text: str
-    message: EmailMessage
-    articles: Sequence[Any]
+    @property
+    def subject(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def message(self) -> EmailMessage: ...
+    @property
+    def articles(self) -> Sequence[Any]: ...
 
 
 Render = Callable[[], DigestLike]

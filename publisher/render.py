@@ -21,6 +21,7 @@ from . import urls
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
 from .errors import ContentError, printable
 from .model import Article, Config
+from .permalinks import uri
 from .text import xml_safe
 
 log = logging.getLogger("publisher")
@@ -92,7 +93,7 @@ def _sized(match: re.Match[str]) -> str:
 
 def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS,
              on_drop: Callable[[str, str], None] | None = None) -> str:
-    """Keep structure, drop active content; with base_url, every URL is made absolute.
+    """Keep structure, drop active content; with base_url, every URL is made absolute (a valid URI).
 
     Every address follows urls.py: images, media and ``srcset`` candidates http(s) only, links also
     mailto: and tel:. Each one dropped is passed to ``on_drop(attribute, value)``. HTML nested more
@@ -112,11 +113,19 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
             url = check(value, base_url, keep_relative=True)
             if url is None:
                 _dropped(on_drop, attribute, value)
-            return url
+                return None
+            try:
+                return uri(url) if base_url is not None else url
+            except ValueError:  # "http://[broken": not even an address
+                _dropped(on_drop, attribute, value)
+                return None
         return value
 
-    if "iframe" not in tags and "<iframe" in html.lower():
+    lowered = html.lower()
+    if "iframe" not in tags and "<iframe" in lowered:
         html = embeds_as_links(html)
+    if "<noscript" in lowered:
+        html = noscript_unwrapped(html)
     return nh3.clean(
         xml_safe(html),
         tags=tags,
@@ -191,12 +200,21 @@ def embeds_as_links(html: str) -> str:
     return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
 
 
+def noscript_unwrapped(html: str) -> str:
+    """Each <noscript> replaced by its content: the fallback (usually an <img>) is what a feed reader,
+    which runs no scripts, should show. nh3 parses noscript's content as text (html5ever runs with
+    scripting on), so left in place the markup would come out escaped, as visible "<img ...>" text."""
+    tree = lxml_html.fragment_fromstring(html, create_parent="div")
+    for element in list(tree.iter("noscript")):
+        element.drop_tag()
+    return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
+
+
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL.
 
     Inside ``remembering(memo)``, HTML an earlier run rendered from the same body, URL and
     allow-list is taken from the memo instead (the build cache keeps it between runs).
-    An address the URL policy drops is logged as a warning naming the article.
     """
     url = config.article_url(article)
     tags = allowed_tags(config)
@@ -220,8 +238,19 @@ def _render(article: Article, url: str, tags: frozenset[str], config: Config) ->
         where = printable(article.path) if article.path else f"<article {article.slug!r}>"
         log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
 
-    html = markdown_to_html(article.body, config.markdown_engine, config.markdown_extensions)
-    return sanitize(html, base_url=url, tags=tags, on_drop=dropped)
+    return sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
+
+
+def body_html(article: Article, config: Config) -> str:
+    """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
+    def to_html(body: str) -> str:
+        return markdown_to_html(body, config.markdown_engine, config.markdown_extensions)
+
+    if not config.body_filters and not config.html_filters:
+        return to_html(article.body)
+    from .content.filters import apply
+
+    return apply(config.html_filters, to_html(apply(config.body_filters, article.body)))
 
 
 class RenderMemo:
@@ -279,12 +308,13 @@ def shorten(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def summary(article: Article, html: str | None = None, limit: int = 300) -> str:
-    """seoDescription, else the first paragraph of the body as text."""
+def summary(article: Article, html: str | None = None, limit: int = 300, *, config: Config | None = None) -> str:
+    """seoDescription, else the first paragraph of the body as text (through the site's filters
+    when ``config`` is given and ``html`` is not)."""
     if article.description:
         return article.description
     if html is None:
-        html = markdown_to_html(article.body)
+        html = body_html(article, config) if config is not None else markdown_to_html(article.body)
     return first_paragraph(html, limit)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import re
 import unicodedata
 
@@ -64,12 +63,12 @@ def one_line(text: str) -> str:
     return " ".join(_BIDI_CONTROLS.sub("", xml_safe(text)).split())
 
 
-def html_text(text: str) -> str:
-    """Plain text as HTML that shows that text: for RSS <description>, which readers render as HTML.
-
-    XML escapes it once more, so "<img onerror=...>" reaches a reader as text, never as an element.
-    """
-    return html.escape(text, quote=False)
+def join_names(names: tuple[str, ...] | list[str]) -> str | None:
+    """Names as a person would list them: "A", "A and B", "A, B and C"; None for none."""
+    names = [one_line(n) for n in names if n]
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # Characters that tell names apart without being word characters: C, C++ and C# are three languages.

@@ -33,10 +33,14 @@ OBSOLETE = {"table": ("width", "cellpadding", "cellspacing", "border", "align", 
 
 
 class DigestLike(Protocol):
-    html: str
-    text: str
-    web_html: str
-    files: Mapping[str, bytes]
+    @property
+    def html(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def web_html(self) -> str: ...
+    @property
+    def files(self) -> Mapping[str, bytes]: ...
 
     def as_bytes(self) -> bytes: ...
 

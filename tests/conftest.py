@@ -73,3 +73,8 @@ def digest_history(config_file: Path):
 
     with peek_state(publisher.load_config(config_file)) as store:
         return last_digest(store) if store is not None else None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from today's outputs (review the diff by eye before committing)")

@@ -54,7 +54,7 @@ def test_a_bad_article_is_reported_and_skipped(site, capsys):
 def test_strict_makes_a_bad_article_fatal_and_writes_nothing(site, capsys):
     write_article(site / "content", "broken.md", "---\ntitle: Broken\n---\n")
     assert run(site, "--strict") == 1
-    assert "broken.md: publishDate: missing" in capsys.readouterr().err
+    assert "broken.md: no date: looked for publishDate" in capsys.readouterr().err
     assert not list((site / "out").rglob("*.xml"))
 
 
@@ -152,3 +152,32 @@ def test_a_negative_lock_timeout_is_a_usage_error(site, capsys):
     with pytest.raises(SystemExit) as exit_:
         run(site, "--lock-timeout", "-1")
     assert exit_.value.code == 2 and "not a number of seconds" in capsys.readouterr().err
+
+
+def test_files_that_are_not_articles_keep_a_build_silent(site, capsys):
+    write_article(site / "content", "moved.md", "---\nredirect: /post-1/\n---\n")
+    write_article(site / "content", "list.md", "---\nlayout: list\n---\nAll posts.\n")
+    for _ in range(2):  # the full build, then the nothing-changed one
+        assert run(site) == 0
+        assert capsys.readouterr() == ("", "")
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    assert run(site) == 0
+    err = capsys.readouterr().err
+    assert "moved.md" not in err and "list.md" not in err
+    assert "3 articles published, 3 skipped (1 bad date, 2 not an article)" in err
+
+
+def test_check_lists_every_current_problem(site, capsys):
+    write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    write_article(site / "content", "moved.md", "---\nredirect: /post-1/\n---\n")
+    assert run(site) == 0
+    assert run(site) == 0  # the problem was reported; check still lists it
+    capsys.readouterr()
+    assert main(["check", "--config", str(site / "publisher.toml")]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"{site / 'content' / 'broken.md'}:3: publishDate: '2025-13-45' is not a date "
+                                "(expected YYYY-MM-DD or ISO 8601)"]
+    assert err == "1 problem\n"
+    (site / "content" / "broken.md").unlink()
+    assert main(["check", "--config", str(site / "publisher.toml")]) == 0
+    assert capsys.readouterr() == ("", "")

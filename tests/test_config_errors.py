@@ -71,7 +71,8 @@ def test_a_subject_template_that_raises_is_a_config_error(tmp_path, capsys, subj
     ("max_article_bytes = 0", "max_article_bytes: 0 must be 1 to 67,108,864 bytes"),
     ("max_article_bytes = 100_000_000", "max_article_bytes: 100000000 must be 1 to 67,108,864 bytes"),
     ('icon = "javascript:alert(1)"', "icon: 'javascript:alert(1)' is not an http(s) address"),
-    ('[digest]\nunsubscribe_url = "/unsubscribe"', "[digest] unsubscribe_url: '/unsubscribe' is not an absolute"),
+    ('[digest]\nunsubscribe_url = "javascript:alert(1)"',
+     "[digest] unsubscribe_url: 'javascript:alert(1)' is not an http(s) address"),
 ])
 def test_a_value_out_of_bounds_is_a_config_error_naming_its_key(tmp_path, capsys, setting, message):
     config = site_with(tmp_path, BASE + setting + "\n")

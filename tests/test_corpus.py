@@ -25,8 +25,8 @@ def corpus():
 def test_every_post_with_a_title_and_date_loads_with_the_builtin_aliases(corpus):
     root, _, articles, errors = corpus
     assert len(articles) == 1042
-    assert [(e.path, e.field) for e in errors] == [(str(root / "index.md"), "publishDate")]
-    assert "missing" in errors[0].message
+    assert [(e.path, e.reason) for e in errors] == [(str(root / "index.md"), "no date")]
+    assert errors[0].message.startswith("no date: looked for publishDate, pubDate, date")
 
 
 def test_quoted_utc_strings_and_offsets_are_aware(corpus):

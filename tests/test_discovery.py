@@ -28,7 +28,7 @@ def links_of(markup: str) -> list[dict[str, str]]:
 
 def test_link_tags_announce_main_and_featured_feeds_in_every_format():
     config = publisher.Config(title='Tom & "Jerry"', url="https://example.org/blog/")
-    links = links_of(publisher.link_tags(config))
+    links = links_of(publisher.link_tags(config, [article(featured=True)]))
     assert [(ln["type"], ln["href"]) for ln in links] == [
         ("application/atom+xml", "https://example.org/blog/feeds/atom.xml"),
         ("application/rss+xml", "https://example.org/blog/feeds/rss.xml"),
@@ -46,6 +46,8 @@ def test_publisher_links_prints_the_tags(tmp_path):
         'title = "Links"\nurl = "https://links.example/"\n[feeds]\nurl = "https://cdn.links.example/f/"\n'
         'json = "all.json"\n'
     )
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\nfeatured: true\n---\nx\n")
     proc = subprocess.run([sys.executable, "-m", "publisher", "links"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == ""
@@ -108,7 +110,7 @@ def test_a_site_template_replaces_the_feeds_page(tmp_path):
         "<a href='{{ l.href }}'>{{ l.format_name }}</a>{% endfor %}{% endfor %}\n"
     )
     config = publisher.Config(title="Mine & yours", url="https://example.org/", templates_dir=str(tmp_path))
-    page = publisher.render_feeds([article()], config, now=NOW)["index.html"].decode()
+    page = publisher.render_feeds([article(featured=True)], config, now=NOW)["index.html"].decode()
     assert page.startswith("<!DOCTYPE html><title>Mine &amp; yours</title>")
     assert page.count("<a href=") == 6
 
@@ -200,9 +202,9 @@ def test_feeds_page_in_headless_chromium(tmp_path):
     assert len(seen["buttons"]) == len(feed_files) and all(seen["buttons"])
 
 
-def test_the_readme_example_is_what_publisher_links_prints_for_the_bundled_site():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = readme.split("$ publisher links\n", 1)[1].split("```", 1)[0]
+def test_the_feeds_page_example_is_what_publisher_links_prints_for_the_bundled_site():
+    page = (ROOT / "docs" / "feeds.md").read_text(encoding="utf-8")
+    example = page.split("$ publisher links\n", 1)[1].split("```", 1)[0]
     assert example == publisher.link_tags(publisher.load_config(ROOT / "publisher.toml"))
 
 

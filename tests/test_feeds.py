@@ -197,7 +197,8 @@ def test_featured_feeds_hold_only_featured_articles(config):
         assert titles == ["P4", "P2", "P0"]
 
 
-def test_an_empty_feed_is_still_valid_and_dated_deterministically(config):
+def test_an_empty_feed_is_still_valid_and_dated_deterministically():
+    config = publisher.Config(title="T", url="https://example.org/", featured_atom_file="featured.atom.xml")
     feeds = publisher.render_feeds([article("plain")], config, now=NOW)
     feed = read(feeds["featured.atom.xml"])
     assert feed.entries == [] and feed.feed.updated == "2025-10-01T00:00:00+00:00"

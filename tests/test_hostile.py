@@ -28,10 +28,10 @@ SKIPPED = {
     "malformed-yaml.md": ":4: frontmatter is not valid YAML",  # the line of the unclosed bracket
     "frontmatter-list.md": "frontmatter is a list, expected a mapping",
     "frontmatter-scalar.md": "frontmatter is text, expected a mapping",
-    "no-frontmatter.md": "no frontmatter (expected a YAML block between '---' lines at the top)",
+    "no-frontmatter.md": "no frontmatter (expected a YAML block between '---' lines at the top, TOML",
     "empty.md": "empty file",
-    "missing-title.md": "title: missing",
-    "missing-date.md": "publishDate: missing",
+    "missing-title.md": "no title: looked for title",
+    "missing-date.md": "no date: looked for publishDate, pubDate, date",
     "impossible-date.md": "publishDate: '2025-13-45' is not a date (expected YYYY-MM-DD or ISO 8601)",
     "date-in-words.md": "publishDate: 'next Tuesday' is not a date",
     "featured-unclear.md": "featured: 'maybe' is not a yes/no value",

@@ -104,10 +104,14 @@ def test_impossible_or_worded_dates_are_reported_by_field(tmp_path, config, valu
     assert str(err).startswith(str(tmp_path / "post.md"))
 
 
-def test_missing_title_and_missing_date_are_named(tmp_path, config):
-    assert error_of(tmp_path, "---\npublishDate: 2025-01-01\n---\n", config).field == "title"
+def test_missing_title_and_missing_date_name_every_alias_tried(tmp_path, config):
+    err = error_of(tmp_path, "---\npublishDate: 2025-01-01\n---\n", config)
+    assert err.message.startswith("no title: looked for title") and err.reason == "no title"
     err = error_of(tmp_path, "---\ntitle: T\n---\n", config)
-    assert err.field == "publishDate" and "missing" in err.message
+    assert err.message.startswith("no date: looked for publishDate, pubDate, date, published, publish_date, pubdate")
+    hugo = publisher.Config(title="T", url="https://example.org/", preset="hugo")
+    assert error_of(tmp_path, "---\ntitle: T\n---\n", hugo).message.startswith(
+        "no date: looked for date, publishDate, pubDate (expected YYYY-MM-DD or ISO 8601)")
 
 
 def test_no_frontmatter_is_an_error_not_an_empty_article(tmp_path, config):
@@ -214,7 +218,7 @@ def test_load_articles_reports_and_skips_bad_files(tmp_path, config):
     errors: list[ContentError] = []
     articles = publisher.load_articles(tmp_path, config, errors=errors)
     assert sorted(a.slug for a in articles) == ["also-good", "good"]
-    assert len(errors) == 1 and errors[0].path == str(tmp_path / "bad.md") and errors[0].field == "publishDate"
+    assert len(errors) == 1 and errors[0].path == str(tmp_path / "bad.md") and errors[0].reason == "no date"
 
 
 def test_strict_makes_a_bad_file_fatal(tmp_path, config):
@@ -278,7 +282,7 @@ def test_copying_an_article_keeps_its_meaning(tmp_path, seed, config):
 def test_frontmatter_boundary_is_python_frontmatters():
     from frontmatter.default_handlers import YAMLHandler
 
-    from publisher.content import BOUNDARY
+    from publisher.content.frontmatter import BOUNDARY
 
     assert BOUNDARY.pattern == YAMLHandler.FM_BOUNDARY.pattern and BOUNDARY.flags == YAMLHandler.FM_BOUNDARY.flags
 

@@ -1,10 +1,10 @@
-"""The README's cron and systemd recipes: every line is well-formed, every publisher command in
-them parses with today's flags, and systemd accepts the units (where systemd-analyze exists)."""
+"""The cron and systemd recipes of the README and docs/ (docs/deploying.md has the full set): every
+line is well-formed, every publisher command in them parses with today's flags, and systemd accepts
+the units (where systemd-analyze exists)."""
 
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -13,33 +13,23 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import build_parser
-from tests.conftest import ROOT
+from tests.pages import code_blocks, publisher_args, read, written_pages
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\d+(-\d+)?)(/\d+)?)*$")
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
-
-
 def units() -> dict[str, str]:
-    """The README's systemd units by file name (each block starts with a `# name` comment)."""
+    """docs/deploying.md's systemd units by file name (each block starts with a `# name` comment)."""
     found = {}
-    for block in blocks("ini"):
+    for block in code_blocks(read("deploying.md"), "ini"):
         first, _, rest = block.partition("\n")
         found[first.lstrip("# ").strip()] = rest
     return found
 
 
-def publisher_args(command: str) -> list[str]:
-    words = shlex.split(command)
-    start = next(i for i, word in enumerate(words) if word == "publisher" or word.endswith("/publisher"))
-    end = next((i for i in range(start, len(words)) if words[i] in ("&&", "||", ";", "|")), len(words))
-    return words[start + 1:end]
-
-
-def parses(args: list[str]) -> bool:
+def parses(args: list[str] | None) -> bool:
+    if args is None:  # the line runs no publisher command
+        return False
     try:
         build_parser().parse_args(args)
     except SystemExit:
@@ -47,16 +37,21 @@ def parses(args: list[str]) -> bool:
     return True
 
 
-def cron_lines() -> list[str]:
-    return [line for block in blocks("cron") for line in block.splitlines()
+def cron_lines(pages: list[str] | None = None) -> list[str]:
+    return [line for name in pages or written_pages() for block in code_blocks(read(name), "cron")
+            for line in block.splitlines()
             if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
 
 
-def test_the_readme_has_a_crontab_and_four_units():
-    assert any("publisher build --ping" in line for line in cron_lines())
-    assert any("--since-last" in line for line in cron_lines())
+def test_the_deploying_page_has_a_crontab_and_four_units():
+    assert any("publisher build --ping" in line for line in cron_lines(["deploying.md"]))
+    assert any("--since-last" in line for line in cron_lines(["deploying.md"]))
     assert set(units()) == {"publisher-build.service", "publisher-build.timer",
                             "publisher-digest.service", "publisher-digest.timer"}
+
+
+def test_the_readme_has_the_cron_line():
+    assert any("publisher build" in line for line in cron_lines(["README.md"]))
 
 
 @pytest.mark.parametrize("line", cron_lines())
@@ -91,7 +86,7 @@ def test_systemd_accepts_the_units(tmp_path):
     publisher = shutil.which("publisher", path=str(Path(sys.executable).parent))
     assert publisher, "publisher is installed beside this Python"
     for name, text in units().items():
-        # The README's binary lives in /srv/blog; verify checks that ExecStart exists, so use this one.
+        # The recipes' binary lives in /srv/blog; verify checks that ExecStart exists, so use this one.
         (tmp_path / name).write_text(text.replace("/srv/blog/.venv/bin/publisher", publisher), encoding="utf-8")
     proc = subprocess.run([analyze, "verify", *sorted(str(p) for p in tmp_path.iterdir())],
                           capture_output=True, text=True, timeout=60)

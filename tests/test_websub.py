@@ -225,7 +225,8 @@ def test_build_without_ping_tells_no_hub(tmp_path, hubs):
 def test_library_ping_hubs_returns_what_happened(hubs):
     hub = make_hub(hubs)
     config = publisher.Config(title="T", url="https://example.org/", hubs=(hub.url,), archives=False)
-    feeds = publisher.render_feeds([article(published=datetime(2025, 1, 1, tzinfo=UTC))], config, now=NOW)
+    feeds = publisher.render_feeds([article(published=datetime(2025, 1, 1, tzinfo=UTC), featured=True)], config,
+                                   now=NOW)
     results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
     assert [(r.hub, r.topic, r.ok, r.attempts) for r in results] == [
         (hub.url, BASE + "atom.xml", True, 1), (hub.url, BASE + "featured.atom.xml", True, 1)]

@@ -71,9 +71,9 @@ def render_feeds(
     html: dict[str, str] = {}  # kept while a failed article is left out and the feeds rendered again
 
     def rendered(article: Article) -> str:
-        if article.slug not in html:
-            html[article.slug] = rendered_html(article, config)
-        return html[article.slug]
+        if article.key not in html:
+            html[article.key] = rendered_html(article, config)
+        return html[article.key]
 
     return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, rendered), errors,
                             strict)

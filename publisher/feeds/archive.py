@@ -25,8 +25,8 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
     released as soon as their archive is rendered; only the articles that are also in a feed
     stay in memory (Parts) until then. After the feeds, every article would stay until the end.
     """
-    if not config.archives:
-        return outputs
+    if not config.archives or not config.archive_pattern or not config.atom_file:
+        return outputs  # archives are chained from the main Atom feed (RFC 5005): none without it
     years: dict[int, list[Article]] = {}
     for article in published:
         years.setdefault(config.local_time(article.published).year, []).append(article)

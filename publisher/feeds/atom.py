@@ -34,6 +34,7 @@ ATOM = register(Format(
     label="Atom",
     media_type="application/atom+xml",
     render=render,
+    files={"featured": "featured.atom.xml"},
     settings={"all": "atom_file", "featured": "featured_atom_file", "tag": "tag_feed_pattern",
               "category": "category_feed_pattern"},
 ))

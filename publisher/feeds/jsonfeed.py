@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ..model import Article, Config
+from ..permalinks import entry_id, web_address
 from ..text import one_line
-from ..urls import web_url
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register
@@ -67,8 +67,8 @@ def encoded_item(article: Article, config: Config, parts: Parts) -> str:
 def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
     url = config.article_url(article)
     content = parts.html(article)
-    entry: dict[str, Any] = {"id": url, "url": url}  # the same id as the Atom entry and the RSS guid
-    source = web_url(article.source)
+    entry: dict[str, Any] = {"id": entry_id(article, config), "url": url}  # the Atom entry's id, the RSS guid
+    source = web_address(article.source)
     if source:
         entry["external_url"] = source
     entry["title"] = one_line(article.title) or article.slug
@@ -87,8 +87,9 @@ def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         entry["attachments"] = [attachment]
     entry["date_published"] = _rfc3339(article.published)
     entry["date_modified"] = _rfc3339(article.last_modified)
-    if article.author:
-        entry["authors"] = [{"name": one_line(article.author)}]
+    authors = [{"name": name} for name in dict.fromkeys(one_line(a) for a in article.authors) if name]
+    if authors:
+        entry["authors"] = authors
     names = [*article.tags, *([article.category] if article.category else [])]
     tags = [t for t in dict.fromkeys(one_line(n) for n in names) if t]
     if tags:
@@ -105,6 +106,7 @@ JSON_FEED = register(Format(
     label="JSON Feed",
     media_type=MEDIA_TYPE,
     render=render,
+    files={"featured": "featured.json"},
     settings={"all": "json_file", "featured": "featured_json_file", "tag": "tag_json_pattern",
               "category": "category_json_pattern"},
 ))

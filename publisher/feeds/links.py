@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html as html_lib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model import Config
+from ..model import Article, Config
 from ..text import one_line
 from .registry import feed_formats, get
 
@@ -35,17 +36,22 @@ def feed_title(title: str, fmt: str) -> str:
     return f"{one_line(title)} ({get(fmt).label})"
 
 
-def feed_links(config: Config) -> list[FeedLink]:
-    """The site's main and featured feeds in every feed format, main first."""
+def feed_links(config: Config, *, any_featured: bool = False) -> list[FeedLink]:
+    """The site's main and featured feeds in every feed format, main first (featured feeds left
+    to their default only with ``any_featured``: while some published article is featured)."""
     links = []
     for kind, title in (("all", config.title), ("featured", f"{config.title}: featured")):
         for fmt in feed_formats():
-            filename = fmt.filename(config, kind)
+            filename = fmt.filename(config, kind, any_featured=any_featured)
             if filename is not None:
                 links.append(FeedLink(fmt.name, config.feeds_base + filename, feed_title(title, fmt.name)))
     return links
 
 
-def link_tags(config: Config) -> str:
-    """``<link rel="alternate" ...>`` lines for a site's <head>, one per feed."""
-    return "".join(link.tag() + "\n" for link in feed_links(config))
+def link_tags(config: Config, articles: Iterable[Article] | None = None) -> str:
+    """``<link rel="alternate" ...>`` lines for a site's <head>, one per feed. Featured feeds left to
+    their default are announced when ``articles`` are given and some published one is featured."""
+    from ..select import select
+
+    any_featured = articles is not None and any(a.featured for a in select(articles))
+    return "".join(link.tag() + "\n" for link in feed_links(config, any_featured=any_featured))

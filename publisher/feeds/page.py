@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Article, Config
-from ..text import one_line
+from ..text import join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .parts import Parts
 from .plan import Listed, Output
@@ -26,7 +26,7 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
     """The page comes last: it lists every feed planned before it."""
     if not config.feeds_index_file:
         return outputs
-    listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, len(o.spec.entries))
+    listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, o.spec.total)
                     for o in outputs if o.spec is not None and o.spec.kind in FEED_KINDS)
     updated = max((a.last_modified for a in published), default=None)
     page = Output(config.feeds_index_file, "page", None, tuple(published[:FEEDS_PAGE_ENTRIES]), updated, listing)
@@ -57,7 +57,7 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
         config, FEEDS_PAGE_TEMPLATE,
         site=config,
         page_url=config.feeds_index_url,
-        head_links=feed_links(config),
+        head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),
         main=sections.get("all", []) + sections.get("featured", []),
         sections=[{"kind": kind, "heading": SECTION_HEADINGS[kind], "feeds": sections[kind]}
                   for kind in ("tag", "category") if kind in sections],
@@ -75,7 +75,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         "url": config.article_url(article),
         "published": article.published.isoformat(),
         "date": config.local_time(article.published).date().isoformat(),
-        "author": one_line(article.author) if article.author else None,
+        "author": join_names(article.authors),  # "A, B and C"
         "summary": parts.summary(article),
         "tags": [t for t in dict.fromkeys(one_line(t) for t in article.tags) if t],
         "cover": cover.url if cover is not None and cover.type.startswith("image/") else None,

@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class Parts:
-    """Pieces by article (its slug: unique in a build) and by name."""
+    """Pieces by article (its key: unique in a build) and by name."""
 
     def __init__(self, config: Config, html: Callable[[Article], str], *, budget: int | None = None) -> None:
         self.config = config
@@ -37,11 +37,11 @@ class Parts:
 
     def piece(self, article: Article, name: str, make: Callable[[Article, Config, Parts], T]) -> T:
         """The piece ``name`` of ``article``, made with ``make(article, config, parts)`` the first time."""
-        pieces = self._pieces.get(article.slug)
+        pieces = self._pieces.get(article.key)
         if pieces is None:
-            pieces = self._pieces[article.slug] = {}
+            pieces = self._pieces[article.key] = {}
         elif self.budget is not None:
-            self._pieces.move_to_end(article.slug)
+            self._pieces.move_to_end(article.key)
         if name in pieces:
             found: T = pieces[name]
             return found
@@ -63,17 +63,17 @@ class Parts:
         return self.piece(article, "enclosure", lambda a, config, _parts: cover_enclosure(a, config))
 
     def has(self, article: Article, name: str) -> bool:
-        return name in self._pieces.get(article.slug, ())
+        return name in self._pieces.get(article.key, ())
 
     def drop(self, article: Article, name: str) -> None:
         """Forget one piece: one only needed to make others, once they are made."""
-        pieces = self._pieces.get(article.slug)
+        pieces = self._pieces.get(article.key)
         if pieces is not None and name in pieces:
             self._forget({name: pieces.pop(name)})
 
     def release(self, article: Article) -> None:
         """Forget ``article``'s pieces: no later output needs them."""
-        self._forget(self._pieces.pop(article.slug, None))
+        self._forget(self._pieces.pop(article.key, None))
 
     def __len__(self) -> int:
         """How many articles have pieces kept."""
@@ -103,9 +103,9 @@ def last_uses(outputs: Iterable[Any]) -> list[list[Article]]:
     articles: dict[str, Article] = {}
     for index, output in enumerate(outputs):
         for article in output.entries:
-            last[article.slug] = index
-            articles[article.slug] = article
+            last[article.key] = index
+            articles[article.key] = article
     done: list[list[Article]] = [[] for _ in outputs]
-    for slug, index in last.items():
-        done[index].append(articles[slug])
+    for key, index in last.items():
+        done[index].append(articles[key])
     return done

@@ -38,6 +38,7 @@ class FeedSpec:
     alternates: tuple[tuple[str, str], ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # RFC 5005 (rel, address) pairs, Atom only
     archive: bool = False  # an RFC 5005 archive document: <fh:archive/>, part of the main feed, no hub
+    total: int = 0  # the published articles of its kind (tag, category): all of them, not just the newest limit
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,13 @@ class Output:
         """Everything that decides the bytes besides the configuration and the entries' content.
 
         For a build's memo: with a digest of each entry (its file, fields and body) and of the
-        settings, it names one output's bytes. Entries are named by slug, in order.
+        settings, it names one output's bytes. Entries are named by key (file, else slug), in order.
         """
         fields = [self.filename, self.format, repr(self.updated), repr(self.listing)]
         if self.spec is not None:
             fields += [f"{f.name}={getattr(self.spec, f.name)!r}" for f in dataclass_fields(self.spec)
                        if f.name != "entries"]
-        return "\n".join([*fields, *(article.slug for article in self.entries)])
+        return "\n".join([*fields, *(article.key for article in self.entries)])
 
 
 def plan_outputs(published: list[Article], config: Config) -> list[Output]:
@@ -103,10 +104,11 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
     many tag feeds there are.
     """
     limit = config.feed_limit
+    featured = [a for a in published if a.featured]
     specs = [
-        *_in_every_format("all", "", config.title, published[:limit], config),
-        *_in_every_format("featured", "", f"{config.title}: featured",
-                          [a for a in published if a.featured][:limit], config),
+        *_in_every_format("all", "", config.title, published[:limit], config, total=len(published)),
+        *_in_every_format("featured", "", f"{config.title}: featured", featured[:limit], config,
+                          total=len(featured), any_featured=bool(featured)),
     ]
     groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
     if config.tag_feeds:
@@ -115,27 +117,30 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
         groups.append(("category", lambda a: [a.category] if a.category else []))
     for kind, names_of in groups:
         members: dict[str, list[Article]] = {}
+        totals: dict[str, int] = {}
         display: dict[str, str] = {}
         for article in published:
             for slug in dict.fromkeys(slugify(name) for name in names_of(article)):
                 group = members.setdefault(slug, [])
+                totals[slug] = totals.get(slug, 0) + 1
                 if len(group) < limit:
                     group.append(article)
             for name in names_of(article):
                 display.setdefault(slugify(name), name)
         for slug in sorted(members):
             specs.extend(_in_every_format(kind, slug, f"{config.title}: {display[slug]}", members[slug], config,
-                                          display[slug]))
+                                          display[slug], total=totals[slug]))
     return specs
 
 
 def _in_every_format(
-    kind: str, slug: str, title: str, entries: list[Article], config: Config, name: str = ""
+    kind: str, slug: str, title: str, entries: list[Article], config: Config, name: str = "", *, total: int = 0,
+    any_featured: bool = False,
 ) -> list[FeedSpec]:
     files = {fmt.name: filename for fmt in feed_formats()
-             if (filename := fmt.filename(config, kind, slug)) is not None}
+             if (filename := fmt.filename(config, kind, slug, any_featured=any_featured)) is not None}
     return [
         FeedSpec(filename, fmt, title, entries, kind, name,
-                 tuple((other, other_file) for other, other_file in files.items() if other != fmt))
+                 tuple((other, other_file) for other, other_file in files.items() if other != fmt), total=total)
         for fmt, filename in files.items()
     ]

@@ -31,8 +31,9 @@ class Format:
     """One output format.
 
     ``settings`` maps a feed kind to the ``Config`` attribute holding its file name (main and
-    featured) or pattern (tag and category: ``{slug}`` and ``{format}`` are filled in);
-    ``files`` gives the name or pattern for kinds without a setting. A format that names a file
+    featured) or pattern (tag and category: ``{slug}`` and ``{format}`` are filled in); "" there
+    means none. ``files`` gives the name or pattern for kinds without a setting, or whose setting
+    is None (the featured feeds: made only while some article is featured). A format that names a file
     for any feed kind is a feed format: every feed is made in it and announced with it.
     ``plan``, for outputs that are not one per feed, takes the published articles (newest
     first), the configuration and the outputs planned so far, and returns the new list.
@@ -62,11 +63,17 @@ class Format:
     def is_feed(self) -> bool:
         return any(kind in self.settings or kind in self.files for kind in FEED_KINDS)
 
-    def filename(self, config: Config, kind: str, slug: str = "") -> str | None:
-        """This format's file for a feed of ``kind`` (``slug`` for tag and category feeds); None if it makes none."""
+    def filename(self, config: Config, kind: str, slug: str = "", *, any_featured: bool = False) -> str | None:
+        """This format's file for a feed of ``kind`` (``slug`` for tag and category feeds); None if it makes none.
+
+        A featured feed left to its default is made only when ``any_featured`` (some published
+        article is featured): an empty feed is not worth a subscription.
+        """
         setting = self.settings.get(kind)
-        pattern = getattr(config, setting) if setting else self.files.get(kind)
-        if pattern is None:
+        pattern = getattr(config, setting) if setting else None
+        if pattern is None and (kind != "featured" or any_featured):
+            pattern = self.files.get(kind)
+        if not pattern:
             return None
         return pattern.format(slug=slug, format=self.name) if kind in ("tag", "category") else pattern
 

@@ -6,6 +6,8 @@ RSS and Dublin Core carry the cover and the author's name (see xmlfeed).
 
 from __future__ import annotations
 
+import re
+
 from ..model import Article, Config
 from .parts import Parts
 from .plan import Output
@@ -17,9 +19,26 @@ CLOSING = b"  </channel>\n</rss>\n"
 def render(output: Output, config: Config, parts: Parts) -> bytes:
     from . import xmlfeed  # feedgen and lxml: imported when something is rendered
 
-    document = xmlfeed.feed_generator(output, config).rss_str(pretty=True, encoding="UTF-8")
+    document = plain_text_references(xmlfeed.feed_generator(output, config).rss_str(pretty=True, encoding="UTF-8"))
     items = [parts.piece(article, "rss", item) for article in output.spec.entries] if output.spec else []
     return xmlfeed.splice(document, CLOSING, items)
+
+
+_CHANNEL_TEXT = re.compile(rb"(<(title|description)>)(.*?)(</\2>)", re.DOTALL)
+
+
+def plain_text_references(document: bytes) -> bytes:
+    """The channel's title and description with "&", "<" and ">" as hexadecimal character references.
+
+    They are plain text, and RSS readers differ in whether they read them as HTML; the RSS Advisory
+    Board's profile (and the W3C validator's CharacterData warning) asks for "&#x26;" and "&#x3C;"
+    there, which no reader mistakes for markup. Same text once parsed: only the bytes differ.
+    """
+    def hexadecimal(match: re.Match[bytes]) -> bytes:
+        text = match.group(3).replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
+        return match.group(1) + text + match.group(4)
+
+    return _CHANNEL_TEXT.sub(hexadecimal, document)
 
 
 def item(article: Article, config: Config, parts: Parts) -> bytes:
@@ -39,6 +58,7 @@ RSS = register(Format(
     label="RSS",
     media_type="application/rss+xml",
     render=render,
+    files={"featured": "featured.rss.xml"},
     settings={"all": "rss_file", "featured": "featured_rss_file", "tag": "tag_feed_pattern",
               "category": "category_feed_pattern"},
 ))

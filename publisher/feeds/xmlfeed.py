@@ -15,6 +15,7 @@ requests keep getting 304.
 
 from __future__ import annotations
 
+import html as html_lib
 from urllib.parse import urljoin
 
 from feedgen.entry import FeedEntry
@@ -26,9 +27,8 @@ from lxml import etree
 from .. import __version__
 from ..enclosure import Enclosure
 from ..model import Article, Config
-from ..text import html_text
+from ..permalinks import entry_id, web_address
 from ..text import one_line as _line
-from ..urls import web_url
 from .parts import Parts
 from .plan import Output
 from .registry import get
@@ -57,7 +57,8 @@ class _EntryExtras(BaseEntryExtension):
     def __init__(self) -> None:
         self.enclosure: Enclosure | None = None
         self.via: str | None = None
-        self.creator: str | None = None
+        self.creators: list[str] = []
+        self.description: str | None = None
 
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
         if self.enclosure is not None:
@@ -74,8 +75,13 @@ class _EntryExtras(BaseEntryExtension):
         if self.enclosure is not None:
             xml_elem("enclosure", item, url=self.enclosure.url, length=str(self.enclosure.length),
                      type=self.enclosure.type)
-        if self.creator:
-            xml_elem(f"{{{DC_NS}}}creator", item).text = self.creator
+        for creator in self.creators:  # one dc:creator per author (RSS's <author> must be an e-mail address)
+            xml_elem(f"{{{DC_NS}}}creator", item).text = creator
+        description = item.find("description")
+        if description is not None and self.description is not None:
+            # RSS readers read <description> as HTML: "Use the <T> parameter" written once-escaped
+            # would lose "<T>" as a tag, so it is HTML (escaped for XML on top), as readers expect.
+            description.text = html_lib.escape(self.description, quote=False)
         self._media(item)
         return item
 
@@ -198,28 +204,30 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     """The article as one feedgen entry, for both Atom and RSS."""
     content = parts.html(article)
     url = config.article_url(article)
+    identity = entry_id(article, config)
     fe = FeedEntry()
     fe.register_extension("publisher", _EntryExtras, atom=True, rss=True)
-    fe.id(url)
-    fe.guid(url, permalink=True)
+    fe.id(identity)
+    fe.guid(identity, permalink=identity == url)
     fe.title(_line(article.title) or article.slug)  # a title of control characters only is empty once cleaned
     fe.link(href=url)
     fe.published(article.published)
     fe.updated(article.last_modified)
-    if article.author:
-        fe.author({"name": _line(article.author)})
+    authors = [name for name in dict.fromkeys(_line(a) for a in article.authors) if name]
+    if authors:
+        fe.author([{"name": name} for name in authors])
     names = [*article.tags, *([article.category] if article.category else [])]
     terms = [t for t in dict.fromkeys(_line(n) for n in names) if t]
     for term in terms:
         fe.category(term=term)
     text = parts.summary(article)
     if text:
-        fe.summary(text)  # Atom <summary> is text
-        fe.description(html_text(text))  # RSS <description> is HTML to readers: escaped as HTML text
+        fe.summary(text)  # Atom's type="text" summary, and RSS's <description> (HTML there: see _EntryExtras)
     fe.content(content, type="html")
     extras: _EntryExtras = fe.publisher
     extras.enclosure = parts.enclosure(article)
     # A source that is not an address (a publication's name, say) cannot be an Atom link.
-    extras.via = web_url(article.source)
-    extras.creator = _line(article.author) if article.author else None
+    extras.via = web_address(article.source)
+    extras.creators = authors
+    extras.description = text or None
     return fe

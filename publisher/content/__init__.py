@@ -11,20 +11,28 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import ContentError, display_path
-from .model import READ_CEILING, Config
-from .text import repair
+from ..errors import ContentError, display_path
+from ..text import repair
+from .frontmatter import split_text
+
+if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
+    from ..model import Config
 
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown")
+# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
+# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
+DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+READ_CEILING = 64 * 1024 * 1024
 _KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
-# python-frontmatter's YAMLHandler.FM_BOUNDARY (tests/test_load.py checks they agree).
-BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +45,16 @@ class SourceFile:
     mtime_ns: int
 
 
-def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
+def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile], list[str]]:
     """Markdown files below ``root`` in path order, and the symbolic links that lead outside it.
 
-    Hidden files and folders are skipped; linked folders are not entered (as os.walk without
+    Hidden files and folders are always skipped (a .git folder is never read), and so is what
+    ``exclude`` matches (see ``excluded``); linked folders are not entered (as os.walk without
     followlinks); a linked file is kept unless its target is outside ``root``. Anything else named
     ``*.md`` is listed, whatever it is (a FIFO, a device, a link that loops, a name that is not
     UTF-8): ``read_bytes`` then refuses it with the reason, so that it is named, never opened.
     """
+    is_excluded = matcher([p.lower() for p in exclude])
     root = Path(root)
     base = str(root)
     real_root = root.resolve()
@@ -62,10 +72,10 @@ def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
             name = entry.name
             rel = prefix + name
             if _is_folder(entry):
-                if not name.startswith(".") and not entry.is_symlink():
+                if not name.startswith(".") and not entry.is_symlink() and not is_excluded(rel):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+            if name.startswith(".") or not name.lower().endswith(SUFFIXES) or is_excluded(rel):
                 continue
             path = _join(base, rel)
             if entry.is_symlink():
@@ -87,6 +97,48 @@ def scan(root: str | Path) -> tuple[list[SourceFile], list[str]]:
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
     return [f for _, f in files], [p for _, p in outside]
+
+
+def matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """``excluded(rel, patterns)`` as one compiled test: a cron run lists every file of the folder,
+    and a regular expression per pattern kind is several times faster than fnmatch per pattern."""
+    names = [translate(p) for p in patterns if "/" not in p]
+    paths = []
+    for pattern in (p.lstrip("/") for p in patterns if "/" in p):
+        paths.append(translate(pattern))
+        if pattern.startswith("**/"):
+            paths.append(translate(pattern[3:]))
+    name_re = re.compile("|".join(names)) if names else None
+    path_re = re.compile("|".join(paths)) if paths else None
+
+    def is_excluded(rel: str) -> bool:
+        path = rel.lower()
+        if name_re is not None and name_re.match(path.rsplit("/", 1)[-1]):
+            return True
+        return path_re is not None and path_re.match(path) is not None
+
+    return is_excluded
+
+
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether a file or folder (its "/"-separated path under the content folder) is excluded.
+
+    As in .gitignore: a pattern without "/" is matched against the name alone ("README*", "_*":
+    any file or folder so named, anywhere); one with "/" against the whole path from the content
+    folder ("drafts/*", "/index.md": only the top one; "**/old/*": at any depth). Matching
+    ignores case (README.md, Readme.md). ``patterns`` are lower case already.
+    """
+    name = rel.rsplit("/", 1)[-1].lower()
+    path = rel.lower()
+    for pattern in patterns:
+        if "/" not in pattern:
+            if fnmatchcase(name, pattern):
+                return True
+            continue
+        pattern = pattern.lstrip("/")
+        if fnmatchcase(path, pattern) or (pattern.startswith("**/") and fnmatchcase(path, pattern[3:])):
+            return True
+    return False
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
@@ -161,29 +213,7 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
         ) from None
 
 
-def frontmatter_bounds(text: str, path: str | Path | None = None) -> tuple[str, int, str]:
-    """(YAML block, number of lines before it, body) of a file's text, or ContentError."""
-    if not text.strip():
-        raise ContentError(path, None, "empty file (expected YAML frontmatter and a Markdown body)",
-                           reason="empty file")
-    text = text.replace("\r\n", "\n")
-    opening = BOUNDARY.match(text)
-    if opening is None:
-        raise ContentError(
-            path, None, "no frontmatter (expected a YAML block between '---' lines at the top)", line=1,
-            reason="no frontmatter",
-        )
-    closing = BOUNDARY.search(text, opening.end())
-    if closing is None:
-        raise ContentError(path, None, "frontmatter is not closed (expected a second '---' line)", line=1,
-                           reason="no frontmatter")
-    block = text[opening.end():closing.start()]
-    offset = text.count("\n", 0, opening.end())
-    body = text[closing.end():]
-    return block, offset, body[1:] if body.startswith("\n") else body
-
-
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
     text, _ = decode(read_bytes(path, config.max_article_bytes), path, config, quiet=True)
-    return repair(frontmatter_bounds(text, path)[2])
+    return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)

@@ -1,0 +1,313 @@
+"""Write the pages of docs/ that the code already knows: python docs/generate.py [--out FOLDER]
+
+- cli.md from publisher.cli.build_parser(): every command, flag and help text;
+- configuration.md from publisher.config (KEYS, DESCRIPTIONS, the module docstring), the Config
+  dataclass (types, defaults) and DEFAULT_FIELDS;
+- api.md from publisher.__all__: signatures and docstrings;
+- benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
+
+tests/test_docs.py regenerates them into a temporary folder and fails when the committed pages
+differ. Nothing here is imported by publisher itself, so it costs a build nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
+
+import publisher  # noqa: E402
+from publisher import cli, config, model  # noqa: E402
+
+COMMAND = "python docs/generate.py"
+WIDE = 10_000  # usage lines on one line, whatever the terminal's width
+
+
+def header(source: str) -> str:
+    return f"<!-- Generated from {source} by `{COMMAND}`: edit the code, not this page. -->\n"
+
+
+def markdown_text(text: str) -> str:
+    """Help text and docstrings as Markdown: ``literal`` (reST) becomes `literal`, HTML is shown, not parsed."""
+    parts = re.split(r"(``.+?``|`[^`]+`)", text, flags=re.S)
+    out = []
+    for part in parts:
+        if part.startswith("`"):
+            out.append("`" + part.strip("`") + "`")
+        else:
+            out.append(part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", r"\*"))
+    return "".join(out)
+
+
+def cell(text: str) -> str:
+    return markdown_text(text).replace("|", r"\|").replace("\n", " ")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def cli_page() -> str:
+    parser = cli.build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    summaries = {a.dest: a.help or "" for a in subparsers._choices_actions}
+    lines = [
+        header("publisher.cli.build_parser()"),
+        "# Command line\n",
+        "Every command and flag, as `publisher COMMAND --help` prints them. The pages on "
+        "[feeds](feeds.md), [the newsletter](newsletter.md) and [deploying](deploying.md) show them at work; "
+        "the exit codes are in [Deploying](deploying.md#exit-codes).\n",
+        f"```\n{_usage(parser)}\n```\n",
+        "| command | what it does |",
+        "| --- | --- |",
+    ]
+    lines += [f"| [`{name}`](#publisher-{name}) | {cell(summaries[name])} |" for name in subparsers.choices]
+    lines.append("")
+    lines += _flag_table(parser._action_groups, skip_help=False)
+    for name, sub in subparsers.choices.items():
+        lines += [f"## publisher {name}\n", f"{markdown_text(sub.description or summaries[name])}\n",
+                  f"```\n{_usage(sub)}\n```\n"]
+        lines += _flag_table(sub._action_groups, skip_help=True)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _usage(parser: argparse.ArgumentParser) -> str:
+    formatter = argparse.HelpFormatter(parser.prog, width=WIDE)
+    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
+    return formatter.format_help().strip()
+
+
+def _flag_table(groups: Iterable[argparse._ArgumentGroup], *, skip_help: bool) -> list[str]:
+    lines: list[str] = []
+    for group in groups:
+        actions = [a for a in group._group_actions if not isinstance(a, argparse._SubParsersAction)
+                   and not (skip_help and isinstance(a, argparse._HelpAction))]
+        if not actions:
+            continue
+        title = group.title or "flags"
+        lines += [f"**{cell(title[0].upper() + title[1:])}**\n", "| flag | meaning |", "| --- | --- |"]
+        for action in actions:
+            lines.append(f"| {_flag(action)} | {cell(action.help or '')} |")
+        lines.append("")
+    return lines
+
+
+def _flag(action: argparse.Action) -> str:
+    if not action.option_strings:
+        return f"`{action.metavar or action.dest}`".replace("|", r"\|")
+    takes_value = action.nargs != 0 and not isinstance(
+        action, (argparse._StoreConstAction, argparse._CountAction, argparse.BooleanOptionalAction))
+    value = f" {action.metavar or action.dest.upper()}" if takes_value else ""
+    return ", ".join(f"`{option}{value}`" for option in action.option_strings)
+
+
+# ---------------------------------------------------------------- configuration
+
+TYPES = {"str": "text", "int": "whole number", "float": "number", "bool": "`true` or `false`",
+         "tuple[str, ...]": "list of text", "tuple[Any, ...]": "list of names (functions in code)"}
+ENVIRONMENT = {
+    config.PASSWORD_ENV: "The SMTP password. Never read from `publisher.toml` (often committed) nor from the command "
+    "line (other users see it in the process list); a `password` key in `[smtp]` is an error.",
+    config.USER_ENV: "The SMTP user, when neither `--smtp-user` nor `[smtp] user` gives one.",
+    "PUBLISHER_UNSUBSCRIBE_SECRET": "The key that signs each subscriber's `{token}` in `[digest] unsubscribe_url` "
+    "(HMAC-SHA256). Keep it the same for every issue, or earlier links stop working.",
+    "SSL_CERT_FILE": "A PEM file of CA certificates to trust for SMTP (a relay with a private CA).",
+}
+
+
+def configuration_page() -> str:
+    fields = {f.name: f for f in dataclasses.fields(model.Config)}
+    intro = inspect.getdoc(config).split("\n\n", 1)[1]  # type: ignore[union-attr]
+    lines = [
+        header("publisher.config (KEYS, DESCRIPTIONS) and the publisher.model.Config defaults"),
+        "# Configuration\n",
+        "`publisher.toml` configures a site (the one in the repository is a commented example); only `title` "
+        "and `url` are required, every other key has a default.\n",
+        markdown_text(intro.replace("\n", " ")) + "\n",
+        "A library caller passes the same settings to `publisher.Config(...)` as keyword arguments, named in the "
+        "*keyword* column (`load_config(path, **overrides)` takes the same names and lets them win over the "
+        "file). Paths given in code are relative to the current folder.\n",
+    ]
+    missing = [f"[{t}] {k}" if t else k for t, k in config.KEYS if (t, k) not in config.DESCRIPTIONS]
+    if missing:
+        raise SystemExit(f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}")
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for (table, key), attribute in config.KEYS.items():
+        tables.setdefault(table, []).append((key, attribute))
+    for table, keys in tables.items():
+        lines += [f"## {'[' + table + ']' if table else 'Top level'}\n",
+                  "| key | type | default | keyword | meaning |", "| --- | --- | --- | --- | --- |"]
+        for key, attribute in keys:
+            field = fields[attribute]
+            kind = "path" if attribute in config.PATH_KEYS else TYPES.get(str(field.type).removesuffix(" | None"),
+                                                                          f"`{field.type}`")
+            default = config.DEFAULT_FOLDERS.get(attribute, field.default)
+            if field.default is dataclasses.MISSING:
+                default = "required"
+            lines.append(f"| `{key}` | {kind} | {_toml(default)} | `{attribute}` | "
+                         f"{config.DESCRIPTIONS[(table, key)]} |")
+        lines.append("")
+    lines += [
+        "## [fields]\n",
+        "Which frontmatter names fill each article field: the first one present wins. The defaults cover "
+        "the names Astro, Hugo, Jekyll and Eleventy collections use, so most sites need no `[fields]` at all; "
+        "name a field only to change it (`published = [\"date\"]`, or one name as a string). "
+        "Keyword: `fields`, a mapping of the same shape.\n",
+        "| field | frontmatter names, in order |", "| --- | --- |",
+    ]
+    lines += [f"| `{name}` | {', '.join(f'`{n}`' for n in names)} |" for name, names in model.DEFAULT_FIELDS.items()]
+    lines += ["", "## Environment\n", "Secrets and machine settings come from the environment, never from the file.\n",
+              "| variable | meaning |", "| --- | --- |"]
+    lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _toml(value: Any) -> str:
+    if value == "required":
+        return "required"
+    if value is None or value == "" or value == ():
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str):
+        return f"`{json.dumps(value, ensure_ascii=False)}`"
+    if isinstance(value, (tuple, list)):
+        return f"`{json.dumps(list(value), ensure_ascii=False)}`"
+    return f"`{value}`"
+
+
+# ---------------------------------------------------------------- library API
+
+
+def api_page() -> str:
+    names = [n for n in publisher.__all__ if n != "__version__"]
+    values = {name: getattr(publisher, name) for name in names}
+    groups: list[tuple[str, Callable[[Any], bool]]] = [
+        ("Functions", inspect.isfunction),
+        ("Data", lambda v: inspect.isclass(v) and not issubclass(v, BaseException)),
+        ("Errors", lambda v: inspect.isclass(v) and issubclass(v, BaseException)),
+    ]
+    lines = [
+        header("publisher.__all__"),
+        "# Library API\n",
+        f"{markdown_text(inspect.getdoc(publisher) or '')}\n",
+        "`publisher.__version__` is the installed version. [The library guide](library.md) shows these at work.\n",
+    ]
+    for title, belongs in groups:
+        lines.append(f"## {title}\n")
+        for name in sorted((n for n in names if belongs(values[n])), key=str.lower):
+            lines += _api_entry(name, values[name])
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _api_entry(name: str, value: Any) -> list[str]:
+    lines = [f"### {name}\n"]
+    if inspect.isclass(value) and issubclass(value, BaseException):
+        bases = ", ".join(b.__name__ for b in value.__bases__)
+        lines.append(f"```python\nclass {name}({bases})\n```\n")
+        lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
+        lines.append(f"Exit code of the command line: {value.exit_code}.\n")
+        return lines
+    if value is publisher.Config:
+        signature = "Config(title: str, url: str, **settings)"
+    else:
+        signature = _signature(name, value)
+    lines.append(f"```python\n{signature}\n```\n")
+    lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
+    if value is publisher.Config:
+        lines.append("Every setting and its keyword: [Configuration](configuration.md).\n")
+    if inspect.isclass(value):
+        for member, attribute in vars(value).items():
+            if member.startswith("_") or not (inspect.getdoc(attribute) and _documented_member(attribute)):
+                continue
+            call = "" if isinstance(attribute, property) else _parameters(inspect.signature(attribute), method=True)
+            lines += [f"- `.{member}{call}`: {markdown_text(inspect.getdoc(attribute) or '')}".replace("\n", " ")]
+        if lines[-1].startswith("- "):
+            lines.append("")
+    return lines
+
+
+def _documented_member(attribute: Any) -> bool:
+    return isinstance(attribute, property) or inspect.isfunction(attribute)
+
+
+def _signature(name: str, value: Any) -> str:
+    one_line = f"{name}{_parameters(inspect.signature(value))}"
+    if len(one_line) <= 100:
+        return one_line
+    return f"{name}{_parameters(inspect.signature(value), multiline=True)}"
+
+
+def _parameters(signature: inspect.Signature, *, method: bool = False, multiline: bool = False) -> str:
+    params = list(signature.parameters.values())[1 if method else 0:]
+    words: list[str] = []
+    star = False
+    for param in params:
+        if param.kind is param.KEYWORD_ONLY and not star:
+            words.append("*")
+        star = star or param.kind in (param.KEYWORD_ONLY, param.VAR_POSITIONAL)
+        text = {param.VAR_POSITIONAL: "*", param.VAR_KEYWORD: "**"}.get(param.kind, "") + param.name
+        if param.annotation is not param.empty:
+            text += f": {_annotation(param.annotation)}"
+        if param.default is not param.empty:
+            text += f" = {param.default!r}" if param.annotation is not param.empty else f"={param.default!r}"
+        words.append(text)
+    returns = signature.return_annotation
+    tail = "" if returns in (signature.empty, None, "None") or method and returns == "None" else \
+        f" -> {_annotation(returns)}"
+    if multiline:
+        return "(\n" + "".join(f"    {word},\n" for word in words) + ")" + tail
+    return f"({', '.join(words)}){tail}"
+
+
+def _annotation(annotation: Any) -> str:
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+
+# ---------------------------------------------------------------- benchmarks
+
+
+def benchmarks_page() -> str:
+    text = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    return header("benchmarks/README.md") + text
+
+
+PAGES: dict[str, Callable[[], str]] = {
+    "cli.md": cli_page,
+    "configuration.md": configuration_page,
+    "api.md": api_page,
+    "benchmarks.md": benchmarks_page,
+}
+
+
+def generate(out: Path) -> list[str]:
+    """Write every generated page into ``out``; returns the names whose bytes changed."""
+    changed = []
+    for name, page in PAGES.items():
+        path = out / name
+        text = page()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(name)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the generated pages of docs/.")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder to write into (default: docs/)")
+    args = parser.parse_args(argv)
+    for name in generate(args.out):
+        print(f"wrote {args.out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""Frontmatter values -> Article fields, by the configured names, with errors naming the key.
+
+Loose values are read the way authors mean them (``title: 2025`` is text, ``tags: news`` one tag,
+``featured: "yes"`` true); anything unclear is an error naming the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NOT_AN_ARTICLE, ContentError, printable
+from ..text import repair_line
+from ..urls import web_url
+from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
+
+if TYPE_CHECKING:
+    from ..model import Config
+
+log = logging.getLogger("publisher")
+
+__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date"]
+
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0", ""}
+# Words generators write in a status field (Pelican's "Status: draft"; "hidden" is unlisted).
+_DRAFT_WORDS = {"draft": True, "hidden": True, "published": False, "public": False}
+# Dates as generators write them beyond what datetime.fromisoformat reads: unpadded (2024-4-9),
+# Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon.
+_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+# Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
+DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_COVER_KEYS = ("image", "src", "url", "path", "teaser", "overlay_image")
+
+
+def not_an_article(meta: Mapping[str, Any], path: str | Path | None) -> ContentError | None:
+    """Why a file is not an article (a redirect stub, a page that only says where it lives), if so."""
+    redirect = REDIRECT_KEYS.intersection(meta)
+    if redirect:
+        key = sorted(redirect)[0]
+        return ContentError(path, None, f"not an article ({key}: {meta[key]!r})", reason=NOT_AN_ARTICLE)
+    if meta and set(meta) <= PLACEMENT_KEYS:
+        return ContentError(path, None, f"not an article (only {', '.join(sorted(meta))})", reason=NOT_AN_ARTICLE)
+    return None
+
+
+class Fields:
+    """Reads Article fields out of frontmatter, by the configured names, with errors naming the key."""
+
+    def __init__(self, meta: Mapping[str, Any], config: Config, path: str | Path | None) -> None:
+        self.meta = meta
+        self.config = config
+        self.path = path
+        self.separators = config.preset_rules.separators
+        self.lookup, every_name = _lookup(config)
+        self.used = every_name.intersection(meta)
+
+    def names(self, name: str) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.lookup[name])
+
+    def raw(self, name: str) -> tuple[str, Any]:
+        """(key as configured, value); the first configured name present with a non-null value wins.
+        The key keeps a leading "!" (read inverted) for ``flag``."""
+        pairs = self.lookup[name]
+        for key, configured in pairs:
+            value = self.meta.get(key)
+            if value is not None:
+                return configured, value
+        return pairs[0][0] if pairs else name, None
+
+    def missing(self, what: str, name: str, expected: str) -> ContentError:
+        """"no date: looked for publishDate, pubDate, date (expected ...)": names every key tried."""
+        return ContentError(self.path, None, f"no {what}: looked for {', '.join(self.names(name))} ({expected})",
+                            reason=f"no {what}")
+
+    def error(self, key: str, message: str, reason: str = "invalid field") -> ContentError:
+        return ContentError(self.path, key.lstrip("!"), message, reason=reason)
+
+    def text(self, name: str) -> str | None:
+        key, value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise self.error(key, f"{value!r} is a yes/no value, expected text (quote it)")
+        if isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            raise self.error(key, f"expected text, got {kind(value)}")
+        return repair_line(value) or None
+
+    def address(self, name: str) -> str | None:
+        """A URL field: an http(s) address is made a valid URI; other text is kept as written (a
+        publication's name); an address that cannot be parsed is dropped with a warning."""
+        value = self.text(name)
+        if not value:
+            return None
+        try:
+            return _web_uri(value)
+        except ValueError as exc:  # "http://[::1"
+            self.warn(self.raw(name)[0], f"{value[:200]!r} is not a usable address ({exc}); dropped")
+            return None
+
+    def warn(self, key: str, message: str) -> None:
+        where = printable(str(self.path)) if self.path is not None else "<article>"
+        log.warning("%s: %s: %s", where, key.lstrip("!"), message)
+
+    def cover(self) -> str | None:
+        """The cover image: text, the first of a list (Hugo's ``images``), or a mapping's image or path
+        (jekyll-seo-tag's ``image: {path: ...}``, Minimal Mistakes' ``header: {teaser: ...}``)."""
+        key, value = self.raw("cover_image")
+        if isinstance(value, list):
+            value = next((v for v in value if v), None)
+        if isinstance(value, dict):
+            value = next((value[k] for k in _COVER_KEYS if isinstance(value.get(k), str)), None)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.error(key, f"expected an image address, got {kind(value)}")
+        value = repair_line(value)
+        if not value:
+            return None
+        # The one URL policy (urls.py): http(s) only, relative to the site; javascript:, data:, file: never.
+        if web_url(value, self.config.url) is None:
+            self.warn(key, f"{value[:200]!r} is not an http(s) address; dropped")
+            return None
+        try:
+            return _web_uri(value, always=True)
+        except ValueError as exc:
+            self.warn(key, f"{value[:200]!r} is not a usable address ({exc}); dropped")
+            return None
+
+    def date(self, name: str) -> datetime | None:
+        key, value = self.raw(name)
+        if value is None:
+            return None
+        parsed = _parse_date(value, self.config)
+        shown = value.isoformat() if isinstance(value, (datetime, date)) else value
+        if parsed is None:
+            raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+        if not _in_range(parsed, self.config):
+            raise self.error(key, f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
+                             f"({self.config.timezone}); Hugo writes 0001-01-01 for \"no date\": give the real one",
+                             reason="bad date")
+        return parsed
+
+    def flag(self, name: str) -> bool:
+        key, value = self.raw(name)
+        inverted = key.startswith("!")
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value != inverted
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value) != inverted
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE | _FALSE:
+                return (word in _TRUE) != inverted
+            if name == "draft" and word in _DRAFT_WORDS:
+                return _DRAFT_WORDS[word]
+        raise self.error(key, f"{value!r} is not a yes/no value (expected true or false)")
+
+    def names_list(self, name: str, what: str, found: tuple[str, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        """(key, items) of a list field: a list, or text (split where the preset says so)."""
+        key, value = found or self.raw(name)
+        if value is None:
+            return key, ()
+        if isinstance(value, str) and not self.separators:
+            text = repair_line(value)
+            return key, (text,) if text else ()
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            separator = self.separators.get(key.lstrip("!"))
+            value = str(value).split(separator or None) if separator else [value]
+            if separator and separator != " ":
+                value = [v.strip() for v in value]
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list of {what}, got {kind(value)}")
+        items = []
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                item = item["name"]
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                text = repair_line(str(item))
+                if text:
+                    items.append(text)
+            elif item is not None:
+                raise self.error(key, f"expected a list of {what}, found {kind(item)} in it")
+        return key, tuple(dict.fromkeys(items))
+
+    def tags(self) -> tuple[str, ...]:
+        return self.names_list("tags", "tags")[1]
+
+    def category(self) -> tuple[str | None, tuple[str, ...]]:
+        """A list of categories gives the first as the category and the rest as tags."""
+        key, value = found = self.raw("category")
+        if isinstance(value, dict):
+            raise self.error(key, "expected a category name or a list of names")
+        _, names = self.names_list("category", "categories", found)
+        return (names[0] if names else None), names[1:]
+
+    def authors(self) -> tuple[str, ...]:
+        """Every author: a name, a list of names, or mappings with a name (``{name: A, url: ...}``)."""
+        key, value = self.raw("author")
+        if isinstance(value, dict):
+            value = value.get("name")
+            if value is not None and not isinstance(value, str):
+                raise self.error(key, "expected a name or a list of names")
+        if isinstance(value, bool):
+            raise self.error(key, f"expected a name, got {kind(value)}")
+        try:
+            return self.names_list("author", "names", (key, value))[1] if value is not None else ()
+        except ContentError:
+            raise self.error(key, "expected a name or a list of names") from None
+
+    def entry_id(self) -> str | None:
+        """The frontmatter id: an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC 4287 4.2.6)."""
+        value = self.text("id")
+        if value is None:
+            return None
+        if not _SCHEME.match(value):
+            key, _ = self.raw("id")
+            raise self.error(key, f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... "
+                                  "or an http address)")
+        from ..permalinks import uri
+
+        return uri(value)
+
+
+def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], frozenset[str]]:
+    """Per field, (frontmatter key, name as configured) pairs; and every key. Made once per Config
+    (10,000 files would otherwise strip the same "!" from the same names 200,000 times)."""
+    found = config.__dict__.get("_field_lookup")
+    if found is None:
+        pairs = {name: tuple((n.lstrip("!"), n) for n in names) for name, names in config.fields.items()}
+        found = (pairs, frozenset(key for both in pairs.values() for key, _ in both))
+        object.__setattr__(config, "_field_lookup", found)  # a cache on the frozen Config, not a setting
+    return found  # type: ignore[no-any-return]
+
+
+def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
+    """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
+    if file is None:
+        return None, None
+    from ..permalinks import source_parts
+
+    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
+    if config.preset_rules.dated_file_names:
+        dated = DATED_NAME.fullmatch(stem)
+        if dated:
+            return dated.group(2), dated.group(1)
+    return stem, None
+
+
+def parse_date(value: Any, config: Config) -> datetime | None:
+    """A YAML/TOML date or datetime, or text as generators write it -> aware datetime.
+
+    Naive values are in the site's zone. None for anything else (words, impossible dates), and for
+    a moment outside years 1 to 9999 in UTC or in the site's zone (feeds write it in UTC, URLs and
+    archives in the site's zone).
+    """
+    parsed = _parse_date(value, config)
+    return parsed if parsed is not None and _in_range(parsed, config) else None
+
+
+def _in_range(moment: datetime, config: Config) -> bool:
+    try:
+        moment.astimezone(timezone.utc)
+        moment.astimezone(config.tz)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _parse_date(value: Any, config: Config) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                parsed = datetime.combine(date.fromisoformat(text), time())
+            else:
+                parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            found = _loose_date(text)
+            if found is None and config.preset_rules.lenient_dates:
+                found = _lenient_date(text)
+            if found is None:
+                return None
+            parsed = found
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=config.tz)
+    return parsed
+
+
+def _loose_date(text: str) -> datetime | None:
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    zone = None
+    if offset:
+        if offset.upper() == "Z":
+            zone = timezone.utc
+        else:
+            digits = offset[1:].replace(":", "")
+            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+            zone = timezone(-delta if offset[0] == "-" else delta)
+    try:
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                        int((fraction or "0")[:6].ljust(6, "0")), tzinfo=zone)
+    except ValueError:
+        return None
+
+
+_OFFSET = re.compile(r"(?<![\d:])([+-]\d{2}:?\d{2}|Z|UTC|GMT)\b")
+
+
+def _lenient_date(text: str) -> datetime | None:
+    """The first date (and time) in the text, with the first offset after it; the rest is skipped."""
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    date_and_time = text[:match.end()].strip()
+    offset = _OFFSET.search(text, match.end())
+    zone = "" if offset is None else "Z" if offset.group(1) in ("Z", "UTC", "GMT") else offset.group(1)
+    return _loose_date(date_and_time if _DATE.fullmatch(date_and_time + zone) is None else date_and_time + zone)
+
+
+def _web_uri(value: str, *, always: bool = False) -> str:
+    """An http(s) address (or, with ``always``, any address) as a valid URI; other text as written."""
+    if always or value.lower().startswith(("http://", "https://")):
+        from ..permalinks import uri
+
+        return uri(value)
+    return value
+
+
+def kind(value: Any) -> str:
+    """What a frontmatter value is, in words, with its article: "a list", "text", ..."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return f"a {type(value).__name__}"

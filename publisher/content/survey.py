@@ -1,0 +1,321 @@
+"""`publisher init`: look at an existing content folder and write the publisher.toml that reads it.
+
+What it looks at: the generator's own configuration file above the folder (hugo.toml,
+_config.yml, pelicanconf.py, astro.config.mjs, eleventy.config.js) for the site's title, address,
+time zone and article URLs; and every file's frontmatter, for the preset whose names fit, field
+names the preset does not know ("newstitle"), and the few pages that have a title but no date.
+Everything it guessed is said in a comment beside the setting, so a person can check it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ContentError
+from .fields import DATED_NAME
+from .frontmatter import parse_other, split_text
+from .presets import DEFAULT_EXCLUDE, PRESETS, Preset
+
+MOST = 0.5  # a key in at least this share of the files is the site's name for a field
+PAGES = 0.1  # dateless pages are excluded by name when they are at most this share (or 3)
+_LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2,4})?")
+_ASSIGN = re.compile(r"^(?P<key>[A-Z_]+)\s*=\s*(?P<quote>['\"])(?P<value>.*?)(?P=quote)", re.MULTILINE)
+_ASTRO_SITE = re.compile(r"\bsite\s*:\s*(['\"`])(?P<value>https?://[^'\"`]+)\1")
+
+
+@dataclass
+class Survey:
+    """What init found in a content folder."""
+
+    folder: Path
+    files: int = 0
+    keys: Counter[str] = field(default_factory=Counter)
+    preset: str | None = None
+    reason: str = ""
+    site_file: Path | None = None
+    site: dict[str, Any] = field(default_factory=dict)  # title, url, timezone, permalink (as the generator says)
+    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    field_notes: dict[str, str] = field(default_factory=dict)
+    pages: list[str] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def survey(folder: str | Path) -> Survey:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ContentError(folder, None, "no such content folder", reason="missing folder")
+    found = Survey(folder=folder.resolve())
+    metas: list[tuple[str, dict[str, Any]]] = []
+    headers = 0
+    from . import scan
+
+    for source in scan(folder, DEFAULT_EXCLUDE)[0]:
+        try:
+            text = Path(source.path).read_text(encoding="utf-8-sig")
+            split = split_text(text, source.path, header_lines=True)
+            meta = _yaml(split.block) if split.kind == "yaml" else parse_other(split, source.path)
+        except (ContentError, OSError, UnicodeDecodeError, ValueError):
+            found.unreadable += 1
+            continue
+        if not isinstance(meta, dict):
+            found.unreadable += 1
+            continue
+        headers += split.kind == "headers"
+        metas.append((source.rel, meta))
+        found.keys.update(str(k) for k in meta)
+    found.files = len(metas)
+    found.site_file, generator = _site_file(found.folder)
+    if headers > len(metas) / 2:
+        found.preset = "pelican"
+        found.reason = f"{headers} of {len(metas)} files start with Pelican's \"Key: value\" lines"
+    elif generator is not None:
+        found.preset, found.reason = generator.name, f"found {found.site_file}"
+    else:
+        scores = {p.name: sum(found.keys[m] for m in p.markers) for p in PRESETS.values() if p.name != "pelican"}
+        best = max(scores, key=lambda name: scores[name])
+        if scores[best]:
+            markers = ", ".join(f"{m} {found.keys[m]}" for m in PRESETS[best].markers if found.keys[m])
+            found.preset, found.reason = best, f"frontmatter keys only {PRESETS[best].generator} writes: {markers}"
+    if found.site_file is not None:
+        found.site = _site_settings(found.site_file, found.preset)
+    _guess_fields(found, metas)
+    return found
+
+
+def _yaml(block: str) -> Any:
+    from .frontmatter import _yaml as yaml_and_loader
+
+    yaml, loader = yaml_and_loader()
+    return yaml.load(block, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def _site_file(folder: Path) -> tuple[Path | None, Preset | None]:
+    """The nearest generator configuration file in the folder or above it."""
+    for parent in (folder, *folder.parents):
+        for preset in PRESETS.values():
+            for name in preset.site_files:
+                if (parent / name).is_file():
+                    return parent / name, preset
+    return None, None
+
+
+def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
+    """title, url, timezone and permalink as the generator's own configuration gives them."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    data: dict[str, Any] = {}
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yml", ".yaml"):
+            data = _yaml(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError, ImportError):
+        data = {}
+    except Exception:  # PyYAML's errors: a configuration we cannot read gives nothing, not a crash
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    site: dict[str, Any] = {}
+    if preset == "hugo":
+        site.update(url=data.get("baseURL") or data.get("baseurl"), title=data.get("title"),
+                    timezone=data.get("timeZone") or data.get("timezone"), permalinks=data.get("permalinks"),
+                    languages=list(data.get("languages") or ()))
+    elif preset == "jekyll":
+        url = data.get("url")
+        if isinstance(url, str) and isinstance(data.get("baseurl"), str):
+            url = url.rstrip("/") + "/" + data["baseurl"].strip("/")
+        posts = (data.get("collections") or {}).get("posts") if isinstance(data.get("collections"), dict) else None
+        permalink = posts.get("permalink") if isinstance(posts, dict) else None
+        site.update(url=url, title=data.get("title") or data.get("name"), timezone=data.get("timezone"),
+                    permalink=permalink or data.get("permalink"))
+    elif preset == "pelican":
+        values = {m.group("key"): m.group("value") for m in _ASSIGN.finditer(text)}
+        site.update(url=values.get("SITEURL"), title=values.get("SITENAME"), timezone=values.get("TIMEZONE"),
+                    permalink=values.get("ARTICLE_URL"))
+    elif preset == "astro":
+        match = _ASTRO_SITE.search(text)
+        site.update(url=match.group("value") if match else None)
+    return {k: v for k, v in site.items() if v}
+
+
+def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> None:
+    """Names the preset does not know for title and date; pages with a title and no date."""
+    from ..model import DEFAULT_FIELDS
+
+    rules = PRESETS[found.preset] if found.preset else None
+    names = {**DEFAULT_FIELDS, **(rules.fields if rules else {})}
+    dated_names = rules.dated_file_names if rules else True
+    for name, word in (("title", "title"), ("published", "date")):
+        aliases = {a.lstrip("!") for a in names[name]}
+        covered = sum(1 for _, meta in metas if aliases & meta.keys())
+        if name == "published" and dated_names:
+            covered += sum(1 for rel, meta in metas if not aliases & meta.keys() and _dated(rel))
+        if not metas or covered >= MOST * len(metas):
+            continue
+        candidates = [(n, k) for k, n in found.keys.items() if word in k.lower() and k not in aliases]
+        if candidates:
+            count, key = max(candidates)
+            if count >= MOST * len(metas):
+                found.fields[name] = (key, *names[name])
+                found.field_notes[name] = f"{key!r} is in {count} of {len(metas)} files; {names[name][0]!r} in none"
+    titles = {a.lstrip("!") for a in found.fields.get("title", names["title"])}
+    dates = {a.lstrip("!") for a in found.fields.get("published", names["published"])}
+    pages = [rel for rel, meta in metas
+             if titles & meta.keys() and not dates & meta.keys() and not (dated_names and _dated(rel))]
+    if pages and len(pages) <= max(3, PAGES * len(metas)):
+        found.pages = pages
+
+
+def _dated(rel: str) -> bool:
+    stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return DATED_NAME.fullmatch(stem) is not None
+
+
+def guessed_permalink(found: Survey) -> tuple[str, str]:
+    """(permalink, why): the generator's own URL setting translated, else its default under the folder's section."""
+    rules = PRESETS[found.preset] if found.preset else None
+    section = _section(found)
+    own = found.site.get("permalink")
+    if found.preset == "jekyll" and isinstance(own, str):
+        styles = {"date": "/:categories/:year/:month/:day/:title:output_ext",
+                  "pretty": "/:categories/:year/:month/:day/:title/", "none": "/:categories/:title:output_ext"}
+        pattern = styles.get(own, own)
+        for token, ours in ((":categories", "{category}"), (":year", "{year}"), (":month", "{month}"),
+                            (":day", "{day}"), (":title", "{slug}"), (":slug", "{slug}"), (":output_ext", ".html")):
+            pattern = pattern.replace(token, ours)
+        if ":" not in pattern:
+            return pattern, f"from permalink in {found.site_file}"
+    hugo = found.site.get("permalinks")
+    if found.preset == "hugo" and isinstance(hugo, dict) and section:
+        # [permalinks] posts = "/:year/:month/:slug/" (newer Hugo nests it under "page")
+        pattern = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
+        if isinstance(pattern, str):
+            for token, ours in ((":slugorcontentbasename", "{slug}"), (":slugorfilename", "{slug}"),
+                                (":contentbasename", "{filename}"), (":filename", "{filename}"), (":year", "{year}"),
+                                (":month", "{month}"), (":day", "{day}"), (":slug", "{slug}"), (":title", "{slug}"),
+                                (":section", section.split("/")[0])):
+                pattern = pattern.replace(token, ours)
+            if ":" not in pattern:
+                return "/" + pattern.lstrip("/"), f"from [permalinks] in {found.site_file}"
+    if found.preset == "pelican" and isinstance(own, str):
+        pattern = own.replace("{date:%Y}", "{year}").replace("{date:%m}", "{month}").replace("{date:%d}", "{day}")
+        try:
+            pattern.format(slug="s", year="y", month="m", day="d", category="c")
+            return "/" + pattern.lstrip("/"), f"from ARTICLE_URL in {found.site_file}"
+        except (KeyError, IndexError, ValueError):
+            pass
+    if found.preset == "eleventy":
+        data = found.folder / f"{found.folder.name}.json"
+        try:
+            own = json.loads(data.read_text(encoding="utf-8")).get("permalink")
+        except (OSError, ValueError, AttributeError):
+            own = None
+        if isinstance(own, str) and re.fullmatch(r"[\w/{}. -]*\{\{\s*page\.fileSlug\s*\}\}[\w/. -]*", own):
+            return re.sub(r"\{\{\s*page\.fileSlug\s*\}\}", "{slug}", own), f"from permalink in {data}"
+    default = rules.permalink if rules else "/{slug}/"
+    if found.preset == "astro" or not section:
+        return default, f"{rules.generator if rules else 'publisher'}'s usual address; check it against the live site"
+    return f"/{section}{default}", f"the folder's section ({section}) and {rules.generator if rules else 'the'} default"
+
+
+def _section(found: Survey) -> str:
+    """The folder's path under the generator's content root: content/en/blog -> "blog"."""
+    if found.site_file is None:
+        return ""
+    root = found.site_file.parent
+    if root.name == "_default" and root.parent.name == "config":  # Hugo's config/_default/hugo.yaml
+        root = root.parent.parent
+    try:
+        parts = list(found.folder.relative_to(root.resolve()).parts)
+    except ValueError:
+        return ""
+    roots = {"hugo": ("content",), "eleventy": ("src", "content", "site"), "jekyll": (), "pelican": ("content",)}
+    if parts and parts[0] in roots.get(found.preset or "", ()):
+        parts = parts[1:]
+    if len(parts) > 1 and (_LANGUAGE.fullmatch(parts[0]) and (parts[0] in found.site.get("languages", [parts[0]]))):
+        parts = parts[1:]  # Hugo's content/en/blog: the default language has no prefix
+    return "/".join(parts)
+
+
+def write_config(content: str | Path, target: Path, *, url: str | None = None, title: str | None = None) -> Survey:
+    """Survey ``content`` and write the publisher.toml that reads it to ``target``, never over a file."""
+    from ..errors import ConfigError
+
+    if target.exists():
+        raise ConfigError(f"{target} already exists; not overwritten (move it away, or pass --config NEW_FILE)")
+    try:
+        found = survey(content)
+    except ContentError as exc:
+        raise ConfigError(f"--content: {exc}") from None
+    text = config_text(found, target, url=url, title=title)
+    try:
+        with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
+            fh.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{target} already exists; not overwritten") from None
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot be written ({exc.strerror})") from None
+    return found
+
+
+def config_text(found: Survey, config_path: Path, *, url: str | None = None, title: str | None = None) -> str:
+    """A commented publisher.toml that reads the surveyed folder; ConfigError without a site address."""
+    from ..errors import ConfigError
+
+    from_site = not url and bool(found.site.get("url"))
+    url = url or found.site.get("url")
+    if not url:
+        where = f" ({found.site_file} has none)" if found.site_file else ""
+        raise ConfigError(f"init: the site's public address is not known{where}; pass --url https://...")
+    title = title or found.site.get("title") or found.folder.name
+    base = config_path.resolve().parent
+    try:
+        content = found.folder.relative_to(base).as_posix()
+    except ValueError:
+        content = found.folder.as_posix()
+    rules = PRESETS[found.preset] if found.preset else None
+    permalink, why = guessed_permalink(found)
+    lines = [
+        f"# publisher.toml written by `publisher init` from {content} ({found.files} files with frontmatter).",
+        "# Every setting but title and url has a default; the comments say where each value came from.",
+        "",
+        f"title = {_toml(title)}",
+        f"url = {_toml(url)}" + (f"  # from {found.site_file}" if from_site else ""),
+        f"content = {_toml(content)}",
+        'output = "feeds"',
+    ]
+    if rules is not None:
+        lines.append(f"preset = {_toml(rules.name)}  # {rules.generator}: {found.reason}")
+    else:
+        lines.append("# preset = \"hugo\"  # none fitted: publisher's own field names are used")
+    lines.append(f"permalink = {_toml(permalink)}  # {why}")
+    if found.site.get("timezone"):
+        lines.append(f"timezone = {_toml(found.site['timezone'])}  # dates without an offset are in this zone")
+    excluded = (rules.exclude if rules else DEFAULT_EXCLUDE)
+    if found.pages:
+        lines.append("# Pages with a title but no date (a list page, an about page): not articles.")
+        lines.append(f"exclude = {_toml([*excluded, *('/' + page for page in found.pages)])}")
+    else:
+        lines.append(f"# exclude = {_toml(list(excluded))}  # the preset's; files and folders that are not articles")
+    lines += ["", "[feeds]",
+              '# entry_id = "{url}"  # entry ids; to keep an old feed\'s ids, write its pattern here',
+              "#   (changing ids later makes every reader show every article again as new)"]
+    if found.fields:
+        lines += ["", "[fields]"]
+        for name, names in found.fields.items():
+            lines.append(f"{name} = {_toml(list(names))}  # {found.field_notes[name]}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    """A TOML value: strings and lists of strings, in basic (double-quoted, escaped) form."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # JSON's string escapes are TOML's basic string's

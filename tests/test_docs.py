@@ -1,0 +1,287 @@
+"""The documentation: the generated pages are current, every example in it runs or parses with
+today's code, the README stays a front door (8 KB) that links into docs/, and the site builds."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+
+import pytest
+
+import publisher
+from publisher.cli import build_parser
+from publisher.config import DESCRIPTIONS, KEYS, config_from_mapping
+from tests.conftest import ROOT
+from tests.pages import DOCS, GENERATED, code_blocks, publisher_args, read, written_pages
+
+REGENERATE = "python docs/generate.py"
+
+
+def generator():
+    spec = importlib.util.spec_from_file_location("docs_generate", DOCS / "generate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_generated_pages_are_current(tmp_path):
+    pages = generator().PAGES
+    assert set(pages) == GENERATED
+    generator().generate(tmp_path)
+    stale = [name for name in sorted(pages)
+             if (tmp_path / name).read_bytes() != (DOCS / name).read_bytes()]
+    assert not stale, f"docs/{', docs/'.join(stale)} no longer match the code: run `{REGENERATE}` and commit them"
+
+
+def test_the_generator_reports_only_the_pages_it_changed(tmp_path):
+    module = generator()
+    assert sorted(module.generate(tmp_path)) == sorted(GENERATED)
+    assert module.generate(tmp_path) == []
+    (tmp_path / "cli.md").write_text("edited by hand\n", encoding="utf-8")
+    assert module.generate(tmp_path) == ["cli.md"]
+
+
+def test_every_config_key_has_a_description():
+    missing = [f"[{t}] {k}" if t else k for t, k in KEYS if (t, k) not in DESCRIPTIONS]
+    assert not missing, f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}: add one, " \
+        f"then run `{REGENERATE}`"
+    assert set(DESCRIPTIONS) <= set(KEYS), set(DESCRIPTIONS) - set(KEYS)
+    assert all(text.strip().endswith(".") for text in DESCRIPTIONS.values())
+
+
+def test_the_configuration_page_names_every_key_and_its_keyword():
+    page = read("configuration.md")
+    for (table, key), attribute in KEYS.items():
+        section = page.split(f"## [{table}]\n" if table else "## Top level\n", 1)[1].split("\n## ", 1)[0]
+        assert f"| `{key}` |" in section and f"| `{attribute}` | {DESCRIPTIONS[(table, key)]} |" in section, \
+            (table, key)
+
+
+def test_the_cli_page_has_every_command_and_flag():
+    page = read("cli.md")
+    (subparsers,) = [a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction"]
+    for name, parser in subparsers.choices.items():
+        section = page.split(f"## publisher {name}\n", 1)[1].split("\n## ", 1)[0]
+        for action in parser._actions:
+            for option in set(action.option_strings) - {"-h", "--help"}:  # every command has those
+                assert f"`{option}" in section, f"docs/cli.md: publisher {name} {option} is missing"
+
+
+def test_the_api_page_has_every_public_name():
+    page = read("api.md")
+    for name in set(publisher.__all__) - {"__version__"}:
+        assert f"\n### {name}\n" in page, name
+
+
+def command_lines() -> list[tuple[str, str]]:
+    found = []
+    for name in written_pages():
+        text = read(name)
+        for block in code_blocks(text, "sh") + code_blocks(text, "console") + code_blocks(text, "cron"):
+            for line in block.splitlines():
+                line = line.removeprefix("$ ")
+                if not line.startswith("#") and publisher_args(line) is not None:
+                    found.append((name, line))
+    return found
+
+
+@pytest.mark.parametrize("page, line", command_lines())
+def test_every_command_in_the_docs_parses_with_todays_flags(page, line):
+    args = publisher_args(line)
+    try:
+        build_parser().parse_args(args)
+    except SystemExit:
+        pytest.fail(f"{page}: `{line}` does not parse")
+
+
+def test_the_readme_is_a_front_door_that_links_into_the_docs():
+    readme = (ROOT / "README.md").read_bytes()
+    assert len(readme) <= 8192, f"README.md is {len(readme):,} bytes; move reference text into docs/"
+    text = readme.decode("utf-8")
+    links = re.findall(r"\]\((docs/[^)#]+)(?:#[^)]*)?\)", text)
+    assert len(links) >= 5
+    for link in links:
+        assert (ROOT / link).is_file(), f"README.md links to {link}, which does not exist"
+    # The two set-up commands, as users (and CI) copy them.
+    assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/publisher build\n" in text
+    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest\n" in text
+
+
+def examples(language: str) -> list[tuple[str, str]]:
+    return [(name, block) for name in written_pages() for block in code_blocks(read(name), language)]
+
+
+@pytest.mark.parametrize("page, block", examples("python"))
+def test_every_python_example_in_the_docs_is_valid_python(page, block):
+    compile(block, f"{page} example", "exec")
+
+
+@pytest.mark.parametrize("page, block", examples("toml"))
+def test_every_toml_example_in_the_docs_is_a_valid_configuration(page, block, tmp_path):
+    data = tomllib.loads(block)
+    data.setdefault("title", "Example")
+    data.setdefault("url", "https://example.org/")
+    for key in ("content", "output", "static"):
+        data.pop(key, None)  # folders of the reader's site, not of this test
+    config_from_mapping(data, source=f"{page} example")
+
+
+@pytest.mark.parametrize("page", ["README.md", "library.md"])
+def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    monkeypatch.chdir(tmp_path)
+    blocks = code_blocks(read(page), "python")
+    assert blocks, f"{page} has no Python example"
+    namespace: dict = {}
+    for block in blocks:  # one namespace, in order, as a reader would type them
+        exec(compile(block, f"{page} example", "exec"), namespace)
+    assert (tmp_path / "feeds" / "atom.xml").is_file()
+
+
+def test_the_site_builds_strictly(tmp_path):
+    pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -e '.[docs]')")
+    pytest.importorskip("material", reason="mkdocs-material is not installed (pip install -e '.[docs]')")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    for name in ("index.html", "configuration/index.html", "cli/index.html", "api/index.html"):
+        assert (tmp_path / "site" / name).is_file(), name
+
+
+# ---------------------------------------------------------------- the web server headers of docs/deploying.md
+
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def nginx_block() -> str:
+    (block,) = code_blocks(read("deploying.md"), "nginx")
+    return block
+
+
+@pytest.fixture
+def nginx_site(tmp_path):
+    """docs/deploying.md's nginx block, in a real nginx on loopback, serving a built copy of the bundled site."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed here (Debian's nginx-light; .ci/run installs it)")
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "content", site / "content")
+    shutil.copy(ROOT / "publisher.toml", site / "publisher.toml")
+    www = tmp_path / "www"
+    config = publisher.load_config(site / "publisher.toml", output_dir=str(www / "feeds"))
+    publisher.build(config)
+    block = nginx_block().replace("root /var/www;", f"root {www};")
+    assert f"root {www};" in block
+    port = free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""
+        daemon off; master_process off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;
+        events {{ }}
+        http {{
+            include /etc/nginx/mime.types;
+            access_log off;
+            client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
+            fastcgi_temp_path {tmp_path}/fastcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+            server {{
+                listen 127.0.0.1:{port};
+                {block}
+            }}
+        }}
+    """, encoding="utf-8")
+    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True,
+                           timeout=30)
+    assert check.returncode == 0, check.stderr
+    server = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)], stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/feeds/"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(base + "atom.xml", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr \
+                    else "nginx did not start"
+                time.sleep(0.05)
+        yield base, config, www / "feeds"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (bound and released: nginx takes it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str, **headers: str):
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def test_the_nginx_block_sends_each_feed_with_its_type_caching_and_cors(nginx_site):
+    base, config, feeds = nginx_site
+    year = max(int(p.name.split(".")[0]) for p in (feeds / "archive").iterdir())
+    tag = sorted(p.name for p in (feeds / "tags").iterdir() if p.name.endswith(".atom.xml"))[0].split(".")[0]
+    expected = {
+        config.atom_file: "application/atom+xml", config.rss_file: "application/rss+xml",
+        config.json_file: "application/feed+json", config.featured_atom_file: "application/atom+xml",
+        config.featured_rss_file: "application/rss+xml", config.featured_json_file: "application/feed+json",
+        config.tag_feed_pattern.format(slug=tag, format="atom"): "application/atom+xml",
+        config.tag_feed_pattern.format(slug=tag, format="rss"): "application/rss+xml",
+        config.tag_json_pattern.format(slug=tag): "application/feed+json",
+        config.archive_file(year): "application/atom+xml",
+        config.feeds_index_file: "text/html",
+    }
+    for name, media_type in expected.items():
+        status, headers, body = fetch(base + name)
+        assert status == 200 and body == (feeds / name).read_bytes(), name
+        assert headers["Content-Type"].split(";")[0] == media_type, (name, headers["Content-Type"])
+        assert headers["Cache-Control"] == "max-age=600", name
+        assert headers["Access-Control-Allow-Origin"] == "*", name
+        assert headers["ETag"] and headers["Last-Modified"], name
+
+
+def test_an_unchanged_feed_is_answered_with_304_after_another_build(nginx_site):
+    base, config, feeds = nginx_site
+    _, json_headers, _ = fetch(base + config.json_file)
+    _, atom_headers, _ = fetch(base + config.atom_file)
+    assert publisher.build(config).nothing_changed  # the files and their modification times stay
+    status, headers, body = fetch(base + config.json_file, **{"If-None-Match": json_headers["ETag"]})
+    assert (status, body) == (304, b"")
+    status, _, _ = fetch(base + config.atom_file, **{"If-Modified-Since": atom_headers["Last-Modified"]})
+    assert status == 304
+    # A web page on another origin may read it (CORS), conditional requests included.
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_feeds_page_example_of_another_format_adds_it_to_a_build(tmp_path):
+    # In a process of its own: registering a format changes every later build of the process.
+    (block,) = [b for b in code_blocks(read("feeds.md"), "python") if "feeds.register(" in b]
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    script = block + "\nimport publisher\npublisher.build(publisher.load_config('publisher.toml'))\n"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    titles = (tmp_path / "feeds" / "titles.txt").read_text(encoding="utf-8").splitlines()
+    newest = publisher.select(publisher.load_articles(tmp_path / "content", publisher.load_config(
+        tmp_path / "publisher.toml")), limit=1)[0]
+    assert titles[0] == newest.title
+    assert (tmp_path / "feeds" / "featured.titles.txt").is_file()

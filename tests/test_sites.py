@@ -1,0 +1,190 @@
+"""Real sites move in: samples of three public blogs, each built by another generator, read with
+nothing but the publisher.toml that `publisher init` writes for them.
+
+The samples are in tests/fixtures/sites/<name>/, each with its LICENSE and an ATTRIBUTION.md that
+names the repository, the commit, and how what the site publishes was counted:
+- hugo-opentelemetry: the OpenTelemetry blog (Hugo; CC BY 4.0): TOML-free YAML, page bundles,
+  section pages, a multilingual content folder;
+- jekyll-news: the news of jekyllrb.com (Jekyll; MIT): `_posts` with dated `.markdown` names, a
+  permalink from `_config.yml`, a date Ruby reads leniently;
+- eleventy-blog: the blog of 11ty.dev (Eleventy; MIT): dates in file names, titles in `newstitle`,
+  a post left out of collections, a list page.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+from rfc3986_validator import validate_rfc3986
+
+from publisher.cli import main
+from tests.conftest import ROOT
+
+SITES = ROOT / "tests" / "fixtures" / "sites"
+NOW = "2026-12-01"
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    def copy(name: str) -> Path:
+        shutil.copytree(SITES / name, tmp_path / name)
+        monkeypatch.chdir(tmp_path / name)
+        return tmp_path / name
+
+    return copy
+
+
+def init_and_build(capsys, *init_args: str) -> tuple[dict, list]:
+    """Run init then build (silent, exit 0); the config written and the feeds' entries, newest first."""
+    assert main(["init", *init_args]) == 0
+    capsys.readouterr()
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert main(["build", "--now", NOW]) == 0
+    assert capsys.readouterr() == ("", "")  # section pages and list pages are not articles: nothing to say
+    for path in Path("feeds").rglob("*.xml"):
+        assert feedparser.parse(path.read_bytes()).bozo == 0, path
+    archived = [e for path in sorted(Path("feeds/archive").glob("*.xml"))
+                for e in feedparser.parse(path.read_bytes()).entries]
+    return config, sorted(archived, key=lambda e: e.published_parsed, reverse=True)
+
+
+def written_addresses() -> set[str]:
+    """Every address in every output: attributes, ids, links, and the links inside entry HTML."""
+    found: set[str] = set()
+
+    def from_html(markup: str) -> None:
+        for element in lxml_html.fragment_fromstring(markup, create_parent="div").iter():
+            found.update(element.get(a) for a in ("href", "src") if element.get(a))
+
+    for path in Path("feeds").rglob("*"):
+        if path.suffix == ".xml":
+            for element in etree.parse(str(path)).iter():
+                if not isinstance(element.tag, str):
+                    continue
+                found.update(element.get(a) for a in ("href", "url") if element.get(a))
+                name = etree.QName(element).localname
+                if name in ("id", "guid", "link") and element.text and "://" in element.text:
+                    found.add(element.text.strip())
+                if name in ("content", "encoded") and element.text:
+                    from_html(element.text)
+        elif path.suffix == ".json":
+            feed = json.loads(path.read_text(encoding="utf-8"))
+            found.update(v for k, v in feed.items() if k.endswith("url") and isinstance(v, str))
+            for item in feed["items"]:
+                found.update(item[k] for k in ("id", "url") if k in item)
+                from_html(item.get("content_html") or "<p></p>")
+    return found
+
+
+def assert_addresses_are_uris(site_url: str) -> None:
+    addresses = written_addresses()
+    assert [a for a in addresses if not validate_rfc3986(a, rule="URI")] == []
+    assert [a for a in addresses if a.startswith(site_url) and "//" in urlsplit(a).path] == []
+
+
+def test_hugo_opentelemetry(site, capsys):
+    site("hugo-opentelemetry")
+    config, entries = init_and_build(capsys, "--content", "content/en/blog")
+    assert (config["preset"], config["url"], config["permalink"]) == ("hugo", "https://opentelemetry.io",
+                                                                      "/blog/{path}/")
+    assert [e.link for e in entries] == [
+        "https://opentelemetry.io/blog/2023/demo-birthday/",
+        "https://opentelemetry.io/blog/2022/announcing-opentelemetry-demo-release/",
+        "https://opentelemetry.io/blog/2021/cpp/",
+        "https://opentelemetry.io/blog/2021/python/",
+    ]
+    assert 'src="https://opentelemetry.io/blog/2023/demo-birthday/demo-birthday-3.png"' in entries[0].content[0].value
+    assert_addresses_are_uris("https://opentelemetry.io/")
+
+
+def test_jekyll_news(site, capsys):
+    site("jekyll-news")
+    config, entries = init_and_build(capsys, "--content", "docs/_posts")
+    assert (config["preset"], config["permalink"]) == ("jekyll", "/news/{year}/{month}/{day}/{slug}/")
+    assert [(e.link, e.published) for e in entries] == [
+        ("https://jekyllrb.com/news/2025/01/29/jekyll-4-4-1-released/", "2025-01-29T18:15:32+05:30"),
+        ("https://jekyllrb.com/news/2023/01/29/jekyll-3-9-3-released/", "2023-01-29T18:30:22-08:00"),
+        # 02:12 at +02:00 is the evening before in the site's time zone, as Jekyll dates the URL
+        ("https://jekyllrb.com/news/2013/05/05/jekyll-1-0-0-released/", "2013-05-06T02:12:52+02:00"),
+    ]
+    assert_addresses_are_uris("https://jekyllrb.com/")
+
+
+def test_eleventy_blog(site, capsys):
+    site("eleventy-blog")
+    config, entries = init_and_build(capsys, "--content", "src/blog", "--url", "https://www.11ty.dev/",
+                                     "--title", "Eleventy Blog")
+    assert (config["preset"], config["permalink"]) == ("eleventy", "/blog/{slug}/")
+    assert config["fields"]["title"][0] == "newstitle"
+    assert [(e.title, e.link) for e in entries] == [
+        ("Eleventy v3.0.0 is now available!", "https://www.11ty.dev/blog/eleventy-v3/"),
+        ("Eleventy Docs Moved from 11ty.io to 11ty.dev", "https://www.11ty.dev/blog/moving-house/"),
+    ]
+    assert_addresses_are_uris("https://www.11ty.dev/")
+
+
+def test_init_never_overwrites_a_config(site, capsys):
+    site("jekyll-news")
+    Path("publisher.toml").write_text("# mine\n", encoding="utf-8")
+    assert main(["init", "--content", "docs/_posts"]) == 2
+    assert "publisher.toml already exists; not overwritten" in capsys.readouterr().err
+    assert Path("publisher.toml").read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_init_needs_an_address_it_cannot_find(site, capsys):
+    site("eleventy-blog")
+    assert main(["init", "--content", "src/blog"]) == 2
+    err = capsys.readouterr().err
+    assert "the site's public address is not known" in err and "pass --url" in err
+    assert not Path("publisher.toml").exists()
+
+
+def test_init_excludes_the_few_pages_without_a_date(tmp_path, monkeypatch, capsys):
+    content = tmp_path / "content"
+    for n in range(12):
+        (content / "posts").mkdir(parents=True, exist_ok=True)
+        (content / "posts" / f"p{n}.md").write_text(f"---\ntitle: P{n}\npubDate: 2024-01-{n + 1:02d}\n---\nx\n")
+    (content / "index.md").write_text("---\ntitle: Blog\nlayout: list\n---\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--url", "https://example.org/"]) == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert config["exclude"][-1] == "/index.md" and config["preset"] == "astro"
+    assert main(["build", "--now", NOW]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, capsys):
+    pelican = tmp_path / "pelican"
+    (pelican / "content").mkdir(parents=True)
+    (pelican / "pelicanconf.py").write_text(
+        "AUTHOR = 'A'\nSITENAME = 'Pelican Site'\nSITEURL = 'https://pelican.example'\n"
+        "ARTICLE_URL = 'posts/{date:%Y}/{slug}/'\nTIMEZONE = 'Europe/Paris'\n", encoding="utf-8")
+    (pelican / "content" / "first.md").write_text(
+        "Title: My First Post\nDate: 2024-04-09 10:20\nTags: a, b\n\nBody.\n", encoding="utf-8")
+    monkeypatch.chdir(pelican)
+    assert main(["init"]) == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert (config["preset"], config["url"], config["title"], config["permalink"], config["timezone"]) == (
+        "pelican", "https://pelican.example", "Pelican Site", "/posts/{year}/{slug}/", "Europe/Paris")
+    assert main(["build", "--now", NOW]) == 0
+    entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
+    assert entry.link == "https://pelican.example/posts/2024/my-first-post/"
+
+    hugo = tmp_path / "hugo"
+    (hugo / "content" / "posts").mkdir(parents=True)
+    (hugo / "hugo.toml").write_text('baseURL = "https://hugo.example/"\ntitle = "Hugo Site"\n'
+                                    '[permalinks]\nposts = "/:year/:month/:slug/"\n', encoding="utf-8")
+    (hugo / "content" / "posts" / "hello.md").write_text('+++\ntitle = "Hello"\ndate = 2024-04-09\n+++\nHi.\n',
+                                                         encoding="utf-8")
+    monkeypatch.chdir(hugo)
+    assert main(["init", "--content", "content/posts"]) == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug}/")
