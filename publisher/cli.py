@@ -139,8 +139,10 @@ class _Version(argparse.Action):
 
 def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
     """--content, --out, --config, --now, --strict, -q, -v; and --lock-timeout unless ``lock`` is False."""
-    parser.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: from config, else feeds/)")
+    parser.add_argument("--content", metavar="DIR",
+                        help="folder of Markdown articles, relative to the current folder (default: from the config)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output folder, relative to the current folder (default: from config, else feeds/)")
     parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")

@@ -115,6 +115,8 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     "(`digest.html.j2`, `digest.txt.j2`, `feeds-index.html.j2`).",
     ("", "fallback_encoding"): "Encoding to read a file that is not UTF-8 with (e.g. `cp1252`); unset: such a file "
     "is reported with its byte offset and skipped.",
+    ("", "max_article_bytes"): "An article file larger than this many bytes is reported and skipped without "
+    "being read (at most 64 MiB); default 2 MiB.",
     ("", "preset"): "`astro`, `hugo`, `jekyll`, `eleventy` or `pelican`: read the folder as that generator does "
     "(field names, drafts, tag lists, excluded files, file names); see [Migrating](migrating.md).",
     ("", "exclude"): "Files and folders under `content` that are not articles, as .gitignore patterns; unset: the "
