@@ -29,6 +29,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.cli import main
+from publisher.content import excluded
 from publisher.errors import ContentError, display_path, printable
 from tests.conftest import ROOT
 
@@ -175,7 +176,11 @@ def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, 
     assert "Traceback" not in err and "bug in publisher" not in err, err
     published = {item["url"] for item in check_outputs(root / "out")} if code == 0 else set()
     config = publisher.load_config(config_file)
+    patterns = [pattern.lower() for pattern in config.exclude or ()]
     for path in candidates:
+        parts = path.relative_to(root / "content").parts
+        if any(excluded("/".join(parts[: i + 1]), patterns) for i in range(len(parts))):
+            continue  # not an article file by the configuration ("_*", "README*"): neither read nor named
         # Named (skipped, or the loser of a duplicate slug), as the config names the content folder.
         if any(printable(display_path(p)) in err for p in (path, path.relative_to(root))):
             continue
