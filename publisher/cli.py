@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .config import PASSWORD_ENV, USER_ENV, load_config
 from .engine import build
-from .errors import ConfigError, ContentError, EmptyDigest, PublisherError, SendError
+from .errors import ConfigError, ContentError, EmptyDigest, PublisherError, SendError, printable
 from .model import Config
 from .newsletter import DigestRequest, send_digest, write_digest
 from .websub import TIMEOUT
@@ -42,14 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose - args.quiet)
     try:
         return args.run(args)
-    except ConfigError as exc:
-        print(f"publisher: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except PublisherError as exc:
-        print(f"publisher: error: {exc}", file=sys.stderr)
+        print(f"publisher: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line for cron mail, the traceback with -v
+        log.debug("the traceback of the bug below", exc_info=True)
+        print(f"publisher: error: this is a bug in publisher, please report it: {type(exc).__name__}: "
+              f"{printable(str(exc))[:500]} (run again with -v to see where it happened)", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,8 +139,10 @@ class _Version(argparse.Action):
 
 def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
     """--content, --out, --config, --now, --strict, -q, -v; and --lock-timeout unless ``lock`` is False."""
-    parser.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
-    parser.add_argument("--out", metavar="DIR", help="output folder (default: from config, else feeds/)")
+    parser.add_argument("--content", metavar="DIR",
+                        help="folder of Markdown articles, relative to the current folder (default: from the config)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output folder, relative to the current folder (default: from config, else feeds/)")
     parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
@@ -188,6 +192,9 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
                       help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
     smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
                       help="give up on a server that does not answer within this long (default: 30)")
+    smtp.add_argument("--insecure-plain-auth", action="store_true",
+                      help="log in even without TLS to a server that is not on this machine (the password "
+                      "crosses the network readable by anyone on the way)")
 
 
 def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
@@ -244,10 +251,20 @@ def port_number(lowest: int) -> Callable[[str], int]:
 
 def _setup_logging(level: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("publisher: %(message)s"))
+    handler.setFormatter(_OneLine("publisher: %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(logging.ERROR if level < 0 else logging.INFO if level > 0 else logging.WARNING)
+
+
+class _OneLine(logging.Formatter):
+    """Each message stays one line: a newline in a file name cannot forge a line of cron mail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.exc_info or record.stack_info:  # a traceback (-v only) keeps its lines
+            return text
+        return printable(text)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -388,6 +405,7 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
         username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
         password=os.environ.get(PASSWORD_ENV),
         timeout=args.smtp_timeout,
+        plain_auth=args.insecure_plain_auth,
     )
 
 

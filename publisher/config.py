@@ -33,6 +33,7 @@ KEYS: Mapping[tuple[str, str], str] = {
     ("", "state_dir"): "state_dir",
     ("", "templates"): "templates_dir",
     ("", "fallback_encoding"): "fallback_encoding",
+    ("", "max_article_bytes"): "max_article_bytes",
     ("", "preset"): "preset",
     ("", "exclude"): "exclude",
     ("", "body_filters"): "body_filters",
@@ -114,6 +115,8 @@ DESCRIPTIONS: Mapping[tuple[str, str], str] = {
     "(`digest.html.j2`, `digest.txt.j2`, `feeds-index.html.j2`).",
     ("", "fallback_encoding"): "Encoding to read a file that is not UTF-8 with (e.g. `cp1252`); unset: such a file "
     "is reported with its byte offset and skipped.",
+    ("", "max_article_bytes"): "An article file larger than this many bytes is reported and skipped without "
+    "being read (at most 64 MiB); default 2 MiB.",
     ("", "preset"): "`astro`, `hugo`, `jekyll`, `eleventy` or `pelican`: read the folder as that generator does "
     "(field names, drafts, tag lists, excluded files, file names); see [Migrating](migrating.md).",
     ("", "exclude"): "Files and folders under `content` that are not articles, as .gitignore patterns; unset: the "
@@ -200,19 +203,32 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
     """Read a publisher.toml file. ``overrides`` (Config attribute names) win over the file."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the run
+            raise ConfigError(f"{path}: is not a regular file")
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the whole file as UTF-8 first
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return config_from_mapping(data, base=path.parent, source=str(path), **overrides)
+    return config_from_mapping(data, base=path.parent, source=str(path), config_file=str(path), **overrides)
 
 
 def config_from_mapping(
     data: Mapping[str, Any], base: Path | None = None, source: str = "config", **overrides: Any
 ) -> Config:
-    """Build a Config from parsed TOML; relative paths are taken relative to ``base``."""
+    """Build a Config from parsed TOML; relative paths in it are taken relative to ``base``.
+
+    Paths in ``overrides`` (the command line's --content and --out) stay as given: relative to the
+    current folder, as a shell user means them.
+    """
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
@@ -225,7 +241,6 @@ def config_from_mapping(
                 values[_attribute(key, sub, source)] = subvalue
         else:
             values[_attribute("", key, source)] = value
-    values.update({k: v for k, v in overrides.items() if v is not None})
     if base is not None:
         # The default folders too sit beside the configuration, wherever cron or a script runs from.
         for name in ("content_dir", "output_dir", "state_dir"):
@@ -237,6 +252,7 @@ def config_from_mapping(
             if isinstance(values.get(name), list):
                 values[name] = [str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f
                                 for f in values[name]]
+    values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values.get("templates_dir"), str) and not Path(values["templates_dir"]).is_dir():
         raise ConfigError(f"{source}: templates: {values['templates_dir']}: no such folder")
     for required in ("title", "url"):

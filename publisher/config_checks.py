@@ -112,3 +112,39 @@ def check_feed_names(config: Config) -> None:
             filled = set()
         if len(filled) != (4 if "format" in needs else 2):
             raise ConfigError(f"{name}: {pattern!r} must contain {needs} (and no other {{...}})")
+
+
+# One-line settings that end up in a message header or a link, by their key in publisher.toml (the
+# digest's addresses are read strictly in addresses.check_mail_settings).
+_ONE_LINE = {"title": "title", "url": "url", "author": "author", "feeds_url": "[feeds] url",
+             "smtp_host": "[smtp] host", "smtp_user": "[smtp] user"}
+# Addresses a reader's software fetches or follows: http(s) only (urls.py); icon and logo may be
+# relative to ``url``. The digest's own may also be an ESP's merge tag (``*|UNSUB|*``): only an
+# address with another scheme (javascript:, data:, file:) is refused there.
+_WEB_ADDRESSES = {"feeds_url": "[feeds] url", "icon": "icon", "logo": "logo"}
+_DIGEST_ADDRESSES = {"digest_url": "[digest] url", "unsubscribe_url": "[digest] unsubscribe_url"}
+
+
+def check_bounds_and_addresses(config: Config) -> None:
+    """Sizes within bounds, one-line settings on one line, and web addresses that are http(s)."""
+    from .addresses import no_line_breaks
+    from .content import READ_CEILING
+    from .urls import web_url
+
+    if not 1 <= config.max_article_bytes <= READ_CEILING:
+        raise ConfigError(f"max_article_bytes: {config.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
+    if config.digest_budget < 1:
+        raise ConfigError(f"[digest] budget: {config.digest_budget} must be 1 or more bytes of HTML")
+    for name, key in _ONE_LINE.items():
+        value = getattr(config, name)
+        if isinstance(value, str):
+            no_line_breaks(value, key)
+    for name, key in _WEB_ADDRESSES.items():
+        value = getattr(config, name)
+        base = config.url if name in ("icon", "logo") else None
+        if value is not None and web_url(value, base) is None:
+            raise ConfigError(f"{key}: {value!r} is not an {'' if base else 'absolute '}http(s) address")
+    for name, key in _DIGEST_ADDRESSES.items():
+        value = getattr(config, name)
+        if value is not None and web_url(value, keep_relative=True) is None and web_url(value, config.url) is None:
+            raise ConfigError(f"{key}: {value!r} is not an http(s) address")

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import EmptyDigest
+from .errors import ContentError, EmptyDigest
 from .feeds import cover_enclosure
+from .guard import article_render, article_step, without_failures
 from .images import Derivative, cover_derivatives, known_shape
 from .inline import Inliner, default_inliner, keeping_merge_tags
 from .mail import WIRE, build_message, check_digest
@@ -25,6 +26,7 @@ from .render import email_html, summary
 from .select import select, window
 from .templates import render_string, render_template, template_env
 from .text import join_names, repair_line
+from .urls import web_url
 from .webarchive import WebAddresses, issue_name, web_addresses, web_page
 
 # An article dated before the previous digest's cut-off but written (or synced) after it still goes
@@ -92,6 +94,8 @@ def render_digest(
     inliner: Inliner | None = None,
     after: DigestState | None = None,
     for_subscribers: bool = False,
+    errors: list[ContentError] | None = None,
+    strict: bool = False,
 ) -> Digest:
     """The digest of the articles published in the window (see select); raises EmptyDigest if none.
 
@@ -99,7 +103,9 @@ def render_digest(
     ``after`` (the previous digest's state) makes it a --since-last digest: what was published after
     that digest's cut-off, plus what arrived late (dated up to LATE_ARRIVALS before the cut-off but
     not in that digest). Record ``digest.state(after)`` once it was sent. ``for_subscribers`` renders it
-    for send_to_subscribers: each subscriber's own unsubscribe link goes where the marker is.
+    for send_to_subscribers: each subscriber's own unsubscribe link goes where the marker is. An
+    article that cannot be rendered is logged, appended to ``errors`` and left out (``strict=True``
+    raises instead; see guard.py).
     """
     now = now or datetime.now(UTC)
     if for_subscribers and config.unsubscribe_url:
@@ -113,8 +119,19 @@ def render_digest(
     sent = after.sent if after is not None else {}
     chosen = [a for a in select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
               if a.slug not in sent]
-    if not chosen:
-        raise EmptyDigest("nothing was published in the digest's window")
+    items: dict[tuple[int, bool], dict[str, Any]] = {}  # rendered once, kept when a failed article is left out
+
+    def produce(kept: list[Article]) -> Digest:
+        if not kept:
+            raise EmptyDigest("nothing was published in the digest's window")
+        return _render(kept, config, since, upper, limit, full_bodies, inliner, items)
+
+    # An article that cannot be rendered is reported and left out, as the loader does (guard.py).
+    return without_failures(chosen, produce, errors, strict)
+
+
+def _render(chosen: list[Article], config: Config, since: datetime | None, upper: datetime, limit: int | None,
+            full_bodies: bool | None, inliner: Inliner | None, items: dict[tuple[int, bool], dict[str, Any]]) -> Digest:
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     limit = limit or config.digest_limit
     bodies = config.digest_full_bodies if full_bodies is None else full_bodies
@@ -124,10 +141,10 @@ def render_digest(
     notes: list[str] = []
 
     included = ordered[:limit]
-    images = {a.key: cover_derivatives(a, config) for a in ordered[:limit]}
+    images = {a.key: article_step(a, "preparing the cover", cover_derivatives, a, config) for a in ordered[:limit]}
     pages = web_addresses(config, _subject(included, config), upper)
     while True:
-        context = _context(included, len(chosen) - len(included), config, bodies, images, pages)
+        context = _context(included, len(chosen) - len(included), config, bodies, images, pages, items)
         html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.url)
         size = len(html.encode("utf-8"))
         if size <= config.digest_budget:
@@ -155,7 +172,7 @@ def render_digest(
     if pages:
         # The web page has no size budget: every article of the window, whole bodies as configured.
         web_context = _context(ordered[:limit], 0, config, config.digest_full_bodies if full_bodies is None
-                               else full_bodies, images, pages, web=True)
+                               else full_bodies, images, pages, items, web=True)
         web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
         files[pages.file] = web.encode("utf-8")
         files.update({d.name: d.data for a in ordered[:limit] for d in images[a.key].values()})
@@ -180,7 +197,8 @@ def render_digest(
 
 def _subject(included: Sequence[Article], config: Config) -> str:
     lead = next((a for a in included if a.featured), None)
-    subject = render_string(config, config.digest_subject, "[digest] subject",
+    where = f"{config.config_file}: [digest] subject" if config.config_file else "[digest] subject"
+    subject = render_string(config, config.digest_subject, where,
                             site=config, articles=included, lead=lead, count=len(included))
     # One line, whatever the titles hold: a CR or LF must never start a new header.
     return repair_line(subject)
@@ -188,10 +206,14 @@ def _subject(included: Sequence[Article], config: Config) -> str:
 
 def _context(included: Sequence[Article], more: int, config: Config, bodies: bool,
              images: Mapping[str, Mapping[str, Derivative]], pages: WebAddresses | None,
-             web: bool = False) -> dict[str, Any]:
+             items: dict[tuple[int, bool], dict[str, Any]], web: bool = False) -> dict[str, Any]:
     link = campaign_link(config)
-    featured = [_item(a, config, bodies, link, images[a.key]) for a in included if a.featured]
-    others = [_item(a, config, bodies, link, images[a.key]) for a in included if not a.featured]
+    for a in included:  # each article within its time budget (guard.py): one that fails is left out
+        if (id(a), bodies) not in items:
+            items[id(a), bodies] = article_render(a, "rendering for the digest", _item, config, bodies, link,
+                                                  images[a.key], renders=2)
+    featured = [items[id(a), bodies] for a in included if a.featured]
+    others = [items[id(a), bodies] for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
         "site": config,
@@ -232,7 +254,7 @@ def _item(
     body = None
     if bodies:
         body = email_html(article, config, width=COLUMN, poster=_poster(article, config), link=link)
-    local = article.published.astimezone(config.tz)
+    local = config.local_time(article.published)
     return {
         "title": article.title,
         "url": link(url),
@@ -249,7 +271,7 @@ def _item(
 def _poster(article: Article, config: Config) -> str | None:
     """The configured video poster field ([digest] video_poster) of the article, as an absolute URL."""
     value = article.extra.get(config.video_poster) if config.video_poster else None
-    return urljoin(config.article_url(article), value) if isinstance(value, str) and value.strip() else None
+    return web_url(value, config.article_url(article))  # the one URL policy (urls.py)
 
 
 def _markup(html: str) -> Any:

@@ -9,10 +9,11 @@ import mimetypes
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .model import Article, Config
 from .permalinks import is_bundle, uri
+from .urls import web_url
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -33,12 +34,19 @@ class Enclosure:
 
 
 def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
-    """The article's cover as an absolute URL with its media type and, for local files, its size."""
-    if not article.cover_image:
-        return None
+    """The article's cover as an absolute URL with its media type and, for local files, its size.
+
+    None when there is no cover or it is not an http(s) address (urls.py; the loader has warned).
+    """
     # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
     base = config.article_url(article) if is_bundle(article.file) else config.url
-    url = uri(urljoin(base, article.cover_image))
+    found = web_url(article.cover_image, base)
+    if found is None:
+        return None
+    try:
+        url = uri(found)
+    except ValueError:
+        return None
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()
     media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
@@ -58,10 +66,17 @@ def _local_size(cover: str, config: Config) -> int:
 
 def local_cover(cover: str, config: Config) -> Path | None:
     """The file under ``static`` a cover given as a path names, if any (never outside ``static``)."""
-    if not config.static_dir or urlsplit(cover).scheme or cover.startswith("//"):
+    try:
+        parts = urlsplit(cover)
+    except ValueError:
+        return None
+    if not config.static_dir or parts.scheme or cover.startswith("//"):
         return None
     static = Path(config.static_dir).resolve()
-    candidate = (static / unquote(urlsplit(cover).path).lstrip("/")).resolve()
+    try:
+        candidate = (static / unquote(parts.path).lstrip("/")).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte
+        return None
     if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
         return None
     return candidate

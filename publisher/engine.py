@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .content import scan
 from .errors import ConfigError, ContentError, PublisherError
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
+from .guard import ArticleFailed, guarded, render_budget
 from .history import migrate_output_folder
 from .model import Article, Config
 from .output import remove_outputs, remove_stale_temporaries, write_atomic
@@ -141,8 +142,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         raise PublisherError(f"none of the {len(problems)} articles could be loaded; nothing written "
                              "(check [fields] and the messages above)")
     published = select(loaded.articles, now=now)
-    if loaded.errors and fresh:
-        _log_summary(loaded.errors, len(published))
+    errors = list(loaded.errors)
 
     with store.transaction():
         if not same_settings:
@@ -151,8 +151,16 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         store.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", loaded.rows)
         store.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in loaded.gone])
         store.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        written, unchanged = _stream_outputs(published, config, store, loaded.shas, loaded.rels,
-                                             fingerprint.settings)
+        written, unchanged, unrenderable = _stream_outputs(published, config, store, loaded.shas, loaded.rels,
+                                                           fingerprint.settings, strict)
+        if unrenderable:  # left out of every output, and recorded as the file's problem until it changes
+            dropped = {id(failure.article) for failure in unrenderable}
+            published = [a for a in published if id(a) not in dropped]
+            _record_render_errors(store, loaded.rels, unrenderable)
+            for failure in unrenderable:
+                log.warning("skipped %s", failure.error)
+            errors += [failure.error for failure in unrenderable]
+            fresh += [failure.error for failure in unrenderable]
         made = set(written) | set(unchanged)
         before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
         removed = remove_outputs(sorted(before - made), config.output_dir)
@@ -166,39 +174,54 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         fingerprint.window = _window(loaded.articles, published, now)
         fingerprint.statics = _statics(published, config)
         fingerprint.write(store, config)
+    if errors and fresh:
+        _log_summary(errors, len(published))
     return BuildResult(config.output_dir, written=tuple(written), unchanged=tuple(unchanged),
-                       removed=tuple(removed), errors=tuple(loaded.errors), reported=tuple(fresh),
+                       removed=tuple(removed), errors=tuple(errors), reported=tuple(fresh),
                        articles=len(loaded.articles), published=len(published))
 
 
 def _stream_outputs(
     published: list[Article], config: Config, store: StateStore, shas: dict[str, str], rels: dict[str, str],
-    settings: str,
-) -> tuple[list[str], list[str]]:
-    """Render and write the outputs one at a time; returns the names written and left unchanged.
+    settings: str, strict: bool = False,
+) -> tuple[list[str], list[str], list[ArticleFailed]]:
+    """Render and write the outputs one at a time; returns the names written and left unchanged, and
+    the articles left out because they could not be rendered.
 
     First every output is keyed by what it is made of: one whose key and file are as the last
     build left them is not rendered at all. The HTML the others need and the state store does not
-    hold is rendered next (on both cores when there is much of it), then the outputs are made one
-    by one, each article's pieces dropped as soon as no later output needs them.
+    hold is rendered next (on both cores when there is much of it), each article within its time
+    budget (guard.py); an article that fails is left out and the outputs planned again without it
+    (``strict``: its ContentError is raised), before anything is written. Then the outputs are made
+    one by one, each article's pieces dropped as soon as no later output needs them.
     """
     from .feeds import Parts, plan_outputs, render_output
     from .prerender import prerender
 
-    outputs = plan_outputs(published, config)
     folder = output_key(config)
     previous = {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in store.db.execute(
         "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))}
     out = Path(config.output_dir)
-    todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
-    for output in outputs:
-        memo = _memo_key(output, settings, shas, config)
-        known = previous.get(output.filename)
-        reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
-        todo.append((output, memo, reuse))
     html = _StoredHtml(config, store, shas, rels, settings)
-    needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
-    prerender([a for a in needed.values() if not html.stored(a)], html, store)
+    unrenderable: list[ArticleFailed] = []
+    while True:
+        outputs = plan_outputs(published, config)
+        todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
+        for output in outputs:
+            memo = _memo_key(output, settings, shas, config)
+            known = previous.get(output.filename)
+            reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename,
+                                                                                          known)
+            todo.append((output, memo, reuse))
+        needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
+        failed = prerender([a for a in needed.values() if not html.stored(a)], html, store)
+        if not failed:
+            break
+        if strict:
+            raise failed[0].error
+        unrenderable += failed
+        dropped = {id(failure.article) for failure in failed}
+        published = [a for a in published if id(a) not in dropped]  # and plan again: others may move up
     parts = Parts(config, html)
     remaining: dict[int, int] = {}  # id(article) -> outputs still to render that hold it
     for output, _, reuse in todo:
@@ -223,7 +246,18 @@ def _stream_outputs(
             if remaining[id(article)] == 0:
                 parts.release(article)
                 html.release(article)
-    return written, unchanged
+    return written, unchanged, unrenderable
+
+
+def _record_render_errors(store: StateStore, rels: dict[str, str], failures: list[ArticleFailed]) -> None:
+    """A file whose article could not be rendered is recorded as that file's problem, as a load error
+    is: reported once, listed on every build, not rendered again until the file or the settings change."""
+    import json
+
+    store.db.executemany(
+        "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
+        [(json.dumps([f.error.field, f.error.message, f.error.line, f.error.reason]), rels[f.article.path])
+         for f in failures if f.article.path in rels])
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
@@ -299,7 +333,9 @@ class _StoredHtml:
             row = self.store.db.execute("SELECT html FROM html WHERE rel = ?", (where[0],)).fetchone()
             html = row[0] if row is not None else None
         if html is None:
-            html = render_html(article, self.config)
+            # Articles from files were rendered, within their budget, before any output (prerender).
+            html = guarded(article.path, "rendering", render_html, article, self.config,
+                           budget=render_budget(len(article.body)))
             if where is not None:
                 self.store_html(*where, html)
         self.memory[id(article)] = html

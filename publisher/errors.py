@@ -6,7 +6,36 @@ Messages read like a compiler's: where, what, and what was expected, e.g.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# What must never reach a terminal or a cron mail as itself: C0 and C1 controls (a newline in a file
+# name would start a line of its own), lone surrogates (a file name that is not UTF-8), the line and
+# paragraph separators, and the bidi embeddings, overrides and isolates that reorder what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that could forge or reorder a line of output written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``); a byte of a file name that is not UTF-8 shows as ``\\xe9``."""
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\udc80" <= char <= "\udcff":  # os.fsdecode's stand-in for a byte that is not UTF-8
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def display_path(path: str | Path) -> str:
+    """A path as text that can be written anywhere (JSON, a log line, a feed): every byte of a file
+    name that is not UTF-8 becomes ``\\xNN``; control characters are escaped by ``printable`` when shown."""
+    text = str(path)
+    return _SURROGATE.sub(_escape, text) if _SURROGATE.search(text) else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PublisherError(Exception):
@@ -31,7 +60,8 @@ class ContentError(PublisherError):
         line: int | None = None,
         reason: str = "invalid",
     ) -> None:
-        self.path = str(path) if path is not None else None
+        # Encodable as UTF-8 whatever the file was called, so the error can be logged and stored.
+        self.path = display_path(path) if path is not None else None
         self.field = field
         self.message = message
         self.line = line
@@ -40,7 +70,7 @@ class ContentError(PublisherError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.path or "<article>"
+        where = printable(self.path) if self.path is not None else "<article>"
         if self.line is not None:
             where = f"{where}:{self.line}"
         if self.field:

@@ -91,9 +91,10 @@ def settings_key(config: Config) -> str:
     """A digest of everything besides the articles that shapes the output."""
     settings = {
         "format": FORMAT,
-        # Where the files are read from and written to decides nothing about their bytes.
+        # Where the files are read from and written to decides nothing about their bytes, nor does
+        # where the settings were read from (config_file, the one field Config does not compare).
         "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
-                   if f.name not in ("content_dir", "output_dir", "state_dir")},
+                   if f.compare and f.name not in ("content_dir", "output_dir", "state_dir")},
         "templates": [_tree(folder) for folder in template_dirs(config)],
         "code": _tree(_PACKAGE, "*.py"),
         "libraries": {name: _library(name) for name in LIBRARIES},

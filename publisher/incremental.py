@@ -14,7 +14,6 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .content import SourceFile, read_bytes
@@ -204,8 +203,8 @@ def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
     results: dict[str, tuple[str, str, Any]] = {}
     for source in sources:
         try:
-            raw = Path(source.path).read_bytes()
-        except OSError:
+            raw = read_bytes(source.path)  # never a FIFO or a device, never more than READ_CEILING
+        except ContentError:
             continue
         kind, digest, payload, _ = _parse(raw, source, config, article_from_bytes)
         if payload is not None:  # an article whose fields JSON cannot hold is parsed by the parent

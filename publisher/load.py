@@ -17,10 +17,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .content import SourceFile, decode, read_body, read_bytes, scan
+from .content import SourceFile, decode, read_body, read_bytes, scan, too_large
 from .content.fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, parse_date
-from .content.frontmatter import parse_other, split_text
+from .content.frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .errors import ContentError
+from .guard import guarded, report
 from .model import Article, Config, DeferredBody
 from .permalinks import article_url, entry_id
 from .text import repair, slugify
@@ -28,30 +29,6 @@ from .text import repair, slugify
 __all__ = ["check", "load_article", "load_articles", "parse_article", "parse_date", "split_frontmatter"]
 
 log = logging.getLogger("publisher")
-
-@functools.cache
-def _yaml() -> tuple[Any, type]:
-    """PyYAML and our loader, imported on first use: a build that finds nothing changed needs neither."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
-
-    class FrontmatterLoader(base):  # type: ignore[misc,valid-type]
-        """Safe YAML, but timestamps stay text: dates are parsed here, where a bad one can be
-        reported by field name (PyYAML raises a bare ValueError for ``2025-13-45``)."""
-
-    FrontmatterLoader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in base.yaml_implicit_resolvers.items()
-    }
-    return yaml, FrontmatterLoader
-
-
-# YAML aliases let a few lines describe billions of values ("billion laughs"); PyYAML builds them
-# as shared references, cheaply, but anything that walks the result (templates, the cache) would
-# not finish. Frontmatter whose expanded size passes this many values is refused.
-MAX_FRONTMATTER_VALUES = 10_000
-
 
 def load_articles(
     content: str | Path,
@@ -74,7 +51,8 @@ def load_articles(
     def loaded() -> Iterator[Article]:
         for source in files:
             try:
-                yield article_from_bytes(read_bytes(source.path), source.path, config, rel=source.rel)[0]
+                raw = read_bytes(source.path, config.max_article_bytes)
+                yield article_from_bytes(raw, source.path, config, rel=source.rel)[0]
             except ContentError as exc:
                 report(exc, errors, strict)
 
@@ -149,26 +127,13 @@ def _newer(a: Article, b: Article) -> bool:
     return (a.last_modified, a.published, a.path or "") > (b.last_modified, b.published, b.path or "")
 
 
-def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
-    """A file that was skipped: raised under ``strict``, else logged (unless ``quiet``) and collected.
-    A file that is not an article is only collected (counted in summaries): it is not a problem to fix."""
-    if exc.reason == NOT_AN_ARTICLE:
-        log.debug("not read %s", exc)
-    elif strict:
-        raise exc
-    elif not quiet:
-        log.warning("skipped %s", exc)
-    if errors is not None:
-        errors.append(exc)
-
-
 def load_article(path: str | Path, config: Config, *, rel: str | None = None) -> Article:
     """Load one file. Raises ContentError naming the file, line and field.
 
     ``rel`` is its path under the content folder (for ``{path}`` permalinks); by default its name,
     or its folder and name when it is a page bundle's ``index.md``.
     """
-    return article_from_bytes(read_bytes(path), path, config, rel=rel)[0]
+    return article_from_bytes(read_bytes(path, config.max_article_bytes), path, config, rel=rel)[0]
 
 
 def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
@@ -177,39 +142,50 @@ def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
 
     The whole file is decoded, so a bad byte anywhere is reported now, with its offset; only the
     frontmatter is parsed, and the body is read again from the file if an output needs it.
+    Whatever goes wrong is a ContentError (guard.py): an unexpected one says it is a bug in publisher.
     """
-    text, fallback = decode(raw, path, config)
-    meta, _, fm_line = split_frontmatter(text, path, config)
-    body = DeferredBody(functools.partial(read_body, path, config))
-    return article_from_metadata(meta, body, config, path=path, line=fm_line, rel=rel), fallback
+    if len(raw) > config.max_article_bytes:
+        raise too_large(path, len(raw), config.max_article_bytes)
+
+    def load() -> tuple[Article, bool]:
+        text, fallback = decode(raw, path, config)
+        meta, _, fm_line = split_frontmatter(text, path, config)
+        body = DeferredBody(functools.partial(read_body, path, config))
+        return _with_key_line(text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line,
+                                                                  rel=rel)), fallback
+
+    return guarded(str(path), "loading", load)
 
 
 def parse_article(text: str, config: Config, path: str | Path | None = None) -> Article:
     """Parse the text of one Markdown file with frontmatter (YAML, TOML or JSON) into an Article."""
-    meta, body, fm_line = split_frontmatter(text, path, config)
-    return article_from_metadata(meta, body, config, path=path, line=fm_line)
+
+    def parse() -> Article:
+        meta, body, fm_line = split_frontmatter(text, path, config)
+        return _with_key_line(text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line))
+
+    return guarded(str(path) if path is not None else None, "loading", parse)
+
+
+def _with_key_line(text: str, make: Any) -> Article:
+    """make(); a field error gets the line of its key in the frontmatter (found only when one is raised)."""
+    try:
+        return make()  # type: ignore[no-any-return]
+    except ContentError as exc:
+        if exc.line is not None or not exc.field:
+            raise
+        line = key_line(text, exc.field)
+        if line is None:
+            raise
+        raise ContentError(exc.path, exc.field, exc.message, line=line, reason=exc.reason) from None
 
 
 def split_frontmatter(text: str, path: str | Path | None = None,
                       config: Config | None = None) -> tuple[dict[str, Any], str, int]:
     """Return (metadata, body, line where the frontmatter starts) or raise ContentError."""
     split = split_text(text, path, header_lines=config is not None and config.preset_rules.header_lines)
-    block, offset, body = split.block, split.offset, split.body
-    if split.kind != "yaml":
-        return parse_other(split, path), body, offset + 1
-    yaml, loader = _yaml()
-    try:
-        meta = yaml.load(block, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = offset + mark.line + 1 if mark is not None else None
-        column = f", column {mark.column + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ContentError(path, None, f"frontmatter is not valid YAML: {problem}{column}", line=line,
-                           reason="bad YAML") from None
-    except yaml.YAMLError as exc:
-        raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
-                           reason="bad YAML") from None
+    offset, body = split.offset, split.body
+    meta = parse_yaml(split, path) if split.kind == "yaml" else parse_other(split, path)
     if meta is None:
         raise ContentError(path, None, "frontmatter is empty (expected at least title and publishDate)", line=1,
                            reason="no frontmatter")
@@ -218,14 +194,7 @@ def split_frontmatter(text: str, path: str | Path | None = None,
             path, None, f"frontmatter is {kind(meta)}, expected a mapping of field: value", line=offset + 1,
             reason="bad frontmatter",
         )
-    # Without an alias ("*name") every value is written out in the text, so a block this short cannot
-    # hold more than the limit (each value takes at least one character) and is not walked.
-    expandable = "*" in block or len(block) >= MAX_FRONTMATTER_VALUES // 2
-    if expandable and _expanded_size(meta, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES:
-        raise ContentError(
-            path, None, f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
-            line=offset + 1, reason="oversized frontmatter",
-        )
+    check_limits(meta, split, path)
     return meta, body, offset + 1
 
 
@@ -285,21 +254,3 @@ def article_from_metadata(
         id=fields.entry_id(),
         file=rel,
     )
-
-
-def _expanded_size(value: Any, budget: int) -> int:
-    """Count values as if every alias were copied out, stopping once past ``budget``.
-
-    Bounded in time however the YAML was built, recursive structures (``&a [*a]``) included.
-    """
-    count = 0
-    stack = [value]
-    while stack and count <= budget:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count

@@ -12,7 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .addresses import check_mail_settings
-from .config_checks import addresses_as_uris, check_feed_names, check_markdown, check_patterns, check_reading
+from .config_checks import (
+    addresses_as_uris,
+    check_bounds_and_addresses,
+    check_feed_names,
+    check_markdown,
+    check_patterns,
+    check_reading,
+)
+from .content import DEFAULT_MAX_ARTICLE_BYTES
 from .content.presets import Preset, preset_named
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 from .errors import ConfigError
@@ -230,6 +238,8 @@ class Config:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
+    # An article file larger than this many bytes is skipped and named (at most content.READ_CEILING).
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     cover_size: str = "1200x630"  # assumed shape of covers: sets image heights in the e-mail
     digest_budget: int = 90_000  # bytes of HTML; Gmail clips messages over 102 KB
     list_id: str | None = None  # List-Id header (RFC 2919), e.g. "Site news <news.example.org>"
@@ -243,6 +253,8 @@ class Config:
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_user: str | None = None
+    # The file this configuration was read from (load_config), so that errors found later name it.
+    config_file: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -255,6 +267,7 @@ class Config:
             raise ConfigError(f"feed_limit: {self.feed_limit} must be 1 or more")
         if self.digest_limit < 1:
             raise ConfigError(f"digest limit: {self.digest_limit} must be 1 or more")
+        check_bounds_and_addresses(self)
         _ = self.cover_shape  # raises ConfigError for a malformed size
         _ = self.tz  # raises ConfigError for an unknown zone name
         check_patterns(self)
@@ -322,6 +335,14 @@ class Config:
 
     def archive_file(self, year: int) -> str:
         return self.archive_pattern.format(year=f"{year:04d}")
+
+    def local_time(self, moment: datetime) -> datetime:
+        """``moment`` in the site's time zone; as it was given when that would leave years 1 to 9999
+        (Hugo's zero date 0001-01-01T00:00:00Z is in year 0 in New York)."""
+        try:
+            return moment.astimezone(self.tz)
+        except (OverflowError, ValueError):
+            return moment
 
     @property
     def preset_rules(self) -> Preset:

@@ -106,9 +106,11 @@ def load_current(
 
 def prepare_digest(
     config: Config, request: DigestRequest, articles: list[Article], *, now: datetime, store: StateStore | None,
-    for_subscribers: bool = False,
+    for_subscribers: bool = False, strict: bool = False,
 ) -> Digest:
-    """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new."""
+    """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new.
+
+    An article that cannot be rendered is named and left out (``strict``: raised, see guard.py)."""
     from .digest import render_digest
     from .errors import EmptyDigest
     from .history import last_digest
@@ -121,7 +123,7 @@ def prepare_digest(
     try:
         digest = render_digest(articles, config, now=now, since=request.since, until=request.until, days=days,
                                featured_only=request.featured_only, limit=request.limit, after=last,
-                               for_subscribers=for_subscribers)
+                               for_subscribers=for_subscribers, strict=strict)
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         raise EmptyDigest(f"nothing new {start}") from None
@@ -218,7 +220,8 @@ def preview_digest(
         for exc in errors:
             log.warning("skipped %s", exc)
         try:
-            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store)
+            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store,
+                                  strict=strict)
         except EmptyDigest as exc:
             log.warning("%s: %s", exc, if_empty)
             raise EmptyDigest("nothing was published in the window; widen it with --days or --since") from None
@@ -236,7 +239,8 @@ def _checked(
     articles, errors = load_current(config, store, strict=strict)
     for exc in errors:
         log.warning("skipped %s", exc)
-    digest = prepare_digest(config, request, articles, now=now, store=store, for_subscribers=for_subscribers)
+    digest = prepare_digest(config, request, articles, now=now, store=store, for_subscribers=for_subscribers,
+                            strict=strict)
     if check and digest.problems:
         raise DigestCheckFailed(f"digest not {verb}: {len(digest.problems)} problem(s) found by --check",
                                 digest.problems)

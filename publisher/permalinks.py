@@ -105,7 +105,7 @@ def placeholders(article: Article, config: Config, names: frozenset[str] = froze
     """The values of the placeholders in ``names`` (only those are worked out: 10,000 URLs per build)."""
     values = {"slug": article.slug, "category": article.category or ""}
     if names & {"year", "month", "day"}:
-        local = article.published.astimezone(config.tz)
+        local = config.local_time(article.published)  # Hugo's zero date is year 0 in New York
         values.update(year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}")
     if names & {"path", "filename"}:
         values.update(source_parts(article.file, article.slug))

@@ -16,6 +16,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from .errors import ContentError
+from .guard import ArticleFailed, rendered_html
 from .model import Article
 from .state import StateStore
 
@@ -34,20 +36,26 @@ class HtmlStore(Protocol):
     def store_html(self, rel: str, key: str, html: str) -> None: ...
 
 
-def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -> None:
-    """Render ``articles`` into the state store (those that do not come from files are left for later)."""
-    from .render import render_html
+def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -> list[ArticleFailed]:
+    """Render ``articles`` into the state store (those that do not come from files are left for later).
 
+    Each within its time budget (guard.py); returns the articles that could not be rendered, with why.
+    """
     jobs = [(article, where) for article in articles if (where := html.key(article)) is not None]
     helper = _Helper.start(jobs[len(jobs) // 2:], html.config, store) if len(jobs) >= PARALLEL_MIN else None
     mine = jobs[: len(jobs) // 2] if helper is not None else jobs
+    failed = []
     for article, (rel, key) in mine:
         try:
-            html.store_html(rel, key, render_html(article, html.config))
-        except Exception:  # noqa: BLE001 - rendered again where the output needs it, and reported there
-            continue
+            html.store_html(rel, key, rendered_html(article, html.config))
+        except ArticleFailed as failure:
+            failed.append(failure)
     if helper is not None:
-        helper.collect(html)
+        by_rel = {rel: article for article, (rel, _) in jobs}
+        for rel, message, reason in helper.collect(html):
+            article = by_rel[rel]
+            failed.append(ArticleFailed(article, ContentError(article.path, None, message, reason=reason)))
+    return failed
 
 
 class _Helper:
@@ -73,41 +81,46 @@ class _Helper:
                 os._exit(code)
         return cls(pid, path)
 
-    def collect(self, html: HtmlStore) -> None:
-        """Wait for the helper and copy its rows into the state store; what it missed stays unrendered."""
+    def collect(self, html: HtmlStore) -> list[tuple[str, str, str]]:
+        """Wait for the helper and copy its rows into the state store; what it missed stays unrendered.
+        Returns (rel, message, reason) of each article it could not render."""
         _, status = os.waitpid(self.pid, 0)
+        failed: list[tuple[str, str, str]] = []
         try:
             if os.waitstatus_to_exitcode(status) != 0:
                 log.debug("the render helper failed; its articles are rendered when an output needs them")
-                return
+                return []
             source = sqlite3.connect(self.path)
             try:
                 rows = source.execute("SELECT rel, key, html FROM html")
                 while batch := rows.fetchmany(200):
                     for rel, key, text in batch:
                         html.store_html(rel, key, text)
+                failed = source.execute("SELECT rel, message, reason FROM failed").fetchall()
             finally:
                 source.close()
         except sqlite3.DatabaseError:
             pass
         finally:
             _remove(self.path)
+        return failed
 
 
 def _render_into(path: str, jobs: list[tuple[Article, tuple[str, str]]], config: Any) -> int:
-    from .render import render_html
-
     logging.getLogger("publisher").disabled = True  # the parent reports, in order
     db = sqlite3.connect(path, isolation_level=None)
     # A scratch file, read once and removed: no journal, no syncing.
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     db.execute("CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL)")
+    db.execute("CREATE TABLE failed (rel TEXT PRIMARY KEY, message TEXT NOT NULL, reason TEXT NOT NULL)")
     db.execute("BEGIN")
     for article, (rel, key) in jobs:
         try:
-            text = render_html(article, config)
-        except Exception:  # noqa: BLE001 - the parent renders it again and reports the problem
+            text = rendered_html(article, config)
+        except ArticleFailed as failure:  # the parent reports it, without spending its budget again
+            db.execute("INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (rel, failure.error.message,
+                                                                         failure.error.reason))
             continue
         db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, text))
     db.execute("COMMIT")

@@ -6,21 +6,25 @@ Rendering is pure: (article, config) in, text out.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urljoin
 
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
+from . import urls
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
+from .errors import ContentError, printable
 from .model import Article, Config
 from .permalinks import uri
 from .text import xml_safe
+
+log = logging.getLogger("publisher")
 
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
 # (script, iframe, event handlers, javascript: URLs) is not. An <iframe> embed becomes a link to
@@ -61,8 +65,12 @@ _ALT = re.compile(r"""\balt=(?:"([^"]*)"|'([^']*)')""")
 def markdown_to_html(
     body: str, engine_name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS
 ) -> str:
-    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html."""
-    return image_sizes(engine(engine_name, tuple(extensions))(body))
+    """Markdown (with raw HTML) -> HTML, unsanitised, with ``|WxH`` image sizes. Most callers want render_html.
+
+    What XML cannot carry goes first: a body built in code may hold a lone surrogate, which the
+    gfm engine (Rust) cannot even be given (loaded bodies were repaired already, text.repair).
+    """
+    return image_sizes(engine(engine_name, tuple(extensions))(xml_safe(body)))
 
 
 def image_sizes(html: str) -> str:
@@ -83,17 +91,34 @@ def _sized(match: re.Match[str]) -> str:
     return f'<img width="{size.group(1)}" height="{size.group(2)}"' + tag[len("<img"):]
 
 
-def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS) -> str:
-    """Keep structure, drop active content; with base_url, every URL is made absolute."""
+def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS,
+             on_drop: Callable[[str, str], None] | None = None) -> str:
+    """Keep structure, drop active content; with base_url, every URL is made absolute (a valid URI).
+
+    Every address follows urls.py: images, media and ``srcset`` candidates http(s) only, links also
+    mailto: and tel:. Each one dropped is passed to ``on_drop(attribute, value)``. HTML nested more
+    than MAX_HTML_DEPTH elements deep is refused with a ContentError (see check_depth).
+    """
+    check_depth(html)
     tags = set(tags)
 
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if base_url is None:
-            return value
-        if attribute in URL_ATTRIBUTES:
-            return absolute_uri(base_url, value)
+    def checked(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "srcset":
-            return ", ".join(_absolute_candidate(base_url, c) for c in value.split(",") if c.strip())
+            kept, dropped = urls.srcset(value, base_url)
+            for address in dropped:
+                _dropped(on_drop, attribute, address)
+            return kept
+        if attribute in URL_ATTRIBUTES:
+            check = urls.link_url if attribute == "href" else urls.web_url
+            url = check(value, base_url, keep_relative=True)
+            if url is None:
+                _dropped(on_drop, attribute, value)
+                return None
+            try:
+                return uri(url) if base_url is not None else url
+            except ValueError:  # "http://[broken": not even an address
+                _dropped(on_drop, attribute, value)
+                return None
         return value
 
     lowered = html.lower()
@@ -105,10 +130,57 @@ def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOW
         xml_safe(html),
         tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=absolute,
+        attribute_filter=checked,
         link_rel=None,
-        url_schemes={"http", "https", "mailto", "tel", "data"} - {"data"},
+        # Schemes nh3 lets through to ``checked``, which applies the policy and says what it dropped;
+        # any other scheme nh3 drops by itself.
+        url_schemes=set(urls.LINK_SCHEMES | _REPORTED_SCHEMES),
     )
+
+
+# Schemes an article should be told about when they are dropped (they are, in ``checked``).
+_REPORTED_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "filesystem", "about", "ftp"})
+
+
+def _dropped(on_drop: Callable[[str, str], None] | None, attribute: str, value: str) -> None:
+    if on_drop is not None:
+        on_drop(attribute, value)
+
+
+# The sanitiser (html5ever, inside nh3) checks the stack of open elements for each tag: its time
+# grows with depth times length, in native code no time budget can stop ('<ul><li>' * 20000, 160 KB:
+# 2.8 s; 2 MB: minutes). Real articles nest a few dozen levels at most.
+MAX_HTML_DEPTH = 200
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+# Elements that never nest in themselves (an unclosed <p> or <li> is closed by the next), and void ones.
+_FLAT = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "tbody",
+                   "thead", "tfoot", "colgroup", "caption", "area", "base", "br", "col", "embed", "hr", "img",
+                   "input", "link", "meta", "source", "track", "wbr"})
+
+
+def check_depth(html: str) -> None:
+    """ContentError when ``html`` nests more than MAX_HTML_DEPTH elements deep.
+
+    A count of open and close tags first (linear, and most HTML has too few tags to need it); only
+    HTML that may be that deep is parsed (lxml, which stops at 255 levels) to be sure.
+    """
+    if html.count("<") <= MAX_HTML_DEPTH:
+        return
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        if match.group(2).lower() in _FLAT:
+            continue
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest <= MAX_HTML_DEPTH:
+        return
+    stack = [(lxml_html.fragment_fromstring(html, create_parent="div"), 0)]
+    while stack:
+        element, level = stack.pop()
+        if level > MAX_HTML_DEPTH:
+            raise ContentError(None, None, f"the HTML is nested more than {MAX_HTML_DEPTH} elements deep; refused",
+                               reason="nested too deeply")
+        stack.extend((child, level + 1) for child in element)
 
 
 def embeds_as_links(html: str) -> str:
@@ -138,19 +210,6 @@ def noscript_unwrapped(html: str) -> str:
     return (tree.text or "") + "".join(lxml_html.tostring(child, encoding="unicode") for child in tree)
 
 
-def _absolute_candidate(base_url: str, candidate: str) -> str:
-    url, _, descriptor = candidate.strip().partition(" ")
-    return f"{absolute_uri(base_url, url) or ''} {descriptor}".strip()
-
-
-def absolute_uri(base_url: str, value: str) -> str | None:
-    """``value`` made absolute against ``base_url``, as a valid URI; None when it cannot be one."""
-    try:
-        return uri(urljoin(base_url, value.strip()))
-    except ValueError:  # "http://[broken": not even an address (urlsplit refuses it)
-        return None
-
-
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL.
 
@@ -161,7 +220,7 @@ def render_html(article: Article, config: Config) -> str:
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
-        return sanitize(body_html(article, config), base_url=url, tags=tags)
+        return _render(article, url, tags, config)
     # The engine is part of the key: HTML from another engine (or extension list) is not reused.
     engine_key = " ".join([config.markdown_engine, *config.markdown_extensions])
     key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
@@ -169,9 +228,17 @@ def render_html(article: Article, config: Config) -> str:
     if html is None:
         html = memo.known.get(key)
         if html is None:
-            html = sanitize(body_html(article, config), base_url=url, tags=tags)
+            html = _render(article, url, tags, config)
         memo.used[key] = html
     return html
+
+
+def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
+    def dropped(attribute: str, value: str) -> None:
+        where = printable(article.path) if article.path else f"<article {article.slug!r}>"
+        log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
+
+    return sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
 
 
 def body_html(article: Article, config: Config) -> str:

@@ -44,6 +44,8 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     cafile: str | None = None
+    # Log in without TLS to a server that is not on loopback; off, such a login is refused before connecting.
+    plain_auth: bool = False
 
     def __post_init__(self) -> None:
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
@@ -74,11 +76,18 @@ class SmtpSettings:
         return f"{self.address} ({', '.join(how)})"
 
     def check_login(self) -> None:
-        """SendError when there is a user name but no password: checked before connecting."""
+        """SendError when there is a user name but no password, or the password would cross the
+        network in clear text (no TLS, a server not on loopback, no ``plain_auth``): checked before connecting."""
         if self.username and self.password is None:
             raise SendError(
                 f"{self.address}: a user name ({self.username!r}) but no password: "
                 f"set the {PASSWORD_ENV} environment variable"
+            )
+        if self.username and not (self.ssl or self.starttls or self.plain_auth or is_loopback(self.host)):
+            raise SendError(
+                f"{self.address}: refusing to log in as {self.username!r} without TLS: the password would cross the "
+                "network in clear text; add --starttls (port 587) or --ssl (port 465), or [smtp] starttls = true "
+                "(--insecure-plain-auth logs in anyway)"
             )
 
     def tls_context(self) -> ssl.SSLContext:
@@ -188,8 +197,8 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
         tls = settings.ssl or settings.starttls
         hint = "" if tls else "; most servers offer it only over TLS: add --starttls or --ssl"
         raise SendError(f"{settings.address} does not offer authentication (AUTH){hint}")
-    if not (settings.ssl or settings.starttls) and not is_loopback(settings.host):
-        log.warning("%s: sending the password without TLS; use --starttls or --ssl", settings.address)
+    if not (settings.ssl or settings.starttls) and not is_loopback(settings.host):  # only with plain_auth
+        log.warning("%s: sending the password without TLS (--insecure-plain-auth)", settings.address)
     smtp.login(settings.username or "", settings.password or "")
 
 

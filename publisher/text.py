@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import unicodedata
 
 # XML 1.0 (section 2.2) forbids C0 controls other than tab, LF and CR, lone surrogates and
 # U+FFFE/U+FFFF; lxml refuses them with "All strings must be XML compatible".
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what follows them:
+# "\u202eexe.pdf" shows as "fdp.exe". One-line fields (titles, subjects, names) drop them; the
+# marks U+200E and U+200F, which right-to-left text needs, stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # UTF-8 read as cp1252 always shows a lead byte (0xC2-0xF4) followed by a continuation byte
 # (0x80-0xBF), each as its cp1252 character. Text without such a pair cannot be that kind of
 # mojibake, and ftfy (the costliest step of loading) is skipped for it.
@@ -44,7 +50,7 @@ def repair_line(text: str) -> str:
         return text  # nothing below would change it (the common case: 10,000 titles cost nothing)
     if "&" in text or (not text.isascii() and _MOJIBAKE_HINT.search(text)):
         text = _fix(True)(text)
-    return _WHITESPACE.sub(" ", xml_safe(text)).strip()
+    return _WHITESPACE.sub(" ", _BIDI_CONTROLS.sub("", xml_safe(text))).strip()
 
 
 def xml_safe(text: str) -> str:
@@ -54,7 +60,7 @@ def xml_safe(text: str) -> str:
 
 def one_line(text: str) -> str:
     """Articles built in code are not repaired by the loader: fold line breaks, drop what XML forbids."""
-    return " ".join(xml_safe(text).split())
+    return " ".join(_BIDI_CONTROLS.sub("", xml_safe(text)).split())
 
 
 def join_names(names: tuple[str, ...] | list[str]) -> str | None:
@@ -65,13 +71,43 @@ def join_names(names: tuple[str, ...] | list[str]) -> str | None:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+# Characters that tell names apart without being word characters: C, C++ and C# are three languages.
+_SPELLED = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
+_NOT_WORD = re.compile(r"[^\w]+")
+MAX_SLUG_BYTES = 100  # with "tags/" and ".atom.xml" and a temporary file's affixes, well under 255
+
+
+@functools.lru_cache(maxsize=4096)  # the same few tags, asked for once per article
 def slugify(name: str) -> str:
     """A tag or category as a safe file-name part: lower case, word characters and hyphens only.
 
     No dots or slashes survive, so ``../../etc/passwd`` becomes ``etc-passwd``, never a path.
+    Names that are the same text (NFC or NFD, upper or lower case, invisible format characters)
+    give one slug; distinct names stay distinct: ``C++`` is ``c-plus-plus`` and ``C#`` ``c-sharp``,
+    a symbol is spelled by its Unicode name (``🚀 launch`` is ``rocket-launch``), and a name of
+    punctuation only by the names of its characters (``..`` is ``full-stop-full-stop``). A slug
+    longer than MAX_SLUG_BYTES is cut and ends in a hash of the whole name.
     """
-    slug = _NOT_WORD.sub("-", name.casefold()).strip("-_")
-    return slug or "untitled"
+    key = "".join(c for c in unicodedata.normalize("NFC", name).casefold() if unicodedata.category(c) != "Cf")
+    slug = "-".join("".join(_slug_part(c) for c in key).split()).strip("-_")
+    if not slug:  # punctuation, spaces or format characters only
+        slug = "-".join(_char_name(c) for c in unicodedata.normalize("NFC", name) if not c.isspace()) or "blank"
+    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        cut = slug.encode("utf-8")[: MAX_SLUG_BYTES - 11].decode("utf-8", "ignore").rstrip("-_")
+        slug = f"{cut}-{digest}"
+    return slug
 
 
-_NOT_WORD = re.compile(r"[^\w]+")
+def _slug_part(char: str) -> str:
+    if char in _SPELLED:
+        return _SPELLED[char]
+    kind = unicodedata.category(char)[0]
+    if char.isalnum() or char == "_" or kind == "M":  # marks: the vowel signs of Devanagari, say
+        return char
+    return f" {_char_name(char)} " if kind == "S" else " "
+
+
+def _char_name(char: str) -> str:
+    name = unicodedata.name(char, "") or f"u{ord(char):04x}"
+    return _NOT_WORD.sub("-", name.lower()).strip("-")

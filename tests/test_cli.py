@@ -46,7 +46,7 @@ def test_a_bad_article_is_reported_and_skipped(site, capsys):
     write_article(site / "content", "broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
     assert run(site) == 0
     err = capsys.readouterr().err
-    assert "broken.md: publishDate: '2025-13-45' is not a date" in err
+    assert "broken.md:3: publishDate: '2025-13-45' is not a date" in err
     assert "3 articles published, 1 skipped (1 bad date)" in err
     assert len(feedparser.parse((site / "out" / "rss.xml").read_bytes()).entries) == 3
 
@@ -175,7 +175,7 @@ def test_check_lists_every_current_problem(site, capsys):
     capsys.readouterr()
     assert main(["check", "--config", str(site / "publisher.toml")]) == 1
     out, err = capsys.readouterr()
-    assert out.splitlines() == [f"{site / 'content' / 'broken.md'}: publishDate: '2025-13-45' is not a date "
+    assert out.splitlines() == [f"{site / 'content' / 'broken.md'}:3: publishDate: '2025-13-45' is not a date "
                                 "(expected YYYY-MM-DD or ISO 8601)"]
     assert err == "1 problem\n"
     (site / "content" / "broken.md").unlink()

@@ -437,7 +437,8 @@ def test_cli_reports_a_broken_subject_without_a_traceback(site, capsys):
         fh.write('subject = "{{ lead.titel }"\n')
     assert digest_cli(site, "--now", "2026-11-25") == 2
     err = capsys.readouterr().err
-    assert err.startswith("publisher: error: [digest] subject:") and "Traceback" not in err
+    # The configuration file and the key: the subject template lives there.
+    assert err.startswith(f"publisher: error: {site / 'publisher.toml'}: [digest] subject:") and "Traceback" not in err
 
 
 def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):

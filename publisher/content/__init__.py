@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase, translate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ContentError
+from ..errors import ContentError, display_path
 from ..text import repair
 from .frontmatter import split_text
 
@@ -26,14 +27,20 @@ if TYPE_CHECKING:  # model imports the presets from this package: no cycle at ru
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown")
+# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
+# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
+DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+READ_CEILING = 64 * 1024 * 1024
+_KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
 
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One Markdown file of the content folder, as found by ``scan``."""
 
-    path: str  # as articles and messages name it: the content folder joined with ``rel``
-    rel: str  # relative to the content folder, "/"-separated
+    path: str  # the content folder joined with ``rel``, to open it (a name that is not UTF-8 keeps its bytes)
+    rel: str  # relative to the content folder, "/"-separated, always UTF-8 (see errors.display_path)
     size: int  # -1 when it cannot be stat()ed (loading it then reports why)
     mtime_ns: int
 
@@ -43,7 +50,9 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
 
     Hidden files and folders are always skipped (a .git folder is never read), and so is what
     ``exclude`` matches (see ``excluded``); linked folders are not entered (as os.walk without
-    followlinks); a linked file is kept only when its target is a file inside ``root``.
+    followlinks); a linked file is kept unless its target is outside ``root``. Anything else named
+    ``*.md`` is listed, whatever it is (a FIFO, a device, a link that loops, a name that is not
+    UTF-8): ``read_bytes`` then refuses it with the reason, so that it is named, never opened.
     """
     is_excluded = matcher([p.lower() for p in exclude])
     root = Path(root)
@@ -62,7 +71,7 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
         for entry in listing:
             name = entry.name
             rel = prefix + name
-            if entry.is_dir():
+            if _is_folder(entry):
                 if not name.startswith(".") and not entry.is_symlink() and not is_excluded(rel):
                     stack.append((entry.path, rel + "/"))
                 continue
@@ -70,16 +79,20 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
                 continue
             path = _join(base, rel)
             if entry.is_symlink():
-                target = Path(path).resolve()
-                if not target.is_relative_to(real_root) or not target.is_file():
-                    outside.append((rel.split("/"), path))
+                try:
+                    target: Path | None = Path(path).resolve(strict=True)
+                except (OSError, RuntimeError):  # a loop or a dangling link: reading it says which
+                    target = None
+                if target is not None and not target.is_relative_to(real_root):
+                    outside.append((rel.split("/"), display_path(path)))
                     continue
             try:
-                stat = entry.stat()
-                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                info = entry.stat()
+                size, mtime_ns = info.st_size, info.st_mtime_ns
             except OSError:
                 size = mtime_ns = -1
-            files.append((rel.split("/"), SourceFile(path, rel, size, mtime_ns)))
+            safe = display_path(rel)
+            files.append((safe.split("/"), SourceFile(path, safe, size, mtime_ns)))
     # Sorted by path components, as pathlib orders paths ("a/x.md" before "a-b/x.md").
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
@@ -128,6 +141,13 @@ def excluded(rel: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link that loops: listed as a file, and reading it names the problem
+        return False
+
+
 def _join(base: str, rel: str) -> str:
     """``str(Path(base) / rel)`` without building a Path per file."""
     if base == ".":
@@ -135,11 +155,41 @@ def _join(base: str, rel: str) -> str:
     return base + rel if base.endswith("/") else f"{base}/{rel}"
 
 
-def read_bytes(path: str | Path) -> bytes:
+def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``, or ContentError saying why not.
+
+    Only regular files are opened: a FIFO or a device named ``*.md`` would block the run forever
+    or never end. A file larger than ``limit`` (default READ_CEILING) is refused before it is read.
+    """
+    limit = READ_CEILING if limit is None else min(limit, READ_CEILING)
+    if display_path(path) != str(path):
+        raise ContentError(path, None, "the file name is not UTF-8; rename it (feeds and messages name files "
+                           "in UTF-8)", reason="file name not UTF-8")
     try:
-        return Path(path).read_bytes()
+        _check_regular(os.stat(path), path, limit)
+        # O_NONBLOCK: if the file was swapped for a FIFO since the stat, opening it does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as fh:
+            _check_regular(os.fstat(fd), path, limit)
+            data = fh.read(limit + 1)
     except OSError as exc:
-        raise ContentError(path, None, f"cannot be read ({exc.strerror})", reason="unreadable") from None
+        raise ContentError(path, None, f"cannot be read ({exc.strerror or exc})", reason="unreadable") from None
+    if len(data) > limit:  # it grew since the stat
+        raise too_large(path, len(data), limit)
+    return data
+
+
+def _check_regular(info: os.stat_result, path: str | Path, limit: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise ContentError(path, None, f"is {kind}, not a file; not opened", reason="not a file")
+    if info.st_size > limit:
+        raise too_large(path, info.st_size, limit)
+
+
+def too_large(path: str | Path, size: int, limit: int) -> ContentError:
+    return ContentError(path, None, f"{size:,} bytes is more than max_article_bytes ({limit:,}); raise "
+                        "max_article_bytes in the config to publish it", reason="too large")
 
 
 def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False) -> tuple[str, bool]:
@@ -165,5 +215,5 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
 
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
-    text, _ = decode(read_bytes(path), path, config, quiet=True)
+    text, _ = decode(read_bytes(path, config.max_article_bytes), path, config, quiet=True)
     return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)

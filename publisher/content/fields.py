@@ -6,18 +6,22 @@ Loose values are read the way authors mean them (``title: 2025`` is text, ``tags
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NOT_AN_ARTICLE, ContentError
+from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
+from ..urls import web_url
 from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
 
 if TYPE_CHECKING:
     from ..model import Config
+
+log = logging.getLogger("publisher")
 
 __all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date"]
 
@@ -95,9 +99,20 @@ class Fields:
         return repair_line(value) or None
 
     def address(self, name: str) -> str | None:
-        """A URL field: an http(s) address is made a valid URI; other text is kept as written."""
+        """A URL field: an http(s) address is made a valid URI; other text is kept as written (a
+        publication's name); an address that cannot be parsed is dropped with a warning."""
         value = self.text(name)
-        return _web_uri(value) if value else None
+        if not value:
+            return None
+        try:
+            return _web_uri(value)
+        except ValueError as exc:  # "http://[::1"
+            self.warn(self.raw(name)[0], f"{value[:200]!r} is not a usable address ({exc}); dropped")
+            return None
+
+    def warn(self, key: str, message: str) -> None:
+        where = printable(str(self.path)) if self.path is not None else "<article>"
+        log.warning("%s: %s: %s", where, key.lstrip("!"), message)
 
     def cover(self) -> str | None:
         """The cover image: text, the first of a list (Hugo's ``images``), or a mapping's image or path
@@ -112,15 +127,30 @@ class Fields:
         if not isinstance(value, str):
             raise self.error(key, f"expected an image address, got {kind(value)}")
         value = repair_line(value)
-        return _web_uri(value, always=True) if value else None
+        if not value:
+            return None
+        # The one URL policy (urls.py): http(s) only, relative to the site; javascript:, data:, file: never.
+        if web_url(value, self.config.url) is None:
+            self.warn(key, f"{value[:200]!r} is not an http(s) address; dropped")
+            return None
+        try:
+            return _web_uri(value, always=True)
+        except ValueError as exc:
+            self.warn(key, f"{value[:200]!r} is not a usable address ({exc}); dropped")
+            return None
 
     def date(self, name: str) -> datetime | None:
         key, value = self.raw(name)
         if value is None:
             return None
-        parsed = parse_date(value, self.config)
+        parsed = _parse_date(value, self.config)
+        shown = value.isoformat() if isinstance(value, (datetime, date)) else value
         if parsed is None:
-            raise self.error(key, f"{value!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+            raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
+        if not _in_range(parsed, self.config):
+            raise self.error(key, f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
+                             f"({self.config.timezone}); Hugo writes 0001-01-01 for \"no date\": give the real one",
+                             reason="bad date")
         return parsed
 
     def flag(self, name: str) -> bool:
@@ -234,8 +264,24 @@ def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | 
 def parse_date(value: Any, config: Config) -> datetime | None:
     """A YAML/TOML date or datetime, or text as generators write it -> aware datetime.
 
-    Naive values are in the site's zone. None for anything else (words, impossible dates).
+    Naive values are in the site's zone. None for anything else (words, impossible dates), and for
+    a moment outside years 1 to 9999 in UTC or in the site's zone (feeds write it in UTC, URLs and
+    archives in the site's zone).
     """
+    parsed = _parse_date(value, config)
+    return parsed if parsed is not None and _in_range(parsed, config) else None
+
+
+def _in_range(moment: datetime, config: Config) -> bool:
+    try:
+        moment.astimezone(timezone.utc)
+        moment.astimezone(config.tz)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _parse_date(value: Any, config: Config) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):

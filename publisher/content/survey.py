@@ -89,7 +89,7 @@ def survey(folder: str | Path) -> Survey:
 
 
 def _yaml(block: str) -> Any:
-    from ..load import _yaml as yaml_and_loader
+    from .frontmatter import _yaml as yaml_and_loader
 
     yaml, loader = yaml_and_loader()
     return yaml.load(block, Loader=loader)  # noqa: S506 - a safe loader

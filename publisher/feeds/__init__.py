@@ -8,11 +8,13 @@ one module that registers itself when imported here, in this order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 
 from ..enclosure import cover_enclosure  # digests take it from here
+from ..errors import ContentError
+from ..guard import rendered_html, without_failures
 from ..model import Article, Config
 from ..select import select
 
@@ -51,17 +53,37 @@ def render_output(output: Output, config: Config, parts: Parts) -> bytes:
     return get(output.format).render(output, config, parts)
 
 
-def render_feeds(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> dict[str, bytes]:
+def render_feeds(
+    articles: Iterable[Article],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    errors: list[ContentError] | None = None,
+    strict: bool = False,
+) -> dict[str, bytes]:
     """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
     Only published articles appear (not drafts, not dated after ``now``), newest first. The feeds
-    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them.
+    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them. An article
+    that cannot be rendered (see guard.py) is logged, appended to ``errors`` and left out of every
+    feed, as load_articles does (``strict=True`` raises its ContentError instead).
     """
-    from ..render import remembered_feed, render_html
+    html: dict[str, str] = {}  # kept while a failed article is left out and the feeds rendered again
 
-    published = select(articles, now=now)
+    def rendered(article: Article) -> str:
+        if article.key not in html:
+            html[article.key] = rendered_html(article, config)
+        return html[article.key]
+
+    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, rendered), errors,
+                            strict)
+
+
+def _render_all(published: list[Article], config: Config, html: Callable[[Article], str]) -> dict[str, bytes]:
+    from ..render import remembered_feed
+
     outputs = plan_outputs(published, config)
-    parts = Parts(config, lambda article: render_html(article, config))
+    parts = Parts(config, html)
     fallback_updated = published[0].last_modified if published else EPOCH
     feeds = {}
     for output, done in zip(outputs, last_uses(outputs), strict=True):

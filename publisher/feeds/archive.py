@@ -29,7 +29,7 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
         return outputs  # archives are chained from the main Atom feed (RFC 5005): none without it
     years: dict[int, list[Article]] = {}
     for article in published:
-        years.setdefault(article.published.astimezone(config.tz).year, []).append(article)
+        years.setdefault(config.local_time(article.published).year, []).append(article)
     order = sorted(years)
     current = config.feeds_base + config.atom_file
     archives = []

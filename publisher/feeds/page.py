@@ -74,7 +74,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         "title": one_line(article.title) or article.slug,
         "url": config.article_url(article),
         "published": article.published.isoformat(),
-        "date": article.published.astimezone(config.tz).date().isoformat(),
+        "date": config.local_time(article.published).date().isoformat(),
         "author": join_names(article.authors),  # "A, B and C"
         "summary": parts.summary(article),
         "tags": [t for t in dict.fromkeys(one_line(t) for t in article.tags) if t],
