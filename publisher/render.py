@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 import nh3
 from lxml import etree
@@ -213,8 +212,9 @@ def noscript_unwrapped(html: str) -> str:
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL.
 
-    Inside ``remembering(memo)``, HTML an earlier run rendered from the same body, URL and
-    allow-list is taken from the memo instead (the build cache keeps it between runs).
+    Inside ``remembering(memo)``, HTML rendered earlier from the same body, URL, allow-list and
+    engine is taken from the memo instead (benchmarks/feeds.py uses it to time the feeds alone;
+    builds keep HTML in the state store, see engine.py).
     """
     url = config.article_url(article)
     tags = allowed_tags(config)
@@ -262,26 +262,16 @@ class RenderMemo:
 
 
 _memo: ContextVar[RenderMemo | None] = ContextVar("publisher_render_memo", default=None)
-_feeds: ContextVar[Any] = ContextVar("publisher_feed_memo", default=None)
 
 
 @contextmanager
-def remembering(memo: RenderMemo, feeds: Any = None) -> Iterator[RenderMemo]:
-    """Within the block, render_html reuses and records HTML in ``memo``, and remembered_feed asks
-    ``feeds`` (an object with ``feed(spec, fallback_updated, produce) -> bytes``) for whole feeds."""
+def remembering(memo: RenderMemo) -> Iterator[RenderMemo]:
+    """Within the block, render_html reuses and records HTML in ``memo``."""
     token = _memo.set(memo)
-    feeds_token = _feeds.set(feeds)
     try:
         yield memo
     finally:
-        _feeds.reset(feeds_token)
         _memo.reset(token)
-
-
-def remembered_feed(spec: Any, fallback_updated: Any, produce: Callable[[], bytes]) -> bytes:
-    """``produce()``, unless the memo in effect knows the bytes of this very feed from an earlier run."""
-    feeds = _feeds.get()
-    return produce() if feeds is None else feeds.feed(spec, fallback_updated, produce)
 
 
 def allowed_tags(config: Config) -> frozenset[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 
 from ..enclosure import cover_enclosure  # digests take it from here
 from ..errors import ContentError
@@ -24,7 +23,7 @@ from . import atom, rss, jsonfeed, archive, page  # noqa: F401
 # isort: on
 from .links import FeedLink, feed_links, link_tags
 from .parts import Parts, last_uses
-from .plan import EPOCH, FeedSpec, Listed, Output, plan_outputs
+from .plan import FeedSpec, Listed, Output, plan_outputs
 from .registry import Format, formats, get, register, unregister
 
 __all__ = [
@@ -80,19 +79,11 @@ def render_feeds(
 
 
 def _render_all(published: list[Article], config: Config, html: Callable[[Article], str]) -> dict[str, bytes]:
-    from ..render import remembered_feed
-
     outputs = plan_outputs(published, config)
     parts = Parts(config, html)
-    fallback_updated = published[0].last_modified if published else EPOCH
     feeds = {}
     for output, done in zip(outputs, last_uses(outputs), strict=True):
-        if output.spec is None:
-            feeds[output.filename] = render_output(output, config, parts)
-        else:
-            # A build with a cache gets a past year's unchanged archive back instead of rendering it again.
-            feeds[output.filename] = remembered_feed(
-                output.spec, fallback_updated, partial(render_output, output, config, parts))
+        feeds[output.filename] = render_output(output, config, parts)
         for article in done:
             parts.release(article)
     return feeds
