@@ -10,6 +10,8 @@ build's records.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,10 +154,7 @@ def write_digest(
     """
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
-    with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
-        _forget_if_forced(store, request)
-        digest = _checked(config, request, now, store, check, strict, "written")
+    with _job(config, request, now, check, strict, "written", lock_timeout) as (store, digest):
         if dry_run:
             return DigestRun(digest)
         from .webarchive import digest_outputs
@@ -192,10 +191,7 @@ def send_digest(
 
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
-    with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
-        _forget_if_forced(store, request)
-        digest = _checked(config, request, now, store, check, strict, "sent")
+    with _job(config, request, now, check, strict, "sent", lock_timeout) as (store, digest):
         outgoing = stamped(digest.message, config)
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
@@ -245,6 +241,18 @@ def _checked(
         raise DigestCheckFailed(f"digest not {verb}: {len(digest.problems)} problem(s) found by --check",
                                 digest.problems)
     return digest
+
+
+@contextmanager
+def _job(
+    config: Config, request: DigestRequest, now: datetime, check: bool, strict: bool, verb: str, lock_timeout: float
+) -> Iterator[tuple[StateStore, Digest]]:
+    """The state store, locked for the whole job (old state files taken in, a forced start honoured),
+    and the checked digest of ``request``."""
+    with open_state(config, lock_timeout=lock_timeout) as store:
+        migrate_output_folder(config, store)
+        _forget_if_forced(store, request)
+        yield store, _checked(config, request, now, store, check, strict, verb)
 
 
 def _forget_if_forced(store: StateStore, request: DigestRequest) -> None:
