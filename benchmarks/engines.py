@@ -30,7 +30,8 @@ sys.path.insert(0, str(HERE))
 from make_corpus import make_corpus  # noqa: E402 - a sibling script, not a package
 
 import publisher  # noqa: E402
-from publisher import engines, render  # noqa: E402
+from publisher.markup import engines  # noqa: E402
+from publisher.markup import html as render  # noqa: E402
 from publisher.text import xml_safe  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared"

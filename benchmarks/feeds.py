@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import publisher
 from publisher.feeds import Parts, last_uses, plan_outputs, render_output
-from publisher.render import RenderMemo, remembering, render_html
+from publisher.markup.html import RenderMemo, remembering, render_html
 from publisher.select import select
 
 NOW = datetime(2025, 12, 30, tzinfo=UTC)

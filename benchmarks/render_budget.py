@@ -18,7 +18,7 @@ from pathlib import Path
 
 import publisher
 from publisher.guard import guarded, render_budget
-from publisher.render import markdown_to_html, sanitize
+from publisher.markup.html import markdown_to_html, sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHOLOGICAL = {"'[' * 50000": "[" * 50_000, "'[a](' * 20000": "[a](" * 20_000, "'&#x41;' * 100000": "&#x41;" * 100_000,

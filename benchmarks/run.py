@@ -68,7 +68,7 @@ unsafe = true
 # Times publisher.render_digest itself (Markdown, Jinja2, premailer): the digest's own target.
 DIGEST_ALONE = """
 import sys, time, publisher
-from publisher.load import parse_date
+from publisher.content.load import parse_date
 config = publisher.load_config(sys.argv[1])
 now = parse_date(sys.argv[2], config)
 articles = publisher.load_articles(config.content_dir, config)

@@ -1,7 +1,7 @@
 """Write the pages of docs/ that the code already knows: python docs/generate.py [--out FOLDER]
 
 - cli.md from publisher.cli.build_parser(): every command, flag and help text;
-- configuration.md from publisher.config (KEYS, DESCRIPTIONS, the module docstring), the Config
+- configuration.md from publisher.config.toml (KEYS, DESCRIPTIONS, the module docstring), the Config
   dataclass (types, defaults) and DEFAULT_FIELDS;
 - api.md from publisher.__all__: signatures and docstrings;
 - benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 
 import publisher  # noqa: E402
-from publisher import cli, config, model  # noqa: E402
+from publisher import cli, model  # noqa: E402
+from publisher.config import toml as config  # noqa: E402
 
 COMMAND = "python docs/generate.py"
 WIDE = 10_000  # usage lines on one line, whatever the terminal's width
@@ -127,7 +128,7 @@ def configuration_page() -> str:
     fields = {f.name: f for f in dataclasses.fields(model.Config)}
     intro = inspect.getdoc(config).split("\n\n", 1)[1]  # type: ignore[union-attr]
     lines = [
-        header("publisher.config (KEYS, DESCRIPTIONS) and the publisher.model.Config defaults"),
+        header("publisher.config.toml (KEYS, DESCRIPTIONS) and the publisher.model.Config defaults"),
         "# Configuration\n",
         "`publisher.toml` configures a site (the one in the repository is a commented example); only `title` "
         "and `url` are required, every other key has a default.\n",
@@ -138,7 +139,7 @@ def configuration_page() -> str:
     ]
     missing = [f"[{t}] {k}" if t else k for t, k in config.KEYS if (t, k) not in config.DESCRIPTIONS]
     if missing:
-        raise SystemExit(f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}")
+        raise SystemExit(f"publisher.config.toml.DESCRIPTIONS has no description of {', '.join(missing)}")
     tables: dict[str, list[tuple[str, str]]] = {}
     for (table, key), attribute in config.KEYS.items():
         tables.setdefault(table, []).append((key, attribute))

@@ -8,53 +8,53 @@ build that finds nothing changed never pays for them (see ``__getattr__``).
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .config import load_config
+from .config.toml import load_config
 from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
 from .model import Article, Config
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
-    from .delivery import DeliveryReport, send_newsletter, send_to_subscribers
-    from .digest import Digest, render_digest
-    from .engine import BuildResult, build
+    from .content.load import check, load_article, load_articles, parse_article
+    from .email.delivery import DeliveryReport, send_newsletter, send_to_subscribers
+    from .email.digest import Digest, render_digest
+    from .email.newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
+    from .email.smtp import SmtpSettings, send_message
+    from .email.subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
+    from .email.webarchive import digest_outputs
+    from .engine.pipeline import BuildResult, build
     from .feeds import link_tags, render_feeds
-    from .load import check, load_article, load_articles, parse_article
-    from .newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
-    from .send import SmtpSettings, send_message
-    from .subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
-    from .webarchive import digest_outputs
-    from .websub import ping_hubs
+    from .feeds.websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
-    "BuildResult": ".engine",
-    "build": ".engine",
-    "DigestCheckFailed": ".newsletter",
-    "DigestRequest": ".newsletter",
-    "DigestRun": ".newsletter",
-    "preview_digest": ".newsletter",
-    "send_digest": ".newsletter",
-    "write_digest": ".newsletter",
-    "Digest": ".digest",
-    "render_digest": ".digest",
+    "BuildResult": ".engine.pipeline",
+    "build": ".engine.pipeline",
+    "DigestCheckFailed": ".email.newsletter",
+    "DigestRequest": ".email.newsletter",
+    "DigestRun": ".email.newsletter",
+    "preview_digest": ".email.newsletter",
+    "send_digest": ".email.newsletter",
+    "write_digest": ".email.newsletter",
+    "Digest": ".email.digest",
+    "render_digest": ".email.digest",
     "link_tags": ".feeds",
-    "SmtpSettings": ".send",
-    "send_message": ".send",
-    "ping_hubs": ".websub",
-    "check": ".load",
-    "load_article": ".load",
-    "load_articles": ".load",
-    "parse_article": ".load",
+    "SmtpSettings": ".email.smtp",
+    "send_message": ".email.smtp",
+    "ping_hubs": ".feeds.websub",
+    "check": ".content.load",
+    "load_article": ".content.load",
+    "load_articles": ".content.load",
+    "parse_article": ".content.load",
     "render_feeds": ".feeds",
-    "DeliveryReport": ".delivery",
-    "send_to_subscribers": ".delivery",
-    "send_newsletter": ".delivery",
-    "digest_outputs": ".webarchive",
-    "Subscriber": ".subscribers",
-    "open_journal": ".subscribers",
-    "read_subscribers": ".subscribers",
-    "unsubscribe": ".subscribers",
+    "DeliveryReport": ".email.delivery",
+    "send_to_subscribers": ".email.delivery",
+    "send_newsletter": ".email.delivery",
+    "digest_outputs": ".email.webarchive",
+    "Subscriber": ".email.subscribers",
+    "open_journal": ".email.subscribers",
+    "read_subscribers": ".email.subscribers",
+    "unsubscribe": ".email.subscribers",
 }
 
 __all__ = [

@@ -169,7 +169,7 @@ def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any
 
 def rendered_html(article: Article, config: Config) -> str:
     """The article's sanitised HTML (render.render_html), as article_render runs it."""
-    from .render import render_html
+    from .markup.html import render_html
 
     return article_render(article, "rendering", render_html, config)
 

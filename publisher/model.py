@@ -11,8 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .addresses import check_mail_settings
-from .config_checks import (
+from .config.checks import (
     addresses_as_uris,
     check_bounds_and_addresses,
     check_feed_names,
@@ -22,8 +21,9 @@ from .config_checks import (
 )
 from .content import DEFAULT_MAX_ARTICLE_BYTES
 from .content.presets import Preset, preset_named
-from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
+from .email.addresses import check_mail_settings
 from .errors import ConfigError
+from .markup.engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
 # come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use (a preset
@@ -351,7 +351,7 @@ class Config:
 
     def article_url(self, article: Article) -> str:
         """The article's public address (see permalinks.article_url)."""
-        from .permalinks import article_url
+        from .content.permalinks import article_url
 
         return article_url(article, self)
 

@@ -6,6 +6,11 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Article
 
 # XML 1.0 (section 2.2) forbids C0 controls other than tab, LF and CR, lone surrogates and
 # U+FFFE/U+FFFF; lxml refuses them with "All strings must be XML compatible".
@@ -61,6 +66,17 @@ def xml_safe(text: str) -> str:
 def one_line(text: str) -> str:
     """Articles built in code are not repaired by the loader: fold line breaks, drop what XML forbids."""
     return " ".join(_BIDI_CONTROLS.sub("", xml_safe(text)).split())
+
+
+def distinct_lines(names: Iterable[str]) -> list[str]:
+    """Names (tags, authors) each on one line, without empty ones and repeats, in their order: the one
+    rule every feed format and the feeds page use for an entry's tags and authors."""
+    return [name for name in dict.fromkeys(one_line(n) for n in names) if name]
+
+
+def entry_terms(article: Article) -> list[str]:
+    """An entry's categories in a feed: its tags, then its category."""
+    return distinct_lines([*article.tags, *([article.category] if article.category else [])])
 
 
 def join_names(names: tuple[str, ...] | list[str]) -> str | None:

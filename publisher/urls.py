@@ -15,6 +15,9 @@ from urllib.parse import urljoin, urlsplit
 WEB_SCHEMES = frozenset({"http", "https"})
 # An <a href> may also open a mail program or a phone dialler; an image or a cover may not.
 LINK_SCHEMES = WEB_SCHEMES | {"mailto", "tel"}
+# The attributes of HTML that hold an address: the sanitiser applies this policy to each, and the
+# digest check wants each absolute.
+URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite", "background"})
 # What browsers strip from a URL before reading it (WHATWG URL: C0 controls and space at the ends,
 # tab and newlines anywhere): "java\tscript:" is "javascript:" to a browser, so it is to us.
 _STRIPPED = re.compile("[\t\n\r]")

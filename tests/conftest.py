@@ -68,8 +68,8 @@ def article(slug: str = "hello", **fields) -> publisher.Article:
 
 def digest_history(config_file: Path):
     """The last --since-last digest's state as the state store holds it (None: no digest yet)."""
-    from publisher.history import last_digest
-    from publisher.state import peek_state
+    from publisher.email.history import last_digest
+    from publisher.engine.state import peek_state
 
     with peek_state(publisher.load_config(config_file)) as store:
         return last_digest(store) if store is not None else None

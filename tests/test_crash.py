@@ -20,7 +20,7 @@ from lxml import etree
 
 import publisher
 from benchmarks.make_corpus import make_corpus
-from publisher.state import open_state
+from publisher.engine.state import open_state
 from tests.conftest import ROOT, write_article
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -90,7 +90,7 @@ def small_site(tmp_path):
     return tmp_path
 
 
-HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.state import open_state\n"
+HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.engine.state import open_state\n"
              "with open_state(publisher.load_config(sys.argv[1])):\n    print('locked', flush=True); time.sleep({})")
 
 

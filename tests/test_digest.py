@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.cli import main
-from publisher.digest import EmptyDigest, render_digest
+from publisher.email.digest import EmptyDigest, render_digest
 from tests.conftest import NOW, ROOT, article, digest_history, write_article
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
@@ -398,7 +398,7 @@ def test_library_example_from_the_readme(tmp_path):
 def test_cssutils_noise_is_captured_not_printed(capfd):
     import uuid
 
-    from publisher.inline import PremailerInliner
+    from publisher.email.inline import PremailerInliner
 
     inliner = PremailerInliner()
     unknown = f"-x-unknown-{uuid.uuid4().hex}"  # a new stylesheet each run: premailer caches parsed CSS

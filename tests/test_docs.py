@@ -18,7 +18,7 @@ import pytest
 
 import publisher
 from publisher.cli import build_parser
-from publisher.config import DESCRIPTIONS, KEYS, config_from_mapping
+from publisher.config.toml import DESCRIPTIONS, KEYS, config_from_mapping
 from tests.conftest import ROOT
 from tests.pages import DOCS, GENERATED, code_blocks, publisher_args, read, written_pages
 
@@ -52,7 +52,7 @@ def test_the_generator_reports_only_the_pages_it_changed(tmp_path):
 
 def test_every_config_key_has_a_description():
     missing = [f"[{t}] {k}" if t else k for t, k in KEYS if (t, k) not in DESCRIPTIONS]
-    assert not missing, f"publisher.config.DESCRIPTIONS has no description of {', '.join(missing)}: add one, " \
+    assert not missing, f"publisher.config.toml.DESCRIPTIONS has no description of {', '.join(missing)}: add one, " \
         f"then run `{REGENERATE}`"
     assert set(DESCRIPTIONS) <= set(KEYS), set(DESCRIPTIONS) - set(KEYS)
     assert all(text.strip().endswith(".") for text in DESCRIPTIONS.values())

@@ -171,7 +171,7 @@ def test_a_file_only_touched_is_not_parsed_again(site, monkeypatch):
     publisher.build(config_of(site), now=NOW)
     path = site / "content" / "one.md"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    from publisher import load
+    from publisher.content import load
 
     parsed = []
     original = load.article_from_bytes

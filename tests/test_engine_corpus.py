@@ -20,7 +20,7 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.render import render_html
+from publisher.markup.html import render_html
 from tests.conftest import NODEJS_BLOG, SEED, need_shared
 
 READER_SEES = {

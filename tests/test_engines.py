@@ -13,10 +13,10 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher import engines
-from publisher.autolink import _links, autolink
-from publisher.config import config_from_mapping
-from publisher.render import RenderMemo, markdown_to_html, remembering, render_html
+from publisher.config.toml import config_from_mapping
+from publisher.markup import engines
+from publisher.markup.autolink import _links, autolink
+from publisher.markup.html import RenderMemo, markdown_to_html, remembering, render_html
 from tests.conftest import NODEJS_BLOG, SEED, article, need_shared
 
 

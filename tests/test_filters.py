@@ -91,7 +91,7 @@ def test_a_filter_that_leads_nowhere_is_a_config_error(spec, message):
 
 def test_filters_given_as_functions_keep_the_build_cache(tmp_path):
     """Each run of a cron job makes its functions anew: the cache must know them by name, not address."""
-    from publisher.fingerprint import settings_key
+    from publisher.engine.fingerprint import settings_key
 
     def made() -> object:
         def one(text: str) -> str:

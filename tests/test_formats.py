@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 import publisher
 from publisher import feeds
 from publisher.feeds import Format, Parts, last_uses, plan_outputs, render_output, xmlfeed
-from publisher.render import render_html
+from publisher.markup.html import render_html
 from publisher.select import select
 from publisher.text import one_line
 from tests.conftest import NOW, ROOT, article

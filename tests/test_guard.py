@@ -12,7 +12,7 @@ import pytest
 import publisher
 from publisher.errors import ContentError
 from publisher.guard import guarded, render_budget, time_budget, without_failures
-from publisher.render import markdown_to_html
+from publisher.markup.html import markdown_to_html
 from tests.conftest import write_article
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

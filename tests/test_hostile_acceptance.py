@@ -23,8 +23,9 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from publisher.cli import build_parser, preview_renderer
-from publisher.preview import make_preview_server
+from publisher.cli import build_parser
+from publisher.cli.digest import preview_renderer
+from publisher.email.preview import make_preview_server
 from tests.conftest import ROOT
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}

@@ -181,7 +181,8 @@ def test_a_list_nested_300_deep_is_refused_before_anything_walks_it(tmp_path, ca
 
 
 def test_the_preview_of_a_folder_with_a_deep_list_shows_the_rest(tmp_path, capsys):
-    from publisher.cli import build_parser, preview_renderer
+    from publisher.cli import build_parser
+    from publisher.cli.digest import preview_renderer
 
     site = make_site(tmp_path, {"deep.md": article("Deep", "2025-12-30", "nest: " + "[" * 300 + "]" * 300 + "\n")})
     args = build_parser().parse_args(["preview", "--config", str(site / "publisher.toml"), "--now", "2026-01-01",

@@ -20,10 +20,11 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import build_parser, main, preview_renderer
-from publisher.digest import render_digest
+from publisher.cli import build_parser, main
+from publisher.cli.digest import preview_renderer
+from publisher.email.digest import render_digest
+from publisher.email.preview import PreviewServer, make_preview_server
 from publisher.errors import ConfigError, PublisherError
-from publisher.preview import PreviewServer, make_preview_server
 from tests.browser import chromium
 from tests.conftest import NOW, article, write_article
 
@@ -359,7 +360,7 @@ def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_i
 
     from PIL import Image
 
-    from publisher.preview import dark_mode, images_off
+    from publisher.email.preview import dark_mode, images_off
     from tests.browser import serve
 
     web = tmp_path / "web"

@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 import publisher
-from publisher.load import parse_article
+from publisher.content.load import parse_article
 from tests.conftest import NOW
 
 CONFIG = publisher.Config(title="Property Site", url="https://example.org/", tag_feeds=True, category_feeds=True)

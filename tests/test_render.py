@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from publisher.render import first_paragraph, markdown_to_html, render_html, sanitize, summary
+from publisher.markup.html import first_paragraph, markdown_to_html, render_html, sanitize, summary
 from tests.conftest import ENGINES, article
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 import publisher
-from publisher.cli import build_parser, main, smtp_settings_from_args
+from publisher.cli import build_parser, main
+from publisher.cli.send import smtp_settings_from_args
+from publisher.email.smtp import SmtpSettings, _explain, send_message
 from publisher.errors import ConfigError, SendError
-from publisher.send import SmtpSettings, _explain, send_message
 from tests.conftest import NOW, digest_history, write_article
 from tests.mailserver import (
     PASSWORD,

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 import publisher
-from publisher.addresses import address_list, mailbox
+from publisher.email.addresses import address_list, mailbox
 from publisher.errors import ConfigError
 from tests.conftest import NOW, article
 from tests.mailserver import smtp_server
@@ -147,7 +147,7 @@ def test_list_id_and_feedback_id_are_set_when_configured():
 
 
 def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sources():
-    from publisher.mail import check_digest
+    from publisher.email.message import check_digest
 
     message = publisher.render_digest([article("a", published=NOW - timedelta(days=1))],
                                       publisher.Config(title="C", url="https://example.org/"), now=NOW).message

@@ -21,7 +21,7 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.subscribers import (
+from publisher.email.subscribers import (
     Subscriber,
     open_journal,
     read_subscribers,
@@ -244,7 +244,7 @@ def test_rate_limits_messages_a_second(tmp_path):
 
 
 def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
-    from publisher.state import open_state
+    from publisher.engine.state import open_state
 
     with smtp_server() as (server, recorder):
         site = newsletter_site(tmp_path, server.port, 3)
@@ -257,8 +257,8 @@ def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
 
 
 def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(tmp_path):
-    from publisher.history import last_digest
-    from publisher.state import open_state
+    from publisher.email.history import last_digest
+    from publisher.engine.state import open_state
 
     with smtp_server() as (server, recorder):
         site = newsletter_site(tmp_path, server.port, 3)

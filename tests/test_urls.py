@@ -10,7 +10,7 @@ import pytest
 from rfc3986_validator import validate_rfc3986
 
 import publisher
-from publisher.permalinks import entry_id, uri
+from publisher.content.permalinks import entry_id, uri
 from tests.conftest import write_article
 
 

@@ -17,8 +17,8 @@ import pytest
 from lxml import etree
 
 import publisher
-from publisher import websub
 from publisher.cli import main
+from publisher.feeds import websub
 from tests.conftest import NOW, article, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"

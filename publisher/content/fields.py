@@ -231,7 +231,7 @@ class Fields:
             key, _ = self.raw("id")
             raise self.error(key, f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... "
                                   "or an http address)")
-        from ..permalinks import uri
+        from .permalinks import uri
 
         return uri(value)
 
@@ -251,7 +251,7 @@ def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | 
     """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
     if file is None:
         return None, None
-    from ..permalinks import source_parts
+    from .permalinks import source_parts
 
     stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
     if config.preset_rules.dated_file_names:
@@ -344,7 +344,7 @@ def _lenient_date(text: str) -> datetime | None:
 def _web_uri(value: str, *, always: bool = False) -> str:
     """An http(s) address (or, with ``always``, any address) as a valid URI; other text as written."""
     if always or value.lower().startswith(("http://", "https://")):
-        from ..permalinks import uri
+        from .permalinks import uri
 
         return uri(value)
     return value

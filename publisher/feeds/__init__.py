@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from ..enclosure import cover_enclosure  # digests take it from here
 from ..errors import ContentError
 from ..guard import rendered_html, without_failures
 from ..model import Article, Config
 from ..select import select
+from .enclosure import cover_enclosure  # digests take it from here
 
 # isort: off
 # Each format registers itself when imported: this order is the order of files, links and listings.

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from ..content.permalinks import entry_id, web_address
 from ..model import Article, Config
-from ..permalinks import entry_id, web_address
-from ..text import one_line
+from ..text import distinct_lines, entry_terms, one_line
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register
@@ -87,11 +87,10 @@ def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         entry["attachments"] = [attachment]
     entry["date_published"] = _rfc3339(article.published)
     entry["date_modified"] = _rfc3339(article.last_modified)
-    authors = [{"name": name} for name in dict.fromkeys(one_line(a) for a in article.authors) if name]
+    authors = [{"name": name} for name in distinct_lines(article.authors)]
     if authors:
         entry["authors"] = authors
-    names = [*article.tags, *([article.category] if article.category else [])]
-    tags = [t for t in dict.fromkeys(one_line(n) for n in names) if t]
+    tags = entry_terms(article)
     if tags:
         entry["tags"] = tags
     return entry

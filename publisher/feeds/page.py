@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Article, Config
-from ..text import join_names, one_line
+from ..text import distinct_lines, join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .parts import Parts
 from .plan import Listed, Output
@@ -77,7 +77,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         "date": config.local_time(article.published).date().isoformat(),
         "author": join_names(article.authors),  # "A, B and C"
         "summary": parts.summary(article),
-        "tags": [t for t in dict.fromkeys(one_line(t) for t in article.tags) if t],
+        "tags": distinct_lines(article.tags),
         "cover": cover.url if cover is not None and cover.type.startswith("image/") else None,
     }
 

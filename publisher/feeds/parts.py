@@ -18,9 +18,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ..enclosure import Enclosure, cover_enclosure
 from ..model import Article, Config
 from ..text import one_line
+from .enclosure import Enclosure, cover_enclosure
 
 T = TypeVar("T")
 
@@ -91,7 +91,7 @@ class Parts:
 
 
 def _summary(article: Article, config: Config, parts: Parts) -> str:
-    from ..render import summary  # Markdown and lxml: imported when something is rendered
+    from ..markup.html import summary  # Markdown and lxml: imported when something is rendered
 
     return one_line(summary(article, parts.html(article)))
 

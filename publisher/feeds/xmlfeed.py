@@ -25,10 +25,11 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from .. import __version__
-from ..enclosure import Enclosure
+from ..content.permalinks import entry_id, web_address
 from ..model import Article, Config
-from ..permalinks import entry_id, web_address
+from ..text import distinct_lines, entry_terms
 from ..text import one_line as _line
+from .enclosure import Enclosure
 from .parts import Parts
 from .plan import Output
 from .registry import get
@@ -213,12 +214,10 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     fe.link(href=url)
     fe.published(article.published)
     fe.updated(article.last_modified)
-    authors = [name for name in dict.fromkeys(_line(a) for a in article.authors) if name]
+    authors = distinct_lines(article.authors)
     if authors:
         fe.author([{"name": name} for name in authors])
-    names = [*article.tags, *([article.category] if article.category else [])]
-    terms = [t for t in dict.fromkeys(_line(n) for n in names) if t]
-    for term in terms:
+    for term in entry_terms(article):
         fe.category(term=term)
     text = parts.summary(article)
     if text:

@@ -1,0 +1,148 @@
+"""`publisher send`: the digest through an SMTP server, to the configured recipients or (--subscribers)
+to each subscriber of a list."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+from ..config.toml import PASSWORD_ENV, USER_ENV
+from ..email.newsletter import send_digest
+from ..errors import ConfigError, EmptyDigest, SendError
+from ..model import Config
+from .common import (
+    add_common_flags,
+    add_window_flags,
+    config_from_args,
+    empty,
+    now_from_args,
+    port_number,
+    request_from_args,
+)
+from .digest import digest_report
+
+if TYPE_CHECKING:
+    from ..email.smtp import SmtpSettings
+
+
+def add_send_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    send = commands.add_parser(
+        "send", help="render the digest and deliver it through an SMTP server",
+        description="Render the digest with the same window flags as `publisher digest` and hand it to an SMTP "
+        "server (for a real list: your ESP's relay). The password comes from the "
+        f"{PASSWORD_ENV} environment variable only. With --since-last the cut-off moves only after the "
+        "server accepted the message.",
+    )
+    add_common_flags(send)
+    add_window_flags(send)
+    add_smtp_flags(send)
+    send.add_argument("--dry-run", action="store_true",
+                      help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    add_subscriber_flags(send)
+    send.set_defaults(run=run_send)
+
+
+def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
+    smtp = parser.add_argument_group(
+        "delivery (defaults from [smtp] in the config; password from the environment)")
+    smtp.add_argument("--to", action="append", metavar="ADDRESS",
+                      help="envelope recipient, repeatable (default: the To header, [digest] to)")
+    smtp.add_argument("--from", dest="sender", metavar="ADDRESS",
+                      help="envelope sender, where bounces go (default: the From header, [digest] from)")
+    smtp.add_argument("--smtp-host", metavar="HOST", help="SMTP server ([smtp] host)")
+    smtp.add_argument("--smtp-port", type=port_number(1), metavar="PORT",
+                      help="its port ([smtp] port; default: 465 with --ssl, else 587)")
+    smtp.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
+                      help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)")
+    smtp.add_argument("--ssl", action=argparse.BooleanOptionalAction, default=None,
+                      help="TLS from the first byte, usually port 465 ([smtp] ssl)")
+    smtp.add_argument("--smtp-user", metavar="USER",
+                      help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
+    smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="give up on a server that does not answer within this long (default: 30)")
+    smtp.add_argument("--insecure-plain-auth", action="store_true",
+                      help="log in even without TLS to a server that is not on this machine (the password "
+                      "crosses the network readable by anyone on the way)")
+
+
+def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("a newsletter to each subscriber (instead of --to)")
+    group.add_argument("--subscribers", metavar="FILE.csv",
+                       help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
+                       "each with their own unsubscribe link; a run again after a failure sends only to those "
+                       "not yet recorded")
+    group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+
+
+def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
+    """Flags first, then [smtp] in the config; the user may also come from the environment."""
+    from ..email.smtp import SmtpSettings
+
+    host = args.smtp_host or config.smtp_host
+    if not host:
+        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+    starttls, ssl = args.starttls, args.ssl
+    if starttls is None and ssl is None:
+        starttls, ssl = config.smtp_starttls, config.smtp_ssl
+    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
+        starttls = False
+    elif ssl is None:
+        ssl = False
+    return SmtpSettings(
+        host=host,
+        port=args.smtp_port or config.smtp_port,
+        starttls=bool(starttls),
+        ssl=bool(ssl),
+        username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
+        password=os.environ.get(PASSWORD_ENV),
+        timeout=args.smtp_timeout,
+        plain_auth=args.insecure_plain_auth,
+    )
+
+
+def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:
+    """What a send needs besides the digest: recipients, a sender, a password for a user name.
+
+    These depend on the flags, the config and the environment only, so they are checked before any
+    article is read or rendered, and a mistake is a usage error (exit 2), not a failed send.
+    """
+    from ..email.message import addressed_message
+    from ..email.smtp import envelope
+
+    try:
+        envelope(addressed_message(config), to=args.to, sender=args.sender)
+        if settings is not None and not args.dry_run:  # a dry run logs in nowhere
+            settings.check_login()
+    except SendError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def run_send(args: argparse.Namespace) -> int:
+    if args.subscribers:
+        from .newsletter import run_send_subscribers  # its own imports: subscribers, delivery
+
+        return run_send_subscribers(args)
+    config = config_from_args(args)
+    now = now_from_args(args, config)
+    # --dry-run shows what would be sent even before a server is configured.
+    has_server = bool(args.smtp_host or config.smtp_host)
+    settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
+    check_envelope_and_login(args, config, settings)
+    try:
+        run = send_digest(config, None if args.dry_run else settings, request_from_args(args, config), to=args.to,
+                          sender=args.sender, now=now, check=args.check, strict=args.strict,
+                          lock_timeout=args.lock_timeout)
+    except EmptyDigest as exc:
+        return empty(args, exc, "no digest sent")
+    if not args.quiet:
+        print(digest_report(run.digest))
+    if args.dry_run:
+        print(f"MAIL FROM:<{run.sender}>")
+        print("\n".join(f"RCPT TO:<{r}>" for r in run.recipients))
+        print(f"via {settings.describe() if settings else '(no SMTP server set)'}\n")
+        print("\n".join(f"{name}: {value}" for name, value in (run.message or run.digest.message).items()))
+        return 0
+    if not args.quiet and settings is not None:
+        print(f"sent to {', '.join(run.recipients)} via {settings.address}")
+    return 0

@@ -1,0 +1,62 @@
+"""`publisher check` and `publisher init`: a content folder's problems, and a publisher.toml for an existing site.
+
+Thin, as the rest of the command line: they call ``publisher.check`` and ``content.survey.write_config``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+from .common import DEFAULT_CONFIG, config_from_args
+
+
+def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    check = commands.add_parser(
+        "check", help="list every article that cannot be published, and why (exit 1 if any)",
+        description="Read every file under --content and print each problem (file, line, field, what was "
+        "expected), whether or not an earlier build reported it; exit 1 if there is any. Writes nothing.",
+    )
+    check.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
+    check.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    check.set_defaults(run=run_check, out=None, quiet=0, verbose=0)
+
+    init = commands.add_parser(
+        "init", help="write a publisher.toml for an existing site's content folder",
+        description="Look at the frontmatter of an existing folder of articles (and the generator's own "
+        "configuration above it), pick the preset that fits (astro, hugo, jekyll, eleventy, pelican) and write a "
+        "commented publisher.toml. An existing file is never overwritten.",
+    )
+    init.add_argument("--content", metavar="DIR", default="content", help="the folder of articles (default: content)")
+    init.add_argument("--config", metavar="FILE", default=DEFAULT_CONFIG,
+                      help=f"the file to write (default: ./{DEFAULT_CONFIG})")
+    init.add_argument("--url", help="the site's public address (default: from the generator's configuration)")
+    init.add_argument("--title", help="the site's title (default: from the generator's configuration)")
+    init.set_defaults(run=run_init, quiet=0, verbose=0)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..content.load import check
+
+    config = config_from_args(args)
+    if not Path(config.content_dir).is_dir():
+        raise ConfigError(f"{config.content_dir}: no such content folder (set --content, or content in the config)")
+    problems = check(config)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem{'' if len(problems) == 1 else 's'}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from ..content.presets import PRESETS
+    from ..content.survey import write_config
+
+    target = Path(args.config)
+    found = write_config(args.content, target, url=args.url, title=args.title)
+    what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
+    print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")
+    return 0

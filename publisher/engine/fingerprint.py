@@ -1,0 +1,161 @@
+"""What decides a build's output besides the articles, as digests a later build can compare cheaply.
+
+Checking that nothing changed must cost next to nothing (a cron job runs it every few minutes
+over years of articles), so it reads only file listings and stats: the content folder's, the
+template folders', publisher's own code and the libraries that shape the output. Nothing here
+imports Markdown, feedgen, lxml, YAML or Jinja2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from ..content import SourceFile
+from ..model import Config
+from ..templates import template_dirs
+from .state import StateStore, output_key
+
+FORMAT = 1
+# Libraries whose upgrade can change the output; their installed files are part of the settings.
+LIBRARIES = ("markdown", "nh3", "lxml", "feedgen", "ftfy", "yaml", "jinja2", "premailer", "frontmatter",
+             "pyromark", "cmarkgfm", "markdown_it_pyrs")
+_PACKAGE = Path(__file__).resolve().parent
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclasses.dataclass
+class Fingerprint:
+    """The last build as the nothing-changed check needs it (the ``fingerprint`` meta value)."""
+
+    settings: str
+    inputs: str
+    window: list[datetime | None] = dataclasses.field(default_factory=lambda: [None, None])
+    statics: list[str] = dataclasses.field(default_factory=list)
+    articles: int = 0
+    published: int = 0
+
+    @classmethod
+    def read(cls, store: StateStore, config: Config) -> Fingerprint | None:
+        value = store.get(f"fingerprint {output_key(config)}")
+        try:
+            low, high = value["window"]
+            return cls(
+                settings=str(value["settings"]), inputs=str(value["inputs"]),
+                window=[_moment(low), _moment(high)],
+                statics=[str(p) for p in value["statics"]],
+                articles=int(value["articles"]), published=int(value["published"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def write(self, store: StateStore, config: Config) -> None:
+        """Record it (inside the build's transaction), with the stats of the static files it names."""
+        folder = output_key(config)
+        store.put(f"fingerprint {folder}", {
+            "settings": self.settings, "inputs": self.inputs,
+            "window": [_micros(m) if m is not None else None for m in self.window],
+            "statics": self.statics, "articles": self.articles, "published": self.published,
+        })
+        store.db.execute("DELETE FROM statics WHERE folder = ?", (folder,))
+        store.db.executemany("INSERT INTO statics VALUES (?, ?, ?, ?)",
+                             [(folder, path, *file_stat(Path(path))) for path in self.statics])
+
+    def unchanged(self, now_: Fingerprint, store: StateStore, config: Config, now: datetime) -> bool:
+        """True when a build now would write exactly what the last one did."""
+        if (self.settings, self.inputs) != (now_.settings, now_.inputs):
+            return False
+        low, high = self.window
+        if (low is not None and now < low) or (high is not None and now >= high):
+            return False  # an article's publish time was crossed (or now went back)
+        out = Path(config.output_dir)
+        folder = output_key(config)
+        for name, size, mtime_ns in store.db.execute("SELECT name, size, mtime_ns FROM outputs WHERE folder = ?",
+                                                     (folder,)):
+            if file_stat(out / name) != (size, mtime_ns):
+                return False
+        for path, size, mtime_ns in store.db.execute("SELECT path, size, mtime_ns FROM statics WHERE folder = ?",
+                                                     (folder,)):
+            if file_stat(Path(path)) != (size, mtime_ns):
+                return False
+        return True
+
+
+def settings_key(config: Config) -> str:
+    """A digest of everything besides the articles that shapes the output."""
+    settings = {
+        "format": FORMAT,
+        # Where the files are read from and written to decides nothing about their bytes, nor does
+        # where the settings were read from (config_file, the one field Config does not compare).
+        "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
+                   if f.compare and f.name not in ("content_dir", "output_dir", "state_dir")},
+        "templates": [_tree(folder) for folder in template_dirs(config)],
+        "code": _tree(_PACKAGE, "*.py"),
+        "libraries": {name: _library(name) for name in LIBRARIES},
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def listing_digest(files: list[SourceFile], outside: list[str]) -> str:
+    listing = "\n".join(f"{f.rel}\t{f.size}\t{f.mtime_ns}" for f in files)
+    return hashlib.sha256(f"{listing}\n\n{chr(10).join(outside)}".encode()).hexdigest()
+
+
+def file_stat(path: Path | None) -> tuple[int, int]:
+    """(size, mtime_ns), or (-1, -1) for a file that is not there."""
+    if path is None:
+        return (-1, -1)
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def _plain(value: Any) -> Any:
+    if callable(value):  # a filter passed as a function: its name, the same in every run
+        from ..content.filters import describe
+
+        return describe(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _tree(folder: Path, pattern: str = "*") -> list[list[Any]]:
+    """(relative path, size, mtime_ns) of every file below ``folder``."""
+    found = []
+    for path in sorted(folder.rglob(pattern)):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            found.append([str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns])
+    return [[str(folder)], *found]
+
+
+def _library(name: str) -> Any:
+    try:
+        spec = find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    return [spec.origin, *file_stat(Path(spec.origin))]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(micros: Any) -> datetime | None:
+    return None if micros is None else _EPOCH + timedelta(microseconds=int(micros))

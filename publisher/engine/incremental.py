@@ -1,0 +1,213 @@
+"""Loading what changed: the content folder against the ``sources`` table of the state store.
+
+An unchanged file (same size and mtime, or else the same SHA-256 of its bytes) gives back its
+recorded article or its recorded error without being parsed; only new and changed files are
+parsed, the second half of them in a forked process when there are many (YAML is most of a cold
+build's time, and the machine usually has a second core). Everything found is returned with the
+rows to write, so that the caller records it in the same transaction as the outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..content import SourceFile, read_bytes
+from ..errors import ContentError
+from ..model import Article, Config
+from .records import decode, dumps, encode
+from .state import StateStore
+
+log = logging.getLogger("publisher")
+
+# Files to parse from which a second process is started: at 10,000 it took a cold build from 2.5 s
+# to 1.8 s (benchmarks/README.md); below about a thousand the fork costs more than it saves.
+PARALLEL_MIN = 1000
+
+
+@dataclass
+class Loaded:
+    """What the content folder holds now, and what to record of it."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)  # every current problem, in path order
+    fresh_errors: list[ContentError] = field(default_factory=list)  # not reported by an earlier run
+    shas: dict[str, str] = field(default_factory=dict)  # article path -> SHA-256 of its file
+    rels: dict[str, str] = field(default_factory=dict)  # article path -> path under the content folder
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # sources rows to insert or replace
+    gone: list[str] = field(default_factory=list)  # rels recorded before and no longer present
+
+
+def load_changed(store: StateStore | None, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
+    """Every article and load error of ``files``, parsing only what ``store`` does not know."""
+    from ..content import load  # YAML and friends: only now that something may have to be read
+
+    known = _known(store)
+    loaded = Loaded()
+    for path in outside:
+        _error(loaded, ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
+                                    reason="link outside content"), fresh=True)
+    unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
+    helper = _Helper.start(unknown[len(unknown) // 2:], config) if len(unknown) >= PARALLEL_MIN else None
+    for source in files:
+        row = known.pop(source.rel, None)
+        got = helper.result(source.rel) if helper is not None and source.rel in helper.rels else None
+        raw = None
+        if got is None and row is not None:
+            if row[:2] != (source.size, source.mtime_ns):
+                try:
+                    raw = read_bytes(source.path)
+                except ContentError as exc:
+                    _error(loaded, exc, fresh=True)
+                    continue
+                if hashlib.sha256(raw).hexdigest() != row[2]:
+                    row = None
+                else:  # touched, not changed: the same record under the new size and mtime
+                    row = (source.size, source.mtime_ns, *row[2:])
+                    sha, kind, record, reported = row[2:]
+                    loaded.rows.append((source.rel, source.size, source.mtime_ns, sha, kind,
+                                        dumps(record).decode(), reported))
+            if row is not None and _take(loaded, source, row, config):
+                continue
+        if got is None:
+            try:
+                raw = read_bytes(source.path) if raw is None else raw
+            except ContentError as exc:
+                _error(loaded, exc, fresh=True)
+                continue
+            kind, digest, payload, article = _parse(raw, source, config, load.article_from_bytes)
+            if article is not None:  # parsed here: the object itself, not its record decoded again
+                _article(loaded, article, source, digest)
+            elif kind == "error":
+                field_name, message, line, reason = payload
+                _error(loaded, ContentError(source.path, field_name, message, line=line, reason=reason), fresh=True)
+            if payload is None:
+                continue  # fields JSON cannot hold exactly: parsed again on every run
+        else:
+            kind, digest, payload = got
+            if not _take(loaded, source, (source.size, source.mtime_ns, digest, kind, payload, 0), config):
+                continue
+        # Errors are reported when first seen, so they are recorded as reported.
+        loaded.rows.append((source.rel, source.size, source.mtime_ns, digest, kind, dumps(payload).decode(), 1))
+    loaded.gone = sorted(known)
+    duplicates: list[ContentError] = []
+    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
+    for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
+        _error(loaded, duplicate, fresh=True)
+    return loaded
+
+
+def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
+    """rel -> (size, mtime_ns, sha256, kind, record, reported) as recorded."""
+    if store is None:
+        return {}
+    rows = store.db.execute("SELECT rel, size, mtime_ns, sha256, kind, record, reported FROM sources").fetchall()
+    try:  # one call for every record: several times faster than one json.loads per row
+        records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
+    except ValueError:
+        return {}  # a record that is not JSON: parse every file again
+    return {rel: (size, mtime, sha, kind, record, reported)
+            for (rel, size, mtime, sha, kind, _, reported), record in zip(rows, records, strict=True)}
+
+
+def _take(loaded: Loaded, source: SourceFile, row: tuple[Any, ...], config: Config) -> bool:
+    """Add the article or error a sources row describes; False when the row cannot be used."""
+    _, _, digest, kind, record, reported = row
+    try:
+        values = json.loads(record) if isinstance(record, str) else record
+        if kind == "error":
+            field_name, message, line, reason = values
+            exc = ContentError(source.path, field_name, str(message), line=line, reason=str(reason))
+            _error(loaded, exc, fresh=not reported)
+            return True
+        if values is None:
+            return False
+        article = decode(values, source.path, config)
+    except (TypeError, ValueError, KeyError, IndexError):
+        return False  # a record that does not make an Article: parse the file instead
+    _article(loaded, article, source, digest)
+    return True
+
+
+def _article(loaded: Loaded, article: Article, source: SourceFile, digest: str) -> None:
+    loaded.articles.append(article)
+    loaded.shas[source.path] = digest
+    loaded.rels[source.path] = source.rel
+
+
+def _error(loaded: Loaded, exc: ContentError, *, fresh: bool) -> None:
+    loaded.errors.append(exc)
+    if fresh and exc.is_problem:  # a file that is not an article is counted, never reported
+        loaded.fresh_errors.append(exc)
+
+
+def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[str, str, Any, Article | None]:
+    """(kind, SHA-256, record, article) of one file's bytes: the article's fields, or the error's."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        article, _ = parse(raw, source.path, config, rel=source.rel)
+    except ContentError as exc:
+        return "error", digest, [exc.field, exc.message, exc.line, exc.reason], None
+    return "article", digest, encode(article), article
+
+
+class _Helper:
+    """A forked process that parses the second half of the files to parse while this one does the first.
+
+    Only plain results cross the pipe (the JSON-ready records); anything it could not do (a file
+    it could not read, a helper that died) is parsed here instead.
+    """
+
+    def __init__(self, process: Any, receiver: Any, rels: set[str]) -> None:
+        self.rels = rels
+        self.process = process
+        self.receiver = receiver
+        self.results: dict[str, tuple[str, str, Any]] | None = None
+
+    @classmethod
+    def start(cls, sources: list[SourceFile], config: Config) -> _Helper | None:
+        import multiprocessing
+
+        if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        context = multiprocessing.get_context("fork")  # inherits sources and config: nothing to pickle
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_parse_for, args=(sources, config, sender), daemon=True)
+        try:
+            process.start()
+        except OSError:
+            return None
+        sender.close()
+        return cls(process, receiver, {source.rel for source in sources})
+
+    def result(self, rel: str) -> tuple[str, str, Any] | None:
+        if self.results is None:
+            try:
+                self.results = self.receiver.recv()
+            except (EOFError, OSError):
+                self.results = {}
+            self.receiver.close()
+            self.process.join()
+        return self.results.get(rel)
+
+
+def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
+    """In the helper process: rel -> (kind, SHA-256, record) for each file it could read."""
+    from ..content.load import article_from_bytes
+
+    log.disabled = True  # this process reports nothing; the parent reports in path order
+    results: dict[str, tuple[str, str, Any]] = {}
+    for source in sources:
+        try:
+            raw = read_bytes(source.path)  # never a FIFO or a device, never more than READ_CEILING
+        except ContentError:
+            continue
+        kind, digest, payload, _ = _parse(raw, source, config, article_from_bytes)
+        if payload is not None:  # an article whose fields JSON cannot hold is parsed by the parent
+            results[source.rel] = (kind, digest, payload)
+    sender.send(results)
+    sender.close()

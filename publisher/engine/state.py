@@ -1,0 +1,290 @@
+"""The state store: one SQLite database in the state folder (default ``.publisher/`` beside the config).
+
+It holds what one run leaves for the next, in tables a run reads row by row:
+
+- ``sources``: every content file as last seen (path, size, mtime, SHA-256) with its parsed fields,
+  or the load error it gave, and whether that error was already reported;
+- ``html``: each article's rendered HTML, keyed by the file's SHA-256 and the render settings;
+- ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
+  what it was made of (a scratch build into another folder keeps the main folder's rows);
+- ``statics``: the local cover files the outputs depend on;
+- ``digests`` and ``digest_articles``: the digest history (cut-offs, covered articles, messages);
+- ``newsletter_issues``, ``deliveries`` and ``suppressions``: issues sent to subscribers, the
+  delivery journal, and everyone who unsubscribed (see subscribers.py);
+- ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
+
+The folder is never the served one, so nothing here is published. A run holds the folder's lock
+(an flock on the folder itself, which the kernel releases however the run ends) from start to
+end, so runs never interleave. Every change is a transaction: a run killed at any point leaves
+the previous state whole. A database that is damaged or is not ours is moved aside with one
+warning and the next build is a full one; it is only ever an optimisation and a record, and
+deleting the folder is always safe (a digest with ``--since-last`` then needs ``--since`` or
+``--force`` once, since the previous cut-off is gone).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, LockError, OutputError
+from ..model import Config
+
+log = logging.getLogger("publisher")
+
+DB_NAME = "state.sqlite3"
+MAGIC = "publisher state"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+    rel TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('article', 'error')), record TEXT NOT NULL,
+    reported INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL);
+CREATE TABLE outputs (
+    folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, memo TEXT, PRIMARY KEY (folder, name)
+);
+CREATE TABLE statics (
+    folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    PRIMARY KEY (folder, path)
+);
+CREATE TABLE digests (
+    id INTEGER PRIMARY KEY, since TEXT, until TEXT NOT NULL, message_id TEXT, subject TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE digest_articles (
+    digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE, slug TEXT NOT NULL,
+    published TEXT NOT NULL, PRIMARY KEY (digest_id, slug)
+);
+"""
+# The newsletter's tables: issues being sent, the delivery journal and the suppression list
+# (see subscribers.py). Part of the schema from the start, so that they are never lost to a
+# database that was moved aside for being another version's.
+NEWSLETTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS newsletter_issues (
+    issue TEXT PRIMARY KEY,        -- "<date>-<slug>", the digest's name
+    subject TEXT NOT NULL,
+    html TEXT NOT NULL,            -- as rendered, with UNSUBSCRIBE_MARKER where each subscriber's link goes
+    text TEXT NOT NULL,
+    state TEXT,                    -- the --since-last state to record once every subscriber is done (JSON)
+    started TEXT NOT NULL,
+    finished TEXT                  -- NULL while some subscriber is still to be tried
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    issue TEXT NOT NULL,
+    email TEXT NOT NULL,           -- lower case
+    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+    token TEXT NOT NULL,
+    reply TEXT,                    -- the server's reply to a refused message
+    message_id TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (issue, email)
+);
+CREATE INDEX IF NOT EXISTS deliveries_token ON deliveries (token);
+CREATE TABLE IF NOT EXISTS suppressions (
+    email TEXT PRIMARY KEY,        -- lower case
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+# Set when a damaged database was moved aside: the digest history went with it, so a
+# --since-last digest must be told where to start (--since) or to start afresh (--force).
+LOST_HISTORY = "lost_digest_history"
+
+
+def state_folder(config: Config) -> Path:
+    return Path(config.state_dir)
+
+
+def output_key(config: Config) -> str:
+    """The output folder as the state store names it (absolute, so that any working folder agrees)."""
+    return str(Path(config.output_dir).resolve())
+
+
+class StateStore:
+    """An open state database. Use ``open_state(config)``; it holds the folder's lock while open."""
+
+    def __init__(self, folder: Path, db: sqlite3.Connection, fresh: bool) -> None:
+        self.folder = folder
+        self.db = db
+        self.fresh = fresh  # created by this run (first run, or the old one was moved aside)
+
+    @property
+    def path(self) -> Path:
+        return self.folder / DB_NAME
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: committed when the block ends, rolled back if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    # -- meta ------------------------------------------------------------------------------------
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def put(self, key: str, value: Any) -> None:
+        """Set a meta value; call inside a transaction."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@contextmanager
+def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """Open (creating on first use) the state database of ``config``, holding the folder's lock.
+
+    ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
+    Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
+    """
+    folder = state_folder(config)
+    if folder.resolve().is_relative_to(Path(config.output_dir).resolve()):
+        raise ConfigError(f"state_dir: {folder} is inside the output folder {config.output_dir}, which is served; "
+                          "keep it beside the configuration (the default, .publisher)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():  # git-ignorable by itself: a site's repository never picks it up
+            ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
+    fd = _lock(folder, lock_timeout) if lock else None
+    try:
+        db, fresh = _connect(folder)
+        store = StateStore(folder, db, fresh)
+        try:
+            yield store
+        finally:
+            store.close()
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the flock
+
+
+@contextmanager
+def peek_state(config: Config) -> Iterator[StateStore | None]:
+    """The state database opened read-only, without the lock, or None when there is none to read.
+
+    For the preview, which writes nothing and must not wait for a build; WAL lets it read while
+    a build writes. A damaged database is left for the next build to move aside.
+    """
+    path = state_folder(config) / DB_NAME
+    if not path.is_file():
+        yield None
+        return
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or json.loads(row[0]) != [MAGIC, SCHEMA_VERSION]:
+            db.close()
+            yield None
+            return
+    except (sqlite3.DatabaseError, ValueError, TypeError):
+        yield None
+        return
+    store = StateStore(state_folder(config), db, fresh=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _lock(folder: Path, timeout: float) -> int:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot open the state folder to lock it ({exc.strerror})") from None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise LockError(
+                    f"{folder}: another publisher run still holds this state folder after waiting {timeout:g} s;"
+                    " try again later"
+                ) from None
+            time.sleep(0.05)
+
+
+def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
+    """The folder's database, checked to be ours; a damaged or foreign one is moved aside."""
+    path = folder / DB_NAME
+    existed = path.exists()
+    if existed:
+        try:
+            db = _sqlite(path)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None and json.loads(row[0]) == [MAGIC, SCHEMA_VERSION]:
+                return db, False
+            db.close()
+            why = "it is from another version of publisher or not publisher's"
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+            why = f"it is damaged ({exc})"
+        aside = move_aside(path)
+        log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
+    db = _sqlite(path)
+    lost = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{LOST_HISTORY}', 'true');" if existed else ""
+    db.executescript(
+        "BEGIN IMMEDIATE;" + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS") + NEWSLETTER_SCHEMA
+        + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
+        + lost + "COMMIT;"
+    )
+    return db, True
+
+
+def _sqlite(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: transactions are begun explicitly (StateStore.transaction), never implicitly.
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    db.execute("PRAGMA foreign_keys = ON")
+    # WAL: the preview (and a digest) read while a build writes. synchronous=NORMAL in WAL mode keeps
+    # the database consistent through a crash; the last commit may be lost on power failure, which
+    # costs one full build, never wrong output.
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(path) + suffix)
+        try:
+            if suffix:
+                source.unlink()
+            else:
+                os.replace(source, aside)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
+    return aside

@@ -1,0 +1,82 @@
+"""An article's cover as an enclosure: absolute URL, media type and, for local files, size.
+
+Shared by every feed format (Atom and RSS enclosures, JSON Feed attachments) and the feeds page.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..content.permalinks import is_bundle, uri
+from ..model import Article, Config
+from ..urls import web_url
+
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str
+    length: int  # 0 when unknown, as the RSS Advisory Board advises
+
+
+def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
+    """The article's cover as an absolute URL with its media type and, for local files, its size.
+
+    None when there is no cover or it is not an http(s) address (urls.py; the loader has warned).
+    """
+    # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
+    base = config.article_url(article) if is_bundle(article.file) else config.url
+    found = web_url(article.cover_image, base)
+    if found is None:
+        return None
+    try:
+        url = uri(found)
+    except ValueError:
+        return None
+    path = urlsplit(url).path
+    suffix = posixpath.splitext(path)[1].lower()
+    media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return Enclosure(url=url, type=media_type, length=_local_size(article.cover_image, config))
+
+
+def _local_size(cover: str, config: Config) -> int:
+    """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
+    candidate = local_cover(cover, config)
+    if candidate is None:
+        return 0
+    try:
+        return candidate.stat().st_size if candidate.is_file() else 0
+    except OSError:
+        return 0
+
+
+def local_cover(cover: str, config: Config) -> Path | None:
+    """The file under ``static`` a cover given as a path names, if any (never outside ``static``)."""
+    try:
+        parts = urlsplit(cover)
+    except ValueError:
+        return None
+    if not config.static_dir or parts.scheme or cover.startswith("//"):
+        return None
+    static = Path(config.static_dir).resolve()
+    try:
+        candidate = (static / unquote(parts.path).lstrip("/")).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte
+        return None
+    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
+        return None
+    return candidate
