@@ -15,7 +15,7 @@ from lxml import etree
 
 import publisher
 from publisher.cli import main
-from tests.conftest import article, write_article
+from tests.conftest import article, make_config, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"
@@ -42,7 +42,7 @@ def ten_years() -> list[publisher.Article]:
 
 @pytest.fixture(scope="module")
 def site():
-    config = publisher.Config(title="History", url="https://example.org/", feed_limit=LIMIT)
+    config = make_config(title="History", feeds={"limit": LIMIT})
     articles = ten_years()
     return config, articles, publisher.render_feeds(articles, config, now=NOW)
 
@@ -129,14 +129,14 @@ def test_a_reader_walking_prev_archive_rebuilds_the_whole_history(site):
 
 
 def test_years_are_the_sites_time_zone():
-    config = publisher.Config(title="T", url="https://example.org/", timezone="Europe/Berlin")
+    config = make_config(title="T", timezone="Europe/Berlin")
     new_year = article("new-year", published=datetime(2019, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 in Berlin
     feeds = publisher.render_feeds([new_year], config, now=NOW)
     assert [n for n in feeds if n.startswith("archive/")] == ["archive/2020.atom.xml"]
 
 
 def test_years_without_articles_are_skipped_in_the_chain():
-    config = publisher.Config(title="T", url="https://example.org/")
+    config = make_config(title="T")
     feeds = publisher.render_feeds([article("a", published=datetime(2018, 3, 1, tzinfo=UTC)),
                                     article("b", published=datetime(2021, 3, 1, tzinfo=UTC))], config, now=NOW)
     assert links(etree.fromstring(feeds["archive/2021.atom.xml"]))["prev-archive"] == BASE + "archive/2018.atom.xml"
@@ -177,18 +177,20 @@ def test_an_edited_article_rewrites_only_its_own_year(site):
 
 def test_archives_can_be_turned_off_and_moved():
     articles = [article("a", published=datetime(2018, 3, 1, tzinfo=UTC))]
-    off = publisher.render_feeds(articles, publisher.Config(title="T", url="https://e.org/", archives=False), now=NOW)
+    off = publisher.render_feeds(articles, make_config(title="T", url="https://e.org/", feeds={"archives": False}),
+                                 now=NOW)
     assert not any("archive" in name for name in off)
     assert "prev-archive" not in off["atom.xml"].decode()
     moved = publisher.render_feeds(
-        articles, publisher.Config(title="T", url="https://e.org/", archive_pattern="history/{year}.xml"), now=NOW)
+        articles, make_config(title="T", url="https://e.org/", feeds={"archive_pattern": "history/{year}.xml"}),
+        now=NOW)
     assert "history/2018.xml" in moved
 
 
 @pytest.mark.parametrize("pattern", ["archive.xml", "archive/{slug}.xml", "archive/{year"])
 def test_an_archive_pattern_without_year_is_a_config_error(pattern):
     with pytest.raises(publisher.ConfigError, match="archive_pattern"):
-        publisher.Config(title="T", url="https://e.org/", archive_pattern=pattern)
+        make_config(title="T", url="https://e.org/", feeds={"archive_pattern": pattern})
 
 
 def test_cli_build_writes_the_archives_and_rewrites_nothing_the_second_time(tmp_path):

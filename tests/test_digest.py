@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 import publisher
 from publisher.cli import main
 from publisher.email.digest import EmptyDigest, render_digest
-from tests.conftest import NOW, ROOT, article, digest_history, write_article
+from tests.conftest import NOW, ROOT, article, digest_history, make_config, write_article
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
 ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
@@ -100,8 +100,7 @@ def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
 
 
 def test_seed_article_in_the_digest(seed, tmp_path):
-    config = publisher.Config(title="Lab", url="https://lab.example.org/", digest_full_bodies=True,
-                              unsubscribe_url="https://lab.example.org/unsubscribe")
+    config = make_config(title="Lab", url="https://lab.example.org/", digest={"full_bodies": True, "unsubscribe_url": "https://lab.example.org/unsubscribe"})
     seed_article = publisher.load_article(seed, config)
     digest = render_digest([seed_article], config, now=NOW, days=3650)
     assert digest.subject == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
@@ -145,8 +144,8 @@ def test_subject_without_a_featured_article_and_from_a_template(config):
     articles = [article("a", published=NOW - timedelta(days=1)), article("b", published=NOW - timedelta(days=2))]
     assert render_digest(articles, config, now=NOW, days=7).subject == "Test Site: 2 new articles"
     assert render_digest(articles[:1], config, now=NOW, days=7).subject == "Test Site: 1 new article"
-    custom = publisher.Config(title="T", url="https://t.example/",
-                              digest_subject="Week of {{ articles[0].published.date() }}")
+    custom = make_config(title="T", url="https://t.example/",
+                         digest={"subject": "Week of {{ articles[0].published.date() }}"})
     assert render_digest(articles, custom, now=NOW, days=7).subject == "Week of 2026-11-24"
 
 
@@ -169,7 +168,7 @@ def test_non_ascii_subject_is_rfc2047_encoded(config):
 
 
 def test_preheader_is_the_lead_description():
-    config = publisher.Config(title="T", url="https://t.example/")
+    config = make_config(title="T", url="https://t.example/")
     lead = article("lead", featured=True, description="The hidden preview line", published=NOW)
     digest = render_digest([lead, article("x", published=NOW)], config, now=NOW)
     preheader = lxml_html.document_fromstring(digest.html).find("body")[0]
@@ -177,8 +176,8 @@ def test_preheader_is_the_lead_description():
 
 
 def test_campaign_parameters_only_on_links_to_the_site(tmp_path):
-    config = publisher.Config(title="T", url="https://t.example/", utm_source="news", utm_medium="email",
-                              digest_full_bodies=True)
+    config = make_config(title="T", url="https://t.example/",
+                         digest={"utm_source": "news", "utm_medium": "email", "full_bodies": True})
     body = "See [ours](/guide/) and [theirs](https://other.example.net/page?x=1)."
     digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW)
     hrefs = {a.get("href") for a in lxml_html.document_fromstring(digest.html).iter("a")}
@@ -203,8 +202,7 @@ def test_over_the_budget_bodies_give_way_then_old_items(config):
     articles = [article(f"a{i:02d}", body=big, published=NOW - timedelta(hours=i), description=f"About {i}")
                 for i in range(20)]
     articles[15] = article("featured-old", body=big, featured=True, published=NOW - timedelta(days=3))
-    small_budget = publisher.Config(title="T", url="https://t.example/", digest_full_bodies=True,
-                                    digest_budget=20_000)
+    small_budget = make_config(title="T", url="https://t.example/", digest={"full_bodies": True, "budget": 20_000})
     digest = render_digest(articles, small_budget, now=NOW, days=7)
     assert digest.size <= 20_000
     assert "Paragraph 3" not in digest.html  # descriptions, not bodies
@@ -240,14 +238,14 @@ def test_empty_window_raises(config):
 def test_check_lists_what_is_missing(config):
     digest = render_digest([article("a", published=NOW)], config, now=NOW)
     assert any("List-Unsubscribe" in p for p in digest.problems)
-    ready = publisher.Config(title="T", url="https://t.example/", unsubscribe_url="https://t.example/u")
+    ready = make_config(title="T", url="https://t.example/", digest={"unsubscribe_url": "https://t.example/u"})
     assert render_digest([article("a", published=NOW)], ready, now=NOW).problems == ()
 
 
 def test_site_templates_override_the_bundled_ones(tmp_path):
     template = "{{ subject }}: {% for i in featured + others %}{{ i.title }}{% endfor %}\n"
     (tmp_path / "digest.txt.j2").write_text(template)
-    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    config = make_config(title="T", url="https://t.example/", templates=str(tmp_path))
     digest = render_digest([article("only-one", published=NOW)], config, now=NOW)
     assert digest.text == "T: 1 new article: Only One"
     assert "<table" in digest.html  # the HTML template is still the bundled one
@@ -386,7 +384,7 @@ def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_st
 
 
 def test_library_example_from_the_readme(tmp_path):
-    config = publisher.Config(title="My site", url="https://example.org/")
+    config = make_config(title="My site")
     articles = [publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
                                   body="Markdown *text*")]
     digest = publisher.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
@@ -415,14 +413,14 @@ def test_cssutils_noise_is_captured_not_printed(capfd):
     ("{{ lead.titel }}", "[digest] subject: 'publisher.model.Article object' has no attribute 'titel'"),
 ])
 def test_a_broken_subject_template_is_a_configuration_error(subject, message):
-    config = publisher.Config(title="T", url="https://t.example/", digest_subject=subject)
+    config = make_config(title="T", url="https://t.example/", digest={"subject": subject})
     with pytest.raises(publisher.ConfigError) as caught:
         render_digest([article("a", featured=True, published=NOW)], config, now=NOW)
     assert str(caught.value).startswith(message)
 
 
 def test_a_broken_site_template_names_its_file_and_line(tmp_path):
-    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    config = make_config(title="T", url="https://t.example/", templates=str(tmp_path))
     (tmp_path / "digest.html.j2").write_text("<p>\n{% for x in featured %}\n<b>{{ x.title }</b>\n")
     with pytest.raises(publisher.ConfigError, match=rf"^{tmp_path}/digest.html.j2:3: unexpected '}}'"):
         render_digest([article("a", published=NOW)], config, now=NOW)
@@ -472,8 +470,7 @@ def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(
     body = ('<video controls width="640" height="360" poster="/posters/own.jpg"><source src="/a.mp4"></video>\n\n'
             '<video controls><source src="/b.mp4"></video>\n')
     cover = "https://cdn.example.net/cover.jpg"
-    configured = publisher.Config(title="V", url="https://example.org/", video_poster="videoPoster",
-                                  digest_full_bodies=True)
+    configured = make_config(title="V", digest={"video_poster": "videoPoster", "full_bodies": True})
     one = article("clip", featured=True, published=NOW - timedelta(days=1), cover_image=cover, body=body,
                   extra={"videoPoster": "/posters/field.jpg"})
     tree = lxml_html.document_fromstring(render_digest([one], configured, now=NOW).html)
@@ -482,14 +479,14 @@ def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(
                                                 "https://example.org/posters/field.jpg"]
     assert (posters[0].get("width"), posters[0].get("height")) == ("552", "310")  # 640x360 fitted to the column
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
-    plain = publisher.Config(title="V", url="https://example.org/", digest_full_bodies=True)
+    plain = make_config(title="V", digest={"full_bodies": True})
     tree = lxml_html.document_fromstring(render_digest([one], plain, now=NOW).html)
     assert [b.text_content() for b in tree.xpath("//p[@class='video-block']")] == ["▶ Watch the video"]
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
 
 
 def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
-    config = publisher.Config(title="Lab", url="https://lab.example.org/")
+    config = make_config(title="Lab", url="https://lab.example.org/")
     seed_article = publisher.load_article(seed, config)
     tree = lxml_html.document_fromstring(render_digest([seed_article], config, now=NOW, days=3650).html)
     card = tree.xpath("//img[@class='card-image']")[0]

@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 import publisher
 from publisher.cli import main
 from tests.browser import chromium, serve
-from tests.conftest import NOW, ROOT, article
+from tests.conftest import NOW, ROOT, article, make_config
 
 # Whatever the page links, the browser may fetch nothing but the loopback server.
 LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
@@ -27,7 +27,7 @@ def links_of(markup: str) -> list[dict[str, str]]:
 
 
 def test_link_tags_announce_main_and_featured_feeds_in_every_format():
-    config = publisher.Config(title='Tom & "Jerry"', url="https://example.org/blog/")
+    config = make_config(title='Tom & "Jerry"', url="https://example.org/blog/")
     links = links_of(publisher.link_tags(config, [article(featured=True)]))
     assert [(ln["type"], ln["href"]) for ln in links] == [
         ("application/atom+xml", "https://example.org/blog/feeds/atom.xml"),
@@ -67,7 +67,7 @@ def page_of(feeds: dict[str, bytes]) -> lxml_html.HtmlElement:
 
 
 def test_feeds_page_lists_every_feed_address_and_the_newest_entries(seed, config):
-    grouped = publisher.Config(title="Test Site", url="https://example.org/", tag_feeds=True, category_feeds=True)
+    grouped = make_config(title="Test Site", feeds={"tags": True, "categories": True})
     articles = [publisher.load_article(seed, grouped), article("older", published=NOW - timedelta(days=800))]
     feeds = publisher.render_feeds(articles, grouped, now=NOW)
     page = page_of(feeds)
@@ -88,7 +88,7 @@ def test_feeds_page_lists_every_feed_address_and_the_newest_entries(seed, config
 
 
 def test_feeds_page_escapes_what_authors_write():
-    config = publisher.Config(title="<b>Site</b>", url="https://example.org/", description="Q&A")
+    config = make_config(title="<b>Site</b>", description="Q&A")
     feeds = publisher.render_feeds([article(title="<script>alert(1)</script>", tags=("<i>x</i>",))], config, now=NOW)
     assert b"<script>alert" not in feeds["index.html"] and b"<b>Site" not in feeds["index.html"]
     page = page_of(feeds)
@@ -109,7 +109,7 @@ def test_a_site_template_replaces_the_feeds_page(tmp_path):
         "<!DOCTYPE html><title>{{ site.title }}</title>{% for f in main %}{% for l in f.links %}"
         "<a href='{{ l.href }}'>{{ l.format_name }}</a>{% endfor %}{% endfor %}\n"
     )
-    config = publisher.Config(title="Mine & yours", url="https://example.org/", templates_dir=str(tmp_path))
+    config = make_config(title="Mine & yours", templates=str(tmp_path))
     page = publisher.render_feeds([article(featured=True)], config, now=NOW)["index.html"].decode()
     assert page.startswith("<!DOCTYPE html><title>Mine &amp; yours</title>")
     assert page.count("<a href=") == 6

@@ -20,7 +20,7 @@ from publisher.feeds import Format, Parts, last_uses, plan_outputs, render_outpu
 from publisher.markup.html import render_html
 from publisher.select import select
 from publisher.text import one_line
-from tests.conftest import NOW, ROOT, article
+from tests.conftest import NOW, ROOT, article, make_config
 
 FEEDS_PACKAGE = ROOT / "publisher" / "feeds"
 
@@ -39,8 +39,7 @@ def site(count: int = 12) -> list[publisher.Article]:
 
 @pytest.fixture
 def full_config() -> publisher.Config:
-    return publisher.Config(title="Test Site", url="https://example.org/", tag_feeds=True, category_feeds=True,
-                            hubs=("https://hub.example/",))
+    return make_config(title="Test Site", feeds={"tags": True, "categories": True, "hub": ("https://hub.example/",)})
 
 
 def render_titles(output: feeds.Output, config: publisher.Config, parts: Parts) -> bytes:
@@ -220,8 +219,7 @@ TRICKY = [
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "archive/2025.atom.xml", "featured.atom.xml"])
 def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
     """The entries made once and spliced in give the bytes feedgen gives with the entries added to it."""
-    config = publisher.Config(title="Site & co", url="https://example.org/", author_email="ed@example.org",
-                              icon="/i.png", hubs=("https://hub.example/",))
+    config = make_config(title="Site & co", author_email="ed@example.org", icon="/i.png", feeds={"hub": ("https://hub.example/",)})
     (output,) = [o for o in plan_outputs(select(TRICKY, now=NOW), config) if o.filename == name]
     parts = Parts(config, lambda a: render_html(a, config))
     fg = xmlfeed.feed_generator(output, config)
@@ -239,8 +237,8 @@ def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
 
 @pytest.mark.parametrize("articles", [TRICKY, []], ids=["tricky", "empty"])
 def test_spliced_json_feed_is_what_json_dumps_writes(articles):
-    config = publisher.Config(title="Site", url="https://example.org/", hubs=("https://hub.example/",),
-                              featured_json_file="featured.json")  # made even when empty
+    # The featured JSON Feed named in the config is made even when empty.
+    config = make_config(title="Site", feeds={"hub": ("https://hub.example/",), "featured_json": "featured.json"})
     made = publisher.render_feeds(articles, config, now=NOW)
     for name in ("feed.json", "featured.json"):
         document = json.loads(made[name])

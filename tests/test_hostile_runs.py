@@ -17,7 +17,7 @@ import pytest
 
 import publisher
 from publisher.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_config
 
 GOOD = "---\ntitle: Good\npublishDate: 2025-06-01\n---\nThe good article.\n"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -75,8 +75,7 @@ def test_a_date_before_year_one_in_the_sites_zone_or_utc_is_a_named_bad_date(tmp
 
 
 def test_an_article_built_in_code_with_such_a_date_still_renders(config):
-    new_york = publisher.Config(title="T", url="https://example.org/", timezone="America/New_York",
-                                permalink="/{year}/{slug}/")
+    new_york = make_config(title="T", timezone="America/New_York", permalink="/{year}/{slug}/")
     zero = publisher.Article(slug="zero", title="Zero", published=datetime(1, 1, 1, tzinfo=timezone.utc))
     feeds = publisher.render_feeds([zero], new_york, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
     assert b"https://example.org/0001/zero/" in feeds["atom.xml"] and "archive/0001.atom.xml" in feeds
@@ -84,7 +83,7 @@ def test_an_article_built_in_code_with_such_a_date_still_renders(config):
 
 def test_a_body_built_in_code_with_a_lone_surrogate_renders_with_either_engine():
     for engine in ("gfm", "python-markdown"):
-        config = publisher.Config(title="T", url="https://example.org/", markdown_engine=engine)
+        config = make_config(title="T", markdown={"engine": engine})
         odd = publisher.Article(slug="odd", title="Odd", published=datetime(2025, 1, 1, tzinfo=timezone.utc),
                                 body="before \ud800 after")
         feeds = publisher.render_feeds([odd], config, now=datetime(2026, 1, 1, tzinfo=timezone.utc))

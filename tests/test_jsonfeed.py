@@ -11,7 +11,7 @@ from lxml import etree
 
 import publisher
 from publisher.cli import main
-from tests.conftest import NOW, ROOT, article
+from tests.conftest import NOW, ROOT, article, make_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jsonfeed"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -112,7 +112,7 @@ def test_json_feed_is_utf8_and_ends_with_a_newline(seed_feeds):
 def test_local_cover_attachment_has_its_size(validator, tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "cover.jpg").write_bytes(b"\xff\xd8" + b"x" * 998)
-    config = publisher.Config(title="T", url="https://example.org/", static_dir=str(tmp_path))
+    config = make_config(title="T", static=str(tmp_path))
     feeds = publisher.render_feeds([article(cover_image="/images/cover.jpg")], config, now=NOW)
     (item,) = valid_json_feed(validator, feeds["feed.json"])["items"]
     assert item["attachments"] == [
@@ -121,8 +121,7 @@ def test_local_cover_attachment_has_its_size(validator, tmp_path):
 
 
 def test_articles_built_in_code_give_a_valid_json_feed(validator):
-    config = publisher.Config(title="Fish & <Chips>", url="https://example.org/", icon="/icon.png",
-                              language="de-AT")
+    config = make_config(title="Fish & <Chips>", icon="/icon.png", language="de-AT")
     articles = [
         article("plain"),
         article("odd", title="Bell\x07 and\nnewline", source="Printed magazine", tags=("a", "A", "a"),
@@ -139,7 +138,7 @@ def test_articles_built_in_code_give_a_valid_json_feed(validator):
 
 
 def test_tag_and_category_json_feeds(validator):
-    config = publisher.Config(title="T", url="https://example.org/", tag_feeds=True, category_feeds=True)
+    config = make_config(title="T", feeds={"tags": True, "categories": True})
     feeds = publisher.render_feeds([article("a", tags=("News",), category="Insights")], config, now=NOW)
     assert {"tags/news.json", "categories/insights.json"} <= set(feeds)
     feed = valid_json_feed(validator, feeds["tags/news.json"])
@@ -176,7 +175,7 @@ def test_the_site_link_stays_the_home_page(seed_feeds, name):
 
 
 def test_no_feeds_page_means_no_link_to_it(config):
-    without = publisher.Config(title="T", url="https://example.org/", feeds_index_file="")
+    without = make_config(title="T", feeds={"index": ""})
     feeds = publisher.render_feeds([article()], without, now=NOW)
     assert "index.html" not in feeds
     assert b"text/html" not in feeds["atom.xml"] and "index.html" not in json.loads(feeds["feed.json"])["user_comment"]

@@ -26,7 +26,7 @@ from publisher.email.digest import render_digest
 from publisher.email.preview import PreviewServer, make_preview_server
 from publisher.errors import ConfigError, PublisherError
 from tests.browser import chromium
-from tests.conftest import NOW, article, write_article
+from tests.conftest import NOW, article, make_config, write_article
 
 FEATURED = """
 ---
@@ -57,7 +57,7 @@ def site(tmp_path: Path) -> Path:
 
 
 def renderer(site: Path, *, strict: bool = False, days: float = 30):
-    config = publisher.Config(title="Preview Site", url="https://example.org/", templates_dir=str(site / "templates"))
+    config = make_config(title="Preview Site", templates=str(site / "templates"))
 
     def render():
         articles = publisher.load_articles(site / "content", config, strict=strict)
@@ -367,7 +367,7 @@ def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_i
     (web / "images").mkdir(parents=True)
     Image.new("RGB", (400, 200), (10, 120, 200)).save(web / "images" / "c.png")
     with serve(web) as base:
-        config = publisher.Config(title="Look", url=base, feeds_url=base)
+        config = make_config(title="Look", url=base, feeds={"url": base})
         html = render_digest([article("a", featured=True, cover_image=base + "images/c.png",
                                       published=NOW - timedelta(days=1))], config, now=NOW).html
         for name, variant in (("plain", html), ("dark", dark_mode(html)), ("off", images_off(html))):

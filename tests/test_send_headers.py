@@ -15,7 +15,7 @@ import pytest
 import publisher
 from publisher.email.addresses import address_list, mailbox
 from publisher.errors import ConfigError
-from tests.conftest import NOW, article
+from tests.conftest import NOW, article, make_config
 from tests.mailserver import smtp_server
 from tests.test_send import make_site, publisher_cli
 
@@ -118,8 +118,8 @@ TAGS = ["{{ subscriber.uuid }}", "*|UNSUB|*", "%recipient.id%", "{{{raw_link}}}"
 
 
 def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
-    config = publisher.Config(title="ESP", url="https://example.org/", unsubscribe_url=MERGE_URL,
-                              digest_url="https://example.org/news/{{ campaign.id }}.html")
+    config = make_config(title="ESP", digest={"unsubscribe_url": MERGE_URL,
+                                                    "url": "https://example.org/news/{{ campaign.id }}.html"})
     digest = publisher.render_digest([article("a", published=NOW - timedelta(days=1))], config, now=NOW)
     html = digest.html.replace("&amp;", "&")
     for tag in TAGS:
@@ -134,9 +134,9 @@ def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
 
 
 def test_list_id_and_feedback_id_are_set_when_configured():
-    plain = publisher.Config(title="ESP", url="https://example.org/")
-    config = publisher.Config(title="ESP", url="https://example.org/", list_id="ESP news <news.example.org>",
-                              feedback_id="weekly:news:example")
+    plain = make_config(title="ESP")
+    config = make_config(title="ESP", digest={"list_id": "ESP news <news.example.org>",
+                                                    "feedback_id": "weekly:news:example"})
     articles = [article("a", published=NOW - timedelta(days=1))]
     digest = publisher.render_digest(articles, config, now=NOW)
     assert digest.message["List-Id"] == "ESP news <news.example.org>"
@@ -150,7 +150,7 @@ def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sour
     from publisher.email.message import check_digest
 
     message = publisher.render_digest([article("a", published=NOW - timedelta(days=1))],
-                                      publisher.Config(title="C", url="https://example.org/"), now=NOW).message
+                                      make_config(title="C"), now=NOW).message
     html = ('<html><body><div style="display:none">pre</div>'
             '<img src="https://cdn.example.net/a.svg" width="1" height="1" alt="">'
             '<img src="https://cdn.example.net/b.AVIF?x=1" width="1" height="1" alt="">'

@@ -31,7 +31,7 @@ from publisher.email.subscribers import (
     unsubscribe_token,
     verify_token,
 )
-from tests.conftest import write_article
+from tests.conftest import make_config, write_article
 from tests.mailserver import Recorder, smtp_server
 from tests.test_send import make_site
 
@@ -149,8 +149,8 @@ def library_issue(tmp_path: Path):
 
     from tests.conftest import NOW, article
 
-    config = publisher.Config(title="Lib", url="https://lib.example.org/", unsubscribe_url=UNSUBSCRIBE,
-                              digest_from="Lib <news@lib.example.org>")
+    config = make_config(title="Lib", url="https://lib.example.org/",
+                         digest={"unsubscribe_url": UNSUBSCRIBE, "from": "Lib <news@lib.example.org>"})
     digest = publisher.render_digest([article("a", featured=True, published=NOW - timedelta(days=1))], config,
                                      now=NOW, for_subscribers=True)
     return config, digest, open_journal(tmp_path / "state.sqlite3")

@@ -19,7 +19,7 @@ from lxml import etree
 import publisher
 from publisher.cli import main
 from publisher.feeds import websub
-from tests.conftest import NOW, article, write_article
+from tests.conftest import NOW, article, make_config, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://example.org/feeds/"
@@ -113,7 +113,7 @@ def build(site: Path, *extra: str) -> int:
 
 
 def test_feeds_announce_every_configured_hub_in_atom_and_rss(config):
-    config = publisher.Config(title="T", url="https://example.org/", hubs=("https://hub.example.net/", "https://b.example/"))
+    config = make_config(title="T", feeds={"hub": ("https://hub.example.net/", "https://b.example/")})
     feeds = publisher.render_feeds([article(featured=True)], config, now=NOW)
     for name in FEEDS_WITH_HUBS:
         if name.endswith(".json"):
@@ -224,7 +224,7 @@ def test_build_without_ping_tells_no_hub(tmp_path, hubs):
 
 def test_library_ping_hubs_returns_what_happened(hubs):
     hub = make_hub(hubs)
-    config = publisher.Config(title="T", url="https://example.org/", hubs=(hub.url,), archives=False)
+    config = make_config(title="T", feeds={"hub": (hub.url,), "archives": False})
     feeds = publisher.render_feeds([article(published=datetime(2025, 1, 1, tzinfo=UTC), featured=True)], config,
                                    now=NOW)
     results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
