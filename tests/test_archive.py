@@ -14,8 +14,7 @@ import pytest
 from lxml import etree
 
 import publisher
-from publisher.cli import main
-from tests.conftest import article, make_config, write_article
+from tests.conftest import article, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"
@@ -191,18 +190,3 @@ def test_archives_can_be_turned_off_and_moved():
 def test_an_archive_pattern_without_year_is_a_config_error(pattern):
     with pytest.raises(publisher.ConfigError, match="archive_pattern"):
         make_config(title="T", url="https://e.org/", feeds={"archive_pattern": pattern})
-
-
-def test_cli_build_writes_the_archives_and_rewrites_nothing_the_second_time(tmp_path):
-    site = tmp_path / "site"
-    for year in (2023, 2024, 2025):
-        text = f"---\ntitle: Post {year}\npublishDate: {year}-06-01\n---\nText.\n"
-        write_article(site / "content", f"p{year}.md", text)
-    (site / "publisher.toml").write_text('title = "T"\nurl = "https://e.org/"\ncontent = "content"\noutput = "out"\n')
-    args = ["build", "--config", str(site / "publisher.toml"), "--now", "2025-12-01"]
-    assert main(args) == 0
-    archive = site / "out" / "archive"
-    assert sorted(p.name for p in archive.iterdir()) == ["2023.atom.xml", "2024.atom.xml", "2025.atom.xml"]
-    stamps = {p: p.stat().st_mtime_ns for p in archive.iterdir()}
-    assert main(args) == 0
-    assert {p: p.stat().st_mtime_ns for p in archive.iterdir()} == stamps

@@ -4,7 +4,6 @@ exactly which feeds changed, without ever failing the build over the hub."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from lxml import etree
 import publisher
 from publisher.cli import main
 from publisher.feeds import websub
-from tests.conftest import NOW, article, make_config, write_article
+from tests.conftest import NOW, article, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://example.org/feeds/"
@@ -91,23 +90,6 @@ def fast_retry(monkeypatch):
     monkeypatch.setattr(websub, "RETRY_PAUSE", 0.0)
 
 
-def make_site(tmp_path: Path, *hub_urls: str) -> Path:
-    site = tmp_path / "site"
-    hub_list = ", ".join(f'"{url}"' for url in hub_urls)
-    write_article(site / "content", "first.md", """
-        ---
-        title: First
-        publishDate: 2025-10-01
-        featured: true
-        ---
-        Hello.
-        """)
-    (site / "publisher.toml").write_text(
-        'title = "Hub Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "feeds"\n'
-        f"[feeds]\nhub = [{hub_list}]\n", encoding="utf-8")
-    return site
-
-
 def build(site: Path, *extra: str) -> int:
     return main(["build", "--config", str(site / "publisher.toml"), "--now", NOW.isoformat(), "--ping", *extra])
 
@@ -141,85 +123,12 @@ def test_a_hub_must_be_an_absolute_address(tmp_path):
         publisher.load_config(tmp_path / "publisher.toml")
 
 
-def test_one_ping_per_changed_feed_and_none_when_nothing_changed(tmp_path, hubs):
-    hub = make_hub(hubs)
-    site = make_site(tmp_path, hub.url)
-
-    assert build(site) == 0
-    assert hub.topics() == sorted(BASE + name for name in FEEDS_WITH_HUBS)
-    for request in hub.requests:
-        assert request["path"] == "/hub"
-        assert request["content_type"] == "application/x-www-form-urlencoded"
-        assert request["form"]["hub.mode"] == ["publish"]
-        assert len(request["form"]["hub.url"]) == 1
-
-    hub.requests.clear()
-    assert build(site) == 0
-    assert hub.requests == []  # nothing changed, nothing to tell
-
-    write_article(site / "content", "second.md", """
-        ---
-        title: Second, not featured
-        publishDate: 2025-11-01
-        ---
-        Again.
-        """)
-    assert build(site) == 0
-    assert hub.topics() == [BASE + "atom.xml", BASE + "feed.json", BASE + "rss.xml"]  # featured feeds unchanged
-
-
-def test_every_hub_hears_of_every_changed_feed(tmp_path, hubs):
-    first, second = make_hub(hubs), make_hub(hubs)
-    assert build(make_site(tmp_path, first.url, second.url)) == 0
-    assert first.topics() == second.topics() == sorted(BASE + name for name in FEEDS_WITH_HUBS)
-
-
-@pytest.mark.parametrize("answer, reason", [("fail", "HTTP 500"), ("hang", "no answer within 0.3 s")])
-def test_a_failing_hub_is_retried_once_and_never_fails_the_build(tmp_path, hubs, fast_retry, capsys, answer, reason):
-    hub = make_hub(hubs, answer)
-    site = make_site(tmp_path, hub.url)
-
-    assert build(site, "--ping-timeout", "0.3") == 0
-
-    assert (site / "feeds" / "atom.xml").is_file()
-    assert len(hub.requests) == 2 * len(FEEDS_WITH_HUBS)  # every feed: the ping and one retry
-    assert sorted(set(hub.topics())) == sorted(BASE + name for name in FEEDS_WITH_HUBS)
-    err = capsys.readouterr().err
-    warnings = [line for line in err.splitlines() if line.startswith(f"publisher: hub {hub.url} ")]
-    assert len(warnings) == len(FEEDS_WITH_HUBS), err
-    assert all(reason in line and "2 attempts" in line for line in warnings), err
-
-
 def test_a_hub_that_refuses_the_ping_is_not_asked_again(hubs, fast_retry, caplog):
     hub = make_hub(hubs, "refuse")
     result = websub.ping(hub.url, BASE + "atom.xml")
     assert not result.ok and result.attempts == 1 and result.reason.startswith("HTTP 400")
     assert len(hub.requests) == 1
     assert f"hub {hub.url} was not notified that {BASE}atom.xml changed: HTTP 400" in caplog.text
-
-
-def test_an_unreachable_hub_is_a_warning_not_an_error(tmp_path, fast_retry, capsys):
-    with socket.socket() as probe:  # a loopback port nobody listens on: connections are refused
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}/hub"
-    site = make_site(tmp_path, url)
-    assert build(site) == 0
-    err = capsys.readouterr().err
-    assert f"publisher: hub {url} was not notified" in err and "refused" in err.lower()
-
-
-def test_ping_without_a_hub_is_a_usage_error(tmp_path, capsys):
-    site = make_site(tmp_path)  # hub = []
-    assert build(site) == 2
-    assert "--ping: no WebSub hub configured" in capsys.readouterr().err
-    assert not (site / "feeds").exists()
-
-
-def test_build_without_ping_tells_no_hub(tmp_path, hubs):
-    hub = make_hub(hubs)
-    site = make_site(tmp_path, hub.url)
-    assert main(["build", "--config", str(site / "publisher.toml"), "--now", NOW.isoformat()]) == 0
-    assert hub.requests == []
 
 
 def test_library_ping_hubs_returns_what_happened(hubs):

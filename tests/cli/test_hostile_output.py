@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from publisher.cli import main
-from tests.test_hostile_runs import article, make_site, run, skipped_lines
+from tests.cli.test_hostile_runs import article, make_site, run, skipped_lines
 
 UNSAFE = ("javascript:", "vbscript:", "data:", "file:")
 
