@@ -20,12 +20,14 @@ tests/test_golden.py and docs/testing.md).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,19 +232,16 @@ class Ran:
 
 
 class Cli:
-    """``publisher.cli.main`` in-process, with its own output captured (pytest's capsys)."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
+    """``publisher.cli.main`` in-process, its stdout and stderr captured for each run."""
 
     def __call__(self, *args: str | os.PathLike[str]) -> Ran:
-        self.capsys.readouterr()  # what came before belongs to earlier runs
-        try:
-            code = main([os.fspath(arg) for arg in args])
-        except SystemExit as exit_:  # argparse's usage errors, --help
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = self.capsys.readouterr()
-        return Ran(code, out, err)
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main([os.fspath(arg) for arg in args])
+            except SystemExit as exit_:  # argparse's usage errors, --help
+                code = exit_.code if isinstance(exit_.code, int) else 1
+        return Ran(code, out.getvalue(), err.getvalue())
 
     def on(self, site: Site | Path, command: str, *args: str | os.PathLike[str], now: str | None = NOW_ARG) -> Ran:
         """``publisher COMMAND --config SITE/publisher.toml --now NOW ARGS`` (``now=None`` leaves --now out)."""
@@ -251,8 +250,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(capsys)
+def cli() -> Cli:
+    return Cli()
 
 
 # A real process: the checkout's package on the path, no .pyc files left in it.

@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html as lxml_html
 
-from publisher.cli import main
-from tests.conftest import NOW, ROOT, digest_history, write_article
+from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
 ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
@@ -43,9 +42,8 @@ def assert_email_safe(html: str) -> None:
 def bundled(tmp_path_factory):
     """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
     out = tmp_path_factory.mktemp("digest")
-    code = main(["digest", "--config", str(ROOT / "publisher.toml"), "--out", str(out),
-                 "--now", NOW.isoformat(), "--days", "3650", "-q"])
-    assert code == 0
+    ran = Cli()("digest", "--config", ROOT / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
+    assert ran.code == 0, ran.err
     return out
 
 
@@ -94,159 +92,151 @@ def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
 # The command line: window flags, --since-last state, empty windows, --check.
 
 @pytest.fixture
-def site(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "Digest Site"\nurl = "https://digest.example.org/"\ncontent = "content"\noutput = "out"\n'
-        '[digest]\nunsubscribe_url = "https://digest.example.org/unsubscribe"\n'
-    )
-    return tmp_path
-
-
-def digest_cli(site, *args):
-    return main(["digest", "--config", str(site / "publisher.toml"), *args])
+def digests(site):
+    """A site with an unsubscribe address and no articles yet."""
+    return site(title="Digest Site", url="https://digest.example.org/", output="out",
+                digest={"unsubscribe_url": "https://digest.example.org/unsubscribe"})
 
 
 def post(site, slug, when):
-    write_article(site / "content", f"{slug}.md", f"---\ntitle: {slug}\npublishDate: '{when}'\n---\nText.\n")
+    site.add(f"{slug}.md", title=slug, date=f"'{when}'", body="Text.")
 
 
-def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
-    post(site, "monday", "2026-11-23T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    out = site / "out"
+def test_since_last_twice_in_a_row_writes_nothing_the_second_time(digests, cli):
+    post(digests, "monday", "2026-11-23T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    out = digests / "out"
     first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     # The history is in the state folder; the output folder has what is published (and the web archive).
     assert set(first) == {"digest.html", "digest.txt", "digest.eml", "newsletter"}
-    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
-    capsys.readouterr()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
+    assert digest_history(digests / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25T13:00:00Z")
+    assert ran.code == 0 and "nothing new since the previous digest" in ran.err
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == first
-    assert "nothing new since the previous digest" in capsys.readouterr().err
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z", "--fail-if-empty") == 3
+    assert cli.on(digests, "digest", "--since-last", "--fail-if-empty", now="2026-11-25T13:00:00Z").code == 3
 
 
-def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
-    post(site, "before", "2026-11-20T08:00:00Z")
-    post(site, "at-cutoff", "2026-11-25T12:00:00Z")
-    post(site, "after", "2026-11-26T08:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    first = (site / "out" / "digest.txt").read_text()
-    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
-    assert digest_cli(site, "--since-last", "--now", "2026-12-01T12:00:00Z") == 0
-    second = (site / "out" / "digest.txt").read_text()
+def test_an_article_at_the_cut_off_is_in_exactly_one_digest(digests, cli):
+    post(digests, "before", "2026-11-20T08:00:00Z")
+    post(digests, "at-cutoff", "2026-11-25T12:00:00Z")
+    post(digests, "after", "2026-11-26T08:00:00Z")
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    first = (digests / "out" / "digest.txt").read_text()
+    assert digest_history(digests / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert cli.on(digests, "digest", "--since-last", now="2026-12-01T12:00:00Z").code == 0
+    second = (digests / "out" / "digest.txt").read_text()
     assert "at-cutoff" in first and "at-cutoff" not in second
     assert "after" in second and "before" not in second
 
 
-def test_only_since_last_runs_move_the_cut_off(site):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--days", "7", "--now", "2026-11-25T12:00:00Z") == 0
-    assert (site / "out" / "digest.eml").exists() and digest_history(site / "publisher.toml") is None
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    assert "one" in (site / "out" / "digest.txt").read_text()
+def test_only_since_last_runs_move_the_cut_off(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--days", "7").code == 0
+    assert (digests / "out" / "digest.eml").exists() and digest_history(digests / "publisher.toml") is None
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    assert "one" in (digests / "out" / "digest.txt").read_text()
 
 
-def test_dry_run_and_force(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
-    assert "digest: 1 article (0 featured)" in capsys.readouterr().out
-    assert digest_history(site / "publisher.toml") is None and not (site / "out" / "digest.eml").exists()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25T13:00:00Z") == 0
-    assert "one" in (site / "out" / "digest.txt").read_text()
+def test_dry_run_and_force(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    ran = cli.on(digests, "digest", "--since-last", "--dry-run")
+    assert ran.code == 0 and "digest: 1 article (0 featured)" in ran.out
+    assert digest_history(digests / "publisher.toml") is None and not (digests / "out" / "digest.eml").exists()
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-25T13:00:00Z").code == 0
+    assert "one" in (digests / "out" / "digest.txt").read_text()
 
 
-def test_empty_window_writes_nothing(site, capsys):
-    post(site, "old", "2025-01-01")
-    assert digest_cli(site, "--days", "7", "--now", "2026-11-25") == 0
-    assert "nothing new in the window" in capsys.readouterr().err
-    assert not (site / "out" / "digest.html").exists()
+def test_empty_window_writes_nothing(digests, cli):
+    post(digests, "old", "2025-01-01")
+    ran = cli.on(digests, "digest", "--days", "7", now="2026-11-25")
+    assert ran.code == 0 and "nothing new in the window" in ran.err
+    assert not (digests / "out" / "digest.html").exists()
 
 
-def test_check_fails_the_digest_without_writing(site, tmp_path):
-    (site / "publisher.toml").write_text(
-        'title = "No Unsub"\nurl = "https://nounsub.example.org/"\ncontent = "content"\noutput = "out"\n'
-    )
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--now", "2026-11-25", "--check") == 1
-    assert not (site / "out" / "digest.html").exists()
-    assert digest_cli(site, "--now", "2026-11-25") == 0  # without --check: written, problems reported
+def test_check_fails_the_digest_without_writing(site, cli):
+    digests = site(title="No Unsub", url="https://nounsub.example.org/", output="out")  # no unsubscribe address
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--check", now="2026-11-25").code == 1
+    assert not (digests / "out" / "digest.html").exists()
+    assert cli.on(digests, "digest", now="2026-11-25").code == 0  # without --check: written, problems reported
 
 
-def test_window_flags(site):
+def test_window_flags(digests, cli):
     for day in range(1, 29):
-        post(site, f"nov-{day:02d}", f"2026-11-{day:02d}T12:00:00Z")
-    assert digest_cli(site, "--since", "2026-11-10", "--until", "2026-11-12T23:00:00Z", "--now", "2026-11-28") == 0
-    text = (site / "out" / "digest.txt").read_text()
+        post(digests, f"nov-{day:02d}", f"2026-11-{day:02d}T12:00:00Z")
+    ran = cli.on(digests, "digest", "--since", "2026-11-10", "--until", "2026-11-12T23:00:00Z", now="2026-11-28")
+    assert ran.code == 0
+    text = (digests / "out" / "digest.txt").read_text()
     assert [d for d in range(1, 29) if f"nov-{d:02d}" in text] == [10, 11, 12]
-    with pytest.raises(SystemExit):
-        digest_cli(site, "--days", "seven")
-    assert digest_cli(site, "--since", "last tuesday") == 2
+    assert cli.on(digests, "digest", "--days", "seven", now=None).code == 2
+    assert cli.on(digests, "digest", "--since", "last tuesday", now=None).code == 2
 
 
-def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    (site / "out").mkdir()
-    (site / "out" / ".digest-state.json").write_text("{not json")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1
-    err = capsys.readouterr().err
+def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    (digests / "out").mkdir()
+    (digests / "out" / ".digest-state.json").write_text("{not json")
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
+    assert ran.code == 1
+    err = ran.err
     assert ".digest-state.json was not a digest state file" in err and "--force" in err and "--since" in err
-    assert not (site / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1  # still lost: asked again
-    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25") == 0
-    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 0  # the history goes on from there
+    assert not (digests / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 1  # still lost: asked again
+    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-25").code == 0
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-26").code == 0  # the history goes on from there
 
 
-def test_an_old_state_file_is_taken_into_the_state_folder(site, capsys):
-    post(site, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
-    post(site, "after", "2026-11-24T09:00:00Z")
-    (site / "out").mkdir()
-    (site / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
-    (site / "out" / ".publisher-cache").write_text("old cache")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
-    assert "the state now lives in" in capsys.readouterr().err
-    text = (site / "out" / "digest.txt").read_text()
+def test_an_old_state_file_is_taken_into_the_state_folder(digests, cli):
+    post(digests, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
+    post(digests, "after", "2026-11-24T09:00:00Z")
+    (digests / "out").mkdir()
+    (digests / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
+    (digests / "out" / ".publisher-cache").write_text("old cache")
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
+    assert ran.code == 0 and "the state now lives in" in ran.err
+    text = (digests / "out" / "digest.txt").read_text()
     assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
+    assert sorted(p.name for p in (digests / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
                                                                 "newsletter"]
 
 
-def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
-    database = site / ".publisher" / "state.sqlite3"
+def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 0
+    database = digests / ".publisher" / "state.sqlite3"
     database.write_bytes(b"this is not a database" * 100)
-    capsys.readouterr()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 1
-    err = capsys.readouterr().err
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-26")
+    assert ran.code == 1
+    err = ran.err
     assert "moved it to state.sqlite3.damaged-" in err and "--force" in err
-    assert len(list((site / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
+    assert len(list((digests / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
 
 
-def test_cli_reports_a_broken_subject_without_a_traceback(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    with (site / "publisher.toml").open("a") as fh:
-        fh.write('subject = "{{ lead.titel }"\n')
-    assert digest_cli(site, "--now", "2026-11-25") == 2
-    err = capsys.readouterr().err
+def test_cli_reports_a_broken_subject_without_a_traceback(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    digests.configure(digest={"subject": "{{ lead.titel }"})
+    ran = cli.on(digests, "digest", now="2026-11-25")
+    assert ran.code == 2
     # The configuration file and the key: the subject template lives there.
-    assert err.startswith(f"publisher: error: {site / 'publisher.toml'}: [digest] subject:") and "Traceback" not in err
+    assert ran.err.startswith(f"publisher: error: {digests.config_file}: [digest] subject:")
+    assert "Traceback" not in ran.err
 
 
-def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):
-    post(site, "sunday", "2026-11-22T10:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-23T07:00:00Z") == 0  # Monday's digest
-    assert "sunday" in (site / "out" / "digest.txt").read_text()
-    post(site, "monday-late", "2026-11-23")  # dated Monday 00:00, written after the digest went out
-    post(site, "wednesday", "2026-11-25T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-30T07:00:00Z") == 0
-    text = (site / "out" / "digest.txt").read_text()
+def test_an_article_that_arrives_late_goes_into_the_next_digest_once(digests, cli):
+    post(digests, "sunday", "2026-11-22T10:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-23T07:00:00Z").code == 0  # Monday's digest
+    assert "sunday" in (digests / "out" / "digest.txt").read_text()
+    post(digests, "monday-late", "2026-11-23")  # dated Monday 00:00, written after the digest went out
+    post(digests, "wednesday", "2026-11-25T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-30T07:00:00Z").code == 0
+    text = (digests / "out" / "digest.txt").read_text()
     assert "monday-late" in text and "wednesday" in text and "sunday" not in text
-    post(site, "next-week", "2026-12-01T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-12-07T07:00:00Z") == 0
-    text = (site / "out" / "digest.txt").read_text()
+    post(digests, "next-week", "2026-12-01T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-12-07T07:00:00Z").code == 0
+    text = (digests / "out" / "digest.txt").read_text()
     assert "next-week" in text and "monday-late" not in text and "wednesday" not in text
-    assert set(digest_history(site / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
+    assert set(digest_history(digests / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
 
 
 @pytest.mark.parametrize("args, message", [
@@ -254,7 +244,7 @@ def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):
     (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
     (["--days", "0"], "--days: 0 must be more than 0"),
 ])
-def test_window_flags_that_make_no_sense_are_usage_errors(site, capsys, args, message):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--now", "2026-11-25", *args) == 2
-    assert message in capsys.readouterr().err
+def test_window_flags_that_make_no_sense_are_usage_errors(digests, cli, args, message):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    ran = cli.on(digests, "digest", *args, now="2026-11-25")
+    assert ran.code == 2 and message in ran.err
