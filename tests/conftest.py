@@ -189,8 +189,12 @@ class Site:
             text = frontmatter(**fields)
         return write_article(self.content, name, text)
 
-    def config(self) -> publisher.Config:
-        return publisher.load_config(self.config_file)
+    def config(self, **settings: Any) -> publisher.Config:
+        """The site's Config as a build reads it; ``settings`` change it for this Config only."""
+        if not settings:
+            return publisher.load_config(self.config_file)
+        return config_from_mapping(merged(self.settings, settings), base=self.root, source=str(self.config_file),
+                                   config_file=str(self.config_file))
 
     def build(self, now: datetime = NOW) -> publisher.BuildResult:
         return publisher.build(self.config(), now=now)
