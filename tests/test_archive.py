@@ -14,12 +14,11 @@ import pytest
 from lxml import etree
 
 import publisher
-from tests.conftest import article, make_config
+from tests.conftest import NOW, article, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"
 BASE = "https://example.org/feeds/"
-NOW = datetime(2025, 12, 1, tzinfo=UTC)
 LIMIT = 20
 
 
@@ -40,7 +39,7 @@ def ten_years() -> list[publisher.Article]:
 
 
 @pytest.fixture(scope="module")
-def site():
+def history():
     config = make_config(title="History", feeds={"limit": LIMIT})
     articles = ten_years()
     return config, articles, publisher.render_feeds(articles, config, now=NOW)
@@ -58,13 +57,13 @@ def entry_ids(root) -> list[str]:
     return [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
 
 
-def test_one_archive_per_year(site):
-    _, _, feeds = site
+def test_one_archive_per_year(history):
+    _, _, feeds = history
     assert sorted(n for n in feeds if n.startswith("archive/")) == [f"archive/{y}.atom.xml" for y in range(2016, 2026)]
 
 
-def test_archives_hold_every_published_article_exactly_once(site):
-    config, articles, feeds = site
+def test_archives_hold_every_published_article_exactly_once(history):
+    config, articles, feeds = history
     published = publisher.select(articles, now=NOW)
     counts = Counter(i for name, data in feeds.items() if name.startswith("archive/")
                      for i in entry_ids(etree.fromstring(data)))
@@ -77,8 +76,8 @@ def test_archives_hold_every_published_article_exactly_once(site):
         assert entry_ids(root) == [config.article_url(a) for a in in_year]  # newest first, like every feed
 
 
-def test_main_feed_is_the_subscription_document_with_the_newest_n(site):
-    config, articles, feeds = site
+def test_main_feed_is_the_subscription_document_with_the_newest_n(history):
+    config, articles, feeds = history
     root = etree.fromstring(feeds["atom.xml"])
     newest = publisher.select(articles, now=NOW, limit=LIMIT)
     assert entry_ids(root) == [config.article_url(a) for a in newest]
@@ -87,8 +86,8 @@ def test_main_feed_is_the_subscription_document_with_the_newest_n(site):
     assert "next-archive" not in links(root)
 
 
-def test_archive_links_chain_both_ways_and_point_at_the_current_feed(site):
-    _, _, feeds = site
+def test_archive_links_chain_both_ways_and_point_at_the_current_feed(history):
+    _, _, feeds = history
     docs = {BASE + name: etree.fromstring(data) for name, data in feeds.items() if name.startswith("archive/")}
     for url, root in docs.items():
         assert root.find(f"{FH}archive") is not None, url
@@ -112,9 +111,9 @@ def test_archive_links_chain_both_ways_and_point_at_the_current_feed(site):
     assert forwards == backwards[::-1]
 
 
-def test_a_reader_walking_prev_archive_rebuilds_the_whole_history(site):
+def test_a_reader_walking_prev_archive_rebuilds_the_whole_history(history):
     """RFC 5005 section 4.2: subscription document first, then prev-archive until there is none."""
-    config, articles, feeds = site
+    config, articles, feeds = history
     by_url = {BASE + name: data for name, data in feeds.items()}
     seen: dict[str, str] = {}
     url: str | None = BASE + "atom.xml"
@@ -142,8 +141,8 @@ def test_years_without_articles_are_skipped_in_the_chain():
     assert links(etree.fromstring(feeds["archive/2018.atom.xml"]))["next-archive"] == BASE + "archive/2021.atom.xml"
 
 
-def test_past_years_keep_their_bytes_when_new_articles_appear(site):
-    config, articles, feeds = site
+def test_past_years_keep_their_bytes_when_new_articles_appear(history):
+    config, articles, feeds = history
     later = [*articles, article("late-news", published=datetime(2025, 11, 30, tzinfo=UTC))]
     again = publisher.render_feeds(later, config, now=NOW)
     changed = {name for name in feeds if feeds[name] != again[name]}
@@ -151,8 +150,8 @@ def test_past_years_keep_their_bytes_when_new_articles_appear(site):
     assert archives(changed) == {"archive/2025.atom.xml"}
 
 
-def test_a_new_year_adds_a_link_to_last_years_archive_and_nothing_else(site):
-    config, articles, feeds = site
+def test_a_new_year_adds_a_link_to_last_years_archive_and_nothing_else(history):
+    config, articles, feeds = history
     next_year = [*articles, article("happy-new-year", published=datetime(2026, 1, 1, 9, tzinfo=UTC))]
     again = publisher.render_feeds(next_year, config, now=datetime(2026, 1, 2, tzinfo=UTC))
     changed = {name for name in feeds if feeds[name] != again.get(name)}
@@ -164,8 +163,8 @@ def test_a_new_year_adds_a_link_to_last_years_archive_and_nothing_else(site):
     assert links(new)["next-archive"] == BASE + "archive/2026.atom.xml"
 
 
-def test_an_edited_article_rewrites_only_its_own_year(site):
-    config, articles, feeds = site
+def test_an_edited_article_rewrites_only_its_own_year(history):
+    config, articles, feeds = history
     edited = [replace(a, body="Corrected.", updated=datetime(2025, 11, 1, tzinfo=UTC))
               if a.slug == "post-2018-00" else a for a in articles]
     again = publisher.render_feeds(edited, config, now=NOW)
