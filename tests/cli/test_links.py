@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import feedparser
 from lxml import html as lxml_html
 
-from publisher.cli import main
 from tests.browser import chromium, serve
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_publisher
 
 # Whatever the page links, the browser may fetch nothing but the loopback server.
 LOOPBACK_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 COVERS = ("/images/studio-lighting.png", "/images/prompt-cheatsheet.jpg")
 
 
-def test_publisher_links_prints_the_tags(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "Links"\nurl = "https://links.example/"\n[feeds]\nurl = "https://cdn.links.example/f/"\n'
-        'json = "all.json"\n'
-    )
-    (tmp_path / "content").mkdir()
-    (tmp_path / "content" / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\nfeatured: true\n---\nx\n")
-    proc = subprocess.run([sys.executable, "-m", "publisher", "links"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+def test_publisher_links_prints_the_tags(site):
+    links = site(title="Links", url="https://links.example/",
+                 feeds={"url": "https://cdn.links.example/f/", "json": "all.json"})
+    links.add("a.md", "---\ntitle: A\ndate: 2025-01-01\nfeatured: true\n---\nx\n")
+    proc = run_publisher("links", cwd=links, timeout=60)  # ./publisher.toml, as a user types it
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
     assert len(lines) == 6 and all(line.startswith('<link rel="alternate" ') for line in lines)
@@ -35,9 +28,9 @@ def test_publisher_links_prints_the_tags(tmp_path):
                         'href="https://cdn.links.example/f/all.json">')
 
 
-def test_publisher_links_without_a_config_is_a_usage_error(tmp_path, capsys):
-    assert main(["links", "--config", str(tmp_path / "missing.toml")]) == 2
-    assert "missing.toml: no such configuration file" in capsys.readouterr().err
+def test_publisher_links_without_a_config_is_a_usage_error(tmp_path, cli):
+    ran = cli("links", "--config", tmp_path / "missing.toml")
+    assert ran.code == 2 and "missing.toml: no such configuration file" in ran.err
 
 
 REPORT = """<!DOCTYPE html><html><body>
@@ -56,25 +49,21 @@ window.addEventListener("load", () => {
 </script></body></html>"""
 
 
-def test_feeds_page_in_headless_chromium(tmp_path):
+def test_feeds_page_in_headless_chromium(site, cli, tmp_path):
     """Acceptance: the page as Chromium renders it shows every feed's address and the newest entries with
     their covers (loaded); it works without JavaScript too, and every feed still reads with bozo == 0."""
-    site = tmp_path / "site"
-    shutil.copytree(ROOT / "content" / "static", site)
-    content = tmp_path / "content"
+    browsed = site(title="Browser Site", output="site/feeds", static="site", feeds={"tags": True, "categories": True})
+    served = browsed / "site"  # the web server's folder: the static files and the feeds
+    shutil.copytree(ROOT / "content" / "static", served)
     for n in range(15):
-        cover = f"coverImage: {COVERS[n % 2]}\n" if n % 3 else ""
-        (content / f"post-{n:02d}.md").parent.mkdir(exist_ok=True)
-        (content / f"post-{n:02d}.md").write_text(
-            f"---\ntitle: Post number {n}\npublishDate: 2026-01-{n + 1:02d}\ntags: [topic-{n % 3}]\n"
-            f"category: {'news' if n % 2 else 'guides'}\nfeatured: {str(n % 4 == 0).lower()}\n{cover}---\n"
-            f"Body of post {n}.\n", encoding="utf-8")
-    with serve(site) as base:
-        (tmp_path / "publisher.toml").write_text(
-            f'title = "Browser Site"\nurl = "{base}"\ncontent = "content"\noutput = "site/feeds"\n'
-            'static = "site"\n[feeds]\ntags = true\ncategories = true\n', encoding="utf-8")
-        assert main(["build", "--config", str(tmp_path / "publisher.toml"), "--now", "2026-02-01", "-q"]) == 0
-        (site / "report.html").write_text(REPORT, encoding="utf-8")
+        cover = {"coverImage": COVERS[n % 2]} if n % 3 else {}
+        browsed.add(f"post-{n:02d}.md", title=f"Post number {n}", date=f"2026-01-{n + 1:02d}",
+                    body=f"Body of post {n}.", tags=f"[topic-{n % 3}]", category="news" if n % 2 else "guides",
+                    featured=str(n % 4 == 0).lower(), **cover)
+    with serve(served) as base:
+        browsed.configure(url=base)
+        assert cli.on(browsed, "build", "-q").code == 0
+        (served / "report.html").write_text(REPORT, encoding="utf-8")
         browser = (LOOPBACK_ONLY, "--virtual-time-budget=15000", "--window-size=1000,3000")
         dom = chromium(base + "feeds/index.html", "--dump-dom", *browser, profile=tmp_path / "p1")
         report = chromium(base + "report.html", "--dump-dom", *browser, profile=tmp_path / "p3")
@@ -82,14 +71,14 @@ def test_feeds_page_in_headless_chromium(tmp_path):
         chromium(base + "feeds/index.html", f"--screenshot={shot}", *browser, profile=tmp_path / "p4")
         assert shot.stat().st_size > 10_000
 
-    written = sorted(p.relative_to(site / "feeds").as_posix() for p in (site / "feeds").rglob("*")
+    written = sorted(p.relative_to(served / "feeds").as_posix() for p in (served / "feeds").rglob("*")
                      if p.is_file() and not p.name.startswith("."))
     # The yearly archives are the main feed's history (RFC 5005), not feeds to subscribe to.
     feed_files = [name for name in written if name != "index.html" and not name.startswith("archive/")]
     assert len(feed_files) == 3 * (2 + 3 + 2)  # main, featured, three tags, two categories; three formats each
     assert [name for name in written if name.startswith("archive/")] == ["archive/2026.atom.xml"]
     for name in [*feed_files, "archive/2026.atom.xml"]:
-        data = (site / "feeds" / name).read_bytes()
+        data = (served / "feeds" / name).read_bytes()
         if name.endswith(".json"):
             assert json.loads(data)["version"] == "https://jsonfeed.org/version/1.1"
         else:
@@ -97,7 +86,7 @@ def test_feeds_page_in_headless_chromium(tmp_path):
 
     newest = [f"Post number {n}" for n in range(14, 2, -1)]  # the twelve newest
     # Without JavaScript a browser shows the page as served: the same addresses, the copy buttons hidden.
-    as_served = (site / "feeds" / "index.html").read_text(encoding="utf-8")
+    as_served = (served / "feeds" / "index.html").read_text(encoding="utf-8")
     for rendered, script_ran in ((dom, True), (as_served, False)):
         page = lxml_html.fromstring(rendered)
         shown = [code.text_content() for code in page.cssselect(".feed code")]
@@ -118,17 +107,16 @@ def test_feeds_page_in_headless_chromium(tmp_path):
     assert len(seen["buttons"]) == len(feed_files) and all(seen["buttons"])
 
 
-def test_a_broken_site_template_is_a_configuration_error_naming_the_file(tmp_path, capsys):
-    templates = tmp_path / "my-templates"
+def test_a_broken_site_template_is_a_configuration_error_naming_the_file(site, cli):
+    mine = site(title="T")
+    templates = mine / "my-templates"
     templates.mkdir()
     (templates / "feeds-index.html.j2").write_text("<h1>{{ site.title }</h1>\n")
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\ntemplates = "my-templates"\ncontent = "content"\n')
-    (tmp_path / "content").mkdir()
-    assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
-    err = capsys.readouterr().err
-    assert f"{templates / 'feeds-index.html.j2'}:1: unexpected '}}'" in err, err
+    mine.configure(templates="my-templates")
+    ran = cli.on(mine, "build", now=None)
+    assert ran.code == 2
+    assert f"{templates / 'feeds-index.html.j2'}:1: unexpected '}}'" in ran.err, ran.err
     (templates / "feeds-index.html.j2").write_text("{{ site.no_such_setting }}\n")
-    assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
-    assert "feeds-index.html.j2:1: 'publisher.model.Config object' has no attribute 'no_such_setting'" in \
-        capsys.readouterr().err
+    ran = cli.on(mine, "build", now=None)
+    assert ran.code == 2
+    assert "feeds-index.html.j2:1: 'publisher.model.Config object' has no attribute 'no_such_setting'" in ran.err
