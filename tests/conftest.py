@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -135,14 +136,11 @@ def toml_text(settings: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_article(folder: Path, name: str, text: str | bytes) -> Path:
-    """Write a file under ``folder``; text is dedented so tests can indent it, bytes are written as given."""
+def write_article(folder: Path, name: str, text: str) -> Path:
+    """Write a test article; ``text`` is dedented so tests can indent it."""
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return path
 
 
@@ -183,11 +181,14 @@ class Site:
         return self
 
     def add(self, name: str, text: str | bytes | None = None, **fields: Any) -> Path:
-        """Write an article: ``text`` as given, or a title from the file name and ``frontmatter(**fields)``."""
+        """Write an article: ``text`` exactly as given, or a title from the file name and ``frontmatter(**fields)``."""
         if text is None:
             fields.setdefault("title", Path(name).stem.replace("-", " ").title())
             text = frontmatter(**fields)
-        return write_article(self.content, name, text)
+        path = self.content / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode() if isinstance(text, str) else text)
+        return path
 
     def config(self, **settings: Any) -> publisher.Config:
         """The site's Config as a build reads it; ``settings`` change it for this Config only."""
@@ -240,11 +241,17 @@ class Cli:
 
     def __call__(self, *args: str | os.PathLike[str]) -> Ran:
         out, err = io.StringIO(), io.StringIO()
+        # main() points the "publisher" logger at this run's stderr; put it back as it was afterwards,
+        # so that no later test logs into a finished run's buffer.
+        log = logging.getLogger("publisher")
+        before = (log.handlers[:], log.propagate, log.level)
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main([os.fspath(arg) for arg in args])
             except SystemExit as exit_:  # argparse's usage errors, --help
                 code = exit_.code if isinstance(exit_.code, int) else 1
+            finally:
+                log.handlers[:], log.propagate, log.level = before
         return Ran(code, out.getvalue(), err.getvalue())
 
     def on(self, site: Site | Path, command: str, *args: str | os.PathLike[str], now: str | None = NOW_ARG) -> Ran:
