@@ -210,7 +210,7 @@ class Site:
         return str(self.root)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # a factory: module-scoped fixtures can make their sites with it too
 def site(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Site]:
     """``site(**settings)``: a new site folder with publisher.toml (``BASE`` plus ``settings``)."""
     return lambda **settings: Site(tmp_path_factory.mktemp("site"), **settings)
@@ -260,7 +260,7 @@ class Cli:
         return self(command, "--config", Path(site) / "publisher.toml", *moment, *args)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli() -> Cli:
     return Cli()
 
