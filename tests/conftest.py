@@ -277,8 +277,9 @@ def publisher_command(*args: str | os.PathLike[str]) -> list[str]:
 def run_publisher(*args: str | os.PathLike[str], cwd: Path | Site, env: Mapping[str, str] | None = None,
                   timeout: float = 120, **options: Any) -> subprocess.CompletedProcess[str]:
     """``python -m publisher ARGS`` run to the end in ``cwd``, its output captured as text."""
+    options.setdefault("text", True)
     return subprocess.run(publisher_command(*args), cwd=os.fspath(cwd), env=dict(env or PROCESS_ENV),
-                          capture_output=True, text=True, timeout=timeout, **options)
+                          capture_output=True, timeout=timeout, **options)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
