@@ -70,11 +70,14 @@ def seed() -> Path:
 # Configurations for library tests ------------------------------------------------------------------
 
 def merged(settings: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
-    """``settings`` with ``more`` on top; a table (``feeds={...}``) is merged key by key."""
+    """``settings`` with ``more`` on top: a table (``feeds={...}``) is merged key by key, and None
+    removes a key or a table (``digest={"to": None}``, ``smtp=None``)."""
     result = {key: dict(value) if isinstance(value, Mapping) else value for key, value in settings.items()}
     for key, value in more.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
-            result[key].update(value)
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
         else:
             result[key] = dict(value) if isinstance(value, Mapping) else value
     return result

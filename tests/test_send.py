@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-import publisher
-from publisher.cli import build_parser, main
+from publisher.cli import build_parser
 from publisher.cli.send import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings, _explain, send_message
 from publisher.errors import ConfigError, SendError
-from tests.conftest import NOW, write_article
+from tests.conftest import NOW, Site, merged
 from tests.mailserver import (
     PASSWORD,
     USER,
@@ -241,43 +241,26 @@ def test_settings_defaults_and_contradictions():
         SmtpSettings("smtp.example.org", port=70000)
 
 
-# ---- publisher send: the command line, end to end ----------------------------------------------
+# ---- the newsletter site the send tests share ------------------------------------------------------
 
-SITE_CONFIG = """
-title = "Send Site"
-url = "https://send.example.org/"
-content = "content"
-output = "out"
-
-[digest]
-from = "Send Site <news@send.example.org>"
-to = "readers@send.example.org"
-unsubscribe_url = "https://send.example.org/unsubscribe"
-
-[smtp]
-host = "127.0.0.1"
-port = {port}
-"""
-
-ARTICLE = "---\ntitle: {title}\npublishDate: {date}\nfeatured: {featured}\n---\nBody of {title}.\n"
+SEND = {"title": "Send Site", "url": "https://send.example.org/", "output": "out",
+        "digest": {"from": "Send Site <news@send.example.org>", "to": "readers@send.example.org",
+                   "unsubscribe_url": "https://send.example.org/unsubscribe"},
+        "smtp": {"host": "127.0.0.1"}}
 
 
-def make_site(folder: Path, port: int, extra: str = "") -> Path:
-    folder.mkdir(exist_ok=True)
-    (folder / "publisher.toml").write_text(SITE_CONFIG.format(port=port) + extra, encoding="utf-8")
-    write_article(folder / "content", "lead.md", ARTICLE.format(title="Sora 2 – the lead", date="2026-11-20",
-                                                                featured="true"))
-    write_article(folder / "content", "note.md", ARTICLE.format(title="A note", date="2026-11-18", featured="false"))
-    return folder
+def send_site(site: Callable[..., Site], port: int, **settings: Any) -> Site:
+    """Two articles of the last 30 days (the featured lead and a note) and [smtp] at 127.0.0.1:``port``;
+    ``settings`` (TOML-shaped) on top."""
+    made = site(**merged(merged(SEND, {"smtp": {"port": port}}), settings))
+    made.add("lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true",
+             body="Body of Sora 2 – the lead.")
+    made.add("note.md", title="A note", date="2026-11-18", featured="false", body="Body of A note.")
+    return made
 
 
-def publisher_cli(site: Path, *args: str) -> int:
-    return main([args[0], "--config", str(site / "publisher.toml"), "--now", "2026-11-25T12:00:00Z", *args[1:]])
-
-
-def test_flags_override_the_smtp_table(tmp_path):
-    site = make_site(tmp_path, 2525, extra='starttls = true\nuser = "from-config"\n')
-    config = publisher.load_config(site / "publisher.toml")
+def test_flags_override_the_smtp_table(site):
+    config = send_site(site, 2525, smtp={"starttls": True, "user": "from-config"}).config()
 
     def settings(*flags: str) -> SmtpSettings:
         return smtp_settings_from_args(build_parser().parse_args(["send", *flags]), config)
