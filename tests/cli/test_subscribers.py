@@ -9,11 +9,10 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from email import message_from_bytes, policy
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import html as lxml_html
@@ -23,31 +22,30 @@ from publisher.email.subscribers import (
     Subscriber,
     verify_token,
 )
-from tests.conftest import write_article
+from tests.conftest import NOW_ARG, PROCESS_ENV, Site, publisher_command, run_publisher
 from tests.mailserver import smtp_server
-from tests.test_send import make_site
+from tests.test_send import send_site
 
 SECRET = "a long random secret for the tests"
 UNSUBSCRIBE = "https://send.example.org/unsubscribe?t={token}&e={email}"
 
 
-def newsletter_site(folder: Path, port: int, count: int) -> Path:
-    site = make_site(folder, port)
-    config = site / "publisher.toml"
-    config.write_text(config.read_text().replace('unsubscribe_url = "https://send.example.org/unsubscribe"',
-                                                 f'unsubscribe_url = "{UNSUBSCRIBE}"'))
+# The sender as cron runs it: its own process, the secret in its environment.
+ENV = {**PROCESS_ENV, "PUBLISHER_UNSUBSCRIBE_SECRET": SECRET}
+
+
+def newsletter_site(site: Callable[..., Site], port: int, count: int) -> Site:
+    """The send tests' site with a per-subscriber unsubscribe link and ``count`` subscribers in subscribers.csv."""
+    news = send_site(site, port, digest={"unsubscribe_url": UNSUBSCRIBE})
     rows = "".join(f"reader{i:04d}@example.net,Reader {i},plan-{i % 3}\n" for i in range(count))
-    (site / "subscribers.csv").write_text("email,name,plan\n" + rows, encoding="utf-8")
-    return site
+    (news / "subscribers.csv").write_text("email,name,plan\n" + rows, encoding="utf-8")
+    return news
 
 
-def send_command(site: Path, now: str = "2026-11-25T12:00:00Z", *extra: str) -> list[str]:
-    return [sys.executable, "-m", "publisher", "send", "--config", str(site / "publisher.toml"),
-            "--subscribers", str(site / "subscribers.csv"), "--days", "30", "--now", now, *extra]
-
-
-def environment() -> dict[str, str]:
-    return {**os.environ, "PUBLISHER_UNSUBSCRIBE_SECRET": SECRET}
+def send_args(news: Site, *extra: str, now: str = NOW_ARG, window: tuple[str, ...] = ("--days", "30")) -> list[str]:
+    """``publisher send`` to every subscriber of ``news``."""
+    return ["send", "--config", str(news.config_file), "--subscribers", str(news / "subscribers.csv"), *window,
+            "--now", now, *extra]
 
 
 def unsubscribe_links(data: bytes) -> tuple[str, set[str], str, str]:
@@ -61,12 +59,12 @@ def unsubscribe_links(data: bytes) -> tuple[str, set[str], str, str]:
     return message["To"].addresses[0].addr_spec, {*header, *html, *text}, message["Message-ID"], message["Date"]
 
 
-def test_a_thousand_subscribers_each_get_one_message_through_a_kill(tmp_path):
+def test_a_thousand_subscribers_each_get_one_message_through_a_kill(site):
     count = 1000
     kill_after = random.Random().randint(50, count - 50)
     with smtp_server() as (server, recorder):
-        site = newsletter_site(tmp_path, server.port, count)
-        process = subprocess.Popen(send_command(site), env=environment(), stdout=subprocess.PIPE,
+        news = newsletter_site(site, server.port, count)
+        process = subprocess.Popen(publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while len(recorder.messages) < kill_after and process.poll() is None and time.monotonic() < deadline:
@@ -76,12 +74,12 @@ def test_a_thousand_subscribers_each_get_one_message_through_a_kill(tmp_path):
         at_kill = len(recorder.messages)
         assert 0 < at_kill < count, f"the kill came too late to test anything ({at_kill} delivered)"
 
-        again = subprocess.run(send_command(site), env=environment(), capture_output=True, text=True, timeout=300)
+        again = run_publisher(*send_args(news), cwd=news, env=ENV, timeout=300)
         assert again.returncode == 0, again.stderr
         assert "resuming issue 2026-11-25-sora-2-the-lead" in again.stderr
         assert again.stdout.strip().endswith(f"of {count:,} subscribers via 127.0.0.1:{server.port}")
         # A third run finds nothing left to send.
-        third = subprocess.run(send_command(site), env=environment(), capture_output=True, text=True, timeout=300)
+        third = run_publisher(*send_args(news), cwd=news, env=ENV, timeout=300)
         assert third.returncode == 0, third.stderr
         assert f"0 sent, {count:,} already sent earlier of {count:,}" in third.stdout
 
@@ -103,15 +101,13 @@ def test_a_thousand_subscribers_each_get_one_message_through_a_kill(tmp_path):
 
         # A reader unsubscribes through their link's token; the next issue does not reach them.
         leaver = "reader0042@example.net"
-        done = subprocess.run([sys.executable, "-m", "publisher", "unsubscribe", tokens[leaver], "--config",
-                               str(site / "publisher.toml")], capture_output=True, text=True, timeout=60)
+        done = run_publisher("unsubscribe", tokens[leaver], "--config", news.config_file, cwd=news, timeout=60)
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"unsubscribed {leaver}: no later newsletter goes to it\n"
-        write_article(site / "content", "next.md", "---\ntitle: Next week\npublishDate: 2026-12-01\nfeatured: true\n"
-                                                     "---\nNews.\n")
+        news.add("next.md", title="Next week", date="2026-12-01", featured="true", body="News.")
         before = len(recorder.messages)
-        week = subprocess.run(send_command(site, "2026-12-02T12:00:00Z", "--days", "3"), env=environment(),
-                              capture_output=True, text=True, timeout=300)
+        week = run_publisher(*send_args(news, "--days", "3", now="2026-12-02T12:00:00Z"), cwd=news, env=ENV,
+                             timeout=300)
         assert week.returncode == 0, week.stderr
         assert f"{count - 1:,} sent, 1 unsubscribed of {count:,}" in week.stdout
         later = [unsubscribe_links(m.data)[0] for m in recorder.messages[before:]]
@@ -122,47 +118,46 @@ def subscribers(count: int) -> list[Subscriber]:
     return [Subscriber(f"r{i}@example.net", f"R {i}") for i in range(count)]
 
 
-def test_a_token_url_without_the_secret_is_a_usage_error_before_anything_is_sent(tmp_path, capsys):
+def test_a_token_url_without_the_secret_is_a_usage_error_before_anything_is_sent(site):
     with smtp_server() as (server, recorder):
-        site = newsletter_site(tmp_path, server.port, 3)
-        env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_UNSUBSCRIBE_SECRET"}
-        proc = subprocess.run(send_command(site), env=env, capture_output=True, text=True, timeout=120)
+        news = newsletter_site(site, server.port, 3)
+        env = {k: v for k, v in PROCESS_ENV.items() if k != "PUBLISHER_UNSUBSCRIBE_SECRET"}
+        proc = run_publisher(*send_args(news), cwd=news, env=env)
     assert proc.returncode == 2
     assert "set the PUBLISHER_UNSUBSCRIBE_SECRET environment variable" in proc.stderr
     assert recorder.messages == [] and "Traceback" not in proc.stderr
 
 
-def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(tmp_path):
+def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(site):
     from publisher.engine.state import open_state
 
     with smtp_server() as (server, recorder):
-        site = newsletter_site(tmp_path, server.port, 3)
+        news = newsletter_site(site, server.port, 3)
         # Another send --subscribers holds the state folder (both would find the same subscribers unrecorded).
-        with open_state(publisher.load_config(site / "publisher.toml"), lock_timeout=0):
-            proc = subprocess.run(send_command(site, "2026-11-25T12:00:00Z", "--lock-timeout", "0.2"),
-                                  env=environment(), capture_output=True, text=True, timeout=120)
+        with open_state(publisher.load_config(news / "publisher.toml"), lock_timeout=0):
+            proc = run_publisher(*send_args(news, "--lock-timeout", "0.2"), cwd=news, env=ENV)
     assert proc.returncode == 75, proc.stderr
     assert "another publisher run still holds this state folder" in proc.stderr and recorder.messages == []
 
 
-def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(tmp_path):
+def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(site):
     from publisher.email.history import last_digest
     from publisher.engine.state import open_state
 
     with smtp_server() as (server, recorder):
-        site = newsletter_site(tmp_path, server.port, 3)
-        command = [*send_command(site)[:-4], "--since-last", "--now", "2026-11-25T12:00:00Z"]
-        first = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+        news = newsletter_site(site, server.port, 3)
+        command = send_args(news, "--since-last", window=())
+        first = run_publisher(*command, cwd=news, env=ENV)
         assert first.returncode == 0, first.stderr
-        with open_state(publisher.load_config(site / "publisher.toml")) as store:
+        with open_state(publisher.load_config(news / "publisher.toml")) as store:
             state = last_digest(store)
         assert state is not None and state.until.isoformat() == "2026-11-25T12:00:00+00:00"
-        again = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+        again = run_publisher(*command, cwd=news, env=ENV)
     assert again.returncode == 0 and "nothing new since the previous digest" in again.stderr
     assert len(recorder.messages) == 3
 
 
-def test_a_terminal_gets_a_progress_bar_and_cron_one_line(tmp_path):
+def test_a_terminal_gets_a_progress_bar_and_cron_one_line(site):
     import fcntl
     import pty
     import struct
@@ -170,7 +165,7 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line(tmp_path):
     import threading
 
     with smtp_server() as (server, recorder):
-        site = newsletter_site(tmp_path, server.port, 5)
+        news = newsletter_site(site, server.port, 5)
         parent, child = pty.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a terminal has a size
         terminal = bytearray()
@@ -187,14 +182,13 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line(tmp_path):
 
         reader = threading.Thread(target=read)
         reader.start()
-        proc = subprocess.Popen(send_command(site), env=environment(), stdout=subprocess.PIPE, stderr=child,
+        proc = subprocess.Popen(publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE, stderr=child,
                                 stdin=subprocess.DEVNULL)
         os.close(child)
         out, _ = proc.communicate(timeout=120)
         reader.join(timeout=30)
         os.close(parent)
-        cron = subprocess.run(send_command(site, "2026-11-26T12:00:00Z"), env=environment(), capture_output=True,
-                              text=True, timeout=120)
+        cron = run_publisher(*send_args(news, now="2026-11-26T12:00:00Z"), cwd=news, env=ENV)
     assert proc.returncode == 0 and cron.returncode == 0
     assert b"/5 [" in terminal and b"msg/s]" in terminal  # tqdm's bar, drawn on the terminal
     assert out.decode().splitlines()[-1].startswith("issue 2026-11-25-")
