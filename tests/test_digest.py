@@ -10,9 +10,8 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import main
 from publisher.email.digest import EmptyDigest, render_digest
-from tests.conftest import NOW, ROOT, article, make_config
+from tests.conftest import NOW, article, make_config
 
 ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
 
@@ -38,16 +37,6 @@ def assert_email_safe(html: str) -> None:
     assert unstyled == []
     for img in tree.iter("img"):
         assert img.get("width") and img.get("height") and img.get("alt") is not None, img.attrib
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
-    out = tmp_path_factory.mktemp("digest")
-    code = main(["digest", "--config", str(ROOT / "publisher.toml"), "--out", str(out),
-                 "--now", NOW.isoformat(), "--days", "3650", "-q"])
-    assert code == 0
-    return out
 
 
 def test_rendering_twice_gives_the_same_bytes(config):

@@ -9,13 +9,7 @@ from pathlib import Path
 import feedparser
 
 import publisher
-from publisher.cli import main
 from tests.conftest import make_config
-
-
-def run(site: Path, command: str = "build", *args: str) -> int:
-    window = ("--days", "3650") if command == "digest" else ()
-    return main([command, "--config", str(site / "publisher.toml"), "--now", "2026-01-01", *window, *args])
 
 
 def published(site: Path) -> list[str]:

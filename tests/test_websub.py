@@ -9,14 +9,12 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
 import publisher
-from publisher.cli import main
 from publisher.feeds import websub
 from tests.conftest import NOW, article, make_config
 
@@ -88,10 +86,6 @@ def make_hub(hubs: list[Hub], answer: str = "ok") -> Hub:
 @pytest.fixture
 def fast_retry(monkeypatch):
     monkeypatch.setattr(websub, "RETRY_PAUSE", 0.0)
-
-
-def build(site: Path, *extra: str) -> int:
-    return main(["build", "--config", str(site / "publisher.toml"), "--now", NOW.isoformat(), "--ping", *extra])
 
 
 def test_feeds_announce_every_configured_hub_in_atom_and_rss(config):
