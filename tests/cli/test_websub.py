@@ -6,15 +6,13 @@ from __future__ import annotations
 import socket
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
-from publisher.cli import main
 from publisher.feeds import websub
-from tests.conftest import NOW, write_article
+from tests.conftest import Site
 
 BASE = "https://example.org/feeds/"
 FEEDS_WITH_HUBS = {"atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "featured.rss.xml", "featured.json"}
@@ -85,32 +83,18 @@ def fast_retry(monkeypatch):
     monkeypatch.setattr(websub, "RETRY_PAUSE", 0.0)
 
 
-def make_site(tmp_path: Path, *hub_urls: str) -> Path:
-    site = tmp_path / "site"
-    hub_list = ", ".join(f'"{url}"' for url in hub_urls)
-    write_article(site / "content", "first.md", """
-        ---
-        title: First
-        publishDate: 2025-10-01
-        featured: true
-        ---
-        Hello.
-        """)
-    (site / "publisher.toml").write_text(
-        'title = "Hub Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "feeds"\n'
-        f"[feeds]\nhub = [{hub_list}]\n", encoding="utf-8")
-    return site
+def hub_site(site: Callable[..., Site], *hub_urls: str) -> Site:
+    """One featured article; ``hub_urls`` as the [feeds] hub list."""
+    made = site(title="Hub Site", feeds={"hub": list(hub_urls)})
+    made.add("first.md", title="First", date="2025-10-01", featured="true", body="Hello.")
+    return made
 
 
-def build(site: Path, *extra: str) -> int:
-    return main(["build", "--config", str(site / "publisher.toml"), "--now", NOW.isoformat(), "--ping", *extra])
-
-
-def test_one_ping_per_changed_feed_and_none_when_nothing_changed(tmp_path, hubs):
+def test_one_ping_per_changed_feed_and_none_when_nothing_changed(site, cli, hubs):
     hub = make_hub(hubs)
-    site = make_site(tmp_path, hub.url)
+    hubbed = hub_site(site, hub.url)
 
-    assert build(site) == 0
+    assert cli.on(hubbed, "build", "--ping").code == 0
     assert hub.topics() == sorted(BASE + name for name in FEEDS_WITH_HUBS)
     for request in hub.requests:
         assert request["path"] == "/hub"
@@ -119,61 +103,57 @@ def test_one_ping_per_changed_feed_and_none_when_nothing_changed(tmp_path, hubs)
         assert len(request["form"]["hub.url"]) == 1
 
     hub.requests.clear()
-    assert build(site) == 0
+    assert cli.on(hubbed, "build", "--ping").code == 0
     assert hub.requests == []  # nothing changed, nothing to tell
 
-    write_article(site / "content", "second.md", """
-        ---
-        title: Second, not featured
-        publishDate: 2025-11-01
-        ---
-        Again.
-        """)
-    assert build(site) == 0
+    hubbed.add("second.md", title="Second, not featured", date="2025-11-01", body="Again.")
+    assert cli.on(hubbed, "build", "--ping").code == 0
     assert hub.topics() == [BASE + "atom.xml", BASE + "feed.json", BASE + "rss.xml"]  # featured feeds unchanged
 
 
-def test_every_hub_hears_of_every_changed_feed(tmp_path, hubs):
+def test_every_hub_hears_of_every_changed_feed(site, cli, hubs):
     first, second = make_hub(hubs), make_hub(hubs)
-    assert build(make_site(tmp_path, first.url, second.url)) == 0
+    assert cli.on(hub_site(site, first.url, second.url), "build", "--ping").code == 0
     assert first.topics() == second.topics() == sorted(BASE + name for name in FEEDS_WITH_HUBS)
 
 
 @pytest.mark.parametrize("answer, reason", [("fail", "HTTP 500"), ("hang", "no answer within 0.3 s")])
-def test_a_failing_hub_is_retried_once_and_never_fails_the_build(tmp_path, hubs, fast_retry, capsys, answer, reason):
+def test_a_failing_hub_is_retried_once_and_never_fails_the_build(site, cli, hubs, fast_retry, answer, reason):
     hub = make_hub(hubs, answer)
-    site = make_site(tmp_path, hub.url)
+    hubbed = hub_site(site, hub.url)
 
-    assert build(site, "--ping-timeout", "0.3") == 0
+    ran = cli.on(hubbed, "build", "--ping", "--ping-timeout", "0.3")
+    assert ran.code == 0
 
-    assert (site / "feeds" / "atom.xml").is_file()
+    assert (hubbed / "feeds" / "atom.xml").is_file()
     assert len(hub.requests) == 2 * len(FEEDS_WITH_HUBS)  # every feed: the ping and one retry
     assert sorted(set(hub.topics())) == sorted(BASE + name for name in FEEDS_WITH_HUBS)
-    err = capsys.readouterr().err
+    err = ran.err
     warnings = [line for line in err.splitlines() if line.startswith(f"publisher: hub {hub.url} ")]
     assert len(warnings) == len(FEEDS_WITH_HUBS), err
     assert all(reason in line and "2 attempts" in line for line in warnings), err
 
 
-def test_an_unreachable_hub_is_a_warning_not_an_error(tmp_path, fast_retry, capsys):
+def test_an_unreachable_hub_is_a_warning_not_an_error(site, cli, fast_retry):
     with socket.socket() as probe:  # a loopback port nobody listens on: connections are refused
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}/hub"
-    site = make_site(tmp_path, url)
-    assert build(site) == 0
-    err = capsys.readouterr().err
+    hubbed = hub_site(site, url)
+    ran = cli.on(hubbed, "build", "--ping")
+    err = ran.err
+    assert ran.code == 0
     assert f"publisher: hub {url} was not notified" in err and "refused" in err.lower()
 
 
-def test_ping_without_a_hub_is_a_usage_error(tmp_path, capsys):
-    site = make_site(tmp_path)  # hub = []
-    assert build(site) == 2
-    assert "--ping: no WebSub hub configured" in capsys.readouterr().err
-    assert not (site / "feeds").exists()
+def test_ping_without_a_hub_is_a_usage_error(site, cli):
+    hubbed = hub_site(site)  # hub = []
+    ran = cli.on(hubbed, "build", "--ping")
+    assert ran.code == 2 and "--ping: no WebSub hub configured" in ran.err
+    assert not (hubbed / "feeds").exists()
 
 
-def test_build_without_ping_tells_no_hub(tmp_path, hubs):
+def test_build_without_ping_tells_no_hub(site, cli, hubs):
     hub = make_hub(hubs)
-    site = make_site(tmp_path, hub.url)
-    assert main(["build", "--config", str(site / "publisher.toml"), "--now", NOW.isoformat()]) == 0
+    hubbed = hub_site(site, hub.url)
+    assert cli.on(hubbed, "build").code == 0
     assert hub.requests == []
