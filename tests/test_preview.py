@@ -7,11 +7,10 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -23,7 +22,7 @@ from publisher.email.digest import render_digest
 from publisher.email.preview import PreviewServer, make_preview_server
 from publisher.errors import ConfigError, PublisherError
 from tests.browser import chromium
-from tests.conftest import NOW, article, make_config, write_article
+from tests.conftest import NOW, NOW_ARG, Site, article, make_config, write_article
 
 FEATURED = """
 ---
@@ -45,19 +44,25 @@ Body of the note.
 """
 
 
+def preview_site(site: Callable[..., Site]) -> Site:
+    """The lead and a note of the last week; a templates folder of the site's own, empty."""
+    made = site(title="Preview Site", output="out", templates="templates")
+    (made / "templates").mkdir()
+    made.add("sora.md", FEATURED.lstrip())
+    made.add("note.md", OTHER.lstrip())
+    return made
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    write_article(tmp_path / "content", "sora.md", FEATURED)
-    write_article(tmp_path / "content", "note.md", OTHER)
-    (tmp_path / "templates").mkdir()
-    return tmp_path
+def previewed(site) -> Site:
+    return preview_site(site)
 
 
-def renderer(site: Path, *, strict: bool = False, days: float = 30):
-    config = make_config(title="Preview Site", templates=str(site / "templates"))
+def renderer(previewed: Site, *, strict: bool = False, days: float = 30):
+    config = previewed.config()
 
     def render():
-        articles = publisher.load_articles(site / "content", config, strict=strict)
+        articles = publisher.load_articles(previewed.content, config, strict=strict)
         return render_digest(articles, config, now=NOW, days=days)
 
     return render
@@ -86,8 +91,8 @@ def fetch(server: PreviewServer, path: str, method: str = "GET", headers: dict |
             return error.code, error.headers, error.read()
 
 
-def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(site):
-    render = renderer(site)
+def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(previewed):
+    render = renderer(previewed)
     digest = render()
     with running(render) as server:
         status, headers, body = fetch(server, "/")
@@ -114,8 +119,8 @@ def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(s
     assert page.findtext(".//title") == "Preview: Sora 2 – what’s new"
 
 
-def test_the_digest_files_are_served_with_their_types(site):
-    render = renderer(site)
+def test_the_digest_files_are_served_with_their_types(previewed):
+    render = renderer(previewed)
     digest = render()
     with running(render) as server:
         html = fetch(server, "/digest.html")
@@ -134,36 +139,36 @@ def test_the_digest_files_are_served_with_their_types(site):
     assert html[1]["Cache-Control"] == "no-store"
 
 
-def test_an_edit_shows_on_the_next_reload(site):
-    with running(renderer(site)) as server:
+def test_an_edit_shows_on_the_next_reload(previewed):
+    with running(renderer(previewed)) as server:
         assert "A smaller note" in fetch(server, "/digest.txt")[2].decode()
-        write_article(site / "content", "note.md", OTHER.replace("A smaller note", "A retitled note"))
+        write_article(previewed.content, "note.md", OTHER.replace("A smaller note", "A retitled note"))
         text = fetch(server, "/digest.txt")[2].decode()
     assert "A retitled note" in text and "A smaller note" not in text
 
 
-def test_other_paths_are_not_found(site):
-    with running(renderer(site)) as server:
+def test_other_paths_are_not_found(previewed):
+    with running(renderer(previewed)) as server:
         assert fetch(server, "/etc/passwd")[0] == 404
         assert fetch(server, "/digest.html/")[0] == 404
         assert fetch(server, "/?x=1")[0] == 200  # a query string does not change the page
 
 
-def test_head_answers_without_a_body(site):
-    with running(renderer(site)) as server:
+def test_head_answers_without_a_body(previewed):
+    with running(renderer(previewed)) as server:
         status, headers, body = fetch(server, "/digest.txt", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
 
 
-def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(site):
-    with running(renderer(site)) as server:
-        (site / "templates" / "digest.html.j2").write_text("{% if %}broken{% endif %}")
+def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(previewed):
+    with running(renderer(previewed)) as server:
+        (previewed / "templates" / "digest.html.j2").write_text("{% if %}broken{% endif %}")
         status, _, body = fetch(server, "/")
         assert status == 500
         page = lxml_html.document_fromstring(body)
         assert page.findtext(".//h1") == "The digest could not be rendered"
-        assert page.findtext(".//pre").startswith(f"{site / 'templates' / 'digest.html.j2'}:1: ")
-        (site / "templates" / "digest.html.j2").unlink()
+        assert page.findtext(".//pre").startswith(f"{previewed / 'templates' / 'digest.html.j2'}:1: ")
+        (previewed / "templates" / "digest.html.j2").unlink()
         assert fetch(server, "/")[0] == 200
 
 
@@ -171,15 +176,12 @@ def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(site
     ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
     ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
 ])
-def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(site, source, line):
+def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(previewed, source, line):
     # The template folder comes from the config, as a site sets it; the page must say where to look.
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
-        'templates = "templates"\n', encoding="utf-8")
-    broken = site / "templates" / "digest.html.j2"
+    broken = previewed / "templates" / "digest.html.j2"
     broken.write_text(source)
-    args = build_parser().parse_args(["preview", "--config", str(site / "publisher.toml"), "--days", "30",
-                                      "--now", "2026-11-25T12:00:00Z"])
+    args = build_parser().parse_args(["preview", "--config", str(previewed.config_file), "--days", "30",
+                                      "--now", NOW_ARG])
     with running(preview_renderer(args)) as server:
         status, _, body = fetch(server, "/")
         assert status == 500
@@ -189,24 +191,24 @@ def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(site, s
         assert fetch(server, "/")[0] == 200
 
 
-def test_an_article_error_names_the_file_and_field(site):
-    write_article(site / "content", "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
-    with running(renderer(site, strict=True)) as server:
+def test_an_article_error_names_the_file_and_field(previewed):
+    write_article(previewed.content, "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
+    with running(renderer(previewed, strict=True)) as server:
         status, _, body = fetch(server, "/digest.txt")
     assert status == 500
     message = lxml_html.document_fromstring(body).findtext(".//pre")
     assert "bad.md" in message and "publishDate" in message and "'2026-13-45' is not a date" in message
 
 
-def test_an_empty_window_says_there_is_nothing_to_preview(site):
-    with running(renderer(site, days=1)) as server:
+def test_an_empty_window_says_there_is_nothing_to_preview(previewed):
+    with running(renderer(previewed, days=1)) as server:
         status, _, body = fetch(server, "/")
     assert status == 200
     assert lxml_html.document_fromstring(body).findtext(".//h1") == "Nothing to preview"
 
 
-def test_it_listens_on_loopback_and_answers_only_to_loopback_names(site):
-    with running(renderer(site)) as server:
+def test_it_listens_on_loopback_and_answers_only_to_loopback_names(previewed):
+    with running(renderer(previewed)) as server:
         assert server.server_address[0] == "127.0.0.1"
         assert server.url == f"http://127.0.0.1:{server.server_address[1]}/"
         assert fetch(server, "/", headers={"Host": f"localhost:{server.server_address[1]}"})[0] == 200
@@ -215,16 +217,16 @@ def test_it_listens_on_loopback_and_answers_only_to_loopback_names(site):
     assert status == 403 and b"Sora" not in body
 
 
-def test_a_port_in_use_is_an_error_naming_it(site):
-    with running(renderer(site)) as server:
+def test_a_port_in_use_is_an_error_naming_it(previewed):
+    with running(renderer(previewed)) as server:
         port = server.server_address[1]
         with pytest.raises(PublisherError, match=rf"cannot listen on 127\.0\.0\.1:{port}.*--port 0"):
-            make_preview_server(renderer(site), port=port)
+            make_preview_server(renderer(previewed), port=port)
 
 
-def test_make_preview_server_refuses_a_port_outside_0_to_65535(site):
+def test_make_preview_server_refuses_a_port_outside_0_to_65535(previewed):
     with pytest.raises(ConfigError, match="port 65536 is not a port number"):
-        make_preview_server(renderer(site), port=65536)
+        make_preview_server(renderer(previewed), port=65536)
 
 
 def test_preview_offers_only_the_flags_it_honours(capsys):
@@ -245,9 +247,9 @@ def test_preview_offers_only_the_flags_it_honours(capsys):
         assert args.check and args.fail_if_empty and args.lock_timeout == 5
 
 
-def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(site, tmp_path):
+def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(previewed, tmp_path):
     # A scroll bar inside the 600 px frame would leave ~585 px and switch the digest to its phone layout.
-    with running(renderer(site)) as server:
+    with running(renderer(previewed)) as server:
         dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
                        profile=tmp_path / "profile")
     frames = lxml_html.document_fromstring(dom).findall(".//iframe")
@@ -278,7 +280,7 @@ window.addEventListener("load", () => {
 </script></body></html>"""
 
 
-def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_image(site, tmp_path):
+def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_image(previewed, tmp_path):
     import json
 
     from PIL import Image

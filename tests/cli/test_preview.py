@@ -6,56 +6,30 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from publisher.cli import main
-from tests.conftest import write_article
-
-FEATURED = """
----
-title: Sora 2 – what’s new
-publishDate: 2026-11-20
-featured: true
-seoDescription: The lead article of the week.
-coverImage: https://img.example.org/sora.png
----
-Body of the lead article.
-"""
-
-OTHER = """
----
-title: A smaller note
-publishDate: 2026-11-18
----
-Body of the note.
-"""
+from tests.conftest import NOW_ARG, PROCESS_ENV, Site, publisher_command
+from tests.test_preview import preview_site
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    write_article(tmp_path / "content", "sora.md", FEATURED)
-    write_article(tmp_path / "content", "note.md", OTHER)
-    (tmp_path / "templates").mkdir()
-    return tmp_path
+def previewed(site) -> Site:
+    return preview_site(site)
 
 
 @contextmanager
-def preview_process(site: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def preview_process(site: Site, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """`publisher preview --port 0 --no-open` in a subprocess; yields it and the address it printed.
     Killed afterwards if the test did not stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", *args],
-        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = subprocess.Popen(publisher_command("preview", "--port", "0", "--no-open", *args), cwd=site,
+                            env=PROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
@@ -76,41 +50,33 @@ def stop_with_ctrl_c(proc: subprocess.Popen) -> str:
     return proc.stderr.read()
 
 
-def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
-        'templates = "templates"\n', encoding="utf-8")
-    with preview_process(site, "--days", "30", "--now", "2026-11-25T12:00:00Z") as (proc, url):
+def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(previewed):
+    with preview_process(previewed, "--days", "30", "--now", NOW_ARG) as (proc, url):
         with urllib.request.urlopen(url, timeout=60) as response:
             page = lxml_html.document_fromstring(response.read())
         assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375", "600", "600"]
         with urllib.request.urlopen(url + "digest.eml", timeout=60) as response:
             message = message_from_bytes(response.read(), policy=policy.default)
         assert message["Subject"] == "Sora 2 – what’s new"
-        assert not (site / "out" / "digest.html").exists()  # a preview writes nothing
+        assert not (previewed / "out" / "digest.html").exists()  # a preview writes nothing
         assert "preview stopped" in stop_with_ctrl_c(proc)
 
 
-def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, capsys):
-    (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
-    assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
-    assert "url: missing" in capsys.readouterr().err
+def test_publisher_preview_with_a_broken_config_exits_2_before_serving(previewed, cli):
+    previewed.configure(url=None)
+    ran = cli.on(previewed, "preview", "--port", "0", "--no-open", now=None)
+    assert ran.code == 2 and "url: missing" in ran.err
 
 
 @pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
-def test_publisher_preview_with_a_port_outside_0_to_65535_is_a_usage_error(site, capsys, port):
-    (site / "publisher.toml").write_text('title = "Preview Site"\nurl = "https://example.org/"\n', encoding="utf-8")
-    with pytest.raises(SystemExit) as exited:
-        main(["preview", "--config", str(site / "publisher.toml"), "--port", port, "--no-open"])
-    assert exited.value.code == 2
-    assert f"argument --port: '{port}' is not a port number (0 to 65535)" in capsys.readouterr().err
+def test_publisher_preview_with_a_port_outside_0_to_65535_is_a_usage_error(previewed, cli, port):
+    ran = cli.on(previewed, "preview", "--port", port, "--no-open", now=None)
+    assert ran.code == 2
+    assert f"argument --port: '{port}' is not a port number (0 to 65535)" in ran.err
 
 
-def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(site):
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n',
-        encoding="utf-8")
-    with preview_process(site, "--days", "1", "--now", "2026-11-25T12:00:00Z") as (proc, url):
+def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(previewed):
+    with preview_process(previewed, "--days", "1", "--now", NOW_ARG) as (proc, url):
         for _ in range(2):  # and still serving after the first
             with urllib.request.urlopen(url, timeout=60) as response:
                 page = lxml_html.document_fromstring(response.read())
