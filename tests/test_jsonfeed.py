@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +18,18 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SEED_COVER = "https://img.aiphotoprompt.net/2025/10/70a3f8b02f7d468bf61d8d3335014049.png"
 
 
-@pytest.fixture(scope="module")
-def validator() -> jsonschema.protocols.Validator:
+@functools.cache
+def json_feed_validator() -> jsonschema.protocols.Validator:
+    """The JSON Feed 1.1 schema, checked, with its formats."""
     schema = json.loads((FIXTURES / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    return json_feed_validator()
 
 
 def valid_json_feed(validator, data: bytes) -> dict:

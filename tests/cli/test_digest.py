@@ -1,4 +1,5 @@
-"""The e-mail digest: what goes in, e-mail-safe HTML, the message, the window and its state."""
+"""`publisher digest`: the bundled site's message and its e-mail-safe HTML, the window flags, --since-last
+and its state, empty windows, --check."""
 
 from __future__ import annotations
 
@@ -10,34 +11,9 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
+from tests.test_digest import assert_email_safe, body_elements
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
-ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
-
-
-def body_elements(html: str):
-    tree = lxml_html.document_fromstring(html)
-    return tree, [e for e in tree.find("body").iter() if isinstance(e.tag, str)]
-
-
-def assert_email_safe(html: str) -> None:
-    tree, elements = body_elements(html)
-    assert len(html.encode()) < 102 * 1024
-    for tag in ACTIVE:
-        assert not list(tree.iter(tag)), f"<{tag}> in the e-mail"
-    for element in tree.iter():
-        for attribute in ("href", "src"):
-            value = element.get(attribute)
-            if value is not None:
-                assert value.startswith(("https://", "http://", "mailto:")), f"relative {attribute}={value!r}"
-        assert not any(name.startswith("on") for name in element.attrib), element.attrib
-    # <tr> and <br> carry no presentation of their own; everything else is styled inline.
-    unstyled = [e.tag for e in elements if e.tag not in ("tr", "br") and not e.get("style")]
-    assert unstyled == []
-    for img in tree.iter("img"):
-        assert img.get("width") and img.get("height") and img.get("alt") is not None, img.attrib
-
-
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
     """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""

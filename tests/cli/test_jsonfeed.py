@@ -1,34 +1,18 @@
+"""`publisher build` on the bundled site: every feed it writes reads cleanly and every JSON Feed is valid."""
+
 from __future__ import annotations
 
 import json
 
 import feedparser
-import jsonschema
-import pytest
 
 from tests.conftest import ROOT
-
-FIXTURES = ROOT / "tests" / "fixtures" / "jsonfeed"
-SEED_COVER = "https://img.aiphotoprompt.net/2025/10/70a3f8b02f7d468bf61d8d3335014049.png"
+from tests.test_jsonfeed import SEED_COVER, json_feed_validator, valid_json_feed
 
 
-@pytest.fixture(scope="module")
-def validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((FIXTURES / "jsonfeed-1.1.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
-def valid_json_feed(validator, data: bytes) -> dict:
-    feed = json.loads(data.decode("utf-8"))
-    errors = sorted(validator.iter_errors(feed), key=lambda e: list(e.absolute_path))
-    assert not errors, [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
-    return feed
-
-
-def test_bundled_site_feeds_all_read_cleanly(validator, tmp_path, cli):
+def test_bundled_site_feeds_all_read_cleanly(tmp_path, cli):
     """The example site as `publisher build` writes it: every XML feed bozo == 0, every JSON feed valid."""
+    validator = json_feed_validator()
     out = tmp_path / "feeds"
     assert cli.on(ROOT, "build", "--out", out, "-q").code == 0
     xml_feeds = sorted(out.rglob("*.xml"))

@@ -1,5 +1,6 @@
-"""SMTP delivery against a real server (aiosmtpd) on 127.0.0.1: what arrives is what was sent,
-TLS is never skipped when asked for, and every failure says host:port and what happened."""
+"""`publisher send` against a real SMTP server (aiosmtpd) on 127.0.0.1: it delivers what `publisher digest`
+writes, moves --since-last only once the server took the message, and every mistake is a usage error
+that names the flag or the setting."""
 
 from __future__ import annotations
 
