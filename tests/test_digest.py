@@ -199,14 +199,6 @@ def test_site_templates_override_the_bundled_ones(tmp_path):
 
 # The command line: window flags, --since-last state, empty windows, --check.
 
-@pytest.fixture
-def site(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "Digest Site"\nurl = "https://digest.example.org/"\ncontent = "content"\noutput = "out"\n'
-        '[digest]\nunsubscribe_url = "https://digest.example.org/unsubscribe"\n'
-    )
-    return tmp_path
-
 
 def test_library_example_from_the_readme(tmp_path):
     config = make_config(title="My site")

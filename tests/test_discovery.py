@@ -84,10 +84,8 @@ def test_a_site_template_replaces_the_feeds_page(tmp_path):
     assert page.count("<a href=") == 6
 
 
-def test_feeds_page_file_name_is_configurable(tmp_path):
-    (tmp_path / "publisher.toml").write_text('title = "T"\nurl = "https://example.org/"\n'
-                                             '[feeds]\nindex = "feeds.html"\n')
-    config = publisher.load_config(tmp_path / "publisher.toml")
+def test_feeds_page_file_name_is_configurable():
+    config = make_config(title="T", feeds={"index": "feeds.html"})
     feeds = publisher.render_feeds([article()], config, now=NOW)
     assert "feeds.html" in feeds and "index.html" not in feeds
     assert "https://example.org/feeds/feeds.html" in {ln.href for ln in feedparser.parse(feeds["atom.xml"]).feed.links}

@@ -39,10 +39,8 @@ def test_featured_feeds_exist_only_while_something_is_featured():
     assert publisher.link_tags(config, starred).count("/feeds/featured") == 3
 
 
-def test_a_featured_feed_named_in_the_config_is_written_even_when_empty(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\n[feeds]\nfeatured_atom = "stars.xml"\n', encoding="utf-8")
-    config = publisher.load_config(tmp_path / "publisher.toml")
+def test_a_featured_feed_named_in_the_config_is_written_even_when_empty():
+    config = make_config(title="T", feeds={"featured_atom": "stars.xml"})
     feeds = publisher.render_feeds([article("a")], config, now=NOW)
     assert "stars.xml" in feeds and "featured.rss.xml" not in feeds
     assert 'href="https://example.org/feeds/stars.xml"' in publisher.link_tags(config)

@@ -50,9 +50,9 @@ def test_an_html_filter_runs_after_markdown_and_before_sanitising():
 
 def test_a_filter_file_named_in_publisher_toml(tmp_path):
     (tmp_path / "markup.py").write_text(GO_IMAGE, encoding="utf-8")
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://go.example/blog/"\nbody_filters = ["markup.py:expand_images"]\n')
-    config = publisher.load_config(tmp_path / "publisher.toml")
+    # Relative to the folder of publisher.toml, as a site's own filter file is.
+    config = make_config(base=tmp_path, title="T", url="https://go.example/blog/",
+                         body_filters=["markup.py:expand_images"])
     assert '<img src="https://go.example/blog/gophers/gopher.png" width="850"' in entry_html(config)
 
 

@@ -151,12 +151,9 @@ def test_tag_and_category_json_feeds(validator):
     assert feed["title"] == "T: News" and feed["feed_url"] == "https://example.org/feeds/tags/news.json"
 
 
-def test_json_file_names_are_configurable(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\n[feeds]\njson = "all.json"\nfeatured_json = "best.json"\n'
-        'tags = true\ntag_json_pattern = "topics/{slug}/feed.json"\n'
-    )
-    config = publisher.load_config(tmp_path / "publisher.toml")
+def test_json_file_names_are_configurable():
+    config = make_config(title="T", feeds={"json": "all.json", "featured_json": "best.json", "tags": True,
+                                           "tag_json_pattern": "topics/{slug}/feed.json"})
     feeds = publisher.render_feeds([article(tags=("x",))], config, now=NOW)
     assert {"all.json", "best.json", "topics/x/feed.json"} <= set(feeds)
     assert "feed.json" not in feeds

@@ -255,10 +255,8 @@ def test_astro_preset():
     assert (article.description, article.cover_image) == ("D", "/og.png")
 
 
-def test_preset_in_publisher_toml(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\npreset = "hugo"\nexclude = ["drafts"]\n', encoding="utf-8")
-    config = publisher.load_config(tmp_path / "publisher.toml")
+def test_preset_in_publisher_toml():
+    config = make_config(title="T", preset="hugo", exclude=["drafts"])
     assert config.preset == "hugo" and config.exclude == ("drafts",)
     assert config.fields["published"][0] == "date"
 

@@ -55,10 +55,9 @@ def test_no_hub_configured_means_no_hub_link(config):
     assert all(websub.discover(data)[1] == () for data in feeds.values())
 
 
-def test_a_hub_must_be_an_absolute_address(tmp_path):
-    (tmp_path / "publisher.toml").write_text('title = "T"\nurl = "https://e.org/"\n[feeds]\nhub = "hub.example"\n')
+def test_a_hub_must_be_an_absolute_address():
     with pytest.raises(publisher.ConfigError, match="hub"):
-        publisher.load_config(tmp_path / "publisher.toml")
+        make_config(title="T", url="https://e.org/", feeds={"hub": "hub.example"})
 
 
 def test_a_hub_that_refuses_the_ping_is_not_asked_again(hubs, fast_retry, caplog):
