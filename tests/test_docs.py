@@ -170,15 +170,14 @@ def nginx_block() -> str:
 
 
 @pytest.fixture
-def nginx_site(tmp_path):
+def nginx_site(site, tmp_path):
     """docs/deploying.md's nginx block, in a real nginx on loopback, serving a built copy of the bundled site."""
     if NGINX is None:
         pytest.skip("nginx is not installed here (Debian's nginx-light; .ci/run installs it)")
-    site = tmp_path / "site"
-    shutil.copytree(ROOT / "content", site / "content")
-    shutil.copy(ROOT / "publisher.toml", site / "publisher.toml")
+    bundled = site(**tomllib.loads((ROOT / "publisher.toml").read_text(encoding="utf-8")))
+    shutil.copytree(ROOT / "content", bundled.content, dirs_exist_ok=True)
     www = tmp_path / "www"
-    config = publisher.load_config(site / "publisher.toml", output_dir=str(www / "feeds"))
+    config = bundled.config(output=str(www / "feeds"))
     publisher.build(config)
     block = nginx_block().replace("root /var/www;", f"root {www};")
     assert f"root {www};" in block
