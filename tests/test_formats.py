@@ -136,8 +136,9 @@ def test_planning_reads_no_markdown_and_builds_no_xml():
     script = (
         "import sys, datetime\n"
         "import publisher\n"
+        "from publisher.config.toml import config_from_mapping\n"
         "from publisher.feeds import plan_outputs\n"
-        "config = publisher.Config(title='t', url='https://example.org/', tag_feeds=True)\n"
+        "config = config_from_mapping({'title': 't', 'url': 'https://example.org/', 'feeds': {'tags': True}})\n"
         "a = publisher.Article(slug='a', title='A', tags=('x',), body='*hi*', featured=True,\n"
         "                      published=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc))\n"
         "assert len(plan_outputs([a], config)) == 11\n"
