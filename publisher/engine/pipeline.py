@@ -31,7 +31,7 @@ from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed, guarded, render_budget
 from ..model import Article, Config
 from ..output import remove_outputs, remove_stale_temporaries, write_atomic
-from ..select import select
+from ..select import is_scheduled, select
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
 from .state import StateStore, open_state, output_key
 
@@ -364,7 +364,7 @@ def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> l
 
 def _window(articles: list[Article], published: list[Article], now: datetime) -> list[datetime | None]:
     """[newest published, next scheduled]: the nothing-changed path is not trusted outside it."""
-    later = [a.published for a in articles if not a.draft and a.published > now]
+    later = [a.published for a in articles if is_scheduled(a, now)]
     return [published[0].published if published else None, min(later) if later else None]
 
 
