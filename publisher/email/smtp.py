@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
+from ssl import SSLContext
 
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from ..errors import ConfigError, SendError
@@ -63,6 +64,11 @@ class SmtpSettings:
             raise ConfigError(f"smtp timeout: {self.timeout!r} must be more than 0 seconds")
 
     @property
+    def port_number(self) -> int:
+        """The port, its default filled in (__post_init__ did: None never remains)."""
+        return self.port if self.port is not None else 465 if self.ssl else 587
+
+    @property
     def address(self) -> str:
         """host:port, as messages name the server."""
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -90,7 +96,7 @@ class SmtpSettings:
                 "(--insecure-plain-auth logs in anyway)"
             )
 
-    def tls_context(self) -> ssl.SSLContext:
+    def tls_context(self) -> SSLContext:  # the name, not ssl.SSLContext: the field ssl hides the module here
         # Certificate and host name checks stay on: a digest is not worth a man in the middle.
         context = ssl.create_default_context()
         if self.cafile:
@@ -173,9 +179,9 @@ def envelope(
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.ssl:
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+        return smtplib.SMTP_SSL(settings.host, settings.port_number, timeout=settings.timeout,
                                 context=settings.tls_context())
-    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    return smtplib.SMTP(settings.host, settings.port_number, timeout=settings.timeout)
 
 
 def _secure(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
