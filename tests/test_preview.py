@@ -16,13 +16,11 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import build_parser
-from publisher.cli.digest import preview_renderer
 from publisher.email.digest import render_digest
 from publisher.email.preview import PreviewServer, make_preview_server
 from publisher.errors import ConfigError, PublisherError
 from tests.browser import chromium
-from tests.conftest import NOW, NOW_ARG, Site, article, make_config, write_article
+from tests.conftest import NOW, Site, article, make_config, write_article
 
 FEATURED = """
 ---
@@ -172,25 +170,6 @@ def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(prev
         assert fetch(server, "/")[0] == 200
 
 
-@pytest.mark.parametrize(("source", "line"), [
-    ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
-    ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
-])
-def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(previewed, source, line):
-    # The template folder comes from the config, as a site sets it; the page must say where to look.
-    broken = previewed / "templates" / "digest.html.j2"
-    broken.write_text(source)
-    args = build_parser().parse_args(["preview", "--config", str(previewed.config_file), "--days", "30",
-                                      "--now", NOW_ARG])
-    with running(preview_renderer(args)) as server:
-        status, _, body = fetch(server, "/")
-        assert status == 500
-        message = lxml_html.document_fromstring(body).findtext(".//pre")
-        assert f"{broken}:{line}:" in message, message
-        broken.unlink()
-        assert fetch(server, "/")[0] == 200
-
-
 def test_an_article_error_names_the_file_and_field(previewed):
     write_article(previewed.content, "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
     with running(renderer(previewed, strict=True)) as server:
@@ -227,24 +206,6 @@ def test_a_port_in_use_is_an_error_naming_it(previewed):
 def test_make_preview_server_refuses_a_port_outside_0_to_65535(previewed):
     with pytest.raises(ConfigError, match="port 65536 is not a port number"):
         make_preview_server(renderer(previewed), port=65536)
-
-
-def test_preview_offers_only_the_flags_it_honours(capsys):
-    # preview writes and sends nothing, so it has no exit-code checks and takes no lock.
-    parser = build_parser()
-    with pytest.raises(SystemExit):
-        parser.parse_args(["preview", "--help"])
-    help_text = capsys.readouterr().out
-    for flag in ("--days", "--since", "--until", "--since-last", "--force", "--featured-only", "--limit", "--strict"):
-        assert flag in help_text
-    for flag in ("--check", "--fail-if-empty", "--lock-timeout"):
-        assert flag not in help_text
-        with pytest.raises(SystemExit) as exited:
-            parser.parse_args(["preview", flag, *(["1"] if flag == "--lock-timeout" else [])])
-        assert exited.value.code == 2
-    for command in ("digest", "send"):
-        args = parser.parse_args([command, "--check", "--fail-if-empty", "--lock-timeout", "5"])
-        assert args.check and args.fail_if_empty and args.lock_timeout == 5
 
 
 def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(previewed, tmp_path):

@@ -1,5 +1,5 @@
-"""The preview server, fetched over real HTTP on 127.0.0.1: the page, the three digest files,
-re-rendering on reload, and errors shown as pages instead of stopping the server."""
+"""`publisher preview`: a real process that prints its address, serves over HTTP on 127.0.0.1 and stops on
+Ctrl-C; its flags and usage errors; a site template broken where the configuration points."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from email import message_from_bytes, policy
 import pytest
 from lxml import html as lxml_html
 
+from publisher.cli import build_parser
+from publisher.cli.digest import preview_renderer
 from tests.conftest import NOW_ARG, PROCESS_ENV, Site, publisher_command
-from tests.test_preview import preview_site
+from tests.test_preview import fetch, preview_site, running
 
 
 @pytest.fixture
@@ -85,3 +87,40 @@ def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(previewe
         err = stop_with_ctrl_c(proc)
     assert "no digest written" not in err
     assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 2
+
+
+def test_preview_offers_only_the_flags_it_honours(capsys):
+    # preview writes and sends nothing, so it has no exit-code checks and takes no lock.
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["preview", "--help"])
+    help_text = capsys.readouterr().out
+    for flag in ("--days", "--since", "--until", "--since-last", "--force", "--featured-only", "--limit", "--strict"):
+        assert flag in help_text
+    for flag in ("--check", "--fail-if-empty", "--lock-timeout"):
+        assert flag not in help_text
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args(["preview", flag, *(["1"] if flag == "--lock-timeout" else [])])
+        assert exited.value.code == 2
+    for command in ("digest", "send"):
+        args = parser.parse_args([command, "--check", "--fail-if-empty", "--lock-timeout", "5"])
+        assert args.check and args.fail_if_empty and args.lock_timeout == 5
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
+    ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
+])
+def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(previewed, source, line):
+    # The template folder comes from the config, as a site sets it; the page must say where to look.
+    broken = previewed / "templates" / "digest.html.j2"
+    broken.write_text(source)
+    args = build_parser().parse_args(["preview", "--config", str(previewed.config_file), "--days", "30",
+                                      "--now", NOW_ARG])
+    with running(preview_renderer(args)) as server:
+        status, _, body = fetch(server, "/")
+        assert status == 500
+        message = lxml_html.document_fromstring(body).findtext(".//pre")
+        assert f"{broken}:{line}:" in message, message
+        broken.unlink()
+        assert fetch(server, "/")[0] == 200
