@@ -1,4 +1,5 @@
-"""Finding the feeds: `publisher links`, and the feeds page (feeds/index.html) as a browser shows it."""
+"""Finding the feeds: the link tags and the feeds page (feeds/index.html) the library writes; the command line's
+`publisher links` and the page in a browser are in tests/cli/test_links.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""publisher.build(): the library's build pipeline, its state store, and the CLI on top of it."""
+"""publisher.build(): the library's build pipeline and its state store (the command line on top of it is in
+tests/cli/test_engine.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A newsletter to each subscriber: exactly once through kills and failures, each with a working
-unsubscribe link of their own, and nobody who left gets the next issue. A real SMTP server (aiosmtpd)
-on 127.0.0.1 and a real SQLite journal; the sender is a real process, killed with SIGKILL."""
+"""The library's newsletter to each subscriber: a real SQLite journal, temporary refusals retried and
+permanent ones recorded, unsubscribing by address or token, the subscriber list and its merge fields
+(`publisher send --subscribers`, its kills and locks, are in tests/cli/test_subscribers.py)."""
 
 from __future__ import annotations
 

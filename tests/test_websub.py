@@ -1,5 +1,5 @@
-"""WebSub: feeds announce their hubs, and `publisher build --ping` tells a real hub on 127.0.0.1
-exactly which feeds changed, without ever failing the build over the hub."""
+"""WebSub: feeds announce their hubs, and a hub on 127.0.0.1 is told what changed (`publisher build --ping`
+is in tests/cli/test_websub.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Input that used to take a whole run down (a traceback, no feeds) or never let it finish: each is now
-one named, skipped file, and the rest of the site is published (issue 12)."""
+one named, skipped file, and the rest of the site is published (issue 12). Each runs `publisher build`
+or `publisher digest` on a site with one good article beside the bad file."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""A newsletter to each subscriber: exactly once through kills and failures, each with a working
-unsubscribe link of their own, and nobody who left gets the next issue. A real SMTP server (aiosmtpd)
-on 127.0.0.1 and a real SQLite journal; the sender is a real process, killed with SIGKILL."""
+"""`publisher send --subscribers`: a newsletter to each subscriber, exactly once through kills and
+failures, each with a working unsubscribe link of their own, and nobody who left gets the next issue.
+A real SMTP server (aiosmtpd) on 127.0.0.1 and a real SQLite journal; the sender is a real process,
+killed with SIGKILL."""
 
 from __future__ import annotations
 
