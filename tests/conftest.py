@@ -10,12 +10,14 @@
   (``cli.on(site, "build")`` adds --config and --now); ``run_publisher(...)`` runs a real
   ``python -m publisher`` process, for the tests that need one (signals, locks, cwd, real exit).
 
-The rule for files: a test that runs the command line (``cli``, ``main([...])`` or a ``publisher``
-process) lives in tests/cli/; library tests stay in tests/test_*.py.
+The rule for files: a test that runs the command line (``cli``, ``main([...])``, the command line's
+parser or a ``publisher`` process) lives in tests/cli/; library tests stay in tests/test_*.py. A module
+may name a site many of its tests share (a fixture or a function over ``site``), never another way to
+make one.
 
 Tests that read ../shared (the reference article, the Node.js blog corpus) skip with a reason when
 it is absent, as in a user's own clone. ``--update-golden`` rewrites tests/golden/ (see
-tests/test_golden.py and docs/testing.md).
+tests/cli/test_golden.py and docs/testing.md).
 """
 
 from __future__ import annotations
