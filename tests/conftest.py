@@ -10,8 +10,9 @@
   (``cli.on(site, "build")`` adds --config and --now); ``run_publisher(...)`` runs a real
   ``python -m publisher`` process, for the tests that need one (signals, locks, cwd, real exit).
 
-The rule for files: a test that runs the command line (``cli``, ``main([...])``, the command line's
-parser or a ``publisher`` process) lives in tests/cli/; library tests stay in tests/test_*.py. A module
+The rule for files: a test that runs the command line (``cli``, ``main([...])`` or a ``publisher``
+process), or whose subject is one of its flags, lives in tests/cli/; library tests stay in
+tests/test_*.py. A module
 may name a site many of its tests share (a fixture or a function over ``site``), never another way to
 make one.
 

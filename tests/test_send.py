@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from publisher.cli import build_parser
-from publisher.cli.send import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings, _explain, send_message
 from publisher.errors import ConfigError, SendError
 from tests.conftest import NOW, Site, merged
@@ -257,19 +255,6 @@ def send_site(site: Callable[..., Site], port: int, **settings: Any) -> Site:
              body="Body of Sora 2 – the lead.")
     made.add("note.md", title="A note", date="2026-11-18", featured="false", body="Body of A note.")
     return made
-
-
-def test_flags_override_the_smtp_table(site):
-    config = send_site(site, 2525, smtp={"starttls": True, "user": "from-config"}).config()
-
-    def settings(*flags: str) -> SmtpSettings:
-        return smtp_settings_from_args(build_parser().parse_args(["send", *flags]), config)
-
-    assert settings() == SmtpSettings("127.0.0.1", 2525, starttls=True, username="from-config")
-    assert settings("--ssl", "--smtp-port", "465").ssl and not settings("--ssl").starttls
-    assert settings("--no-starttls").starttls is False
-    assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
-        "smtp.example.org", 2525, starttls=True, username="me")
 
 
 def test_a_host_name_that_does_not_resolve_is_temporary():

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from publisher.cli import build_parser
+from publisher.cli.send import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings
 from tests.conftest import NOW_ARG, PROCESS_ENV, digest_history, run_publisher
 from tests.mailserver import (
@@ -195,3 +197,16 @@ def test_a_host_name_with_an_empty_or_overlong_label_is_a_usage_error(site, cli,
     ran = cli.on(news, "send", "--smtp-host", host)
     assert ran.code == 2 and f"smtp host: {host!r} is not a host name" in ran.err
     assert SmtpSettings("bücher.example.org").host == "bücher.example.org"  # IDNA names are host names
+
+
+def test_flags_override_the_smtp_table(site):
+    config = send_site(site, 2525, smtp={"starttls": True, "user": "from-config"}).config()
+
+    def settings(*flags: str) -> SmtpSettings:
+        return smtp_settings_from_args(build_parser().parse_args(["send", *flags]), config)
+
+    assert settings() == SmtpSettings("127.0.0.1", 2525, starttls=True, username="from-config")
+    assert settings("--ssl", "--smtp-port", "465").ssl and not settings("--ssl").starttls
+    assert settings("--no-starttls").starttls is False
+    assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
+        "smtp.example.org", 2525, starttls=True, username="me")
