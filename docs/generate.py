@@ -1,8 +1,8 @@
 """Write the pages of docs/ that the code already knows: python docs/generate.py [--out FOLDER]
 
 - cli.md from publisher.cli.build_parser(): every command, flag and help text;
-- configuration.md from publisher.config.toml (KEYS, DESCRIPTIONS, the module docstring), the Config
-  dataclass (types, defaults) and DEFAULT_FIELDS;
+- configuration.md from the fields of publisher.config.sections (types, defaults, and the key and
+  description in each field's metadata), publisher.config.toml's docstring and DEFAULT_FIELDS;
 - api.md from publisher.__all__: signatures and docstrings;
 - benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
 
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 
 import publisher  # noqa: E402
 from publisher import cli, model  # noqa: E402
+from publisher.config import sections, settings  # noqa: E402
 from publisher.config import toml as config  # noqa: E402
 
 COMMAND = "python docs/generate.py"
@@ -125,49 +126,55 @@ ENVIRONMENT = {
 
 
 def configuration_page() -> str:
-    fields = {f.name: f for f in dataclasses.fields(model.Config)}
     intro = inspect.getdoc(config).split("\n\n", 1)[1]  # type: ignore[union-attr]
     lines = [
-        header("publisher.config.toml (KEYS, DESCRIPTIONS) and the publisher.model.Config defaults"),
+        header("the section fields of publisher.config.sections (types, defaults and descriptions)"),
         "# Configuration\n",
         "`publisher.toml` configures a site (the one in the repository is a commented example); only `title` "
         "and `url` are required, every other key has a default.\n",
         markdown_text(intro.replace("\n", " ")) + "\n",
-        "A library caller passes the same settings to `publisher.Config(...)` as keyword arguments, named in the "
-        "*keyword* column (`load_config(path, **overrides)` takes the same names and lets them win over the "
-        "file). Paths given in code are relative to the current folder.\n",
+        "In code, each table is a section of `publisher.Config`, and its keys are the section's attributes (the "
+        "*attribute* column; `[digest] from` is `from_`, `from` being a Python keyword): "
+        "`publisher.Config(site=Site(title=..., url=...), feeds=Feeds(limit=10))`, the sections from "
+        "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
+        "it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output=\"public\"`) "
+        "and tables (`feeds={\"limit\": 10}`) that win over the file. Paths given in code are relative to the "
+        "current folder. See [Library](library.md).\n",
     ]
-    missing = [f"[{t}] {k}" if t else k for t, k in config.KEYS if (t, k) not in config.DESCRIPTIONS]
-    if missing:
-        raise SystemExit(f"publisher.config.toml.DESCRIPTIONS has no description of {', '.join(missing)}")
-    tables: dict[str, list[tuple[str, str]]] = {}
-    for (table, key), attribute in config.KEYS.items():
-        tables.setdefault(table, []).append((key, attribute))
-    for table, keys in tables.items():
+    for name, kind in sections.SECTIONS.items():
+        table = "" if name == "site" else name
         lines += [f"## {'[' + table + ']' if table else 'Top level'}\n",
-                  "| key | type | default | keyword | meaning |", "| --- | --- | --- | --- | --- |"]
-        for key, attribute in keys:
-            field = fields[attribute]
-            kind = "path" if attribute in config.PATH_KEYS else TYPES.get(str(field.type).removesuffix(" | None"),
-                                                                          f"`{field.type}`")
-            default = config.DEFAULT_FOLDERS.get(attribute, field.default)
-            if field.default is dataclasses.MISSING:
-                default = "required"
-            lines.append(f"| `{key}` | {kind} | {_toml(default)} | `{attribute}` | "
-                         f"{config.DESCRIPTIONS[(table, key)]} |")
+                  "| key | type | default | attribute | meaning |", "| --- | --- | --- | --- | --- |"]
+        for field in dataclasses.fields(kind):
+            about = field.metadata
+            if not about.get("description"):
+                raise SystemExit(f"publisher.config.sections.{kind.__name__}.{field.name} has no description")
+            type_name = str(field.type).removesuffix(" | None")
+            kind_text = "path" if about["path"] else TYPES.get(type_name, f"`{field.type}`")
+            default = "required" if field.default is dataclasses.MISSING else field.default
+            lines.append(f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
+                         f"`config.{name}.{field.name}` | {about['description']} |")
         lines.append("")
     lines += [
         "## [fields]\n",
         "Which frontmatter names fill each article field: the first one present wins. The defaults cover "
         "the names Astro, Hugo, Jekyll and Eleventy collections use, so most sites need no `[fields]` at all; "
         "name a field only to change it (`published = [\"date\"]`, or one name as a string). "
-        "Keyword: `fields`, a mapping of the same shape.\n",
+        "In code: `Config(fields={...})`, a mapping of the same shape; `config.fields` holds every field's names.\n",
         "| field | frontmatter names, in order |", "| --- | --- |",
     ]
     lines += [f"| `{name}` | {', '.join(f'`{n}`' for n in names)} |" for name, names in model.DEFAULT_FIELDS.items()]
     lines += ["", "## Environment\n", "Secrets and machine settings come from the environment, never from the file.\n",
               "| variable | meaning |", "| --- | --- |"]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    renamed = {flat: place for flat, place in settings.FLAT_NAMES.items() if flat != place[1] or place[0] != "site"}
+    lines += ["", "## Earlier names\n",
+              "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
+              "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
+              "`DeprecationWarning` naming its new place; the top-level keys kept their names "
+              "(`title` is `config.site.title`).\n",
+              "| earlier name | now |", "| --- | --- |"]
+    lines += [f"| `{flat}` | `config.{section}.{attribute}` |" for flat, (section, attribute) in renamed.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
