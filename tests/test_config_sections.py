@@ -17,7 +17,7 @@ from publisher.config import Config, Digest, Feeds, Html, Markdown, Site, Smtp, 
 from publisher.config.sections import SECTIONS
 from publisher.email.smtp import SmtpSettings
 from publisher.engine.fingerprint import settings_key
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, ROOT, article
 
 OURS = r".*goes in the next release"  # what every deprecation of publisher's own says
 
@@ -171,3 +171,23 @@ def test_the_bundled_site_builds_and_sends_without_a_deprecated_setting(tmp_path
                         ["send", "--dry-run", "--days", "30", "--to", "a@example.org", "--smtp-host", "127.0.0.1"]):
             assert main([*command, "--now", now] if command != ["links"] else command) == 0, command
     assert (tmp_path / "library" / "digest.html").is_file() and (tmp_path / "feeds" / "digest.eml").is_file()
+
+
+def test_a_format_naming_a_flat_setting_still_finds_its_feeds_attribute():
+    from publisher.feeds import Format
+
+    def render(output, config, parts):
+        return b""
+
+    with pytest.warns(DeprecationWarning, match="config.feeds attribute"):
+        fmt = Format(name="x", label="X", media_type="text/plain", render=render, settings={"all": "atom_file"})
+    assert fmt.settings == {"all": "atom"} and fmt.filename(sectioned(), "all") == "atom.xml"
+
+
+def test_templates_see_the_site_section_and_the_whole_config():
+    config = Config(site=Site(title="News", url="https://example.org/"), feeds=Feeds(limit=4),
+                    digest=Digest(subject="{{ site.title }} at {{ site.url }}, {{ config.feeds.limit }} a feed"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        digest = publisher.render_digest([article("one", published=NOW)], config, now=NOW, days=7)
+    assert digest.subject == "News at https://example.org/, 4 a feed"
