@@ -4,6 +4,7 @@
 - configuration.md from the fields of publisher.config.sections (types, defaults, and the key and
   description in each field's metadata), publisher.config.toml's docstring and DEFAULT_FIELDS;
 - api.md from publisher.__all__: signatures and docstrings;
+- code.md from the docstrings of publisher's sub-packages and modules, in the pipeline's order;
 - benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
 
 tests/test_docs.py regenerates them into a temporary folder and fails when the committed pages
@@ -280,6 +281,73 @@ def _annotation(annotation: Any) -> str:
     return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
 
 
+# ---------------------------------------------------------------- the code
+
+# The package in the order an article travels through it, then what every stage shares.
+STAGES = [
+    ("config", "the settings"),
+    ("content", "collect: files -> articles"),
+    ("select.py", "select: which articles go out"),
+    ("markup", "render: Markdown -> safe HTML"),
+    ("feeds", "feeds: the formats, the feeds page, archives"),
+    ("email", "e-mail: the digest, its message, sending"),
+    ("output.py", "write: files replaced atomically"),
+    ("engine", "the build that runs it all, incrementally"),
+    ("cli", "the command line: a thin shell over the library"),
+    ("model.py", "shared: the data model"),
+    ("errors.py", "shared: one error hierarchy"),
+    ("guard.py", "shared: one article never stops a run"),
+    ("text.py", "shared: text repair"),
+    ("urls.py", "shared: the URL policy"),
+    ("templates.py", "shared: where templates come from"),
+]
+
+
+def _docstring(path: Path) -> str:
+    import ast
+
+    return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+
+
+def _first_sentence(text: str) -> str:
+    """A docstring's first paragraph, on one line."""
+    return " ".join(text.split("\n\n")[0].split())
+
+
+def code_page() -> str:
+    package = ROOT / "publisher"
+    lines = [
+        header("the docstrings of publisher/ (STAGES in docs/generate.py gives the order)"),
+        "# How the code is laid out",
+        "",
+        "The folders of `publisher/` are the stages an article goes through: collected from the content "
+        "folder, selected, rendered to HTML, written into feeds and an e-mail, written to disk or sent. "
+        "The library holds the whole pipeline; the command line only parses flags and calls it. "
+        "Each module starts with a docstring saying what it is for; this page lists them.",
+        "",
+    ]
+    listed = set()
+    for name, stage in STAGES:
+        path = package / name
+        listed.add(name)
+        if path.is_dir():
+            about = _first_sentence(_docstring(path / "__init__.py"))
+            lines += [f"## `{name}/`: {stage}", "", markdown_text(about), ""]
+            for module in sorted(path.glob("*.py")):
+                if module.name == "__init__.py":
+                    continue
+                lines.append(f"- `{name}/{module.name}`: {cell(_first_sentence(_docstring(module)))}")
+            lines.append("")
+        else:
+            lines += [f"## `{name}`: {stage}", "", markdown_text(_first_sentence(_docstring(path))), ""]
+    unlisted = sorted(p.name for p in package.iterdir()
+                      if (p.suffix == ".py" or (p / "__init__.py").is_file())
+                      and p.name not in listed and p.name not in ("__init__.py", "__main__.py"))
+    if unlisted:
+        raise SystemExit(f"docs/generate.py: STAGES does not place {', '.join(unlisted)}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
 # ---------------------------------------------------------------- benchmarks
 
 
@@ -293,6 +361,7 @@ PAGES: dict[str, Callable[[], str]] = {
     "configuration.md": configuration_page,
     "api.md": api_page,
     "benchmarks.md": benchmarks_page,
+    "code.md": code_page,
 }
 
 

@@ -82,7 +82,7 @@ class ContentError(PublisherError):
         """False for a file that is not an article at all: nothing to fix, nothing to report."""
         return self.reason != NOT_AN_ARTICLE
 
-    def __reduce__(self):  # keep the error picklable for process pools
+    def __reduce__(self) -> tuple[type[ContentError], tuple[object, ...]]:  # picklable for process pools
         return (type(self), (self.path, self.field, self.message, self.line, self.reason))
 
 

@@ -93,7 +93,7 @@ class Article:
     cover_image: str | None = None
     source: str | None = None
     draft: bool = False
-    body: str = _BodyField()  # type: ignore[assignment]  # a descriptor-typed dataclass field
+    body: _BodyField = _BodyField()  # str to read; str or DeferredBody to give (the descriptor says)
     extra: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None  # the file it was loaded from, for messages
     authors: tuple[str, ...] = ()

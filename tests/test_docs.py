@@ -119,7 +119,19 @@ def test_the_readme_is_a_front_door_that_links_into_the_docs():
         assert (ROOT / link).is_file(), f"README.md links to {link}, which does not exist"
     # The two set-up commands, as users (and CI) copy them.
     assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/publisher build\n" in text
-    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest\n" in text
+    assert f"{TEST_COMMAND}\n" in text
+
+
+# The README's test command, which .ci/run runs as it is: the static checks (mypy --strict, ruff), then pytest.
+TEST_COMMAND = (
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/mypy && .venv/bin/ruff check "
+    "&& .venv/bin/python -m pytest"
+)
+
+
+def test_ci_runs_the_readme_test_command_as_it_is():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"\n{TEST_COMMAND}\n" in script
 
 
 def examples(language: str) -> list[tuple[str, str]]:

@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.verbose - args.quiet)
     try:
-        return args.run(args)
+        code: int = args.run(args)
+        return code
     except PublisherError as exc:
         print(f"publisher: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code

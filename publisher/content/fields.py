@@ -245,7 +245,7 @@ def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], fro
         pairs = {name: tuple((n.lstrip("!"), n) for n in names) for name, names in config.fields.items()}
         found = (pairs, frozenset(key for both in pairs.values() for key, _ in both))
         object.__setattr__(config, "_field_lookup", found)  # a cache on the frozen Config, not a setting
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:

@@ -195,8 +195,9 @@ def guessed_permalink(found: Survey) -> tuple[str, str]:
     hugo = found.site.get("permalinks")
     if found.preset == "hugo" and isinstance(hugo, dict) and section:
         # [permalinks] posts = "/:year/:month/:slug/" (newer Hugo nests it under "page")
-        pattern = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
-        if isinstance(pattern, str):
+        given = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
+        if isinstance(given, str):
+            pattern = given
             for token, ours in ((":slugorcontentbasename", "{slug}"), (":slugorfilename", "{slug}"),
                                 (":contentbasename", "{filename}"), (":filename", "{filename}"), (":year", "{year}"),
                                 (":month", "{month}"), (":day", "{day}"), (":slug", "{slug}"), (":title", "{slug}"),

@@ -1,0 +1,8 @@
+"""Articles -> the e-mail newsletter: the digest (digest.py) with its e-mail HTML (html.py), CSS inlined
+(inline.py), covers sized for mail (images.py), packed as a message (message.py); sent over SMTP
+(smtp.py), to each subscriber (subscribers.py, delivery.py), previewed locally (preview.py), kept as
+web pages (webarchive.py); newsletter.py runs it as one job with its history (history.py).
+
+Nothing here is imported by a feed build: a cron job that only regenerates the feeds never pays for
+Jinja2, premailer or Pillow.
+"""

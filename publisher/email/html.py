@@ -62,7 +62,7 @@ def _media_link(media: lxml_html.HtmlElement, url: str, poster: str | None, titl
             if media.get(size):
                 image.set(size, media.get(size))
         if not media.get("height"):
-            image.attrib.pop("width", None)  # half a size is no size: _fit_image assumes the cover shape
+            image.attrib.pop("width", "")  # half a size is no size: _fit_image assumes the cover shape
     paragraph = etree.SubElement(block, "p", {"class": "video-caption" if poster else "video-block"})
     caption_link = etree.SubElement(paragraph, "a", href=url)
     caption_link.text = f"▶ {caption}"

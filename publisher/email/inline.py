@@ -47,7 +47,7 @@ class PremailerInliner:
                 # Width and height attributes come from the template (Outlook sizes by them), never from CSS.
                 disable_basic_attributes=["width", "height"],
             )
-            result = inliner.transform(pretty_print=False)
+            result = str(inliner.transform(pretty_print=False))
         self.last_log = captured.getvalue()
         return result
 

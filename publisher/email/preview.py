@@ -70,12 +70,13 @@ class PreviewServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks the host up in DNS (getfqdn); a preview has no use for that.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)  # an IP address as text: AF_INET and AF_INET6 addresses are str
 
     @property
     def url(self) -> str:
-        host = self.server_address[0]
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.server_address[1]}/"
+        host = self.server_name
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.server_port}/"
 
 
 def make_preview_server(render: Render, host: str = "127.0.0.1", port: int = 8000) -> PreviewServer:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import InitVar, dataclass, field, fields
 from email.message import EmailMessage
 from email.utils import getaddresses
+from ssl import SSLContext
 from typing import Any
 
 from ..config.sections import Smtp
@@ -56,7 +57,7 @@ class SmtpSettings(Smtp):
         timeout, cafile, plain_auth."""
         return cls(**{f.name: getattr(server, f.name) for f in fields(Smtp)}, **run)
 
-    def __post_init__(self, username: str | None = None) -> None:  # type: ignore[override]
+    def __post_init__(self, username: str | None = None) -> None:
         if username is not None:
             warnings.warn("SmtpSettings(username=...) is deprecated and goes in the next release: use "
                           "SmtpSettings(user=...)", DeprecationWarning, stacklevel=3)
@@ -75,6 +76,11 @@ class SmtpSettings(Smtp):
             raise ConfigError(f"smtp port: {self.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
         if self.timeout <= 0:
             raise ConfigError(f"smtp timeout: {self.timeout!r} must be more than 0 seconds")
+
+    @property
+    def port_number(self) -> int:
+        """The port, its default filled in (__post_init__ did: None never remains)."""
+        return self.port if self.port is not None else 465 if self.ssl else 587
 
     @property
     def address(self) -> str:
@@ -104,7 +110,7 @@ class SmtpSettings(Smtp):
                 "(--insecure-plain-auth logs in anyway)"
             )
 
-    def tls_context(self) -> ssl.SSLContext:
+    def tls_context(self) -> SSLContext:  # the name, not ssl.SSLContext: the field ssl hides the module here
         # Certificate and host name checks stay on: a digest is not worth a man in the middle.
         context = ssl.create_default_context()
         if self.cafile:
@@ -187,9 +193,9 @@ def envelope(
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.ssl:
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+        return smtplib.SMTP_SSL(settings.host, settings.port_number, timeout=settings.timeout,
                                 context=settings.tls_context())
-    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    return smtplib.SMTP(settings.host, settings.port_number, timeout=settings.timeout)
 
 
 def _secure(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:

@@ -77,8 +77,9 @@ def web_page(html: str) -> str:
     for tag, names in OBSOLETE.items():
         for element in tree.iter(tag):
             for name in names:
-                element.attrib.pop(name, None)
-    return lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>") + "\n"
+                if name in element.attrib:
+                    del element.attrib[name]
+    return str(lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")) + "\n"
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,20 @@ class Issue:
     date: datetime
 
 
+def _meta(tree: lxml_html.HtmlElement, name: str) -> str:
+    """The content of the page's first <meta name=...>, "" when there is none."""
+    element = tree.find(f".//meta[@name='{name}']")
+    return element.get("content", "") if element is not None else ""
+
+
 def read_issue(file: str, data: bytes, config: Config) -> Issue | None:
     """An issue page's title, description and date, from its <head>; None for a page that is not one."""
     try:
         tree = lxml_html.document_fromstring(data)
-        when = datetime.fromisoformat(next(iter(tree.xpath("//meta[@name='dcterms.date']/@content")), ""))
+        when = datetime.fromisoformat(_meta(tree, "dcterms.date"))
     except ValueError:  # an empty or foreign page, or no date
         return None
-    summary = next(iter(tree.xpath("//meta[@name='description']/@content")), "")
+    summary = _meta(tree, "description")
     return Issue(file=file, url=config.feeds_base + file, title=(tree.findtext(".//title") or "").strip(),
                  summary=summary, date=when)
 
@@ -149,7 +156,8 @@ def issues_feed(issues: list[Issue], config: Config) -> bytes:
         entry.updated(issue.date)
         if issue.summary:
             entry.summary(issue.summary)
-    return feed.atom_str(pretty=True)
+    atom: bytes = feed.atom_str(pretty=True)
+    return atom
 
 
 def digest_outputs(digest: DigestLike, config: Config, output_dir: str | Path | None = None) -> dict[str, bytes]:

@@ -40,6 +40,8 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     None when there is no cover or it is not an http(s) address (urls.py; the loader has warned).
     """
     # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
+    if article.cover_image is None:
+        return None
     base = config.article_url(article) if is_bundle(article.file) else config.site.url
     found = web_url(article.cover_image, base)
     if found is None:

@@ -82,7 +82,7 @@ class Format:
         article is featured): an empty feed is not worth a subscription.
         """
         setting = self.settings.get(kind)
-        pattern = getattr(config.feeds, setting) if setting else None
+        pattern: str | None = getattr(config.feeds, setting) if setting else None
         if pattern is None and (kind != "featured" or any_featured):
             pattern = self.files.get(kind)
         if not pattern:

@@ -45,7 +45,7 @@ FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"  # feedgen's RSS <content:encoded>
 
 
-class _EntryExtras(BaseEntryExtension):
+class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]  # feedgen has no types: its base is Any
     """What feedgen 1.0.0 cannot write itself.
 
     Its Atom entry writer drops ``rel``, ``type`` and ``length`` from every link but the first
@@ -87,14 +87,14 @@ class _EntryExtras(BaseEntryExtension):
         self._media(item)
         return item
 
-    def _media(self, parent):  # type: ignore[no-untyped-def]
+    def _media(self, parent: etree._Element) -> None:
         if self.enclosure is not None and self.enclosure.type.startswith("image/"):
             xml_elem(f"{{{MEDIA_NS}}}content", parent, url=self.enclosure.url, type=self.enclosure.type,
                      medium="image")
             xml_elem(f"{{{MEDIA_NS}}}thumbnail", parent, url=self.enclosure.url)
 
 
-class _FeedExtras(BaseExtension):
+class _FeedExtras(BaseExtension):  # type: ignore[misc]  # feedgen has no types: its base is Any
     """Feed-level links feedgen cannot write, and RFC 5005's archive marker.
 
     feedgen writes only the self link into RSS, so the same feed in the other formats, the feeds
@@ -134,7 +134,7 @@ class _FeedExtras(BaseExtension):
             xml_elem(f"{{{ATOM_NS}}}link", channel, rel="hub", href=hub)
         return rss
 
-    def _insert(self, parent, tag, before):  # type: ignore[no-untyped-def]
+    def _insert(self, parent: etree._Element, tag: str, before: etree._Element | None) -> None:
         for attrs in self.alternates:
             link = xml_elem(tag, parent, rel="alternate", **attrs)
             if before is not None:
