@@ -160,11 +160,15 @@ def configuration_page() -> str:
         "## [fields]\n",
         "Which frontmatter names fill each article field: the first one present wins. The defaults cover "
         "the names Astro, Hugo, Jekyll and Eleventy collections use, so most sites need no `[fields]` at all; "
-        "name a field only to change it (`published = [\"date\"]`, or one name as a string). "
-        "In code: `Config(fields={...})`, a mapping of the same shape; `config.fields` holds every field's names.\n",
-        "| field | frontmatter names, in order |", "| --- | --- |",
+        "name a field only to change it (`published = [\"date\"]`, or one name as a string); the others keep "
+        "the preset's names, else these. In code: `Config(fields=Fields(published=(\"date\",)))` or a mapping "
+        "of the same shape; `config.fields` names every field (`config.fields.published`, also "
+        "`config.fields[\"published\"]`).\n",
+        "| field | frontmatter names, in order | attribute | meaning |", "| --- | --- | --- | --- |",
     ]
-    lines += [f"| `{name}` | {', '.join(f'`{n}`' for n in names)} |" for name, names in model.DEFAULT_FIELDS.items()]
+    for field in dataclasses.fields(sections.Fields):
+        names = ", ".join(f"`{n}`" for n in model.DEFAULT_FIELDS[field.name])
+        lines.append(f"| `{field.name}` | {names} | `config.fields.{field.name}` | {field.metadata['description']} |")
     lines += ["", "## Environment\n", "Secrets and machine settings come from the environment, never from the file.\n",
               "| variable | meaning |", "| --- | --- |"]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]

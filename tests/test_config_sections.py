@@ -13,7 +13,7 @@ import pytest
 
 import publisher
 from publisher.cli import main
-from publisher.config import Config, Digest, Feeds, Html, Markdown, Site, Smtp, config_from_mapping
+from publisher.config import Config, Digest, Feeds, Fields, Html, Markdown, Site, Smtp, config_from_mapping
 from publisher.config.sections import SECTIONS
 from publisher.email.smtp import SmtpSettings
 from publisher.engine.fingerprint import settings_key
@@ -46,7 +46,20 @@ def test_a_mapping_shaped_as_the_file_gives_the_same_config():
     assert config == sectioned()
 
 
+def test_the_fields_section_names_every_article_field_and_is_a_mapping():
+    config = Config(site=Site(title="T", url="https://example.org/", preset="jekyll"),
+                    fields=Fields(published=("posted",)))
+    assert config.fields.published == ("posted",) == config.fields["published"]  # given: wins
+    assert config.fields.draft == ("draft", "!published")  # unset: the preset's names
+    assert config.fields.title == ("title",)  # and the defaults for the rest
+    assert list(config.fields) == [f.name for f in dataclasses.fields(publisher.Article) if f.name in config.fields]
+    assert config == Config(site=config.site, fields={"published": "posted"})  # a mapping gives the same
+    with pytest.raises(publisher.ConfigError, match=r"\[fields\] tags: expected a frontmatter name"):
+        Fields(tags=())
+
+
 def test_every_setting_names_its_key_and_says_what_it_does():
+    assert all(f.metadata["description"].endswith(".") for f in dataclasses.fields(Fields))
     for name, kind in SECTIONS.items():
         for field in dataclasses.fields(kind):
             assert field.metadata["description"].endswith("."), (name, field.name)

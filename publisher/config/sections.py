@@ -11,7 +11,7 @@ Loading (config/toml.py: unknown keys, types, relative paths) and docs/configura
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -322,7 +322,56 @@ class Smtp:
         checks.check_smtp(self)
 
 
-# The tables of publisher.toml, as Config's fields name them: the top level is "site"; [fields] is a
-# mapping (article field -> frontmatter names; model.DEFAULT_FIELDS names them), not a section.
+def _names(description: str) -> Any:
+    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS."""
+    return field(default=None, metadata=about(description))
+
+
+@dataclass(frozen=True)
+class Fields(Mapping[str, tuple[str, ...]]):
+    """[fields]: which frontmatter names fill each article field, first found wins. A field left unset
+    keeps the preset's names, else model.DEFAULT_FIELDS; Config fills every one in, so ``config.fields``
+    names them all. Also a read-only mapping (``config.fields["published"]``) of the fields that are set."""
+
+    slug: tuple[str, ...] | None = _names("The article's slug (its URL segment); none: the file or folder name.")
+    title: tuple[str, ...] | None = _names("The article's title.")
+    published: tuple[str, ...] | None = _names("The publication date: the entry's `published`; required.")
+    updated: tuple[str, ...] | None = _names("The date of the last change: the entry's `updated` when later.")
+    author: tuple[str, ...] | None = _names("The author or authors (names, or mappings with a `name`).")
+    tags: tuple[str, ...] | None = _names("The tags (a list, or one tag).")
+    category: tuple[str, ...] | None = _names("The category (the first, for a list).")
+    featured: tuple[str, ...] | None = _names("Featured or not: featured feeds and the digest's lead.")
+    description: tuple[str, ...] | None = _names("The summary in feeds, the feeds page and the digest.")
+    seo_title: tuple[str, ...] | None = _names("A title for search engines, kept for templates.")
+    cover_image: tuple[str, ...] | None = _names("The cover image: enclosure, media thumbnail, digest image.")
+    source: tuple[str, ...] | None = _names("Where the article first appeared.")
+    draft: tuple[str, ...] | None = _names(
+        "Draft or not; a name starting with `!` is read inverted (Jekyll's `!published`).")
+    id: tuple[str, ...] | None = _names("The entry id (a URI); none: `[feeds] entry_id` decides.")
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            if value is not None and (isinstance(value, str) or not all(isinstance(n, str) and n for n in value)
+                                      or not value):
+                raise ConfigError(f"[fields] {name}: expected a frontmatter name or a list of names")
+            object.__setattr__(self, name, None if value is None else tuple(value))
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        value: tuple[str, ...] | None = getattr(self, name) if name in self.__dataclass_fields__ else None
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self.__dataclass_fields__ if getattr(self, name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+# The tables of publisher.toml, as Config's fields name them: the top level is "site".
 SECTIONS: Mapping[str, type] = {"site": Site, "feeds": Feeds, "html": Html, "markdown": Markdown,
                                 "digest": Digest, "smtp": Smtp}

@@ -3,7 +3,7 @@
     Config(site=Site(title="News", url="https://example.org/"), feeds=Feeds(limit=20))
 
 ``config.site`` holds the top-level keys, ``config.feeds`` [feeds], and so on; ``config.fields`` is
-[fields] (article field -> frontmatter names). What is derived from several settings (``tz``,
+[fields] (article field -> frontmatter names, also a read-only mapping). What is derived from several settings (``tz``,
 ``feeds_base``, ``article_url``, ``local_time`` ...) is a property or method of Config itself.
 
 The flat Config of earlier releases (``Config(title=..., feed_limit=3)``, ``config.feed_limit``,
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from .checks import check_digest_addresses
-from .sections import SECTIONS, Digest, Feeds, Html, Markdown, Site, Smtp
+from .sections import SECTIONS, Digest, Feeds, Fields, Html, Markdown, Site, Smtp
 
 if TYPE_CHECKING:
     from ..content.presets import Preset
@@ -76,9 +76,9 @@ class Config:
     markdown: Markdown = field(default_factory=Markdown)
     digest: Digest = field(default_factory=Digest)
     smtp: Smtp = field(default_factory=Smtp)
-    # [fields]: article field -> frontmatter names, first found wins; unnamed fields keep the preset's
-    # names, else DEFAULT_FIELDS.
-    fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_FIELDS)
+    # [fields]: given as a Fields or a mapping of the same names (partial: the rest keep the preset's
+    # names, else DEFAULT_FIELDS); always a Fields with every name once made.
+    fields: Fields = field(default_factory=Fields)
     # The file this configuration was read from (load_config), so that errors found later name it.
     config_file: str | None = field(default=None, compare=False)
 
@@ -90,7 +90,7 @@ class Config:
         markdown: Markdown | None = None,
         digest: Digest | None = None,
         smtp: Smtp | None = None,
-        fields: Mapping[str, Any] = DEFAULT_FIELDS,
+        fields: Fields | Mapping[str, Any] | None = None,
         config_file: str | None = None,
         **flat: Any,
     ) -> None:
@@ -106,7 +106,7 @@ class Config:
             raise TypeError("Config needs site=publisher.config.Site(title=..., url=...)")
         for name, kind in SECTIONS.items():
             object.__setattr__(self, name, kind() if sections[name] is None else sections[name])
-        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "fields", Fields() if fields is None else fields)
         object.__setattr__(self, "config_file", config_file)
         self.__post_init__()
 
@@ -115,12 +115,10 @@ class Config:
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
-        # A partial mapping keeps the preset's names, else the defaults, for the fields it does not name.
-        merged = {**DEFAULT_FIELDS, **self.preset_rules.fields}
-        if self.fields is not DEFAULT_FIELDS:
-            for name, names in self.fields.items():
-                merged[name] = (names,) if isinstance(names, str) else tuple(names)
-        object.__setattr__(self, "fields", MappingProxyType(merged))
+        # The names given win; a field they leave unset keeps the preset's names, else the defaults.
+        given = {} if self.fields is DEFAULT_FIELDS else {name: names for name, names in self.fields.items()
+                                                           if names is not None}
+        object.__setattr__(self, "fields", Fields(**{**DEFAULT_FIELDS, **self.preset_rules.fields, **given}))
 
     if not TYPE_CHECKING:  # hidden from type checkers, so that they report a flat read as the error it will be
 

@@ -109,7 +109,7 @@ def config_from_mapping(
     _check_types(values, source)
     try:
         sections = {name: kind(**values[name]) for name, kind in SECTIONS.items()}
-        return Config(**sections, fields=DEFAULT_FIELDS if fields is None else fields, config_file=config_file)
+        return Config(**sections, fields=fields, config_file=config_file)
     except ConfigError as exc:  # a value Config itself refuses (time zone, url, ...): say which file
         raise ConfigError(f"{source}: {exc}") from None
 
