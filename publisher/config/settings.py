@@ -13,6 +13,7 @@ The flat Config of earlier releases (``Config(title=..., feed_limit=3)``, ``conf
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,19 @@ def flat_to_sections(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return grouped
 
 
+def outside_level() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside publisher/config/ and
+    dataclasses (whose replace() calls Config): the line a user has to change."""
+    level, frame = 1, sys._getframe(1)  # level 1: the function that warns
+    while frame.f_back is not None and (frame.f_code.co_filename.startswith(_HERE)
+                                        or frame.f_code.co_filename == dataclasses.__file__):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+_HERE = str(Path(__file__).parent)
+
+
 def deprecated_spelling(flat: Mapping[str, Any], grouped: Mapping[str, Mapping[str, Any]], call: str) -> str:
     """The warning for flat keywords: what was used and how to write it now."""
     new = ", ".join(f"{section}={SECTIONS[section].__name__}({', '.join(f'{k}=...' for k in values)})"
@@ -98,7 +112,7 @@ class Config:
                                     "digest": digest, "smtp": smtp}
         if flat:  # the flat keywords of earlier releases; they win over the sections given with them
             grouped = flat_to_sections(flat)
-            warnings.warn(deprecated_spelling(flat, grouped, "Config"), DeprecationWarning, stacklevel=2)
+            warnings.warn(deprecated_spelling(flat, grouped, "Config"), DeprecationWarning, stacklevel=outside_level())
             for name, values in grouped.items():
                 given = sections[name]
                 sections[name] = SECTIONS[name](**values) if given is None else dataclasses.replace(given, **values)

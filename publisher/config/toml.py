@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from .sections import SECTIONS, Site
-from .settings import Config, deprecated_spelling, flat_to_sections
+from .settings import Config, deprecated_spelling, flat_to_sections, outside_level
 
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.
@@ -122,7 +122,8 @@ def _override(
     flat = {k: v for k, v in overrides.items() if k not in TABLES and k not in SETTINGS[""] and v is not None}
     if flat:  # the flat Config names of earlier releases (output_dir=...)
         grouped = flat_to_sections(flat)
-        warnings.warn(deprecated_spelling(flat, grouped, "load_config"), DeprecationWarning, stacklevel=4)
+        warnings.warn(deprecated_spelling(flat, grouped, "load_config"), DeprecationWarning,
+                      stacklevel=outside_level())
         for section, items in grouped.items():
             values[section].update(items)
     for key, value in overrides.items():
