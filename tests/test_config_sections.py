@@ -141,15 +141,19 @@ def test_the_sectioned_spellings_emit_no_warning(tmp_path):
 
 def test_load_config_still_takes_the_flat_names_with_a_warning(tmp_path):
     (tmp_path / "publisher.toml").write_text('title = "T"\nurl = "https://example.org/"\n')
-    with pytest.warns(DeprecationWarning, match=r"load_config\(output_dir=...\).*load_config\(site=Site") as caught:
-        config = publisher.load_config(tmp_path / "publisher.toml", output_dir="out")
-    assert caught_here(caught)
-    assert config.site.output == "out"  # as given: relative to the current folder
+    with pytest.warns(DeprecationWarning) as caught:
+        config = publisher.load_config(tmp_path / "publisher.toml", output_dir="out", feed_limit=3)
+    assert len(caught) == 1 and caught_here(caught)
+    assert "load_config(output_dir=..., feed_limit=...) is deprecated" in str(caught[0].message)
+    assert "load_config(path, output=..., feeds={'limit': ...})" in str(caught[0].message)
+    assert config.site.output == "out" and config.feeds.limit == 3  # a path as given: relative to the current folder
 
 
 def test_an_unknown_override_is_named():
     with pytest.raises(publisher.ConfigError, match=r"\[feeds\] limits: unknown setting"):
         config_from_mapping({"title": "T", "url": "https://example.org/"}, feeds={"limits": 3})
+    with pytest.raises(publisher.ConfigError, match=r"outptu: unknown setting"):
+        config_from_mapping({"title": "T", "url": "https://example.org/"}, outptu="public")
 
 
 def test_smtp_settings_are_the_smtp_section_plus_what_a_run_adds():

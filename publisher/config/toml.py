@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from .sections import SECTIONS, Site
-from .settings import Config, deprecated_spelling, flat_to_sections, outside_level
+from .settings import FLAT_NAMES, Config, flat_to_sections, outside_level
 
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.
@@ -119,16 +119,22 @@ def _override(
     source: str,
 ) -> dict[str, tuple[str, ...]] | None:
     """Apply load_config's overrides to ``values``; returns [fields], which they may replace."""
-    flat = {k: v for k, v in overrides.items() if k not in TABLES and k not in SETTINGS[""] and v is not None}
+    flat = {k: v for k, v in overrides.items() if k in FLAT_NAMES and k not in SETTINGS[""] and v is not None}
     if flat:  # the flat Config names of earlier releases (output_dir=...)
         grouped = flat_to_sections(flat)
-        warnings.warn(deprecated_spelling(flat, grouped, "load_config"), DeprecationWarning,
+        now = [f"{key}=..." for key in grouped.get("site", {})]
+        now += [f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
+                for section, items in grouped.items() if section != "site"]
+        warnings.warn(f"load_config({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next "
+                      f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})", DeprecationWarning,
                       stacklevel=outside_level())
         for section, items in grouped.items():
             values[section].update(items)
     for key, value in overrides.items():
         if value is None or key in flat:
             continue
+        if key in TABLES and not isinstance(value, Mapping):
+            raise ConfigError(f"{source}: [{key}] must be a table")
         if key == "fields":
             fields = {**(fields or {}), **_fields(value, source)}
         elif key in TABLES:
