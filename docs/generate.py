@@ -229,14 +229,18 @@ def _api_entry(name: str, value: Any) -> list[str]:
         lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
         lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
-    if value is publisher.Config:
-        signature = "Config(title: str, url: str, **settings)"
+    if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
+        signature = ("Config(\n    site: Site,\n" + "".join(f"    {section}: {kind.__name__} = {kind.__name__}(),\n"
+                                                       for section, kind in sections.SECTIONS.items()
+                                                       if section != "site")
+                     + "    fields: Fields | Mapping[str, Any] | None = None,\n    config_file: str | None = None,\n)")
     else:
         signature = _signature(name, value)
     lines.append(f"```python\n{signature}\n```\n")
     lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
     if value is publisher.Config:
-        lines.append("Every setting and its keyword: [Configuration](configuration.md).\n")
+        lines.append("The sections are `publisher.config.Site`, `Feeds`, `Html`, `Markdown`, `Digest`, `Smtp` and "
+                     "`Fields`; every setting and its attribute: [Configuration](configuration.md).\n")
     if inspect.isclass(value):
         for member, attribute in vars(value).items():
             if member.startswith("_") or not (inspect.getdoc(attribute) and _documented_member(attribute)):

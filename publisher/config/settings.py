@@ -162,9 +162,11 @@ class Config:
 
     @property
     def feeds_index_url(self) -> str | None:
+        """The feeds page's address; None when [feeds] index is "" (no page)."""
         return self.feeds_base + self.feeds.index if self.feeds.index else None
 
     def archive_file(self, year: int) -> str:
+        """The file name of ``year``'s RFC 5005 archive ([feeds] archive_pattern)."""
         return self.feeds.archive_file(year)
 
     def local_time(self, moment: datetime) -> datetime:

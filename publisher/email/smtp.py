@@ -42,7 +42,7 @@ class SmtpSettings(Smtp):
     makes one from the configuration.
     """
 
-    host: str  # required here: the section's may be unset
+    host: str = field()  # required here, where the section's may be unset (field(): not its default of None)
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     cafile: str | None = None
