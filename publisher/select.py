@@ -16,6 +16,11 @@ def is_published(article: Article, now: datetime) -> bool:
     return not article.draft and article.published <= now
 
 
+def is_scheduled(article: Article, now: datetime) -> bool:
+    """Not a draft, and dated after ``now``: it goes out by itself once ``now`` passes its date."""
+    return not article.draft and article.published > now
+
+
 def newest_first(articles: Iterable[Article]) -> list[Article]:
     """Newest first; equal dates fall back to slug so the order never depends on the file system."""
     ordered = sorted(articles, key=lambda a: a.slug)

@@ -79,6 +79,11 @@ def entry_terms(article: Article) -> list[str]:
     return distinct_lines([*article.tags, *([article.category] if article.category else [])])
 
 
+def counted(count: int, noun: str) -> str:
+    """"1 article", "1,042 articles": a count with its noun, for messages (nouns that take an s)."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def join_names(names: tuple[str, ...] | list[str]) -> str | None:
     """Names as a person would list them: "A", "A and B", "A, B and C"; None for none."""
     names = [one_line(n) for n in names if n]

@@ -189,3 +189,11 @@ def test_deleting_the_state_folder_gives_the_same_outputs(site):
     shutil.rmtree(site / ".publisher")
     result = publisher.build(config_of(site), now=NOW)
     assert files(site / "feeds") == before and result.written == ()
+
+
+@pytest.mark.parametrize("published, written, expected", [
+    (1, ("atom.xml",), "1 article, 1 file: 1 written, 0 unchanged"),
+    (1042, ("a", "b"), "1,042 articles, 2 files: 2 written, 0 unchanged"),
+])
+def test_the_summary_line_says_article_for_one(published, written, expected):
+    assert publisher.BuildResult("feeds", written=written, published=published).summary() == expected

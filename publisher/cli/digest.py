@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..config import Config
 from ..email.newsletter import write_digest
 from ..errors import EmptyDigest
+from ..text import counted
 from .common import (
     add_common_flags,
     add_window_flags,
@@ -81,7 +82,7 @@ def digest_report(digest: Digest) -> str:
     featured = sum(a.featured for a in digest.articles)
     more = f", {digest.left_out} more linked" if digest.left_out else ""
     count = len(digest.articles)
-    return (f"digest: {count} article{'' if count == 1 else 's'} ({featured} featured{more}), "
+    return (f"digest: {counted(count, 'article')} ({featured} featured{more}), "
             f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..text import counted
 from .common import DEFAULT_CONFIG, config_from_args
 
 
@@ -47,7 +48,7 @@ def run_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem{'' if len(problems) == 1 else 's'}", file=sys.stderr)
+        print(counted(len(problems), "problem"), file=sys.stderr)
     return 1 if problems else 0
 
 

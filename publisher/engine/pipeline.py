@@ -32,7 +32,8 @@ from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed, guarded, render_budget
 from ..model import Article
 from ..output import remove_outputs, remove_stale_temporaries, write_atomic
-from ..select import select
+from ..select import is_scheduled, select
+from ..text import counted
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
 from .state import StateStore, open_state, output_key
 
@@ -68,7 +69,7 @@ class BuildResult:
             parts.append(f"{len(self.removed):,} removed")
         if self.errors:
             parts.append(f"{len(self.errors):,} skipped")
-        return f"{self.published:,} articles, {len(self.outputs):,} files: {', '.join(parts)}"
+        return f"{counted(self.published, 'article')}, {counted(len(self.outputs), 'file')}: {', '.join(parts)}"
 
 
 def build(
@@ -365,7 +366,7 @@ def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> l
 
 def _window(articles: list[Article], published: list[Article], now: datetime) -> list[datetime | None]:
     """[newest published, next scheduled]: the nothing-changed path is not trusted outside it."""
-    later = [a.published for a in articles if not a.draft and a.published > now]
+    later = [a.published for a in articles if is_scheduled(a, now)]
     return [published[0].published if published else None, min(later) if later else None]
 
 
@@ -381,4 +382,4 @@ def _log_summary(errors: list[ContentError], published: int) -> None:
 
     reasons = Counter(e.reason for e in errors)
     grouped = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-    log.warning("%d articles published, %d skipped (%s)", published, len(errors), grouped)
+    log.warning("%s published, %d skipped (%s)", counted(published, "article"), len(errors), grouped)

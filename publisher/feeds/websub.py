@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..text import counted
+
 log = logging.getLogger("publisher")
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -133,6 +135,6 @@ def ping(hub: str, topic: str, *, timeout: float = TIMEOUT, retry_pause: float |
         except (OSError, ValueError, http.client.HTTPException) as exc:  # reset mid-answer, garbled reply
             reason = str(exc) or type(exc).__name__
     attempts = attempt
-    log.warning("hub %s was not notified that %s changed: %s (%d attempt%s); the feeds are written",
-                hub, topic, reason, attempts, "" if attempts == 1 else "s")
+    log.warning("hub %s was not notified that %s changed: %s (%s); the feeds are written",
+                hub, topic, reason, counted(attempts, "attempt"))
     return Ping(hub, topic, ok=False, attempts=attempts, reason=reason)
