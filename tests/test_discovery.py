@@ -220,5 +220,5 @@ def test_a_broken_site_template_is_a_configuration_error_naming_the_file(tmp_pat
     assert f"{templates / 'feeds-index.html.j2'}:1: unexpected '}}'" in err, err
     (templates / "feeds-index.html.j2").write_text("{{ site.no_such_setting }}\n")
     assert main(["build", "--config", str(tmp_path / "publisher.toml")]) == 2
-    assert "feeds-index.html.j2:1: 'publisher.model.Config object' has no attribute 'no_such_setting'" in \
+    assert "feeds-index.html.j2:1: 'publisher.config.sections.Site object' has no attribute 'no_such_setting'" in \
         capsys.readouterr().err
