@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PublisherDeprecationWarning
 from ..model import DEFAULT_FIELDS
 from .checks import check_digest_addresses
 from .sections import SECTIONS, Digest, Feeds, Fields, Html, Markdown, Site, Smtp
@@ -112,7 +112,8 @@ class Config:
                                     "digest": digest, "smtp": smtp}
         if flat:  # the flat keywords of earlier releases; they win over the sections given with them
             grouped = flat_to_sections(flat)
-            warnings.warn(deprecated_spelling(flat, grouped, "Config"), DeprecationWarning, stacklevel=outside_level())
+            warnings.warn(deprecated_spelling(flat, grouped, "Config"), PublisherDeprecationWarning,
+                          stacklevel=outside_level())
             for name, values in grouped.items():
                 given = sections[name]
                 sections[name] = SECTIONS[name](**values) if given is None else dataclasses.replace(given, **values)
@@ -142,7 +143,7 @@ class Config:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             section, attribute = FLAT_NAMES[name]
             warnings.warn(f"Config.{name} is deprecated and goes in the next release: use "
-                          f"config.{section}.{attribute}", DeprecationWarning, stacklevel=2)
+                          f"config.{section}.{attribute}", PublisherDeprecationWarning, stacklevel=2)
             return getattr(getattr(self, section), attribute)
 
     @property

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PublisherDeprecationWarning
 from ..model import DEFAULT_FIELDS
 from .sections import SECTIONS, Site
 from .settings import FLAT_NAMES, Config, flat_to_sections, outside_level
@@ -126,8 +126,8 @@ def _override(
         now += [f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
                 for section, items in grouped.items() if section != "site"]
         warnings.warn(f"load_config({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next "
-                      f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})", DeprecationWarning,
-                      stacklevel=outside_level())
+                      f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})",
+                      PublisherDeprecationWarning, stacklevel=outside_level())
         for section, items in grouped.items():
             values[section].update(items)
     for key, value in overrides.items():

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..config.sections import Smtp
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
-from ..errors import ConfigError, SendError
+from ..errors import ConfigError, PublisherDeprecationWarning, SendError
 from .addresses import address_list, plausible
 from .message import WIRE, WIRE_UTF8
 
@@ -60,7 +60,7 @@ class SmtpSettings(Smtp):
     def __post_init__(self, username: str | None = None) -> None:
         if username is not None:
             warnings.warn("SmtpSettings(username=...) is deprecated and goes in the next release: use "
-                          "SmtpSettings(user=...)", DeprecationWarning, stacklevel=3)
+                          "SmtpSettings(user=...)", PublisherDeprecationWarning, stacklevel=3)
             object.__setattr__(self, "user", username)
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config, Feeds
 from ..config.settings import FLAT_NAMES
+from ..errors import PublisherDeprecationWarning
 from ..model import Article
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class Format:
             settings.update({kind: FLAT_NAMES[name][1] for kind, name in flat.items()})
             warnings.warn(f"format {self.name!r}: settings {flat} name the flat Config of earlier releases, which "
                           f"goes in the next release: name the config.feeds attribute ({settings})",
-                          DeprecationWarning, stacklevel=3)
+                          PublisherDeprecationWarning, stacklevel=3)
         missing = sorted(set(settings.values()) - set(Feeds.__dataclass_fields__))
         if missing:
             raise ValueError(f"format {self.name!r}: {', '.join(missing)} is not a Config setting "
