@@ -227,7 +227,8 @@ def _api_entry(name: str, value: Any) -> list[str]:
         bases = ", ".join(b.__name__ for b in value.__bases__)
         lines.append(f"```python\nclass {name}({bases})\n```\n")
         lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
-        lines.append(f"Exit code of the command line: {value.exit_code}.\n")
+        if hasattr(value, "exit_code"):  # the errors; the deprecation warning has none
+            lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
     if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
         signature = ("Config(\n    site: Site,\n" + "".join(f"    {section}: {kind.__name__} = {kind.__name__}(),\n"

@@ -9,7 +9,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import Config, config_from_mapping, load_config
-from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
+from .errors import (
+    ConfigError,
+    ContentError,
+    EmptyDigest,
+    OutputError,
+    PublisherDeprecationWarning,
+    PublisherError,
+    SendError,
+)
 from .model import Article
 from .output import write_feeds
 from .select import select
@@ -70,6 +78,7 @@ __all__ = [
     "DigestRun",
     "EmptyDigest",
     "OutputError",
+    "PublisherDeprecationWarning",
     "PublisherError",
     "SendError",
     "SmtpSettings",
