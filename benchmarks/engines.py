@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from make_corpus import make_corpus  # noqa: E402 - a sibling script, not a package
 
 import publisher  # noqa: E402
+from publisher.config import Markdown, Site  # noqa: E402
 from publisher.markup import engines  # noqa: E402
 from publisher.markup import html as render  # noqa: E402
 from publisher.text import xml_safe  # noqa: E402
@@ -116,7 +117,8 @@ def main() -> None:
         convert = engines.engine(engine_name)
         html = {key: [convert(text) for text in texts] for key, texts in sets.items()}
         sized = {key: [render.image_sizes(h) for h in hs] for key, hs in html.items()}
-        config = publisher.Config(title="T", url="https://example.org/", markdown_engine=engine_name)
+        config = publisher.Config(site=Site(title="T", url="https://example.org/"),
+                                  markdown=Markdown(engine=engine_name))
         articles = {key: [publisher.Article(slug=f"a{i}", title="A", published=publisher_now(), body=text)
                           for i, text in enumerate(texts)] for key, texts in sets.items()}
         steps: list[tuple[str, Callable[[str], object], str]] = [

@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 
 import publisher
+from publisher.config import Feeds, Site
 from publisher.feeds import Parts, last_uses, plan_outputs, render_output
 from publisher.markup.html import RenderMemo, remembering, render_html
 from publisher.select import select
@@ -51,8 +52,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", type=float, metavar="MB", help="render through the seam with this Parts budget")
     args = parser.parse_args()
-    config = publisher.Config(title="Bench", url="https://bench.example.org/", tag_feeds=True, category_feeds=True,
-                              archives=True)
+    config = publisher.Config(site=Site(title="Bench", url="https://bench.example.org/"),
+                              feeds=Feeds(tags=True, categories=True, archives=True))
     loaded = publisher.load_articles(args.folder, config)
     articles = [publisher.Article(**{name: getattr(a, name) for name in a.__dataclass_fields__}) for a in loaded]
     memo = RenderMemo()

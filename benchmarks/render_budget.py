@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import publisher
+from publisher.config import Site
 from publisher.guard import guarded, render_budget
 from publisher.markup.html import markdown_to_html, sanitize
 
@@ -48,7 +49,7 @@ def cpu(fn: Callable[[], object]) -> float:
 
 
 def corpus(folders: list[Path], render: Callable[[str], str]) -> None:
-    config = publisher.Config(title="t", url="https://example.org/")
+    config = publisher.Config(site=Site(title="t", url="https://example.org/"))
     rows = []
     for folder in folders:
         for path in sorted(folder.rglob("*.md")):

@@ -71,7 +71,7 @@ import sys, time, publisher
 from publisher.content.load import parse_date
 config = publisher.load_config(sys.argv[1])
 now = parse_date(sys.argv[2], config)
-articles = publisher.load_articles(config.content_dir, config)
+articles = publisher.load_articles(config.site.content, config)
 try:
     digest = publisher.render_digest(articles, config, now=now, days=7)
 except publisher.EmptyDigest:

@@ -1,8 +1,8 @@
 """Write the pages of docs/ that the code already knows: python docs/generate.py [--out FOLDER]
 
 - cli.md from publisher.cli.build_parser(): every command, flag and help text;
-- configuration.md from publisher.config.toml (KEYS, DESCRIPTIONS, the module docstring), the Config
-  dataclass (types, defaults) and DEFAULT_FIELDS;
+- configuration.md from the fields of publisher.config.sections (types, defaults, and the key and
+  description in each field's metadata), publisher.config.toml's docstring and DEFAULT_FIELDS;
 - api.md from publisher.__all__: signatures and docstrings;
 - code.md from the docstrings of publisher's sub-packages and modules, in the pipeline's order;
 - benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 
 import publisher  # noqa: E402
 from publisher import cli, model  # noqa: E402
+from publisher.config import sections, settings  # noqa: E402
 from publisher.config import toml as config  # noqa: E402
 
 COMMAND = "python docs/generate.py"
@@ -126,49 +127,59 @@ ENVIRONMENT = {
 
 
 def configuration_page() -> str:
-    fields = {f.name: f for f in dataclasses.fields(model.Config)}
     intro = inspect.getdoc(config).split("\n\n", 1)[1]  # type: ignore[union-attr]
     lines = [
-        header("publisher.config.toml (KEYS, DESCRIPTIONS) and the publisher.model.Config defaults"),
+        header("the section fields of publisher.config.sections (types, defaults and descriptions)"),
         "# Configuration\n",
         "`publisher.toml` configures a site (the one in the repository is a commented example); only `title` "
         "and `url` are required, every other key has a default.\n",
         markdown_text(intro.replace("\n", " ")) + "\n",
-        "A library caller passes the same settings to `publisher.Config(...)` as keyword arguments, named in the "
-        "*keyword* column (`load_config(path, **overrides)` takes the same names and lets them win over the "
-        "file). Paths given in code are relative to the current folder.\n",
+        "In code, each table is a section of `publisher.Config`, and its keys are the section's attributes (the "
+        "*attribute* column; `[digest] from` is `from_`, `from` being a Python keyword): "
+        "`publisher.Config(site=Site(title=..., url=...), feeds=Feeds(limit=10))`, the sections from "
+        "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
+        "it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output=\"public\"`) "
+        "and tables (`feeds={\"limit\": 10}`) that win over the file. Paths given in code are relative to the "
+        "current folder. See [Library](library.md).\n",
     ]
-    missing = [f"[{t}] {k}" if t else k for t, k in config.KEYS if (t, k) not in config.DESCRIPTIONS]
-    if missing:
-        raise SystemExit(f"publisher.config.toml.DESCRIPTIONS has no description of {', '.join(missing)}")
-    tables: dict[str, list[tuple[str, str]]] = {}
-    for (table, key), attribute in config.KEYS.items():
-        tables.setdefault(table, []).append((key, attribute))
-    for table, keys in tables.items():
+    for name, kind in sections.SECTIONS.items():
+        table = "" if name == "site" else name
         lines += [f"## {'[' + table + ']' if table else 'Top level'}\n",
-                  "| key | type | default | keyword | meaning |", "| --- | --- | --- | --- | --- |"]
-        for key, attribute in keys:
-            field = fields[attribute]
-            kind = "path" if attribute in config.PATH_KEYS else TYPES.get(str(field.type).removesuffix(" | None"),
-                                                                          f"`{field.type}`")
-            default = config.DEFAULT_FOLDERS.get(attribute, field.default)
-            if field.default is dataclasses.MISSING:
-                default = "required"
-            lines.append(f"| `{key}` | {kind} | {_toml(default)} | `{attribute}` | "
-                         f"{config.DESCRIPTIONS[(table, key)]} |")
+                  "| key | type | default | attribute | meaning |", "| --- | --- | --- | --- | --- |"]
+        for field in dataclasses.fields(kind):
+            about = field.metadata
+            if not about.get("description"):
+                raise SystemExit(f"publisher.config.sections.{kind.__name__}.{field.name} has no description")
+            type_name = str(field.type).removesuffix(" | None")
+            kind_text = "path" if about["path"] else TYPES.get(type_name, f"`{field.type}`")
+            default = "required" if field.default is dataclasses.MISSING else field.default
+            lines.append(f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
+                         f"`config.{name}.{field.name}` | {about['description']} |")
         lines.append("")
     lines += [
         "## [fields]\n",
         "Which frontmatter names fill each article field: the first one present wins. The defaults cover "
         "the names Astro, Hugo, Jekyll and Eleventy collections use, so most sites need no `[fields]` at all; "
-        "name a field only to change it (`published = [\"date\"]`, or one name as a string). "
-        "Keyword: `fields`, a mapping of the same shape.\n",
-        "| field | frontmatter names, in order |", "| --- | --- |",
+        "name a field only to change it (`published = [\"date\"]`, or one name as a string); the others keep "
+        "the preset's names, else these. In code: `Config(fields=Fields(published=(\"date\",)))` or a mapping "
+        "of the same shape; `config.fields` names every field (`config.fields.published`, also "
+        "`config.fields[\"published\"]`).\n",
+        "| field | frontmatter names, in order | attribute | meaning |", "| --- | --- | --- | --- |",
     ]
-    lines += [f"| `{name}` | {', '.join(f'`{n}`' for n in names)} |" for name, names in model.DEFAULT_FIELDS.items()]
+    for field in dataclasses.fields(sections.Fields):
+        names = ", ".join(f"`{n}`" for n in model.DEFAULT_FIELDS[field.name])
+        lines.append(f"| `{field.name}` | {names} | `config.fields.{field.name}` | {field.metadata['description']} |")
     lines += ["", "## Environment\n", "Secrets and machine settings come from the environment, never from the file.\n",
               "| variable | meaning |", "| --- | --- |"]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
+    renamed = {flat: place for flat, place in settings.FLAT_NAMES.items() if flat != place[1] or place[0] != "site"}
+    lines += ["", "## Earlier names\n",
+              "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
+              "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
+              "`DeprecationWarning` naming its new place; the top-level keys kept their names "
+              "(`title` is `config.site.title`).\n",
+              "| earlier name | now |", "| --- | --- |"]
+    lines += [f"| `{flat}` | `config.{section}.{attribute}` |" for flat, (section, attribute) in renamed.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -216,16 +227,21 @@ def _api_entry(name: str, value: Any) -> list[str]:
         bases = ", ".join(b.__name__ for b in value.__bases__)
         lines.append(f"```python\nclass {name}({bases})\n```\n")
         lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
-        lines.append(f"Exit code of the command line: {value.exit_code}.\n")
+        if hasattr(value, "exit_code"):  # the errors; the deprecation warning has none
+            lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
-    if value is publisher.Config:
-        signature = "Config(title: str, url: str, **settings)"
+    if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
+        signature = ("Config(\n    site: Site,\n" + "".join(f"    {section}: {kind.__name__} = {kind.__name__}(),\n"
+                                                       for section, kind in sections.SECTIONS.items()
+                                                       if section != "site")
+                     + "    fields: Fields | Mapping[str, Any] | None = None,\n    config_file: str | None = None,\n)")
     else:
         signature = _signature(name, value)
     lines.append(f"```python\n{signature}\n```\n")
     lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
     if value is publisher.Config:
-        lines.append("Every setting and its keyword: [Configuration](configuration.md).\n")
+        lines.append("The sections are `publisher.config.Site`, `Feeds`, `Html`, `Markdown`, `Digest`, `Smtp` and "
+                     "`Fields`; every setting and its attribute: [Configuration](configuration.md).\n")
     if inspect.isclass(value):
         for member, attribute in vars(value).items():
             if member.startswith("_") or not (inspect.getdoc(attribute) and _documented_member(attribute)):

@@ -8,9 +8,17 @@ build that finds nothing changed never pays for them (see ``__getattr__``).
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .config.toml import load_config
-from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
-from .model import Article, Config
+from .config import Config, config_from_mapping, load_config
+from .errors import (
+    ConfigError,
+    ContentError,
+    EmptyDigest,
+    OutputError,
+    PublisherDeprecationWarning,
+    PublisherError,
+    SendError,
+)
+from .model import Article
 from .output import write_feeds
 from .select import select
 
@@ -70,6 +78,7 @@ __all__ = [
     "DigestRun",
     "EmptyDigest",
     "OutputError",
+    "PublisherDeprecationWarning",
     "PublisherError",
     "SendError",
     "SmtpSettings",
@@ -77,6 +86,7 @@ __all__ = [
     "__version__",
     "build",
     "check",
+    "config_from_mapping",
     "digest_outputs",
     "link_tags",
     "load_article",

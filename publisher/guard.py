@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import NOT_AN_ARTICLE, ContentError
 
 if TYPE_CHECKING:
-    from .model import Article, Config
+    from .config import Config
+    from .model import Article
 
 log = logging.getLogger("publisher")
 T = TypeVar("T")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import Config
 from .errors import ConfigError
-from .model import Config
 
 if TYPE_CHECKING:
     import jinja2
@@ -21,7 +21,7 @@ BUNDLED = [PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"]
 
 def template_dirs(config: Config) -> list[Path]:
     """The folders searched, in order: config ``templates`` (overrides any template), then the bundled ones."""
-    dirs = [Path(config.templates_dir)] if config.templates_dir else []
+    dirs = [Path(config.site.templates)] if config.site.templates else []
     return dirs + [d for d in BUNDLED if d.is_dir()]
 
 
@@ -43,7 +43,8 @@ def render_template(
     config: Config, name: str, *, env: jinja2.Environment | None = None, autoescape: bool = True, **context: Any
 ) -> str:
     """Render one template; a broken or missing one (a site's own, typically) is a ConfigError naming
-    the file and line. Pass ``env`` (from template_env) to reuse compiled templates across calls."""
+    the file and line. Pass ``env`` (from template_env) to reuse compiled templates across calls.
+    Every template sees ``config``, the whole Config, besides ``context`` (``site`` is config.site)."""
     import jinja2
 
     env = env or template_env(config, autoescape=autoescape)
@@ -54,7 +55,7 @@ def render_template(
         raise ConfigError(f"template {name} not found (searched: {searched})") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
-    return _render(template, template.filename or name, context)
+    return _render(template, template.filename or name, {"config": config, **context})
 
 
 def render_string(config: Config, source: str, where: str, *, autoescape: bool = False, **context: Any) -> str:
@@ -65,7 +66,7 @@ def render_string(config: Config, source: str, where: str, *, autoescape: bool =
         template = template_env(config, autoescape=autoescape).from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{where}: {source!r} is not a valid template: {exc.message}") from None
-    return _render(template, where, context)
+    return _render(template, where, {"config": config, **context})
 
 
 def _render(template: jinja2.Template, where: str, context: dict[str, Any]) -> str:

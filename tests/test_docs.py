@@ -3,6 +3,7 @@ today's code, the README stays a front door (8 KB) that links into docs/, and th
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import shutil
@@ -18,7 +19,8 @@ import pytest
 
 import publisher
 from publisher.cli import build_parser
-from publisher.config.toml import DESCRIPTIONS, KEYS, config_from_mapping
+from publisher.config.sections import SECTIONS
+from publisher.config.toml import config_from_mapping
 from tests.conftest import ROOT
 from tests.pages import DOCS, GENERATED, code_blocks, publisher_args, read, written_pages
 
@@ -50,20 +52,24 @@ def test_the_generator_reports_only_the_pages_it_changed(tmp_path):
     assert module.generate(tmp_path) == ["cli.md"]
 
 
+def settings() -> list[tuple[str, str, str, str]]:
+    """(table, key, attribute, description) of every setting, from the section fields."""
+    return [("" if name == "site" else name, f.metadata["key"] or f.name, f"config.{name}.{f.name}",
+             f.metadata["description"]) for name, kind in SECTIONS.items() for f in dataclasses.fields(kind)]
+
+
 def test_every_config_key_has_a_description():
-    missing = [f"[{t}] {k}" if t else k for t, k in KEYS if (t, k) not in DESCRIPTIONS]
-    assert not missing, f"publisher.config.toml.DESCRIPTIONS has no description of {', '.join(missing)}: add one, " \
+    missing = [f"[{t}] {k}" if t else k for t, k, _, text in settings() if not text]
+    assert not missing, f"publisher.config.sections has no description of {', '.join(missing)}: add one, " \
         f"then run `{REGENERATE}`"
-    assert set(DESCRIPTIONS) <= set(KEYS), set(DESCRIPTIONS) - set(KEYS)
-    assert all(text.strip().endswith(".") for text in DESCRIPTIONS.values())
+    assert all(text.strip().endswith(".") for *_, text in settings())
 
 
-def test_the_configuration_page_names_every_key_and_its_keyword():
+def test_the_configuration_page_names_every_key_and_its_attribute():
     page = read("configuration.md")
-    for (table, key), attribute in KEYS.items():
+    for table, key, attribute, text in settings():
         section = page.split(f"## [{table}]\n" if table else "## Top level\n", 1)[1].split("\n## ", 1)[0]
-        assert f"| `{key}` |" in section and f"| `{attribute}` | {DESCRIPTIONS[(table, key)]} |" in section, \
-            (table, key)
+        assert f"| `{key}` |" in section and f"| `{attribute}` | {text} |" in section, (table, key)
 
 
 def test_the_cli_page_has_every_command_and_flag():

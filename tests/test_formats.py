@@ -108,11 +108,11 @@ def test_a_format_naming_an_unknown_setting_or_kind_is_refused():
 
 
 def test_the_registry_maps_each_format_to_the_settings_naming_its_files():
-    assert dict(feeds.get("atom").settings) == {"all": "atom_file", "featured": "featured_atom_file",
-                                                "tag": "tag_feed_pattern", "category": "category_feed_pattern"}
+    assert dict(feeds.get("atom").settings) == {"all": "atom", "featured": "featured_atom",
+                                                "tag": "tag_pattern", "category": "category_pattern"}
     assert feeds.get("json").settings["tag"] == "tag_json_pattern"
     assert feeds.get("archive").settings == {"archive": "archive_pattern"}
-    assert feeds.get("page").settings == {"page": "feeds_index_file"}
+    assert feeds.get("page").settings == {"page": "index"}
     assert [f.media_type for f in feeds.formats()] == ["application/atom+xml", "application/rss+xml",
                                                        "application/feed+json", "application/atom+xml", "text/html"]
 

@@ -42,14 +42,14 @@ def add_links_command(commands: argparse._SubParsersAction) -> None:  # type: ig
 def run_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
-    if args.ping and not config.hubs:
+    if args.ping and not config.feeds.hub:
         raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     try:
         result = build(config, now=now, strict=args.strict, lock_timeout=args.lock_timeout, ping=args.ping,
                        ping_timeout=args.ping_timeout)
     except ContentError as exc:
         raise PublisherError(f"{exc} (--strict)") from None
-    out = Path(config.output_dir)
+    out = Path(config.site.output)
     for name in result.written:
         log.info("wrote %s", out / name)
     for name in result.removed:
@@ -67,6 +67,6 @@ def run_links(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     # The articles decide whether the default featured feeds exist, so whether to announce them.
-    articles = load_silently(config)[0] if Path(config.content_dir).is_dir() else None
+    articles = load_silently(config)[0] if Path(config.site.content).is_dir() else None
     sys.stdout.write(link_tags(config, articles))
     return 0

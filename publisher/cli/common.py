@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..config import Config
 from ..config.toml import load_config
 from ..email.newsletter import DigestRequest
 from ..errors import ConfigError, PublisherError
-from ..model import Config
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
@@ -78,7 +78,7 @@ def port_number(lowest: int) -> Callable[[str], int]:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    overrides = {"content_dir": args.content, "output_dir": args.out}
+    overrides = {"content": args.content, "output": args.out}  # publisher.toml's keys
     if args.config:
         return load_config(args.config, **overrides)
     if Path(DEFAULT_CONFIG).is_file():

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import Config
 from ..email.newsletter import write_digest
 from ..errors import EmptyDigest
-from ..model import Config
 from ..text import counted
 from .common import (
     add_common_flags,
@@ -66,7 +66,7 @@ def run_digest(args: argparse.Namespace) -> int:
         print(digest_report(run.digest))
         if run.written:
             digest_files = [n for n in run.written if n.startswith("digest.")]
-            print(f"wrote {', '.join(str(Path(config.output_dir) / n) for n in digest_files)}")
+            print(f"wrote {', '.join(str(Path(config.site.output) / n) for n in digest_files)}")
             _report_web_page(config, run.digest)
     return 0
 
@@ -74,7 +74,7 @@ def run_digest(args: argparse.Namespace) -> int:
 def _report_web_page(config: Config, digest: Digest) -> None:
     page = next((name for name in digest.files if name.endswith(".html")), None)
     if page:
-        out = Path(config.output_dir)
+        out = Path(config.site.output)
         print(f"web page {out / page} (index: {out / 'newsletter' / 'index.html'})")
 
 

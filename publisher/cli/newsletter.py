@@ -37,7 +37,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if args.rate is not None and not args.rate > 0:
         raise ConfigError(f"--rate: {args.rate:g} must be more than 0 messages a second")
     config = config_from_args(args)
-    settings = smtp_settings_from_args(args, config) if not args.dry_run or args.smtp_host or config.smtp_host \
+    settings = smtp_settings_from_args(args, config) if not args.dry_run or args.smtp_host or config.smtp.host \
         else None
     if settings is not None and not args.dry_run:
         try:
@@ -49,7 +49,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if not subscribers:
         raise ConfigError(f"{args.subscribers}: no subscribers in the list")
     secret = os.environ.get(SECRET_ENV)
-    require_secret(config.unsubscribe_url, secret)
+    require_secret(config.digest.unsubscribe_url, secret)
     try:
         result = send_newsletter(config, settings, subscribers, request_from_args(args, config), secret=secret,
                                  sender=args.sender, rate=args.rate, now=now_from_args(args, config),

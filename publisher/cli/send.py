@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..config import Config
 from ..config.toml import PASSWORD_ENV, USER_ENV
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
-from ..model import Config
 from .common import (
     add_common_flags,
     add_window_flags,
@@ -79,26 +80,20 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
     """Flags first, then [smtp] in the config; the user may also come from the environment."""
     from ..email.smtp import SmtpSettings
 
-    host = args.smtp_host or config.smtp_host
+    host = args.smtp_host or config.smtp.host
     if not host:
         raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
     starttls, ssl = args.starttls, args.ssl
     if starttls is None and ssl is None:
-        starttls, ssl = config.smtp_starttls, config.smtp_ssl
+        starttls, ssl = config.smtp.starttls, config.smtp.ssl
     elif starttls is None:  # a flag for one choice replaces the config's choice of the other
         starttls = False
     elif ssl is None:
         ssl = False
-    return SmtpSettings(
-        host=host,
-        port=args.smtp_port or config.smtp_port,
-        starttls=bool(starttls),
-        ssl=bool(ssl),
-        username=args.smtp_user or config.smtp_user or os.environ.get(USER_ENV) or None,
-        password=os.environ.get(PASSWORD_ENV),
-        timeout=args.smtp_timeout,
-        plain_auth=args.insecure_plain_auth,
-    )
+    server = replace(config.smtp, host=host, port=args.smtp_port or config.smtp.port, starttls=bool(starttls),
+                     ssl=bool(ssl), user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None)
+    return SmtpSettings.of(server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout,
+                           plain_auth=args.insecure_plain_auth)
 
 
 def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:
@@ -126,7 +121,7 @@ def run_send(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     now = now_from_args(args, config)
     # --dry-run shows what would be sent even before a server is configured.
-    has_server = bool(args.smtp_host or config.smtp_host)
+    has_server = bool(args.smtp_host or config.smtp.host)
     settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
     check_envelope_and_login(args, config, settings)
     try:

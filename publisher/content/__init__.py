@@ -22,7 +22,7 @@ from ..text import repair
 from .frontmatter import split_text
 
 if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
-    from ..model import Config
+    from ..config import Config
 
 log = logging.getLogger("publisher")
 
@@ -201,11 +201,11 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
     try:
         return raw.decode("utf-8-sig"), False
     except UnicodeDecodeError as exc:
-        if config.fallback_encoding:
+        if config.site.fallback_encoding:
             if not quiet:
                 log.warning("%s: not UTF-8 (byte 0x%02x at offset %d); read as %s", path, raw[exc.start], exc.start,
-                            config.fallback_encoding)
-            return raw.decode(config.fallback_encoding, errors="replace"), True
+                            config.site.fallback_encoding)
+            return raw.decode(config.site.fallback_encoding, errors="replace"), True
         raise ContentError(
             path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8, "
             "or set fallback_encoding (e.g. \"cp1252\") in the config",
@@ -215,5 +215,5 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
 
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
-    text, _ = decode(read_bytes(path, config.max_article_bytes), path, config, quiet=True)
+    text, _ = decode(read_bytes(path, config.site.max_article_bytes), path, config, quiet=True)
     return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)

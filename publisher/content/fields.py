@@ -19,7 +19,7 @@ from ..urls import web_url
 from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
 
 if TYPE_CHECKING:
-    from ..model import Config
+    from ..config import Config
 
 log = logging.getLogger("publisher")
 
@@ -130,7 +130,7 @@ class Fields:
         if not value:
             return None
         # The one URL policy (urls.py): http(s) only, relative to the site; javascript:, data:, file: never.
-        if web_url(value, self.config.url) is None:
+        if web_url(value, self.config.site.url) is None:
             self.warn(key, f"{value[:200]!r} is not an http(s) address; dropped")
             return None
         try:
@@ -149,7 +149,8 @@ class Fields:
             raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
         if not _in_range(parsed, self.config):
             raise self.error(key, f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
-                             f"({self.config.timezone}); Hugo writes 0001-01-01 for \"no date\": give the real one",
+                             f"({self.config.site.timezone}); Hugo writes 0001-01-01 for \"no date\": "
+                             "give the real one",
                              reason="bad date")
         return parsed
 

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..errors import ContentError
 from ..guard import guarded, report
-from ..model import Article, Config, DeferredBody
+from ..model import Article, DeferredBody
 from ..text import repair, slugify
 from . import SourceFile, decode, read_body, read_bytes, scan, too_large
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, parse_date
@@ -51,7 +52,7 @@ def load_articles(
     def loaded() -> Iterator[Article]:
         for source in files:
             try:
-                raw = read_bytes(source.path, config.max_article_bytes)
+                raw = read_bytes(source.path, config.site.max_article_bytes)
                 yield article_from_bytes(raw, source.path, config, rel=source.rel)[0]
             except ContentError as exc:
                 report(exc, errors, strict)
@@ -70,7 +71,7 @@ def load_silently(config: Config) -> tuple[list[Article], list[ContentError]]:
     errors: list[ContentError] = []
     logger_disabled, log.disabled = log.disabled, True
     try:
-        return load_articles(config.content_dir, config, errors=errors), errors
+        return load_articles(config.site.content, config, errors=errors), errors
     finally:
         log.disabled = logger_disabled
 
@@ -82,7 +83,7 @@ def scan_folder(content: str | Path, config: Config, errors: list[ContentError] 
     root = Path(content)
     if not root.is_dir():
         raise ContentError(root, None, "no such content folder", reason="missing folder")
-    files, outside = scan(root, config.exclude or ())
+    files, outside = scan(root, config.site.exclude or ())
     for path in outside:
         report(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
                             reason="link outside content"), errors, strict)
@@ -96,7 +97,7 @@ def one_per_url(articles: Iterable[Article], config: Config, errors: list[Conten
     logged, unless ``quiet``: then only appended to ``errors``."""
     kept: dict[str, Article] = {}
     ids: dict[str, str] = {}  # entry id -> URL of the article that has it, when not the URL itself
-    templated = config.entry_id != "{url}"
+    templated = config.feeds.entry_id != "{url}"
     for article in articles:
         url = article_url(article, config)
         other = kept.get(url)
@@ -133,7 +134,7 @@ def load_article(path: str | Path, config: Config, *, rel: str | None = None) ->
     ``rel`` is its path under the content folder (for ``{path}`` permalinks); by default its name,
     or its folder and name when it is a page bundle's ``index.md``.
     """
-    return article_from_bytes(read_bytes(path, config.max_article_bytes), path, config, rel=rel)[0]
+    return article_from_bytes(read_bytes(path, config.site.max_article_bytes), path, config, rel=rel)[0]
 
 
 def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
@@ -144,8 +145,8 @@ def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
     frontmatter is parsed, and the body is read again from the file if an output needs it.
     Whatever goes wrong is a ContentError (guard.py): an unexpected one says it is a bug in publisher.
     """
-    if len(raw) > config.max_article_bytes:
-        raise too_large(path, len(raw), config.max_article_bytes)
+    if len(raw) > config.site.max_article_bytes:
+        raise too_large(path, len(raw), config.site.max_article_bytes)
 
     def load() -> tuple[Article, bool]:
         text, fallback = decode(raw, path, config)

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from ..model import Article, Config
+    from ..config import Config
+    from ..model import Article
 
 # Characters a URI may hold as they are (RFC 3986 section 2: unreserved, reserved, and "%").
 _URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
@@ -138,8 +139,8 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
 
 def article_url(article: Article, config: Config) -> str:
     """The article's public address: site url + permalink, a valid URI."""
-    return config.url + fill_permalink(config.permalink,
-                                       placeholders(article, config, used_placeholders(config.permalink)))
+    return config.site.url + fill_permalink(config.site.permalink,
+                                       placeholders(article, config, used_placeholders(config.site.permalink)))
 
 
 def entry_id(article: Article, config: Config) -> str:
@@ -150,7 +151,7 @@ def entry_id(article: Article, config: Config) -> str:
     if article.id:
         return article.id
     url = article_url(article, config)
-    if config.entry_id == "{url}":
+    if config.feeds.entry_id == "{url}":
         return url
     values = placeholders(article, config)
-    return uri(config.entry_id.format(url=url, **values))
+    return uri(config.feeds.entry_id.format(url=url, **values))

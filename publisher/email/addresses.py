@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..model import Config
+    from ..config.sections import Digest
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,19 @@ def plausible(address: str) -> bool:
     return bool(at and local and domain) and not any(c.isspace() or c in "<>,;\"()[]\\" for c in domain)
 
 
-def check_mail_settings(config: Config) -> None:
-    """The [digest] addresses and header values of ``config``: exit 2 (ConfigError) for anything that
-    would write a header other than the one meant: CR/LF, a second mailbox in From, junk after an address."""
-    if config.digest_from is not None:
-        mailbox(config.digest_from, "[digest] from")
-    if config.author_email is not None:
-        mailbox(config.author_email, "author_email")
-    if config.digest_to is not None:
-        address_list(config.digest_to, "[digest] to")
-    if config.digest_reply_to is not None:
-        address_list(config.digest_reply_to, "[digest] reply_to")
-    if config.unsubscribe_mailto is not None:
-        mailto = no_line_breaks(config.unsubscribe_mailto, "[digest] unsubscribe_mailto")
+def check_mail_settings(digest: Digest) -> None:
+    """The [digest] addresses and header values: exit 2 (ConfigError) for anything that would write a
+    header other than the one meant: CR/LF, a second mailbox in From, junk after an address."""
+    if digest.from_ is not None:
+        mailbox(digest.from_, "[digest] from")
+    if digest.to is not None:
+        address_list(digest.to, "[digest] to")
+    if digest.reply_to is not None:
+        address_list(digest.reply_to, "[digest] reply_to")
+    if digest.unsubscribe_mailto is not None:
+        mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
         mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
-    for key, value in (("[digest] unsubscribe_url", config.unsubscribe_url), ("[digest] url", config.digest_url),
-                       ("[digest] list_id", config.list_id), ("[digest] feedback_id", config.feedback_id)):
+    for key, value in (("[digest] unsubscribe_url", digest.unsubscribe_url), ("[digest] url", digest.url),
+                       ("[digest] list_id", digest.list_id), ("[digest] feedback_id", digest.feedback_id)):
         if value is not None:
             no_line_breaks(value, key)

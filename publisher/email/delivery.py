@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from ..config import Config
 from ..errors import ConfigError
-from ..model import Config
 from ..output import write_feeds
 from .addresses import Mailbox
 from .message import addressed_message, build_message, stamped
@@ -76,7 +76,7 @@ class SmtpSession:
             raise _explain(exc, self.settings) from None
         try:
             _secure(smtp, self.settings)
-            if self.settings.username:
+            if self.settings.user:
                 _login(smtp, self.settings)
         except (OSError, smtplib.SMTPException) as exc:
             smtp.close()
@@ -151,12 +151,13 @@ def personal_message(issue: StoredIssue, config: Config, subscriber: Subscriber,
     List-Unsubscribe (one-click when https), Date of sending and a Message-ID of its own."""
     import html as html_escaping
 
-    link = unsubscribe_link(config.unsubscribe_url, subscriber, token) if config.unsubscribe_url else None
+    link = unsubscribe_link(config.digest.unsubscribe_url, subscriber, token) if config.digest.unsubscribe_url else None
     html, text = issue.html, issue.text
     if link:
         html = html.replace(html_escaping.escape(UNSUBSCRIBE_MARKER), html_escaping.escape(link))
         text = text.replace(UNSUBSCRIBE_MARKER, link)
-    own = replace(config, unsubscribe_url=link, digest_to=str(Mailbox(subscriber.name, subscriber.email)))
+    own = replace(config, digest=replace(config.digest, unsubscribe_url=link,
+                                         to=str(Mailbox(subscriber.name, subscriber.email))))
     message = build_message(own, subject=issue.subject, html=html, text=text, date=now or datetime.now(UTC))
     return stamped(message, config, now)
 
@@ -175,7 +176,7 @@ def deliver_issue(
     progress: bool = False,
 ) -> DeliveryReport:
     """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe."""
-    require_secret(config.unsubscribe_url, secret)
+    require_secret(config.digest.unsubscribe_url, secret)
     done, left = recorded(db, issue.issue), suppressed(db)
     report = DeliveryReport(issue.issue, len(subscribers))
     todo = []
@@ -297,7 +298,7 @@ def send_newsletter(
     from .subscribers import ensure_schema, state_from_json, state_to_json, unfinished_issue
     from .webarchive import web_outputs
 
-    require_secret(config.unsubscribe_url, secret)
+    require_secret(config.digest.unsubscribe_url, secret)
     request = request or DigestRequest()
     with open_state(config, lock_timeout=lock_timeout) as store:
         ensure_schema(store.db)
@@ -315,7 +316,7 @@ def send_newsletter(
             previous = None if request.force or not request.since_last else last_digest(store)
             state = ({**state_to_json(digest.state(previous)), "since": digest.since and digest.since.isoformat()}
                      if request.since_last else None)
-            write_feeds(web_outputs(digest, config), config.output_dir)  # before sending: every message links it
+            write_feeds(web_outputs(digest, config), config.site.output)  # before sending: every message links it
             stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")

@@ -15,11 +15,12 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..config import Config
 from ..errors import ContentError, EmptyDigest
 from ..feeds import cover_enclosure
 from ..guard import article_render, article_step, without_failures
 from ..markup.html import summary
-from ..model import Article, Config, DigestState
+from ..model import Article, DigestState
 from ..select import select, window
 from ..templates import render_string, render_template, template_env
 from ..text import join_names, repair_line
@@ -109,10 +110,10 @@ def render_digest(
     raises instead; see guard.py).
     """
     now = now or datetime.now(UTC)
-    if for_subscribers and config.unsubscribe_url:
+    if for_subscribers and config.digest.unsubscribe_url:
         from .subscribers import UNSUBSCRIBE_MARKER
 
-        config = replace(config, unsubscribe_url=UNSUBSCRIBE_MARKER)
+        config = replace(config, digest=replace(config.digest, unsubscribe_url=UNSUBSCRIBE_MARKER))
     if after is not None:
         late = after.until - LATE_ARRIVALS
         since = max(since, late) if since is not None else late
@@ -134,8 +135,8 @@ def render_digest(
 def _render(chosen: list[Article], config: Config, since: datetime | None, upper: datetime, limit: int | None,
             full_bodies: bool | None, inliner: Inliner | None, items: dict[tuple[int, bool], dict[str, Any]]) -> Digest:
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
-    limit = limit or config.digest_limit
-    bodies = config.digest_full_bodies if full_bodies is None else full_bodies
+    limit = limit or config.digest.limit
+    bodies = config.digest.full_bodies if full_bodies is None else full_bodies
     inliner = keeping_merge_tags(inliner or default_inliner())
     env = template_env(config)
     text_env = template_env(config, autoescape=False)
@@ -146,18 +147,18 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
     pages = web_addresses(config, _subject(included, config), upper)
     while True:
         context = _context(included, len(chosen) - len(included), config, bodies, images, pages, items)
-        html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.url)
+        html = inliner(render_template(config, "digest.html.j2", env=env, **context), base_url=config.site.url)
         size = len(html.encode("utf-8"))
-        if size <= config.digest_budget:
+        if size <= config.digest.budget:
             break
         if bodies:
             bodies = False
-            notes.append(f"{size:,} bytes of HTML is over the {config.digest_budget:,}-byte budget: "
+            notes.append(f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget: "
                          "descriptions instead of whole articles")
             continue
         droppable = [i for i, a in enumerate(included) if not a.featured]
         if not droppable:
-            notes.append(f"{size:,} bytes of HTML is over the {config.digest_budget:,}-byte budget "
+            notes.append(f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget "
                          "with only featured articles left")
             break
         del included[droppable[-1]]  # the oldest non-featured article
@@ -172,7 +173,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
     web = ""
     if pages:
         # The web page has no size budget: every article of the window, whole bodies as configured.
-        web_context = _context(ordered[:limit], 0, config, config.digest_full_bodies if full_bodies is None
+        web_context = _context(ordered[:limit], 0, config, config.digest.full_bodies if full_bodies is None
                                else full_bodies, images, pages, items, web=True)
         web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
         files[pages.file] = web.encode("utf-8")
@@ -189,7 +190,7 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
         since=since,
         until=upper,
         notes=tuple(notes),
-        problems=tuple(check_digest(html, message, budget=config.digest_budget)),
+        problems=tuple(check_digest(html, message, budget=config.digest.budget)),
         issue=issue_name(config, context["subject"], upper),
         web_html=web,
         files=files,
@@ -199,8 +200,8 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
 def _subject(included: Sequence[Article], config: Config) -> str:
     lead = next((a for a in included if a.featured), None)
     where = f"{config.config_file}: [digest] subject" if config.config_file else "[digest] subject"
-    subject = render_string(config, config.digest_subject, where,
-                            site=config, articles=included, lead=lead, count=len(included))
+    subject = render_string(config, config.digest.subject, where,
+                            site=config.site, articles=included, lead=lead, count=len(included))
     # One line, whatever the titles hold: a CR or LF must never start a new header.
     return repair_line(subject)
 
@@ -217,23 +218,23 @@ def _context(included: Sequence[Article], more: int, config: Config, bodies: boo
     others = [items[id(a), bodies] for a in included if not a.featured]
     lead = (featured or others)[0]
     return {
-        "site": config,
+        "site": config.site,
         "subject": _subject(included, config),
         "preheader": lead["description"],
         "featured": featured,
         "others": others,
         "more": more,
         # What the size budget left out is on the issue's web page, which has no budget.
-        "more_url": link(pages.page) if pages else link(config.url),
+        "more_url": link(pages.page) if pages else link(config.site.url),
         "more_label": "in the web version" if pages else "on the site",
-        "home_url": link(config.url),
-        "browser_url": None if web else config.digest_url or (pages.page if pages else None),
+        "home_url": link(config.site.url),
+        "browser_url": None if web else config.digest.url or (pages.page if pages else None),
         "archive_url": pages.index if pages else None,
         "issue_date": pages.date if pages else None,
         "web": web,
         # The web page is public: no unsubscribe link (a subscriber's token must never be on it).
-        "unsubscribe_url": None if web else config.unsubscribe_url,
-        "postal_address": config.postal_address,
+        "unsubscribe_url": None if web else config.digest.unsubscribe_url,
+        "postal_address": config.digest.postal_address,
     }
 
 
@@ -271,7 +272,7 @@ def _item(
 
 def _poster(article: Article, config: Config) -> str | None:
     """The configured video poster field ([digest] video_poster) of the article, as an absolute URL."""
-    value = article.extra.get(config.video_poster) if config.video_poster else None
+    value = article.extra.get(config.digest.video_poster) if config.digest.video_poster else None
     return web_url(value, config.article_url(article))  # the one URL policy (urls.py)
 
 
@@ -283,9 +284,9 @@ def _markup(html: str) -> Any:
 
 def campaign_link(config: Config):  # type: ignore[no-untyped-def]
     """A function adding the configured UTM parameters to links to the site's own host only."""
-    params = {k: v for k, v in (("utm_source", config.utm_source), ("utm_medium", config.utm_medium),
-                                ("utm_campaign", config.utm_campaign)) if v}
-    host = urlsplit(config.url).hostname
+    params = {k: v for k, v in (("utm_source", config.digest.utm_source), ("utm_medium", config.digest.utm_medium),
+                                ("utm_campaign", config.digest.utm_campaign)) if v}
+    host = urlsplit(config.site.url).hostname
 
     def link(url: str) -> str:
         parts = urlsplit(url)

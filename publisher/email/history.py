@@ -14,9 +14,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..config import Config
 from ..engine.state import LOST_HISTORY, StateStore
 from ..errors import OutputError
-from ..model import Config, DigestState
+from ..model import DigestState
 
 log = logging.getLogger("publisher")
 FIX = "pass --since DATE to say where the next digest starts, or --force to start afresh"
@@ -98,7 +99,7 @@ def _aware(value: str) -> datetime:
 def migrate_output_folder(config: Config, store: StateStore) -> None:
     """Old builds kept their cache, lock and digest state in the output folder: take the digest
     state into the state store, remove the rest, and say so once."""
-    out = Path(config.output_dir)
+    out = Path(config.site.output)
     moved = []
     state_file = out / ".digest-state.json"
     if state_file.is_file():

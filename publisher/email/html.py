@@ -8,8 +8,9 @@ from collections.abc import Callable
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..config import Config
 from ..markup.html import allowed_tags, render_html, sanitize
-from ..model import Article, Config
+from ..model import Article
 
 # What an e-mail may not carry: mail clients strip or block these, and spam filters score them. The
 # digest's send-readiness check (message.check_digest) looks for the same tags.

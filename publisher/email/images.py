@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..config import Config
 from ..feeds.enclosure import local_cover
-from ..model import Article, Config
+from ..model import Article
 
 log = logging.getLogger("publisher")
 

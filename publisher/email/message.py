@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
-from ..model import Config
+from ..config import Config
 from ..urls import URL_ATTRIBUTES
 from .addresses import no_line_breaks
 from .html import EMAIL_FORBIDDEN
@@ -31,35 +31,35 @@ WIRE_UTF8 = email_policy.SMTPUTF8.clone(refold_source="none")
 def addressed_message(config: Config) -> EmailMessage:
     """An empty message with the digest's From and To: the envelope of a send, known before anything is rendered."""
     message = EmailMessage()
-    message["From"] = config.digest_from or _default_from(config, urlsplit(config.url).hostname or "localhost")
-    message["To"] = config.digest_to or UNDISCLOSED
+    message["From"] = config.digest.from_ or _default_from(config, urlsplit(config.site.url).hostname or "localhost")
+    message["To"] = config.digest.to or UNDISCLOSED
     return message
 
 
 def build_message(config: Config, *, subject: str, html: str, text: str, date: datetime) -> EmailMessage:
     """multipart/alternative (text/plain, then text/html, both UTF-8) with the headers lists need."""
-    host = urlsplit(config.url).hostname or "localhost"
+    host = urlsplit(config.site.url).hostname or "localhost"
     message = addressed_message(config)
-    if config.digest_reply_to:
-        message["Reply-To"] = config.digest_reply_to
+    if config.digest.reply_to:
+        message["Reply-To"] = config.digest.reply_to
     message["Subject"] = subject
     message["Date"] = format_datetime(date)
     # Derived from the content, so rendering the same digest twice gives the same message.
     digest_id = hashlib.sha256(f"{subject}\n{html}".encode()).hexdigest()[:16]
     message["Message-ID"] = f"<digest.{date:%Y%m%dT%H%M%S}.{digest_id}@{host}>"
-    unsubscribe = [f"<{u}>" for u in (config.unsubscribe_url,) if u]
-    if config.unsubscribe_mailto:
-        mailto = config.unsubscribe_mailto
+    unsubscribe = [f"<{u}>" for u in (config.digest.unsubscribe_url,) if u]
+    if config.digest.unsubscribe_mailto:
+        mailto = config.digest.unsubscribe_mailto
         unsubscribe.append(f"<{mailto if mailto.startswith('mailto:') else 'mailto:' + mailto}>")
     if unsubscribe:
         no_line_breaks(", ".join(unsubscribe), "List-Unsubscribe")
         message.set_raw("List-Unsubscribe", ",\n ".join(unsubscribe))  # one address a line; see WIRE
-    if config.unsubscribe_url and config.unsubscribe_url.startswith("https://"):
+    if config.digest.unsubscribe_url and config.digest.unsubscribe_url.startswith("https://"):
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
-    if config.list_id:
-        message["List-Id"] = config.list_id
-    if config.feedback_id:
-        message["Feedback-ID"] = config.feedback_id
+    if config.digest.list_id:
+        message["List-Id"] = config.digest.list_id
+    if config.digest.feedback_id:
+        message["Feedback-ID"] = config.digest.feedback_id
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # Not the random default: the same digest gives the same bytes, so an unchanged digest.eml is not rewritten.
@@ -77,14 +77,14 @@ def stamped(message: EmailMessage, config: Config, now: datetime | None = None) 
     sent = copy.copy(message)
     sent._headers = list(message._headers)  # type: ignore[attr-defined] # the header list is the only state changed
     sent.replace_header("Date", format_datetime(now or datetime.now(UTC)))
-    sent.replace_header("Message-ID", make_msgid("digest", domain=urlsplit(config.url).hostname or "localhost"))
+    sent.replace_header("Message-ID", make_msgid("digest", domain=urlsplit(config.site.url).hostname or "localhost"))
     return sent
 
 
 def _default_from(config: Config, host: str) -> str:
-    email = config.author_email or f"newsletter@{host}"
+    email = config.site.author_email or f"newsletter@{host}"
     name, address = parseaddr(email)
-    return formataddr((name or config.title, address or email))
+    return formataddr((name or config.site.title, address or email))
 
 
 def check_digest(html: str, message: EmailMessage, *, budget: int) -> list[str]:

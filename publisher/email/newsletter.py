@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import Config
 from ..engine.state import StateStore, open_state, peek_state
 from ..errors import ConfigError, ContentError, PublisherError
-from ..model import Article, Config
+from ..model import Article
 from ..output import write_feeds
 from .history import migrate_output_folder
 
@@ -88,10 +89,10 @@ def load_current(
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
-    root = Path(config.content_dir)
+    root = Path(config.site.content)
     if not root.is_dir():
         raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
-    files, outside = scan(root, config.exclude or ())
+    files, outside = scan(root, config.site.exclude or ())
     usable = store
     if store is not None:
         if store.get("settings") != settings_key(config):
@@ -160,7 +161,7 @@ def write_digest(
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
-        write_feeds(files, config.output_dir)
+        write_feeds(files, config.site.output)
         recorded = _record(store, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
@@ -196,7 +197,7 @@ def send_digest(
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
-        written = write_feeds(web_outputs(digest, config), config.output_dir)
+        written = write_feeds(web_outputs(digest, config), config.site.output)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(store, request, digest)
     return DigestRun(digest, written=tuple(written), sender=mail_from, recipients=tuple(recipients),

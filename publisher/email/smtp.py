@@ -13,14 +13,17 @@ import logging
 import smtplib
 import socket
 import ssl
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field, fields
 from email.message import EmailMessage
 from email.utils import getaddresses
 from ssl import SSLContext
+from typing import Any
 
+from ..config.sections import Smtp
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
-from ..errors import ConfigError, SendError
+from ..errors import ConfigError, PublisherDeprecationWarning, SendError
 from .addresses import address_list, plausible
 from .message import WIRE, WIRE_UTF8
 
@@ -28,29 +31,40 @@ log = logging.getLogger("publisher")
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to hand the message over.
+class SmtpSettings(Smtp):
+    """Where and how to hand the message over: the [smtp] settings (``config.smtp``: host, port,
+    starttls, ssl, user) and what a run adds to them, which publisher.toml never holds.
 
     ``starttls`` upgrades a plain connection (port 587) and refuses to go on without TLS;
     ``ssl`` is implicit TLS from the first byte (port 465). ``port`` defaults to 465 with
     ``ssl``, else 587. ``cafile`` adds a PEM file of CA certificates to trust (a relay with
-    its own CA); the system's CAs are always trusted.
+    its own CA); the system's CAs are always trusted. ``SmtpSettings.of(config.smtp, password=...)``
+    makes one from the configuration.
     """
 
-    host: str
-    port: int | None = None
-    starttls: bool = False
-    ssl: bool = False
-    username: str | None = None
+    host: str = field()  # required here, where the section's may be unset (field(): not its default of None)
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     cafile: str | None = None
     # Log in without TLS to a server that is not on loopback; off, such a login is refused before connecting.
     plain_auth: bool = False
+    # The name ``user`` had before it was [smtp]'s own field; accepted for one release.
+    username: InitVar[str | None] = None
 
-    def __post_init__(self) -> None:
+    @classmethod
+    def of(cls, server: Smtp, **run: Any) -> SmtpSettings:
+        """``server``'s settings (``config.smtp``, or a copy with flags applied) with ``run``'s: password,
+        timeout, cafile, plain_auth."""
+        return cls(**{f.name: getattr(server, f.name) for f in fields(Smtp)}, **run)
+
+    def __post_init__(self, username: str | None = None) -> None:
+        if username is not None:
+            warnings.warn("SmtpSettings(username=...) is deprecated and goes in the next release: use "
+                          "SmtpSettings(user=...)", PublisherDeprecationWarning, stacklevel=3)
+            object.__setattr__(self, "user", username)
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")
+        super().__post_init__()
         if self.starttls and self.ssl:
             raise ConfigError(
                 "smtp: starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
@@ -77,21 +91,21 @@ class SmtpSettings:
     def describe(self) -> str:
         """host:port with how it is secured and who logs in; never the password."""
         how = ["TLS" if self.ssl else "STARTTLS" if self.starttls else "no TLS"]
-        if self.username:
-            how.append(f"as {self.username}")
+        if self.user:
+            how.append(f"as {self.user}")
         return f"{self.address} ({', '.join(how)})"
 
     def check_login(self) -> None:
         """SendError when there is a user name but no password, or the password would cross the
         network in clear text (no TLS, a server not on loopback, no ``plain_auth``): checked before connecting."""
-        if self.username and self.password is None:
+        if self.user and self.password is None:
             raise SendError(
-                f"{self.address}: a user name ({self.username!r}) but no password: "
+                f"{self.address}: a user name ({self.user!r}) but no password: "
                 f"set the {PASSWORD_ENV} environment variable"
             )
-        if self.username and not (self.ssl or self.starttls or self.plain_auth or is_loopback(self.host)):
+        if self.user and not (self.ssl or self.starttls or self.plain_auth or is_loopback(self.host)):
             raise SendError(
-                f"{self.address}: refusing to log in as {self.username!r} without TLS: the password would cross the "
+                f"{self.address}: refusing to log in as {self.user!r} without TLS: the password would cross the "
                 "network in clear text; add --starttls (port 587) or --ssl (port 465), or [smtp] starttls = true "
                 "(--insecure-plain-auth logs in anyway)"
             )
@@ -132,7 +146,7 @@ def send_message(
         raise _explain(exc, settings) from None
     try:
         _secure(smtp, settings)
-        if settings.username:
+        if settings.user:
             _login(smtp, settings)
         options = []
         if utf8:
@@ -205,7 +219,7 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
         raise SendError(f"{settings.address} does not offer authentication (AUTH){hint}")
     if not (settings.ssl or settings.starttls) and not is_loopback(settings.host):  # only with plain_auth
         log.warning("%s: sending the password without TLS (--insecure-plain-auth)", settings.address)
-    smtp.login(settings.username or "", settings.password or "")
+    smtp.login(settings.user or "", settings.password or "")
 
 
 def _close(smtp: smtplib.SMTP) -> None:
@@ -232,7 +246,7 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
         )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return SendError(
-            f"{where}: authentication as {settings.username!r} failed: {_reply(exc)}; check the user name and "
+            f"{where}: authentication as {settings.user!r} failed: {_reply(exc)}; check the user name and "
             f"{PASSWORD_ENV} (many providers want an app password or an API key here)",
             temporary=_temporary(exc.smtp_code),
         )

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from lxml import html as lxml_html
 
-from ..model import Config
+from ..config import Config
 from ..templates import render_template, template_env
 from ..text import slugify
 
@@ -64,7 +64,7 @@ def issue_name(config: Config, subject: str, until: datetime) -> str:
 
 def web_addresses(config: Config, subject: str, until: datetime) -> WebAddresses | None:
     """The issue's page and the index, or None when the archive is turned off ([digest] archive = false)."""
-    if not config.newsletter_archive:
+    if not config.digest.archive:
         return None
     file = f"{FOLDER}/{issue_name(config, subject, until)}.html"
     return WebAddresses(file=file, page=config.feeds_base + file, index=config.feeds_base + INDEX,
@@ -126,7 +126,7 @@ def archive_files(config: Config, output_dir: str | Path, new_pages: Mapping[str
 
 def index_page(issues: Iterable[Issue], config: Config) -> str:
     env = template_env(config)
-    return render_template(config, "newsletter-index.html.j2", env=env, site=config, issues=list(issues),
+    return render_template(config, "newsletter-index.html.j2", env=env, site=config.site, issues=list(issues),
                            feed_url=config.feeds_base + FEED)
 
 
@@ -137,13 +137,13 @@ def issues_feed(issues: list[Issue], config: Config) -> bytes:
     feed = FeedGenerator()
     feed_url = config.feeds_base + FEED
     feed.id(feed_url)
-    feed.title(f"{config.title}: newsletter")
-    feed.subtitle(f"Every issue of the {config.title} newsletter, as a web page")
-    feed.author({"name": config.author or config.title, **({"email": config.author_email}
-                                                           if config.author_email else {})})
+    feed.title(f"{config.site.title}: newsletter")
+    feed.subtitle(f"Every issue of the {config.site.title} newsletter, as a web page")
+    feed.author({"name": config.site.author or config.site.title, **({"email": config.site.author_email}
+                                                           if config.site.author_email else {})})
     feed.link(href=feed_url, rel="self", type="application/atom+xml")
     feed.link(href=config.feeds_base + INDEX, rel="alternate", type="text/html")
-    feed.language(config.language)
+    feed.language(config.site.language)
     feed.generator("publisher")
     newest = issues[0].date if issues else datetime(1970, 1, 1).astimezone(config.tz)
     feed.updated(newest)
@@ -172,5 +172,5 @@ def web_outputs(digest: DigestLike, config: Config, output_dir: str | Path | Non
     """What a sent digest leaves on the web: its images, its page, the index and the feed of past issues."""
     files = dict(digest.files)
     if digest.web_html:
-        files.update(archive_files(config, output_dir or config.output_dir, digest.files))
+        files.update(archive_files(config, output_dir or config.site.output, digest.files))
     return files

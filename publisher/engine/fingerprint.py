@@ -17,8 +17,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from ..config import Config, Site
 from ..content import SourceFile
-from ..model import Config
 from ..templates import template_dirs
 from .state import StateStore, output_key
 
@@ -74,7 +74,7 @@ class Fingerprint:
         low, high = self.window
         if (low is not None and now < low) or (high is not None and now >= high):
             return False  # an article's publish time was crossed (or now went back)
-        out = Path(config.output_dir)
+        out = Path(config.site.output)
         folder = output_key(config)
         for name, size, mtime_ns in store.db.execute("SELECT name, size, mtime_ns FROM outputs WHERE folder = ?",
                                                      (folder,)):
@@ -91,10 +91,9 @@ def settings_key(config: Config) -> str:
     """A digest of everything besides the articles that shapes the output."""
     settings = {
         "format": FORMAT,
-        # Where the files are read from and written to decides nothing about their bytes, nor does
-        # where the settings were read from (config_file, the one field Config does not compare).
-        "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config)
-                   if f.compare and f.name not in ("content_dir", "output_dir", "state_dir")},
+        # Every section but the site's folders (see _plain), and not where the settings were read
+        # from (config_file, the one field Config does not compare).
+        "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config) if f.compare},
         "templates": [_tree(folder) for folder in template_dirs(config)],
         "code": _tree(_PACKAGE, "*.py"),
         "libraries": {name: _library(name) for name in LIBRARIES},
@@ -118,7 +117,15 @@ def file_stat(path: Path | None) -> tuple[int, int]:
     return (stat.st_size, stat.st_mtime_ns)
 
 
+# The site's folders: where files are read from and written to decides nothing about their bytes.
+_FOLDERS = ("content", "output", "state_dir")
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, Site):  # every setting but the folders
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _FOLDERS}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # the other sections: every setting
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if callable(value):  # a filter passed as a function: its name, the same in every run
         from ..content.filters import describe
 

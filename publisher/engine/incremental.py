@@ -16,9 +16,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import Config
 from ..content import SourceFile, read_bytes
 from ..errors import ContentError
-from ..model import Article, Config
+from ..model import Article
 from .records import decode, dumps, encode
 from .state import StateStore
 

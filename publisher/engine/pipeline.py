@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import Config
 from ..content import scan
 from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed, guarded, render_budget
-from ..model import Article, Config
+from ..model import Article
 from ..output import remove_outputs, remove_stale_temporaries, write_atomic
 from ..select import is_scheduled, select
 from ..text import counted
@@ -88,17 +89,17 @@ def build(
     of the feeds that changed are notified after the lock is released.
     """
     now = now or datetime.now(UTC)
-    content = Path(config.content_dir)
+    content = Path(config.site.content)
     if not content.is_dir():
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
         migrate_output_folder(config, store)
-        remove_stale_temporaries(config.output_dir)
+        remove_stale_temporaries(config.site.output)
         result = _build(config, store, now, strict)
     if ping and result.written:
         from ..feeds.websub import ping_hubs
 
-        out = Path(config.output_dir)
+        out = Path(config.site.output)
         feeds = {name: (out / name).read_bytes() for name in result.written if (out / name).is_file()}
         result = _replace(result, pings=tuple(ping_hubs(feeds, result.written, timeout=ping_timeout)))
     return result
@@ -111,7 +112,7 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> BuildResult:
-    files, outside = scan(config.content_dir, config.exclude or ())
+    files, outside = scan(config.site.content, config.site.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
@@ -121,7 +122,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
             raise next(e for e in errors if e.is_problem)
         names = tuple(name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name",
                                                            (folder,)))
-        return BuildResult(config.output_dir, unchanged=names, errors=tuple(errors), articles=recorded.articles,
+        return BuildResult(config.site.output, unchanged=names, errors=tuple(errors), articles=recorded.articles,
                            published=recorded.published, nothing_changed=True)
 
     from .incremental import load_changed
@@ -164,7 +165,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
             fresh += [failure.error for failure in unrenderable]
         made = set(written) | set(unchanged)
         before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
-        removed = remove_outputs(sorted(before - made), config.output_dir)
+        removed = remove_outputs(sorted(before - made), config.site.output)
         store.db.executemany("DELETE FROM outputs WHERE folder = ? AND name = ?",
                              [(folder, name) for name in before - made])
         store.put("settings", fingerprint.settings)
@@ -177,7 +178,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         fingerprint.write(store, config)
     if errors and fresh:
         _log_summary(errors, len(published))
-    return BuildResult(config.output_dir, written=tuple(written), unchanged=tuple(unchanged),
+    return BuildResult(config.site.output, written=tuple(written), unchanged=tuple(unchanged),
                        removed=tuple(removed), errors=tuple(errors), reported=tuple(fresh),
                        articles=len(loaded.articles), published=len(published))
 
@@ -202,7 +203,7 @@ def _stream_outputs(
     folder = output_key(config)
     previous = {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in store.db.execute(
         "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))}
-    out = Path(config.output_dir)
+    out = Path(config.site.output)
     html = _StoredHtml(config, store, shas, rels, settings)
     unrenderable: list[ArticleFailed] = []
     while True:
@@ -275,7 +276,7 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) 
         if sha is None:
             return None
         parts.append(f"{article.path}\0{sha}")
-        if config.static_dir and article.cover_image:
+        if config.site.static and article.cover_image:
             cover = local_cover(article.cover_image, config)
             parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -349,7 +350,7 @@ class _StoredHtml:
 def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
     import json
 
-    root = config.content_dir
+    root = config.site.content
     errors = []
     for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
         try:

@@ -14,8 +14,9 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..config import Config
 from ..content import read_body
-from ..model import Article, Config, DeferredBody
+from ..model import Article, DeferredBody
 
 # Article fields kept in a record, in order, with how each is written: "d" a datetime (or None),
 # "t" a tuple of plain values, "v" a plain JSON value (str, number, bool, None, list, dict).

@@ -36,8 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..errors import ConfigError, LockError, OutputError
-from ..model import Config
 
 log = logging.getLogger("publisher")
 
@@ -105,12 +105,12 @@ LOST_HISTORY = "lost_digest_history"
 
 
 def state_folder(config: Config) -> Path:
-    return Path(config.state_dir)
+    return Path(config.site.state_dir)
 
 
 def output_key(config: Config) -> str:
     """The output folder as the state store names it (absolute, so that any working folder agrees)."""
-    return str(Path(config.output_dir).resolve())
+    return str(Path(config.site.output).resolve())
 
 
 class StateStore:
@@ -163,8 +163,8 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
     Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
     """
     folder = state_folder(config)
-    if folder.resolve().is_relative_to(Path(config.output_dir).resolve()):
-        raise ConfigError(f"state_dir: {folder} is inside the output folder {config.output_dir}, which is served; "
+    if folder.resolve().is_relative_to(Path(config.site.output).resolve()):
+        raise ConfigError(f"state_dir: {folder} is inside the output folder {config.site.output}, which is served; "
                           "keep it beside the configuration (the default, .publisher)")
     try:
         folder.mkdir(parents=True, exist_ok=True)

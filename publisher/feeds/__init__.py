@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from ..config import Config
 from ..errors import ContentError
 from ..guard import rendered_html, without_failures
-from ..model import Article, Config
+from ..model import Article
 from ..select import select
 from .enclosure import cover_enclosure  # digests take it from here
 
@@ -63,7 +64,7 @@ def render_feeds(
     """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
     Only published articles appear (not drafts, not dated after ``now``), newest first. The feeds
-    page (``index.html``, unless ``feeds_index_file`` is empty) comes along with them. An article
+    page (``index.html``, unless [feeds] ``index`` is empty) comes along with them. An article
     that cannot be rendered (see guard.py) is logged, appended to ``errors`` and left out of every
     feed, as load_articles does (``strict=True`` raises its ContentError instead).
     """

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from . import atom
 from .parts import Parts
 from .plan import FeedSpec, Output
@@ -25,13 +26,13 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
     released as soon as their archive is rendered; only the articles that are also in a feed
     stay in memory (Parts) until then. After the feeds, every article would stay until the end.
     """
-    if not config.archives or not config.archive_pattern or not config.atom_file:
+    if not config.feeds.archives or not config.feeds.archive_pattern or not config.feeds.atom:
         return outputs  # archives are chained from the main Atom feed (RFC 5005): none without it
     years: dict[int, list[Article]] = {}
     for article in published:
         years.setdefault(config.local_time(article.published).year, []).append(article)
     order = sorted(years)
-    current = config.feeds_base + config.atom_file
+    current = config.feeds_base + config.feeds.atom
     archives = []
     for i, year in enumerate(order):
         links = [("current", current)]
@@ -40,7 +41,7 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
         if i + 1 < len(order):
             links.append(("next-archive", config.feeds_base + config.archive_file(order[i + 1])))
         entries = years[year]
-        spec = FeedSpec(config.archive_file(year), "atom", f"{config.title}: {year}", entries,
+        spec = FeedSpec(config.archive_file(year), "atom", f"{config.site.title}: {year}", entries,
                         kind="archive", name=str(year), links=tuple(links), archive=True)
         archives.append(Output(spec.filename, "archive", spec, tuple(entries),
                                max(a.last_modified for a in entries)))

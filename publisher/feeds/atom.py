@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register
@@ -35,6 +36,5 @@ ATOM = register(Format(
     media_type="application/atom+xml",
     render=render,
     files={"featured": "featured.atom.xml"},
-    settings={"all": "atom_file", "featured": "featured_atom_file", "tag": "tag_feed_pattern",
-              "category": "category_feed_pattern"},
+    settings={"all": "atom", "featured": "featured_atom", "tag": "tag_pattern", "category": "category_pattern"},
 ))

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..config import Config
 from ..content.permalinks import is_bundle, uri
-from ..model import Article, Config
+from ..model import Article
 from ..urls import web_url
 
 IMAGE_TYPES = {
@@ -41,7 +42,7 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
     if article.cover_image is None:
         return None
-    base = config.article_url(article) if is_bundle(article.file) else config.url
+    base = config.article_url(article) if is_bundle(article.file) else config.site.url
     found = web_url(article.cover_image, base)
     if found is None:
         return None
@@ -56,7 +57,7 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
 
 
 def _local_size(cover: str, config: Config) -> int:
-    """Size of a cover given as a path ("/images/a.png" is static_dir/images/a.png); 0 if unknown."""
+    """Size of a cover given as a path ("/images/a.png" is images/a.png in [site] static); 0 if unknown."""
     candidate = local_cover(cover, config)
     if candidate is None:
         return 0
@@ -72,9 +73,9 @@ def local_cover(cover: str, config: Config) -> Path | None:
         parts = urlsplit(cover)
     except ValueError:
         return None
-    if not config.static_dir or parts.scheme or cover.startswith("//"):
+    if not config.site.static or parts.scheme or cover.startswith("//"):
         return None
-    static = Path(config.static_dir).resolve()
+    static = Path(config.site.static).resolve()
     try:
         candidate = (static / unquote(parts.path).lstrip("/")).resolve()
     except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte

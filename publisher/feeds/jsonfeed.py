@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from ..config import Config
 from ..content.permalinks import entry_id, web_address
-from ..model import Article, Config
+from ..model import Article
 from ..text import distinct_lines, entry_terms, one_line
 from .parts import Parts
 from .plan import Output
@@ -34,23 +35,23 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
     feed: dict[str, Any] = {
         "version": VERSION,  # the spec asks for it first
         "title": one_line(spec.title),
-        "home_page_url": config.url,
+        "home_page_url": config.site.url,
         "feed_url": feed_url,
-        "description": one_line(config.description or config.title),
+        "description": one_line(config.site.description or config.site.title),
     }
     # user_comment is for people who open the raw file in a browser (spec: "Linking to a Feed").
-    comment = f"This is a JSON Feed. To follow {one_line(config.title)} in a feed reader, add {feed_url}"
+    comment = f"This is a JSON Feed. To follow {one_line(config.site.title)} in a feed reader, add {feed_url}"
     if config.feeds_index_url:
         comment += f"; every feed of this site, and how to subscribe: {config.feeds_index_url}"
     feed["user_comment"] = comment + "."
-    if config.icon:
-        icon = urljoin(config.url, config.icon)
+    if config.site.icon:
+        icon = urljoin(config.site.url, config.site.icon)
         feed["icon"] = icon
         feed["favicon"] = icon
-    feed["authors"] = [{"name": one_line(config.author or config.title), "url": config.url}]
-    feed["language"] = config.language
-    if config.hubs:  # JSON Feed 1.1 "hubs": the same WebSub hubs the Atom and RSS feeds announce
-        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.hubs]
+    feed["authors"] = [{"name": one_line(config.site.author or config.site.title), "url": config.site.url}]
+    feed["language"] = config.site.language
+    if config.feeds.hub:  # JSON Feed 1.1 "hubs": the same WebSub hubs the Atom and RSS feeds announce
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.feeds.hub]
     head = json.dumps(feed, ensure_ascii=False, indent=2)  # ends "\n}"; "items" goes last, before it
     items = [parts.piece(article, "json", encoded_item) for article in spec.entries]
     body = '[\n' + ",\n".join(items) + '\n  ]' if items else "[]"
@@ -106,6 +107,6 @@ JSON_FEED = register(Format(
     media_type=MEDIA_TYPE,
     render=render,
     files={"featured": "featured.json"},
-    settings={"all": "json_file", "featured": "featured_json_file", "tag": "tag_json_pattern",
+    settings={"all": "json", "featured": "featured_json", "tag": "tag_json_pattern",
               "category": "category_json_pattern"},
 ))

@@ -6,7 +6,8 @@ import html as html_lib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from ..text import one_line
 from .registry import feed_formats, get
 
@@ -40,7 +41,7 @@ def feed_links(config: Config, *, any_featured: bool = False) -> list[FeedLink]:
     """The site's main and featured feeds in every feed format, main first (featured feeds left
     to their default only with ``any_featured``: while some published article is featured)."""
     links = []
-    for kind, title in (("all", config.title), ("featured", f"{config.title}: featured")):
+    for kind, title in (("all", config.site.title), ("featured", f"{config.site.title}: featured")):
         for fmt in feed_formats():
             filename = fmt.filename(config, kind, any_featured=any_featured)
             if filename is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from ..text import distinct_lines, join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .parts import Parts
@@ -24,12 +25,12 @@ SECTION_HEADINGS = {"all": "All articles", "featured": "Featured articles", "tag
 
 def plan(published: list[Article], config: Config, outputs: list[Output]) -> list[Output]:
     """The page comes last: it lists every feed planned before it."""
-    if not config.feeds_index_file:
+    if not config.feeds.index:
         return outputs
     listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, o.spec.total)
                     for o in outputs if o.spec is not None and o.spec.kind in FEED_KINDS)
     updated = max((a.last_modified for a in published), default=None)
-    page = Output(config.feeds_index_file, "page", None, tuple(published[:FEEDS_PAGE_ENTRIES]), updated, listing)
+    page = Output(config.feeds.index, "page", None, tuple(published[:FEEDS_PAGE_ENTRIES]), updated, listing)
     return [*outputs, page]
 
 
@@ -55,7 +56,7 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
     updated = output.updated
     page = render_template(
         config, FEEDS_PAGE_TEMPLATE,
-        site=config,
+        site=config.site,
         page_url=config.feeds_index_url,
         head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),
         main=sections.get("all", []) + sections.get("featured", []),
@@ -87,6 +88,6 @@ PAGE = register(Format(
     label="Feeds page",
     media_type="text/html",
     render=render,
-    settings={"page": "feeds_index_file"},
+    settings={"page": "index"},
     plan=plan,
 ))

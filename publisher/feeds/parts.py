@@ -18,7 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from ..text import one_line
 from .enclosure import Enclosure, cover_enclosure
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from ..text import slugify
 from .registry import feed_formats, formats
 
@@ -103,17 +104,17 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
     Articles are grouped in one pass, so the cost stays linear in articles times tags however
     many tag feeds there are.
     """
-    limit = config.feed_limit
+    limit = config.feeds.limit
     featured = [a for a in published if a.featured]
     specs = [
-        *_in_every_format("all", "", config.title, published[:limit], config, total=len(published)),
-        *_in_every_format("featured", "", f"{config.title}: featured", featured[:limit], config,
+        *_in_every_format("all", "", config.site.title, published[:limit], config, total=len(published)),
+        *_in_every_format("featured", "", f"{config.site.title}: featured", featured[:limit], config,
                           total=len(featured), any_featured=bool(featured)),
     ]
     groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
-    if config.tag_feeds:
+    if config.feeds.tags:
         groups.append(("tag", lambda a: a.tags))
-    if config.category_feeds:
+    if config.feeds.categories:
         groups.append(("category", lambda a: [a.category] if a.category else []))
     for kind, names_of in groups:
         members: dict[str, list[Article]] = {}
@@ -128,7 +129,7 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
             for name in names_of(article):
                 display.setdefault(slugify(name), name)
         for slug in sorted(members):
-            specs.extend(_in_every_format(kind, slug, f"{config.title}: {display[slug]}", members[slug], config,
+            specs.extend(_in_every_format(kind, slug, f"{config.site.title}: {display[slug]}", members[slug], config,
                                           display[slug], total=totals[slug]))
     return specs
 

@@ -9,12 +9,16 @@ and listed in registration order.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from ..model import Article, Config
+from ..config import Config, Feeds
+from ..config.settings import FLAT_NAMES
+from ..errors import PublisherDeprecationWarning
+from ..model import Article
 
 if TYPE_CHECKING:
     from .parts import Parts
@@ -30,8 +34,8 @@ OTHER_KINDS = ("archive", "page")
 class Format:
     """One output format.
 
-    ``settings`` maps a feed kind to the ``Config`` attribute holding its file name (main and
-    featured) or pattern (tag and category: ``{slug}`` and ``{format}`` are filled in); "" there
+    ``settings`` maps a feed kind to the [feeds] setting (a ``config.feeds`` attribute) holding its
+    file name (main and featured) or pattern (tag and category: ``{slug}`` and ``{format}`` are filled in); "" there
     means none. ``files`` gives the name or pattern for kinds without a setting, or whose setting
     is None (the featured feeds: made only while some article is featured). A format that names a file
     for any feed kind is a feed format: every feed is made in it and announced with it.
@@ -53,10 +57,19 @@ class Format:
         if unknown:
             raise ValueError(f"format {self.name!r}: unknown kind(s) {sorted(unknown)} "
                              f"(expected {', '.join(FEED_KINDS + OTHER_KINDS)})")
-        missing = sorted(set(self.settings.values()) - set(Config.__dataclass_fields__))
+        settings = dict(self.settings)
+        flat = {kind: name for kind, name in settings.items() if FLAT_NAMES.get(name, ("",))[0] == "feeds"
+                and name not in Feeds.__dataclass_fields__}
+        if flat:  # the flat Config's names of earlier releases ("atom_file")
+            settings.update({kind: FLAT_NAMES[name][1] for kind, name in flat.items()})
+            warnings.warn(f"format {self.name!r}: settings {flat} name the flat Config of earlier releases, which "
+                          f"goes in the next release: name the config.feeds attribute ({settings})",
+                          PublisherDeprecationWarning, stacklevel=3)
+        missing = sorted(set(settings.values()) - set(Feeds.__dataclass_fields__))
         if missing:
-            raise ValueError(f"format {self.name!r}: {', '.join(missing)} is not a Config setting")
-        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+            raise ValueError(f"format {self.name!r}: {', '.join(missing)} is not a Config setting "
+                             "(a config.feeds attribute)")
+        object.__setattr__(self, "settings", MappingProxyType(settings))
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
     @property
@@ -70,7 +83,7 @@ class Format:
         article is featured): an empty feed is not worth a subscription.
         """
         setting = self.settings.get(kind)
-        pattern: str | None = getattr(config, setting) if setting else None
+        pattern: str | None = getattr(config.feeds, setting) if setting else None
         if pattern is None and (kind != "featured" or any_featured):
             pattern = self.files.get(kind)
         if not pattern:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ..model import Article, Config
+from ..config import Config
+from ..model import Article
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register
@@ -59,6 +60,5 @@ RSS = register(Format(
     media_type="application/rss+xml",
     render=render,
     files={"featured": "featured.rss.xml"},
-    settings={"all": "rss_file", "featured": "featured_rss_file", "tag": "tag_feed_pattern",
-              "category": "category_feed_pattern"},
+    settings={"all": "rss", "featured": "featured_rss", "tag": "tag_pattern", "category": "category_pattern"},
 ))

@@ -25,8 +25,9 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from .. import __version__
+from ..config import Config
 from ..content.permalinks import entry_id, web_address
-from ..model import Article, Config
+from ..model import Article
 from ..text import distinct_lines, entry_terms
 from ..text import one_line as _line
 from .enclosure import Enclosure
@@ -148,7 +149,7 @@ def feed_generator(output: Output, config: Config) -> FeedGenerator:
     fg = FeedGenerator()
     fg.register_extension("publisher", _FeedExtras, _EntryExtras, atom=True, rss=True)
     extras: _FeedExtras = fg.publisher
-    extras.hubs = () if spec.archive else config.hubs
+    extras.hubs = () if spec.archive else config.feeds.hub
     extras.links = spec.links
     extras.archive = spec.archive
     for fmt, filename in spec.alternates:
@@ -156,27 +157,27 @@ def feed_generator(output: Output, config: Config) -> FeedGenerator:
                                   "title": f"{_line(spec.title)} ({get(fmt).label})"})
     if config.feeds_index_url:
         extras.alternates.append({"href": config.feeds_index_url, "type": "text/html",
-                                  "title": f"{_line(config.title)}: all feeds and how to subscribe"})
+                                  "title": f"{_line(config.site.title)}: all feeds and how to subscribe"})
     self_url = config.feeds_base + spec.filename
     # An archive is a document of the main feed (RFC 5005), so it carries the main feed's id.
-    fg.id(config.feeds_base + config.atom_file if spec.archive else self_url)
+    fg.id(config.feeds_base + config.feeds.atom if spec.archive else self_url)
     fg.title(_line(spec.title))
-    fg.description(_line(config.description or config.title))
+    fg.description(_line(config.site.description or config.site.title))
     # feedgen takes the last link as RSS's <link>, so the site's address goes last.
     fg.link(href=self_url, rel="self", type=get(spec.format).media_type)
-    fg.link(href=config.url, rel="alternate")
-    fg.language(config.language)
-    author = {"name": _line(config.author or config.title)}
-    if config.author_email:
-        author["email"] = config.author_email
+    fg.link(href=config.site.url, rel="alternate")
+    fg.language(config.site.language)
+    author = {"name": _line(config.site.author or config.site.title)}
+    if config.site.author_email:
+        author["email"] = config.site.author_email
     fg.author(author)
-    if config.author_email:
-        fg.managingEditor(f"{config.author_email} ({config.author or config.title})")
+    if config.site.author_email:
+        fg.managingEditor(f"{config.site.author_email} ({config.site.author or config.site.title})")
     fg.generator("publisher", version=__version__)
-    if config.icon:
-        fg.icon(urljoin(config.url, config.icon))
-    if config.logo:
-        fg.logo(urljoin(config.url, config.logo))
+    if config.site.icon:
+        fg.icon(urljoin(config.site.url, config.site.icon))
+    if config.site.logo:
+        fg.logo(urljoin(config.site.url, config.site.logo))
     fg.updated(output.updated)
     fg.lastBuildDate(output.updated)
     return fg

@@ -16,9 +16,10 @@ import nh3
 from lxml import html as lxml_html
 
 from .. import urls
+from ..config import Config
 from ..content.permalinks import uri
 from ..errors import ContentError, printable
-from ..model import Article, Config
+from ..model import Article
 from ..text import xml_safe
 from ..urls import URL_ATTRIBUTES
 from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
@@ -221,7 +222,7 @@ def render_html(article: Article, config: Config) -> str:
     if memo is None:
         return _render(article, url, tags, config)
     # The engine is part of the key: HTML from another engine (or extension list) is not reused.
-    engine_key = " ".join([config.markdown_engine, *config.markdown_extensions])
+    engine_key = " ".join([config.markdown.engine, *config.markdown.extensions])
     key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
@@ -243,13 +244,13 @@ def _render(article: Article, url: str, tags: frozenset[str], config: Config) ->
 def body_html(article: Article, config: Config) -> str:
     """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
     def to_html(body: str) -> str:
-        return markdown_to_html(body, config.markdown_engine, config.markdown_extensions)
+        return markdown_to_html(body, config.markdown.engine, config.markdown.extensions)
 
-    if not config.body_filters and not config.html_filters:
+    if not config.site.body_filters and not config.site.html_filters:
         return to_html(article.body)
     from ..content.filters import apply
 
-    return apply(config.html_filters, to_html(apply(config.body_filters, article.body)))
+    return apply(config.site.html_filters, to_html(apply(config.site.body_filters, article.body)))
 
 
 class RenderMemo:
@@ -275,7 +276,7 @@ def remembering(memo: RenderMemo) -> Iterator[RenderMemo]:
 
 def allowed_tags(config: Config) -> frozenset[str]:
     """The feed allow-list with the site's changes ([html] allow / deny); script and style never pass."""
-    return (ALLOWED_TAGS | set(config.allow_tags)) - set(config.deny_tags) - NEVER_ALLOWED
+    return (ALLOWED_TAGS | set(config.html.allow)) - set(config.html.deny) - NEVER_ALLOWED
 
 
 def first_paragraph(html: str, limit: int = 300) -> str:

@@ -119,4 +119,5 @@ def test_a_broken_site_template_is_a_configuration_error_naming_the_file(site, c
     (templates / "feeds-index.html.j2").write_text("{{ site.no_such_setting }}\n")
     ran = cli.on(mine, "build", now=None)
     assert ran.code == 2
-    assert "feeds-index.html.j2:1: 'publisher.model.Config object' has no attribute 'no_such_setting'" in ran.err
+    assert ("feeds-index.html.j2:1: 'publisher.config.sections.Site object' has no attribute 'no_such_setting'"
+            in ran.err)
