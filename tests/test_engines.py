@@ -158,7 +158,7 @@ def test_python_markdown_keeps_its_dialect():
 def test_engine_and_extensions_come_from_the_markdown_table():
     config = config_from_mapping({"title": "T", "url": "https://example.org/",
                                   "markdown": {"engine": "python-markdown", "extensions": ["admonition"]}})
-    assert (config.markdown_engine, config.markdown_extensions) == ("python-markdown", ("admonition",))
+    assert (config.markdown.engine, config.markdown.extensions) == ("python-markdown", ("admonition",))
     out = render_html(article(body="!!! note\n    Careful.\n\n| a |\n|---|\n| 1 |\n"), config)
     tree = parse(out)
     assert tree.find(".//div[@class='admonition note']") is not None

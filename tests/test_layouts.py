@@ -257,7 +257,7 @@ def test_astro_preset():
 
 def test_preset_in_publisher_toml():
     config = make_config(title="T", preset="hugo", exclude=["drafts"])
-    assert config.preset == "hugo" and config.exclude == ("drafts",)
+    assert config.site.preset == "hugo" and config.site.exclude == ("drafts",)
     assert config.fields["published"][0] == "date"
 
 

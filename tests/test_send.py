@@ -162,7 +162,7 @@ def test_authentication_with_the_right_password(tmp_path):
     with smtp_server(tls_context=certs.server, require_starttls=True, authenticator=check_password,
                      auth_required=True) as (server, recorder):
         send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, starttls=True, cafile=str(certs.cafile),
-                                                    username=USER, password=PASSWORD))
+                                                    user=USER, password=PASSWORD))
     [received] = recorder.messages
     assert received.authenticated and received.tls
 
@@ -174,7 +174,7 @@ def test_a_wrong_password_is_an_authentication_failure_that_does_not_show_it(tmp
                      auth_required=True) as (server, recorder):
         with pytest.raises(SendError) as raised:
             send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, starttls=True,
-                                                        cafile=str(certs.cafile), username=USER, password="wrong-pw"))
+                                                        cafile=str(certs.cafile), user=USER, password="wrong-pw"))
     message = str(raised.value)
     assert f"127.0.0.1:{server.port}: authentication as '{USER}' failed: 535" in message
     assert "PUBLISHER_SMTP_PASSWORD" in message
@@ -186,13 +186,13 @@ def test_a_wrong_password_is_an_authentication_failure_that_does_not_show_it(tmp
 
 def test_a_user_without_a_password_is_an_error_before_connecting():
     with closed_port() as port, pytest.raises(SendError, match="no password: set the PUBLISHER_SMTP_PASSWORD"):
-        send_message(digest_message(), SmtpSettings("127.0.0.1", port, username=USER))
+        send_message(digest_message(), SmtpSettings("127.0.0.1", port, user=USER))
 
 
 def test_a_server_that_offers_no_auth_says_to_use_tls():
     with smtp_server(authenticator=check_password) as (server, recorder):  # AUTH only after STARTTLS
         with pytest.raises(SendError, match="does not offer authentication.*--starttls or --ssl"):
-            send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, username=USER, password=PASSWORD))
+            send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, user=USER, password=PASSWORD))
     assert recorder.messages == []
 
 

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 def test_the_library_refuses_it_too_and_sends_nothing():
-    settings = SmtpSettings("smtp.example.org", username=USER, password=PASSWORD)
+    settings = SmtpSettings("smtp.example.org", user=USER, password=PASSWORD)
     with pytest.raises(SendError, match="refusing to log in as 'digest-bot' without TLS"):
         send_message(digest_message(), settings)
 
 
 def test_a_loopback_server_may_take_a_login_without_tls():
     with smtp_server(authenticator=check_password, auth_require_tls=False, auth_required=True) as (server, recorder):
-        send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, username=USER, password=PASSWORD))
+        send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, user=USER, password=PASSWORD))
     [received] = recorder.messages
     assert received.authenticated and not received.tls

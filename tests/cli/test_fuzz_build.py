@@ -168,7 +168,7 @@ def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, 
     assert "Traceback" not in err and "bug in publisher" not in err, err
     published = {item["url"] for item in check_outputs(root / "out")} if code == 0 else set()
     config = publisher.load_config(config_file)
-    patterns = [pattern.lower() for pattern in config.exclude or ()]
+    patterns = [pattern.lower() for pattern in config.site.exclude or ()]
     for path in candidates:
         parts = path.relative_to(root / "content").parts
         if any(excluded("/".join(parts[: i + 1]), patterns) for i in range(len(parts))):

@@ -205,8 +205,8 @@ def test_flags_override_the_smtp_table(site):
     def settings(*flags: str) -> SmtpSettings:
         return smtp_settings_from_args(build_parser().parse_args(["send", *flags]), config)
 
-    assert settings() == SmtpSettings("127.0.0.1", 2525, starttls=True, username="from-config")
+    assert settings() == SmtpSettings("127.0.0.1", 2525, starttls=True, user="from-config")
     assert settings("--ssl", "--smtp-port", "465").ssl and not settings("--ssl").starttls
     assert settings("--no-starttls").starttls is False
     assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
-        "smtp.example.org", 2525, starttls=True, username="me")
+        "smtp.example.org", 2525, starttls=True, user="me")
