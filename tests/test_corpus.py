@@ -9,14 +9,14 @@ import pytest
 from lxml import etree
 
 import publisher
-from tests.conftest import NODEJS_BLOG, NOW, need_shared
+from tests.conftest import NODEJS_BLOG, NOW, make_config, need_shared
 
 
 @pytest.fixture(scope="module")
 def corpus():
     root = need_shared(NODEJS_BLOG)
-    config = publisher.Config(title="Node.js Blog", url="https://nodejs.org/en/blog/", feed_limit=100,
-                              tag_feeds=True, category_feeds=True)
+    config = make_config(title="Node.js Blog", url="https://nodejs.org/en/blog/",
+                         feeds={"limit": 100, "tags": True, "categories": True})
     errors: list[publisher.ContentError] = []
     articles = publisher.load_articles(root, config, errors=errors)
     return root, config, articles, errors

@@ -10,11 +10,9 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import main
 from publisher.email.digest import EmptyDigest, render_digest
-from tests.conftest import NOW, ROOT, article, digest_history, write_article
+from tests.conftest import NOW, article, make_config
 
-HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
 ACTIVE = ("script", "video", "iframe", "audio", "object", "embed", "form")
 
 
@@ -41,67 +39,14 @@ def assert_email_safe(html: str) -> None:
         assert img.get("width") and img.get("height") and img.get("alt") is not None, img.attrib
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
-    """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
-    out = tmp_path_factory.mktemp("digest")
-    code = main(["digest", "--config", str(ROOT / "publisher.toml"), "--out", str(out),
-                 "--now", NOW.isoformat(), "--days", "3650", "-q"])
-    assert code == 0
-    return out
-
-
-def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
-    raw = (bundled / "digest.eml").read_bytes()
-    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # email.policy.SMTP line ends
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    for header in HEADERS:
-        assert message[header], f"no {header}"
-    assert message.get_content_type() == "multipart/alternative"
-    parts = list(message.iter_parts())
-    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
-    assert all(p.get_content_charset() == "utf-8" for p in parts)
-    assert message["Message-ID"].endswith("@aiphotoprompt.example.org>")
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    for part, name in zip(parts, ("digest.txt", "digest.html"), strict=True):
-        content = part.get_content().replace("\r\n", "\n").rstrip("\n")
-        assert content == (bundled / name).read_text(encoding="utf-8").rstrip("\n")
-
-
-def test_bundled_digest_html_is_email_safe(bundled):
-    html = (bundled / "digest.html").read_text(encoding="utf-8")
-    assert_email_safe(html)
-    tree, elements = body_elements(html)
-    first = elements[1]  # elements[0] is <body>
-    assert "preheader" in first.get("class") and "display:none !important" in first.get("style")
-    assert "mso-hide:all" in first.get("style")
-    styles = [s.text for s in tree.iter("style") if s.getparent().tag == "head"]
-    assert len(styles) == 1 and len(styles[0].encode()) < 16 * 1024
-    assert "@media" in styles[0] and "prefers-color-scheme: dark" in styles[0]
-    assert tree.find(".//meta[@name='color-scheme']").get("content") == "light dark"
-    assert "<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"" in html
-    assert tree.find(".//table[@class='container']").get("width") == "600"
-
-
 def test_rendering_twice_gives_the_same_bytes(config):
     articles = [article("a", featured=True, published=NOW), article("b", published=NOW)]
     first, second = (render_digest(articles, config, now=NOW).as_bytes() for _ in range(2))
     assert first == second
 
 
-def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
-    text = (bundled / "digest.txt").read_text(encoding="utf-8")
-    html = (bundled / "digest.html").read_text(encoding="utf-8")
-    tree = lxml_html.document_fromstring(html)
-    titles = [a.text_content() for a in tree.xpath("//h2/a | //h3/a")]
-    assert titles and all(title in text for title in titles)
-    assert "<" not in text and "Read more: https://aiphotoprompt.example.org/" in text
-    assert "Unsubscribe: https://aiphotoprompt.example.org/unsubscribe" in text
-
-
 def test_seed_article_in_the_digest(seed, tmp_path):
-    config = publisher.Config(title="Lab", url="https://lab.example.org/", digest_full_bodies=True,
-                              unsubscribe_url="https://lab.example.org/unsubscribe")
+    config = make_config(title="Lab", url="https://lab.example.org/", digest={"full_bodies": True, "unsubscribe_url": "https://lab.example.org/unsubscribe"})
     seed_article = publisher.load_article(seed, config)
     digest = render_digest([seed_article], config, now=NOW, days=3650)
     assert digest.subject == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
@@ -145,8 +90,8 @@ def test_subject_without_a_featured_article_and_from_a_template(config):
     articles = [article("a", published=NOW - timedelta(days=1)), article("b", published=NOW - timedelta(days=2))]
     assert render_digest(articles, config, now=NOW, days=7).subject == "Test Site: 2 new articles"
     assert render_digest(articles[:1], config, now=NOW, days=7).subject == "Test Site: 1 new article"
-    custom = publisher.Config(title="T", url="https://t.example/",
-                              digest_subject="Week of {{ articles[0].published.date() }}")
+    custom = make_config(title="T", url="https://t.example/",
+                         digest={"subject": "Week of {{ articles[0].published.date() }}"})
     assert render_digest(articles, custom, now=NOW, days=7).subject == "Week of 2026-11-24"
 
 
@@ -169,7 +114,7 @@ def test_non_ascii_subject_is_rfc2047_encoded(config):
 
 
 def test_preheader_is_the_lead_description():
-    config = publisher.Config(title="T", url="https://t.example/")
+    config = make_config(title="T", url="https://t.example/")
     lead = article("lead", featured=True, description="The hidden preview line", published=NOW)
     digest = render_digest([lead, article("x", published=NOW)], config, now=NOW)
     preheader = lxml_html.document_fromstring(digest.html).find("body")[0]
@@ -177,8 +122,8 @@ def test_preheader_is_the_lead_description():
 
 
 def test_campaign_parameters_only_on_links_to_the_site(tmp_path):
-    config = publisher.Config(title="T", url="https://t.example/", utm_source="news", utm_medium="email",
-                              digest_full_bodies=True)
+    config = make_config(title="T", url="https://t.example/",
+                         digest={"utm_source": "news", "utm_medium": "email", "full_bodies": True})
     body = "See [ours](/guide/) and [theirs](https://other.example.net/page?x=1)."
     digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW)
     hrefs = {a.get("href") for a in lxml_html.document_fromstring(digest.html).iter("a")}
@@ -203,8 +148,7 @@ def test_over_the_budget_bodies_give_way_then_old_items(config):
     articles = [article(f"a{i:02d}", body=big, published=NOW - timedelta(hours=i), description=f"About {i}")
                 for i in range(20)]
     articles[15] = article("featured-old", body=big, featured=True, published=NOW - timedelta(days=3))
-    small_budget = publisher.Config(title="T", url="https://t.example/", digest_full_bodies=True,
-                                    digest_budget=20_000)
+    small_budget = make_config(title="T", url="https://t.example/", digest={"full_bodies": True, "budget": 20_000})
     digest = render_digest(articles, small_budget, now=NOW, days=7)
     assert digest.size <= 20_000
     assert "Paragraph 3" not in digest.html  # descriptions, not bodies
@@ -240,14 +184,14 @@ def test_empty_window_raises(config):
 def test_check_lists_what_is_missing(config):
     digest = render_digest([article("a", published=NOW)], config, now=NOW)
     assert any("List-Unsubscribe" in p for p in digest.problems)
-    ready = publisher.Config(title="T", url="https://t.example/", unsubscribe_url="https://t.example/u")
+    ready = make_config(title="T", url="https://t.example/", digest={"unsubscribe_url": "https://t.example/u"})
     assert render_digest([article("a", published=NOW)], ready, now=NOW).problems == ()
 
 
 def test_site_templates_override_the_bundled_ones(tmp_path):
     template = "{{ subject }}: {% for i in featured + others %}{{ i.title }}{% endfor %}\n"
     (tmp_path / "digest.txt.j2").write_text(template)
-    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    config = make_config(title="T", url="https://t.example/", templates=str(tmp_path))
     digest = render_digest([article("only-one", published=NOW)], config, now=NOW)
     assert digest.text == "T: 1 new article: Only One"
     assert "<table" in digest.html  # the HTML template is still the bundled one
@@ -255,138 +199,9 @@ def test_site_templates_override_the_bundled_ones(tmp_path):
 
 # The command line: window flags, --since-last state, empty windows, --check.
 
-@pytest.fixture
-def site(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "Digest Site"\nurl = "https://digest.example.org/"\ncontent = "content"\noutput = "out"\n'
-        '[digest]\nunsubscribe_url = "https://digest.example.org/unsubscribe"\n'
-    )
-    return tmp_path
-
-
-def digest_cli(site, *args):
-    return main(["digest", "--config", str(site / "publisher.toml"), *args])
-
-
-def post(site, slug, when):
-    write_article(site / "content", f"{slug}.md", f"---\ntitle: {slug}\npublishDate: '{when}'\n---\nText.\n")
-
-
-def test_since_last_twice_in_a_row_writes_nothing_the_second_time(site, capsys):
-    post(site, "monday", "2026-11-23T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    out = site / "out"
-    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    # The history is in the state folder; the output folder has what is published (and the web archive).
-    assert set(first) == {"digest.html", "digest.txt", "digest.eml", "newsletter"}
-    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
-    capsys.readouterr()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z") == 0
-    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == first
-    assert "nothing new since the previous digest" in capsys.readouterr().err
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T13:00:00Z", "--fail-if-empty") == 3
-
-
-def test_an_article_at_the_cut_off_is_in_exactly_one_digest(site):
-    post(site, "before", "2026-11-20T08:00:00Z")
-    post(site, "at-cutoff", "2026-11-25T12:00:00Z")
-    post(site, "after", "2026-11-26T08:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    first = (site / "out" / "digest.txt").read_text()
-    assert digest_history(site / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
-    assert digest_cli(site, "--since-last", "--now", "2026-12-01T12:00:00Z") == 0
-    second = (site / "out" / "digest.txt").read_text()
-    assert "at-cutoff" in first and "at-cutoff" not in second
-    assert "after" in second and "before" not in second
-
-
-def test_only_since_last_runs_move_the_cut_off(site):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--days", "7", "--now", "2026-11-25T12:00:00Z") == 0
-    assert (site / "out" / "digest.eml").exists() and digest_history(site / "publisher.toml") is None
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    assert "one" in (site / "out" / "digest.txt").read_text()
-
-
-def test_dry_run_and_force(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z", "--dry-run") == 0
-    assert "digest: 1 article (0 featured)" in capsys.readouterr().out
-    assert digest_history(site / "publisher.toml") is None and not (site / "out" / "digest.eml").exists()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25T12:00:00Z") == 0
-    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25T13:00:00Z") == 0
-    assert "one" in (site / "out" / "digest.txt").read_text()
-
-
-def test_empty_window_writes_nothing(site, capsys):
-    post(site, "old", "2025-01-01")
-    assert digest_cli(site, "--days", "7", "--now", "2026-11-25") == 0
-    assert "nothing new in the window" in capsys.readouterr().err
-    assert not (site / "out" / "digest.html").exists()
-
-
-def test_check_fails_the_digest_without_writing(site, tmp_path):
-    (site / "publisher.toml").write_text(
-        'title = "No Unsub"\nurl = "https://nounsub.example.org/"\ncontent = "content"\noutput = "out"\n'
-    )
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--now", "2026-11-25", "--check") == 1
-    assert not (site / "out" / "digest.html").exists()
-    assert digest_cli(site, "--now", "2026-11-25") == 0  # without --check: written, problems reported
-
-
-def test_window_flags(site):
-    for day in range(1, 29):
-        post(site, f"nov-{day:02d}", f"2026-11-{day:02d}T12:00:00Z")
-    assert digest_cli(site, "--since", "2026-11-10", "--until", "2026-11-12T23:00:00Z", "--now", "2026-11-28") == 0
-    text = (site / "out" / "digest.txt").read_text()
-    assert [d for d in range(1, 29) if f"nov-{d:02d}" in text] == [10, 11, 12]
-    with pytest.raises(SystemExit):
-        digest_cli(site, "--days", "seven")
-    assert digest_cli(site, "--since", "last tuesday") == 2
-
-
-def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    (site / "out").mkdir()
-    (site / "out" / ".digest-state.json").write_text("{not json")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1
-    err = capsys.readouterr().err
-    assert ".digest-state.json was not a digest state file" in err and "--force" in err and "--since" in err
-    assert not (site / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 1  # still lost: asked again
-    assert digest_cli(site, "--since-last", "--force", "--now", "2026-11-25") == 0
-    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 0  # the history goes on from there
-
-
-def test_an_old_state_file_is_taken_into_the_state_folder(site, capsys):
-    post(site, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
-    post(site, "after", "2026-11-24T09:00:00Z")
-    (site / "out").mkdir()
-    (site / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
-    (site / "out" / ".publisher-cache").write_text("old cache")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
-    assert "the state now lives in" in capsys.readouterr().err
-    text = (site / "out" / "digest.txt").read_text()
-    assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (site / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
-                                                                "newsletter"]
-
-
-def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-25") == 0
-    database = site / ".publisher" / "state.sqlite3"
-    database.write_bytes(b"this is not a database" * 100)
-    capsys.readouterr()
-    assert digest_cli(site, "--since-last", "--now", "2026-11-26") == 1
-    err = capsys.readouterr().err
-    assert "moved it to state.sqlite3.damaged-" in err and "--force" in err
-    assert len(list((site / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
-
 
 def test_library_example_from_the_readme(tmp_path):
-    config = publisher.Config(title="My site", url="https://example.org/")
+    config = make_config(title="My site")
     articles = [publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
                                   body="Markdown *text*")]
     digest = publisher.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
@@ -415,14 +230,14 @@ def test_cssutils_noise_is_captured_not_printed(capfd):
     ("{{ lead.titel }}", "[digest] subject: 'publisher.model.Article object' has no attribute 'titel'"),
 ])
 def test_a_broken_subject_template_is_a_configuration_error(subject, message):
-    config = publisher.Config(title="T", url="https://t.example/", digest_subject=subject)
+    config = make_config(title="T", url="https://t.example/", digest={"subject": subject})
     with pytest.raises(publisher.ConfigError) as caught:
         render_digest([article("a", featured=True, published=NOW)], config, now=NOW)
     assert str(caught.value).startswith(message)
 
 
 def test_a_broken_site_template_names_its_file_and_line(tmp_path):
-    config = publisher.Config(title="T", url="https://t.example/", templates_dir=str(tmp_path))
+    config = make_config(title="T", url="https://t.example/", templates=str(tmp_path))
     (tmp_path / "digest.html.j2").write_text("<p>\n{% for x in featured %}\n<b>{{ x.title }</b>\n")
     with pytest.raises(publisher.ConfigError, match=rf"^{tmp_path}/digest.html.j2:3: unexpected '}}'"):
         render_digest([article("a", published=NOW)], config, now=NOW)
@@ -431,49 +246,11 @@ def test_a_broken_site_template_names_its_file_and_line(tmp_path):
         render_digest([article("a", published=NOW)], config, now=NOW)
 
 
-def test_cli_reports_a_broken_subject_without_a_traceback(site, capsys):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    with (site / "publisher.toml").open("a") as fh:
-        fh.write('subject = "{{ lead.titel }"\n')
-    assert digest_cli(site, "--now", "2026-11-25") == 2
-    err = capsys.readouterr().err
-    # The configuration file and the key: the subject template lives there.
-    assert err.startswith(f"publisher: error: {site / 'publisher.toml'}: [digest] subject:") and "Traceback" not in err
-
-
-def test_an_article_that_arrives_late_goes_into_the_next_digest_once(site):
-    post(site, "sunday", "2026-11-22T10:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-23T07:00:00Z") == 0  # Monday's digest
-    assert "sunday" in (site / "out" / "digest.txt").read_text()
-    post(site, "monday-late", "2026-11-23")  # dated Monday 00:00, written after the digest went out
-    post(site, "wednesday", "2026-11-25T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-11-30T07:00:00Z") == 0
-    text = (site / "out" / "digest.txt").read_text()
-    assert "monday-late" in text and "wednesday" in text and "sunday" not in text
-    post(site, "next-week", "2026-12-01T09:00:00Z")
-    assert digest_cli(site, "--since-last", "--now", "2026-12-07T07:00:00Z") == 0
-    text = (site / "out" / "digest.txt").read_text()
-    assert "next-week" in text and "monday-late" not in text and "wednesday" not in text
-    assert set(digest_history(site / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--limit", "0"], "--limit: 0 must be 1 or more"),
-    (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
-    (["--days", "0"], "--days: 0 must be more than 0"),
-])
-def test_window_flags_that_make_no_sense_are_usage_errors(site, capsys, args, message):
-    post(site, "one", "2026-11-24T09:00:00Z")
-    assert digest_cli(site, "--now", "2026-11-25", *args) == 2
-    assert message in capsys.readouterr().err
-
-
 def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(config):
     body = ('<video controls width="640" height="360" poster="/posters/own.jpg"><source src="/a.mp4"></video>\n\n'
             '<video controls><source src="/b.mp4"></video>\n')
     cover = "https://cdn.example.net/cover.jpg"
-    configured = publisher.Config(title="V", url="https://example.org/", video_poster="videoPoster",
-                                  digest_full_bodies=True)
+    configured = make_config(title="V", digest={"video_poster": "videoPoster", "full_bodies": True})
     one = article("clip", featured=True, published=NOW - timedelta(days=1), cover_image=cover, body=body,
                   extra={"videoPoster": "/posters/field.jpg"})
     tree = lxml_html.document_fromstring(render_digest([one], configured, now=NOW).html)
@@ -482,14 +259,14 @@ def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(
                                                 "https://example.org/posters/field.jpg"]
     assert (posters[0].get("width"), posters[0].get("height")) == ("552", "310")  # 640x360 fitted to the column
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
-    plain = publisher.Config(title="V", url="https://example.org/", digest_full_bodies=True)
+    plain = make_config(title="V", digest={"full_bodies": True})
     tree = lxml_html.document_fromstring(render_digest([one], plain, now=NOW).html)
     assert [b.text_content() for b in tree.xpath("//p[@class='video-block']")] == ["▶ Watch the video"]
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
 
 
 def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
-    config = publisher.Config(title="Lab", url="https://lab.example.org/")
+    config = make_config(title="Lab", url="https://lab.example.org/")
     seed_article = publisher.load_article(seed, config)
     tree = lxml_html.document_fromstring(render_digest([seed_article], config, now=NOW, days=3650).html)
     card = tree.xpath("//img[@class='card-image']")[0]

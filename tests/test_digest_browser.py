@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 import publisher
 from tests.browser import chromium, serve
-from tests.conftest import NOW, ROOT, article
+from tests.conftest import NOW, ROOT, article, make_config
 
 FRAMES = """<!DOCTYPE html><html><body style="margin:0">
 <iframe id="w600" src="digest.html" width="600" height="4000" style="border:0"></iframe>
@@ -63,8 +63,8 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
     if images == "missing":
         shutil.rmtree(site / "images")
     with serve(site) as base:
-        config = publisher.Config(title="Browser Site", url=base, feeds_url=base, static_dir=str(site),
-                                  digest_full_bodies=True, unsubscribe_url=base + "unsubscribe")
+        config = make_config(title="Browser Site", url=base, static=str(site), feeds={"url": base},
+                             digest={"full_bodies": True, "unsubscribe_url": base + "unsubscribe"})
         body = BODY.format(long="x" * 150)
         articles = [
             article("lead", featured=True, cover_image="/images/studio-lighting.png", body=body,
@@ -113,7 +113,7 @@ def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the
     site = tmp_path / "site"
     shutil.copytree(ROOT / "content" / "static", site)
     with serve(site) as base:
-        config = publisher.Config(title="Blocked", url=base, feeds_url=base, static_dir=str(site))
+        config = make_config(title="Blocked", url=base, static=str(site), feeds={"url": base})
         articles = [article("lead", featured=True, cover_image="/images/studio-lighting.png",
                             title="The lead story of the week", published=NOW - timedelta(days=1)),
                     *[article(f"item-{i}", cover_image="/images/prompt-cheatsheet.jpg", title=f"Compact item {i}",

@@ -188,15 +188,14 @@ def nginx_block() -> str:
 
 
 @pytest.fixture
-def nginx_site(tmp_path):
+def nginx_site(site, tmp_path):
     """docs/deploying.md's nginx block, in a real nginx on loopback, serving a built copy of the bundled site."""
     if NGINX is None:
         pytest.skip("nginx is not installed here (Debian's nginx-light; .ci/run installs it)")
-    site = tmp_path / "site"
-    shutil.copytree(ROOT / "content", site / "content")
-    shutil.copy(ROOT / "publisher.toml", site / "publisher.toml")
+    bundled = site(**tomllib.loads((ROOT / "publisher.toml").read_text(encoding="utf-8")))
+    shutil.copytree(ROOT / "content", bundled.content, dirs_exist_ok=True)
     www = tmp_path / "www"
-    config = publisher.load_config(site / "publisher.toml", output_dir=str(www / "feeds"))
+    config = bundled.config(output=str(www / "feeds"))
     publisher.build(config)
     block = nginx_block().replace("root /var/www;", f"root {www};")
     assert f"root {www};" in block
@@ -258,14 +257,14 @@ def test_the_nginx_block_sends_each_feed_with_its_type_caching_and_cors(nginx_si
     year = max(int(p.name.split(".")[0]) for p in (feeds / "archive").iterdir())
     tag = sorted(p.name for p in (feeds / "tags").iterdir() if p.name.endswith(".atom.xml"))[0].split(".")[0]
     expected = {
-        config.atom_file: "application/atom+xml", config.rss_file: "application/rss+xml",
-        config.json_file: "application/feed+json", config.featured_atom_file: "application/atom+xml",
-        config.featured_rss_file: "application/rss+xml", config.featured_json_file: "application/feed+json",
-        config.tag_feed_pattern.format(slug=tag, format="atom"): "application/atom+xml",
-        config.tag_feed_pattern.format(slug=tag, format="rss"): "application/rss+xml",
-        config.tag_json_pattern.format(slug=tag): "application/feed+json",
+        config.feeds.atom: "application/atom+xml", config.feeds.rss: "application/rss+xml",
+        config.feeds.json: "application/feed+json", config.feeds.featured_atom: "application/atom+xml",
+        config.feeds.featured_rss: "application/rss+xml", config.feeds.featured_json: "application/feed+json",
+        config.feeds.tag_pattern.format(slug=tag, format="atom"): "application/atom+xml",
+        config.feeds.tag_pattern.format(slug=tag, format="rss"): "application/rss+xml",
+        config.feeds.tag_json_pattern.format(slug=tag): "application/feed+json",
         config.archive_file(year): "application/atom+xml",
-        config.feeds_index_file: "text/html",
+        config.feeds.index: "text/html",
     }
     for name, media_type in expected.items():
         status, headers, body = fetch(base + name)
@@ -278,12 +277,12 @@ def test_the_nginx_block_sends_each_feed_with_its_type_caching_and_cors(nginx_si
 
 def test_an_unchanged_feed_is_answered_with_304_after_another_build(nginx_site):
     base, config, feeds = nginx_site
-    _, json_headers, _ = fetch(base + config.json_file)
-    _, atom_headers, _ = fetch(base + config.atom_file)
+    _, json_headers, _ = fetch(base + config.feeds.json)
+    _, atom_headers, _ = fetch(base + config.feeds.atom)
     assert publisher.build(config).nothing_changed  # the files and their modification times stay
-    status, headers, body = fetch(base + config.json_file, **{"If-None-Match": json_headers["ETag"]})
+    status, headers, body = fetch(base + config.feeds.json, **{"If-None-Match": json_headers["ETag"]})
     assert (status, body) == (304, b"")
-    status, _, _ = fetch(base + config.atom_file, **{"If-Modified-Since": atom_headers["Last-Modified"]})
+    status, _, _ = fetch(base + config.feeds.atom, **{"If-Modified-Since": atom_headers["Last-Modified"]})
     assert status == 304
     # A web page on another origin may read it (CORS), conditional requests included.
     assert headers["Access-Control-Allow-Origin"] == "*"

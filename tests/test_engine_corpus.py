@@ -9,7 +9,6 @@ documented (the README's "Markdown engines" section gives the same figures).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.markup.html import render_html
-from tests.conftest import NODEJS_BLOG, SEED, need_shared
+from tests.conftest import NODEJS_BLOG, SEED, make_config, need_shared
 
 READER_SEES = {
     "links": ("a",),
@@ -83,10 +82,10 @@ def autolinked(href: str, text: str) -> bool:
 def differences(body: str, url: str = "https://nodejs.org/en/blog/") -> set[str]:
     """The documented differences this body shows; an undocumented one is named as such."""
     article = publisher.Article(slug="post", title="Post", published=datetime(2020, 1, 1, tzinfo=UTC), body=body)
-    config = publisher.Config(title="T", url=url)
+    config = make_config(title="T", url=url)
     gfm_counts, gfm_links, gfm_text = reader_view(render_html(article, config))
     pm_counts, pm_links, pm_text = reader_view(
-        render_html(article, dataclasses.replace(config, markdown_engine="python-markdown")))
+        render_html(article, make_config(title="T", url=url, markdown={"engine": "python-markdown"})))
     found: set[str] = set()
     for href, text in Counter(gfm_links) - Counter(pm_links):
         found.add(LINKS_AUTO if autolinked(href, text) else LINKS_MORE)

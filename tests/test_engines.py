@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from publisher.config.toml import config_from_mapping
 from publisher.markup import engines
 from publisher.markup.autolink import _links, autolink
 from publisher.markup.html import RenderMemo, markdown_to_html, remembering, render_html
-from tests.conftest import NODEJS_BLOG, SEED, article, need_shared
+from tests.conftest import NODEJS_BLOG, SEED, article, make_config, need_shared
 
 
 def parse(fragment: str):
@@ -159,7 +158,7 @@ def test_python_markdown_keeps_its_dialect():
 def test_engine_and_extensions_come_from_the_markdown_table():
     config = config_from_mapping({"title": "T", "url": "https://example.org/",
                                   "markdown": {"engine": "python-markdown", "extensions": ["admonition"]}})
-    assert (config.markdown_engine, config.markdown_extensions) == ("python-markdown", ("admonition",))
+    assert (config.markdown.engine, config.markdown.extensions) == ("python-markdown", ("admonition",))
     out = render_html(article(body="!!! note\n    Careful.\n\n| a |\n|---|\n| 1 |\n"), config)
     tree = parse(out)
     assert tree.find(".//div[@class='admonition note']") is not None
@@ -177,7 +176,7 @@ def test_an_unknown_engine_is_a_config_error_naming_the_key_and_the_choices():
 
 def test_extensions_are_refused_where_they_would_do_nothing():
     with pytest.raises(publisher.ConfigError, match=r"\[markdown\] extensions: only used with engine"):
-        publisher.Config(title="T", url="https://example.org/", markdown_extensions=("toc",))
+        make_config(title="T", markdown={"extensions": ("toc",)})
 
 
 def test_extensions_must_be_a_list_of_names():
@@ -187,8 +186,7 @@ def test_extensions_must_be_a_list_of_names():
 
 
 def test_an_extension_python_markdown_cannot_load_is_a_config_error():
-    config = publisher.Config(title="T", url="https://example.org/", markdown_engine="python-markdown",
-                              markdown_extensions=("no_such_extension",))
+    config = make_config(title="T", markdown={"engine": "python-markdown", "extensions": ("no_such_extension",)})
     with pytest.raises(publisher.ConfigError, match=r"\[markdown\] extensions: \['no_such_extension'\]"):
         render_html(article(body="x"), config)
 
@@ -198,7 +196,7 @@ def test_remembered_html_is_not_reused_across_engines(config):
     memo = RenderMemo()
     with remembering(memo):
         gfm = render_html(article(body=body), config)
-        other = dataclasses.replace(config, markdown_engine="python-markdown")
+        other = make_config(description="Testing publisher", markdown={"engine": "python-markdown"})
         python_markdown = render_html(article(body=body), other)
     assert "<a " in gfm and "<a " not in python_markdown
     assert len(memo.used) == 2
@@ -216,7 +214,7 @@ def test_rendering_from_many_threads_gives_what_one_thread_gives(engine):
 def test_a_new_engine_is_one_registration():
     engines.register("shout", lambda extensions: lambda text: f"<p>{text.upper()}</p>")
     try:
-        config = publisher.Config(title="T", url="https://example.org/", markdown_engine="shout")
+        config = make_config(title="T", markdown={"engine": "shout"})
         assert render_html(article(body="hello ![a|1x2](a.png)"), config).startswith("<p>HELLO")
     finally:
         del engines._ENGINES["shout"]

@@ -10,13 +10,14 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from tests.conftest import NOW, article
+from tests.conftest import NOW, article, make_config, merged
 
 FEATURED = ("featured.atom.xml", "featured.rss.xml", "featured.json")
 
 
-def site(**settings):
-    return publisher.Config(title="T", url="https://example.org/", tag_feeds=True, category_feeds=True, **settings)
+def grouped(**settings):
+    """Tag and category feeds on, ``settings`` (TOML-shaped) on top."""
+    return make_config(title="T", **merged({"feeds": {"tags": True, "categories": True}}, settings))
 
 
 def mentions(feeds: dict[str, bytes], name: str) -> list[str]:
@@ -25,7 +26,7 @@ def mentions(feeds: dict[str, bytes], name: str) -> list[str]:
 
 
 def test_featured_feeds_exist_only_while_something_is_featured():
-    config = site()
+    config = grouped()
     plain = publisher.render_feeds([article("a")], config, now=NOW)
     assert not set(FEATURED) & set(plain)
     assert all(mentions(plain, name) == [] for name in FEATURED)
@@ -38,33 +39,30 @@ def test_featured_feeds_exist_only_while_something_is_featured():
     assert publisher.link_tags(config, starred).count("/feeds/featured") == 3
 
 
-def test_a_featured_feed_named_in_the_config_is_written_even_when_empty(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\n[feeds]\nfeatured_atom = "stars.xml"\n', encoding="utf-8")
-    config = publisher.load_config(tmp_path / "publisher.toml")
+def test_a_featured_feed_named_in_the_config_is_written_even_when_empty():
+    config = make_config(title="T", feeds={"featured_atom": "stars.xml"})
     feeds = publisher.render_feeds([article("a")], config, now=NOW)
     assert "stars.xml" in feeds and "featured.rss.xml" not in feeds
     assert 'href="https://example.org/feeds/stars.xml"' in publisher.link_tags(config)
 
 
 @pytest.mark.parametrize(("setting", "file"), [
-    ("atom_file", "atom.xml"), ("rss_file", "rss.xml"), ("json_file", "feed.json"),
-    ("featured_atom_file", "featured.atom.xml"), ("featured_rss_file", "featured.rss.xml"),
-    ("featured_json_file", "featured.json"),
-    ("tag_feed_pattern", "tags/news.atom.xml"), ("tag_json_pattern", "tags/news.json"),
-    ("category_feed_pattern", "categories/cat.rss.xml"), ("category_json_pattern", "categories/cat.json"),
-    ("feeds_index_file", "index.html"),
+    ("atom", "atom.xml"), ("rss", "rss.xml"), ("json", "feed.json"),
+    ("featured_atom", "featured.atom.xml"), ("featured_rss", "featured.rss.xml"),
+    ("featured_json", "featured.json"),
+    ("tag_pattern", "tags/news.atom.xml"), ("tag_json_pattern", "tags/news.json"),
+    ("category_pattern", "categories/cat.rss.xml"), ("category_json_pattern", "categories/cat.json"),
+    ("index", "index.html"),
 ])
 def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
     articles = [article("a", featured=True, tags=("news",), category="cat")]
-    feeds = publisher.render_feeds(articles, site(**{setting: ""}), now=NOW)
+    feeds = publisher.render_feeds(articles, grouped(feeds={setting: ""}), now=NOW)
     assert file not in feeds and "" not in feeds
     assert mentions(feeds, file) == []
-    assert f"/feeds/{file}" not in publisher.link_tags(site(**{setting: ""}), articles)
-    assert file in publisher.render_feeds(articles, site(), now=NOW)  # there by default
+    assert f"/feeds/{file}" not in publisher.link_tags(grouped(feeds={setting: ""}), articles)
+    assert file in publisher.render_feeds(articles, grouped(), now=NOW)  # there by default
     # A build writes none of it, and so pings no hub about it.
-    config = site(**{setting: ""}, content_dir=str(tmp_path / "content"), output_dir=str(tmp_path / "out"),
-                  state_dir=str(tmp_path / "state"))
+    config = grouped(feeds={setting: ""}, content="content", output="out", state_dir="state", base=tmp_path)
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "a.md").write_text(
         "---\ntitle: A\ndate: 2025-01-01\nfeatured: true\ntags: [news]\ncategory: cat\n---\nx\n", encoding="utf-8")
@@ -74,9 +72,9 @@ def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
 
 
 def test_no_main_atom_feed_means_no_archives_to_chain_from_it():
-    feeds = publisher.render_feeds([article("a")], site(atom_file=""), now=NOW)
+    feeds = publisher.render_feeds([article("a")], grouped(feeds={"atom": ""}), now=NOW)
     assert not [name for name in feeds if name.startswith("archive/")]
-    assert [name for name in publisher.render_feeds([article("a")], site(archive_pattern=""), now=NOW)
+    assert [name for name in publisher.render_feeds([article("a")], grouped(feeds={"archive_pattern": ""}), now=NOW)
             if name.startswith("archive/")] == []
 
 
@@ -84,7 +82,7 @@ def test_the_feeds_page_counts_every_published_article_not_the_feed_limit():
     start = datetime(2024, 1, 1, tzinfo=UTC)
     articles = [article(f"p{i}", published=start + timedelta(days=i), category="announcements",
                         featured=i % 10 == 0) for i in range(126)]
-    feeds = publisher.render_feeds(articles, site(), now=NOW)
+    feeds = publisher.render_feeds(articles, grouped(), now=NOW)
     page = lxml_html.fromstring(feeds["index.html"])
     headings = [" ".join(h.text_content().split()) for h in page.iter("h3")]
     assert "announcements (126 articles)" in headings, headings

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +9,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 import publisher
-from tests.conftest import NOW, article
+from tests.conftest import NOW, article, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -148,9 +147,9 @@ def test_entries_are_newest_first_with_ties_by_slug(config):
     assert [e.link.rstrip("/").rsplit("/", 1)[1] for e in feed.entries] == ["newest", "a", "b"]
 
 
-def test_articles_built_in_code_give_valid_atom_and_rss(config):
+def test_articles_built_in_code_give_valid_atom_and_rss(engine):
     """The library contract: no files at all, three Articles, two valid feeds."""
-    config = dataclasses.replace(config, title="My site")
+    config = make_config(title="My site", description="Testing publisher", markdown={"engine": engine})
     articles = [
         publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
                           body="Markdown *text*"),
@@ -198,14 +197,14 @@ def test_featured_feeds_hold_only_featured_articles(config):
 
 
 def test_an_empty_feed_is_still_valid_and_dated_deterministically():
-    config = publisher.Config(title="T", url="https://example.org/", featured_atom_file="featured.atom.xml")
+    config = make_config(title="T", feeds={"featured_atom": "featured.atom.xml"})
     feeds = publisher.render_feeds([article("plain")], config, now=NOW)
     feed = read(feeds["featured.atom.xml"])
     assert feed.entries == [] and feed.feed.updated == "2025-10-01T00:00:00+00:00"
 
 
 def test_feed_limit(config):
-    small = publisher.Config(title="T", url="https://example.org/", feed_limit=3)
+    small = make_config(title="T", feeds={"limit": 3})
     articles = [article(f"p{i}", published=datetime(2025, 1, i + 1, tzinfo=UTC)) for i in range(10)]
     assert len(read(publisher.render_feeds(articles, small, now=NOW)["rss.xml"]).entries) == 3
 
@@ -224,7 +223,7 @@ def test_local_cover_gets_its_real_length_and_an_absolute_url(tmp_path):
     static = tmp_path / "static"
     (static / "images").mkdir(parents=True)
     (static / "images" / "cover.png").write_bytes(b"\x89PNG" + b"x" * 1230)
-    config = publisher.Config(title="T", url="https://example.org/blog/", static_dir=str(static))
+    config = make_config(title="T", url="https://example.org/blog/", static=str(static))
     feeds = publisher.render_feeds([article(cover_image="/images/cover.png")], config, now=NOW)
     for name in ("rss.xml", "atom.xml"):
         (enclosure,) = read(feeds[name]).entries[0].enclosures
@@ -235,14 +234,14 @@ def test_local_cover_gets_its_real_length_and_an_absolute_url(tmp_path):
 def test_cover_outside_the_static_folder_is_not_measured(tmp_path):
     (tmp_path / "secret.png").write_bytes(b"x" * 99)
     (tmp_path / "static").mkdir()
-    config = publisher.Config(title="T", url="https://example.org/", static_dir=str(tmp_path / "static"))
+    config = make_config(title="T", static=str(tmp_path / "static"))
     feeds = publisher.render_feeds([article(cover_image="/../secret.png")], config, now=NOW)
     rss = etree.fromstring(feeds["rss.xml"])
     assert rss.find("channel/item/enclosure").get("length") == "0"
 
 
 def test_tag_and_category_feeds_have_safe_names(config):
-    with_groups = publisher.Config(title="T", url="https://example.org/", tag_feeds=True, category_feeds=True)
+    with_groups = make_config(title="T", feeds={"tags": True, "categories": True})
     articles = [
         article("a", tags=("News", "../../etc/passwd"), category="Insights"),
         article("b", tags=("news",), published=datetime(2025, 11, 1, tzinfo=UTC)),

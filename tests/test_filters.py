@@ -10,6 +10,7 @@ import pytest
 
 import publisher
 from publisher.content.filters import GROUP
+from tests.conftest import make_config
 
 # The Go blog writes images as template actions: {{image "gopher.png" 850}}.
 GO_IMAGE = '''
@@ -34,7 +35,7 @@ def test_a_body_filter_from_a_library_caller_runs_before_markdown():
     def shout(text: str) -> str:
         return text.replace("Look:", "**Look**:")
 
-    config = publisher.Config(title="T", url="https://example.org/", body_filters=[shout])
+    config = make_config(title="T", body_filters=[shout])
     assert "<strong>Look</strong>:" in entry_html(config)
 
 
@@ -42,16 +43,16 @@ def test_an_html_filter_runs_after_markdown_and_before_sanitising():
     def add_script(html: str) -> str:
         return html.replace("<p>", '<p class="lead">', 1) + "<script>alert(1)</script>"
 
-    config = publisher.Config(title="T", url="https://example.org/", html_filters=(add_script,))
+    config = make_config(title="T", html_filters=(add_script,))
     html = entry_html(config)
     assert '<p class="lead">Look:</p>' in html and "<script" not in html
 
 
 def test_a_filter_file_named_in_publisher_toml(tmp_path):
     (tmp_path / "markup.py").write_text(GO_IMAGE, encoding="utf-8")
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://go.example/blog/"\nbody_filters = ["markup.py:expand_images"]\n')
-    config = publisher.load_config(tmp_path / "publisher.toml")
+    # Relative to the folder of publisher.toml, as a site's own filter file is.
+    config = make_config(base=tmp_path, title="T", url="https://go.example/blog/",
+                         body_filters=["markup.py:expand_images"])
     assert '<img src="https://go.example/blog/gophers/gopher.png" width="850"' in entry_html(config)
 
 
@@ -63,7 +64,7 @@ def test_a_filter_from_an_entry_point_expands_template_actions(tmp_path, monkeyp
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: goblog-markup\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(f"[{GROUP}]\ngo-image = goblog_markup:expand_images\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    config = publisher.Config(title="T", url="https://go.example/blog/", body_filters=["go-image"])
+    config = make_config(title="T", url="https://go.example/blog/", body_filters=["go-image"])
     html = entry_html(config)
     assert '<img src="https://go.example/blog/gophers/gopher.png" width="850"' in html
     assert "{{image" not in html
@@ -73,7 +74,7 @@ def test_filters_reach_the_digest_summary():
     def lead(text: str) -> str:
         return "Filtered lead paragraph.\n\n" + text
 
-    config = publisher.Config(title="T", url="https://example.org/", body_filters=[lead])
+    config = make_config(title="T", body_filters=[lead])
     digest = publisher.render_digest([ARTICLE], config, now=datetime(2025, 1, 2, tzinfo=UTC))
     assert "Filtered lead paragraph." in digest.text
 
@@ -86,7 +87,7 @@ def test_filters_reach_the_digest_summary():
 ])
 def test_a_filter_that_leads_nowhere_is_a_config_error(spec, message):
     with pytest.raises(publisher.ConfigError, match=re.escape(message)):
-        publisher.Config(title="T", url="https://example.org/", body_filters=[spec])
+        make_config(title="T", body_filters=[spec])
 
 
 def test_filters_given_as_functions_keep_the_build_cache(tmp_path):
@@ -99,6 +100,5 @@ def test_filters_given_as_functions_keep_the_build_cache(tmp_path):
 
         return one
 
-    first, second = (publisher.Config(title="T", url="https://example.org/", output_dir=str(tmp_path),
-                                      body_filters=[made()]) for _ in range(2))
+    first, second = (make_config(title="T", output=str(tmp_path), body_filters=[made()]) for _ in range(2))
     assert settings_key(first) == settings_key(second)

@@ -20,12 +20,12 @@ from publisher.feeds import Format, Parts, last_uses, plan_outputs, render_outpu
 from publisher.markup.html import render_html
 from publisher.select import select
 from publisher.text import one_line
-from tests.conftest import NOW, ROOT, article
+from tests.conftest import NOW, ROOT, article, make_config
 
 FEEDS_PACKAGE = ROOT / "publisher" / "feeds"
 
 
-def site(count: int = 12) -> list[publisher.Article]:
+def sample_articles(count: int = 12) -> list[publisher.Article]:
     """Articles over three years, with tags, categories, featured ones and covers."""
     start = datetime(2023, 3, 1, tzinfo=UTC)
     return [
@@ -39,8 +39,7 @@ def site(count: int = 12) -> list[publisher.Article]:
 
 @pytest.fixture
 def full_config() -> publisher.Config:
-    return publisher.Config(title="Test Site", url="https://example.org/", tag_feeds=True, category_feeds=True,
-                            hubs=("https://hub.example/",))
+    return make_config(title="Test Site", feeds={"tags": True, "categories": True, "hub": ("https://hub.example/",)})
 
 
 def render_titles(output: feeds.Output, config: publisher.Config, parts: Parts) -> bytes:
@@ -64,7 +63,7 @@ def titles_format():
 
 
 def test_a_format_defined_here_is_rendered_announced_and_listed(titles_format, full_config):
-    made = publisher.render_feeds(site(), full_config, now=NOW)
+    made = publisher.render_feeds(sample_articles(), full_config, now=NOW)
     assert made["titles.txt"].decode().splitlines()[:2] == ["Post 11 & <friends>", "Post 10 & <friends>"]
     assert made["featured.titles.txt"].decode().splitlines() == ["Post 8 & <friends>", "Post 4 & <friends>",
                                                                  "Post 0 & <friends>"]
@@ -89,7 +88,7 @@ def test_a_format_defined_here_is_rendered_announced_and_listed(titles_format, f
 def test_an_unregistered_format_leaves_no_trace(full_config):
     feeds.register(TITLES)
     feeds.unregister("titles")
-    made = publisher.render_feeds(site(), full_config, now=NOW)
+    made = publisher.render_feeds(sample_articles(), full_config, now=NOW)
     assert not [name for name in made if "titles" in name]
     assert b"text/plain" not in made["atom.xml"] and b"titles" not in made["index.html"]
     assert [fmt.name for fmt in feeds.formats()] == ["atom", "rss", "json", "archive", "page"]
@@ -119,9 +118,9 @@ def test_the_registry_maps_each_format_to_the_settings_naming_its_files():
 
 
 def test_the_plan_names_every_file_render_feeds_makes(full_config):
-    published = select(site(), now=NOW)
+    published = select(sample_articles(), now=NOW)
     outputs = plan_outputs(published, full_config)
-    assert [o.filename for o in outputs] == list(publisher.render_feeds(site(), full_config, now=NOW))
+    assert [o.filename for o in outputs] == list(publisher.render_feeds(sample_articles(), full_config, now=NOW))
     by_name = {o.filename: o for o in outputs}
     assert by_name["atom.xml"].entries == tuple(published[:50])
     assert by_name["index.html"].spec is None and len(by_name["index.html"].entries) == 12
@@ -137,8 +136,9 @@ def test_planning_reads_no_markdown_and_builds_no_xml():
     script = (
         "import sys, datetime\n"
         "import publisher\n"
+        "from publisher.config.toml import config_from_mapping\n"
         "from publisher.feeds import plan_outputs\n"
-        "config = publisher.Config(title='t', url='https://example.org/', tag_feeds=True)\n"
+        "config = config_from_mapping({'title': 't', 'url': 'https://example.org/', 'feeds': {'tags': True}})\n"
         "a = publisher.Article(slug='a', title='A', tags=('x',), body='*hi*', featured=True,\n"
         "                      published=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc))\n"
         "assert len(plan_outputs([a], config)) == 11\n"
@@ -149,7 +149,7 @@ def test_planning_reads_no_markdown_and_builds_no_xml():
 
 
 def test_every_output_rendered_through_the_seam_matches_render_feeds(full_config):
-    articles = site()
+    articles = sample_articles()
     published = select(articles, now=NOW)
     parts = Parts(full_config, lambda a: render_html(a, full_config))
     outputs = plan_outputs(published, full_config)
@@ -178,7 +178,7 @@ class CountingParts(Parts):
 
 
 def render_all(parts: Parts, config: publisher.Config) -> dict[str, bytes]:
-    outputs = plan_outputs(select(site(), now=NOW), config)
+    outputs = plan_outputs(select(sample_articles(), now=NOW), config)
     return {o.filename: render_output(o, config, parts) for o in outputs}
 
 
@@ -220,8 +220,7 @@ TRICKY = [
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "archive/2025.atom.xml", "featured.atom.xml"])
 def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
     """The entries made once and spliced in give the bytes feedgen gives with the entries added to it."""
-    config = publisher.Config(title="Site & co", url="https://example.org/", author_email="ed@example.org",
-                              icon="/i.png", hubs=("https://hub.example/",))
+    config = make_config(title="Site & co", author_email="ed@example.org", icon="/i.png", feeds={"hub": ("https://hub.example/",)})
     (output,) = [o for o in plan_outputs(select(TRICKY, now=NOW), config) if o.filename == name]
     parts = Parts(config, lambda a: render_html(a, config))
     fg = xmlfeed.feed_generator(output, config)
@@ -239,8 +238,8 @@ def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
 
 @pytest.mark.parametrize("articles", [TRICKY, []], ids=["tricky", "empty"])
 def test_spliced_json_feed_is_what_json_dumps_writes(articles):
-    config = publisher.Config(title="Site", url="https://example.org/", hubs=("https://hub.example/",),
-                              featured_json_file="featured.json")  # made even when empty
+    # The featured JSON Feed named in the config is made even when empty.
+    config = make_config(title="Site", feeds={"hub": ("https://hub.example/",), "featured_json": "featured.json"})
     made = publisher.render_feeds(articles, config, now=NOW)
     for name in ("feed.json", "featured.json"):
         document = json.loads(made[name])
@@ -285,8 +284,8 @@ def test_an_output_key_changes_with_what_decides_its_bytes_and_only_that(full_co
     def keys(articles):
         return {o.filename: o.key() for o in plan_outputs(select(articles, now=NOW), full_config)}
 
-    before = keys(site(12))
-    after = keys(site(13))  # post-12: 2026, featured, tag-0, news
+    before = keys(sample_articles(12))
+    after = keys(sample_articles(13))  # post-12: 2026, featured, tag-0, news
     changed = {name for name in before if before[name] != after[name]}
     assert {"atom.xml", "featured.rss.xml", "tags/tag-0.json", "categories/news.rss.xml", "archive/2026.atom.xml",
             "index.html"} <= changed

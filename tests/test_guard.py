@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 
 import pytest
 
@@ -13,9 +12,7 @@ import publisher
 from publisher.errors import ContentError
 from publisher.guard import guarded, render_budget, time_budget, without_failures
 from publisher.markup.html import markdown_to_html
-from tests.conftest import write_article
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
+from tests.conftest import NOW, write_article
 
 
 def spin(seconds: float) -> None:

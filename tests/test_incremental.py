@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import publisher
+from tests.conftest import NOW, Site
 
-START = datetime(2026, 11, 20, 12, tzinfo=UTC)
-BASE_CONFIG = 'title = "{title}"\nurl = "https://inc.example.org/"\n[feeds]\nlimit = 3\ntags = {tags}\n'
+START = NOW - timedelta(days=5)
 TEMPLATE = ("<!doctype html><html lang=\"en\"><title>{{{{ site.title }}}}</title>"
             "<h1>{marker}</h1>{{% for e in entries %}}<p>{{{{ e.title }}}}</p>{{% endfor %}}</html>\n")
 NAMES = [f"post-{i}.md" for i in range(6)]
@@ -46,11 +45,13 @@ edits = st.one_of(
 )
 
 
-class Site:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.content = root / "content"
-        self.content.mkdir()
+class Edited:
+    """A site (from the site factory) that edits apply to, with a clock of its own for file times."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.root = site.root
+        self.content = site.content
         self.clock = 1_700_000_000
         self.now = START
         self.configure("Inc", False)
@@ -60,10 +61,7 @@ class Site:
         os.utime(path, (self.clock, self.clock))
 
     def configure(self, title: str, tags: bool) -> None:
-        text = BASE_CONFIG.format(title=title.replace('"', ""), tags=str(tags).lower())
-        if (self.root / "templates").is_dir():
-            text = 'templates = "templates"\n' + text
-        (self.root / "publisher.toml").write_text(text, encoding="utf-8")
+        self.site.configure(title=title, url="https://inc.example.org/", feeds={"limit": 3, "tags": tags})
 
     def apply(self, edit: tuple) -> None:
         kind, *args = edit
@@ -104,14 +102,12 @@ class Site:
             (folder / "feeds-index.html.j2").write_text(TEMPLATE.format(marker=args[0]), encoding="utf-8")
             self.tick(folder / "feeds-index.html.j2")
             if first:
-                text = (self.root / "publisher.toml").read_text(encoding="utf-8")
-                (self.root / "publisher.toml").write_text('templates = "templates"\n' + text, encoding="utf-8")
+                self.site.configure(templates="templates")
         elif kind == "later":
             self.now += timedelta(days=args[0])
 
     def build(self, out: str, state: str) -> dict[str, bytes] | None:
-        config = publisher.load_config(self.root / "publisher.toml", output_dir=str(self.root / out),
-                                       state_dir=str(self.root / state))
+        config = self.site.config(output=out, state_dir=state)
         try:
             publisher.build(config, now=self.now)
         except publisher.PublisherError as exc:
@@ -126,19 +122,18 @@ class Site:
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(NAMES), words, dates, st.booleans()), min_size=1, max_size=4),
        st.lists(edits, min_size=1, max_size=6))
-def test_an_incremental_build_writes_what_a_cold_build_writes(initial, steps):
-    root = Path(tempfile.mkdtemp(prefix="incremental-"))
+def test_an_incremental_build_writes_what_a_cold_build_writes(site, initial, steps):
+    edited = Edited(site())
     try:
-        site = Site(root)
         for name, title, date, featured in initial:
-            site.apply(("write", name, title, date, featured, []))
-        site.build("warm", "state")
+            edited.apply(("write", name, title, date, featured, []))
+        edited.build("warm", "state")
         for step, edit in enumerate(steps):
-            site.apply(edit)
-            warm = site.build("warm", "state")
-            cold = site.build(f"cold-{step}", f"cold-state-{step}")
+            edited.apply(edit)
+            warm = edited.build("warm", "state")
+            cold = edited.build(f"cold-{step}", f"cold-state-{step}")
             assert (warm is None) == (cold is None)
             assert warm == cold, (step, edit, sorted(set(warm) ^ set(cold)),
                                   [n for n in warm if n in cold and warm[n] != cold[n]])
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(edited.root, ignore_errors=True)  # up to 100 examples: keep no folder of them

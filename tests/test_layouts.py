@@ -11,7 +11,7 @@ import pytest
 
 import publisher
 from publisher import ContentError
-from tests.conftest import write_article
+from tests.conftest import make_config, write_article
 
 
 def load(folder, config, **kwargs):
@@ -21,7 +21,7 @@ def load(folder, config, **kwargs):
 
 
 def preset(name, **settings):
-    return publisher.Config(title="T", url="https://example.org/", preset=name, **settings)
+    return make_config(title="T", preset=name, **settings)
 
 
 # -- frontmatter formats ---------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_configured_excludes_replace_the_defaults(tmp_path):
     good = "---\ntitle: T\ndate: 2025-01-01\n---\nBody\n"
     for name in ("README.md", "drafts/a.md", "posts/drafts/b.md", "posts/c.md", "old/2019/d.md"):
         write_article(tmp_path, name, good)
-    config = publisher.Config(title="T", url="https://example.org/", exclude=["drafts", "old/*"])
+    config = make_config(title="T", exclude=["drafts", "old/*"])
     articles, _ = load(tmp_path, config)
     assert sorted(articles) == ["README", "c"]
 
@@ -255,11 +255,9 @@ def test_astro_preset():
     assert (article.description, article.cover_image) == ("D", "/og.png")
 
 
-def test_preset_in_publisher_toml(tmp_path):
-    (tmp_path / "publisher.toml").write_text(
-        'title = "T"\nurl = "https://example.org/"\npreset = "hugo"\nexclude = ["drafts"]\n', encoding="utf-8")
-    config = publisher.load_config(tmp_path / "publisher.toml")
-    assert config.preset == "hugo" and config.exclude == ("drafts",)
+def test_preset_in_publisher_toml():
+    config = make_config(title="T", preset="hugo", exclude=["drafts"])
+    assert config.site.preset == "hugo" and config.site.exclude == ("drafts",)
     assert config.fields["published"][0] == "date"
 
 

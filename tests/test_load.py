@@ -8,7 +8,7 @@ import pytest
 
 import publisher
 from publisher import ContentError
-from tests.conftest import write_article
+from tests.conftest import make_config, write_article
 
 
 def load_one(tmp_path, text, config, name="post.md"):
@@ -90,7 +90,7 @@ def test_publish_date_forms(tmp_path, config, value, expected):
 
 
 def test_naive_dates_are_in_the_sites_time_zone(tmp_path):
-    config = publisher.Config(title="T", url="https://example.org/", timezone="Europe/Berlin")
+    config = make_config(title="T", timezone="Europe/Berlin")
     a = load_one(tmp_path, "---\ntitle: T\npublishDate: 2025-07-01 09:00\n---\n", config)
     assert a.published == datetime(2025, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     assert a.published.utcoffset() == timedelta(hours=2)
@@ -109,7 +109,7 @@ def test_missing_title_and_missing_date_name_every_alias_tried(tmp_path, config)
     assert err.message.startswith("no title: looked for title") and err.reason == "no title"
     err = error_of(tmp_path, "---\ntitle: T\n---\n", config)
     assert err.message.startswith("no date: looked for publishDate, pubDate, date, published, publish_date, pubdate")
-    hugo = publisher.Config(title="T", url="https://example.org/", preset="hugo")
+    hugo = make_config(title="T", preset="hugo")
     assert error_of(tmp_path, "---\ntitle: T\n---\n", hugo).message.startswith(
         "no date: looked for date, publishDate, pubDate (expected YYYY-MM-DD or ISO 8601)")
 
@@ -204,7 +204,7 @@ def test_common_aliases_work_out_of_the_box(tmp_path, config):
 
 
 def test_field_mapping_is_configurable(tmp_path):
-    config = publisher.Config(title="T", url="https://example.org/", fields={"published": ["when"]})
+    config = make_config(title="T", fields={"published": ["when"]})
     a = load_one(tmp_path, "---\ntitle: T\nwhen: 2024-04-04\ndate: 1999-01-01\n---\n", config)
     assert a.published.date() == date(2024, 4, 4)
     assert a.extra == {"date": "1999-01-01"}

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 import feedparser
 
 import publisher
+from tests.conftest import make_config
 
 
 def entry_html(body: str) -> str:
-    config = publisher.Config(title="T", url="https://example.org/")
+    config = make_config(title="T")
     article = publisher.Article(slug="post", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body=body)
     return feedparser.parse(publisher.render_feeds([article], config)["atom.xml"]).entries[0].content[0].value
 
@@ -27,7 +28,7 @@ def test_noscript_content_is_kept_as_markup_never_escaped_into_text():
 
 
 def test_the_digest_names_every_author():
-    config = publisher.Config(title="T", url="https://example.org/")
+    config = make_config(title="T")
     article = publisher.Article(slug="post", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="Hi.",
                                 authors=("Ethan Lee", "Hana Kim", "Jonathan Amsterdam"))
     digest = publisher.render_digest([article], config, now=datetime(2025, 1, 2, tzinfo=UTC))
@@ -36,7 +37,7 @@ def test_the_digest_names_every_author():
 
 
 def feeds_of(article_: publisher.Article, **settings) -> dict[str, bytes]:
-    config = publisher.Config(title="T", url="https://example.org/", **settings)
+    config = make_config(title="T", **settings)
     return publisher.render_feeds([article_], config)
 
 

@@ -4,29 +4,23 @@ re-rendering on reload, and errors shown as pages instead of stopping the server
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import build_parser, main
-from publisher.cli.digest import preview_renderer
 from publisher.email.digest import render_digest
 from publisher.email.preview import PreviewServer, make_preview_server
 from publisher.errors import ConfigError, PublisherError
 from tests.browser import chromium
-from tests.conftest import NOW, article, write_article
+from tests.conftest import NOW, Site, article, make_config, write_article
 
 FEATURED = """
 ---
@@ -48,19 +42,25 @@ Body of the note.
 """
 
 
+def preview_site(site: Callable[..., Site]) -> Site:
+    """The lead and a note of the last week; a templates folder of the site's own, empty."""
+    made = site(title="Preview Site", output="out", templates="templates")
+    (made / "templates").mkdir()
+    made.add("sora.md", FEATURED.lstrip())
+    made.add("note.md", OTHER.lstrip())
+    return made
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    write_article(tmp_path / "content", "sora.md", FEATURED)
-    write_article(tmp_path / "content", "note.md", OTHER)
-    (tmp_path / "templates").mkdir()
-    return tmp_path
+def previewed(site) -> Site:
+    return preview_site(site)
 
 
-def renderer(site: Path, *, strict: bool = False, days: float = 30):
-    config = publisher.Config(title="Preview Site", url="https://example.org/", templates_dir=str(site / "templates"))
+def renderer(previewed: Site, *, strict: bool = False, days: float = 30):
+    config = previewed.config()
 
     def render():
-        articles = publisher.load_articles(site / "content", config, strict=strict)
+        articles = publisher.load_articles(previewed.content, config, strict=strict)
         return render_digest(articles, config, now=NOW, days=days)
 
     return render
@@ -89,8 +89,8 @@ def fetch(server: PreviewServer, path: str, method: str = "GET", headers: dict |
             return error.code, error.headers, error.read()
 
 
-def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(site):
-    render = renderer(site)
+def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(previewed):
+    render = renderer(previewed)
     digest = render()
     with running(render) as server:
         status, headers, body = fetch(server, "/")
@@ -117,8 +117,8 @@ def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(s
     assert page.findtext(".//title") == "Preview: Sora 2 – what’s new"
 
 
-def test_the_digest_files_are_served_with_their_types(site):
-    render = renderer(site)
+def test_the_digest_files_are_served_with_their_types(previewed):
+    render = renderer(previewed)
     digest = render()
     with running(render) as server:
         html = fetch(server, "/digest.html")
@@ -137,79 +137,57 @@ def test_the_digest_files_are_served_with_their_types(site):
     assert html[1]["Cache-Control"] == "no-store"
 
 
-def test_an_edit_shows_on_the_next_reload(site):
-    with running(renderer(site)) as server:
+def test_an_edit_shows_on_the_next_reload(previewed):
+    with running(renderer(previewed)) as server:
         assert "A smaller note" in fetch(server, "/digest.txt")[2].decode()
-        write_article(site / "content", "note.md", OTHER.replace("A smaller note", "A retitled note"))
+        write_article(previewed.content, "note.md", OTHER.replace("A smaller note", "A retitled note"))
         text = fetch(server, "/digest.txt")[2].decode()
     assert "A retitled note" in text and "A smaller note" not in text
 
 
-def test_other_paths_are_not_found(site):
-    with running(renderer(site)) as server:
+def test_other_paths_are_not_found(previewed):
+    with running(renderer(previewed)) as server:
         assert fetch(server, "/etc/passwd")[0] == 404
         assert fetch(server, "/digest.html/")[0] == 404
         assert fetch(server, "/?x=1")[0] == 200  # a query string does not change the page
 
 
-def test_head_answers_without_a_body(site):
-    with running(renderer(site)) as server:
+def test_head_answers_without_a_body(previewed):
+    with running(renderer(previewed)) as server:
         status, headers, body = fetch(server, "/digest.txt", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
 
 
-def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(site):
-    with running(renderer(site)) as server:
-        (site / "templates" / "digest.html.j2").write_text("{% if %}broken{% endif %}")
+def test_a_broken_template_shows_an_error_page_and_the_server_keeps_serving(previewed):
+    with running(renderer(previewed)) as server:
+        (previewed / "templates" / "digest.html.j2").write_text("{% if %}broken{% endif %}")
         status, _, body = fetch(server, "/")
         assert status == 500
         page = lxml_html.document_fromstring(body)
         assert page.findtext(".//h1") == "The digest could not be rendered"
-        assert page.findtext(".//pre").startswith(f"{site / 'templates' / 'digest.html.j2'}:1: ")
-        (site / "templates" / "digest.html.j2").unlink()
+        assert page.findtext(".//pre").startswith(f"{previewed / 'templates' / 'digest.html.j2'}:1: ")
+        (previewed / "templates" / "digest.html.j2").unlink()
         assert fetch(server, "/")[0] == 200
 
 
-@pytest.mark.parametrize(("source", "line"), [
-    ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
-    ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
-])
-def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(site, source, line):
-    # The template folder comes from the config, as a site sets it; the page must say where to look.
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
-        'templates = "templates"\n', encoding="utf-8")
-    broken = site / "templates" / "digest.html.j2"
-    broken.write_text(source)
-    args = build_parser().parse_args(["preview", "--config", str(site / "publisher.toml"), "--days", "30",
-                                      "--now", "2026-11-25T12:00:00Z"])
-    with running(preview_renderer(args)) as server:
-        status, _, body = fetch(server, "/")
-        assert status == 500
-        message = lxml_html.document_fromstring(body).findtext(".//pre")
-        assert f"{broken}:{line}:" in message, message
-        broken.unlink()
-        assert fetch(server, "/")[0] == 200
-
-
-def test_an_article_error_names_the_file_and_field(site):
-    write_article(site / "content", "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
-    with running(renderer(site, strict=True)) as server:
+def test_an_article_error_names_the_file_and_field(previewed):
+    write_article(previewed.content, "bad.md", "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n")
+    with running(renderer(previewed, strict=True)) as server:
         status, _, body = fetch(server, "/digest.txt")
     assert status == 500
     message = lxml_html.document_fromstring(body).findtext(".//pre")
     assert "bad.md" in message and "publishDate" in message and "'2026-13-45' is not a date" in message
 
 
-def test_an_empty_window_says_there_is_nothing_to_preview(site):
-    with running(renderer(site, days=1)) as server:
+def test_an_empty_window_says_there_is_nothing_to_preview(previewed):
+    with running(renderer(previewed, days=1)) as server:
         status, _, body = fetch(server, "/")
     assert status == 200
     assert lxml_html.document_fromstring(body).findtext(".//h1") == "Nothing to preview"
 
 
-def test_it_listens_on_loopback_and_answers_only_to_loopback_names(site):
-    with running(renderer(site)) as server:
+def test_it_listens_on_loopback_and_answers_only_to_loopback_names(previewed):
+    with running(renderer(previewed)) as server:
         assert server.server_address[0] == "127.0.0.1"
         assert server.url == f"http://127.0.0.1:{server.server_address[1]}/"
         assert fetch(server, "/", headers={"Host": f"localhost:{server.server_address[1]}"})[0] == 200
@@ -218,112 +196,21 @@ def test_it_listens_on_loopback_and_answers_only_to_loopback_names(site):
     assert status == 403 and b"Sora" not in body
 
 
-def test_a_port_in_use_is_an_error_naming_it(site):
-    with running(renderer(site)) as server:
+def test_a_port_in_use_is_an_error_naming_it(previewed):
+    with running(renderer(previewed)) as server:
         port = server.server_address[1]
         with pytest.raises(PublisherError, match=rf"cannot listen on 127\.0\.0\.1:{port}.*--port 0"):
-            make_preview_server(renderer(site), port=port)
+            make_preview_server(renderer(previewed), port=port)
 
 
-@contextmanager
-def preview_process(site: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`publisher preview --port 0 --no-open` in a subprocess; yields it and the address it printed.
-    Killed afterwards if the test did not stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "preview", "--port", "0", "--no-open", *args],
-        cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
-        assert match, line + proc.stderr.read()
-        yield proc, match[1]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-
-
-def stop_with_ctrl_c(proc: subprocess.Popen) -> str:
-    """Send SIGINT, check a clean exit, and return what it printed on stderr."""
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 0
-    return proc.stderr.read()
-
-
-def test_publisher_preview_prints_its_address_serves_and_stops_on_ctrl_c(site):
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n'
-        'templates = "templates"\n', encoding="utf-8")
-    with preview_process(site, "--days", "30", "--now", "2026-11-25T12:00:00Z") as (proc, url):
-        with urllib.request.urlopen(url, timeout=60) as response:
-            page = lxml_html.document_fromstring(response.read())
-        assert [f.get("width") for f in page.findall(".//iframe")] == ["600", "375", "600", "600"]
-        with urllib.request.urlopen(url + "digest.eml", timeout=60) as response:
-            message = message_from_bytes(response.read(), policy=policy.default)
-        assert message["Subject"] == "Sora 2 – what’s new"
-        assert not (site / "out" / "digest.html").exists()  # a preview writes nothing
-        assert "preview stopped" in stop_with_ctrl_c(proc)
-
-
-def test_publisher_preview_with_a_broken_config_exits_2_before_serving(site, capsys):
-    (site / "publisher.toml").write_text('title = "No url"\n', encoding="utf-8")
-    assert main(["preview", "--config", str(site / "publisher.toml"), "--port", "0", "--no-open"]) == 2
-    assert "url: missing" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
-def test_publisher_preview_with_a_port_outside_0_to_65535_is_a_usage_error(site, capsys, port):
-    (site / "publisher.toml").write_text('title = "Preview Site"\nurl = "https://example.org/"\n', encoding="utf-8")
-    with pytest.raises(SystemExit) as exited:
-        main(["preview", "--config", str(site / "publisher.toml"), "--port", port, "--no-open"])
-    assert exited.value.code == 2
-    assert f"argument --port: '{port}' is not a port number (0 to 65535)" in capsys.readouterr().err
-
-
-def test_make_preview_server_refuses_a_port_outside_0_to_65535(site):
+def test_make_preview_server_refuses_a_port_outside_0_to_65535(previewed):
     with pytest.raises(ConfigError, match="port 65536 is not a port number"):
-        make_preview_server(renderer(site), port=65536)
+        make_preview_server(renderer(previewed), port=65536)
 
 
-def test_preview_offers_only_the_flags_it_honours(capsys):
-    # preview writes and sends nothing, so it has no exit-code checks and takes no lock.
-    parser = build_parser()
-    with pytest.raises(SystemExit):
-        parser.parse_args(["preview", "--help"])
-    help_text = capsys.readouterr().out
-    for flag in ("--days", "--since", "--until", "--since-last", "--force", "--featured-only", "--limit", "--strict"):
-        assert flag in help_text
-    for flag in ("--check", "--fail-if-empty", "--lock-timeout"):
-        assert flag not in help_text
-        with pytest.raises(SystemExit) as exited:
-            parser.parse_args(["preview", flag, *(["1"] if flag == "--lock-timeout" else [])])
-        assert exited.value.code == 2
-    for command in ("digest", "send"):
-        args = parser.parse_args([command, "--check", "--fail-if-empty", "--lock-timeout", "5"])
-        assert args.check and args.fail_if_empty and args.lock_timeout == 5
-
-
-def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(site):
-    (site / "publisher.toml").write_text(
-        'title = "Preview Site"\nurl = "https://example.org/"\ncontent = "content"\noutput = "out"\n',
-        encoding="utf-8")
-    with preview_process(site, "--days", "1", "--now", "2026-11-25T12:00:00Z") as (proc, url):
-        for _ in range(2):  # and still serving after the first
-            with urllib.request.urlopen(url, timeout=60) as response:
-                page = lxml_html.document_fromstring(response.read())
-            assert page.findtext(".//h1") == "Nothing to preview"
-            assert "nothing was published in the window" in page.findtext(".//pre")
-        err = stop_with_ctrl_c(proc)
-    assert "no digest written" not in err
-    assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 2
-
-
-def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(site, tmp_path):
+def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(previewed, tmp_path):
     # A scroll bar inside the 600 px frame would leave ~585 px and switch the digest to its phone layout.
-    with running(renderer(site)) as server:
+    with running(renderer(previewed)) as server:
         dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
                        profile=tmp_path / "profile")
     frames = lxml_html.document_fromstring(dom).findall(".//iframe")
@@ -334,7 +221,6 @@ def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it
     # Each fitted to its own content: the layouts differ, so do the heights (which is taller depends on
     # how far the covers scale down at 375 px).
     assert desktop > 300 and phone > 300 and desktop != phone
-
 
 
 LOOK = """<!DOCTYPE html><html><body>
@@ -355,7 +241,7 @@ window.addEventListener("load", () => {
 </script></body></html>"""
 
 
-def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_image(site, tmp_path):
+def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_image(previewed, tmp_path):
     import json
 
     from PIL import Image
@@ -367,7 +253,7 @@ def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_i
     (web / "images").mkdir(parents=True)
     Image.new("RGB", (400, 200), (10, 120, 200)).save(web / "images" / "c.png")
     with serve(web) as base:
-        config = publisher.Config(title="Look", url=base, feeds_url=base)
+        config = make_config(title="Look", url=base, feeds={"url": base})
         html = render_digest([article("a", featured=True, cover_image=base + "images/c.png",
                                       published=NOW - timedelta(days=1))], config, now=NOW).html
         for name, variant in (("plain", html), ("dark", dark_mode(html)), ("off", images_off(html))):

@@ -17,9 +17,9 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.content.load import parse_article
-from tests.conftest import NOW
+from tests.conftest import NOW, make_config
 
-CONFIG = publisher.Config(title="Property Site", url="https://example.org/", tag_feeds=True, category_feeds=True)
+CONFIG = make_config(title="Property Site", feeds={"tags": True, "categories": True})
 
 # Any text, control characters and lone surrogates included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=80)

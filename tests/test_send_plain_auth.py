@@ -8,45 +8,20 @@ import pytest
 
 from publisher import SendError, SmtpSettings, send_message
 from tests.mailserver import PASSWORD, USER, check_password, smtp_server
-from tests.test_send import digest_message, make_site, publisher_cli
+from tests.test_send import digest_message
 
 # aiosmtpd warns about a server that takes AUTH without TLS: here that server is the point.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
-def test_a_login_without_tls_to_a_remote_server_is_refused_before_anything_is_read(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
-    site = make_site(tmp_path, 587)
-    (site / "content" / "lead.md").write_text("---\ntitle: [broken\n---\n")  # never read: the check comes first
-    assert publisher_cli(site, "send", "--days", "30", "--smtp-host", "smtp.example.org", "--smtp-user", USER) == 2
-    err = capsys.readouterr().err
-    assert err == (f"publisher: error: smtp.example.org:587: refusing to log in as {USER!r} without TLS: the "
-                   "password would cross the network in clear text; add --starttls (port 587) or --ssl (port 465), "
-                   "or [smtp] starttls = true (--insecure-plain-auth logs in anyway)\n")
-
-
 def test_the_library_refuses_it_too_and_sends_nothing():
-    settings = SmtpSettings("smtp.example.org", username=USER, password=PASSWORD)
+    settings = SmtpSettings("smtp.example.org", user=USER, password=PASSWORD)
     with pytest.raises(SendError, match="refusing to log in as 'digest-bot' without TLS"):
         send_message(digest_message(), settings)
 
 
-def test_insecure_plain_auth_logs_in_without_tls_when_asked_for_by_name(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("PUBLISHER_SMTP_PASSWORD", PASSWORD)
-    # 0.0.0.0 is not a loopback address, so the rule applies, yet the connection stays on this machine.
-    with smtp_server(authenticator=check_password, auth_require_tls=False, auth_required=True) as (server, recorder):
-        site = make_site(tmp_path, server.port)
-        flags = ("send", "--days", "30", "--smtp-host", "0.0.0.0", "--smtp-user", USER)
-        assert publisher_cli(site, *flags) == 2
-        assert recorder.messages == []
-        assert publisher_cli(site, *flags, "--insecure-plain-auth") == 0
-    [received] = recorder.messages
-    assert received.authenticated and not received.tls
-    assert "sending the password without TLS (--insecure-plain-auth)" in capsys.readouterr().err
-
-
 def test_a_loopback_server_may_take_a_login_without_tls():
     with smtp_server(authenticator=check_password, auth_require_tls=False, auth_required=True) as (server, recorder):
-        send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, username=USER, password=PASSWORD))
+        send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, user=USER, password=PASSWORD))
     [received] = recorder.messages
     assert received.authenticated and not received.tls

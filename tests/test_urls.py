@@ -11,11 +11,7 @@ from rfc3986_validator import validate_rfc3986
 
 import publisher
 from publisher.content.permalinks import entry_id, uri
-from tests.conftest import write_article
-
-
-def site(**settings):
-    return publisher.Config(title="T", url="https://example.org/", **settings)
+from tests.conftest import make_config, write_article
 
 
 def article(slug="post", **fields):
@@ -40,7 +36,7 @@ def test_iris_become_uris(address, expected):
 def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_path):
     write_article(tmp_path, "my first post.md", "---\ntitle: First\ndate: 2024-01-01\n---\n[Köln](https://de.wikipedia.org/wiki/Köln)\n")
     write_article(tmp_path, "über-uns.md", "---\ntitle: Über uns\ndate: 2024-01-02\n---\n![Bild](<bild eins.png>)\n")
-    config = site()
+    config = make_config(title="T")
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     atom = feedparser.parse(feeds["atom.xml"])
     assert [e.link for e in atom.entries] == ["https://example.org/%C3%BCber-uns/", "https://example.org/my%20first%20post/"]
@@ -53,7 +49,7 @@ def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_
 
 
 def test_an_empty_placeholder_drops_its_segment():
-    config = site(permalink="/blog/{category}/{slug}/")
+    config = make_config(title="T", permalink="/blog/{category}/{slug}/")
     assert config.article_url(article(category="news")) == "https://example.org/blog/news/post/"
     assert config.article_url(article()) == "https://example.org/blog/post/"
 
@@ -61,7 +57,7 @@ def test_an_empty_placeholder_drops_its_segment():
 def test_every_placeholder(tmp_path):
     write_article(tmp_path, "2024/first-post/index.md", "---\ntitle: A\ndate: 2024-04-09\ncategory: Go/Rust\n---\n")
     write_article(tmp_path, "2024/notes.md", "---\ntitle: B\ndate: 2024-04-10\n---\n")
-    config = site(permalink="/{category}/{year}/{month}/{day}/{filename}/{path}/{slug}.html")
+    config = make_config(title="T", permalink="/{category}/{year}/{month}/{day}/{filename}/{path}/{slug}.html")
     urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
     assert urls == ["https://example.org/2024/04/10/notes/2024/notes/notes.html",
                     "https://example.org/Go%2FRust/2024/04/09/first-post/2024/first-post/first-post.html"]
@@ -71,19 +67,19 @@ def test_a_permalink_two_articles_share_is_reported_naming_both(tmp_path):
     write_article(tmp_path, "a/post.md", "---\ntitle: Old\ndate: 2024-01-01\n---\n")
     write_article(tmp_path, "b/post.md", "---\ntitle: New\ndate: 2024-02-01\n---\n")
     errors: list[publisher.ContentError] = []
-    articles = publisher.load_articles(tmp_path, site(), errors=errors)
+    articles = publisher.load_articles(tmp_path, make_config(title="T"), errors=errors)
     assert [a.title for a in articles] == ["New"]
     assert [(e.path, e.field) for e in errors] == [(str(tmp_path / "a/post.md"), "slug")]
     assert str(tmp_path / "b/post.md") in errors[0].message
     # with a {path} permalink the two have addresses of their own
-    assert len(publisher.load_articles(tmp_path, site(permalink="/{path}/"))) == 2
+    assert len(publisher.load_articles(tmp_path, make_config(title="T", permalink="/{path}/"))) == 2
 
 
 def test_different_slugs_at_one_address_are_reported(tmp_path):
     write_article(tmp_path, "a.md", "---\ntitle: A\ndate: 2024-01-01\ncategory: x\n---\n")
     write_article(tmp_path, "b.md", "---\ntitle: B\ndate: 2024-01-05\ncategory: x\n---\n")
     errors: list[publisher.ContentError] = []
-    publisher.load_articles(tmp_path, site(permalink="/{category}/"), errors=errors)
+    publisher.load_articles(tmp_path, make_config(title="T", permalink="/{category}/"), errors=errors)
     assert errors[0].field == "permalink" and "https://example.org/x/ is also the address of" in errors[0].message
 
 
@@ -91,26 +87,27 @@ def test_an_id_template_that_gives_two_articles_one_id_is_reported(tmp_path):
     write_article(tmp_path, "a.md", "---\ntitle: A\ndate: 2019-03-01\n---\n")
     write_article(tmp_path, "b.md", "---\ntitle: B\ndate: 2019-04-01\n---\n")
     errors: list[publisher.ContentError] = []
-    publisher.load_articles(tmp_path, site(entry_id="tag:example.org,2019:{year}"), errors=errors)
+    config = make_config(title="T", feeds={"entry_id": "tag:example.org,2019:{year}"})
+    publisher.load_articles(tmp_path, config, errors=errors)
     assert [e.field for e in errors] == ["id"] and "is also the entry id of" in errors[0].message
 
 
 def test_the_default_id_is_the_url():
-    assert entry_id(article(), site()) == "https://example.org/post/"
+    assert entry_id(article(), make_config(title="T")) == "https://example.org/post/"
 
 
 @pytest.mark.parametrize("pattern", ["/{slug}/{nope}/", "/{slug", "{0}"])
 def test_a_permalink_publisher_cannot_fill_is_a_config_error(pattern):
     with pytest.raises(publisher.ConfigError, match="permalink"):
-        site(permalink=pattern)
+        make_config(title="T", permalink=pattern)
     with pytest.raises(publisher.ConfigError, match="entry_id"):
-        site(entry_id=pattern.replace("{slug}", "{url}"))
+        make_config(title="T", feeds={"entry_id": pattern.replace("{slug}", "{url}")})
 
 
 def test_the_sites_own_addresses_written_as_iris_become_uris():
-    config = publisher.Config(title="T", url="https://bücher.example/über uns", icon="/bilder/ä.ico")
-    assert config.url == "https://xn--bcher-kva.example/%C3%BCber%20uns/"
-    assert config.icon == "/bilder/%C3%A4.ico"
+    config = make_config(title="T", url="https://bücher.example/über uns", icon="/bilder/ä.ico")
+    assert config.site.url == "https://xn--bcher-kva.example/%C3%BCber%20uns/"
+    assert config.site.icon == "/bilder/%C3%A4.ico"
     digest = publisher.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
     assert "https://xn--bcher-kva.example/%C3%BCber%20uns/post/" in digest.html
     assert "bücher" not in digest.html
@@ -121,7 +118,7 @@ def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tm
     for year in (2022, 2023):
         write_article(tmp_path, f"{year}/gc-elections.md",
                       f"---\ntitle: Elections {year}\ndate: {year}-10-01\n---\nVote in {year}.\n")
-    config = site(permalink="/blog/{path}/")
+    config = make_config(title="T", permalink="/blog/{path}/")
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     for name in ("atom.xml", "rss.xml"):
         entries = feedparser.parse(feeds[name]).entries
@@ -133,7 +130,7 @@ def test_ids_from_a_template_and_from_the_frontmatter(tmp_path):
     write_article(tmp_path, "kept.md", "---\ntitle: Kept\ndate: 2019-03-01\n---\n")
     write_article(tmp_path, "own.md",
                   "---\ntitle: Own\ndate: 2019-03-02\nid: urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a\n---\n")
-    config = site(entry_id="tag:example.org,2019:{year}/{slug}")
+    config = make_config(title="T", feeds={"entry_id": "tag:example.org,2019:{year}/{slug}"})
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     expected = ["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "tag:example.org,2019:2019/kept"]
     for name in ("atom.xml", "rss.xml"):

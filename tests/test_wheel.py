@@ -16,8 +16,9 @@ SCRIPT = """
 import sys
 from datetime import datetime, timezone
 import publisher
+from publisher.config.toml import config_from_mapping
 from publisher.templates import template_dirs
-config = publisher.Config(title="Wheel", url="https://wheel.example/")
+config = config_from_mapping({"title": "Wheel", "url": "https://wheel.example/"})
 assert publisher.__file__.startswith(sys.argv[1]), publisher.__file__
 dirs = [str(d) for d in template_dirs(config)]
 assert dirs == [sys.argv[1] + "/publisher/templates"], dirs

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import resource
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import feedparser
@@ -19,7 +17,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from tests.conftest import ROOT, write_article
+from tests.conftest import NOW_ARG, ROOT, Site, run_publisher, write_article
 
 FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
 
@@ -62,37 +60,29 @@ PUBLISHED = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile-site")
-    content = root / "content"
-    shutil.copytree(FIXTURES, content)
+def bad_site(site):
+    made = site(title="Hostile", url="https://hostile.example.org/",
+                # max_article_bytes above the 5 MB article, so that publishing one is what is measured here.
+                max_article_bytes=8_000_000, feeds={"tags": True, "categories": True},
+                digest={"full_bodies": True, "limit": 100, "unsubscribe_url": "https://hostile.example.org/unsubscribe"})
+    content = made.content
+    shutil.copytree(FIXTURES, content, dirs_exist_ok=True)
     for i in range(10):
-        write_article(content, f"good/good-{i}.md",
-                      f"---\ntitle: Good article {i}\npublishDate: 2025-01-{i + 10}\ntags: [good]\n"
-                      f"featured: {str(i % 3 == 0).lower()}\ncoverImage: /images/{i}.png\n---\n"
-                      f"Paragraph **{i}** with [a link](../good-{(i + 1) % 10}/).\n")
+        made.add(f"good/good-{i}.md", title=f"Good article {i}", date=f"2025-01-{i + 10}", tags="[good]",
+                 featured=str(i % 3 == 0).lower(), coverImage=f"/images/{i}.png",
+                 body=f"Paragraph **{i}** with [a link](../good-{(i + 1) % 10}/).")
     paragraph = "Plain words in a long paragraph that goes on and on without any markup at all. " * 10 + "\n\n"
-    write_article(content, "huge.md", "---\ntitle: A five megabyte article\npublishDate: 2025-04-01\n---\n"
-                  + paragraph * (5 * 1024 * 1024 // len(paragraph)))
-    secret = root / "outside" / "secret.md"
-    write_article(secret.parent, "secret.md", "---\ntitle: Secret\npublishDate: 2025-01-01\n---\nOutside.\n")
+    made.add("huge.md", "---\ntitle: A five megabyte article\npublishDate: 2025-04-01\n---\n"
+             + paragraph * (5 * 1024 * 1024 // len(paragraph)))
+    secret = write_article(made / "outside", "secret.md",
+                           "---\ntitle: Secret\npublishDate: 2025-01-01\n---\nOutside.\n")
     (content / "link-outside.md").symlink_to(secret)
     (content / "loop").symlink_to(content, target_is_directory=True)
-    (root / "publisher.toml").write_text(
-        # max_article_bytes above the 5 MB article, so that publishing one is what is measured here.
-        'title = "Hostile"\nurl = "https://hostile.example.org/"\nmax_article_bytes = 8_000_000\n'
-        '[feeds]\ntags = true\ncategories = true\n'
-        '[digest]\nfull_bodies = true\nlimit = 100\nunsubscribe_url = "https://hostile.example.org/unsubscribe"\n'
-    )
-    return root
+    return made
 
 
-def build(site: Path, *args: str, command: str = "build") -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "publisher", command, "--now", "2026-01-01", *args],
-        cwd=site, env=env, capture_output=True, text=True, timeout=300,
-    )
+def build(site: Site, *args: str, command: str = "build") -> subprocess.CompletedProcess:
+    return run_publisher(command, "--now", NOW_ARG, *args, cwd=site, timeout=300)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -101,14 +91,14 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def result(site):
-    before = tree(site)
+def result(bad_site):
+    before = tree(bad_site.root)
     pwned = Path("/tmp/publisher-pwned")
     pwned.unlink(missing_ok=True)
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = build(site)
+    proc = build(bad_site)
     peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, children_before)
-    after = tree(site)
+    after = tree(bad_site.root)
     return proc, before, after, peak_kb, pwned.exists()
 
 
@@ -128,9 +118,9 @@ def test_one_summary_line_counts_published_and_skipped_by_reason(result):
     assert "2 oversized frontmatter" in summary and "1 duplicate slug" in summary
 
 
-def test_exactly_the_good_articles_are_published_and_every_feed_reads(result, site):
+def test_exactly_the_good_articles_are_published_and_every_feed_reads(result, bad_site):
     proc, *_ = result
-    out = site / "feeds"
+    out = bad_site / "feeds"
     main = feedparser.parse((out / "atom.xml").read_bytes())
     assert main.bozo == 0
     got = {e.link.rstrip("/").rsplit("/", 1)[1]: e.title for e in main.entries}
@@ -140,14 +130,14 @@ def test_exactly_the_good_articles_are_published_and_every_feed_reads(result, si
         assert feedparser.parse(path.read_bytes()).bozo == 0, path
 
 
-def test_active_content_never_reaches_a_feed(result, site):
-    data = (site / "feeds" / "rss.xml").read_text()
+def test_active_content_never_reaches_a_feed(result, bad_site):
+    data = (bad_site / "feeds" / "rss.xml").read_text()
     for needle in ("<script", "&lt;script", "onclick", "onerror", "javascript:", "&lt;iframe", "&lt;object",
                    "&lt;form", "\x07", "\x0b", "\x1b"):
         assert needle not in data, needle
 
 
-def test_nothing_is_written_outside_the_output_folder_and_no_code_runs(result, site):
+def test_nothing_is_written_outside_the_output_folder_and_no_code_runs(result, bad_site):
     _, before, after, _, pwned = result
     changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
     # The outputs, and the state folder beside the configuration: nothing else.
@@ -161,19 +151,19 @@ def test_a_five_megabyte_article_keeps_memory_bounded(result):
     assert peak_kb < 600 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
 
 
-def test_strict_makes_the_first_bad_file_fatal(site):
-    proc = build(site, "--strict", "--out", "strict-out")
+def test_strict_makes_the_first_bad_file_fatal(bad_site):
+    proc = build(bad_site, "--strict", "--out", "strict-out")
     assert proc.returncode == 1
     assert "(--strict)" in proc.stderr
-    assert not list((site / "strict-out").rglob("*.xml"))
+    assert not list((bad_site / "strict-out").rglob("*.xml"))
 
 
-def test_digest_of_the_same_folder_publishes_the_good_ones_safely(site):
-    proc = build(site, "--days", "3650", "--out", "digest-out", command="digest")
+def test_digest_of_the_same_folder_publishes_the_good_ones_safely(bad_site):
+    proc = build(bad_site, "--days", "3650", "--out", "digest-out", command="digest")
     assert proc.returncode == 0, proc.stderr
     for name in SKIPPED:
         assert any(f"/{name}" in ln and "skipped" in ln for ln in proc.stderr.splitlines()), name
-    html = (site / "digest-out" / "digest.html").read_text(encoding="utf-8")
+    html = (bad_site / "digest-out" / "digest.html").read_text(encoding="utf-8")
     tree = lxml_html.document_fromstring(html)
     titles = {a.text_content() for a in tree.xpath("//h2/a | //h3/a")}
     assert titles == set(PUBLISHED.values())
@@ -181,11 +171,12 @@ def test_digest_of_the_same_folder_publishes_the_good_ones_safely(site):
         assert not list(tree.iter(tag)), tag
     for needle in ("onclick", "onerror", "javascript:", "\x07", "\x0b", "\x1b"):
         assert needle not in html, needle
-    message = email.message_from_bytes((site / "digest-out" / "digest.eml").read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes((bad_site / "digest-out" / "digest.eml").read_bytes(),
+                                       policy=email.policy.default)
     assert message["Bcc"] is None
     # The output folder holds only what is published (the web archive included); the state lives
     # in .publisher/.
-    assert sorted(p.name for p in (site / "digest-out").iterdir()) == [
+    assert sorted(p.name for p in (bad_site / "digest-out").iterdir()) == [
         "digest.eml", "digest.html", "digest.txt", "newsletter"]
-    strict = build(site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
-    assert strict.returncode == 1 and not (site / "digest-strict" / "digest.html").exists()
+    strict = build(bad_site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
+    assert strict.returncode == 1 and not (bad_site / "digest-strict" / "digest.html").exists()

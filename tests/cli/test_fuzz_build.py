@@ -9,15 +9,11 @@ a separate process, as cron runs it.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import subprocess
-import sys
-import tempfile
+import shutil
 import threading
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
@@ -28,12 +24,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 import publisher
-from publisher.cli import main
 from publisher.content import excluded
 from publisher.errors import ContentError, display_path, printable
-from tests.conftest import ROOT
+from tests.conftest import NOW, NOW_ARG, Ran, Site, run_publisher
 
-NOW = "2026-01-01T00:00:00Z"
 ZONES = ["UTC", "America/New_York", "Pacific/Kiritimati", "Etc/GMT+12"]
 KEYS = ["title", "publishDate", "date", "updatedDate", "slug", "tags", "category", "categories", "featured",
         "draft", "author", "seoDescription", "coverImage", "source", "extra"]
@@ -124,12 +118,10 @@ def write_entries(root: Path, content: Path, entries: list) -> list[Path]:
     return candidates
 
 
-def make_site(root: Path, zone: str, entries: list) -> tuple[Path, list[Path]]:
-    (root / "publisher.toml").write_text(
-        f'title = "Fuzz"\nurl = "https://fuzz.example.org/"\ntimezone = "{zone}"\ncontent = "content"\n'
-        'output = "out"\n[feeds]\nlimit = 100\ntags = true\ncategories = true\n')
-    (root / "content").mkdir()
-    return root / "publisher.toml", write_entries(root, root / "content", entries)
+def fuzz_site(site: Callable[..., Site], zone: str, entries: list) -> tuple[Site, list[Path]]:
+    made = site(title="Fuzz", url="https://fuzz.example.org/", timezone=zone, output="out",
+                feeds={"limit": 100, "tags": True, "categories": True})
+    return made, write_entries(made.root, made.content, entries)
 
 
 def check_outputs(out: Path) -> list[dict]:
@@ -166,7 +158,7 @@ def should_be_published(config: publisher.Config, path: Path) -> str | None:
         article = publisher.load_article(path, config)
     except ContentError:
         return None
-    if article.draft or article.published > datetime.fromisoformat(NOW):
+    if article.draft or article.published > NOW:
         return None
     return config.article_url(article)
 
@@ -176,7 +168,7 @@ def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, 
     assert "Traceback" not in err and "bug in publisher" not in err, err
     published = {item["url"] for item in check_outputs(root / "out")} if code == 0 else set()
     config = publisher.load_config(config_file)
-    patterns = [pattern.lower() for pattern in config.exclude or ()]
+    patterns = [pattern.lower() for pattern in config.site.exclude or ()]
     for path in candidates:
         parts = path.relative_to(root / "content").parts
         if any(excluded("/".join(parts[: i + 1]), patterns) for i in range(len(parts))):
@@ -191,29 +183,27 @@ def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(zone=st.sampled_from(ZONES), entries=entries)
-def test_any_content_folder_builds_or_names_what_it_skips(zone, entries):
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        config_file, candidates = make_site(root, zone, entries)
-        err = io.StringIO()
-        codes: list[int] = []
+def test_any_content_folder_builds_or_names_what_it_skips(site, cli, zone, entries):
+    made, candidates = fuzz_site(site, zone, entries)
+    try:
+        runs: list[Ran] = []
         # In a thread of its own, so that a build that hangs (a FIFO opened for reading) fails the test.
-        build = threading.Thread(target=lambda: codes.append(main(["build", "--config", str(config_file),
-                                                                   "--now", NOW])), daemon=True)
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            build.start()
-            build.join(120)
-        assert not build.is_alive(), f"the build did not finish in 120 s:\n{err.getvalue()}"
-        assert codes, err.getvalue()  # it raised: the traceback went to the thread's excepthook
-        check_run(root, config_file, candidates, codes[0], err.getvalue())
+        build = threading.Thread(target=lambda: runs.append(cli.on(made, "build")), daemon=True)
+        build.start()
+        build.join(120)
+        assert not build.is_alive(), "the build did not finish in 120 s"
+        assert runs, "the build raised: its traceback went to the thread's excepthook"
+        check_run(made.root, made.config_file, candidates, runs[0].code, runs[0].err)
+    finally:
+        shutil.rmtree(made.root)  # up to 1,000 examples: keep no folder of them
 
 
 @settings(max_examples=5, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(zone=st.sampled_from(ZONES), entries=entries)
-def test_as_a_process_too(zone, entries):
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        config_file, candidates = make_site(root, zone, entries)
-        proc = subprocess.run([sys.executable, "-m", "publisher", "build", "--now", NOW], cwd=root,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120)
-        check_run(root, config_file, candidates, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+def test_as_a_process_too(site, zone, entries):
+    made, candidates = fuzz_site(site, zone, entries)
+    try:
+        proc = run_publisher("build", "--now", NOW_ARG, cwd=made, text=False)
+        check_run(made.root, made.config_file, candidates, proc.returncode, proc.stderr.decode("utf-8", "replace"))
+    finally:
+        shutil.rmtree(made.root)

@@ -14,7 +14,7 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.mailserver import smtp_server
-from tests.test_send import make_site, publisher_cli
+from tests.test_send import send_site
 from tests.test_send_headers import received
 
 
@@ -34,12 +34,12 @@ def web_folder(site: Path) -> Path:
     return site / "out" / "newsletter"
 
 
-def test_a_sent_issue_is_a_web_page_the_email_links_to(tmp_path):
+def test_a_sent_issue_is_a_web_page_the_email_links_to(site, cli, tmp_path):
     with smtp_server() as (server, recorder):
-        site = make_site(tmp_path, server.port)
-        assert publisher_cli(site, "send", "--days", "30") == 0
+        news = send_site(site, server.port)
+        assert cli.on(news, "send", "--days", "30").code == 0
     [message] = received(recorder)
-    pages = sorted(p for p in web_folder(site).glob("*.html") if p.name != "index.html")
+    pages = sorted(p for p in web_folder(news).glob("*.html") if p.name != "index.html")
     assert [p.name for p in pages] == ["2026-11-25-sora-2-the-lead.html"]
     url = "https://send.example.org/feeds/newsletter/2026-11-25-sora-2-the-lead.html"
     html = message.get_body(("html",)).get_content()
@@ -55,13 +55,13 @@ def test_a_sent_issue_is_a_web_page_the_email_links_to(tmp_path):
     assert not page.xpath("//a[contains(., 'View this e-mail')]")
 
 
-def test_the_archive_page_index_and_feed_are_valid(tmp_path):
-    site = make_site(tmp_path, 25)
-    assert publisher_cli(site, "digest", "--days", "30") == 0
+def test_the_archive_page_index_and_feed_are_valid(site, cli, tmp_path):
+    news = send_site(site, 25)
+    assert cli.on(news, "digest", "--days", "30").code == 0
     later = "---\ntitle: Later news\npublishDate: 2026-12-01\nfeatured: true\n---\nLater.\n"
-    (site / "content" / "later.md").write_text(later)
-    assert main_at(site, "2026-12-02T08:00:00Z", "digest", "--days", "3") == 0
-    folder = web_folder(site)
+    news.add("later.md", later)
+    assert cli.on(news, "digest", "--days", "3", now="2026-12-02T08:00:00Z").code == 0
+    folder = web_folder(news)
     pages = sorted(folder.glob("*.html"))
     assert [p.name for p in pages] == ["2026-11-25-sora-2-the-lead.html", "2026-12-02-later-news.html", "index.html"]
     assert nu_checker(*pages) == []
@@ -80,44 +80,41 @@ def test_the_archive_page_index_and_feed_are_valid(tmp_path):
     assert feed.entries[0].id == feed.entries[0].link and feed.feed.updated.startswith("2026-12-02")
 
 
-def test_the_archive_is_byte_identical_for_the_same_input(tmp_path):
-    site = make_site(tmp_path, 25)
-    assert publisher_cli(site, "digest", "--days", "30") == 0
-    first = {p.name: p.read_bytes() for p in web_folder(site).rglob("*") if p.is_file()}
-    shutil.rmtree(web_folder(site))
-    assert publisher_cli(site, "digest", "--days", "30") == 0
-    assert {p.name: p.read_bytes() for p in web_folder(site).rglob("*") if p.is_file()} == first
+def test_the_archive_is_byte_identical_for_the_same_input(site, cli, tmp_path):
+    news = send_site(site, 25)
+    assert cli.on(news, "digest", "--days", "30").code == 0
+    first = {p.name: p.read_bytes() for p in web_folder(news).rglob("*") if p.is_file()}
+    shutil.rmtree(web_folder(news))
+    assert cli.on(news, "digest", "--days", "30").code == 0
+    assert {p.name: p.read_bytes() for p in web_folder(news).rglob("*") if p.is_file()} == first
 
 
-def test_the_archive_can_be_turned_off(tmp_path):
-    site = make_site(tmp_path, 25)
-    config = site / "publisher.toml"
-    config.write_text(config.read_text().replace("[digest]\n", "[digest]\narchive = false\n"))
-    assert publisher_cli(site, "digest", "--days", "30") == 0
-    assert not web_folder(site).exists()
-    eml = message_from_bytes((site / "out" / "digest.eml").read_bytes(), policy=policy.default)
+def test_the_archive_can_be_turned_off(site, cli):
+    news = send_site(site, 25)
+    news.configure(digest={"archive": False})
+    assert cli.on(news, "digest", "--days", "30").code == 0
+    assert not web_folder(news).exists()
+    eml = message_from_bytes((news / "out" / "digest.eml").read_bytes(), policy=policy.default)
     assert "View this e-mail" not in eml.get_body(("html",)).get_content()
 
 
-def test_local_covers_are_written_beside_the_archive_at_twice_their_shown_size(tmp_path):
+def test_local_covers_are_written_beside_the_archive_at_twice_their_shown_size(site, cli, tmp_path):
     from PIL import Image
 
-    site = make_site(tmp_path, 25)
+    news = send_site(site, 25)
     (tmp_path / "static" / "images").mkdir(parents=True)
     Image.new("RGB", (2000, 1000), (200, 40, 40)).save(tmp_path / "static" / "images" / "wide.jpg")
     Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(tmp_path / "static" / "images" / "clear.png")
-    lead = (site / "content" / "lead.md")
-    lead.write_text(lead.read_text().replace("featured: true", "featured: true\ncoverImage: /images/wide.jpg"))
-    note = (site / "content" / "note.md")
-    note.write_text(note.read_text().replace("featured: false", "featured: false\ncoverImage: /images/clear.png"))
-    config = site / "publisher.toml"
-    text = config.read_text()
-    config.write_text(f'static = "{tmp_path / "static"}"\n' + text)
-    assert publisher_cli(site, "digest", "--days", "30") == 0
-    made = {p.name: Image.open(p).size for p in (web_folder(site) / "images").iterdir()}
+    news.add("lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true", coverImage="/images/wide.jpg",
+             body="Body of Sora 2 – the lead.")
+    news.add("note.md", title="A note", date="2026-11-18", featured="false", coverImage="/images/clear.png",
+             body="Body of A note.")
+    news.configure(static=str(tmp_path / "static"))
+    assert cli.on(news, "digest", "--days", "30").code == 0
+    made = {p.name: Image.open(p).size for p in (web_folder(news) / "images").iterdir()}
     assert sorted(made.values()) == [(240, 120), (240, 240), (300, 300), (1200, 600)]
     assert {p.rsplit(".", 1)[1] for p in made} == {"jpg", "png"}  # transparency stays PNG
-    tree = lxml_html.document_fromstring((site / "out" / "digest.html").read_bytes())
+    tree = lxml_html.document_fromstring((news / "out" / "digest.html").read_bytes())
     card = tree.xpath("//img[@class='card-image']")[0]
     thumb = tree.xpath("//img[@class='thumb']")[0]
     assert (card.get("width"), card.get("height")) == ("600", "300")  # the real 2:1 shape, not 1200x630
@@ -125,8 +122,3 @@ def test_local_covers_are_written_beside_the_archive_at_twice_their_shown_size(t
     assert card.get("src").startswith("https://send.example.org/feeds/newsletter/images/wide-")
     assert card.get("src").endswith("-1200w.jpg")
 
-
-def main_at(site: Path, now: str, *args: str) -> int:
-    from publisher.cli import main
-
-    return main([args[0], "--config", str(site / "publisher.toml"), "--now", now, *args[1:]])

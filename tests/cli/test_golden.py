@@ -4,7 +4,7 @@ Every output is deterministic (no clock, no random order), so the feeds, the fee
 digest that the bundled site gives at a fixed moment are kept in tests/golden/ and compared whole.
 A change to any of them fails here and shows as a diff in review. After an intended change:
 
-    .venv/bin/python -m pytest tests/test_golden.py --update-golden
+    .venv/bin/python -m pytest tests/cli/test_golden.py --update-golden
 
 then read ``git diff tests/golden`` by eye before committing.
 """
@@ -16,25 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from publisher.cli import main
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
-NOW = "2026-11-25T12:00:00Z"
 # The files a reader or a mail client sees first; the tag and category feeds are made by the same code.
 FILES = ["atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "index.html", "archive/2025.atom.xml",
          "tags/sora-2.rss.xml", "categories/news.json", "digest.html", "digest.txt", "digest.eml"]
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("golden")
-    shutil.copytree(ROOT / "content", site / "content")
-    shutil.copy(ROOT / "publisher.toml", site / "publisher.toml")
-    config = str(site / "publisher.toml")
-    assert main(["build", "--config", config, "--now", NOW, "-q"]) == 0
-    assert main(["digest", "--config", config, "--now", NOW, "--days", "60", "-q"]) == 0
-    return site / "feeds"
+def outputs(tmp_path_factory, cli) -> Path:
+    """`publisher build` and `publisher digest` at NOW, on a copy of the bundled content/ and publisher.toml."""
+    bundled = tmp_path_factory.mktemp("golden")
+    shutil.copytree(ROOT / "content", bundled / "content")
+    shutil.copy(ROOT / "publisher.toml", bundled / "publisher.toml")
+    assert cli.on(bundled, "build", "-q").code == 0
+    assert cli.on(bundled, "digest", "--days", "60", "-q").code == 0
+    return bundled / "feeds"
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -44,7 +42,7 @@ def test_the_bundled_site_gives_its_golden_outputs(outputs, name, request):
     if request.config.getoption("--update-golden"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(made)
-    assert golden.exists(), f"{golden} is missing: run pytest tests/test_golden.py --update-golden"
+    assert golden.exists(), f"{golden} is missing: run pytest tests/cli/test_golden.py --update-golden"
     assert made == golden.read_bytes(), (
         f"{name} differs from tests/golden/{name}; if the change is intended, run "
-        "pytest tests/test_golden.py --update-golden and review the diff")
+        "pytest tests/cli/test_golden.py --update-golden and review the diff")

@@ -3,7 +3,6 @@ interleave, and a full or read-only output folder keeps the previous outputs."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -12,6 +11,7 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import feedparser
@@ -21,21 +21,13 @@ from lxml import etree
 import publisher
 from benchmarks.make_corpus import make_corpus
 from publisher.engine.state import open_state
-from tests.conftest import ROOT, write_article
+from tests.conftest import NOW, NOW_ARG, PROCESS_ENV, publisher_command, run_publisher, write_article
 
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
 # Archives off: they would render all 2,000 articles on each of the many builds here, and they
 # are written by the same write_feeds path the tag and category feeds already exercise.
-CONFIG = ('title = "Crash"\nurl = "https://crash.example.org/"\n[feeds]\nlimit = 2\ntags = true\ncategories = true\n'
-          "archives = false\n")
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "publisher", "build", "--now", "2027-01-01", *args]
-
-
-def build(site: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*args), cwd=site, env=ENV, capture_output=True, text=True, timeout=300)
+CRASH = {"title": "Crash", "url": "https://crash.example.org/",
+         "feeds": {"limit": 2, "tags": True, "categories": True, "archives": False}}
+BUILD = ("build", "--now", NOW_ARG)
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -43,33 +35,34 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def corpus_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("crash-site")
-    make_corpus(2000, site / "content")
-    (site / "publisher.toml").write_text(CONFIG)
-    return site
+def corpus_site(site):
+    made = site(**CRASH)
+    make_corpus(2000, made.content)
+    return made
 
 
 def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
     site = corpus_site
     started = time.monotonic()
-    assert build(site).returncode == 0
+    assert run_publisher(*BUILD, cwd=site, timeout=300).returncode == 0
     duration = time.monotonic() - started
     old = snapshot(site / "feeds")
     rng = random.Random(20251125)
     for round_ in range(20):
         # Each round changes what every main feed holds, then kills a build somewhere in its run.
-        write_article(site / "content", f"new/round-{round_}.md",
-                      f"---\ntitle: Round {round_}\npublishDate: 2026-12-{round_ + 1:02d}\ntags: [topic-001]\n---\n"
-                      f"Round {round_} body.\n")
-        proc = subprocess.Popen(command(), cwd=site, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Newer than the whole corpus, and each round newer than the one before.
+        published = (NOW - timedelta(days=20 - round_)).date().isoformat()
+        site.add(f"new/round-{round_}.md", title=f"Round {round_}", date=published, tags="[topic-001]",
+                 body=f"Round {round_} body.")
+        proc = subprocess.Popen(publisher_command(*BUILD), cwd=site, env=PROCESS_ENV, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         middle = snapshot(site / "feeds")
         with closing(sqlite3.connect(site / ".publisher" / "state.sqlite3")) as db:  # whole after any kill
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        finished = build(site)
+        finished = run_publisher(*BUILD, cwd=site, timeout=300)
         assert finished.returncode == 0, finished.stderr
         new = snapshot(site / "feeds")
         for name, data in middle.items():
@@ -83,11 +76,11 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
 
 
 @pytest.fixture
-def small_site(tmp_path):
-    (tmp_path / "publisher.toml").write_text('title = "Lock"\nurl = "https://lock.example.org/"\n')
+def small_site(site):
+    made = site(title="Lock", url="https://lock.example.org/")
     for i in range(3):
-        write_article(tmp_path / "content", f"p{i}.md", f"---\ntitle: P{i}\npublishDate: 2025-01-0{i + 1}\n---\nx\n")
-    return tmp_path
+        made.add(f"p{i}.md", title=f"P{i}", date=f"2025-01-0{i + 1}", body="x")
+    return made
 
 
 HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.engine.state import open_state\n"
@@ -97,23 +90,23 @@ HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.engine.state import op
 def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
     with open_state(publisher.load_config(small_site / "publisher.toml")):
         started = time.monotonic()
-        proc = build(small_site, "--lock-timeout", "1")
+        proc = run_publisher(*BUILD, "--lock-timeout", "1", cwd=small_site, timeout=300)
         waited = time.monotonic() - started
     assert proc.returncode == 75
     assert "another publisher run still holds this state folder after waiting 1 s; try again later" in proc.stderr
     assert waited >= 1
     assert not (small_site / "feeds" / "atom.xml").exists()
-    assert build(small_site).returncode == 0  # released: the next run goes ahead
+    assert run_publisher(*BUILD, cwd=small_site, timeout=300).returncode == 0  # released: the next run goes ahead
 
 
 def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK.format(1.5), str(small_site / "publisher.toml")],
-        env=ENV, stdout=subprocess.PIPE, text=True,
+        env=PROCESS_ENV, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
-    proc = build(small_site, "--lock-timeout", "30")
+    proc = run_publisher(*BUILD, "--lock-timeout", "30", cwd=small_site, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert holder.wait() == 0
     assert time.monotonic() - started >= 0.5  # it waited for the holder rather than interleaving
@@ -123,13 +116,13 @@ def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
 def test_a_lock_left_by_a_killed_run_does_not_block(small_site):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK.format(600), str(small_site / "publisher.toml")],
-        env=ENV, stdout=subprocess.PIPE, text=True,
+        env=PROCESS_ENV, stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     assert (small_site / ".publisher").is_dir()  # the folder stays; its lock does not
-    proc = build(small_site, "--lock-timeout", "2")
+    proc = run_publisher(*BUILD, "--lock-timeout", "2", cwd=small_site, timeout=300)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -140,7 +133,7 @@ def _in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a mount namespace here: {probe.stderr.decode().strip()}")
-    return subprocess.run(["unshare", "-m", "sh", "-ec", script], cwd=cwd, env=ENV, capture_output=True,
+    return subprocess.run(["unshare", "-m", "sh", "-ec", script], cwd=cwd, env=PROCESS_ENV, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -155,7 +148,7 @@ def _grow(folder: Path) -> None:
 def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
     _grow(small_site / "big")
     (small_site / "feeds").mkdir()
-    cmd = " ".join(command())
+    cmd = " ".join(publisher_command(*BUILD))
     result = _in_mount_namespace(
         f"""
         mount -t tmpfs -o size=256k tmpfs feeds
@@ -177,10 +170,10 @@ def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(smal
 
 
 def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
-    assert build(small_site).returncode == 0
+    assert run_publisher(*BUILD, cwd=small_site, timeout=300).returncode == 0
     before = snapshot(small_site / "feeds")
     _grow(small_site / "content")
-    cmd = " ".join(command())
+    cmd = " ".join(publisher_command(*BUILD))
     result = _in_mount_namespace(
         f"mount --bind feeds feeds && mount -o remount,bind,ro feeds\nset +e\n{cmd}\necho status=$?", small_site
     )

@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -26,26 +24,16 @@ from lxml import html as lxml_html
 from publisher.cli import build_parser
 from publisher.cli.digest import preview_renderer
 from publisher.email.preview import make_preview_server
-from tests.conftest import ROOT
+from tests.conftest import NOW_ARG, Site, run_publisher
 
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
 UNSAFE = ("javascript:", "vbscript:", "data:", "file:")
 URL_ATTRIBUTES = ("href", "src", "srcset", "poster", "url", "action", "formaction", "background", "cite", "data")
-CONFIG = """title = "Acceptance"
-url = "https://accept.example.org/"
-timezone = "America/New_York"
-content = "content"
-output = "feeds"
-[feeds]
-limit = 200
-tags = true
-categories = true
-[digest]
-limit = 200
-full_bodies = true
-budget = 10000000
-unsubscribe_url = "https://accept.example.org/unsubscribe"
-"""
+SETTINGS = {
+    "title": "Acceptance", "url": "https://accept.example.org/", "timezone": "America/New_York",
+    "feeds": {"limit": 200, "tags": True, "categories": True},
+    "digest": {"limit": 200, "full_bodies": True, "budget": 10_000_000,
+               "unsubscribe_url": "https://accept.example.org/unsubscribe"},
+}
 
 
 def front(title: str, extra: str = "", date: str = "2025-12-01", body: str = "Body.") -> str:
@@ -86,32 +74,28 @@ PUBLISHED_HOSTILE = {
 
 
 @pytest.fixture(scope="module", params=["gfm", "python-markdown"])
-def site(request, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp(f"acceptance-{request.param}")
-    (root / "publisher.toml").write_text(CONFIG + f'[markdown]\nengine = "{request.param}"\n')
-    content = root / "content"
-    content.mkdir()
+def accepted(request, site) -> Site:
+    made = site(**SETTINGS, markdown={"engine": request.param})
+    content = made.content
     for i in range(100):
-        (content / f"good-{i:03d}.md").write_text(
-            front(f"Good {i:03d}", f"tags: [good, t{i % 7}]\ncategory: c{i % 3}\nfeatured: {str(i % 10 == 0).lower()}\n"
-                  f"coverImage: /images/{i}.png\n", f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
-                  f"Paragraph **{i}** with [a link](../good-{(i + 1) % 100:03d}/)."))
+        made.add(f"good-{i:03d}.md", front(
+            f"Good {i:03d}", f"tags: [good, t{i % 7}]\ncategory: c{i % 3}\nfeatured: {str(i % 10 == 0).lower()}\n"
+            f"coverImage: /images/{i}.png\n", f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+            f"Paragraph **{i}** with [a link](../good-{(i + 1) % 100:03d}/)."))
     for name, text in {**BAD, **PATHOLOGICAL, **PUBLISHED_HOSTILE}.items():
-        path = Path(os.fsdecode(bytes(content) + b"/" + name)) if isinstance(name, bytes) else content / name
-        path.write_text(text, encoding="utf-8")
+        made.add(os.fsdecode(name) if isinstance(name, bytes) else name, text)
     with open(content / "fifty-megabytes.md", "wb") as big:  # skipped by its size, never read
         big.write(front("Fifty megabytes").encode() + b"x" * (50 * 1024 * 1024))
     os.mkfifo(content / "pipe.md")
     (content / "loop-a.md").symlink_to("loop-b.md")
     (content / "loop-b.md").symlink_to("loop-a.md")
-    return root
+    return made
 
 
 @pytest.fixture(scope="module")
-def built(site: Path) -> tuple[subprocess.CompletedProcess, float]:
+def built(accepted: Site) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "publisher", "build", "--now", "2026-01-01"], cwd=site, env=ENV,
-                          capture_output=True, text=True, timeout=300)
+    proc = run_publisher("build", "--now", NOW_ARG, cwd=accepted, timeout=300)
     return proc, time.monotonic() - started
 
 
@@ -121,31 +105,31 @@ def test_it_builds_in_under_30_seconds_with_exit_0(built):
     assert took < 30, f"{took:.1f} s"
 
 
-def gfm(site: Path) -> bool:
-    return site.name.startswith("acceptance-gfm")
+def gfm(accepted: Site) -> bool:
+    return accepted.settings["markdown"]["engine"] == "gfm"
 
 
-def test_every_bad_file_is_named_exactly_once(built, site):
+def test_every_bad_file_is_named_exactly_once(built, accepted):
     proc, _ = built
     lines = proc.stderr.splitlines()
     assert all(line.startswith("publisher: ") for line in lines)  # no forged line, no traceback
     skipped = [line for line in lines if line.startswith("publisher: skipped ")]
     names = [n.replace("\n", "\\n") if isinstance(n, str) else "caf\\xe9.md" for n in BAD]
     names += ["fifty-megabytes.md", "pipe.md", "loop-a.md", "loop-b.md"]
-    names += [] if gfm(site) else list(PATHOLOGICAL)
+    names += [] if gfm(accepted) else list(PATHOLOGICAL)
     for name in names:
         assert sum(f"content/{name}:" in line or f"content/{name} " in line for line in skipped) == 1, name
     assert len(skipped) == len(names)
-    published = 100 + len(PUBLISHED_HOSTILE) + (len(PATHOLOGICAL) if gfm(site) else 0)
+    published = 100 + len(PUBLISHED_HOSTILE) + (len(PATHOLOGICAL) if gfm(accepted) else 0)
     assert lines[-1].startswith(f"publisher: {published} articles published, {len(names)} skipped (")
 
 
-def test_the_100_good_articles_and_the_defused_ones_are_published(built, site):
-    items = json.loads((site / "feeds" / "feed.json").read_text())["items"]
+def test_the_100_good_articles_and_the_defused_ones_are_published(built, accepted):
+    items = json.loads((accepted / "feeds" / "feed.json").read_text())["items"]
     titles = {item["title"] for item in items}
     assert {f"Good {i:03d}" for i in range(100)} <= titles
     assert {"Cover js", "Description", "Srcset", "CJK tag", "Long tag", "Invoice gpj.exe"} <= titles
-    assert len(items) == 100 + len(PUBLISHED_HOSTILE) + (len(PATHOLOGICAL) if gfm(site) else 0)
+    assert len(items) == 100 + len(PUBLISHED_HOSTILE) + (len(PATHOLOGICAL) if gfm(accepted) else 0)
 
 
 def unsafe_in_html(text: str, where: str) -> list[str]:
@@ -189,12 +173,12 @@ def unsafe_in_json(data: bytes, where: str) -> list[str]:
     return found
 
 
-def test_no_feed_or_page_holds_an_unsafe_address_or_an_event_handler(built, site):
+def test_no_feed_or_page_holds_an_unsafe_address_or_an_event_handler(built, accepted):
     found: list[str] = []
-    files = [p for p in (site / "feeds").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    files = [p for p in (accepted / "feeds").rglob("*") if p.is_file() and not p.name.startswith(".")]
     assert len([p for p in files if p.suffix == ".xml"]) > 20
     for path in files:
-        data, where = path.read_bytes(), str(path.relative_to(site))
+        data, where = path.read_bytes(), str(path.relative_to(accepted.root))
         if path.suffix == ".xml":
             found += unsafe_in_feed(data, where)
         elif path.suffix == ".json":
@@ -204,14 +188,13 @@ def test_no_feed_or_page_holds_an_unsafe_address_or_an_event_handler(built, site
     assert found == []
 
 
-def test_the_digest_and_the_preview_hold_none_either(built, site):
-    if not gfm(site):
+def test_the_digest_and_the_preview_hold_none_either(built, accepted):
+    if not gfm(accepted):
         pytest.skip("the digest and the preview are checked with the default engine")
-    digest = subprocess.run([sys.executable, "-m", "publisher", "digest", "--now", "2026-01-01", "--days", "3650"],
-                            cwd=site, env=ENV, capture_output=True, text=True, timeout=300)
+    digest = run_publisher("digest", "--now", NOW_ARG, "--days", "3650", cwd=accepted, timeout=300)
     assert digest.returncode == 0, digest.stderr
-    found = unsafe_in_html((site / "feeds" / "digest.html").read_text(), "digest.html")
-    args = build_parser().parse_args(["preview", "--config", str(site / "publisher.toml"), "--now", "2026-01-01",
+    found = unsafe_in_html((accepted / "feeds" / "digest.html").read_text(), "digest.html")
+    args = build_parser().parse_args(["preview", "--config", str(accepted.config_file), "--now", NOW_ARG,
                                       "--days", "3650"])
     server = make_preview_server(preview_renderer(args), port=0)
     thread = threading.Thread(target=server.serve_forever)

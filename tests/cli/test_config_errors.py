@@ -7,37 +7,37 @@ from pathlib import Path
 
 import pytest
 
-from publisher.cli import main
-from tests.conftest import write_article
+from tests.conftest import NOW_ARG, Ran
 
+# Written as text: how a file's own bytes and lines are reported is what is tested here.
 BASE = 'title = "Site"\nurl = "https://site.example.org/"\ncontent = "content"\noutput = "out"\n'
 
 
-def site_with(tmp_path: Path, config: bytes | str) -> Path:
-    path = tmp_path / "publisher.toml"
-    if isinstance(config, str):
-        config = config.encode("utf-8")
-    path.write_bytes(config)
-    write_article(tmp_path / "content", "post.md", "---\ntitle: Post\npublishDate: 2025-12-30\n---\nBody.\n")
-    return path
+@pytest.fixture
+def one_post(site):
+    made = site()
+    made.add("post.md", title="Post", date="2026-11-20")  # in the last 30 days
+    return made
 
 
-def run(config: Path, command: str = "build") -> int:
-    window = ["--days", "30"] if command == "digest" else []
-    return main([command, "--config", str(config), "--now", "2026-01-01", *window])
+def written(site, config: bytes | str) -> Path:
+    """``site``'s publisher.toml replaced by ``config``, as is."""
+    site.config_file.write_bytes(config.encode() if isinstance(config, str) else config)
+    return site.config_file
 
 
-def test_a_config_that_is_not_utf8_names_its_line(tmp_path, capsys):
-    config = site_with(tmp_path, BASE.encode() + b'description = "caf\xe9"\n')
-    assert run(config) == 2
-    assert capsys.readouterr().err == f"publisher: error: {config}:5: not UTF-8 (byte 0xe9); save it as UTF-8\n"
+def test_a_config_that_is_not_utf8_names_its_line(one_post, cli):
+    config = written(one_post, BASE.encode() + b'description = "caf\xe9"\n')
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2
+    assert ran.err == f"publisher: error: {config}:5: not UTF-8 (byte 0xe9); save it as UTF-8\n"
 
 
-def test_a_config_that_is_a_folder(tmp_path, capsys):
-    (tmp_path / "conf.toml").mkdir()
-    assert run(tmp_path / "conf.toml") == 2
+def test_a_config_that_is_a_folder(tmp_path, cli):
     folder = tmp_path / "conf.toml"
-    assert capsys.readouterr().err == f"publisher: error: {folder}: is a folder, not a configuration file\n"
+    folder.mkdir()
+    ran = cli("build", "--config", folder, "--now", NOW_ARG)
+    assert ran == Ran(2, "", f"publisher: error: {folder}: is a folder, not a configuration file\n")
 
 
 @pytest.mark.parametrize(("setting", "key"), [
@@ -46,10 +46,11 @@ def test_a_config_that_is_a_folder(tmp_path, capsys):
     ('[digest]\nreply_to = "r@example.org\\r\\n"', "[digest] reply_to"),
     ('author_email = "me@example.org\\nX: y"', "author_email"),
 ])
-def test_a_line_break_in_an_address_is_a_config_error(tmp_path, capsys, setting, key):
-    config = site_with(tmp_path, BASE + setting + "\n")
-    assert run(config, "digest") == 2
-    err = capsys.readouterr().err
+def test_a_line_break_in_an_address_is_a_config_error(one_post, cli, setting, key):
+    config = written(one_post, BASE + setting + "\n")
+    ran = cli.on(one_post, "digest", "--days", "30")
+    err = ran.err
+    assert ran.code == 2
     assert err.startswith(f"publisher: error: {config}: {key}: ") and "holds a line break" in err
     assert len(err.splitlines()) == 1
 
@@ -59,10 +60,11 @@ def test_a_line_break_in_an_address_is_a_config_error(tmp_path, capsys, setting,
     ("{{ site.title.nope() }}", "[digest] subject: 'str object' has no attribute 'nope'"),
     ("{{ '%d' % site.title }}", "[digest] subject: the template failed: TypeError"),
 ])
-def test_a_subject_template_that_raises_is_a_config_error(tmp_path, capsys, subject, message):
-    config = site_with(tmp_path, BASE + f"[digest]\nsubject = '''{subject}'''\n")
-    assert run(config, "digest") == 2
-    err = capsys.readouterr().err
+def test_a_subject_template_that_raises_is_a_config_error(one_post, cli, subject, message):
+    config = written(one_post, BASE + f"[digest]\nsubject = '''{subject}'''\n")
+    ran = cli.on(one_post, "digest", "--days", "30")
+    err = ran.err
+    assert ran.code == 2
     assert err.startswith(f"publisher: error: {config}: {message}") and len(err.splitlines()) == 1
 
 
@@ -74,7 +76,8 @@ def test_a_subject_template_that_raises_is_a_config_error(tmp_path, capsys, subj
     ('[digest]\nunsubscribe_url = "javascript:alert(1)"',
      "[digest] unsubscribe_url: 'javascript:alert(1)' is not an http(s) address"),
 ])
-def test_a_value_out_of_bounds_is_a_config_error_naming_its_key(tmp_path, capsys, setting, message):
-    config = site_with(tmp_path, BASE + setting + "\n")
-    assert run(config) == 2
-    assert capsys.readouterr().err.startswith(f"publisher: error: {config}: {message}")
+def test_a_value_out_of_bounds_is_a_config_error_naming_its_key(one_post, cli, setting, message):
+    config = written(one_post, BASE + setting + "\n")
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2
+    assert ran.err.startswith(f"publisher: error: {config}: {message}")

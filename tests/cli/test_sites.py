@@ -25,15 +25,15 @@ from lxml import etree
 from lxml import html as lxml_html
 from rfc3986_validator import validate_rfc3986
 
-from publisher.cli import main
-from tests.conftest import ROOT
+from tests.conftest import NOW_ARG, ROOT, Cli, Ran
 
 SITES = ROOT / "tests" / "fixtures" / "sites"
-NOW = "2026-12-01"
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):
+def sample(tmp_path, monkeypatch):
+    """``sample(name)``: a copy of tests/fixtures/sites/<name>, as its owner has it (no publisher.toml), made
+    the current folder."""
     def copy(name: str) -> Path:
         shutil.copytree(SITES / name, tmp_path / name)
         monkeypatch.chdir(tmp_path / name)
@@ -42,13 +42,12 @@ def site(tmp_path, monkeypatch):
     return copy
 
 
-def init_and_build(capsys, *init_args: str) -> tuple[dict, list]:
+def init_and_build(cli: Cli, *init_args: str) -> tuple[dict, list]:
     """Run init then build (silent, exit 0); the config written and the feeds' entries, newest first."""
-    assert main(["init", *init_args]) == 0
-    capsys.readouterr()
+    assert cli("init", *init_args).code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
-    assert main(["build", "--now", NOW]) == 0
-    assert capsys.readouterr() == ("", "")  # section pages and list pages are not articles: nothing to say
+    # Section pages and list pages are not articles: nothing to say.
+    assert cli("build", "--now", NOW_ARG) == Ran(0, "", "")
     for path in Path("feeds").rglob("*.xml"):
         assert feedparser.parse(path.read_bytes()).bozo == 0, path
     archived = [e for path in sorted(Path("feeds/archive").glob("*.xml"))
@@ -90,9 +89,9 @@ def assert_addresses_are_uris(site_url: str) -> None:
     assert [a for a in addresses if a.startswith(site_url) and "//" in urlsplit(a).path] == []
 
 
-def test_hugo_opentelemetry(site, capsys):
-    site("hugo-opentelemetry")
-    config, entries = init_and_build(capsys, "--content", "content/en/blog")
+def test_hugo_opentelemetry(sample, cli):
+    sample("hugo-opentelemetry")
+    config, entries = init_and_build(cli, "--content", "content/en/blog")
     assert (config["preset"], config["url"], config["permalink"]) == ("hugo", "https://opentelemetry.io",
                                                                       "/blog/{path}/")
     assert [e.link for e in entries] == [
@@ -105,9 +104,9 @@ def test_hugo_opentelemetry(site, capsys):
     assert_addresses_are_uris("https://opentelemetry.io/")
 
 
-def test_jekyll_news(site, capsys):
-    site("jekyll-news")
-    config, entries = init_and_build(capsys, "--content", "docs/_posts")
+def test_jekyll_news(sample, cli):
+    sample("jekyll-news")
+    config, entries = init_and_build(cli, "--content", "docs/_posts")
     assert (config["preset"], config["permalink"]) == ("jekyll", "/news/{year}/{month}/{day}/{slug}/")
     assert [(e.link, e.published) for e in entries] == [
         ("https://jekyllrb.com/news/2025/01/29/jekyll-4-4-1-released/", "2025-01-29T18:15:32+05:30"),
@@ -118,9 +117,9 @@ def test_jekyll_news(site, capsys):
     assert_addresses_are_uris("https://jekyllrb.com/")
 
 
-def test_eleventy_blog(site, capsys):
-    site("eleventy-blog")
-    config, entries = init_and_build(capsys, "--content", "src/blog", "--url", "https://www.11ty.dev/",
+def test_eleventy_blog(sample, cli):
+    sample("eleventy-blog")
+    config, entries = init_and_build(cli, "--content", "src/blog", "--url", "https://www.11ty.dev/",
                                      "--title", "Eleventy Blog")
     assert (config["preset"], config["permalink"]) == ("eleventy", "/blog/{slug}/")
     assert config["fields"]["title"][0] == "newstitle"
@@ -131,37 +130,38 @@ def test_eleventy_blog(site, capsys):
     assert_addresses_are_uris("https://www.11ty.dev/")
 
 
-def test_init_never_overwrites_a_config(site, capsys):
-    site("jekyll-news")
+def test_init_never_overwrites_a_config(sample, cli):
+    sample("jekyll-news")
     Path("publisher.toml").write_text("# mine\n", encoding="utf-8")
-    assert main(["init", "--content", "docs/_posts"]) == 2
-    assert "publisher.toml already exists; not overwritten" in capsys.readouterr().err
+    ran = cli("init", "--content", "docs/_posts")
+    assert ran.code == 2 and "publisher.toml already exists; not overwritten" in ran.err
     assert Path("publisher.toml").read_text(encoding="utf-8") == "# mine\n"
 
 
-def test_init_needs_an_address_it_cannot_find(site, capsys):
-    site("eleventy-blog")
-    assert main(["init", "--content", "src/blog"]) == 2
-    err = capsys.readouterr().err
+def test_init_needs_an_address_it_cannot_find(sample, cli):
+    sample("eleventy-blog")
+    ran = cli("init", "--content", "src/blog")
+    err = ran.err
+    assert ran.code == 2
     assert "the site's public address is not known" in err and "pass --url" in err
     assert not Path("publisher.toml").exists()
 
 
-def test_init_excludes_the_few_pages_without_a_date(tmp_path, monkeypatch, capsys):
+def test_init_excludes_the_few_pages_without_a_date(tmp_path, monkeypatch, cli):
     content = tmp_path / "content"
     for n in range(12):
         (content / "posts").mkdir(parents=True, exist_ok=True)
         (content / "posts" / f"p{n}.md").write_text(f"---\ntitle: P{n}\npubDate: 2024-01-{n + 1:02d}\n---\nx\n")
     (content / "index.md").write_text("---\ntitle: Blog\nlayout: list\n---\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["init", "--url", "https://example.org/"]) == 0
+    assert cli("init", "--url", "https://example.org/").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
     assert config["exclude"][-1] == "/index.md" and config["preset"] == "astro"
-    assert main(["build", "--now", NOW]) == 0
-    assert capsys.readouterr().err == ""
+    built = cli("build", "--now", NOW_ARG)
+    assert built.code == 0 and built.err == ""
 
 
-def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, capsys):
+def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, cli):
     pelican = tmp_path / "pelican"
     (pelican / "content").mkdir(parents=True)
     (pelican / "pelicanconf.py").write_text(
@@ -170,11 +170,11 @@ def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, capsys)
     (pelican / "content" / "first.md").write_text(
         "Title: My First Post\nDate: 2024-04-09 10:20\nTags: a, b\n\nBody.\n", encoding="utf-8")
     monkeypatch.chdir(pelican)
-    assert main(["init"]) == 0
+    assert cli("init").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
     assert (config["preset"], config["url"], config["title"], config["permalink"], config["timezone"]) == (
         "pelican", "https://pelican.example", "Pelican Site", "/posts/{year}/{slug}/", "Europe/Paris")
-    assert main(["build", "--now", NOW]) == 0
+    assert cli("build", "--now", NOW_ARG).code == 0
     entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
     assert entry.link == "https://pelican.example/posts/2024/my-first-post/"
 
@@ -185,6 +185,6 @@ def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, capsys)
     (hugo / "content" / "posts" / "hello.md").write_text('+++\ntitle = "Hello"\ndate = 2024-04-09\n+++\nHi.\n',
                                                          encoding="utf-8")
     monkeypatch.chdir(hugo)
-    assert main(["init", "--content", "content/posts"]) == 0
+    assert cli("init", "--content", "content/posts").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
     assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug}/")

@@ -1,0 +1,226 @@
+"""`publisher digest`: the bundled site's message and its e-mail-safe HTML, the window flags, --since-last
+and its state, empty windows, --check."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+
+import pytest
+from lxml import html as lxml_html
+
+from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
+from tests.test_digest import assert_email_safe, body_elements
+
+HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
+    out = tmp_path_factory.mktemp("digest")
+    ran = Cli()("digest", "--config", ROOT / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
+    assert ran.code == 0, ran.err
+    return out
+
+
+def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
+    raw = (bundled / "digest.eml").read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # email.policy.SMTP line ends
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    for header in HEADERS:
+        assert message[header], f"no {header}"
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+    assert message["Message-ID"].endswith("@aiphotoprompt.example.org>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    for part, name in zip(parts, ("digest.txt", "digest.html"), strict=True):
+        content = part.get_content().replace("\r\n", "\n").rstrip("\n")
+        assert content == (bundled / name).read_text(encoding="utf-8").rstrip("\n")
+
+
+def test_bundled_digest_html_is_email_safe(bundled):
+    html = (bundled / "digest.html").read_text(encoding="utf-8")
+    assert_email_safe(html)
+    tree, elements = body_elements(html)
+    first = elements[1]  # elements[0] is <body>
+    assert "preheader" in first.get("class") and "display:none !important" in first.get("style")
+    assert "mso-hide:all" in first.get("style")
+    styles = [s.text for s in tree.iter("style") if s.getparent().tag == "head"]
+    assert len(styles) == 1 and len(styles[0].encode()) < 16 * 1024
+    assert "@media" in styles[0] and "prefers-color-scheme: dark" in styles[0]
+    assert tree.find(".//meta[@name='color-scheme']").get("content") == "light dark"
+    assert "<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"" in html
+    assert tree.find(".//table[@class='container']").get("width") == "600"
+
+
+def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
+    text = (bundled / "digest.txt").read_text(encoding="utf-8")
+    html = (bundled / "digest.html").read_text(encoding="utf-8")
+    tree = lxml_html.document_fromstring(html)
+    titles = [a.text_content() for a in tree.xpath("//h2/a | //h3/a")]
+    assert titles and all(title in text for title in titles)
+    assert "<" not in text and "Read more: https://aiphotoprompt.example.org/" in text
+    assert "Unsubscribe: https://aiphotoprompt.example.org/unsubscribe" in text
+
+
+# The command line: window flags, --since-last state, empty windows, --check.
+
+@pytest.fixture
+def digests(site):
+    """A site with an unsubscribe address and no articles yet."""
+    return site(title="Digest Site", url="https://digest.example.org/", output="out",
+                digest={"unsubscribe_url": "https://digest.example.org/unsubscribe"})
+
+
+def post(site, slug, when):
+    site.add(f"{slug}.md", title=slug, date=f"'{when}'", body="Text.")
+
+
+def test_since_last_twice_in_a_row_writes_nothing_the_second_time(digests, cli):
+    post(digests, "monday", "2026-11-23T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    out = digests / "out"
+    first = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    # The history is in the state folder; the output folder has what is published (and the web archive).
+    assert set(first) == {"digest.html", "digest.txt", "digest.eml", "newsletter"}
+    assert digest_history(digests / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25T13:00:00Z")
+    assert ran.code == 0 and "nothing new since the previous digest" in ran.err
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == first
+    assert cli.on(digests, "digest", "--since-last", "--fail-if-empty", now="2026-11-25T13:00:00Z").code == 3
+
+
+def test_an_article_at_the_cut_off_is_in_exactly_one_digest(digests, cli):
+    post(digests, "before", "2026-11-20T08:00:00Z")
+    post(digests, "at-cutoff", "2026-11-25T12:00:00Z")
+    post(digests, "after", "2026-11-26T08:00:00Z")
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    first = (digests / "out" / "digest.txt").read_text()
+    assert digest_history(digests / "publisher.toml").until == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert cli.on(digests, "digest", "--since-last", now="2026-12-01T12:00:00Z").code == 0
+    second = (digests / "out" / "digest.txt").read_text()
+    assert "at-cutoff" in first and "at-cutoff" not in second
+    assert "after" in second and "before" not in second
+
+
+def test_only_since_last_runs_move_the_cut_off(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--days", "7").code == 0
+    assert (digests / "out" / "digest.eml").exists() and digest_history(digests / "publisher.toml") is None
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    assert "one" in (digests / "out" / "digest.txt").read_text()
+
+
+def test_dry_run_and_force(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    ran = cli.on(digests, "digest", "--since-last", "--dry-run")
+    assert ran.code == 0 and "digest: 1 article (0 featured)" in ran.out
+    assert digest_history(digests / "publisher.toml") is None and not (digests / "out" / "digest.eml").exists()
+    assert cli.on(digests, "digest", "--since-last").code == 0
+    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-25T13:00:00Z").code == 0
+    assert "one" in (digests / "out" / "digest.txt").read_text()
+
+
+def test_empty_window_writes_nothing(digests, cli):
+    post(digests, "old", "2025-01-01")
+    ran = cli.on(digests, "digest", "--days", "7", now="2026-11-25")
+    assert ran.code == 0 and "nothing new in the window" in ran.err
+    assert not (digests / "out" / "digest.html").exists()
+
+
+def test_check_fails_the_digest_without_writing(site, cli):
+    digests = site(title="No Unsub", url="https://nounsub.example.org/", output="out")  # no unsubscribe address
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--check", now="2026-11-25").code == 1
+    assert not (digests / "out" / "digest.html").exists()
+    assert cli.on(digests, "digest", now="2026-11-25").code == 0  # without --check: written, problems reported
+
+
+def test_window_flags(digests, cli):
+    for day in range(1, 29):
+        post(digests, f"nov-{day:02d}", f"2026-11-{day:02d}T12:00:00Z")
+    ran = cli.on(digests, "digest", "--since", "2026-11-10", "--until", "2026-11-12T23:00:00Z", now="2026-11-28")
+    assert ran.code == 0
+    text = (digests / "out" / "digest.txt").read_text()
+    assert [d for d in range(1, 29) if f"nov-{d:02d}" in text] == [10, 11, 12]
+    assert cli.on(digests, "digest", "--days", "seven", now=None).code == 2
+    assert cli.on(digests, "digest", "--since", "last tuesday", now=None).code == 2
+
+
+def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    (digests / "out").mkdir()
+    (digests / "out" / ".digest-state.json").write_text("{not json")
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
+    assert ran.code == 1
+    err = ran.err
+    assert ".digest-state.json was not a digest state file" in err and "--force" in err and "--since" in err
+    assert not (digests / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 1  # still lost: asked again
+    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-25").code == 0
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-26").code == 0  # the history goes on from there
+
+
+def test_an_old_state_file_is_taken_into_the_state_folder(digests, cli):
+    post(digests, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
+    post(digests, "after", "2026-11-24T09:00:00Z")
+    (digests / "out").mkdir()
+    (digests / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
+    (digests / "out" / ".publisher-cache").write_text("old cache")
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
+    assert ran.code == 0 and "the state now lives in" in ran.err
+    text = (digests / "out" / "digest.txt").read_text()
+    assert "after" in text and "before" not in text  # the old cut-off was kept
+    assert sorted(p.name for p in (digests / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
+                                                                "newsletter"]
+
+
+def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 0
+    database = digests / ".publisher" / "state.sqlite3"
+    database.write_bytes(b"this is not a database" * 100)
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-26")
+    assert ran.code == 1
+    err = ran.err
+    assert "moved it to state.sqlite3.damaged-" in err and "--force" in err
+    assert len(list((digests / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
+
+
+def test_cli_reports_a_broken_subject_without_a_traceback(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    digests.configure(digest={"subject": "{{ lead.titel }"})
+    ran = cli.on(digests, "digest", now="2026-11-25")
+    assert ran.code == 2
+    # The configuration file and the key: the subject template lives there.
+    assert ran.err.startswith(f"publisher: error: {digests.config_file}: [digest] subject:")
+    assert "Traceback" not in ran.err
+
+
+def test_an_article_that_arrives_late_goes_into_the_next_digest_once(digests, cli):
+    post(digests, "sunday", "2026-11-22T10:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-23T07:00:00Z").code == 0  # Monday's digest
+    assert "sunday" in (digests / "out" / "digest.txt").read_text()
+    post(digests, "monday-late", "2026-11-23")  # dated Monday 00:00, written after the digest went out
+    post(digests, "wednesday", "2026-11-25T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-30T07:00:00Z").code == 0
+    text = (digests / "out" / "digest.txt").read_text()
+    assert "monday-late" in text and "wednesday" in text and "sunday" not in text
+    post(digests, "next-week", "2026-12-01T09:00:00Z")
+    assert cli.on(digests, "digest", "--since-last", now="2026-12-07T07:00:00Z").code == 0
+    text = (digests / "out" / "digest.txt").read_text()
+    assert "next-week" in text and "monday-late" not in text and "wednesday" not in text
+    assert set(digest_history(digests / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--limit", "0"], "--limit: 0 must be 1 or more"),
+    (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
+    (["--days", "0"], "--days: 0 must be more than 0"),
+])
+def test_window_flags_that_make_no_sense_are_usage_errors(digests, cli, args, message):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    ran = cli.on(digests, "digest", *args, now="2026-11-25")
+    assert ran.code == 2 and message in ran.err
