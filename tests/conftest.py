@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -247,17 +246,11 @@ class Cli:
 
     def __call__(self, *args: str | os.PathLike[str]) -> Ran:
         out, err = io.StringIO(), io.StringIO()
-        # main() points the "publisher" logger at this run's stderr; put it back as it was afterwards,
-        # so that no later test logs into a finished run's buffer.
-        log = logging.getLogger("publisher")
-        before = (log.handlers[:], log.propagate, log.level)
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 code = main([os.fspath(arg) for arg in args])
             except SystemExit as exit_:  # argparse's usage errors, --help
                 code = exit_.code if isinstance(exit_.code, int) else 1
-            finally:
-                log.handlers[:], log.propagate, log.level = before
         return Ran(code, out.getvalue(), err.getvalue())
 
     def on(self, site: Site | Path, command: str, *args: str | os.PathLike[str], now: str | None = NOW_ARG) -> Ran:

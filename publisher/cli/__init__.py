@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from ..errors import PublisherError, printable
 from .build import add_build_command, add_links_command
@@ -30,7 +31,11 @@ log = logging.getLogger("publisher")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose - args.quiet)
+    with _logging_to_stderr(args.verbose - args.quiet):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
         return code
@@ -71,12 +76,21 @@ class _Version(argparse.Action):
         parser.exit(message=f"{parser.prog} {__version__}\n")
 
 
-def _setup_logging(level: int) -> None:
+@contextmanager
+def _logging_to_stderr(level: int) -> Iterator[None]:
+    """For the command's run, publisher's log lines go to stderr as "publisher: ..." lines; afterwards the
+    logger is as it was, so a program (or a test) that calls main() in-process keeps its own logging."""
+    before = (log.handlers[:], log.propagate, log.level)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine("publisher: %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(logging.ERROR if level < 0 else logging.INFO if level > 0 else logging.WARNING)
+    try:
+        yield
+    finally:
+        log.handlers[:], log.propagate = before[0], before[1]
+        log.setLevel(before[2])
 
 
 class _OneLine(logging.Formatter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import feedparser
@@ -24,6 +25,18 @@ def test_build_is_silent_on_success_and_writes_the_feeds(posts, cli):
     assert (ran.code, ran.out, ran.err) == (0, "", "")
     feed = feedparser.parse((posts.out / "atom.xml").read_bytes())
     assert feed.bozo == 0 and [e.title for e in feed.entries] == ["Post 3", "Post 2", "Post 1"]
+
+
+def test_main_leaves_the_logger_as_it_found_it(posts, cli, caplog):
+    """A program that calls main() in-process keeps its own logging: after the run, publisher's records
+    reach the program's handlers again, not the finished run's stderr."""
+    logger = logging.getLogger("publisher")
+    before = (logger.handlers[:], logger.propagate, logger.level)
+    assert cli.on(posts, "build", "-v").code == 0
+    assert (logger.handlers, logger.propagate, logger.level) == before
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        logger.warning("after the run")
+    assert "after the run" in caplog.text
 
 
 def test_verbose_says_what_was_written(posts, cli):
