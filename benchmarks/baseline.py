@@ -62,9 +62,7 @@ def main(content: str, out: str, now: datetime) -> None:
     fg.rss_file(str(Path(out) / "rss.xml"), pretty=True)
 
     week = [p for p in posts if published(p) > now - timedelta(days=7)]
-    sections = "".join(
-        f"<h2>{p['title']}</h2>{markdown.markdown(p.content, extensions=EXTENSIONS)}" for p in week
-    )
+    sections = "".join(f"<h2>{p['title']}</h2>{markdown.markdown(p.content, extensions=EXTENSIONS)}" for p in week)
     page = f"<html><head><style>{DIGEST_CSS}</style></head><body><h1>This week</h1>{sections}</body></html>"
     Path(out, "digest.html").write_text(premailer.transform(page, base_url=SITE), encoding="utf-8")
 

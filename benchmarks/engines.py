@@ -61,7 +61,8 @@ def candidates() -> dict[str, Callable[[str], str]]:
         import markdown_it_pyrs
 
         parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(
-            ["table", "strikethrough", "tasklist", "footnote", "autolink_ext"])
+            ["table", "strikethrough", "tasklist", "footnote", "autolink_ext"]
+        )
         found["markdown-it-pyrs"] = parser.render
     except ImportError:
         print("markdown-it-pyrs is not installed: left out", file=sys.stderr)
@@ -117,16 +118,25 @@ def main() -> None:
         convert = engines.engine(engine_name)
         html = {key: [convert(text) for text in texts] for key, texts in sets.items()}
         sized = {key: [render.image_sizes(h) for h in hs] for key, hs in html.items()}
-        config = publisher.Config(site=Site(title="T", url="https://example.org/"),
-                                  markdown=Markdown(engine=engine_name))
-        articles = {key: [publisher.Article(slug=f"a{i}", title="A", published=publisher_now(), body=text)
-                          for i, text in enumerate(texts)] for key, texts in sets.items()}
+        config = publisher.Config(
+            site=Site(title="T", url="https://example.org/"), markdown=Markdown(engine=engine_name)
+        )
+        articles = {
+            key: [
+                publisher.Article(slug=f"a{i}", title="A", published=publisher_now(), body=text)
+                for i, text in enumerate(texts)
+            ]
+            for key, texts in sets.items()
+        }
         steps: list[tuple[str, Callable[[str], object], str]] = [
             (f"{engine_name}: Markdown", convert, "text"),
             (f"{engine_name}: image sizes", render.image_sizes, "html"),
             (f"{engine_name}: xml_safe", xml_safe, "sized"),
-            (f"{engine_name}: sanitize (nh3, URL callback)",
-             lambda h: render.sanitize(h, base_url=base, tags=tags), "sized"),
+            (
+                f"{engine_name}: sanitize (nh3, URL callback)",
+                lambda h: render.sanitize(h, base_url=base, tags=tags),
+                "sized",
+            ),
             (f"{engine_name}: render_html, all of it", functools.partial(render_article, config=config), "article"),
         ]
         for label, function, kind in steps:

@@ -52,8 +52,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", type=float, metavar="MB", help="render through the seam with this Parts budget")
     args = parser.parse_args()
-    config = publisher.Config(site=Site(title="Bench", url="https://bench.example.org/"),
-                              feeds=Feeds(tags=True, categories=True, archives=True))
+    config = publisher.Config(
+        site=Site(title="Bench", url="https://bench.example.org/"),
+        feeds=Feeds(tags=True, categories=True, archives=True),
+    )
     loaded = publisher.load_articles(args.folder, config)
     articles = [publisher.Article(**{name: getattr(a, name) for name in a.__dataclass_fields__}) for a in loaded]
     memo = RenderMemo()
@@ -71,8 +73,10 @@ def main() -> None:
                 made = seam(articles, config, int(args.budget * 1e6))
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    print(f"{len(articles)} articles: {made}; wall {statistics.median(walls):.2f} s "
-          f"(min {min(walls):.2f}), CPU {statistics.median(cpus):.2f} s (min {min(cpus):.2f})")
+    print(
+        f"{len(articles)} articles: {made}; wall {statistics.median(walls):.2f} s "
+        f"(min {min(walls):.2f}), CPU {statistics.median(cpus):.2f} s (min {min(cpus):.2f})"
+    )
 
 
 def seam(articles: list[publisher.Article], config: publisher.Config, budget: int) -> str:

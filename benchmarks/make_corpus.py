@@ -48,7 +48,9 @@ def body(rng: random.Random, index: int) -> str:
             blocks.append("\n".join(f"{n}. {sentence(rng, 7)}" for n in range(1, rng.randint(3, 6))))
         elif kind < 0.21:
             w, h = rng.choice([(700, 521), (640, 360), (1200, 800)])
-            blocks.append(f"![image-{index:05d}{len(blocks)}|{w}x{h}](https://img.example.org/{index}/{len(blocks)}.png)")
+            blocks.append(
+                f"![image-{index:05d}{len(blocks)}|{w}x{h}](https://img.example.org/{index}/{len(blocks)}.png)"
+            )
         elif kind < 0.23:
             blocks.append(
                 '<video controls width="700">\n'

@@ -22,8 +22,13 @@ from publisher.guard import guarded, render_budget
 from publisher.markup.html import markdown_to_html, sanitize
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHOLOGICAL = {"'[' * 50000": "[" * 50_000, "'[a](' * 20000": "[a](" * 20_000, "'&#x41;' * 100000": "&#x41;" * 100_000,
-                "'> ' * 50000": "> " * 50_000, "'<ul><li>' * 20000": "<ul><li>" * 20_000}
+PATHOLOGICAL = {
+    "'[' * 50000": "[" * 50_000,
+    "'[a](' * 20000": "[a](" * 20_000,
+    "'&#x41;' * 100000": "&#x41;" * 100_000,
+    "'> ' * 50000": "> " * 50_000,
+    "'<ul><li>' * 20000": "<ul><li>" * 20_000,
+}
 BASE = "https://example.org/post/"
 
 
@@ -38,7 +43,8 @@ def engines() -> dict[str, Callable[[str], str]]:
         print("cmark-gfm: not installed (pip install cmarkgfm), not measured")
     else:
         found["cmark-gfm"] = lambda text: cmarkgfm.github_flavored_markdown_to_html(
-            text, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+            text, options=cmarkgfm.Options.CMARK_OPT_UNSAFE
+        )
     return found
 
 
@@ -64,10 +70,14 @@ def corpus(folders: list[Path], render: Callable[[str], str]) -> None:
         return
     slowest = max(rows)
     rate = max((s / size * 1e6, path) for s, size, path in rows if size >= 20_000)
-    print(f"  {len(rows)} articles, {sum(r[0] for r in rows):.1f} s in all; slowest {slowest[0]:.2f} s "
-          f"({slowest[1]:,} bytes, {slowest[2].name}), its budget {render_budget(slowest[1]):.1f} s")
-    print(f"  at most {rate[0]:.2f} µs per byte (articles of 20 KB or more: {rate[1].name}); "
-          f"under 20 KB at most {max((s for s, size, _ in rows if size < 20_000), default=0):.3f} s")
+    print(
+        f"  {len(rows)} articles, {sum(r[0] for r in rows):.1f} s in all; slowest {slowest[0]:.2f} s "
+        f"({slowest[1]:,} bytes, {slowest[2].name}), its budget {render_budget(slowest[1]):.1f} s"
+    )
+    print(
+        f"  at most {rate[0]:.2f} µs per byte (articles of 20 KB or more: {rate[1].name}); "
+        f"under 20 KB at most {max((s for s, size, _ in rows if size < 20_000), default=0):.3f} s"
+    )
 
 
 def pathological(render: Callable[[str], str], name: str) -> None:
@@ -88,8 +98,10 @@ def pathological(render: Callable[[str], str], name: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    folders = [Path(a) for a in argv] or [ROOT.parent / "shared" / "corpora" / "nodejs-blog",
-                                          ROOT.parent / "shared" / "seeds"]
+    folders = [Path(a) for a in argv] or [
+        ROOT.parent / "shared" / "corpora" / "nodejs-blog",
+        ROOT.parent / "shared" / "seeds",
+    ]
     for name, render in engines().items():
         print(f"{name}:")
         corpus([f for f in folders if f.is_dir()], render)

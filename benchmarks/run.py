@@ -140,8 +140,7 @@ def snapshot(folder: Path, skip: set[str]) -> dict[str, int]:
 
 
 def has_digest(python: str, cwd: Path) -> bool:
-    probe = subprocess.run([python, "-c", "import publisher; publisher.render_digest"], cwd=cwd,
-                           capture_output=True)
+    probe = subprocess.run([python, "-c", "import publisher; publisher.render_digest"], cwd=cwd, capture_output=True)
     return probe.returncode == 0
 
 
@@ -160,8 +159,10 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return (f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,9 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is shown (default: 5)")
     parser.add_argument("--work", metavar="DIR", help="working folder (default: a temporary one, removed after)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with publisher installed")
-    parser.add_argument("--outputs", choices=sorted(OUTPUTS), default="defaults",
-                        help="defaults (archives on), main (only the kinds of output the baseline makes: tags, "
-                        "categories and archives off) or all (tags, categories and archives on)")
+    parser.add_argument(
+        "--outputs",
+        choices=sorted(OUTPUTS),
+        default="defaults",
+        help="defaults (archives on), main (only the kinds of output the baseline makes: tags, "
+        "categories and archives off) or all (tags, categories and archives on)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be 1 or more")
@@ -236,12 +241,25 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     run_once(build, work)
 
     if has_digest(python, work):
-        digest = [python, "-m", "publisher", "digest", "--days", "7", "--config", str(config), "--now", NOW,
-                  "-q"]  # into the feeds folder, as the README's cron recipe does
-        figures["e"] = measure("e", "7-day digest (`publisher digest --days 7`, with the build's state)", digest,
-                               work, runs)
-        timing = subprocess.run([python, "-c", DIGEST_ALONE, str(config), NOW, str(runs)], cwd=work,
-                                capture_output=True, text=True)
+        digest = [
+            python,
+            "-m",
+            "publisher",
+            "digest",
+            "--days",
+            "7",
+            "--config",
+            str(config),
+            "--now",
+            NOW,
+            "-q",
+        ]  # into the feeds folder, as the README's cron recipe does
+        figures["e"] = measure(
+            "e", "7-day digest (`publisher digest --days 7`, with the build's state)", digest, work, runs
+        )
+        timing = subprocess.run(
+            [python, "-c", DIGEST_ALONE, str(config), NOW, str(runs)], cwd=work, capture_output=True, text=True
+        )
         if timing.returncode != 0:
             sys.exit(f"benchmark: timing render_digest failed:\n{timing.stderr}")
         count, *seconds = timing.stdout.split()
@@ -249,8 +267,13 @@ def bench(args: argparse.Namespace, work: Path) -> int:
             print("(e2) render_digest alone: nothing published in the 7 days before now at this size")
         else:
             alone = [float(x) for x in seconds]
-            figures["e2"] = Figure("e2", f"render_digest alone, {count} articles, inlining included (in-process, "
-                                   "after one warm-up call)", alone, alone, 0)
+            figures["e2"] = Figure(
+                "e2",
+                f"render_digest alone, {count} articles, inlining included (in-process, after one warm-up call)",
+                alone,
+                alone,
+                0,
+            )
     else:
         print("(e) 7-day digest: not available (this publisher has no render_digest yet)")
 
@@ -264,8 +287,14 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         (site / "config.toml").write_text(HUGO_CONFIG.format(content=content), encoding="utf-8")
         version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]
         hugo_cmd = [hugo, "--quiet", "-s", str(site), "-d", str(work / "hugo-out")]
-        figures["g"] = measure("g", f"Hugo {version}, RSS only", hugo_cmd, work, runs,
-                               before=lambda _: shutil.rmtree(work / "hugo-out", ignore_errors=True))
+        figures["g"] = measure(
+            "g",
+            f"Hugo {version}, RSS only",
+            hugo_cmd,
+            work,
+            runs,
+            before=lambda _: shutil.rmtree(work / "hugo-out", ignore_errors=True),
+        )
     else:
         print("(g) Hugo: skipped, `hugo` is not installed (Debian: apt-get install hugo)")
 
@@ -282,13 +311,17 @@ def report(figures: dict[str, Figure], n: int) -> None:
         ratio_f = f"{fig.median / base.median:.2f}" if base else "–"
         ratio_g = f"{fig.median / hugo.median:.2f}" if hugo else "–"
         rss = f"{fig.peak_kb / 1024:.0f}" if fig.peak_kb else "–"
-        print(f"| ({key}) {fig.label} | {fig.median:.3f} | {min(fig.times):.3f}–{max(fig.times):.3f} | "
-              f"{statistics.median(fig.cpu):.3f} | "
-              f"{rss} | {ratio_f} | {ratio_g} | {fig.note} |")
+        print(
+            f"| ({key}) {fig.label} | {fig.median:.3f} | {min(fig.times):.3f}–{max(fig.times):.3f} | "
+            f"{statistics.median(fig.cpu):.3f} | "
+            f"{rss} | {ratio_f} | {ratio_g} | {fig.note} |"
+        )
     b, c, d = figures["b"], figures["c"], figures["d"]
     print()
-    print(f"one change / nothing changed: {c.median / b.median:.2f}; one added / nothing changed: "
-          f"{d.median / b.median:.2f}")
+    print(
+        f"one change / nothing changed: {c.median / b.median:.2f}; one added / nothing changed: "
+        f"{d.median / b.median:.2f}"
+    )
     if base:
         print(f"baseline / warm nothing changed: {base.median / b.median:.1f}x")
     if "e" in figures:

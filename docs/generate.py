@@ -76,8 +76,11 @@ def cli_page() -> str:
     lines.append("")
     lines += _flag_table(parser._action_groups, skip_help=False)
     for name, sub in subparsers.choices.items():
-        lines += [f"## publisher {name}\n", f"{markdown_text(sub.description or summaries[name])}\n",
-                  f"```\n{_usage(sub)}\n```\n"]
+        lines += [
+            f"## publisher {name}\n",
+            f"{markdown_text(sub.description or summaries[name])}\n",
+            f"```\n{_usage(sub)}\n```\n",
+        ]
         lines += _flag_table(sub._action_groups, skip_help=True)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -91,8 +94,11 @@ def _usage(parser: argparse.ArgumentParser) -> str:
 def _flag_table(groups: Iterable[argparse._ArgumentGroup], *, skip_help: bool) -> list[str]:
     lines: list[str] = []
     for group in groups:
-        actions = [a for a in group._group_actions if not isinstance(a, argparse._SubParsersAction)
-                   and not (skip_help and isinstance(a, argparse._HelpAction))]
+        actions = [
+            a
+            for a in group._group_actions
+            if not isinstance(a, argparse._SubParsersAction) and not (skip_help and isinstance(a, argparse._HelpAction))
+        ]
         if not actions:
             continue
         title = group.title or "flags"
@@ -107,15 +113,22 @@ def _flag(action: argparse.Action) -> str:
     if not action.option_strings:
         return f"`{action.metavar or action.dest}`".replace("|", r"\|")
     takes_value = action.nargs != 0 and not isinstance(
-        action, (argparse._StoreConstAction, argparse._CountAction, argparse.BooleanOptionalAction))
+        action, (argparse._StoreConstAction, argparse._CountAction, argparse.BooleanOptionalAction)
+    )
     value = f" {action.metavar or action.dest.upper()}" if takes_value else ""
     return ", ".join(f"`{option}{value}`" for option in action.option_strings)
 
 
 # ---------------------------------------------------------------- configuration
 
-TYPES = {"str": "text", "int": "whole number", "float": "number", "bool": "`true` or `false`",
-         "tuple[str, ...]": "list of text", "tuple[Any, ...]": "list of names (functions in code)"}
+TYPES = {
+    "str": "text",
+    "int": "whole number",
+    "float": "number",
+    "bool": "`true` or `false`",
+    "tuple[str, ...]": "list of text",
+    "tuple[Any, ...]": "list of names (functions in code)",
+}
 ENVIRONMENT = {
     config.PASSWORD_ENV: "The SMTP password. Never read from `publisher.toml` (often committed) nor from the command "
     "line (other users see it in the process list); a `password` key in `[smtp]` is an error.",
@@ -138,47 +151,62 @@ def configuration_page() -> str:
         "*attribute* column; `[digest] from` is `from_`, `from` being a Python keyword): "
         "`publisher.Config(site=Site(title=..., url=...), feeds=Feeds(limit=10))`, the sections from "
         "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
-        "it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output=\"public\"`) "
-        "and tables (`feeds={\"limit\": 10}`) that win over the file. Paths given in code are relative to the "
+        'it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output="public"`) '
+        'and tables (`feeds={"limit": 10}`) that win over the file. Paths given in code are relative to the '
         "current folder. See [Library](library.md).\n",
     ]
-    for name, kind in sections.SECTIONS.items():
+    for name, kind in settings.SECTIONS.items():
         table = "" if name == "site" else name
-        lines += [f"## {'[' + table + ']' if table else 'Top level'}\n",
-                  "| key | type | default | attribute | meaning |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## {'[' + table + ']' if table else 'Top level'}\n",
+            "| key | type | default | attribute | meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for field in dataclasses.fields(kind):
             about = field.metadata
             if not about.get("description"):
-                raise SystemExit(f"publisher.config.sections.{kind.__name__}.{field.name} has no description")
+                raise SystemExit(f"{kind.__module__}.{kind.__name__}.{field.name} has no description")
             type_name = str(field.type).removesuffix(" | None")
             kind_text = "path" if about["path"] else TYPES.get(type_name, f"`{field.type}`")
             default = "required" if field.default is dataclasses.MISSING else field.default
-            lines.append(f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
-                         f"`config.{name}.{field.name}` | {about['description']} |")
+            lines.append(
+                f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
+                f"`config.{name}.{field.name}` | {about['description']} |"
+            )
         lines.append("")
     lines += [
         "## [fields]\n",
         "Which frontmatter names fill each article field: the first one present wins. The defaults cover "
         "the names Astro, Hugo, Jekyll and Eleventy collections use, so most sites need no `[fields]` at all; "
-        "name a field only to change it (`published = [\"date\"]`, or one name as a string); the others keep "
-        "the preset's names, else these. In code: `Config(fields=Fields(published=(\"date\",)))` or a mapping "
+        'name a field only to change it (`published = ["date"]`, or one name as a string); the others keep '
+        'the preset\'s names, else these. In code: `Config(fields=Fields(published=("date",)))` or a mapping '
         "of the same shape; `config.fields` names every field (`config.fields.published`, also "
-        "`config.fields[\"published\"]`).\n",
-        "| field | frontmatter names, in order | attribute | meaning |", "| --- | --- | --- | --- |",
+        '`config.fields["published"]`).\n',
+        "| field | frontmatter names, in order | attribute | meaning |",
+        "| --- | --- | --- | --- |",
     ]
     for field in dataclasses.fields(sections.Fields):
         names = ", ".join(f"`{n}`" for n in model.DEFAULT_FIELDS[field.name])
         lines.append(f"| `{field.name}` | {names} | `config.fields.{field.name}` | {field.metadata['description']} |")
-    lines += ["", "## Environment\n", "Secrets and machine settings come from the environment, never from the file.\n",
-              "| variable | meaning |", "| --- | --- |"]
+    lines += [
+        "",
+        "## Environment\n",
+        "Secrets and machine settings come from the environment, never from the file.\n",
+        "| variable | meaning |",
+        "| --- | --- |",
+    ]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
     renamed = {flat: place for flat, place in settings.FLAT_NAMES.items() if flat != place[1] or place[0] != "site"}
-    lines += ["", "## Earlier names\n",
-              "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
-              "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
-              "`DeprecationWarning` naming its new place; the top-level keys kept their names "
-              "(`title` is `config.site.title`).\n",
-              "| earlier name | now |", "| --- | --- |"]
+    lines += [
+        "",
+        "## Earlier names\n",
+        "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
+        "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
+        "`DeprecationWarning` naming its new place; the top-level keys kept their names "
+        "(`title` is `config.site.title`).\n",
+        "| earlier name | now |",
+        "| --- | --- |",
+    ]
     lines += [f"| `{flat}` | `config.{section}.{attribute}` |" for flat, (section, attribute) in renamed.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -231,17 +259,24 @@ def _api_entry(name: str, value: Any) -> list[str]:
             lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
     if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
-        signature = ("Config(\n    site: Site,\n" + "".join(f"    {section}: {kind.__name__} = {kind.__name__}(),\n"
-                                                       for section, kind in sections.SECTIONS.items()
-                                                       if section != "site")
-                     + "    fields: Fields | Mapping[str, Any] | None = None,\n    config_file: str | None = None,\n)")
+        signature = (
+            "Config(\n    site: Site,\n"
+            + "".join(
+                f"    {section}: {kind.__name__} = {kind.__name__}(),\n"
+                for section, kind in settings.SECTIONS.items()
+                if section != "site"
+            )
+            + "    fields: Fields | Mapping[str, Any] | None = None,\n    config_file: str | None = None,\n)"
+        )
     else:
         signature = _signature(name, value)
     lines.append(f"```python\n{signature}\n```\n")
     lines.append(f"{markdown_text(inspect.getdoc(value) or '')}\n")
     if value is publisher.Config:
-        lines.append("The sections are `publisher.config.Site`, `Feeds`, `Html`, `Markdown`, `Digest`, `Smtp` and "
-                     "`Fields`; every setting and its attribute: [Configuration](configuration.md).\n")
+        lines.append(
+            "The sections are `publisher.config.Site`, `Feeds`, `Html`, `Markdown`, `Digest`, `Smtp` and "
+            "`Fields`; every setting and its attribute: [Configuration](configuration.md).\n"
+        )
     if inspect.isclass(value):
         for member, attribute in vars(value).items():
             if member.startswith("_") or not (inspect.getdoc(attribute) and _documented_member(attribute)):
@@ -265,7 +300,7 @@ def _signature(name: str, value: Any) -> str:
 
 
 def _parameters(signature: inspect.Signature, *, method: bool = False, multiline: bool = False) -> str:
-    params = list(signature.parameters.values())[1 if method else 0:]
+    params = list(signature.parameters.values())[1 if method else 0 :]
     words: list[str] = []
     star = False
     for param in params:
@@ -279,8 +314,11 @@ def _parameters(signature: inspect.Signature, *, method: bool = False, multiline
             text += f" = {param.default!r}" if param.annotation is not param.empty else f"={param.default!r}"
         words.append(text)
     returns = signature.return_annotation
-    tail = "" if returns in (signature.empty, None, "None") or method and returns == "None" else \
-        f" -> {_annotation(returns)}"
+    tail = (
+        ""
+        if returns in (signature.empty, None, "None") or method and returns == "None"
+        else f" -> {_annotation(returns)}"
+    )
     if multiline:
         return "(\n" + "".join(f"    {word},\n" for word in words) + ")" + tail
     return f"({', '.join(words)}){tail}"
@@ -349,9 +387,13 @@ def code_page() -> str:
             lines.append("")
         else:
             lines += [f"## `{name}`: {stage}", "", markdown_text(_first_sentence(_docstring(path))), ""]
-    unlisted = sorted(p.name for p in package.iterdir()
-                      if (p.suffix == ".py" or (p / "__init__.py").is_file())
-                      and p.name not in listed and p.name not in ("__init__.py", "__main__.py"))
+    unlisted = sorted(
+        p.name
+        for p in package.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").is_file())
+        and p.name not in listed
+        and p.name not in ("__init__.py", "__main__.py")
+    )
     if unlisted:
         raise SystemExit(f"docs/generate.py: STAGES does not place {', '.join(unlisted)}")
     return "\n".join(lines).rstrip() + "\n"

@@ -53,12 +53,7 @@ class ContentError(PublisherError):
     """An article that cannot be published: names the file, the field and what was expected."""
 
     def __init__(
-        self,
-        path: str | Path | None,
-        field: str | None,
-        message: str,
-        line: int | None = None,
-        reason: str = "invalid",
+        self, path: str | Path | None, field: str | None, message: str, line: int | None = None, reason: str = "invalid"
     ) -> None:
         # Encodable as UTF-8 whatever the file was called, so the error can be logged and stored.
         self.path = display_path(path) if path is not None else None

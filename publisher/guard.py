@@ -76,8 +76,9 @@ def render_budget(size: int) -> float:
     return RENDER_SECONDS + RENDER_SECONDS_PER_MB * size / 1_000_000
 
 
-def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budget: float | None = None,
-            **kwargs: Any) -> T:
+def guarded(
+    path: str | None, step: str, fn: Callable[..., T], *args: Any, budget: float | None = None, **kwargs: Any
+) -> T:
     """``fn(*args, **kwargs)``, with every failure as a ContentError naming ``path`` and ``step``.
 
     With ``budget``, the step may use that many seconds of CPU time. KeyboardInterrupt and
@@ -93,19 +94,27 @@ def guarded(path: str | None, step: str, fn: Callable[..., T], *args: Any, budge
             raise ContentError(path, exc.field, exc.message, exc.line, exc.reason) from None
         raise
     except RenderTimeout:
-        raise ContentError(path, None, f"{step} took more than its {budget:.1f} s, which no real article comes "
-                           "near (pathological Markdown?)", reason="too slow") from None
+        raise ContentError(
+            path,
+            None,
+            f"{step} took more than its {budget:.1f} s, which no real article comes near (pathological Markdown?)",
+            reason="too slow",
+        ) from None
     except RecursionError:
-        raise ContentError(path, None, f"{step}: nested too deeply to process",
-                           reason="nested too deeply") from None
+        raise ContentError(path, None, f"{step}: nested too deeply to process", reason="nested too deeply") from None
     except MemoryError:
         raise ContentError(path, None, f"{step}: ran out of memory", reason="too large") from None
     except Exception as exc:  # noqa: BLE001 - the boundary: anything else is our bug, reported with its file
         text = str(exc)
         if len(text) > _MESSAGE_LIMIT:
             text = text[:_MESSAGE_LIMIT] + "…"
-        raise ContentError(path, None, f"{step} failed ({type(exc).__name__}: {text}); this is a bug in publisher, "
-                           "not in the file: please report it with this file", reason="publisher bug") from exc
+        raise ContentError(
+            path,
+            None,
+            f"{step} failed ({type(exc).__name__}: {text}); this is a bug in publisher, "
+            "not in the file: please report it with this file",
+            reason="publisher bug",
+        ) from exc
 
 
 def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False) -> None:
@@ -121,8 +130,9 @@ def report(exc: ContentError, errors: list[ContentError] | None, strict: bool, *
         errors.append(exc)
 
 
-def article_step(article: Article, step: str, fn: Callable[..., T], *args: Any, budget: float | None = None,
-                 **kwargs: Any) -> T:
+def article_step(
+    article: Article, step: str, fn: Callable[..., T], *args: Any, budget: float | None = None, **kwargs: Any
+) -> T:
     """guarded() for one article inside a larger render: raises ArticleFailed, which without_failures handles."""
     path = article.path if article.path is not None else f"<article {article.slug!r}>"
     try:
@@ -131,8 +141,12 @@ def article_step(article: Article, step: str, fn: Callable[..., T], *args: Any, 
         raise ArticleFailed(article, exc) from None
 
 
-def without_failures(articles: list[Article], produce: Callable[[list[Article]], T],
-                     errors: list[ContentError] | None = None, strict: bool = False) -> T:
+def without_failures(
+    articles: list[Article],
+    produce: Callable[[list[Article]], T],
+    errors: list[ContentError] | None = None,
+    strict: bool = False,
+) -> T:
     """``produce(articles)``; when a step for one of them fails (ArticleFailed), that article is reported
     (see ``report``) and ``produce`` runs again without it. Each round drops one, so it ends."""
     kept = list(articles)
@@ -147,8 +161,7 @@ def without_failures(articles: list[Article], produce: Callable[[list[Article]],
             del kept[index]
 
 
-def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any, renders: int = 1,
-                   **kwargs: Any) -> T:
+def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any, renders: int = 1, **kwargs: Any) -> T:
     """``fn(article, *args, **kwargs)`` for one article inside a larger render, within the article's
     time budget (``renders`` times it, for a step that renders the body more than once); ArticleFailed
     if it fails. The body is read once, here, and handed to ``fn`` as text."""

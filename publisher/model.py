@@ -110,9 +110,7 @@ class Article:
         object.__setattr__(self, "author", self.authors[0] if self.authors else None)
         if not isinstance(self.published, datetime) or self.published.tzinfo is None:
             raise TypeError(f"Article {self.slug!r}: published must be a timezone-aware datetime")
-        if self.updated is not None and (
-            not isinstance(self.updated, datetime) or self.updated.tzinfo is None
-        ):
+        if self.updated is not None and (not isinstance(self.updated, datetime) or self.updated.tzinfo is None):
             raise TypeError(f"Article {self.slug!r}: updated must be a timezone-aware datetime")
         if isinstance(self.tags, (list, str)):
             object.__setattr__(self, "tags", (self.tags,) if isinstance(self.tags, str) else tuple(self.tags))

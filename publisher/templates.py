@@ -79,8 +79,9 @@ def _render(template: jinja2.Template, where: str, context: dict[str, Any]) -> s
         raise ConfigError(f"{where}{f':{line}' if line else ''}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - an expression in the template failed: {{ 1/0 }}, {{ x.y() }}
         line = _line_in(exc, template.filename)
-        raise ConfigError(f"{where}{f':{line}' if line else ''}: the template failed: "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise ConfigError(
+            f"{where}{f':{line}' if line else ''}: the template failed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _line_in(exc: BaseException, filename: str | None) -> int | None:

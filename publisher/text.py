@@ -27,7 +27,6 @@ _CONTINUATION = "\x80-\xbf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–�
 _MOJIBAKE_HINT = re.compile(f"[\xc2-\xf4][{_CONTINUATION}]")
 
 
-
 @functools.cache
 def _fix(line: bool):  # type: ignore[no-untyped-def]
     """ftfy.fix_text with our settings; ftfy is imported only once some text needs it."""
@@ -37,8 +36,7 @@ def _fix(line: bool):  # type: ignore[no-untyped-def]
     # typographic quotes, full-width CJK punctuation, and (in bodies) HTML entities. One-line
     # fields are plain text: entities pasted from HTML ("Fish &amp; Chips") are decoded there
     # so that they are escaped exactly once on output.
-    settings = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=line,
-                                    explain=False)
+    settings = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=line, explain=False)
     return functools.partial(ftfy.fix_text, config=settings)
 
 
@@ -80,7 +78,7 @@ def entry_terms(article: Article) -> list[str]:
 
 
 def counted(count: int, noun: str) -> str:
-    """"1 article", "1,042 articles": a count with its noun, for messages (nouns that take an s)."""
+    """ "1 article", "1,042 articles": a count with its noun, for messages (nouns that take an s)."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 

@@ -24,8 +24,9 @@ _STRIPPED = re.compile("[\t\n\r]")
 _ENDS = "".join(chr(c) for c in range(0x21))
 
 
-def web_url(value: object, base: str | None = None, schemes: frozenset[str] = WEB_SCHEMES, *,
-            keep_relative: bool = False) -> str | None:
+def web_url(
+    value: object, base: str | None = None, schemes: frozenset[str] = WEB_SCHEMES, *, keep_relative: bool = False
+) -> str | None:
     """``value`` as an absolute http(s) address (relative ones resolved against ``base``), or None.
 
     None for anything that is not text, does not parse, has another scheme, or (being relative) has

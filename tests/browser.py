@@ -14,9 +14,18 @@ from pathlib import Path
 
 import pytest
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--mute-audio"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
 
 
 def chromium_path() -> str:
@@ -28,8 +37,12 @@ def chromium_path() -> str:
 
 def chromium(url: str, *args: str, profile: Path, timeout: float = 90) -> str:
     """Run headless Chromium on ``url`` with extra flags (``--dump-dom``, ``--screenshot=...``); its stdout."""
-    proc = subprocess.run([chromium_path(), *FLAGS, f"--user-data-dir={profile}", *args, url],
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [chromium_path(), *FLAGS, f"--user-data-dir={profile}", *args, url],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 

@@ -71,6 +71,7 @@ def seed() -> Path:
 
 # Configurations for library tests ------------------------------------------------------------------
 
+
 def merged(settings: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
     """``settings`` with ``more`` on top: a table (``feeds={...}``) is merged key by key, and None
     removes a key or a table (``digest={"to": None}``, ``smtp=None``)."""
@@ -121,8 +122,10 @@ def article(slug: str = "hello", **fields) -> publisher.Article:
 
 # Site folders --------------------------------------------------------------------------------------
 
+
 def toml_text(settings: Mapping[str, Any]) -> str:
     """``settings`` as publisher.toml text: plain keys first, then one [table] per mapping."""
+
     def value(v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -199,8 +202,12 @@ class Site:
         """The site's Config as a build reads it; ``settings`` change it for this Config only."""
         if not settings:
             return publisher.load_config(self.config_file)
-        return config_from_mapping(merged(self.settings, settings), base=self.root, source=str(self.config_file),
-                                   config_file=str(self.config_file))
+        return config_from_mapping(
+            merged(self.settings, settings),
+            base=self.root,
+            source=str(self.config_file),
+            config_file=str(self.config_file),
+        )
 
     def build(self, now: datetime = NOW) -> publisher.BuildResult:
         return publisher.build(self.config(), now=now)
@@ -231,6 +238,7 @@ def digest_history(config_file: Path):
 
 
 # The command line ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Ran:
@@ -273,12 +281,23 @@ def publisher_command(*args: str | os.PathLike[str]) -> list[str]:
     return [sys.executable, "-m", "publisher", *(os.fspath(arg) for arg in args)]
 
 
-def run_publisher(*args: str | os.PathLike[str], cwd: Path | Site, env: Mapping[str, str] | None = None,
-                  timeout: float = 120, **options: Any) -> subprocess.CompletedProcess[str]:
+def run_publisher(
+    *args: str | os.PathLike[str],
+    cwd: Path | Site,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    **options: Any,
+) -> subprocess.CompletedProcess[str]:
     """``python -m publisher ARGS`` run to the end in ``cwd``, its output captured as text."""
     options.setdefault("text", True)
-    return subprocess.run(publisher_command(*args), cwd=os.fspath(cwd), env=dict(env or PROCESS_ENV),
-                          capture_output=True, timeout=timeout, **options)
+    return subprocess.run(
+        publisher_command(*args),
+        cwd=os.fspath(cwd),
+        env=dict(env or PROCESS_ENV),
+        capture_output=True,
+        timeout=timeout,
+        **options,
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -291,5 +310,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true",
-                     help="rewrite tests/golden/ from today's outputs (review the diff by eye before committing)")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from today's outputs (review the diff by eye before committing)",
+    )

@@ -23,11 +23,13 @@ class Hub:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length).decode("ascii")
-                hub.requests.append({
-                    "path": self.path,
-                    "content_type": self.headers.get("Content-Type"),
-                    "form": urllib.parse.parse_qs(body, strict_parsing=True),
-                })
+                hub.requests.append(
+                    {
+                        "path": self.path,
+                        "content_type": self.headers.get("Content-Type"),
+                        "form": urllib.parse.parse_qs(body, strict_parsing=True),
+                    }
+                )
                 if hub.answer == "hang":
                     hub.release.wait(60)
                 status = {"fail": 500, "refuse": 400}.get(hub.answer, 204)

@@ -41,19 +41,23 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(Received(
-            mail_from=envelope.mail_from,
-            rcpt_tos=tuple(envelope.rcpt_tos),
-            data=envelope.original_content,
-            tls=session.ssl is not None,
-            authenticated=bool(session.authenticated),
-        ))
+        self.messages.append(
+            Received(
+                mail_from=envelope.mail_from,
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                data=envelope.original_content,
+                tls=session.ssl is not None,
+                authenticated=bool(session.authenticated),
+            )
+        )
         return "250 2.0.0 Ok: queued"
 
 
 def check_password(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode())
+        USER.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)
 
 

@@ -36,4 +36,4 @@ def publisher_args(command: str) -> list[str] | None:
         return None
     start = starts[0]
     end = next((i for i in range(start, len(words)) if words[i] in ("&&", "||", ";", "|")), len(words))
-    return words[start + 1:end]
+    return words[start + 1 : end]

@@ -31,8 +31,15 @@ def ten_years() -> list[publisher.Article]:
         end = min(datetime(year + 1, 1, 1, tzinfo=UTC), NOW)
         for i in range(rng.randint(3, 40)):
             moment = start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
-            articles.append(article(f"post-{year}-{i:02d}", published=moment, featured=rng.random() < 0.1,
-                                    tags=(rng.choice(["a", "b"]),), body=f"Article {i} of {year}."))
+            articles.append(
+                article(
+                    f"post-{year}-{i:02d}",
+                    published=moment,
+                    featured=rng.random() < 0.1,
+                    tags=(rng.choice(["a", "b"]),),
+                    body=f"Article {i} of {year}.",
+                )
+            )
     articles.append(article("draft", published=datetime(2020, 5, 5, tzinfo=UTC), draft=True))
     articles.append(article("future", published=datetime(2030, 1, 1, tzinfo=UTC)))
     return articles
@@ -65,8 +72,9 @@ def test_one_archive_per_year(history):
 def test_archives_hold_every_published_article_exactly_once(history):
     config, articles, feeds = history
     published = publisher.select(articles, now=NOW)
-    counts = Counter(i for name, data in feeds.items() if name.startswith("archive/")
-                     for i in entry_ids(etree.fromstring(data)))
+    counts = Counter(
+        i for name, data in feeds.items() if name.startswith("archive/") for i in entry_ids(etree.fromstring(data))
+    )
     assert counts == Counter(config.article_url(a) for a in published)
     assert max(counts.values()) == 1
     assert "https://example.org/draft/" not in counts and "https://example.org/future/" not in counts
@@ -135,8 +143,14 @@ def test_years_are_the_sites_time_zone():
 
 def test_years_without_articles_are_skipped_in_the_chain():
     config = make_config(title="T")
-    feeds = publisher.render_feeds([article("a", published=datetime(2018, 3, 1, tzinfo=UTC)),
-                                    article("b", published=datetime(2021, 3, 1, tzinfo=UTC))], config, now=NOW)
+    feeds = publisher.render_feeds(
+        [
+            article("a", published=datetime(2018, 3, 1, tzinfo=UTC)),
+            article("b", published=datetime(2021, 3, 1, tzinfo=UTC)),
+        ],
+        config,
+        now=NOW,
+    )
     assert links(etree.fromstring(feeds["archive/2021.atom.xml"]))["prev-archive"] == BASE + "archive/2018.atom.xml"
     assert links(etree.fromstring(feeds["archive/2018.atom.xml"]))["next-archive"] == BASE + "archive/2021.atom.xml"
 
@@ -165,8 +179,10 @@ def test_a_new_year_adds_a_link_to_last_years_archive_and_nothing_else(history):
 
 def test_an_edited_article_rewrites_only_its_own_year(history):
     config, articles, feeds = history
-    edited = [replace(a, body="Corrected.", updated=datetime(2025, 11, 1, tzinfo=UTC))
-              if a.slug == "post-2018-00" else a for a in articles]
+    edited = [
+        replace(a, body="Corrected.", updated=datetime(2025, 11, 1, tzinfo=UTC)) if a.slug == "post-2018-00" else a
+        for a in articles
+    ]
     again = publisher.render_feeds(edited, config, now=NOW)
     changed = {name for name in feeds if feeds[name] != again[name]}
     assert archives(changed) == {"archive/2018.atom.xml"}
@@ -175,13 +191,14 @@ def test_an_edited_article_rewrites_only_its_own_year(history):
 
 def test_archives_can_be_turned_off_and_moved():
     articles = [article("a", published=datetime(2018, 3, 1, tzinfo=UTC))]
-    off = publisher.render_feeds(articles, make_config(title="T", url="https://e.org/", feeds={"archives": False}),
-                                 now=NOW)
+    off = publisher.render_feeds(
+        articles, make_config(title="T", url="https://e.org/", feeds={"archives": False}), now=NOW
+    )
     assert not any("archive" in name for name in off)
     assert "prev-archive" not in off["atom.xml"].decode()
     moved = publisher.render_feeds(
-        articles, make_config(title="T", url="https://e.org/", feeds={"archive_pattern": "history/{year}.xml"}),
-        now=NOW)
+        articles, make_config(title="T", url="https://e.org/", feeds={"archive_pattern": "history/{year}.xml"}), now=NOW
+    )
     assert "history/2018.xml" in moved
 
 

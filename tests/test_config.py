@@ -37,16 +37,22 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path):
 
 
 def test_overrides_win_over_the_file(tmp_path):
-    config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org/"\noutput = "a"\n'),
-                                   output_dir="/srv/feeds")
+    config = publisher.load_config(
+        write(tmp_path, 'title = "T"\nurl = "https://e.org/"\noutput = "a"\n'), output_dir="/srv/feeds"
+    )
     assert config.output_dir == "/srv/feeds"
 
 
 def test_feeds_and_fields_tables(tmp_path):
-    config = publisher.load_config(write(tmp_path, (
-        'title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = 10\ntags = true\natom = "index.atom"\n'
-        '[fields]\npublished = "date"\ncover_image = ["hero", "image"]\n'
-    )))
+    config = publisher.load_config(
+        write(
+            tmp_path,
+            (
+                'title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = 10\ntags = true\natom = "index.atom"\n'
+                '[fields]\npublished = "date"\ncover_image = ["hero", "image"]\n'
+            ),
+        )
+    )
     assert config.feed_limit == 10 and config.tag_feeds is True and config.atom_file == "index.atom"
     assert config.fields["published"] == ("date",)
     assert config.fields["cover_image"] == ("hero", "image")
@@ -59,8 +65,10 @@ def test_feeds_and_fields_tables(tmp_path):
         ('url = "https://e.org/"\n', "title: missing"),
         ('title = "T"\nurl = "e.org"\n', "not an absolute http(s) address"),
         ('title = "T"\nurl = "https://e.org/"\ntimezone = "Mars/Olympus"\n', "not a known time zone"),
-        ('title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = "ten"\n',
-         "feeds.limit: 'ten' is not valid (expected a whole number)"),
+        (
+            'title = "T"\nurl = "https://e.org/"\n[feeds]\nlimit = "ten"\n',
+            "feeds.limit: 'ten' is not valid (expected a whole number)",
+        ),
         ('title = "T"\nurl = "https://e.org/"\n[feeds]\nlimt = 3\n', "[feeds] limt: unknown setting"),
         ('title = "T"\nurl = "https://e.org/"\n[fields]\npubdate = "x"\n', "[fields] pubdate: unknown article field"),
         ('title = "T"\nurl = [', "not valid TOML"),
@@ -70,8 +78,9 @@ def test_bad_settings_are_named(tmp_path, text, message):
     with pytest.raises(ConfigError) as info:
         publisher.load_config(write(tmp_path, text))
     assert message in str(info.value)
-    assert str(tmp_path / "publisher.toml") in str(info.value) or "timezone" in str(info.value) or "url" in str(
-        info.value)
+    assert (
+        str(tmp_path / "publisher.toml") in str(info.value) or "timezone" in str(info.value) or "url" in str(info.value)
+    )
 
 
 def test_config_built_in_code_needs_only_title_and_url():

@@ -14,7 +14,7 @@ import pytest
 import publisher
 from publisher.cli import main
 from publisher.config import Config, Digest, Feeds, Fields, Html, Markdown, Site, Smtp, config_from_mapping
-from publisher.config.sections import SECTIONS
+from publisher.config.settings import SECTIONS
 from publisher.email.smtp import SmtpSettings
 from publisher.engine.fingerprint import settings_key
 from tests.conftest import NOW, ROOT, article
@@ -28,8 +28,12 @@ def caught_here(caught: pytest.WarningsRecorder) -> bool:
 
 
 def sectioned() -> Config:
-    return Config(site=Site(title="T", url="https://example.org"), feeds=Feeds(limit=3, tags=True),
-                  digest=Digest(from_="News <news@example.org>", limit=5), smtp=Smtp(host="smtp.example.org"))
+    return Config(
+        site=Site(title="T", url="https://example.org"),
+        feeds=Feeds(limit=3, tags=True),
+        digest=Digest(from_="News <news@example.org>", limit=5),
+        smtp=Smtp(host="smtp.example.org"),
+    )
 
 
 def test_a_config_is_built_from_sections_that_mirror_the_tables():
@@ -43,17 +47,22 @@ def test_a_config_is_built_from_sections_that_mirror_the_tables():
 
 
 def test_a_mapping_shaped_as_the_file_gives_the_same_config():
-    config = publisher.config_from_mapping({
-        "title": "T", "url": "https://example.org",
-        "feeds": {"limit": 3, "tags": True}, "digest": {"from": "News <news@example.org>", "limit": 5},
-        "smtp": {"host": "smtp.example.org"},
-    })
+    config = publisher.config_from_mapping(
+        {
+            "title": "T",
+            "url": "https://example.org",
+            "feeds": {"limit": 3, "tags": True},
+            "digest": {"from": "News <news@example.org>", "limit": 5},
+            "smtp": {"host": "smtp.example.org"},
+        }
+    )
     assert config == sectioned()
 
 
 def test_the_fields_section_names_every_article_field_and_is_a_mapping():
-    config = Config(site=Site(title="T", url="https://example.org/", preset="jekyll"),
-                    fields=Fields(published=("posted",)))
+    config = Config(
+        site=Site(title="T", url="https://example.org/", preset="jekyll"), fields=Fields(published=("posted",))
+    )
     assert config.fields.published == ("posted",) == config.fields["published"]  # given: wins
     assert config.fields.draft == ("draft", "!published")  # unset: the preset's names
     assert config.fields.title == ("title",)  # and the defaults for the rest
@@ -87,8 +96,15 @@ def test_each_section_checks_its_own_values_with_the_messages_of_the_flat_config
 
 def test_flat_keywords_build_the_same_config_with_one_warning_naming_the_new_spelling():
     with pytest.warns(DeprecationWarning) as caught:
-        config = Config(title="T", url="https://example.org", feed_limit=3, tag_feeds=True, digest_limit=5,
-                        digest_from="News <news@example.org>", smtp_host="smtp.example.org")
+        config = Config(
+            title="T",
+            url="https://example.org",
+            feed_limit=3,
+            tag_feeds=True,
+            digest_limit=5,
+            digest_from="News <news@example.org>",
+            smtp_host="smtp.example.org",
+        )
     assert len(caught) == 1
     message = str(caught[0].message)
     assert "Config(site=Site(title=..., url=...), feeds=Feeds(limit=..., tags=...)" in message
@@ -99,8 +115,7 @@ def test_flat_keywords_build_the_same_config_with_one_warning_naming_the_new_spe
 
 def test_flat_keywords_win_over_the_sections_given_with_them():
     with pytest.warns(DeprecationWarning, match="feeds=Feeds"):
-        config = Config(site=Site(title="T", url="https://example.org/"), feeds=Feeds(limit=3, tags=True),
-                        feed_limit=7)
+        config = Config(site=Site(title="T", url="https://example.org/"), feeds=Feeds(limit=3, tags=True), feed_limit=7)
     assert config.feeds.limit == 7 and config.feeds.tags is True
 
 
@@ -131,8 +146,11 @@ def test_the_sectioned_spellings_emit_no_warning(tmp_path):
         config = sectioned()
         changed = dataclasses.replace(config, feeds=dataclasses.replace(config.feeds, limit=9))
         assert changed.feeds.limit == 9 and changed.feeds_base == "https://example.org/feeds/"
-        assert config.tz.key == "UTC" and config.cover_shape == (1200, 630) and config.archive_file(7) == \
-            "archive/0007.atom.xml"
+        assert (
+            config.tz.key == "UTC"
+            and config.cover_shape == (1200, 630)
+            and config.archive_file(7) == "archive/0007.atom.xml"
+        )
         loaded = publisher.load_config(tmp_path / "publisher.toml", output="public", feeds={"tags": True})
         assert (loaded.site.output, loaded.feeds.limit, loaded.feeds.tags) == ("public", 4, True)
         assert loaded.site.content == str(tmp_path / "content")  # the file's folders sit beside it
@@ -162,8 +180,13 @@ def test_smtp_settings_are_the_smtp_section_plus_what_a_run_adds():
     assert added == {"password", "timeout", "cafile", "plain_auth"}
     server = Smtp(host="smtp.example.org", ssl=True, user="me")
     settings = SmtpSettings.of(server, password="pw", timeout=5)
-    assert (settings.host, settings.port, settings.ssl, settings.user, settings.password) == \
-        ("smtp.example.org", 465, True, "me", "pw")
+    assert (settings.host, settings.port, settings.ssl, settings.user, settings.password) == (
+        "smtp.example.org",
+        465,
+        True,
+        "me",
+        "pw",
+    )
     with pytest.warns(DeprecationWarning, match=r"SmtpSettings\(user=...\)"):
         assert SmtpSettings("smtp.example.org", username="me") == SmtpSettings("smtp.example.org", user="me")
 
@@ -171,9 +194,14 @@ def test_smtp_settings_are_the_smtp_section_plus_what_a_run_adds():
 def test_the_settings_key_covers_every_section_but_not_the_folders():
     config = sectioned()
     key = settings_key(config)
-    for section, changes in (("site", {"title": "U"}), ("feeds", {"limit": 4}), ("html", {"allow": ("video",)}),
-                             ("markdown", {"engine": "python-markdown"}), ("digest", {"subject": "S"}),
-                             ("smtp", {"host": "other.example.org"})):
+    for section, changes in (
+        ("site", {"title": "U"}),
+        ("feeds", {"limit": 4}),
+        ("html", {"allow": ("video",)}),
+        ("markdown", {"engine": "python-markdown"}),
+        ("digest", {"subject": "S"}),
+        ("smtp", {"host": "other.example.org"}),
+    ):
         other = dataclasses.replace(config, **{section: dataclasses.replace(getattr(config, section), **changes)})
         assert settings_key(other) != key, section
     for folder in ("content", "output", "state_dir"):
@@ -191,8 +219,12 @@ def test_the_bundled_site_builds_and_sends_without_a_deprecated_setting(tmp_path
         config = publisher.load_config(Path("publisher.toml"), output=str(tmp_path / "library"))
         publisher.build(config, now=NOW)
         publisher.write_digest(config, publisher.DigestRequest(days=30), now=NOW)
-        for command in (["build"], ["digest", "--days", "30"], ["links"],
-                        ["send", "--dry-run", "--days", "30", "--to", "a@example.org", "--smtp-host", "127.0.0.1"]):
+        for command in (
+            ["build"],
+            ["digest", "--days", "30"],
+            ["links"],
+            ["send", "--dry-run", "--days", "30", "--to", "a@example.org", "--smtp-host", "127.0.0.1"],
+        ):
             assert main([*command, "--now", now] if command != ["links"] else command) == 0, command
     assert (tmp_path / "library" / "digest.html").is_file() and (tmp_path / "feeds" / "digest.eml").is_file()
 
@@ -209,8 +241,11 @@ def test_a_format_naming_a_flat_setting_still_finds_its_feeds_attribute():
 
 
 def test_templates_see_the_site_section_and_the_whole_config():
-    config = Config(site=Site(title="News", url="https://example.org/"), feeds=Feeds(limit=4),
-                    digest=Digest(subject="{{ site.title }} at {{ site.url }}, {{ config.feeds.limit }} a feed"))
+    config = Config(
+        site=Site(title="News", url="https://example.org/"),
+        feeds=Feeds(limit=4),
+        digest=Digest(subject="{{ site.title }} at {{ site.url }}, {{ config.feeds.limit }} a feed"),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         digest = publisher.render_digest([article("one", published=NOW)], config, now=NOW, days=7)

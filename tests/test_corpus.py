@@ -15,8 +15,9 @@ from tests.conftest import NODEJS_BLOG, NOW, make_config, need_shared
 @pytest.fixture(scope="module")
 def corpus():
     root = need_shared(NODEJS_BLOG)
-    config = make_config(title="Node.js Blog", url="https://nodejs.org/en/blog/",
-                         feeds={"limit": 100, "tags": True, "categories": True})
+    config = make_config(
+        title="Node.js Blog", url="https://nodejs.org/en/blog/", feeds={"limit": 100, "tags": True, "categories": True}
+    )
     errors: list[publisher.ContentError] = []
     articles = publisher.load_articles(root, config, errors=errors)
     return root, config, articles, errors

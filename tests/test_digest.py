@@ -46,7 +46,11 @@ def test_rendering_twice_gives_the_same_bytes(config):
 
 
 def test_seed_article_in_the_digest(seed, tmp_path):
-    config = make_config(title="Lab", url="https://lab.example.org/", digest={"full_bodies": True, "unsubscribe_url": "https://lab.example.org/unsubscribe"})
+    config = make_config(
+        title="Lab",
+        url="https://lab.example.org/",
+        digest={"full_bodies": True, "unsubscribe_url": "https://lab.example.org/unsubscribe"},
+    )
     seed_article = publisher.load_article(seed, config)
     digest = render_digest([seed_article], config, now=NOW, days=3650)
     assert digest.subject == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
@@ -71,9 +75,11 @@ def test_seed_article_in_the_digest(seed, tmp_path):
 
 
 def test_featured_articles_come_first_as_cards(config):
-    articles = [article("old-featured", featured=True, published=NOW - timedelta(days=5), cover_image="/c.png"),
-                article("new-plain", published=NOW - timedelta(days=1), description="Plain one"),
-                article("newer-plain", published=NOW - timedelta(hours=1), cover_image="https://cdn.example.net/t.jpg")]
+    articles = [
+        article("old-featured", featured=True, published=NOW - timedelta(days=5), cover_image="/c.png"),
+        article("new-plain", published=NOW - timedelta(days=1), description="Plain one"),
+        article("newer-plain", published=NOW - timedelta(hours=1), cover_image="https://cdn.example.net/t.jpg"),
+    ]
     digest = render_digest(articles, config, now=NOW, days=7)
     assert [a.slug for a in digest.articles] == ["old-featured", "newer-plain", "new-plain"]
     tree = lxml_html.document_fromstring(digest.html)
@@ -90,14 +96,16 @@ def test_subject_without_a_featured_article_and_from_a_template(config):
     articles = [article("a", published=NOW - timedelta(days=1)), article("b", published=NOW - timedelta(days=2))]
     assert render_digest(articles, config, now=NOW, days=7).subject == "Test Site: 2 new articles"
     assert render_digest(articles[:1], config, now=NOW, days=7).subject == "Test Site: 1 new article"
-    custom = make_config(title="T", url="https://t.example/",
-                         digest={"subject": "Week of {{ articles[0].published.date() }}"})
+    custom = make_config(
+        title="T", url="https://t.example/", digest={"subject": "Week of {{ articles[0].published.date() }}"}
+    )
     assert render_digest(articles, custom, now=NOW, days=7).subject == "Week of 2026-11-24"
 
 
 def test_a_title_with_cr_lf_cannot_add_a_header(config):
-    evil = article("evil", title="Hello\r\nBcc: victim@example.net\r\nX-Evil: 1", featured=True,
-                   published=NOW - timedelta(days=1))
+    evil = article(
+        "evil", title="Hello\r\nBcc: victim@example.net\r\nX-Evil: 1", featured=True, published=NOW - timedelta(days=1)
+    )
     digest = render_digest([evil], config, now=NOW, days=7)
     raw = digest.as_bytes()
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
@@ -122,8 +130,9 @@ def test_preheader_is_the_lead_description():
 
 
 def test_campaign_parameters_only_on_links_to_the_site(tmp_path):
-    config = make_config(title="T", url="https://t.example/",
-                         digest={"utm_source": "news", "utm_medium": "email", "full_bodies": True})
+    config = make_config(
+        title="T", url="https://t.example/", digest={"utm_source": "news", "utm_medium": "email", "full_bodies": True}
+    )
     body = "See [ours](/guide/) and [theirs](https://other.example.net/page?x=1)."
     digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW)
     hrefs = {a.get("href") for a in lxml_html.document_fromstring(digest.html).iter("a")}
@@ -134,9 +143,11 @@ def test_campaign_parameters_only_on_links_to_the_site(tmp_path):
 
 
 def test_active_content_never_reaches_the_email(config):
-    body = ('<script>alert(1)</script><p onclick="steal()">Hi <a href="javascript:alert(1)">x</a></p>'
-            '<iframe src="https://www.youtube.com/embed/abc"></iframe><form action="/x"><input name="q"></form>'
-            '<object data="x.swf"></object><audio src="a.mp3"></audio><img src="a.png">')
+    body = (
+        '<script>alert(1)</script><p onclick="steal()">Hi <a href="javascript:alert(1)">x</a></p>'
+        '<iframe src="https://www.youtube.com/embed/abc"></iframe><form action="/x"><input name="q"></form>'
+        '<object data="x.swf"></object><audio src="a.mp3"></audio><img src="a.png">'
+    )
     digest = render_digest([article("a", body=body, published=NOW)], config, now=NOW, full_bodies=True)
     assert_email_safe(digest.html)
     assert "javascript:" not in digest.html and "alert(" not in digest.html and "steal" not in digest.html
@@ -145,8 +156,9 @@ def test_active_content_never_reaches_the_email(config):
 
 def test_over_the_budget_bodies_give_way_then_old_items(config):
     big = "\n\n".join(f"Paragraph {i} " + "word " * 80 for i in range(40))  # ~20 KB of HTML each
-    articles = [article(f"a{i:02d}", body=big, published=NOW - timedelta(hours=i), description=f"About {i}")
-                for i in range(20)]
+    articles = [
+        article(f"a{i:02d}", body=big, published=NOW - timedelta(hours=i), description=f"About {i}") for i in range(20)
+    ]
     articles[15] = article("featured-old", body=big, featured=True, published=NOW - timedelta(days=3))
     small_budget = make_config(title="T", url="https://t.example/", digest={"full_bodies": True, "budget": 20_000})
     digest = render_digest(articles, small_budget, now=NOW, days=7)
@@ -202,8 +214,11 @@ def test_site_templates_override_the_bundled_ones(tmp_path):
 
 def test_library_example_from_the_readme(tmp_path):
     config = make_config(title="My site")
-    articles = [publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
-                                  body="Markdown *text*")]
+    articles = [
+        publisher.Article(
+            slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC), body="Markdown *text*"
+        )
+    ]
     digest = publisher.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
     assert digest.subject == "My site: 1 new article" and "Hello" in digest.text
     assert digest.message.get_content_type() == "multipart/alternative"
@@ -225,10 +240,16 @@ def test_cssutils_noise_is_captured_not_printed(capfd):
     assert out == "" and err == ""  # ...but nothing reached the terminal
 
 
-@pytest.mark.parametrize("subject, message", [
-    ("{{ lead.titel }} and {{ count }", "[digest] subject: '{{ lead.titel }} and {{ count }' is not a valid template"),
-    ("{{ lead.titel }}", "[digest] subject: 'publisher.model.Article object' has no attribute 'titel'"),
-])
+@pytest.mark.parametrize(
+    "subject, message",
+    [
+        (
+            "{{ lead.titel }} and {{ count }",
+            "[digest] subject: '{{ lead.titel }} and {{ count }' is not a valid template",
+        ),
+        ("{{ lead.titel }}", "[digest] subject: 'publisher.model.Article object' has no attribute 'titel'"),
+    ],
+)
 def test_a_broken_subject_template_is_a_configuration_error(subject, message):
     config = make_config(title="T", url="https://t.example/", digest={"subject": subject})
     with pytest.raises(publisher.ConfigError) as caught:
@@ -247,16 +268,26 @@ def test_a_broken_site_template_names_its_file_and_line(tmp_path):
 
 
 def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(config):
-    body = ('<video controls width="640" height="360" poster="/posters/own.jpg"><source src="/a.mp4"></video>\n\n'
-            '<video controls><source src="/b.mp4"></video>\n')
+    body = (
+        '<video controls width="640" height="360" poster="/posters/own.jpg"><source src="/a.mp4"></video>\n\n'
+        '<video controls><source src="/b.mp4"></video>\n'
+    )
     cover = "https://cdn.example.net/cover.jpg"
     configured = make_config(title="V", digest={"video_poster": "videoPoster", "full_bodies": True})
-    one = article("clip", featured=True, published=NOW - timedelta(days=1), cover_image=cover, body=body,
-                  extra={"videoPoster": "/posters/field.jpg"})
+    one = article(
+        "clip",
+        featured=True,
+        published=NOW - timedelta(days=1),
+        cover_image=cover,
+        body=body,
+        extra={"videoPoster": "/posters/field.jpg"},
+    )
     tree = lxml_html.document_fromstring(render_digest([one], configured, now=NOW).html)
     posters = tree.xpath("//img[@class='video-poster']")
-    assert [p.get("src") for p in posters] == ["https://example.org/posters/own.jpg",
-                                                "https://example.org/posters/field.jpg"]
+    assert [p.get("src") for p in posters] == [
+        "https://example.org/posters/own.jpg",
+        "https://example.org/posters/field.jpg",
+    ]
     assert (posters[0].get("width"), posters[0].get("height")) == ("552", "310")  # 640x360 fitted to the column
     assert [img.get("src") for img in tree.iter("img")].count(cover) == 1
     plain = make_config(title="V", digest={"full_bodies": True})

@@ -63,14 +63,28 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
     if images == "missing":
         shutil.rmtree(site / "images")
     with serve(site) as base:
-        config = make_config(title="Browser Site", url=base, static=str(site), feeds={"url": base},
-                             digest={"full_bodies": True, "unsubscribe_url": base + "unsubscribe"})
+        config = make_config(
+            title="Browser Site",
+            url=base,
+            static=str(site),
+            feeds={"url": base},
+            digest={"full_bodies": True, "unsubscribe_url": base + "unsubscribe"},
+        )
         body = BODY.format(long="x" * 150)
         articles = [
-            article("lead", featured=True, cover_image="/images/studio-lighting.png", body=body,
-                    published=NOW - timedelta(days=1)),
-            article("second", cover_image="/images/prompt-cheatsheet.jpg", description="A compact item.",
-                    published=NOW - timedelta(days=2)),
+            article(
+                "lead",
+                featured=True,
+                cover_image="/images/studio-lighting.png",
+                body=body,
+                published=NOW - timedelta(days=1),
+            ),
+            article(
+                "second",
+                cover_image="/images/prompt-cheatsheet.jpg",
+                description="A compact item.",
+                published=NOW - timedelta(days=2),
+            ),
             article("third", cover_image="/images/studio-lighting.png", published=NOW - timedelta(days=3)),
         ]
         digest = publisher.render_digest(articles, config, now=NOW, days=7)
@@ -80,12 +94,22 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             (site / name).write_bytes(data)
 
-        dom = chromium(base + "frames.html", "--dump-dom", "--virtual-time-budget=15000",
-                       "--window-size=1000,4000", profile=tmp_path / "profile-dom")
+        dom = chromium(
+            base + "frames.html",
+            "--dump-dom",
+            "--virtual-time-budget=15000",
+            "--window-size=1000,4000",
+            profile=tmp_path / "profile-dom",
+        )
         # Both frames side by side in one picture (a window narrower than ~500 px is widened by Chromium).
         shot = tmp_path / "digest-600-375.png"
-        chromium(base + "frames.html", f"--screenshot={shot}", "--window-size=1000,3000",
-                 "--virtual-time-budget=15000", profile=tmp_path / "profile-shot")
+        chromium(
+            base + "frames.html",
+            f"--screenshot={shot}",
+            "--window-size=1000,3000",
+            "--virtual-time-budget=15000",
+            profile=tmp_path / "profile-shot",
+        )
         assert shot.stat().st_size > 10_000
 
     report = json.loads(lxml_html.fromstring(dom).get_element_by_id("report").text_content())
@@ -114,11 +138,25 @@ def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the
     shutil.copytree(ROOT / "content" / "static", site)
     with serve(site) as base:
         config = make_config(title="Blocked", url=base, static=str(site), feeds={"url": base})
-        articles = [article("lead", featured=True, cover_image="/images/studio-lighting.png",
-                            title="The lead story of the week", published=NOW - timedelta(days=1)),
-                    *[article(f"item-{i}", cover_image="/images/prompt-cheatsheet.jpg", title=f"Compact item {i}",
-                              description="A description long enough to wrap over a few lines on a phone screen.",
-                              published=NOW - timedelta(days=2 + i)) for i in range(3)]]
+        articles = [
+            article(
+                "lead",
+                featured=True,
+                cover_image="/images/studio-lighting.png",
+                title="The lead story of the week",
+                published=NOW - timedelta(days=1),
+            ),
+            *[
+                article(
+                    f"item-{i}",
+                    cover_image="/images/prompt-cheatsheet.jpg",
+                    title=f"Compact item {i}",
+                    description="A description long enough to wrap over a few lines on a phone screen.",
+                    published=NOW - timedelta(days=2 + i),
+                )
+                for i in range(3)
+            ],
+        ]
         digest = publisher.render_digest(articles, config, now=NOW, days=7)
         (site / "digest.html").write_text(digest.html, encoding="utf-8")
         (site / "frames.html").write_text(FRAMES, encoding="utf-8")
@@ -126,11 +164,21 @@ def test_blocked_images_leave_no_empty_box_and_phones_keep_thumbnails_beside_the
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             (site / name).write_bytes(data)
         flags = ("--virtual-time-budget=15000", "--window-size=1000,3000")
-        blocked = chromium(base + "frames.html", "--dump-dom", "--blink-settings=imagesEnabled=false", *flags,
-                           profile=tmp_path / "profile-blocked")
+        blocked = chromium(
+            base + "frames.html",
+            "--dump-dom",
+            "--blink-settings=imagesEnabled=false",
+            *flags,
+            profile=tmp_path / "profile-blocked",
+        )
         shown = chromium(base + "frames.html", "--dump-dom", *flags, profile=tmp_path / "profile-shown")
-        chromium(base + "digest.html", f"--screenshot={tmp_path / 'blocked-375.png'}", "--window-size=375,1200",
-                 "--blink-settings=imagesEnabled=false", profile=tmp_path / "profile-shot")
+        chromium(
+            base + "digest.html",
+            f"--screenshot={tmp_path / 'blocked-375.png'}",
+            "--window-size=375,1200",
+            "--blink-settings=imagesEnabled=false",
+            profile=tmp_path / "profile-shot",
+        )
 
     def report(dom: str) -> dict:
         return json.loads(lxml_html.fromstring(dom).get_element_by_id("report").text_content())

@@ -43,17 +43,24 @@ def test_feeds_page_lists_every_feed_address_and_the_newest_entries(seed, config
     page = page_of(feeds)
     addresses = [code.text_content() for code in page.cssselect(".feed code")]
     # The yearly archives are the main feed's history (RFC 5005), not feeds to subscribe to.
-    expected = ["https://example.org/feeds/" + name for name in feeds
-                if name != "index.html" and not name.startswith("archive/")]
+    expected = [
+        "https://example.org/feeds/" + name
+        for name in feeds
+        if name != "index.html" and not name.startswith("archive/")
+    ]
     assert sorted(addresses) == sorted(expected)
     assert [h.text_content() for h in page.cssselect(".entry h3")] == [
-        "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started", "Older"]
+        "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started",
+        "Older",
+    ]
     (cover,) = page.cssselect(".entry img")
     assert cover.get("src") == "https://img.aiphotoprompt.net/2025/10/70a3f8b02f7d468bf61d8d3335014049.png"
     head = [(ln.get("type"), ln.get("href")) for ln in page.cssselect("head link[rel=alternate]")]
-    assert head[:3] == [("application/atom+xml", "https://example.org/feeds/atom.xml"),
-                        ("application/rss+xml", "https://example.org/feeds/rss.xml"),
-                        ("application/feed+json", "https://example.org/feeds/feed.json")]
+    assert head[:3] == [
+        ("application/atom+xml", "https://example.org/feeds/atom.xml"),
+        ("application/rss+xml", "https://example.org/feeds/rss.xml"),
+        ("application/feed+json", "https://example.org/feeds/feed.json"),
+    ]
     assert page.get("lang") == "en"
 
 

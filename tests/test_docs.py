@@ -19,7 +19,7 @@ import pytest
 
 import publisher
 from publisher.cli import build_parser
-from publisher.config.sections import SECTIONS
+from publisher.config.settings import SECTIONS
 from publisher.config.toml import config_from_mapping
 from tests.conftest import ROOT
 from tests.pages import DOCS, GENERATED, code_blocks, publisher_args, read, written_pages
@@ -39,8 +39,7 @@ def test_the_generated_pages_are_current(tmp_path):
     pages = generator().PAGES
     assert set(pages) == GENERATED
     generator().generate(tmp_path)
-    stale = [name for name in sorted(pages)
-             if (tmp_path / name).read_bytes() != (DOCS / name).read_bytes()]
+    stale = [name for name in sorted(pages) if (tmp_path / name).read_bytes() != (DOCS / name).read_bytes()]
     assert not stale, f"docs/{', docs/'.join(stale)} no longer match the code: run `{REGENERATE}` and commit them"
 
 
@@ -54,14 +53,23 @@ def test_the_generator_reports_only_the_pages_it_changed(tmp_path):
 
 def settings() -> list[tuple[str, str, str, str]]:
     """(table, key, attribute, description) of every setting, from the section fields."""
-    return [("" if name == "site" else name, f.metadata["key"] or f.name, f"config.{name}.{f.name}",
-             f.metadata["description"]) for name, kind in SECTIONS.items() for f in dataclasses.fields(kind)]
+    return [
+        (
+            "" if name == "site" else name,
+            f.metadata["key"] or f.name,
+            f"config.{name}.{f.name}",
+            f.metadata["description"],
+        )
+        for name, kind in SECTIONS.items()
+        for f in dataclasses.fields(kind)
+    ]
 
 
 def test_every_config_key_has_a_description():
     missing = [f"[{t}] {k}" if t else k for t, k, _, text in settings() if not text]
-    assert not missing, f"publisher.config.sections has no description of {', '.join(missing)}: add one, " \
-        f"then run `{REGENERATE}`"
+    assert not missing, (
+        f"publisher.config.sections has no description of {', '.join(missing)}: add one, then run `{REGENERATE}`"
+    )
     assert all(text.strip().endswith(".") for *_, text in settings())
 
 
@@ -125,7 +133,7 @@ def test_the_readme_is_a_front_door_that_links_into_the_docs():
 # The README's test command, which .ci/run runs as it is: the static checks (mypy --strict, ruff), then pytest.
 TEST_COMMAND = (
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/mypy && .venv/bin/ruff check "
-    "&& .venv/bin/python -m pytest"
+    "&& .venv/bin/ruff format --check && .venv/bin/python -m pytest"
 )
 
 
@@ -169,9 +177,14 @@ def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch
 def test_the_site_builds_strictly(tmp_path):
     pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -e '.[docs]')")
     pytest.importorskip("material", reason="mkdocs-material is not installed (pip install -e '.[docs]')")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     for name in ("index.html", "configuration/index.html", "cli/index.html", "api/index.html"):
         assert (tmp_path / "site" / name).is_file(), name
@@ -201,7 +214,8 @@ def nginx_site(site, tmp_path):
     assert f"root {www};" in block
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(f"""
+    conf.write_text(
+        f"""
         daemon off; master_process off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;
         events {{ }}
         http {{
@@ -214,9 +228,12 @@ def nginx_site(site, tmp_path):
                 {block}
             }}
         }}
-    """, encoding="utf-8")
-    check = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True,
-                           timeout=30)
+    """,
+        encoding="utf-8",
+    )
+    check = subprocess.run(
+        [NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True, timeout=30
+    )
     assert check.returncode == 0, check.stderr
     server = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)], stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}/feeds/"
@@ -227,8 +244,9 @@ def nginx_site(site, tmp_path):
                 urllib.request.urlopen(base + "atom.xml", timeout=2).close()
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr \
-                    else "nginx did not start"
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    server.stderr.read() if server.stderr else "nginx did not start"
+                )
                 time.sleep(0.05)
         yield base, config, www / "feeds"
     finally:
@@ -257,9 +275,12 @@ def test_the_nginx_block_sends_each_feed_with_its_type_caching_and_cors(nginx_si
     year = max(int(p.name.split(".")[0]) for p in (feeds / "archive").iterdir())
     tag = sorted(p.name for p in (feeds / "tags").iterdir() if p.name.endswith(".atom.xml"))[0].split(".")[0]
     expected = {
-        config.feeds.atom: "application/atom+xml", config.feeds.rss: "application/rss+xml",
-        config.feeds.json: "application/feed+json", config.feeds.featured_atom: "application/atom+xml",
-        config.feeds.featured_rss: "application/rss+xml", config.feeds.featured_json: "application/feed+json",
+        config.feeds.atom: "application/atom+xml",
+        config.feeds.rss: "application/rss+xml",
+        config.feeds.json: "application/feed+json",
+        config.feeds.featured_atom: "application/atom+xml",
+        config.feeds.featured_rss: "application/rss+xml",
+        config.feeds.featured_json: "application/feed+json",
         config.feeds.tag_pattern.format(slug=tag, format="atom"): "application/atom+xml",
         config.feeds.tag_pattern.format(slug=tag, format="rss"): "application/rss+xml",
         config.feeds.tag_json_pattern.format(slug=tag): "application/feed+json",
@@ -294,11 +315,18 @@ def test_the_feeds_page_example_of_another_format_adds_it_to_a_build(tmp_path):
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
     script = block + "\nimport publisher\npublisher.build(publisher.load_config('publisher.toml'))\n"
-    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     titles = (tmp_path / "feeds" / "titles.txt").read_text(encoding="utf-8").splitlines()
-    newest = publisher.select(publisher.load_articles(tmp_path / "content", publisher.load_config(
-        tmp_path / "publisher.toml")), limit=1)[0]
+    newest = publisher.select(
+        publisher.load_articles(tmp_path / "content", publisher.load_config(tmp_path / "publisher.toml")), limit=1
+    )[0]
     assert titles[0] == newest.title
     assert (tmp_path / "feeds" / "featured.titles.txt").is_file()

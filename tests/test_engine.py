@@ -49,8 +49,12 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
         assert {"sources", "html", "outputs", "digests", "digest_articles"} <= tables
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (3,)
         assert db.execute("SELECT count(*) FROM html").fetchone() == (3,)
-    ignored = subprocess.run(["git", "check-ignore", "-q", ".publisher/state.sqlite3"], cwd=blog,
-                             env={**PROCESS_ENV, "GIT_DIR": str(blog / "no-repo")}, capture_output=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".publisher/state.sqlite3"],
+        cwd=blog,
+        env={**PROCESS_ENV, "GIT_DIR": str(blog / "no-repo")},
+        capture_output=True,
+    )
     assert (blog / ".publisher" / ".gitignore").read_text().strip().endswith("*")
     assert ignored.returncode in (0, 128)  # outside a repository git says nothing; the file is what counts
 
@@ -139,9 +143,12 @@ def test_deleting_the_state_folder_gives_the_same_outputs(blog):
     assert files(blog / "feeds") == before and result.written == ()
 
 
-@pytest.mark.parametrize("published, written, expected", [
-    (1, ("atom.xml",), "1 article, 1 file: 1 written, 0 unchanged"),
-    (1042, ("a", "b"), "1,042 articles, 2 files: 2 written, 0 unchanged"),
-])
+@pytest.mark.parametrize(
+    "published, written, expected",
+    [
+        (1, ("atom.xml",), "1 article, 1 file: 1 written, 0 unchanged"),
+        (1042, ("a", "b"), "1,042 articles, 2 files: 2 written, 0 unchanged"),
+    ],
+)
 def test_the_summary_line_says_article_for_one(published, written, expected):
     assert publisher.BuildResult("feeds", written=written, published=published).summary() == expected

@@ -85,7 +85,8 @@ def differences(body: str, url: str = "https://nodejs.org/en/blog/") -> set[str]
     config = make_config(title="T", url=url)
     gfm_counts, gfm_links, gfm_text = reader_view(render_html(article, config))
     pm_counts, pm_links, pm_text = reader_view(
-        render_html(article, make_config(title="T", url=url, markdown={"engine": "python-markdown"})))
+        render_html(article, make_config(title="T", url=url, markdown={"engine": "python-markdown"}))
+    )
     found: set[str] = set()
     for href, text in Counter(gfm_links) - Counter(pm_links):
         found.add(LINKS_AUTO if autolinked(href, text) else LINKS_MORE)

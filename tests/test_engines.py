@@ -84,8 +84,10 @@ def test_addresses_in_code_links_and_attributes_stay_as_they_are():
     assert parse(out).find(".//video").get("poster") == "https://poster.example/p.png"
 
 
-@pytest.mark.parametrize("text", ["http://not_valid.ex_ample/", "www.example_org", "xhttps://glued.example/",
-                                  "user@host", "name@example.org_"])
+@pytest.mark.parametrize(
+    "text",
+    ["http://not_valid.ex_ample/", "www.example_org", "xhttps://glued.example/", "user@host", "name@example.org_"],
+)
 def test_what_gfm_does_not_autolink(text):
     assert links(markdown_to_html(f"Text {text} end\n")) == []
 
@@ -98,7 +100,10 @@ def test_addresses_inside_tags_comments_and_raw_code_are_not_linked():
         "<div><code>https://raw.code.example/</code> <pre><code>https://raw.pre.example/</code></pre></div>\n"
     )
     assert [href for href, _ in links(autolink(html))] == [
-        "/x", "https://after.example/", "https://after.comment.example/"]
+        "/x",
+        "https://after.example/",
+        "https://after.comment.example/",
+    ]
 
 
 def dom_walk_links(html: str) -> Counter:
@@ -131,13 +136,16 @@ def test_autolinks_are_those_a_dom_walk_finds_over_real_posts():
     assert linked_posts == 850  # the reference article and 849 of the 1,043 posts have a bare address
 
 
-@pytest.mark.parametrize("body", [
-    "see https://x.org/" + ")" * 200_000,  # each ")" once made the parentheses be counted again
-    "see https://x.org/" + ";" * 200_000,  # each ";" once searched the whole address for "&"
-    '<p title="' + "https://a.example " * 50_000,  # once parsed the same tag again for each address
-    "`x` https://x.org " * 20_000,
-    "<div>\n" + "<img " * 50_000,  # raw HTML passed through: the image-size search once ran to the end for each
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "see https://x.org/" + ")" * 200_000,  # each ")" once made the parentheses be counted again
+        "see https://x.org/" + ";" * 200_000,  # each ";" once searched the whole address for "&"
+        '<p title="' + "https://a.example " * 50_000,  # once parsed the same tag again for each address
+        "`x` https://x.org " * 20_000,
+        "<div>\n" + "<img " * 50_000,  # raw HTML passed through: the image-size search once ran to the end for each
+    ],
+)
 def test_hostile_addresses_and_images_take_linear_time(body):
     started = time.perf_counter()
     markdown_to_html(body)
@@ -152,12 +160,19 @@ def test_html_without_a_bare_address_is_returned_untouched():
 def test_python_markdown_keeps_its_dialect():
     out = markdown_to_html("See https://example.org/ now.\n\n#394 Fix a bug\n", "python-markdown")
     assert links(out) == [] and parse(out).find(".//h1") is not None
-    assert links(markdown_to_html("See https://example.org/ now.\n")) == [("https://example.org/", "https://example.org/")]
+    assert links(markdown_to_html("See https://example.org/ now.\n")) == [
+        ("https://example.org/", "https://example.org/")
+    ]
 
 
 def test_engine_and_extensions_come_from_the_markdown_table():
-    config = config_from_mapping({"title": "T", "url": "https://example.org/",
-                                  "markdown": {"engine": "python-markdown", "extensions": ["admonition"]}})
+    config = config_from_mapping(
+        {
+            "title": "T",
+            "url": "https://example.org/",
+            "markdown": {"engine": "python-markdown", "extensions": ["admonition"]},
+        }
+    )
     assert (config.markdown.engine, config.markdown.extensions) == ("python-markdown", ("admonition",))
     out = render_html(article(body="!!! note\n    Careful.\n\n| a |\n|---|\n| 1 |\n"), config)
     tree = parse(out)
@@ -167,8 +182,9 @@ def test_engine_and_extensions_come_from_the_markdown_table():
 
 def test_an_unknown_engine_is_a_config_error_naming_the_key_and_the_choices():
     with pytest.raises(publisher.ConfigError) as raised:
-        config_from_mapping({"title": "T", "url": "https://example.org/", "markdown": {"engine": "commonmark-x"}},
-                            source="site.toml")
+        config_from_mapping(
+            {"title": "T", "url": "https://example.org/", "markdown": {"engine": "commonmark-x"}}, source="site.toml"
+        )
     message = str(raised.value)
     assert message.startswith("site.toml: [markdown] engine: 'commonmark-x'")
     assert "gfm" in message and "python-markdown" in message
@@ -181,8 +197,14 @@ def test_extensions_are_refused_where_they_would_do_nothing():
 
 def test_extensions_must_be_a_list_of_names():
     with pytest.raises(publisher.ConfigError, match=r"site.toml: \[markdown\] extensions: 'tables' is not valid"):
-        config_from_mapping({"title": "T", "url": "https://example.org/",
-                             "markdown": {"engine": "python-markdown", "extensions": "tables"}}, source="site.toml")
+        config_from_mapping(
+            {
+                "title": "T",
+                "url": "https://example.org/",
+                "markdown": {"engine": "python-markdown", "extensions": "tables"},
+            },
+            source="site.toml",
+        )
 
 
 def test_an_extension_python_markdown_cannot_load_is_a_config_error():
@@ -204,8 +226,10 @@ def test_remembered_html_is_not_reused_across_engines(config):
 
 @pytest.mark.parametrize("engine", ["gfm", "python-markdown"])
 def test_rendering_from_many_threads_gives_what_one_thread_gives(engine):
-    bodies = [f"Post {i}[^n]: see https://example.org/{i} and ![a|{i + 1}x2](/{i}.png)\n\n[^n]: Note {i}.\n"
-              for i in range(40)]
+    bodies = [
+        f"Post {i}[^n]: see https://example.org/{i} and ![a|{i + 1}x2](/{i}.png)\n\n[^n]: Note {i}.\n"
+        for i in range(40)
+    ]
     alone = [markdown_to_html(body, engine) for body in bodies]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(lambda body: markdown_to_html(body, engine), bodies * 5)) == alone * 5

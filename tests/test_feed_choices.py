@@ -46,14 +46,22 @@ def test_a_featured_feed_named_in_the_config_is_written_even_when_empty():
     assert 'href="https://example.org/feeds/stars.xml"' in publisher.link_tags(config)
 
 
-@pytest.mark.parametrize(("setting", "file"), [
-    ("atom", "atom.xml"), ("rss", "rss.xml"), ("json", "feed.json"),
-    ("featured_atom", "featured.atom.xml"), ("featured_rss", "featured.rss.xml"),
-    ("featured_json", "featured.json"),
-    ("tag_pattern", "tags/news.atom.xml"), ("tag_json_pattern", "tags/news.json"),
-    ("category_pattern", "categories/cat.rss.xml"), ("category_json_pattern", "categories/cat.json"),
-    ("index", "index.html"),
-])
+@pytest.mark.parametrize(
+    ("setting", "file"),
+    [
+        ("atom", "atom.xml"),
+        ("rss", "rss.xml"),
+        ("json", "feed.json"),
+        ("featured_atom", "featured.atom.xml"),
+        ("featured_rss", "featured.rss.xml"),
+        ("featured_json", "featured.json"),
+        ("tag_pattern", "tags/news.atom.xml"),
+        ("tag_json_pattern", "tags/news.json"),
+        ("category_pattern", "categories/cat.rss.xml"),
+        ("category_json_pattern", "categories/cat.json"),
+        ("index", "index.html"),
+    ],
+)
 def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
     articles = [article("a", featured=True, tags=("news",), category="cat")]
     feeds = publisher.render_feeds(articles, grouped(feeds={setting: ""}), now=NOW)
@@ -65,7 +73,8 @@ def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
     config = grouped(feeds={setting: ""}, content="content", output="out", state_dir="state", base=tmp_path)
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "a.md").write_text(
-        "---\ntitle: A\ndate: 2025-01-01\nfeatured: true\ntags: [news]\ncategory: cat\n---\nx\n", encoding="utf-8")
+        "---\ntitle: A\ndate: 2025-01-01\nfeatured: true\ntags: [news]\ncategory: cat\n---\nx\n", encoding="utf-8"
+    )
     result = publisher.build(config, now=NOW)
     assert file not in result.written and not (tmp_path / "out" / file).exists()
     assert not (tmp_path / "out" / "feeds").exists()  # never the folder's own address as a file name
@@ -74,14 +83,19 @@ def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
 def test_no_main_atom_feed_means_no_archives_to_chain_from_it():
     feeds = publisher.render_feeds([article("a")], grouped(feeds={"atom": ""}), now=NOW)
     assert not [name for name in feeds if name.startswith("archive/")]
-    assert [name for name in publisher.render_feeds([article("a")], grouped(feeds={"archive_pattern": ""}), now=NOW)
-            if name.startswith("archive/")] == []
+    assert [
+        name
+        for name in publisher.render_feeds([article("a")], grouped(feeds={"archive_pattern": ""}), now=NOW)
+        if name.startswith("archive/")
+    ] == []
 
 
 def test_the_feeds_page_counts_every_published_article_not_the_feed_limit():
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    articles = [article(f"p{i}", published=start + timedelta(days=i), category="announcements",
-                        featured=i % 10 == 0) for i in range(126)]
+    articles = [
+        article(f"p{i}", published=start + timedelta(days=i), category="announcements", featured=i % 10 == 0)
+        for i in range(126)
+    ]
     feeds = publisher.render_feeds(articles, grouped(), now=NOW)
     page = lxml_html.fromstring(feeds["index.html"])
     headings = [" ".join(h.text_content().split()) for h in page.iter("h3")]

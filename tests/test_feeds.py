@@ -44,8 +44,16 @@ def seed_feeds(seed, config):
 
 
 def test_default_outputs(seed_feeds):
-    assert set(seed_feeds) == {"atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "featured.rss.xml",
-                               "featured.json", "index.html", "archive/2025.atom.xml"}
+    assert set(seed_feeds) == {
+        "atom.xml",
+        "rss.xml",
+        "feed.json",
+        "featured.atom.xml",
+        "featured.rss.xml",
+        "featured.json",
+        "index.html",
+        "archive/2025.atom.xml",
+    }
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "featured.atom.xml", "featured.rss.xml"])
@@ -122,8 +130,7 @@ def test_feed_level_metadata(seed_feeds):
 def test_feed_updated_comes_from_the_newest_entry_not_the_clock(config):
     articles = [
         article("old", published=datetime(2025, 1, 1, tzinfo=UTC)),
-        article("edited", published=datetime(2025, 2, 1, tzinfo=UTC),
-                updated=datetime(2025, 3, 5, 8, 30, tzinfo=UTC)),
+        article("edited", published=datetime(2025, 2, 1, tzinfo=UTC), updated=datetime(2025, 3, 5, 8, 30, tzinfo=UTC)),
     ]
     feeds = publisher.render_feeds(articles, config, now=NOW)
     atom = etree.fromstring(feeds["atom.xml"])
@@ -141,8 +148,11 @@ def test_rendering_is_deterministic(config):
 
 def test_entries_are_newest_first_with_ties_by_slug(config):
     day = datetime(2025, 5, 5, tzinfo=UTC)
-    articles = [article("b", published=day), article("a", published=day),
-                article("newest", published=day + timedelta(hours=1))]
+    articles = [
+        article("b", published=day),
+        article("a", published=day),
+        article("newest", published=day + timedelta(hours=1)),
+    ]
     feed = read(publisher.render_feeds(articles, config, now=NOW)["atom.xml"])
     assert [e.link.rstrip("/").rsplit("/", 1)[1] for e in feed.entries] == ["newest", "a", "b"]
 
@@ -151,13 +161,25 @@ def test_articles_built_in_code_give_valid_atom_and_rss(engine):
     """The library contract: no files at all, three Articles, two valid feeds."""
     config = make_config(title="My site", description="Testing publisher", markdown={"engine": engine})
     articles = [
-        publisher.Article(slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC),
-                          body="Markdown *text*"),
-        publisher.Article(slug="second", title="Second & more", published=datetime(2025, 10, 2, tzinfo=UTC),
-                          body="See [the first](/hello/).", tags=("news",), author="Ann",
-                          cover_image="/img/cover.webp"),
-        publisher.Article(slug="third", title="Third <b>bold</b>", published=datetime(2025, 10, 3, tzinfo=UTC),
-                          featured=True, description="A summary."),
+        publisher.Article(
+            slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC), body="Markdown *text*"
+        ),
+        publisher.Article(
+            slug="second",
+            title="Second & more",
+            published=datetime(2025, 10, 2, tzinfo=UTC),
+            body="See [the first](/hello/).",
+            tags=("news",),
+            author="Ann",
+            cover_image="/img/cover.webp",
+        ),
+        publisher.Article(
+            slug="third",
+            title="Third <b>bold</b>",
+            published=datetime(2025, 10, 3, tzinfo=UTC),
+            featured=True,
+            description="A summary.",
+        ),
     ]
     feeds = publisher.render_feeds(articles, config, now=NOW)
     for name in ("atom.xml", "rss.xml"):
@@ -188,8 +210,7 @@ def test_drafts_and_future_articles_are_in_no_feed(config):
 
 
 def test_featured_feeds_hold_only_featured_articles(config):
-    articles = [article(f"p{i}", featured=i % 2 == 0, published=datetime(2025, 1, i + 1, tzinfo=UTC))
-                for i in range(6)]
+    articles = [article(f"p{i}", featured=i % 2 == 0, published=datetime(2025, 1, i + 1, tzinfo=UTC)) for i in range(6)]
     feeds = publisher.render_feeds(articles, config, now=NOW)
     for name in ("featured.atom.xml", "featured.rss.xml"):
         titles = [e.title for e in read(feeds[name]).entries]
@@ -211,8 +232,15 @@ def test_feed_limit(config):
 
 @pytest.mark.parametrize(
     ("cover", "media_type"),
-    [("a.jpg", "image/jpeg"), ("a.JPEG", "image/jpeg"), ("a.png", "image/png"), ("a.gif", "image/gif"),
-     ("a.webp", "image/webp"), ("a.avif", "image/avif"), ("a.svg", "image/svg+xml")],
+    [
+        ("a.jpg", "image/jpeg"),
+        ("a.JPEG", "image/jpeg"),
+        ("a.png", "image/png"),
+        ("a.gif", "image/gif"),
+        ("a.webp", "image/webp"),
+        ("a.avif", "image/avif"),
+        ("a.svg", "image/svg+xml"),
+    ],
 )
 def test_enclosure_type_comes_from_the_extension(config, cover, media_type):
     data = publisher.render_feeds([article(cover_image=f"https://cdn.example.net/{cover}?v=2")], config, now=NOW)
@@ -247,8 +275,12 @@ def test_tag_and_category_feeds_have_safe_names(config):
         article("b", tags=("news",), published=datetime(2025, 11, 1, tzinfo=UTC)),
     ]
     feeds = publisher.render_feeds(articles, with_groups, now=NOW)
-    assert {"tags/news.atom.xml", "tags/news.rss.xml", "tags/etc-passwd.atom.xml",
-            "categories/insights.rss.xml"} <= set(feeds)
+    assert {
+        "tags/news.atom.xml",
+        "tags/news.rss.xml",
+        "tags/etc-passwd.atom.xml",
+        "categories/insights.rss.xml",
+    } <= set(feeds)
     assert all(".." not in name for name in feeds)
     assert [e.title for e in read(feeds["tags/news.atom.xml"]).entries] == ["B", "A"]
     assert [e.title for e in read(feeds["categories/insights.atom.xml"]).entries] == ["A"]

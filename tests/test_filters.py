@@ -13,17 +13,21 @@ from publisher.content.filters import GROUP
 from tests.conftest import make_config
 
 # The Go blog writes images as template actions: {{image "gopher.png" 850}}.
-GO_IMAGE = '''
+GO_IMAGE = """
 import re
 
 def expand_images(text):
     return re.sub(r'\\{\\{image "([^"]+)"(?: (\\d+))?\\}\\}',
                   lambda m: f'<img src="{m.group(1)}"' + (f' width="{m.group(2)}"' if m.group(2) else "") + ">",
                   text)
-'''
+"""
 
-ARTICLE = publisher.Article(slug="gophers", title="Gophers", published=datetime(2025, 1, 1, tzinfo=UTC),
-                            body='Look:\n\n{{image "gopher.png" 850}}\n')
+ARTICLE = publisher.Article(
+    slug="gophers",
+    title="Gophers",
+    published=datetime(2025, 1, 1, tzinfo=UTC),
+    body='Look:\n\n{{image "gopher.png" 850}}\n',
+)
 
 
 def entry_html(config):
@@ -51,8 +55,9 @@ def test_an_html_filter_runs_after_markdown_and_before_sanitising():
 def test_a_filter_file_named_in_publisher_toml(tmp_path):
     (tmp_path / "markup.py").write_text(GO_IMAGE, encoding="utf-8")
     # Relative to the folder of publisher.toml, as a site's own filter file is.
-    config = make_config(base=tmp_path, title="T", url="https://go.example/blog/",
-                         body_filters=["markup.py:expand_images"])
+    config = make_config(
+        base=tmp_path, title="T", url="https://go.example/blog/", body_filters=["markup.py:expand_images"]
+    )
     assert '<img src="https://go.example/blog/gophers/gopher.png" width="850"' in entry_html(config)
 
 
@@ -79,12 +84,15 @@ def test_filters_reach_the_digest_summary():
     assert "Filtered lead paragraph." in digest.text
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("no-such-filter", "no such filter"),
-    ("publisher_nowhere:fn", "cannot import 'publisher_nowhere'"),
-    ("re:no_such_function", "re has no 'no_such_function'"),
-    ("missing.py:fn", "no such file"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no-such-filter", "no such filter"),
+        ("publisher_nowhere:fn", "cannot import 'publisher_nowhere'"),
+        ("re:no_such_function", "re has no 'no_such_function'"),
+        ("missing.py:fn", "no such file"),
+    ],
+)
 def test_a_filter_that_leads_nowhere_is_a_config_error(spec, message):
     with pytest.raises(publisher.ConfigError, match=re.escape(message)):
         make_config(title="T", body_filters=[spec])

@@ -29,10 +29,17 @@ def sample_articles(count: int = 12) -> list[publisher.Article]:
     """Articles over three years, with tags, categories, featured ones and covers."""
     start = datetime(2023, 3, 1, tzinfo=UTC)
     return [
-        article(f"post-{i:02d}", title=f"Post {i} & <friends>", published=start + timedelta(days=97 * i),
-                tags=(f"tag-{i % 3}", "shared"), category=("news", "howto")[i % 2], featured=i % 4 == 0,
-                cover_image=f"/images/{i}.png" if i % 2 else None, author="Ann" if i % 3 else None,
-                body=f"First *paragraph* of {i}.\n\n<video src='/v/{i}.mp4'></video>\n\nA [link](/x/{i}/).")
+        article(
+            f"post-{i:02d}",
+            title=f"Post {i} & <friends>",
+            published=start + timedelta(days=97 * i),
+            tags=(f"tag-{i % 3}", "shared"),
+            category=("news", "howto")[i % 2],
+            featured=i % 4 == 0,
+            cover_image=f"/images/{i}.png" if i % 2 else None,
+            author="Ann" if i % 3 else None,
+            body=f"First *paragraph* of {i}.\n\n<video src='/v/{i}.mp4'></video>\n\nA [link](/x/{i}/).",
+        )
         for i in range(count)
     ]
 
@@ -48,9 +55,18 @@ def render_titles(output: feeds.Output, config: publisher.Config, parts: Parts) 
     return "".join(one_line(a.title) + "\n" for a in output.spec.entries).encode()
 
 
-TITLES = Format(name="titles", label="Title list", media_type="text/plain", render=render_titles,
-                files={"all": "titles.txt", "featured": "featured.titles.txt", "tag": "tags/{slug}.titles.txt",
-                       "category": "categories/{slug}.titles.txt"})
+TITLES = Format(
+    name="titles",
+    label="Title list",
+    media_type="text/plain",
+    render=render_titles,
+    files={
+        "all": "titles.txt",
+        "featured": "featured.titles.txt",
+        "tag": "tags/{slug}.titles.txt",
+        "category": "categories/{slug}.titles.txt",
+    },
+)
 
 
 @pytest.fixture
@@ -65,23 +81,34 @@ def titles_format():
 def test_a_format_defined_here_is_rendered_announced_and_listed(titles_format, full_config):
     made = publisher.render_feeds(sample_articles(), full_config, now=NOW)
     assert made["titles.txt"].decode().splitlines()[:2] == ["Post 11 & <friends>", "Post 10 & <friends>"]
-    assert made["featured.titles.txt"].decode().splitlines() == ["Post 8 & <friends>", "Post 4 & <friends>",
-                                                                 "Post 0 & <friends>"]
+    assert made["featured.titles.txt"].decode().splitlines() == [
+        "Post 8 & <friends>",
+        "Post 4 & <friends>",
+        "Post 0 & <friends>",
+    ]
     assert len(made["tags/tag-1.titles.txt"].decode().splitlines()) == 4
     assert "categories/news.titles.txt" in made
     # announced in <head> beside the other formats
-    assert ('<link rel="alternate" type="text/plain" title="Test Site (Title list)" '
-            'href="https://example.org/feeds/titles.txt">') in publisher.link_tags(full_config)
+    assert (
+        '<link rel="alternate" type="text/plain" title="Test Site (Title list)" '
+        'href="https://example.org/feeds/titles.txt">'
+    ) in publisher.link_tags(full_config)
     # linked from the same feed in the other formats
     atom = feedparser.parse(made["tags/shared.atom.xml"]).feed
-    assert {"href": "https://example.org/feeds/tags/shared.titles.txt", "type": "text/plain",
-            "title": "Test Site: shared (Title list)", "rel": "alternate"} in atom.links
+    assert {
+        "href": "https://example.org/feeds/tags/shared.titles.txt",
+        "type": "text/plain",
+        "title": "Test Site: shared (Title list)",
+        "rel": "alternate",
+    } in atom.links
     # listed on the feeds page
     page = lxml_html.fromstring(made["index.html"])
     assert page.xpath("//li[@data-format='titles']//a/@href") == [
-        "https://example.org/feeds/titles.txt", "https://example.org/feeds/featured.titles.txt",
+        "https://example.org/feeds/titles.txt",
+        "https://example.org/feeds/featured.titles.txt",
         *[f"https://example.org/feeds/tags/{slug}.titles.txt" for slug in ("shared", "tag-0", "tag-1", "tag-2")],
-        "https://example.org/feeds/categories/howto.titles.txt", "https://example.org/feeds/categories/news.titles.txt",
+        "https://example.org/feeds/categories/howto.titles.txt",
+        "https://example.org/feeds/categories/news.titles.txt",
     ]
 
 
@@ -96,8 +123,15 @@ def test_an_unregistered_format_leaves_no_trace(full_config):
 
 def test_a_format_name_is_registered_once():
     with pytest.raises(ValueError, match="'atom' is already registered"):
-        feeds.register(Format(name="atom", label="Atom again", media_type="text/plain", render=render_titles,
-                              files={"all": "again.xml"}))
+        feeds.register(
+            Format(
+                name="atom",
+                label="Atom again",
+                media_type="text/plain",
+                render=render_titles,
+                files={"all": "again.xml"},
+            )
+        )
 
 
 def test_a_format_naming_an_unknown_setting_or_kind_is_refused():
@@ -108,13 +142,22 @@ def test_a_format_naming_an_unknown_setting_or_kind_is_refused():
 
 
 def test_the_registry_maps_each_format_to_the_settings_naming_its_files():
-    assert dict(feeds.get("atom").settings) == {"all": "atom", "featured": "featured_atom",
-                                                "tag": "tag_pattern", "category": "category_pattern"}
+    assert dict(feeds.get("atom").settings) == {
+        "all": "atom",
+        "featured": "featured_atom",
+        "tag": "tag_pattern",
+        "category": "category_pattern",
+    }
     assert feeds.get("json").settings["tag"] == "tag_json_pattern"
     assert feeds.get("archive").settings == {"archive": "archive_pattern"}
     assert feeds.get("page").settings == {"page": "index"}
-    assert [f.media_type for f in feeds.formats()] == ["application/atom+xml", "application/rss+xml",
-                                                       "application/feed+json", "application/atom+xml", "text/html"]
+    assert [f.media_type for f in feeds.formats()] == [
+        "application/atom+xml",
+        "application/rss+xml",
+        "application/feed+json",
+        "application/atom+xml",
+        "text/html",
+    ]
 
 
 def test_the_plan_names_every_file_render_feeds_makes(full_config):
@@ -124,8 +167,7 @@ def test_the_plan_names_every_file_render_feeds_makes(full_config):
     by_name = {o.filename: o for o in outputs}
     assert by_name["atom.xml"].entries == tuple(published[:50])
     assert by_name["index.html"].spec is None and len(by_name["index.html"].entries) == 12
-    assert {(entry.kind, entry.format) for entry in by_name["index.html"].listing} >= {("tag", "json"),
-                                                                                     ("all", "rss")}
+    assert {(entry.kind, entry.format) for entry in by_name["index.html"].listing} >= {("tag", "json"), ("all", "rss")}
     archive = by_name["archive/2023.atom.xml"]
     assert archive.format == "archive" and archive.spec is not None and archive.spec.format == "atom"
     assert by_name["atom.xml"].spec.links == (("prev-archive", "https://example.org/feeds/archive/2026.atom.xml"),)
@@ -193,7 +235,14 @@ def test_each_piece_of_an_article_is_made_once_per_build(full_config):
     render_all(parts, full_config)
     # post-08 is in the main, featured, two tag, category feeds (three formats each) and its archive
     assert {name for slug, name in parts.made if slug == "post-08"} == {
-        "html", "summary", "enclosure", "feedgen", "atom", "rss", "json"}
+        "html",
+        "summary",
+        "enclosure",
+        "feedgen",
+        "atom",
+        "rss",
+        "json",
+    }
     assert set(parts.made.values()) == {1}
     assert set(html_calls.values()) == {1} and len(html_calls) == 12
 
@@ -208,26 +257,45 @@ def test_a_budget_bounds_the_pieces_kept_and_changes_no_byte(full_config):
 
 
 TRICKY = [
-    article("quotes", title="“Quotes” & <tags> \x07", body="Line one\nline two\n\n> quoted `code` ]]> &amp;",
-            description="A summary\nover two lines", tags=("ünïcode", "a&b"), category="cat",
-            cover_image="https://cdn.example/clip.mp4", source="Not an address", author="Ann <ann@example.org>",
-            featured=True),
-    article("plain", title="Plain", published=datetime(2024, 12, 31, 23, 0, tzinfo=UTC), body="",
-            cover_image="/c.webp", source="https://elsewhere.example/plain"),
+    article(
+        "quotes",
+        title="“Quotes” & <tags> \x07",
+        body="Line one\nline two\n\n> quoted `code` ]]> &amp;",
+        description="A summary\nover two lines",
+        tags=("ünïcode", "a&b"),
+        category="cat",
+        cover_image="https://cdn.example/clip.mp4",
+        source="Not an address",
+        author="Ann <ann@example.org>",
+        featured=True,
+    ),
+    article(
+        "plain",
+        title="Plain",
+        published=datetime(2024, 12, 31, 23, 0, tzinfo=UTC),
+        body="",
+        cover_image="/c.webp",
+        source="https://elsewhere.example/plain",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml", "archive/2025.atom.xml", "featured.atom.xml"])
 def test_spliced_xml_is_what_feedgen_writes_for_the_whole_document(name):
     """The entries made once and spliced in give the bytes feedgen gives with the entries added to it."""
-    config = make_config(title="Site & co", author_email="ed@example.org", icon="/i.png", feeds={"hub": ("https://hub.example/",)})
+    config = make_config(
+        title="Site & co", author_email="ed@example.org", icon="/i.png", feeds={"hub": ("https://hub.example/",)}
+    )
     (output,) = [o for o in plan_outputs(select(TRICKY, now=NOW), config) if o.filename == name]
     parts = Parts(config, lambda a: render_html(a, config))
     fg = xmlfeed.feed_generator(output, config)
     for entry in output.spec.entries:
         fg.add_entry(xmlfeed.feed_entry(entry, config, parts), order="append")
-    whole = fg.rss_str(pretty=True, encoding="UTF-8") if output.spec.format == "rss" else fg.atom_str(
-        pretty=True, encoding="UTF-8")
+    whole = (
+        fg.rss_str(pretty=True, encoding="UTF-8")
+        if output.spec.format == "rss"
+        else fg.atom_str(pretty=True, encoding="UTF-8")
+    )
     if output.spec.format == "rss":  # the channel's own text is written with character references
         from publisher.feeds.rss import plain_text_references
 
@@ -287,7 +355,13 @@ def test_an_output_key_changes_with_what_decides_its_bytes_and_only_that(full_co
     before = keys(sample_articles(12))
     after = keys(sample_articles(13))  # post-12: 2026, featured, tag-0, news
     changed = {name for name in before if before[name] != after[name]}
-    assert {"atom.xml", "featured.rss.xml", "tags/tag-0.json", "categories/news.rss.xml", "archive/2026.atom.xml",
-            "index.html"} <= changed
+    assert {
+        "atom.xml",
+        "featured.rss.xml",
+        "tags/tag-0.json",
+        "categories/news.rss.xml",
+        "archive/2026.atom.xml",
+        "index.html",
+    } <= changed
     assert not changed & {"tags/tag-1.atom.xml", "categories/howto.json", "archive/2025.atom.xml"}
     assert "post-12" not in before["index.html"] and "post-12" in after["index.html"]

@@ -34,9 +34,11 @@ def test_an_unexpected_exception_is_a_publisher_bug_naming_the_file():
     with pytest.raises(ContentError) as raised:
         guarded("content/post.md", "rendering", int, "not a number")
     assert raised.value.reason == "publisher bug"
-    assert str(raised.value) == ("content/post.md: rendering failed (ValueError: invalid literal for int() with base "
-                                 "10: 'not a number'); this is a bug in publisher, not in the file: please report it "
-                                 "with this file")
+    assert str(raised.value) == (
+        "content/post.md: rendering failed (ValueError: invalid literal for int() with base "
+        "10: 'not a number'); this is a bug in publisher, not in the file: please report it "
+        "with this file"
+    )
     assert isinstance(raised.value.__cause__, ValueError)
 
 
@@ -66,8 +68,7 @@ def test_pathological_markdown_stops_within_its_budget():
     text = "[" * 50_000  # over 120 s in Python-Markdown
     started = time.thread_time()
     with pytest.raises(ContentError, match="too|took more"):
-        guarded("brackets.md", "rendering", markdown_to_html, text, "python-markdown",
-                budget=render_budget(len(text)))
+        guarded("brackets.md", "rendering", markdown_to_html, text, "python-markdown", budget=render_budget(len(text)))
     assert time.thread_time() - started < render_budget(len(text)) + 1
 
 

@@ -31,8 +31,9 @@ def test_an_article_built_in_code_with_such_a_date_still_renders(config):
 def test_a_body_built_in_code_with_a_lone_surrogate_renders_with_either_engine():
     for engine in ("gfm", "python-markdown"):
         config = make_config(title="T", markdown={"engine": engine})
-        odd = publisher.Article(slug="odd", title="Odd", published=datetime(2025, 1, 1, tzinfo=timezone.utc),
-                                body="before \ud800 after")
+        odd = publisher.Article(
+            slug="odd", title="Odd", published=datetime(2025, 1, 1, tzinfo=timezone.utc), body="before \ud800 after"
+        )
         feeds = publisher.render_feeds([odd], config, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
         assert b"before  after" in feeds["atom.xml"], engine
 

@@ -23,16 +23,24 @@ import publisher
 from tests.conftest import NOW, Site
 
 START = NOW - timedelta(days=5)
-TEMPLATE = ("<!doctype html><html lang=\"en\"><title>{{{{ site.title }}}}</title>"
-            "<h1>{marker}</h1>{{% for e in entries %}}<p>{{{{ e.title }}}}</p>{{% endfor %}}</html>\n")
+TEMPLATE = (
+    '<!doctype html><html lang="en"><title>{{{{ site.title }}}}</title>'
+    "<h1>{marker}</h1>{{% for e in entries %}}<p>{{{{ e.title }}}}</p>{{% endfor %}}</html>\n"
+)
 NAMES = [f"post-{i}.md" for i in range(6)]
 
 # Few dates, so that edits often keep one (only the text changes) and years and schedules vary.
 dates = st.sampled_from([-400, -30, -1, 0, 2]).map(lambda d: (START + timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ"))
 words = st.sampled_from(["alpha", "beta", "gamma", "delta", "Ünïcode", "a & b", "<tag>"])
 edits = st.one_of(
-    st.tuples(st.just("write"), st.sampled_from(NAMES), words, dates, st.booleans(),
-              st.lists(st.sampled_from(["x", "y", "z"]), max_size=2)),
+    st.tuples(
+        st.just("write"),
+        st.sampled_from(NAMES),
+        words,
+        dates,
+        st.booleans(),
+        st.lists(st.sampled_from(["x", "y", "z"]), max_size=2),
+    ),
     st.tuples(st.just("retitle"), st.sampled_from(NAMES), words),
     st.tuples(st.just("touch"), st.sampled_from(NAMES)),
     st.tuples(st.just("rename"), st.sampled_from(NAMES), st.sampled_from(NAMES)),
@@ -68,8 +76,11 @@ class Edited:
         if kind == "write":
             name, title, date, featured, tags = args
             path = self.content / name
-            path.write_text(f"---\ntitle: '{title}'\npublishDate: '{date}'\nfeatured: {str(featured).lower()}\n"
-                            f"tags: [{', '.join(tags)}]\n---\n{title} *body* of {name}.\n", encoding="utf-8")
+            path.write_text(
+                f"---\ntitle: '{title}'\npublishDate: '{date}'\nfeatured: {str(featured).lower()}\n"
+                f"tags: [{', '.join(tags)}]\n---\n{title} *body* of {name}.\n",
+                encoding="utf-8",
+            )
             self.tick(path)
         elif kind == "retitle" and (self.content / args[0]).exists():  # same date: only the text changes
             path = self.content / args[0]
@@ -85,13 +96,15 @@ class Edited:
             (self.content / args[0]).unlink()
         elif kind == "invalid" and (self.content / args[0]).exists():
             path = self.content / args[0]
-            path.write_text(path.read_text(encoding="utf-8").replace("publishDate: '", "publishDate: 'not "),
-                            encoding="utf-8")
+            path.write_text(
+                path.read_text(encoding="utf-8").replace("publishDate: '", "publishDate: 'not "), encoding="utf-8"
+            )
             self.tick(path)
         elif kind == "draft" and (self.content / args[0]).exists():
             path = self.content / args[0]
-            path.write_text(path.read_text(encoding="utf-8").replace("---\n", "---\ndraft: true\n", 1),
-                            encoding="utf-8")
+            path.write_text(
+                path.read_text(encoding="utf-8").replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8"
+            )
             self.tick(path)
         elif kind == "config":
             self.configure(*args)
@@ -118,10 +131,11 @@ class Edited:
         return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@settings(max_examples=100 if os.environ.get("CI") else 25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(NAMES), words, dates, st.booleans()), min_size=1, max_size=4),
-       st.lists(edits, min_size=1, max_size=6))
+@settings(max_examples=100 if os.environ.get("CI") else 25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from(NAMES), words, dates, st.booleans()), min_size=1, max_size=4),
+    st.lists(edits, min_size=1, max_size=6),
+)
 def test_an_incremental_build_writes_what_a_cold_build_writes(site, initial, steps):
     edited = Edited(site())
     try:
@@ -133,7 +147,11 @@ def test_an_incremental_build_writes_what_a_cold_build_writes(site, initial, ste
             warm = edited.build("warm", "state")
             cold = edited.build(f"cold-{step}", f"cold-state-{step}")
             assert (warm is None) == (cold is None)
-            assert warm == cold, (step, edit, sorted(set(warm) ^ set(cold)),
-                                  [n for n in warm if n in cold and warm[n] != cold[n]])
+            assert warm == cold, (
+                step,
+                edit,
+                sorted(set(warm) ^ set(cold)),
+                [n for n in warm if n in cold and warm[n] != cold[n]],
+            )
     finally:
         shutil.rmtree(edited.root, ignore_errors=True)  # up to 100 examples: keep no folder of them

@@ -130,8 +130,14 @@ def test_articles_built_in_code_give_a_valid_json_feed(validator):
     config = make_config(title="Fish & <Chips>", icon="/icon.png", language="de-AT")
     articles = [
         article("plain"),
-        article("odd", title="Bell\x07 and\nnewline", source="Printed magazine", tags=("a", "A", "a"),
-                published=datetime(2025, 10, 2, 9, 30, 15, 250000, tzinfo=UTC), body=""),
+        article(
+            "odd",
+            title="Bell\x07 and\nnewline",
+            source="Printed magazine",
+            tags=("a", "A", "a"),
+            published=datetime(2025, 10, 2, 9, 30, 15, 250000, tzinfo=UTC),
+            body="",
+        ),
     ]
     feed = valid_json_feed(validator, publisher.render_feeds(articles, config, now=NOW)["feed.json"])
     assert feed["title"] == "Fish & <Chips>"
@@ -152,15 +158,24 @@ def test_tag_and_category_json_feeds(validator):
 
 
 def test_json_file_names_are_configurable():
-    config = make_config(title="T", feeds={"json": "all.json", "featured_json": "best.json", "tags": True,
-                                           "tag_json_pattern": "topics/{slug}/feed.json"})
+    config = make_config(
+        title="T",
+        feeds={
+            "json": "all.json",
+            "featured_json": "best.json",
+            "tags": True,
+            "tag_json_pattern": "topics/{slug}/feed.json",
+        },
+    )
     feeds = publisher.render_feeds([article(tags=("x",))], config, now=NOW)
     assert {"all.json", "best.json", "topics/x/feed.json"} <= set(feeds)
     assert "feed.json" not in feeds
 
 
-@pytest.mark.parametrize(("xml_name", "json_name"), [("atom.xml", "feed.json"), ("rss.xml", "feed.json"),
-                                                     ("featured.atom.xml", "featured.json")])
+@pytest.mark.parametrize(
+    ("xml_name", "json_name"),
+    [("atom.xml", "feed.json"), ("rss.xml", "feed.json"), ("featured.atom.xml", "featured.json")],
+)
 def test_atom_and_rss_link_their_json_feed_and_the_feeds_page(seed_feeds, xml_name, json_name):
     root = etree.fromstring(seed_feeds[xml_name])
     links = root.findall(f"{ATOM}link") + root.findall(f"channel/{ATOM}link")

@@ -30,7 +30,9 @@ def preset(name, **settings):
 def test_toml_frontmatter_between_plus_lines(config):
     article = publisher.parse_article(
         '+++\ntitle = "Hugo in TOML"\ndate = 2024-04-09T10:00:00Z\ntags = ["a", "b"]\ndraft = false\n+++\n'
-        "The *body*.\n", config)
+        "The *body*.\n",
+        config,
+    )
     assert (article.title, article.tags, article.draft) == ("Hugo in TOML", ("a", "b"), False)
     assert article.published == datetime(2024, 4, 9, 10, tzinfo=UTC)
     assert article.body == "The *body*.\n"
@@ -44,8 +46,10 @@ def test_toml_error_names_the_files_own_line(tmp_path, config):
 
 
 def test_json_frontmatter_with_a_nested_object(config):
-    text = ('{\n  "title": "Hugo in JSON",\n  "date": "2024-04-09",\n  "params": {\n    "x": 1\n}\n}\n'
-            "Body after the object.\n")
+    text = (
+        '{\n  "title": "Hugo in JSON",\n  "date": "2024-04-09",\n  "params": {\n    "x": 1\n}\n}\n'
+        "Body after the object.\n"
+    )
     article = publisher.parse_article(text, config)
     assert article.title == "Hugo in JSON" and article.extra["params"] == {"x": 1}
     assert article.body == "Body after the object.\n"
@@ -67,7 +71,9 @@ def test_pelican_metadata_lines():
     config = preset("pelican")
     article = publisher.parse_article(
         "Title: My super title\nDate: 2010-12-03 10:20\nModified: 2010-12-05 19:30\nTags: thats, awesome\n"
-        "Authors: Alexis Métaireau, Conan Doyle\nSummary: Short version\n    on two lines\n\nThe body.\n", config)
+        "Authors: Alexis Métaireau, Conan Doyle\nSummary: Short version\n    on two lines\n\nThe body.\n",
+        config,
+    )
     assert article.slug == "my-super-title"  # Pelican makes the slug from the title
     assert article.tags == ("thats", "awesome")
     assert article.authors == ("Alexis Métaireau", "Conan Doyle")
@@ -86,13 +92,19 @@ def test_header_lines_are_not_frontmatter_without_the_pelican_preset(config):
 # -- dates -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-4-9", datetime(2024, 4, 9, tzinfo=UTC)),
-    ("'2024-04-09 10:00'", datetime(2024, 4, 9, 10, tzinfo=UTC)),
-    ("2024-04-09T00:00:00.000Z", datetime(2024, 4, 9, tzinfo=UTC)),
-    ("2025-01-29 18:15:32 +0530", datetime(2025, 1, 29, 18, 15, 32, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
-    ("2024-4-9T7:05:00-04:00", datetime(2024, 4, 9, 7, 5, tzinfo=timezone(timedelta(hours=-4)))),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-4-9", datetime(2024, 4, 9, tzinfo=UTC)),
+        ("'2024-04-09 10:00'", datetime(2024, 4, 9, 10, tzinfo=UTC)),
+        ("2024-04-09T00:00:00.000Z", datetime(2024, 4, 9, tzinfo=UTC)),
+        (
+            "2025-01-29 18:15:32 +0530",
+            datetime(2025, 1, 29, 18, 15, 32, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        ),
+        ("2024-4-9T7:05:00-04:00", datetime(2024, 4, 9, 7, 5, tzinfo=timezone(timedelta(hours=-4)))),
+    ],
+)
 def test_dates_as_generators_write_them(config, value, expected):
     article = publisher.parse_article(f"---\ntitle: T\ndate: {value}\n---\n", config)
     assert article.published == expected
@@ -124,8 +136,11 @@ def test_hugo_keeps_the_whole_file_name(tmp_path):
 
 def test_page_bundles_take_their_folders_name_and_resolve_their_images(tmp_path, config):
     for name in ("first-post", "second-post"):
-        write_article(tmp_path, f"{name}/index.md",
-                      f"---\ntitle: {name}\ndate: 2025-01-01\n---\n![A picture](./pic.png) and [notes](notes/).\n")
+        write_article(
+            tmp_path,
+            f"{name}/index.md",
+            f"---\ntitle: {name}\ndate: 2025-01-01\n---\n![A picture](./pic.png) and [notes](notes/).\n",
+        )
         (tmp_path / name / "pic.png").write_bytes(b"\x89PNG")
     articles, errors = load(tmp_path, config)
     assert errors == [] and sorted(articles) == ["first-post", "second-post"]
@@ -164,7 +179,10 @@ def test_files_that_are_not_articles_are_counted_not_warned(tmp_path, config, ca
     articles, errors = load(tmp_path, config, strict=True)  # not even fatal under strict
     assert list(articles) == ["real"]
     assert sorted((e.path.rsplit("/", 1)[-1], e.reason) for e in errors) == [
-        ("aliases.md", "not an article"), ("moved.md", "not an article"), ("section.md", "not an article")]
+        ("aliases.md", "not an article"),
+        ("moved.md", "not an article"),
+        ("section.md", "not an article"),
+    ]
     assert caplog.records == []
 
 
@@ -179,11 +197,13 @@ def test_a_title_without_a_date_is_still_an_error(tmp_path, config):
 
 def test_a_list_of_authors_stays_a_list(config):
     article = publisher.parse_article(
-        "---\ntitle: T\ndate: 2024-01-01\nby: [Ethan Lee, Hana Kim, Jonathan Amsterdam]\n---\n", config)
+        "---\ntitle: T\ndate: 2024-01-01\nby: [Ethan Lee, Hana Kim, Jonathan Amsterdam]\n---\n", config
+    )
     assert article.authors == ("Ethan Lee", "Hana Kim", "Jonathan Amsterdam")
     assert article.author == "Ethan Lee"
     mapped = publisher.parse_article(
-        "---\ntitle: T\ndate: 2024-01-01\nauthors:\n  - name: A\n    url: https://a.example\n  - B\n---\n", config)
+        "---\ntitle: T\ndate: 2024-01-01\nauthors:\n  - name: A\n    url: https://a.example\n  - B\n---\n", config
+    )
     assert mapped.authors == ("A", "B")
 
 
@@ -219,7 +239,9 @@ def test_hugo_preset():
     config = preset("hugo")
     article = publisher.parse_article(
         "---\ntitle: T\ndate: 2024-01-01\npublishDate: 2023-01-01\nlastmod: 2024-02-01\n"
-        "images: [cover one.png, other.png]\ncategories: [news, go]\n---\n", config)
+        "images: [cover one.png, other.png]\ncategories: [news, go]\n---\n",
+        config,
+    )
     assert article.published == datetime(2024, 1, 1, tzinfo=UTC)  # Hugo's date comes first
     assert article.updated == datetime(2024, 2, 1, tzinfo=UTC)
     assert article.cover_image == "cover%20one.png"
@@ -230,7 +252,9 @@ def test_jekyll_preset():
     config = preset("jekyll")
     article = publisher.parse_article(
         "---\ntitle: T\ndate: 2025-01-29 18:15:32 +0530\ntags: ruby jekyll release\ncategories: news\n"
-        "image:\n  path: /img/og.png\n  height: 100\nguid: http://old.example/?p=12\n---\n", config)
+        "image:\n  path: /img/og.png\n  height: 100\nguid: http://old.example/?p=12\n---\n",
+        config,
+    )
     assert article.tags == ("ruby", "jekyll", "release")
     assert article.cover_image == "/img/og.png"
     assert article.id == "http://old.example/?p=12"
@@ -241,7 +265,8 @@ def test_jekyll_preset():
 def test_eleventy_preset():
     config = preset("eleventy")
     article = publisher.parse_article(
-        "---\ntitle: T\ndate: 2024-01-01\neleventyExcludeFromCollections: true\n---\n", config)
+        "---\ntitle: T\ndate: 2024-01-01\neleventyExcludeFromCollections: true\n---\n", config
+    )
     assert article.draft
 
 
@@ -249,7 +274,9 @@ def test_astro_preset():
     config = preset("astro")
     article = publisher.parse_article(
         "---\ntitle: T\ndescription: D\npubDatetime: 2024-04-09T00:00:00.000Z\nmodDatetime: 2024-05-01T00:00:00Z\n"
-        "ogImage: /og.png\ndraft: false\n---\n", config)
+        "ogImage: /og.png\ndraft: false\n---\n",
+        config,
+    )
     assert article.published == datetime(2024, 4, 9, tzinfo=UTC)
     assert article.updated == datetime(2024, 5, 1, tzinfo=UTC)
     assert (article.description, article.cover_image) == ("D", "/og.png")
@@ -265,8 +292,7 @@ def test_preset_in_publisher_toml():
 
 
 def test_a_frontmatter_id_must_be_a_uri(config):
-    article = publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2020:post-1\n---\n",
-                                      config)
+    article = publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2020:post-1\n---\n", config)
     assert article.id == "tag:example.org,2020:post-1"
     with pytest.raises(ContentError, match="'42' is not a URI") as caught:
         publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n", config)
@@ -279,4 +305,6 @@ def test_a_page_bundles_cover_sits_beside_it(tmp_path):
     config = preset("hugo")
     feed = feedparser.parse(publisher.render_feeds(publisher.load_articles(tmp_path, config), config)["rss.xml"])
     assert [e.enclosures[0].href for e in feed.entries] == [
-        "https://example.org/images/b.png", "https://example.org/first-post/cover%20one.png"]
+        "https://example.org/images/b.png",
+        "https://example.org/first-post/cover%20one.png",
+    ]

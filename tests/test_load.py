@@ -111,7 +111,8 @@ def test_missing_title_and_missing_date_name_every_alias_tried(tmp_path, config)
     assert err.message.startswith("no date: looked for publishDate, pubDate, date, published, publish_date, pubdate")
     hugo = make_config(title="T", preset="hugo")
     assert error_of(tmp_path, "---\ntitle: T\n---\n", hugo).message.startswith(
-        "no date: looked for date, publishDate, pubDate (expected YYYY-MM-DD or ISO 8601)")
+        "no date: looked for date, publishDate, pubDate (expected YYYY-MM-DD or ISO 8601)"
+    )
 
 
 def test_no_frontmatter_is_an_error_not_an_empty_article(tmp_path, config):
@@ -158,12 +159,16 @@ def test_not_utf8_names_the_byte_offset(tmp_path, config):
     path.write_bytes("---\ntitle: Café\npublishDate: 2025-01-01\n---\n".encode("latin-1"))
     with pytest.raises(ContentError) as info:
         publisher.load_article(path, config)
-    assert str(info.value) == (f"{path}:2: not UTF-8 (byte 0xe9 at offset 14); save it as UTF-8, "
-                               "or set fallback_encoding (e.g. \"cp1252\") in the config")
+    assert str(info.value) == (
+        f"{path}:2: not UTF-8 (byte 0xe9 at offset 14); save it as UTF-8, "
+        'or set fallback_encoding (e.g. "cp1252") in the config'
+    )
 
 
-@pytest.mark.parametrize(("value", "expected"), [("true", True), ('"yes"', True), ('"true"', True), ("1", True),
-                                                 ("false", False), ('"no"', False), ("0", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ('"yes"', True), ('"true"', True), ("1", True), ("false", False), ('"no"', False), ("0", False)],
+)
 def test_featured_accepts_the_usual_spellings(tmp_path, config, value, expected):
     a = load_one(tmp_path, f"---\ntitle: T\npublishDate: 2025-01-01\nfeatured: {value}\n---\n", config)
     assert a.featured is expected

@@ -20,8 +20,10 @@ def entry_html(body: str) -> str:
 
 
 def test_noscript_content_is_kept_as_markup_never_escaped_into_text():
-    html = entry_html('Lazy image:\n\n<img data-src="big.jpg" class="lazy">\n<noscript><img src="big.jpg" alt="A">'
-                      "</noscript>\n\nInline <noscript><b>bold</b></noscript> end.\n")
+    html = entry_html(
+        'Lazy image:\n\n<img data-src="big.jpg" class="lazy">\n<noscript><img src="big.jpg" alt="A">'
+        "</noscript>\n\nInline <noscript><b>bold</b></noscript> end.\n"
+    )
     assert '<img alt="A" src="https://example.org/post/big.jpg"' in html
     assert "<b>bold</b>" in html
     assert "&lt;" not in html and "noscript" not in html
@@ -29,8 +31,13 @@ def test_noscript_content_is_kept_as_markup_never_escaped_into_text():
 
 def test_the_digest_names_every_author():
     config = make_config(title="T")
-    article = publisher.Article(slug="post", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="Hi.",
-                                authors=("Ethan Lee", "Hana Kim", "Jonathan Amsterdam"))
+    article = publisher.Article(
+        slug="post",
+        title="T",
+        published=datetime(2025, 1, 1, tzinfo=UTC),
+        body="Hi.",
+        authors=("Ethan Lee", "Hana Kim", "Jonathan Amsterdam"),
+    )
     digest = publisher.render_digest([article], config, now=datetime(2025, 1, 2, tzinfo=UTC))
     assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.text
     assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.html
@@ -43,8 +50,11 @@ def feeds_of(article_: publisher.Article, **settings) -> dict[str, bytes]:
 
 def test_three_authors_in_every_format():
     names = ["Ethan Lee", "Hana Kim", "Jonathan Amsterdam"]
-    feeds = feeds_of(publisher.Article(slug="p", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="x",
-                                       authors=tuple(names)))
+    feeds = feeds_of(
+        publisher.Article(
+            slug="p", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="x", authors=tuple(names)
+        )
+    )
     atom = feedparser.parse(feeds["atom.xml"]).entries[0]
     assert [a.name for a in atom.authors] == names
     assert feeds["atom.xml"].count(b"<author>") == 1 + 3  # the feed's own, then the entry's three
@@ -54,9 +64,11 @@ def test_three_authors_in_every_format():
 
 
 def test_rss_description_is_html_that_reads_back_as_exactly_the_summary():
-    text = "Use the <T> parameter & see \"AT&T\" < 3"
-    feeds = feeds_of(publisher.Article(slug="p", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="x",
-                                       description=text), description="Tips & tricks, 1 < 2")
+    text = 'Use the <T> parameter & see "AT&T" < 3'
+    feeds = feeds_of(
+        publisher.Article(slug="p", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="x", description=text),
+        description="Tips & tricks, 1 < 2",
+    )
     item = feedparser.parse(feeds["rss.xml"]).entries[0]
     assert item.summary_detail.type == "text/html"
     assert html.unescape(item.summary) == text  # an HTML reader shows the text, "<T>" included
@@ -67,8 +79,15 @@ def test_rss_description_is_html_that_reads_back_as_exactly_the_summary():
 
 
 def test_a_source_address_is_written_as_a_uri():
-    feeds = feeds_of(publisher.Article(slug="p", title="T", published=datetime(2025, 1, 1, tzinfo=UTC), body="x",
-                                       source="https://de.wikipedia.org/wiki/Köln"))
+    feeds = feeds_of(
+        publisher.Article(
+            slug="p",
+            title="T",
+            published=datetime(2025, 1, 1, tzinfo=UTC),
+            body="x",
+            source="https://de.wikipedia.org/wiki/Köln",
+        )
+    )
     assert b'rel="via" href="https://de.wikipedia.org/wiki/K%C3%B6ln"' in feeds["atom.xml"]
     assert json.loads(feeds["feed.json"])["items"][0]["external_url"] == "https://de.wikipedia.org/wiki/K%C3%B6ln"
 

@@ -75,5 +75,5 @@ def test_read_only_folder_is_a_clear_error_and_keeps_the_old_file(tmp_path):
 def test_a_target_that_cannot_be_replaced_is_a_clear_error(tmp_path):
     (tmp_path / "atom.xml").mkdir()
     with pytest.raises(publisher.OutputError, match="atom.xml"):
-        publisher.write_feeds({"atom.xml": b"x", }, tmp_path)
+        publisher.write_feeds({"atom.xml": b"x"}, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["atom.xml"]

@@ -99,8 +99,11 @@ def test_the_page_shows_the_digest_at_600_and_375_px_with_its_headers_and_text(p
     page = lxml_html.document_fromstring(body)
     frames = page.findall(".//iframe")
     assert [(f.get("title"), f.get("width")) for f in frames] == [
-        ("digest: desktop, 600 px", "600"), ("digest: phone, 375 px", "375"), ("digest: dark mode, 600 px", "600"),
-        ("digest: images off, 600 px", "600")]
+        ("digest: desktop, 600 px", "600"),
+        ("digest: phone, 375 px", "375"),
+        ("digest: dark mode, 600 px", "600"),
+        ("digest: images off, 600 px", "600"),
+    ]
     assert [f.get("srcdoc") == digest.html for f in frames] == [True, True, False, False]
     assert "prefers-color-scheme" in digest.html and "prefers-color-scheme" not in frames[2].get("srcdoc")
     assert """content="img-src 'none'">""" in frames[3].get("srcdoc")
@@ -130,7 +133,8 @@ def test_the_digest_files_are_served_with_their_types(previewed):
     message = message_from_bytes(eml[2], policy=policy.default)
     expected = message_from_bytes(digest.as_bytes(), policy=policy.default)  # the same but for the MIME boundary
     assert [(k, v) for k, v in message.items() if k != "Content-Type"] == [
-        (k, v) for k, v in expected.items() if k != "Content-Type"]
+        (k, v) for k, v in expected.items() if k != "Content-Type"
+    ]
     assert [p.get_content() for p in message.iter_parts()] == [p.get_content() for p in expected.iter_parts()]
     assert message["Subject"] == "Sora 2 – what’s new"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
@@ -211,8 +215,13 @@ def test_make_preview_server_refuses_a_port_outside_0_to_65535(previewed):
 def test_in_a_browser_each_frame_grows_to_its_digest_so_no_scroll_bar_narrows_it(previewed, tmp_path):
     # A scroll bar inside the 600 px frame would leave ~585 px and switch the digest to its phone layout.
     with running(renderer(previewed)) as server:
-        dom = chromium(server.url, "--dump-dom", "--virtual-time-budget=10000", "--window-size=1300,2000",
-                       profile=tmp_path / "profile")
+        dom = chromium(
+            server.url,
+            "--dump-dom",
+            "--virtual-time-budget=10000",
+            "--window-size=1300,2000",
+            profile=tmp_path / "profile",
+        )
     frames = lxml_html.document_fromstring(dom).findall(".//iframe")
     assert [f.get("scrolling") for f in frames] == ["no", "no", "no", "no"]
     heights = [re.search(r"height:\s*(\d+)px", f.get("style") or "") for f in frames]
@@ -254,8 +263,11 @@ def test_in_a_browser_the_dark_frame_is_dark_and_the_images_off_frame_loads_no_i
     Image.new("RGB", (400, 200), (10, 120, 200)).save(web / "images" / "c.png")
     with serve(web) as base:
         config = make_config(title="Look", url=base, feeds={"url": base})
-        html = render_digest([article("a", featured=True, cover_image=base + "images/c.png",
-                                      published=NOW - timedelta(days=1))], config, now=NOW).html
+        html = render_digest(
+            [article("a", featured=True, cover_image=base + "images/c.png", published=NOW - timedelta(days=1))],
+            config,
+            now=NOW,
+        ).html
         for name, variant in (("plain", html), ("dark", dark_mode(html)), ("off", images_off(html))):
             (web / f"{name}.html").write_text(variant, encoding="utf-8")
         (web / "look.html").write_text(LOOK, encoding="utf-8")

@@ -24,10 +24,31 @@ CONFIG = make_config(title="Property Site", feeds={"tags": True, "categories": T
 # Any text, control characters and lone surrogates included.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=80)
 html_bits = st.lists(
-    st.sampled_from(["<p>", "</p>", "<script>alert(1)</script>", "<video controls><source src='v.mp4'></video>",
-                     "<a href='javascript:x'>", "</a>", "<img src=x onerror=y>", "**bold**", "[l](../rel/)",
-                     "![i|10x20](/i.png)", "&amp;", "&", "<", "]]>", "\x00", "\x0b", "<iframe src=//e.com>",
-                     "\n\n", "# h", "| a |\n|---|\n| b |", "[^1]\n\n[^1]: n"]),
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<script>alert(1)</script>",
+            "<video controls><source src='v.mp4'></video>",
+            "<a href='javascript:x'>",
+            "</a>",
+            "<img src=x onerror=y>",
+            "**bold**",
+            "[l](../rel/)",
+            "![i|10x20](/i.png)",
+            "&amp;",
+            "&",
+            "<",
+            "]]>",
+            "\x00",
+            "\x0b",
+            "<iframe src=//e.com>",
+            "\n\n",
+            "# h",
+            "| a |\n|---|\n| b |",
+            "[^1]\n\n[^1]: n",
+        ]
+    ),
     max_size=12,
 ).map("".join)
 bodies = st.one_of(any_text, html_bits, st.tuples(any_text, html_bits).map("".join))
@@ -60,11 +81,25 @@ def check_feeds(articles):
             assert len(parsed.entries) == len(publisher.select(articles, now=NOW))
 
 
-@given(title=any_text.filter(lambda t: t.strip()), tags=st.lists(any_text, max_size=4), body=bodies,
-       author=st.none() | any_text, description=st.none() | any_text, category=st.none() | any_text)
+@given(
+    title=any_text.filter(lambda t: t.strip()),
+    tags=st.lists(any_text, max_size=4),
+    body=bodies,
+    author=st.none() | any_text,
+    description=st.none() | any_text,
+    category=st.none() | any_text,
+)
 def test_articles_built_in_code_always_give_readable_feeds(title, tags, body, author, description, category):
-    a = publisher.Article(slug="p", title=title, published=datetime(2025, 1, 1, tzinfo=UTC),
-                          tags=tuple(tags), body=body, author=author, description=description, category=category)
+    a = publisher.Article(
+        slug="p",
+        title=title,
+        published=datetime(2025, 1, 1, tzinfo=UTC),
+        tags=tuple(tags),
+        body=body,
+        author=author,
+        description=description,
+        category=category,
+    )
     check_feeds([a])
 
 

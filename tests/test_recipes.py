@@ -38,16 +38,24 @@ def parses(args: list[str] | None) -> bool:
 
 
 def cron_lines(pages: list[str] | None = None) -> list[str]:
-    return [line for name in pages or written_pages() for block in code_blocks(read(name), "cron")
-            for line in block.splitlines()
-            if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)]
+    return [
+        line
+        for name in pages or written_pages()
+        for block in code_blocks(read(name), "cron")
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#") and not re.match(r"^[A-Z_]+=", line)
+    ]
 
 
 def test_the_deploying_page_has_a_crontab_and_four_units():
     assert any("publisher build --ping" in line for line in cron_lines(["deploying.md"]))
     assert any("--since-last" in line for line in cron_lines(["deploying.md"]))
-    assert set(units()) == {"publisher-build.service", "publisher-build.timer",
-                            "publisher-digest.service", "publisher-digest.timer"}
+    assert set(units()) == {
+        "publisher-build.service",
+        "publisher-build.timer",
+        "publisher-digest.service",
+        "publisher-digest.timer",
+    }
 
 
 def test_the_readme_has_the_cron_line():
@@ -88,7 +96,8 @@ def test_systemd_accepts_the_units(tmp_path):
     for name, text in units().items():
         # The recipes' binary lives in /srv/blog; verify checks that ExecStart exists, so use this one.
         (tmp_path / name).write_text(text.replace("/srv/blog/.venv/bin/publisher", publisher), encoding="utf-8")
-    proc = subprocess.run([analyze, "verify", *sorted(str(p) for p in tmp_path.iterdir())],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [analyze, "verify", *sorted(str(p) for p in tmp_path.iterdir())], capture_output=True, text=True, timeout=60
+    )
     # A value systemd cannot parse is only a warning ("Failed to parse value, ignoring"): none is allowed.
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr

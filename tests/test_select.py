@@ -15,14 +15,22 @@ def slugs(articles):
 
 
 def test_drafts_and_future_dated_articles_are_not_published():
-    arts = [article("past", published=NOW - DAY), article("now", published=NOW),
-            article("draft", published=NOW - DAY, draft=True), article("future", published=NOW + timedelta(seconds=1))]
+    arts = [
+        article("past", published=NOW - DAY),
+        article("now", published=NOW),
+        article("draft", published=NOW - DAY, draft=True),
+        article("future", published=NOW + timedelta(seconds=1)),
+    ]
     assert slugs(select(arts, now=NOW)) == ["now", "past"]
 
 
 def test_newest_first_with_equal_dates_ordered_by_slug():
-    arts = [article("b", published=NOW - DAY), article("c", published=NOW - DAY), article("a", published=NOW - DAY),
-            article("new", published=NOW)]
+    arts = [
+        article("b", published=NOW - DAY),
+        article("c", published=NOW - DAY),
+        article("a", published=NOW - DAY),
+        article("new", published=NOW),
+    ]
     assert slugs(select(arts, now=NOW)) == ["new", "a", "b", "c"]
 
 
@@ -33,8 +41,11 @@ def test_days_window():
 
 def test_window_is_half_open_so_a_cut_off_article_is_in_exactly_one_window():
     cut = NOW - 3 * DAY
-    arts = [article("at-cut", published=cut), article("before", published=cut - DAY),
-            article("after", published=cut + DAY)]
+    arts = [
+        article("at-cut", published=cut),
+        article("before", published=cut - DAY),
+        article("after", published=cut + DAY),
+    ]
     first = select(arts, now=NOW, until=cut)
     second = select(arts, now=NOW, since=cut)
     assert slugs(first) == ["at-cut", "before"]
@@ -65,8 +76,10 @@ def test_naive_window_bounds_are_refused():
 
 
 def test_now_defaults_to_the_clock():
-    arts = [article("past", published=datetime(2000, 1, 1, tzinfo=timezone.utc)),
-            article("far-future", published=datetime(2999, 1, 1, tzinfo=timezone.utc))]
+    arts = [
+        article("past", published=datetime(2000, 1, 1, tzinfo=timezone.utc)),
+        article("far-future", published=datetime(2999, 1, 1, tzinfo=timezone.utc)),
+    ]
     assert slugs(select(arts)) == ["past"]
 
 

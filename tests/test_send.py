@@ -40,10 +40,15 @@ def digest_message(to: str | None = LIST) -> EmailMessage:
     message["Date"] = format_datetime(NOW)
     message["Message-ID"] = "<digest.20261125T120000.abc@example.org>"
     message["List-Unsubscribe"] = "<https://example.org/unsubscribe>"
-    message.set_content("Sora 2 – what’s new\nhttps://example.org/sora2-app-guide/\n", charset="utf-8",
-                        cte="quoted-printable")
-    message.add_alternative("<p>Sora 2 – <a href=\"https://example.org/sora2-app-guide/\">what’s new</a></p>\n",
-                            subtype="html", charset="utf-8", cte="quoted-printable")
+    message.set_content(
+        "Sora 2 – what’s new\nhttps://example.org/sora2-app-guide/\n", charset="utf-8", cte="quoted-printable"
+    )
+    message.add_alternative(
+        '<p>Sora 2 – <a href="https://example.org/sora2-app-guide/">what’s new</a></p>\n',
+        subtype="html",
+        charset="utf-8",
+        cte="quoted-printable",
+    )
     return message
 
 
@@ -82,8 +87,12 @@ def test_headers_travel_encoded_and_lines_end_in_crlf():
 def test_to_and_sender_override_the_headers_for_the_envelope_only():
     message = digest_message()
     with smtp_server() as (server, recorder):
-        send_message(message, SmtpSettings("127.0.0.1", server.port),
-                     to=["a@example.net", "Bee <b@example.net>"], sender="bounces@example.org")
+        send_message(
+            message,
+            SmtpSettings("127.0.0.1", server.port),
+            to=["a@example.net", "Bee <b@example.net>"],
+            sender="bounces@example.org",
+        )
     [received] = recorder.messages
     assert received.rcpt_tos == ("a@example.net", "b@example.net")
     assert received.mail_from == "bounces@example.org"
@@ -159,10 +168,15 @@ def test_implicit_tls_against_a_plain_port_says_so():
 
 def test_authentication_with_the_right_password(tmp_path):
     certs = certificates(tmp_path)
-    with smtp_server(tls_context=certs.server, require_starttls=True, authenticator=check_password,
-                     auth_required=True) as (server, recorder):
-        send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, starttls=True, cafile=str(certs.cafile),
-                                                    user=USER, password=PASSWORD))
+    with smtp_server(
+        tls_context=certs.server, require_starttls=True, authenticator=check_password, auth_required=True
+    ) as (server, recorder):
+        send_message(
+            digest_message(),
+            SmtpSettings(
+                "127.0.0.1", server.port, starttls=True, cafile=str(certs.cafile), user=USER, password=PASSWORD
+            ),
+        )
     [received] = recorder.messages
     assert received.authenticated and received.tls
 
@@ -170,11 +184,16 @@ def test_authentication_with_the_right_password(tmp_path):
 def test_a_wrong_password_is_an_authentication_failure_that_does_not_show_it(tmp_path, caplog):
     certs = certificates(tmp_path)
     caplog.set_level(logging.DEBUG, logger="publisher")
-    with smtp_server(tls_context=certs.server, require_starttls=True, authenticator=check_password,
-                     auth_required=True) as (server, recorder):
+    with smtp_server(
+        tls_context=certs.server, require_starttls=True, authenticator=check_password, auth_required=True
+    ) as (server, recorder):
         with pytest.raises(SendError) as raised:
-            send_message(digest_message(), SmtpSettings("127.0.0.1", server.port, starttls=True,
-                                                        cafile=str(certs.cafile), user=USER, password="wrong-pw"))
+            send_message(
+                digest_message(),
+                SmtpSettings(
+                    "127.0.0.1", server.port, starttls=True, cafile=str(certs.cafile), user=USER, password="wrong-pw"
+                ),
+            )
     message = str(raised.value)
     assert f"127.0.0.1:{server.port}: authentication as '{USER}' failed: 535" in message
     assert "PUBLISHER_SMTP_PASSWORD" in message
@@ -212,8 +231,9 @@ def test_a_partly_refused_delivery_says_who_got_it_and_who_did_not():
     with smtp_server(recorder) as (server, _):
         partly = r"accepted the message for ok@example\.net but refused <gone@example\.net>"
         with pytest.raises(SendError, match=partly):
-            send_message(digest_message(), SmtpSettings("127.0.0.1", server.port),
-                         to=["ok@example.net", "gone@example.net"])
+            send_message(
+                digest_message(), SmtpSettings("127.0.0.1", server.port), to=["ok@example.net", "gone@example.net"]
+            )
     assert [m.rcpt_tos for m in recorder.messages] == [("ok@example.net",)]
 
 
@@ -241,18 +261,26 @@ def test_settings_defaults_and_contradictions():
 
 # ---- the newsletter site the send tests share ------------------------------------------------------
 
-SEND = {"title": "Send Site", "url": "https://send.example.org/", "output": "out",
-        "digest": {"from": "Send Site <news@send.example.org>", "to": "readers@send.example.org",
-                   "unsubscribe_url": "https://send.example.org/unsubscribe"},
-        "smtp": {"host": "127.0.0.1"}}
+SEND = {
+    "title": "Send Site",
+    "url": "https://send.example.org/",
+    "output": "out",
+    "digest": {
+        "from": "Send Site <news@send.example.org>",
+        "to": "readers@send.example.org",
+        "unsubscribe_url": "https://send.example.org/unsubscribe",
+    },
+    "smtp": {"host": "127.0.0.1"},
+}
 
 
 def send_site(site: Callable[..., Site], port: int, **settings: Any) -> Site:
     """Two articles of the last 30 days (the featured lead and a note) and [smtp] at 127.0.0.1:``port``;
     ``settings`` (TOML-shaped) on top."""
     made = site(**merged(merged(SEND, {"smtp": {"port": port}}), settings))
-    made.add("lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true",
-             body="Body of Sora 2 – the lead.")
+    made.add(
+        "lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true", body="Body of Sora 2 – the lead."
+    )
     made.add("note.md", title="A note", date="2026-11-18", featured="false", body="Body of A note.")
     return made
 

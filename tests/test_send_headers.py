@@ -34,8 +34,9 @@ TAGS = ["{{ subscriber.uuid }}", "*|UNSUB|*", "%recipient.id%", "{{{raw_link}}}"
 
 
 def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
-    config = make_config(title="ESP", digest={"unsubscribe_url": MERGE_URL,
-                                                    "url": "https://example.org/news/{{ campaign.id }}.html"})
+    config = make_config(
+        title="ESP", digest={"unsubscribe_url": MERGE_URL, "url": "https://example.org/news/{{ campaign.id }}.html"}
+    )
     digest = publisher.render_digest([article("a", published=NOW - timedelta(days=1))], config, now=NOW)
     html = digest.html.replace("&amp;", "&")
     for tag in TAGS:
@@ -51,8 +52,9 @@ def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
 
 def test_list_id_and_feedback_id_are_set_when_configured():
     plain = make_config(title="ESP")
-    config = make_config(title="ESP", digest={"list_id": "ESP news <news.example.org>",
-                                                    "feedback_id": "weekly:news:example"})
+    config = make_config(
+        title="ESP", digest={"list_id": "ESP news <news.example.org>", "feedback_id": "weekly:news:example"}
+    )
     articles = [article("a", published=NOW - timedelta(days=1))]
     digest = publisher.render_digest(articles, config, now=NOW)
     assert digest.message["List-Id"] == "ESP news <news.example.org>"
@@ -65,15 +67,18 @@ def test_list_id_and_feedback_id_are_set_when_configured():
 def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sources():
     from publisher.email.message import check_digest
 
-    message = publisher.render_digest([article("a", published=NOW - timedelta(days=1))],
-                                      make_config(title="C"), now=NOW).message
-    html = ('<html><body><div style="display:none">pre</div>'
-            '<img src="https://cdn.example.net/a.svg" width="1" height="1" alt="">'
-            '<img src="https://cdn.example.net/b.AVIF?x=1" width="1" height="1" alt="">'
-            '<img src="https://cdn.example.net/c.webp" width="1" height="1" alt="">'
-            '<img src="https://cdn.example.net/d.jpg" width="1" height="1" alt="">'
-            '<img src="data:image/png;base64,AAAA" width="1" height="1" alt="">'
-            '<a href="javascript:alert(1)">x</a></body></html>')
+    message = publisher.render_digest(
+        [article("a", published=NOW - timedelta(days=1))], make_config(title="C"), now=NOW
+    ).message
+    html = (
+        '<html><body><div style="display:none">pre</div>'
+        '<img src="https://cdn.example.net/a.svg" width="1" height="1" alt="">'
+        '<img src="https://cdn.example.net/b.AVIF?x=1" width="1" height="1" alt="">'
+        '<img src="https://cdn.example.net/c.webp" width="1" height="1" alt="">'
+        '<img src="https://cdn.example.net/d.jpg" width="1" height="1" alt="">'
+        '<img src="data:image/png;base64,AAAA" width="1" height="1" alt="">'
+        '<a href="javascript:alert(1)">x</a></body></html>'
+    )
     problems = check_digest(html, message, budget=100_000)
     assert [p for p in problems if "not shown by Outlook" in p] == [
         "<img src='https://cdn.example.net/a.svg'>: SVG images are not shown by Outlook and some Gmail apps; "
@@ -81,9 +86,14 @@ def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sour
         "<img src='https://cdn.example.net/b.AVIF?x=1'>: AVIF images are not shown by Outlook and some Gmail apps; "
         "use JPEG, PNG or GIF (local covers are converted)",
         "<img src='https://cdn.example.net/c.webp'>: WebP images are not shown by Outlook and some Gmail apps; "
-        "use JPEG, PNG or GIF (local covers are converted)"]
-    assert "<img src='data:image/png;base64,AAAA'>: a data: address is blocked by mail clients and scored as spam" \
+        "use JPEG, PNG or GIF (local covers are converted)",
+    ]
+    assert (
+        "<img src='data:image/png;base64,AAAA'>: a data: address is blocked by mail clients and scored as spam"
         in problems
-    assert "<a href='javascript:alert(1)'>: a javascript: address is blocked by mail clients and scored as spam" \
+    )
+    assert (
+        "<a href='javascript:alert(1)'>: a javascript: address is blocked by mail clients and scored as spam"
         in problems
+    )
     assert not any("relative URL" in p for p in problems)

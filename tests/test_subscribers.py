@@ -52,27 +52,35 @@ def library_issue(tmp_path: Path):
 
     from tests.conftest import NOW, article
 
-    config = make_config(title="Lib", url="https://lib.example.org/",
-                         digest={"unsubscribe_url": UNSUBSCRIBE, "from": "Lib <news@lib.example.org>"})
-    digest = publisher.render_digest([article("a", featured=True, published=NOW - timedelta(days=1))], config,
-                                     now=NOW, for_subscribers=True)
+    config = make_config(
+        title="Lib",
+        url="https://lib.example.org/",
+        digest={"unsubscribe_url": UNSUBSCRIBE, "from": "Lib <news@lib.example.org>"},
+    )
+    digest = publisher.render_digest(
+        [article("a", featured=True, published=NOW - timedelta(days=1))], config, now=NOW, for_subscribers=True
+    )
     return config, digest, open_journal(tmp_path / "state.sqlite3")
 
 
 def test_temporary_refusals_are_retried_and_permanent_ones_recorded_as_failed(tmp_path):
     config, digest, db = library_issue(tmp_path)
-    handler = Refusing(refuse=frozenset({"r1@example.net"}), later=frozenset({"r2@example.net", "r3@example.net"}),
-                       times=2)
+    handler = Refusing(
+        refuse=frozenset({"r1@example.net"}), later=frozenset({"r2@example.net", "r3@example.net"}), times=2
+    )
     with smtp_server(handler) as (server, recorder):
         settings = publisher.SmtpSettings("127.0.0.1", server.port)
-        report = publisher.send_to_subscribers(digest, subscribers(5), config, settings, db, secret=SECRET,
-                                               retry_delays=(0.05, 0.1, 0.2))
+        report = publisher.send_to_subscribers(
+            digest, subscribers(5), config, settings, db, secret=SECRET, retry_delays=(0.05, 0.1, 0.2)
+        )
     assert report.sent == 4 and report.deferred == {}
     assert report.failed == {"r1@example.net": "550 5.1.1 <r1@example.net>: Recipient address rejected: User unknown"}
     assert sorted(m.rcpt_tos[0] for m in recorder.messages) == [f"r{i}@example.net" for i in (0, 2, 3, 4)]
     assert handler.tries == {"r2@example.net": 2, "r3@example.net": 2}
-    assert recorded(db, digest.issue) == {**{f"r{i}@example.net": "sent" for i in (0, 2, 3, 4)},
-                                          "r1@example.net": "failed"}
+    assert recorded(db, digest.issue) == {
+        **{f"r{i}@example.net": "sent" for i in (0, 2, 3, 4)},
+        "r1@example.net": "failed",
+    }
 
 
 def test_a_subscriber_still_refused_for_now_is_reported_and_gets_it_on_the_next_run(tmp_path):
@@ -80,12 +88,14 @@ def test_a_subscriber_still_refused_for_now_is_reported_and_gets_it_on_the_next_
     handler = Refusing(refuse=frozenset(), later=frozenset({"r2@example.net"}), times=3)
     with smtp_server(handler) as (server, recorder):
         settings = publisher.SmtpSettings("127.0.0.1", server.port)
-        first = publisher.send_to_subscribers(digest, subscribers(3), config, settings, db, secret=SECRET,
-                                              retry_delays=(0.05,))
+        first = publisher.send_to_subscribers(
+            digest, subscribers(3), config, settings, db, secret=SECRET, retry_delays=(0.05,)
+        )
         assert first.sent == 2 and list(first.deferred) == ["r2@example.net"]
         assert "deferred (4xx; run again later)" in first.summary("x")
-        second = publisher.send_to_subscribers(digest, subscribers(3), config, settings, db, secret=SECRET,
-                                               retry_delays=(0.05,))
+        second = publisher.send_to_subscribers(
+            digest, subscribers(3), config, settings, db, secret=SECRET, retry_delays=(0.05,)
+        )
     assert (second.sent, second.earlier, second.deferred) == (1, 2, {})
     assert Counter(m.rcpt_tos[0] for m in recorder.messages) == {f"r{i}@example.net": 1 for i in range(3)}
 
@@ -111,16 +121,21 @@ def test_tokens_are_per_address_and_issue_and_need_the_secret():
 
 def test_the_subscriber_list_reports_bad_rows_and_keeps_merge_fields(tmp_path):
     path = tmp_path / "list.csv"
-    path.write_text("Email,Name,City\na@example.net,Ann,Oslo\nnot an address,Bob,Rome\nA@example.net,Ann again,\n"
-                    "c@example.net junk,,\nd@example.net,,Lima\n", encoding="utf-8")
+    path.write_text(
+        "Email,Name,City\na@example.net,Ann,Oslo\nnot an address,Bob,Rome\nA@example.net,Ann again,\n"
+        "c@example.net junk,,\nd@example.net,,Lima\n",
+        encoding="utf-8",
+    )
     errors: list[str] = []
     listed = read_subscribers(path, errors)
     assert [(s.email, s.name, dict(s.fields)) for s in listed] == [
-        ("a@example.net", "Ann", {"city": "Oslo"}), ("d@example.net", "", {"city": "Lima"})]
-    assert errors == [f"{path}:3: email: 'not an address' is not one e-mail address (expected name@example.org); "
-                      "skipped",
-                      f"{path}:5: email: 'c@example.net junk' is not one e-mail address (expected "
-                      "name@example.org); skipped"]
+        ("a@example.net", "Ann", {"city": "Oslo"}),
+        ("d@example.net", "", {"city": "Lima"}),
+    ]
+    assert errors == [
+        f"{path}:3: email: 'not an address' is not one e-mail address (expected name@example.org); skipped",
+        f"{path}:5: email: 'c@example.net junk' is not one e-mail address (expected name@example.org); skipped",
+    ]
     (tmp_path / "bad.csv").write_text("address\nx@example.net\n")
     with pytest.raises(publisher.ConfigError, match="bad.csv:1: no 'email' column"):
         read_subscribers(tmp_path / "bad.csv")

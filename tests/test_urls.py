@@ -20,26 +20,36 @@ def article(slug="post", **fields):
     return publisher.Article(slug=slug, **fields)
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("https://example.org/my first post/", "https://example.org/my%20first%20post/"),
-    ("https://example.org/über-uns/", "https://example.org/%C3%BCber-uns/"),
-    ("https://bücher.example/a?q=straße#teil 2", "https://xn--bcher-kva.example/a?q=stra%C3%9Fe#teil%202"),
-    ("https://example.org/100%/a%20b", "https://example.org/100%25/a%20b"),
-    ("https://example.org/already%C3%BC", "https://example.org/already%C3%BC"),
-    ("/images/a b.png", "/images/a%20b.png"),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("https://example.org/my first post/", "https://example.org/my%20first%20post/"),
+        ("https://example.org/über-uns/", "https://example.org/%C3%BCber-uns/"),
+        ("https://bücher.example/a?q=straße#teil 2", "https://xn--bcher-kva.example/a?q=stra%C3%9Fe#teil%202"),
+        ("https://example.org/100%/a%20b", "https://example.org/100%25/a%20b"),
+        ("https://example.org/already%C3%BC", "https://example.org/already%C3%BC"),
+        ("/images/a b.png", "/images/a%20b.png"),
+    ],
+)
 def test_iris_become_uris(address, expected):
     assert uri(address) == expected
     assert validate_rfc3986(uri(address), rule="URI_reference")
 
 
 def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_path):
-    write_article(tmp_path, "my first post.md", "---\ntitle: First\ndate: 2024-01-01\n---\n[Köln](https://de.wikipedia.org/wiki/Köln)\n")
+    write_article(
+        tmp_path,
+        "my first post.md",
+        "---\ntitle: First\ndate: 2024-01-01\n---\n[Köln](https://de.wikipedia.org/wiki/Köln)\n",
+    )
     write_article(tmp_path, "über-uns.md", "---\ntitle: Über uns\ndate: 2024-01-02\n---\n![Bild](<bild eins.png>)\n")
     config = make_config(title="T")
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     atom = feedparser.parse(feeds["atom.xml"])
-    assert [e.link for e in atom.entries] == ["https://example.org/%C3%BCber-uns/", "https://example.org/my%20first%20post/"]
+    assert [e.link for e in atom.entries] == [
+        "https://example.org/%C3%BCber-uns/",
+        "https://example.org/my%20first%20post/",
+    ]
     assert 'src="https://example.org/%C3%BCber-uns/bild%20eins.png"' in atom.entries[0].content[0].value
     assert 'href="https://de.wikipedia.org/wiki/K%C3%B6ln"' in atom.entries[1].content[0].value
     rss = feedparser.parse(feeds["rss.xml"])
@@ -59,8 +69,10 @@ def test_every_placeholder(tmp_path):
     write_article(tmp_path, "2024/notes.md", "---\ntitle: B\ndate: 2024-04-10\n---\n")
     config = make_config(title="T", permalink="/{category}/{year}/{month}/{day}/{filename}/{path}/{slug}.html")
     urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
-    assert urls == ["https://example.org/2024/04/10/notes/2024/notes/notes.html",
-                    "https://example.org/Go%2FRust/2024/04/09/first-post/2024/first-post/first-post.html"]
+    assert urls == [
+        "https://example.org/2024/04/10/notes/2024/notes/notes.html",
+        "https://example.org/Go%2FRust/2024/04/09/first-post/2024/first-post/first-post.html",
+    ]
 
 
 def test_a_permalink_two_articles_share_is_reported_naming_both(tmp_path):
@@ -116,8 +128,11 @@ def test_the_sites_own_addresses_written_as_iris_become_uris():
 def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tmp_path):
     """OpenTelemetry's blog has 2022/gc-elections.md, 2023/gc-elections.md, ...: one slug, two articles."""
     for year in (2022, 2023):
-        write_article(tmp_path, f"{year}/gc-elections.md",
-                      f"---\ntitle: Elections {year}\ndate: {year}-10-01\n---\nVote in {year}.\n")
+        write_article(
+            tmp_path,
+            f"{year}/gc-elections.md",
+            f"---\ntitle: Elections {year}\ndate: {year}-10-01\n---\nVote in {year}.\n",
+        )
     config = make_config(title="T", permalink="/blog/{path}/")
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     for name in ("atom.xml", "rss.xml"):
@@ -126,10 +141,15 @@ def test_two_folders_files_of_one_name_are_two_entries_with_their_own_content(tm
             ("Elections 2023", "https://example.org/blog/2023/gc-elections/", "<p>Vote in 2023.</p>"),
             ("Elections 2022", "https://example.org/blog/2022/gc-elections/", "<p>Vote in 2022.</p>"),
         ], name
+
+
 def test_ids_from_a_template_and_from_the_frontmatter(tmp_path):
     write_article(tmp_path, "kept.md", "---\ntitle: Kept\ndate: 2019-03-01\n---\n")
-    write_article(tmp_path, "own.md",
-                  "---\ntitle: Own\ndate: 2019-03-02\nid: urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a\n---\n")
+    write_article(
+        tmp_path,
+        "own.md",
+        "---\ntitle: Own\ndate: 2019-03-02\nid: urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a\n---\n",
+    )
     config = make_config(title="T", feeds={"entry_id": "tag:example.org,2019:{year}/{slug}"})
     feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
     expected = ["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "tag:example.org,2019:2019/kept"]
@@ -137,5 +157,3 @@ def test_ids_from_a_template_and_from_the_frontmatter(tmp_path):
         assert [e.id for e in feedparser.parse(feeds[name]).entries] == expected, name
     assert [i["id"] for i in json.loads(feeds["feed.json"])["items"]] == expected
     assert b'isPermaLink="false"' in feeds["rss.xml"]
-
-

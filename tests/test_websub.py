@@ -37,8 +37,10 @@ def test_feeds_announce_every_configured_hub_in_atom_and_rss(config):
     feeds = publisher.render_feeds([article(featured=True)], config, now=NOW)
     for name in FEEDS_WITH_HUBS:
         if name.endswith(".json"):
-            assert json.loads(feeds[name])["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"},
-                                                       {"type": "WebSub", "url": "https://b.example/"}]
+            assert json.loads(feeds[name])["hubs"] == [
+                {"type": "WebSub", "url": "https://hub.example.net/"},
+                {"type": "WebSub", "url": "https://b.example/"},
+            ]
         else:
             root = etree.fromstring(feeds[name])
             parent = root if root.tag == f"{ATOM}feed" else root.find("channel")
@@ -71,8 +73,11 @@ def test_a_hub_that_refuses_the_ping_is_not_asked_again(hubs, fast_retry, caplog
 def test_library_ping_hubs_returns_what_happened(hubs):
     hub = make_hub(hubs)
     config = make_config(title="T", feeds={"hub": (hub.url,), "archives": False})
-    feeds = publisher.render_feeds([article(published=datetime(2025, 1, 1, tzinfo=UTC), featured=True)], config,
-                                   now=NOW)
+    feeds = publisher.render_feeds(
+        [article(published=datetime(2025, 1, 1, tzinfo=UTC), featured=True)], config, now=NOW
+    )
     results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
     assert [(r.hub, r.topic, r.ok, r.attempts) for r in results] == [
-        (hub.url, BASE + "atom.xml", True, 1), (hub.url, BASE + "featured.atom.xml", True, 1)]
+        (hub.url, BASE + "atom.xml", True, 1),
+        (hub.url, BASE + "featured.atom.xml", True, 1),
+    ]

@@ -34,8 +34,9 @@ def test_built_wheel_carries_the_templates(tmp_path):
     hatchling = shutil.which("hatchling", path=os.path.dirname(sys.executable))
     if hatchling is None:
         pytest.skip("hatchling is not installed (it comes with the test extra)")
-    subprocess.run([hatchling, "build", "-t", "wheel", "-d", str(tmp_path / "dist")], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [hatchling, "build", "-t", "wheel", "-d", str(tmp_path / "dist")], cwd=ROOT, check=True, capture_output=True
+    )
     (wheel,) = (tmp_path / "dist").glob("publisher-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
@@ -45,7 +46,12 @@ def test_built_wheel_carries_the_templates(tmp_path):
     elsewhere = tmp_path / "elsewhere"  # no templates/ folder here, nor in any parent of the unpacked wheel
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "installed")}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "installed")], cwd=elsewhere, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "installed")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "Wheel: 1 new article"

@@ -46,15 +46,17 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line for cron mail, the traceback with -v
         log.debug("the traceback of the bug below", exc_info=True)
-        print(f"publisher: error: this is a bug in publisher, please report it: {type(exc).__name__}: "
-              f"{printable(str(exc))[:500]} (run again with -v to see where it happened)", file=sys.stderr)
+        print(
+            f"publisher: error: this is a bug in publisher, please report it: {type(exc).__name__}: "
+            f"{printable(str(exc))[:500]} (run again with -v to see where it happened)",
+            file=sys.stderr,
+        )
         return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="publisher",
-        description="Markdown articles in; Atom and RSS feeds and an e-mail digest out.",
+        prog="publisher", description="Markdown articles in; Atom and RSS feeds and an e-mail digest out."
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -101,7 +103,6 @@ class _OneLine(logging.Formatter):
         if record.exc_info or record.stack_info:  # a traceback (-v only) keeps its lines
             return text
         return printable(text)
-
 
 
 if __name__ == "__main__":  # pragma: no cover

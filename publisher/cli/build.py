@@ -17,22 +17,30 @@ log = logging.getLogger("publisher")
 
 def add_build_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     build = commands.add_parser(
-        "build", help="write the feeds for a folder of articles",
+        "build",
+        help="write the feeds for a folder of articles",
         description="Read the articles under --content and write Atom and RSS feeds into --out. "
         "Silent on success (unless -v); problems go to stderr.",
     )
     add_common_flags(build)
-    build.add_argument("--ping", action="store_true",
-                       help="notify the configured WebSub hubs ([feeds] hub) of each feed that changed")
-    build.add_argument("--ping-timeout", metavar="SECONDS", type=float, default=TIMEOUT,
-                       help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})")
+    build.add_argument(
+        "--ping", action="store_true", help="notify the configured WebSub hubs ([feeds] hub) of each feed that changed"
+    )
+    build.add_argument(
+        "--ping-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=TIMEOUT,
+        help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})",
+    )
     build.set_defaults(run=run_build)
 
 
 def add_links_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     links = commands.add_parser(
-        "links", help="print the <link> tags that announce the feeds, for a page's <head>",
-        description="Print one <link rel=\"alternate\"> tag per feed (main and featured; Atom, RSS and JSON "
+        "links",
+        help="print the <link> tags that announce the feeds, for a page's <head>",
+        description='Print one <link rel="alternate"> tag per feed (main and featured; Atom, RSS and JSON '
         "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
     )
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
@@ -45,8 +53,14 @@ def run_build(args: argparse.Namespace) -> int:
     if args.ping and not config.feeds.hub:
         raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
     try:
-        result = build(config, now=now, strict=args.strict, lock_timeout=args.lock_timeout, ping=args.ping,
-                       ping_timeout=args.ping_timeout)
+        result = build(
+            config,
+            now=now,
+            strict=args.strict,
+            lock_timeout=args.lock_timeout,
+            ping=args.ping,
+            ping_timeout=args.ping_timeout,
+        )
     except ContentError as exc:
         raise PublisherError(f"{exc} (--strict)") from None
     out = Path(config.site.output)

@@ -20,16 +20,25 @@ DEFAULT_CONFIG = "publisher.toml"
 
 def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
     """--content, --out, --config, --now, --strict, -q, -v; and --lock-timeout unless ``lock`` is False."""
-    parser.add_argument("--content", metavar="DIR",
-                        help="folder of Markdown articles, relative to the current folder (default: from the config)")
-    parser.add_argument("--out", metavar="DIR",
-                        help="output folder, relative to the current folder (default: from config, else feeds/)")
+    parser.add_argument(
+        "--content",
+        metavar="DIR",
+        help="folder of Markdown articles, relative to the current folder (default: from the config)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="output folder, relative to the current folder (default: from config, else feeds/)"
+    )
     parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
     if lock:
-        parser.add_argument("--lock-timeout", metavar="SECONDS", type=seconds, default=60.0,
-                            help="wait this long for another run to finish with the output folder (default: 60)")
+        parser.add_argument(
+            "--lock-timeout",
+            metavar="SECONDS",
+            type=seconds,
+            default=60.0,
+            help="wait this long for another run to finish with the output folder (default: 60)",
+        )
     parser.add_argument("-q", "--quiet", action="count", default=0, help="print only fatal errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say what was read and written")
 
@@ -44,15 +53,19 @@ def add_window_flags(parser: argparse.ArgumentParser, *, checks: bool = True) ->
     window.add_argument("--days", type=float, metavar="N", help="the last N days (default: 7)")
     window.add_argument("--since", metavar="ISO", help="after this moment (ISO 8601; naive = site time zone)")
     window.add_argument("--until", metavar="ISO", help="up to and including this moment (default: now)")
-    window.add_argument("--since-last", action="store_true",
-                        help="after the previous digest's cut-off, kept in the state folder")
+    window.add_argument(
+        "--since-last", action="store_true", help="after the previous digest's cut-off, kept in the state folder"
+    )
     window.add_argument("--force", action="store_true", help="with --since-last: ignore the previous cut-off")
     window.add_argument("--featured-only", action="store_true", help="featured articles only")
     window.add_argument("--limit", type=int, metavar="N", help="at most N articles (default: [digest] limit, 20)")
     if checks:
         window.add_argument("--fail-if-empty", action="store_true", help="exit 3 when nothing is in the window")
-        window.add_argument("--check", action="store_true",
-                            help="exit 1 without writing or sending when the send-readiness check finds a problem")
+        window.add_argument(
+            "--check",
+            action="store_true",
+            help="exit 1 without writing or sending when the send-readiness check finds a problem",
+        )
 
 
 def seconds(value: str) -> float:
@@ -83,9 +96,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         return load_config(args.config, **overrides)
     if Path(DEFAULT_CONFIG).is_file():
         return load_config(DEFAULT_CONFIG, **overrides)
-    raise ConfigError(
-        f"no {DEFAULT_CONFIG} in {Path.cwd()}; pass --config FILE (a site needs at least title and url)"
-    )
+    raise ConfigError(f"no {DEFAULT_CONFIG} in {Path.cwd()}; pass --config FILE (a site needs at least title and url)")
 
 
 def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
@@ -104,14 +115,17 @@ def date_from_args(value: str | None, flag: str, config: Config) -> datetime | N
 
 
 def request_from_args(args: argparse.Namespace, config: Config) -> DigestRequest:
-    return DigestRequest(since=date_from_args(args.since, "--since", config),
-                         until=date_from_args(args.until, "--until", config), days=args.days,
-                         since_last=args.since_last, force=args.force, featured_only=args.featured_only,
-                         limit=args.limit)
+    return DigestRequest(
+        since=date_from_args(args.since, "--since", config),
+        until=date_from_args(args.until, "--until", config),
+        days=args.days,
+        since_last=args.since_last,
+        force=args.force,
+        featured_only=args.featured_only,
+        limit=args.limit,
+    )
 
 
 def empty(args: argparse.Namespace, exc: PublisherError, what_now: str) -> int:
     log.warning("%s: %s", exc, what_now)
     return exc.exit_code if args.fail_if_empty else 0
-
-

@@ -27,29 +27,36 @@ if TYPE_CHECKING:
 
 def add_digest_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     digest = commands.add_parser(
-        "digest", help="write the e-mail digest: digest.html, digest.txt and digest.eml",
+        "digest",
+        help="write the e-mail digest: digest.html, digest.txt and digest.eml",
         description="Render the newsletter digest of the articles published in a window (default: the last "
         "7 days) and write digest.html, digest.txt and digest.eml into --out.",
     )
     add_common_flags(digest)
     add_window_flags(digest)
-    digest.add_argument("--dry-run", action="store_true",
-                        help="render and report, write nothing, leave the --since-last state alone")
+    digest.add_argument(
+        "--dry-run", action="store_true", help="render and report, write nothing, leave the --since-last state alone"
+    )
     digest.set_defaults(run=run_digest)
 
     preview = commands.add_parser(
-        "preview", help="serve the digest on http://127.0.0.1:8000 and open it in the browser",
+        "preview",
+        help="serve the digest on http://127.0.0.1:8000 and open it in the browser",
         description="Serve the digest locally: the page shows it at 600 px and 375 px, its headers and its "
         "text part, and renders it again on every reload, so edits to articles, config and templates show "
         "at once. Ctrl-C stops.",
     )
     add_common_flags(preview, lock=False)  # it writes nothing, so it never takes the output folder's lock
     add_window_flags(preview, checks=False)
-    preview.add_argument("--host", default="127.0.0.1",
-                         help="address to listen on (default: 127.0.0.1; anything else exposes the preview)")
+    preview.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; anything else exposes the preview)",
+    )
     preview.add_argument("--port", type=port_number(0), default=8000, help="port (default: 8000; 0 picks a free one)")
-    preview.add_argument("--no-open", "--no-browser", dest="open_browser", action="store_false",
-                         help="do not open the browser")
+    preview.add_argument(
+        "--no-open", "--no-browser", dest="open_browser", action="store_false", help="do not open the browser"
+    )
     preview.set_defaults(run=run_preview)
 
 
@@ -58,8 +65,15 @@ def run_digest(args: argparse.Namespace) -> int:
     now = now_from_args(args, config)
     request = request_from_args(args, config)
     try:
-        run = write_digest(config, request, now=now, check=args.check, dry_run=args.dry_run, strict=args.strict,
-                           lock_timeout=args.lock_timeout)
+        run = write_digest(
+            config,
+            request,
+            now=now,
+            check=args.check,
+            dry_run=args.dry_run,
+            strict=args.strict,
+            lock_timeout=args.lock_timeout,
+        )
     except EmptyDigest as exc:
         return empty(args, exc, "no digest written")
     if not args.quiet:
@@ -82,8 +96,10 @@ def digest_report(digest: Digest) -> str:
     featured = sum(a.featured for a in digest.articles)
     more = f", {digest.left_out} more linked" if digest.left_out else ""
     count = len(digest.articles)
-    return (f"digest: {counted(count, 'article')} ({featured} featured{more}), "
-            f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}")
+    return (
+        f"digest: {counted(count, 'article')} ({featured} featured{more}), "
+        f"{digest.size / 1024:.1f} KB of HTML; subject: {digest.subject}"
+    )
 
 
 PREVIEW_EMPTY = "the preview keeps serving and its page says so; widen the window with --days or --since and reload"
@@ -103,7 +119,12 @@ def preview_renderer(args: argparse.Namespace) -> Callable[[], Digest]:
 
     def render() -> Digest:
         config = config_from_args(args)
-        return preview_digest(config, request_from_args(args, config), now=now_from_args(args, config),
-                              strict=args.strict, if_empty=PREVIEW_EMPTY)
+        return preview_digest(
+            config,
+            request_from_args(args, config),
+            now=now_from_args(args, config),
+            strict=args.strict,
+            if_empty=PREVIEW_EMPTY,
+        )
 
     return render

@@ -15,14 +15,20 @@ EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
 def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     unsubscribe = commands.add_parser(
-        "unsubscribe", help="keep an address out of every later newsletter (by address or unsubscribe token)",
+        "unsubscribe",
+        help="keep an address out of every later newsletter (by address or unsubscribe token)",
         description="Put an address on the suppression list in the state database: give the address, or the "
         "token of an unsubscribe link (what the site's unsubscribe page receives).",
     )
     unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
     unsubscribe.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
-    unsubscribe.add_argument("--lock-timeout", metavar="SECONDS", type=seconds, default=60.0,
-                             help="wait this long for another run to finish with the state folder (default: 60)")
+    unsubscribe.add_argument(
+        "--lock-timeout",
+        metavar="SECONDS",
+        type=seconds,
+        default=60.0,
+        help="wait this long for another run to finish with the state folder (default: 60)",
+    )
     unsubscribe.set_defaults(run=run_unsubscribe, content=None, out=None, quiet=0, verbose=0)
 
 
@@ -37,8 +43,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if args.rate is not None and not args.rate > 0:
         raise ConfigError(f"--rate: {args.rate:g} must be more than 0 messages a second")
     config = config_from_args(args)
-    settings = smtp_settings_from_args(args, config) if not args.dry_run or args.smtp_host or config.smtp.host \
-        else None
+    settings = smtp_settings_from_args(args, config) if not args.dry_run or args.smtp_host or config.smtp.host else None
     if settings is not None and not args.dry_run:
         try:
             settings.check_login()
@@ -51,12 +56,22 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     secret = os.environ.get(SECRET_ENV)
     require_secret(config.digest.unsubscribe_url, secret)
     try:
-        result = send_newsletter(config, settings, subscribers, request_from_args(args, config), secret=secret,
-                                 sender=args.sender, rate=args.rate, now=now_from_args(args, config),
-                                 check=args.check, dry_run=args.dry_run, strict=args.strict,
-                                 lock_timeout=args.lock_timeout, progress=not args.quiet)
+        result = send_newsletter(
+            config,
+            settings,
+            subscribers,
+            request_from_args(args, config),
+            secret=secret,
+            sender=args.sender,
+            rate=args.rate,
+            now=now_from_args(args, config),
+            check=args.check,
+            dry_run=args.dry_run,
+            strict=args.strict,
+            lock_timeout=args.lock_timeout,
+            progress=not args.quiet,
+        )
     except EmptyDigest as exc:
-
         return empty(args, exc, "no newsletter sent")
     except sqlite3.Error as exc:
         raise OutputError(f"the state database failed ({exc}); deliveries recorded so far are kept") from None

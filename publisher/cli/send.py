@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 def add_send_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     send = commands.add_parser(
-        "send", help="render the digest and deliver it through an SMTP server",
+        "send",
+        help="render the digest and deliver it through an SMTP server",
         description="Render the digest with the same window flags as `publisher digest` and hand it to an SMTP "
         "server (for a real list: your ESP's relay). The password comes from the "
         f"{PASSWORD_ENV} environment variable only. With --since-last the cut-off moves only after the "
@@ -38,41 +39,77 @@ def add_send_command(commands: argparse._SubParsersAction) -> None:  # type: ign
     add_common_flags(send)
     add_window_flags(send)
     add_smtp_flags(send)
-    send.add_argument("--dry-run", action="store_true",
-                      help="print the envelope and headers; connect to nothing, leave the --since-last state alone")
+    send.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the envelope and headers; connect to nothing, leave the --since-last state alone",
+    )
     add_subscriber_flags(send)
     send.set_defaults(run=run_send)
 
 
 def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
-    smtp = parser.add_argument_group(
-        "delivery (defaults from [smtp] in the config; password from the environment)")
-    smtp.add_argument("--to", action="append", metavar="ADDRESS",
-                      help="envelope recipient, repeatable (default: the To header, [digest] to)")
-    smtp.add_argument("--from", dest="sender", metavar="ADDRESS",
-                      help="envelope sender, where bounces go (default: the From header, [digest] from)")
+    smtp = parser.add_argument_group("delivery (defaults from [smtp] in the config; password from the environment)")
+    smtp.add_argument(
+        "--to",
+        action="append",
+        metavar="ADDRESS",
+        help="envelope recipient, repeatable (default: the To header, [digest] to)",
+    )
+    smtp.add_argument(
+        "--from",
+        dest="sender",
+        metavar="ADDRESS",
+        help="envelope sender, where bounces go (default: the From header, [digest] from)",
+    )
     smtp.add_argument("--smtp-host", metavar="HOST", help="SMTP server ([smtp] host)")
-    smtp.add_argument("--smtp-port", type=port_number(1), metavar="PORT",
-                      help="its port ([smtp] port; default: 465 with --ssl, else 587)")
-    smtp.add_argument("--starttls", action=argparse.BooleanOptionalAction, default=None,
-                      help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)")
-    smtp.add_argument("--ssl", action=argparse.BooleanOptionalAction, default=None,
-                      help="TLS from the first byte, usually port 465 ([smtp] ssl)")
-    smtp.add_argument("--smtp-user", metavar="USER",
-                      help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}")
-    smtp.add_argument("--smtp-timeout", type=float, default=30.0, metavar="SECONDS",
-                      help="give up on a server that does not answer within this long (default: 30)")
-    smtp.add_argument("--insecure-plain-auth", action="store_true",
-                      help="log in even without TLS to a server that is not on this machine (the password "
-                      "crosses the network readable by anyone on the way)")
+    smtp.add_argument(
+        "--smtp-port",
+        type=port_number(1),
+        metavar="PORT",
+        help="its port ([smtp] port; default: 465 with --ssl, else 587)",
+    )
+    smtp.add_argument(
+        "--starttls",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="upgrade to TLS after connecting, and refuse to send without it ([smtp] starttls)",
+    )
+    smtp.add_argument(
+        "--ssl",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="TLS from the first byte, usually port 465 ([smtp] ssl)",
+    )
+    smtp.add_argument(
+        "--smtp-user",
+        metavar="USER",
+        help=f"log in as USER ([smtp] user, or {USER_ENV}); the password is read from {PASSWORD_ENV}",
+    )
+    smtp.add_argument(
+        "--smtp-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="give up on a server that does not answer within this long (default: 30)",
+    )
+    smtp.add_argument(
+        "--insecure-plain-auth",
+        action="store_true",
+        help="log in even without TLS to a server that is not on this machine (the password "
+        "crosses the network readable by anyone on the way)",
+    )
 
 
 def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("a newsletter to each subscriber (instead of --to)")
-    group.add_argument("--subscribers", metavar="FILE.csv",
-                       help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
-                       "each with their own unsubscribe link; a run again after a failure sends only to those "
-                       "not yet recorded")
+    group.add_argument(
+        "--subscribers",
+        metavar="FILE.csv",
+        help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
+        "each with their own unsubscribe link; a run again after a failure sends only to those "
+        "not yet recorded",
+    )
     group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
 
 
@@ -90,10 +127,17 @@ def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSet
         starttls = False
     elif ssl is None:
         ssl = False
-    server = replace(config.smtp, host=host, port=args.smtp_port or config.smtp.port, starttls=bool(starttls),
-                     ssl=bool(ssl), user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None)
-    return SmtpSettings.of(server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout,
-                           plain_auth=args.insecure_plain_auth)
+    server = replace(
+        config.smtp,
+        host=host,
+        port=args.smtp_port or config.smtp.port,
+        starttls=bool(starttls),
+        ssl=bool(ssl),
+        user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None,
+    )
+    return SmtpSettings.of(
+        server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout, plain_auth=args.insecure_plain_auth
+    )
 
 
 def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:
@@ -125,9 +169,17 @@ def run_send(args: argparse.Namespace) -> int:
     settings = smtp_settings_from_args(args, config) if has_server or not args.dry_run else None
     check_envelope_and_login(args, config, settings)
     try:
-        run = send_digest(config, None if args.dry_run else settings, request_from_args(args, config), to=args.to,
-                          sender=args.sender, now=now, check=args.check, strict=args.strict,
-                          lock_timeout=args.lock_timeout)
+        run = send_digest(
+            config,
+            None if args.dry_run else settings,
+            request_from_args(args, config),
+            to=args.to,
+            sender=args.sender,
+            now=now,
+            check=args.check,
+            strict=args.strict,
+            lock_timeout=args.lock_timeout,
+        )
     except EmptyDigest as exc:
         return empty(args, exc, "no digest sent")
     if not args.quiet:

@@ -16,7 +16,8 @@ from .common import DEFAULT_CONFIG, config_from_args
 
 def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = commands.add_parser(
-        "check", help="list every article that cannot be published, and why (exit 1 if any)",
+        "check",
+        help="list every article that cannot be published, and why (exit 1 if any)",
         description="Read every file under --content and print each problem (file, line, field, what was "
         "expected), whether or not an earlier build reported it; exit 1 if there is any. Writes nothing.",
     )
@@ -25,14 +26,16 @@ def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
     check.set_defaults(run=run_check, out=None, quiet=0, verbose=0)
 
     init = commands.add_parser(
-        "init", help="write a publisher.toml for an existing site's content folder",
+        "init",
+        help="write a publisher.toml for an existing site's content folder",
         description="Look at the frontmatter of an existing folder of articles (and the generator's own "
         "configuration above it), pick the preset that fits (astro, hugo, jekyll, eleventy, pelican) and write a "
         "commented publisher.toml. An existing file is never overwritten.",
     )
     init.add_argument("--content", metavar="DIR", default="content", help="the folder of articles (default: content)")
-    init.add_argument("--config", metavar="FILE", default=DEFAULT_CONFIG,
-                      help=f"the file to write (default: ./{DEFAULT_CONFIG})")
+    init.add_argument(
+        "--config", metavar="FILE", default=DEFAULT_CONFIG, help=f"the file to write (default: ./{DEFAULT_CONFIG})"
+    )
     init.add_argument("--url", help="the site's public address (default: from the generator's configuration)")
     init.add_argument("--title", help="the site's title (default: from the generator's configuration)")
     init.set_defaults(run=run_init, quiet=0, verbose=0)

@@ -6,9 +6,21 @@ from it; toml.py: the file; checks.py: the checks of values that need more than 
 ``load_config(path)`` reads a file; ``config_from_mapping({...})`` takes the file's shape as a mapping.
 """
 
-from .sections import Digest, Feeds, Fields, Html, Markdown, Site, Smtp
+from .feeds import Feeds
+from .mail import Digest, Smtp
+from .sections import Fields, Html, Markdown, Site
 from .settings import Config
 from .toml import config_from_mapping, load_config
 
-__all__ = ["Config", "Digest", "Feeds", "Fields", "Html", "Markdown", "Site", "Smtp", "config_from_mapping",
-           "load_config"]
+__all__ = [
+    "Config",
+    "Digest",
+    "Feeds",
+    "Fields",
+    "Html",
+    "Markdown",
+    "Site",
+    "Smtp",
+    "config_from_mapping",
+    "load_config",
+]

@@ -14,7 +14,9 @@ from ..content.presets import PRESETS
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .sections import Feeds, Markdown, Site, Smtp
+    from .feeds import Feeds
+    from .mail import Smtp
+    from .sections import Markdown, Site
 
 
 def addresses_as_uris(section: Site | Feeds, names: Mapping[str, str]) -> None:
@@ -53,15 +55,17 @@ def check_reading(site: Site) -> None:
         raise ConfigError(f"preset: {site.preset!r} is not a known preset (known: {', '.join(PRESETS)})")
     exclude = site.preset_rules.exclude if site.exclude is None else site.exclude
     if isinstance(exclude, str) or not all(isinstance(p, str) and p for p in exclude):
-        raise ConfigError(f"exclude: {site.exclude!r} is not valid (expected a list of file name patterns, "
-                          "e.g. [\"README*\", \"drafts/*\"])")
+        raise ConfigError(
+            f"exclude: {site.exclude!r} is not valid (expected a list of file name patterns, "
+            'e.g. ["README*", "drafts/*"])'
+        )
     object.__setattr__(site, "exclude", tuple(exclude))
     for name in ("body_filters", "html_filters"):
         value = getattr(site, name)
         if isinstance(value, str) or callable(value):
             value = (value,)
         if not all(callable(f) or (isinstance(f, str) and f) for f in value):
-            raise ConfigError(f"{name}: expected a list of functions or \"module:function\" names")
+            raise ConfigError(f'{name}: expected a list of functions or "module:function" names')
         object.__setattr__(site, name, tuple(value))
         if value:
             from ..content.filters import resolve
@@ -77,17 +81,20 @@ def check_markdown(markdown: Markdown) -> None:
     from ..markup.engines import PYTHON_MARKDOWN_EXTENSIONS, engine_names
 
     if markdown.engine not in engine_names():
-        raise ConfigError(f"[markdown] engine: {markdown.engine!r} is not a Markdown engine "
-                          f"(choices: {', '.join(engine_names())})")
+        raise ConfigError(
+            f"[markdown] engine: {markdown.engine!r} is not a Markdown engine (choices: {', '.join(engine_names())})"
+        )
     extensions = markdown.extensions
     if isinstance(extensions, str) or not all(isinstance(name, str) for name in extensions):
-        raise ConfigError(f"[markdown] extensions: {extensions!r} is not valid (expected a list of "
-                          "Python-Markdown extension names)")
+        raise ConfigError(
+            f"[markdown] extensions: {extensions!r} is not valid (expected a list of Python-Markdown extension names)"
+        )
     object.__setattr__(markdown, "extensions", tuple(extensions))
     if markdown.engine != "python-markdown" and markdown.extensions != PYTHON_MARKDOWN_EXTENSIONS:
         # Said rather than ignored: the other engines have a fixed dialect.
-        raise ConfigError(f"[markdown] extensions: only used with engine = \"python-markdown\", "
-                          f"not with {markdown.engine!r}")
+        raise ConfigError(
+            f'[markdown] extensions: only used with engine = "python-markdown", not with {markdown.engine!r}'
+        )
 
 
 def check_feeds(feeds: Feeds) -> None:
@@ -102,18 +109,27 @@ def check_feeds(feeds: Feeds) -> None:
             raise ConfigError(f"[feeds] url: {feeds.url!r} is not an absolute http(s) address")
     check_pattern("[feeds] entry_id", feeds.entry_id, url="x")
     # Named in messages as the flat Config named them.
-    files = {"atom": "atom_file", "rss": "rss_file", "json": "json_file", "featured_atom": "featured_atom_file",
-             "featured_rss": "featured_rss_file", "featured_json": "featured_json_file", "index": "feeds_index_file"}
+    files = {
+        "atom": "atom_file",
+        "rss": "rss_file",
+        "json": "json_file",
+        "featured_atom": "featured_atom_file",
+        "featured_rss": "featured_rss_file",
+        "featured_json": "featured_json_file",
+        "index": "feeds_index_file",
+    }
     seen: dict[str, str] = {}
     for name, label in files.items():
         value = getattr(feeds, name)
         if value and value in seen:
             raise ConfigError(f"{label}: {value!r} is also {seen[value]}; every feed needs a file of its own")
         seen[value] = label
-    for name, label, needs in (("tag_pattern", "tag_feed_pattern", "{slug} and {format}"),
-                               ("category_pattern", "category_feed_pattern", "{slug} and {format}"),
-                               ("tag_json_pattern", "tag_json_pattern", "{slug}"),
-                               ("category_json_pattern", "category_json_pattern", "{slug}")):
+    for name, label, needs in (
+        ("tag_pattern", "tag_feed_pattern", "{slug} and {format}"),
+        ("category_pattern", "category_feed_pattern", "{slug} and {format}"),
+        ("tag_json_pattern", "tag_json_pattern", "{slug}"),
+        ("category_json_pattern", "category_json_pattern", "{slug}"),
+    ):
         pattern = getattr(feeds, name)
         if pattern == "":
             continue  # none of these feeds

@@ -25,11 +25,23 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, PublisherDeprecationWarning
 from ..model import DEFAULT_FIELDS
 from .checks import check_digest_addresses
-from .sections import SECTIONS, Digest, Feeds, Fields, Html, Markdown, Site, Smtp
+from .feeds import Feeds
+from .mail import Digest, Smtp
+from .sections import Fields, Html, Markdown, Site
 
 if TYPE_CHECKING:
     from ..content.presets import Preset
     from ..model import Article
+
+# The tables of publisher.toml, as Config's fields name them: the top level is "site".
+SECTIONS: Mapping[str, type] = {
+    "site": Site,
+    "feeds": Feeds,
+    "html": Html,
+    "markdown": Markdown,
+    "digest": Digest,
+    "smtp": Smtp,
+}
 
 
 def _flat_names() -> dict[str, tuple[str, str]]:
@@ -62,8 +74,9 @@ def outside_level() -> int:
     """The ``stacklevel`` that makes a warning point at the first caller outside publisher/config/ and
     dataclasses (whose replace() calls Config): the line a user has to change."""
     level, frame = 1, sys._getframe(1)  # level 1: the function that warns
-    while frame.f_back is not None and (frame.f_code.co_filename.startswith(_HERE)
-                                        or frame.f_code.co_filename == dataclasses.__file__):
+    while frame.f_back is not None and (
+        frame.f_code.co_filename.startswith(_HERE) or frame.f_code.co_filename == dataclasses.__file__
+    ):
         level, frame = level + 1, frame.f_back
     return level
 
@@ -73,10 +86,14 @@ _HERE = str(Path(__file__).parent)
 
 def deprecated_spelling(flat: Mapping[str, Any], grouped: Mapping[str, Mapping[str, Any]], call: str) -> str:
     """The warning for flat keywords: what was used and how to write it now."""
-    new = ", ".join(f"{section}={SECTIONS[section].__name__}({', '.join(f'{k}=...' for k in values)})"
-                    for section, values in grouped.items())
-    return (f"{call}({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next release: "
-            f"use {call}({new}) (publisher.config.{', '.join(SECTIONS[s].__name__ for s in grouped)})")
+    new = ", ".join(
+        f"{section}={SECTIONS[section].__name__}({', '.join(f'{k}=...' for k in values)})"
+        for section, values in grouped.items()
+    )
+    return (
+        f"{call}({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next release: "
+        f"use {call}({new}) (publisher.config.{', '.join(SECTIONS[s].__name__ for s in grouped)})"
+    )
 
 
 @dataclass(frozen=True, init=False)
@@ -108,12 +125,19 @@ class Config:
         config_file: str | None = None,
         **flat: Any,
     ) -> None:
-        sections: dict[str, Any] = {"site": site, "feeds": feeds, "html": html, "markdown": markdown,
-                                    "digest": digest, "smtp": smtp}
+        sections: dict[str, Any] = {
+            "site": site,
+            "feeds": feeds,
+            "html": html,
+            "markdown": markdown,
+            "digest": digest,
+            "smtp": smtp,
+        }
         if flat:  # the flat keywords of earlier releases; they win over the sections given with them
             grouped = flat_to_sections(flat)
-            warnings.warn(deprecated_spelling(flat, grouped, "Config"), PublisherDeprecationWarning,
-                          stacklevel=outside_level())
+            warnings.warn(
+                deprecated_spelling(flat, grouped, "Config"), PublisherDeprecationWarning, stacklevel=outside_level()
+            )
             for name, values in grouped.items():
                 given = sections[name]
                 sections[name] = SECTIONS[name](**values) if given is None else dataclasses.replace(given, **values)
@@ -131,8 +155,11 @@ class Config:
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
         # The names given win; a field they leave unset keeps the preset's names, else the defaults.
-        given = {} if self.fields is DEFAULT_FIELDS else {name: names for name, names in self.fields.items()
-                                                           if names is not None}
+        given = (
+            {}
+            if self.fields is DEFAULT_FIELDS
+            else {name: names for name, names in self.fields.items() if names is not None}
+        )
         object.__setattr__(self, "fields", Fields(**{**DEFAULT_FIELDS, **self.preset_rules.fields, **given}))
 
     if not TYPE_CHECKING:  # hidden from type checkers, so that they report a flat read as the error it will be
@@ -142,8 +169,11 @@ class Config:
             if name not in FLAT_NAMES:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
             section, attribute = FLAT_NAMES[name]
-            warnings.warn(f"Config.{name} is deprecated and goes in the next release: use "
-                          f"config.{section}.{attribute}", PublisherDeprecationWarning, stacklevel=2)
+            warnings.warn(
+                f"Config.{name} is deprecated and goes in the next release: use config.{section}.{attribute}",
+                PublisherDeprecationWarning,
+                stacklevel=2,
+            )
             return getattr(getattr(self, section), attribute)
 
     @property

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..errors import ConfigError, PublisherDeprecationWarning
 from ..model import DEFAULT_FIELDS
-from .sections import SECTIONS, Site
-from .settings import FLAT_NAMES, Config, flat_to_sections, outside_level
+from .sections import Site
+from .settings import FLAT_NAMES, SECTIONS, Config, flat_to_sections, outside_level
 
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.
@@ -31,8 +31,9 @@ def settings_of(table: str) -> dict[str, dataclasses.Field[Any]]:
     return {f.metadata["key"] or f.name: f for f in dataclasses.fields(kind)}
 
 
-SETTINGS: Mapping[str, Mapping[str, dataclasses.Field[Any]]] = {table: settings_of(table) for table in ("", *SECTIONS)
-                                                            if table != "site"}
+SETTINGS: Mapping[str, Mapping[str, dataclasses.Field[Any]]] = {
+    table: settings_of(table) for table in ("", *SECTIONS) if table != "site"
+}
 
 
 def load_config(path: str | Path, **overrides: Any) -> Config:
@@ -97,8 +98,9 @@ def config_from_mapping(
                 site[f.name] = str(base / site[f.name])
         for name in ("body_filters", "html_filters"):  # "filters.py:expand" is next to publisher.toml
             if isinstance(site.get(name), list):
-                site[name] = [str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f
-                              for f in site[name]]
+                site[name] = [
+                    str(base / f) if isinstance(f, str) and f.split(":")[0].endswith(".py") else f for f in site[name]
+                ]
     fields = _override(values, fields, overrides, source)
     templates = values["site"].get("templates")
     if isinstance(templates, str) and not Path(templates).is_dir():
@@ -115,7 +117,9 @@ def config_from_mapping(
 
 
 def _override(
-    values: dict[str, dict[str, Any]], fields: dict[str, tuple[str, ...]] | None, overrides: Mapping[str, Any],
+    values: dict[str, dict[str, Any]],
+    fields: dict[str, tuple[str, ...]] | None,
+    overrides: Mapping[str, Any],
     source: str,
 ) -> dict[str, tuple[str, ...]] | None:
     """Apply load_config's overrides to ``values``; returns [fields], which they may replace."""
@@ -123,11 +127,17 @@ def _override(
     if flat:  # the flat Config names of earlier releases (output_dir=...)
         grouped = flat_to_sections(flat)
         now = [f"{key}=..." for key in grouped.get("site", {})]
-        now += [f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
-                for section, items in grouped.items() if section != "site"]
-        warnings.warn(f"load_config({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next "
-                      f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})",
-                      PublisherDeprecationWarning, stacklevel=outside_level())
+        now += [
+            f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
+            for section, items in grouped.items()
+            if section != "site"
+        ]
+        warnings.warn(
+            f"load_config({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next "
+            f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})",
+            PublisherDeprecationWarning,
+            stacklevel=outside_level(),
+        )
         for section, items in grouped.items():
             values[section].update(items)
     for key, value in overrides.items():
@@ -165,9 +175,7 @@ def _fields(table: Mapping[str, Any], source: str) -> dict[str, tuple[str, ...]]
     fields: dict[str, tuple[str, ...]] = {}
     for name, names in table.items():
         if name not in DEFAULT_FIELDS:
-            raise ConfigError(
-                f"{source}: [fields] {name}: unknown article field (known: {', '.join(DEFAULT_FIELDS)})"
-            )
+            raise ConfigError(f"{source}: [fields] {name}: unknown article field (known: {', '.join(DEFAULT_FIELDS)})")
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
@@ -193,5 +201,6 @@ def _check_types(values: Mapping[str, Mapping[str, Any]], source: str) -> None:
                 continue
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 wanted = {bool: "true or false", int: "a whole number", str: "text in quotes"}[expected]
-                raise ConfigError(f"{source}: {table + '.' if table else ''}{key}: {value!r} is not valid "
-                                  f"(expected {wanted})")
+                raise ConfigError(
+                    f"{source}: {table + '.' if table else ''}{key}: {value!r} is not valid (expected {wanted})"
+                )

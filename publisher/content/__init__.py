@@ -31,8 +31,13 @@ SUFFIXES = (".md", ".markdown")
 # gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
 DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 READ_CEILING = 64 * 1024 * 1024
-_KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +168,12 @@ def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
     """
     limit = READ_CEILING if limit is None else min(limit, READ_CEILING)
     if display_path(path) != str(path):
-        raise ContentError(path, None, "the file name is not UTF-8; rename it (feeds and messages name files "
-                           "in UTF-8)", reason="file name not UTF-8")
+        raise ContentError(
+            path,
+            None,
+            "the file name is not UTF-8; rename it (feeds and messages name files in UTF-8)",
+            reason="file name not UTF-8",
+        )
     try:
         _check_regular(os.stat(path), path, limit)
         # O_NONBLOCK: if the file was swapped for a FIFO since the stat, opening it does not wait for a writer.
@@ -188,8 +197,13 @@ def _check_regular(info: os.stat_result, path: str | Path, limit: int) -> None:
 
 
 def too_large(path: str | Path, size: int, limit: int) -> ContentError:
-    return ContentError(path, None, f"{size:,} bytes is more than max_article_bytes ({limit:,}); raise "
-                        "max_article_bytes in the config to publish it", reason="too large")
+    return ContentError(
+        path,
+        None,
+        f"{size:,} bytes is more than max_article_bytes ({limit:,}); raise "
+        "max_article_bytes in the config to publish it",
+        reason="too large",
+    )
 
 
 def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False) -> tuple[str, bool]:
@@ -203,13 +217,21 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
     except UnicodeDecodeError as exc:
         if config.site.fallback_encoding:
             if not quiet:
-                log.warning("%s: not UTF-8 (byte 0x%02x at offset %d); read as %s", path, raw[exc.start], exc.start,
-                            config.site.fallback_encoding)
+                log.warning(
+                    "%s: not UTF-8 (byte 0x%02x at offset %d); read as %s",
+                    path,
+                    raw[exc.start],
+                    exc.start,
+                    config.site.fallback_encoding,
+                )
             return raw.decode(config.site.fallback_encoding, errors="replace"), True
         raise ContentError(
-            path, None, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8, "
-            "or set fallback_encoding (e.g. \"cp1252\") in the config",
-            line=raw.count(b"\n", 0, exc.start) + 1, reason="not UTF-8",
+            path,
+            None,
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8, "
+            'or set fallback_encoding (e.g. "cp1252") in the config',
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            reason="not UTF-8",
         ) from None
 
 

@@ -79,9 +79,10 @@ class Fields:
         return pairs[0][0] if pairs else name, None
 
     def missing(self, what: str, name: str, expected: str) -> ContentError:
-        """"no date: looked for publishDate, pubDate, date (expected ...)": names every key tried."""
-        return ContentError(self.path, None, f"no {what}: looked for {', '.join(self.names(name))} ({expected})",
-                            reason=f"no {what}")
+        """ "no date: looked for publishDate, pubDate, date (expected ...)": names every key tried."""
+        return ContentError(
+            self.path, None, f"no {what}: looked for {', '.join(self.names(name))} ({expected})", reason=f"no {what}"
+        )
 
     def error(self, key: str, message: str, reason: str = "invalid field") -> ContentError:
         return ContentError(self.path, key.lstrip("!"), message, reason=reason)
@@ -148,10 +149,13 @@ class Fields:
         if parsed is None:
             raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
         if not _in_range(parsed, self.config):
-            raise self.error(key, f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
-                             f"({self.config.site.timezone}); Hugo writes 0001-01-01 for \"no date\": "
-                             "give the real one",
-                             reason="bad date")
+            raise self.error(
+                key,
+                f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
+                f'({self.config.site.timezone}); Hugo writes 0001-01-01 for "no date": '
+                "give the real one",
+                reason="bad date",
+            )
         return parsed
 
     def flag(self, name: str) -> bool:
@@ -230,8 +234,10 @@ class Fields:
             return None
         if not _SCHEME.match(value):
             key, _ = self.raw("id")
-            raise self.error(key, f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... "
-                                  "or an http address)")
+            raise self.error(
+                key,
+                f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... or an http address)",
+            )
         from .permalinks import uri
 
         return uri(value)
@@ -322,8 +328,16 @@ def _loose_date(text: str) -> datetime | None:
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
             zone = timezone(-delta if offset[0] == "-" else delta)
     try:
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                        int((fraction or "0")[:6].ljust(6, "0")), tzinfo=zone)
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=zone,
+        )
     except ValueError:
         return None
 
@@ -336,7 +350,7 @@ def _lenient_date(text: str) -> datetime | None:
     match = _DATE.match(text)
     if match is None:
         return None
-    date_and_time = text[:match.end()].strip()
+    date_and_time = text[: match.end()].strip()
     offset = _OFFSET.search(text, match.end())
     zone = "" if offset is None else "Z" if offset.group(1) in ("Z", "UTC", "GMT") else offset.group(1)
     return _loose_date(date_and_time if _DATE.fullmatch(date_and_time + zone) is None else date_and_time + zone)

@@ -88,11 +88,14 @@ def _entry_point(name: str) -> Any:
             try:
                 return point.load()
             except Exception as exc:  # a broken package: name it
-                raise ConfigError(f"filter {name!r}: entry point {point.value!r} failed to load "
-                                  f"({type(exc).__name__}: {exc})") from None
+                raise ConfigError(
+                    f"filter {name!r}: entry point {point.value!r} failed to load ({type(exc).__name__}: {exc})"
+                ) from None
     known = ", ".join(sorted(p.name for p in points)) or "none installed"
-    raise ConfigError(f"filter {name!r}: no such filter (expected \"module:function\", \"file.py:function\" "
-                      f"or the name of a {GROUP} entry point: {known})")
+    raise ConfigError(
+        f'filter {name!r}: no such filter (expected "module:function", "file.py:function" '
+        f"or the name of a {GROUP} entry point: {known})"
+    )
 
 
 def apply(specs: Iterable[Any], text: str) -> str:

@@ -35,8 +35,7 @@ _HEADER = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
 _HEADER_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)$")
 _TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 
-EXPECTED = ("expected a YAML block between '---' lines at the top, TOML between '+++' lines, "
-            "or a JSON object")
+EXPECTED = "expected a YAML block between '---' lines at the top, TOML between '+++' lines, or a JSON object"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +59,46 @@ def split_text(text: str, path: str | Path | None = None, *, header_lines: bool 
             continue
         closing = boundary.search(text, opening.end())
         if closing is None:
-            raise ContentError(path, None, f"frontmatter is not closed (expected a second '{fence}' line)", line=1,
-                               reason="no frontmatter")
-        body = text[closing.end():]
-        return Split(kind, text[opening.end():closing.start()], text.count("\n", 0, opening.end()),
-                     body[1:] if body.startswith("\n") else body)
+            raise ContentError(
+                path,
+                None,
+                f"frontmatter is not closed (expected a second '{fence}' line)",
+                line=1,
+                reason="no frontmatter",
+            )
+        body = text[closing.end() :]
+        return Split(
+            kind,
+            text[opening.end() : closing.start()],
+            text.count("\n", 0, opening.end()),
+            body[1:] if body.startswith("\n") else body,
+        )
     if text.startswith("{"):
         try:
             _, end = json.JSONDecoder().raw_decode(text)
         except json.JSONDecodeError as exc:
-            raise ContentError(path, None, f"frontmatter is not valid JSON: {exc.msg}, column {exc.colno}",
-                               line=exc.lineno, reason="bad JSON") from None
+            raise ContentError(
+                path,
+                None,
+                f"frontmatter is not valid JSON: {exc.msg}, column {exc.colno}",
+                line=exc.lineno,
+                reason="bad JSON",
+            ) from None
         except (ValueError, RecursionError) as exc:  # an integer too long to print; nesting too deep
-            raise ContentError(path, None, f"frontmatter is not valid JSON: {_short(exc)}", line=1,
-                               reason="bad JSON") from None
+            raise ContentError(
+                path, None, f"frontmatter is not valid JSON: {_short(exc)}", line=1, reason="bad JSON"
+            ) from None
         body = text[end:]
         body = body.lstrip(" \t")
         return Split("json", text[:end], 0, body[1:] if body.startswith("\n") else body)
     if header_lines and _HEADER.match(text.split("\n", 1)[0]):
         lines = text.split("\n")
         count = 0
-        while count < len(lines) and lines[count].strip() and (_HEADER.match(lines[count])
-                                                               or _HEADER_MORE.match(lines[count])):
+        while (
+            count < len(lines)
+            and lines[count].strip()
+            and (_HEADER.match(lines[count]) or _HEADER_MORE.match(lines[count]))
+        ):
             count += 1
         return Split("headers", "\n".join(lines[:count]), 0, "\n".join(lines[count:]).lstrip("\n"))
     raise ContentError(path, None, f"no frontmatter ({EXPECTED})", line=1, reason="no frontmatter")
@@ -96,13 +113,15 @@ def parse_other(split: Split, path: str | Path | None = None) -> dict[str, Any]:
             message, line = str(exc), None
             where = _TOML_WHERE.search(message)
             if where:
-                message = message[:where.start()] + f", column {where.group(2)}"
+                message = message[: where.start()] + f", column {where.group(2)}"
                 line = split.offset + int(where.group(1))
-            raise ContentError(path, None, f"frontmatter is not valid TOML: {message}", line=line,
-                               reason="bad TOML") from None
+            raise ContentError(
+                path, None, f"frontmatter is not valid TOML: {message}", line=line, reason="bad TOML"
+            ) from None
         except (ValueError, RecursionError) as exc:  # an integer too long to print; nesting too deep
-            raise ContentError(path, None, f"frontmatter is not valid TOML: {_short(exc)}", line=split.offset + 1,
-                               reason="bad TOML") from None
+            raise ContentError(
+                path, None, f"frontmatter is not valid TOML: {_short(exc)}", line=split.offset + 1, reason="bad TOML"
+            ) from None
     if split.kind == "json":
         meta: dict[str, Any] = json.loads(split.block)  # an object: split_text decoded it once already
         return meta
@@ -147,13 +166,19 @@ def _yaml() -> tuple[Any, type]:
         digits = len(str(node.value).lstrip("+-").replace("_", ""))
         if digits > _MAX_INT_DIGITS:
             raise yaml.constructor.ConstructorError(
-                None, None, f"an integer of {digits:,} digits is too long (at most {_MAX_INT_DIGITS:,}; quote it "
-                "if it is text)", node.start_mark)
+                None,
+                None,
+                f"an integer of {digits:,} digits is too long (at most {_MAX_INT_DIGITS:,}; quote it if it is text)",
+                node.start_mark,
+            )
         value = base.construct_yaml_int(loader, node)
         if value.bit_length() > _MAX_INT_DIGITS * 3:  # a hexadecimal or binary one, as long once written out
             raise yaml.constructor.ConstructorError(
-                None, None, f"an integer of {value.bit_length():,} bits is too long (quote it if it is text)",
-                node.start_mark)
+                None,
+                None,
+                f"an integer of {value.bit_length():,} bits is too long (quote it if it is text)",
+                node.start_mark,
+            )
         return value
 
     FrontmatterLoader.add_constructor("tag:yaml.org,2002:int", checked_int)
@@ -172,6 +197,7 @@ _MAX_INT_DIGITS = min(d for d in (sys.get_int_max_str_digits(), 4300) if d > 0)
 # YAML problems found at the end of something that was never closed: the line where it started is
 # the one to point at (an unterminated quote is noticed only at the closing '---').
 _OPENED_EARLIER = ("while scanning a quoted scalar", "while parsing a flow", "while scanning a block scalar")
+
 
 def _expanded_size(value: Any, budget: int) -> int:
     """Count values as if every alias were copied out, stopping once past ``budget``.
@@ -205,7 +231,6 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-
 def _short(exc: BaseException) -> str:
     text = str(exc) if not isinstance(exc, RecursionError) else "nested more than Python can read"
     return text[:200]
@@ -226,17 +251,25 @@ def parse_yaml(split: Split, path: str | Path | None = None) -> Any:
             problem = f"{problem} {exc.context}, which starts here"
         line = offset + mark.line + 1 if mark is not None else None
         column = f", column {mark.column + 1}" if mark is not None else ""
-        raise ContentError(path, None, f"frontmatter is not valid YAML: {problem}{column}", line=line,
-                           reason="bad YAML") from None
+        raise ContentError(
+            path, None, f"frontmatter is not valid YAML: {problem}{column}", line=line, reason="bad YAML"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
-                           reason="bad YAML") from None
+        raise ContentError(
+            path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1, reason="bad YAML"
+        ) from None
     except RecursionError:  # PyYAML's pure-Python composer recurses (libyaml stops at 1,000 levels itself)
-        raise ContentError(path, None, f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; "
-                           "refused", line=offset + 1, reason="bad frontmatter") from None
+        raise ContentError(
+            path,
+            None,
+            f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; refused",
+            line=offset + 1,
+            reason="bad frontmatter",
+        ) from None
     except (ValueError, TypeError, OverflowError) as exc:  # a constructor's own error: !!int 'x', !!float [..]
-        raise ContentError(path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1,
-                           reason="bad YAML") from None
+        raise ContentError(
+            path, None, f"frontmatter is not valid YAML: {exc}", line=offset + 1, reason="bad YAML"
+        ) from None
 
 
 def check_limits(meta: Any, split: Split, path: str | Path | None = None) -> None:
@@ -248,13 +281,21 @@ def check_limits(meta: Any, split: Split, path: str | Path | None = None) -> Non
     expandable = "*" in block or len(block) >= MAX_FRONTMATTER_VALUES // 2
     if expandable and _expanded_size(meta, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES:
         raise ContentError(
-            path, None, f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
-            line=line, reason="oversized frontmatter",
+            path,
+            None,
+            f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
+            line=line,
+            reason="oversized frontmatter",
         )
     # Each level of nesting needs a bracket or an indicator of its own, so a block with fewer cannot be too deep.
     if sum(block.count(c) for c in "[{-:?") > MAX_FRONTMATTER_DEPTH and _depth(meta) > MAX_FRONTMATTER_DEPTH:
-        raise ContentError(path, None, f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; "
-                           "refused", line=line, reason="bad frontmatter")
+        raise ContentError(
+            path,
+            None,
+            f"frontmatter is nested more than {MAX_FRONTMATTER_DEPTH} levels deep; refused",
+            line=line,
+            reason="bad frontmatter",
+        )
 
 
 def key_line(text: str, key: str) -> int | None:
@@ -263,6 +304,7 @@ def key_line(text: str, key: str) -> int | None:
         split = split_text(text)
     except ContentError:
         return None
-    match = re.search(rf"^(?:{re.escape(key)}|'{re.escape(key)}'|\"{re.escape(key)}\")[ \t]*[:=]", split.block,
-                      re.MULTILINE)
+    match = re.search(
+        rf"^(?:{re.escape(key)}|'{re.escape(key)}'|\"{re.escape(key)}\")[ \t]*[:=]", split.block, re.MULTILINE
+    )
     return split.offset + split.block.count("\n", 0, match.start()) + 1 if match else None

@@ -31,12 +31,9 @@ __all__ = ["check", "load_article", "load_articles", "parse_article", "parse_dat
 
 log = logging.getLogger("publisher")
 
+
 def load_articles(
-    content: str | Path,
-    config: Config,
-    *,
-    strict: bool = False,
-    errors: list[ContentError] | None = None,
+    content: str | Path, config: Config, *, strict: bool = False, errors: list[ContentError] | None = None
 ) -> list[Article]:
     """Load every Markdown file under ``content`` (recursively), in path order.
 
@@ -76,8 +73,9 @@ def load_silently(config: Config) -> tuple[list[Article], list[ContentError]]:
         log.disabled = logger_disabled
 
 
-def scan_folder(content: str | Path, config: Config, errors: list[ContentError] | None,
-                strict: bool) -> list[SourceFile]:
+def scan_folder(
+    content: str | Path, config: Config, errors: list[ContentError] | None, strict: bool
+) -> list[SourceFile]:
     """The folder's Markdown files, but what ``exclude`` names; links that lead outside it are
     reported, not followed."""
     root = Path(content)
@@ -85,13 +83,22 @@ def scan_folder(content: str | Path, config: Config, errors: list[ContentError] 
         raise ContentError(root, None, "no such content folder", reason="missing folder")
     files, outside = scan(root, config.site.exclude or ())
     for path in outside:
-        report(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
-                            reason="link outside content"), errors, strict)
+        report(
+            ContentError(
+                path,
+                None,
+                "symbolic link to a file outside the content folder; not followed",
+                reason="link outside content",
+            ),
+            errors,
+            strict,
+        )
     return files
 
 
-def one_per_url(articles: Iterable[Article], config: Config, errors: list[ContentError] | None,
-                strict: bool, *, quiet: bool = False) -> list[Article]:
+def one_per_url(
+    articles: Iterable[Article], config: Config, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False
+) -> list[Article]:
     """Articles in the order given, one per URL and per entry id: the newer wins and the other is
     reported, naming both files (two entries with one address or id would be one to a feed reader);
     logged, unless ``quiet``: then only appended to ``errors``."""
@@ -114,8 +121,12 @@ def one_per_url(articles: Iterable[Article], config: Config, errors: list[Conten
                 field, message = "permalink", f"{url} is also the address of {keep.path}"
             else:
                 field, message = "id", f"{entry_id(drop, config)!r} is also the entry id of {keep.path}"
-            report(ContentError(drop.path, field, f"{message}; the newer article wins", reason=f"duplicate {field}"),
-                   errors, strict, quiet=quiet)
+            report(
+                ContentError(drop.path, field, f"{message}; the newer article wins", reason=f"duplicate {field}"),
+                errors,
+                strict,
+                quiet=quiet,
+            )
             del kept[key]
             article, url = keep, article_url(keep, config)
         kept[url] = article
@@ -137,8 +148,7 @@ def load_article(path: str | Path, config: Config, *, rel: str | None = None) ->
     return article_from_bytes(read_bytes(path, config.site.max_article_bytes), path, config, rel=rel)[0]
 
 
-def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
-                       rel: str | None = None) -> tuple[Article, bool]:
+def article_from_bytes(raw: bytes, path: str | Path, config: Config, *, rel: str | None = None) -> tuple[Article, bool]:
     """(article, whether the fallback encoding was needed) from a file's bytes.
 
     The whole file is decoded, so a bad byte anywhere is reported now, with its offset; only the
@@ -152,8 +162,9 @@ def article_from_bytes(raw: bytes, path: str | Path, config: Config, *,
         text, fallback = decode(raw, path, config)
         meta, _, fm_line = split_frontmatter(text, path, config)
         body = DeferredBody(functools.partial(read_body, path, config))
-        return _with_key_line(text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line,
-                                                                  rel=rel)), fallback
+        return _with_key_line(
+            text, lambda: article_from_metadata(meta, body, config, path=path, line=fm_line, rel=rel)
+        ), fallback
 
     return guarded(str(path), "loading", load)
 
@@ -181,18 +192,27 @@ def _with_key_line(text: str, make: Any) -> Article:
         raise ContentError(exc.path, exc.field, exc.message, line=line, reason=exc.reason) from None
 
 
-def split_frontmatter(text: str, path: str | Path | None = None,
-                      config: Config | None = None) -> tuple[dict[str, Any], str, int]:
+def split_frontmatter(
+    text: str, path: str | Path | None = None, config: Config | None = None
+) -> tuple[dict[str, Any], str, int]:
     """Return (metadata, body, line where the frontmatter starts) or raise ContentError."""
     split = split_text(text, path, header_lines=config is not None and config.preset_rules.header_lines)
     offset, body = split.offset, split.body
     meta = parse_yaml(split, path) if split.kind == "yaml" else parse_other(split, path)
     if meta is None:
-        raise ContentError(path, None, "frontmatter is empty (expected at least title and publishDate)", line=1,
-                           reason="no frontmatter")
+        raise ContentError(
+            path,
+            None,
+            "frontmatter is empty (expected at least title and publishDate)",
+            line=1,
+            reason="no frontmatter",
+        )
     if not isinstance(meta, dict):
         raise ContentError(
-            path, None, f"frontmatter is {kind(meta)}, expected a mapping of field: value", line=offset + 1,
+            path,
+            None,
+            f"frontmatter is {kind(meta)}, expected a mapping of field: value",
+            line=offset + 1,
             reason="bad frontmatter",
         )
     check_limits(meta, split, path)

@@ -43,13 +43,15 @@ def uri(address: str) -> str:
     netloc = parts.netloc
     if netloc and not netloc.isascii():
         netloc = _ascii_netloc(netloc)
-    return urlunsplit((
-        parts.scheme,
-        netloc,
-        _encode(parts.path, _PATH_SAFE),
-        _encode(parts.query, _QUERY_SAFE),
-        _encode(parts.fragment, _QUERY_SAFE),
-    ))
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            _encode(parts.path, _PATH_SAFE),
+            _encode(parts.query, _QUERY_SAFE),
+            _encode(parts.fragment, _QUERY_SAFE),
+        )
+    )
 
 
 def _encode(text: str, safe: str) -> str:
@@ -124,8 +126,9 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
     Only ``{path}`` may add "/" to the path; a slash in any other value is encoded, so a category
     cannot move an article to another folder.
     """
-    values = {name: value.replace("/", "%2F") if name != "path" and "/" in value else value
-              for name, value in values.items()}
+    values = {
+        name: value.replace("/", "%2F") if name != "path" and "/" in value else value for name, value in values.items()
+    }
     segments = []
     for part in pattern.split("/"):
         filled = part.format(**values)
@@ -139,8 +142,9 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
 
 def article_url(article: Article, config: Config) -> str:
     """The article's public address: site url + permalink, a valid URI."""
-    return config.site.url + fill_permalink(config.site.permalink,
-                                       placeholders(article, config, used_placeholders(config.site.permalink)))
+    return config.site.url + fill_permalink(
+        config.site.permalink, placeholders(article, config, used_placeholders(config.site.permalink))
+    )
 
 
 def entry_id(article: Article, config: Config) -> str:

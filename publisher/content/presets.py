@@ -25,8 +25,9 @@ DEFAULT_EXCLUDE: tuple[str, ...] = ("README*", "_*", ".*")
 # Eleventy and Netlify redirects): never an article, whatever else it holds.
 REDIRECT_KEYS = frozenset({"redirect", "redirect_to", "redirectTo", "redirect_url", "redirectURL", "redirect-to"})
 # Keys that only say where a page lives; a file with nothing else is not an article.
-PLACEMENT_KEYS = frozenset({"aliases", "redirect_from", "layout", "permalink", "url", "type", "sitemap",
-                            "outputs", "_build", "build"})
+PLACEMENT_KEYS = frozenset(
+    {"aliases", "redirect_from", "layout", "permalink", "url", "type", "sitemap", "outputs", "_build", "build"}
+)
 
 
 @dataclass(frozen=True)
@@ -58,84 +59,96 @@ class Preset:
     site_files: tuple[str, ...] = ()
 
 
-PRESETS: Mapping[str, Preset] = MappingProxyType({
-    "astro": Preset(
-        name="astro", generator="Astro",
-        fields={
-            "published": ("pubDate", "pubDatetime", "publishDate", "date", "published"),
-            "updated": ("updatedDate", "modDatetime", "updated", "lastmod"),
-            "description": ("description", "summary", "excerpt"),
-            "cover_image": ("heroImage", "cover", "image", "ogImage", "coverImage"),
-        },
-        dated_file_names=False,
-        permalink="/blog/{slug}/",
-        markers=("pubDate", "heroImage", "pubDatetime", "modDatetime", "updatedDate", "ogImage"),
-        site_files=("astro.config.mjs", "astro.config.ts", "astro.config.js", "astro.config.mts"),
-    ),
-    "hugo": Preset(
-        name="hugo", generator="Hugo",
-        fields={
-            "published": ("date", "publishDate", "pubDate"),
-            "updated": ("lastmod", "updated", "modified"),
-            "description": ("description", "summary"),
-            "cover_image": ("images", "image", "cover", "featured_image", "featuredImage", "thumbnail"),
-            "category": ("categories", "category"),
-        },
-        dated_file_names=False,
-        permalink="/{path}/",
-        markers=("lastmod", "linkTitle", "weight", "aliases", "expiryDate", "images", "series"),
-        site_files=("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml",
-                    "config/_default/hugo.toml", "config/_default/hugo.yaml", "config/_default/config.toml",
-                    "config/_default/config.yaml"),
-    ),
-    "jekyll": Preset(
-        name="jekyll", generator="Jekyll",
-        fields={
-            "published": ("date",),
-            "updated": ("last_modified_at", "updated", "modified", "lastmod"),
-            "description": ("description", "excerpt", "summary"),
-            "cover_image": ("image", "cover", "header"),
-            # Jekyll hides a post with "published: false"; "!" reads the flag the other way round.
-            "draft": ("draft", "!published"),
-            # jekyll-import writes the old WordPress feed's guid: keeping it keeps readers' state.
-            "id": ("guid",),
-        },
-        separators={"tags": " ", "categories": " "},
-        lenient_dates=True,
-        permalink="/{category}/{year}/{month}/{day}/{slug}.html",
-        markers=("permalink", "last_modified_at", "redirect_from", "excerpt_separator"),
-        site_files=("_config.yml", "_config.yaml", "_config.toml"),
-    ),
-    "eleventy": Preset(
-        name="eleventy", generator="Eleventy",
-        fields={
-            "published": ("date",),
-            "draft": ("draft", "eleventyExcludeFromCollections"),
-        },
-        exclude=(*DEFAULT_EXCLUDE, "node_modules"),
-        permalink="/{path}/",
-        markers=("eleventyNavigation", "eleventyExcludeFromCollections", "eleventyComputed", "eleventyImport"),
-        site_files=("eleventy.config.js", "eleventy.config.mjs", ".eleventy.js", "eleventy.config.cjs"),
-    ),
-    "pelican": Preset(
-        name="pelican", generator="Pelican",
-        fields={
-            "published": ("date",),
-            "updated": ("modified", "updated"),
-            "author": ("authors", "author"),
-            "description": ("summary", "description"),
-            "cover_image": ("image", "cover", "og_image"),
-            "draft": ("status", "draft"),
-        },
-        separators={"tags": ",", "authors": ",", "keywords": ","},
-        header_lines=True,
-        dated_file_names=False,
-        slug_from_title=True,
-        permalink="/{slug}.html",
-        markers=("status", "modified", "summary"),
-        site_files=("pelicanconf.py", "publishconf.py"),
-    ),
-})
+PRESETS: Mapping[str, Preset] = MappingProxyType(
+    {
+        "astro": Preset(
+            name="astro",
+            generator="Astro",
+            fields={
+                "published": ("pubDate", "pubDatetime", "publishDate", "date", "published"),
+                "updated": ("updatedDate", "modDatetime", "updated", "lastmod"),
+                "description": ("description", "summary", "excerpt"),
+                "cover_image": ("heroImage", "cover", "image", "ogImage", "coverImage"),
+            },
+            dated_file_names=False,
+            permalink="/blog/{slug}/",
+            markers=("pubDate", "heroImage", "pubDatetime", "modDatetime", "updatedDate", "ogImage"),
+            site_files=("astro.config.mjs", "astro.config.ts", "astro.config.js", "astro.config.mts"),
+        ),
+        "hugo": Preset(
+            name="hugo",
+            generator="Hugo",
+            fields={
+                "published": ("date", "publishDate", "pubDate"),
+                "updated": ("lastmod", "updated", "modified"),
+                "description": ("description", "summary"),
+                "cover_image": ("images", "image", "cover", "featured_image", "featuredImage", "thumbnail"),
+                "category": ("categories", "category"),
+            },
+            dated_file_names=False,
+            permalink="/{path}/",
+            markers=("lastmod", "linkTitle", "weight", "aliases", "expiryDate", "images", "series"),
+            site_files=(
+                "hugo.toml",
+                "hugo.yaml",
+                "hugo.json",
+                "config.toml",
+                "config.yaml",
+                "config/_default/hugo.toml",
+                "config/_default/hugo.yaml",
+                "config/_default/config.toml",
+                "config/_default/config.yaml",
+            ),
+        ),
+        "jekyll": Preset(
+            name="jekyll",
+            generator="Jekyll",
+            fields={
+                "published": ("date",),
+                "updated": ("last_modified_at", "updated", "modified", "lastmod"),
+                "description": ("description", "excerpt", "summary"),
+                "cover_image": ("image", "cover", "header"),
+                # Jekyll hides a post with "published: false"; "!" reads the flag the other way round.
+                "draft": ("draft", "!published"),
+                # jekyll-import writes the old WordPress feed's guid: keeping it keeps readers' state.
+                "id": ("guid",),
+            },
+            separators={"tags": " ", "categories": " "},
+            lenient_dates=True,
+            permalink="/{category}/{year}/{month}/{day}/{slug}.html",
+            markers=("permalink", "last_modified_at", "redirect_from", "excerpt_separator"),
+            site_files=("_config.yml", "_config.yaml", "_config.toml"),
+        ),
+        "eleventy": Preset(
+            name="eleventy",
+            generator="Eleventy",
+            fields={"published": ("date",), "draft": ("draft", "eleventyExcludeFromCollections")},
+            exclude=(*DEFAULT_EXCLUDE, "node_modules"),
+            permalink="/{path}/",
+            markers=("eleventyNavigation", "eleventyExcludeFromCollections", "eleventyComputed", "eleventyImport"),
+            site_files=("eleventy.config.js", "eleventy.config.mjs", ".eleventy.js", "eleventy.config.cjs"),
+        ),
+        "pelican": Preset(
+            name="pelican",
+            generator="Pelican",
+            fields={
+                "published": ("date",),
+                "updated": ("modified", "updated"),
+                "author": ("authors", "author"),
+                "description": ("summary", "description"),
+                "cover_image": ("image", "cover", "og_image"),
+                "draft": ("status", "draft"),
+            },
+            separators={"tags": ",", "authors": ",", "keywords": ","},
+            header_lines=True,
+            dated_file_names=False,
+            slug_from_title=True,
+            permalink="/{slug}.html",
+            markers=("status", "modified", "summary"),
+            site_files=("pelicanconf.py", "publishconf.py"),
+        ),
+    }
+)
 
 # Reading without a preset: publisher's own defaults.
 DEFAULT_PRESET = Preset(name="", generator="publisher")

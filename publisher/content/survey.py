@@ -73,7 +73,7 @@ def survey(folder: str | Path) -> Survey:
     found.site_file, generator = _site_file(found.folder)
     if headers > len(metas) / 2:
         found.preset = "pelican"
-        found.reason = f"{headers} of {len(metas)} files start with Pelican's \"Key: value\" lines"
+        found.reason = f'{headers} of {len(metas)} files start with Pelican\'s "Key: value" lines'
     elif generator is not None:
         found.preset, found.reason = generator.name, f"found {found.site_file}"
     else:
@@ -124,21 +124,33 @@ def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
         data = {}
     site: dict[str, Any] = {}
     if preset == "hugo":
-        site.update(url=data.get("baseURL") or data.get("baseurl"), title=data.get("title"),
-                    timezone=data.get("timeZone") or data.get("timezone"), permalinks=data.get("permalinks"),
-                    languages=list(data.get("languages") or ()))
+        site.update(
+            url=data.get("baseURL") or data.get("baseurl"),
+            title=data.get("title"),
+            timezone=data.get("timeZone") or data.get("timezone"),
+            permalinks=data.get("permalinks"),
+            languages=list(data.get("languages") or ()),
+        )
     elif preset == "jekyll":
         url = data.get("url")
         if isinstance(url, str) and isinstance(data.get("baseurl"), str):
             url = url.rstrip("/") + "/" + data["baseurl"].strip("/")
         posts = (data.get("collections") or {}).get("posts") if isinstance(data.get("collections"), dict) else None
         permalink = posts.get("permalink") if isinstance(posts, dict) else None
-        site.update(url=url, title=data.get("title") or data.get("name"), timezone=data.get("timezone"),
-                    permalink=permalink or data.get("permalink"))
+        site.update(
+            url=url,
+            title=data.get("title") or data.get("name"),
+            timezone=data.get("timezone"),
+            permalink=permalink or data.get("permalink"),
+        )
     elif preset == "pelican":
         values = {m.group("key"): m.group("value") for m in _ASSIGN.finditer(text)}
-        site.update(url=values.get("SITEURL"), title=values.get("SITENAME"), timezone=values.get("TIMEZONE"),
-                    permalink=values.get("ARTICLE_URL"))
+        site.update(
+            url=values.get("SITEURL"),
+            title=values.get("SITENAME"),
+            timezone=values.get("TIMEZONE"),
+            permalink=values.get("ARTICLE_URL"),
+        )
     elif preset == "astro":
         match = _ASTRO_SITE.search(text)
         site.update(url=match.group("value") if match else None)
@@ -167,8 +179,11 @@ def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> Non
                 found.field_notes[name] = f"{key!r} is in {count} of {len(metas)} files; {names[name][0]!r} in none"
     titles = {a.lstrip("!") for a in found.fields.get("title", names["title"])}
     dates = {a.lstrip("!") for a in found.fields.get("published", names["published"])}
-    pages = [rel for rel, meta in metas
-             if titles & meta.keys() and not dates & meta.keys() and not (dated_names and _dated(rel))]
+    pages = [
+        rel
+        for rel, meta in metas
+        if titles & meta.keys() and not dates & meta.keys() and not (dated_names and _dated(rel))
+    ]
     if pages and len(pages) <= max(3, PAGES * len(metas)):
         found.pages = pages
 
@@ -184,11 +199,21 @@ def guessed_permalink(found: Survey) -> tuple[str, str]:
     section = _section(found)
     own = found.site.get("permalink")
     if found.preset == "jekyll" and isinstance(own, str):
-        styles = {"date": "/:categories/:year/:month/:day/:title:output_ext",
-                  "pretty": "/:categories/:year/:month/:day/:title/", "none": "/:categories/:title:output_ext"}
+        styles = {
+            "date": "/:categories/:year/:month/:day/:title:output_ext",
+            "pretty": "/:categories/:year/:month/:day/:title/",
+            "none": "/:categories/:title:output_ext",
+        }
         pattern = styles.get(own, own)
-        for token, ours in ((":categories", "{category}"), (":year", "{year}"), (":month", "{month}"),
-                            (":day", "{day}"), (":title", "{slug}"), (":slug", "{slug}"), (":output_ext", ".html")):
+        for token, ours in (
+            (":categories", "{category}"),
+            (":year", "{year}"),
+            (":month", "{month}"),
+            (":day", "{day}"),
+            (":title", "{slug}"),
+            (":slug", "{slug}"),
+            (":output_ext", ".html"),
+        ):
             pattern = pattern.replace(token, ours)
         if ":" not in pattern:
             return pattern, f"from permalink in {found.site_file}"
@@ -198,10 +223,18 @@ def guessed_permalink(found: Survey) -> tuple[str, str]:
         given = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
         if isinstance(given, str):
             pattern = given
-            for token, ours in ((":slugorcontentbasename", "{slug}"), (":slugorfilename", "{slug}"),
-                                (":contentbasename", "{filename}"), (":filename", "{filename}"), (":year", "{year}"),
-                                (":month", "{month}"), (":day", "{day}"), (":slug", "{slug}"), (":title", "{slug}"),
-                                (":section", section.split("/")[0])):
+            for token, ours in (
+                (":slugorcontentbasename", "{slug}"),
+                (":slugorfilename", "{slug}"),
+                (":contentbasename", "{filename}"),
+                (":filename", "{filename}"),
+                (":year", "{year}"),
+                (":month", "{month}"),
+                (":day", "{day}"),
+                (":slug", "{slug}"),
+                (":title", "{slug}"),
+                (":section", section.split("/")[0]),
+            ):
                 pattern = pattern.replace(token, ours)
             if ":" not in pattern:
                 return "/" + pattern.lstrip("/"), f"from [permalinks] in {found.site_file}"
@@ -295,19 +328,22 @@ def config_text(found: Survey, config_path: Path, *, url: str | None = None, tit
     if rules is not None:
         lines.append(f"preset = {_toml(rules.name)}  # {rules.generator}: {found.reason}")
     else:
-        lines.append("# preset = \"hugo\"  # none fitted: publisher's own field names are used")
+        lines.append('# preset = "hugo"  # none fitted: publisher\'s own field names are used')
     lines.append(f"permalink = {_toml(permalink)}  # {why}")
     if found.site.get("timezone"):
         lines.append(f"timezone = {_toml(found.site['timezone'])}  # dates without an offset are in this zone")
-    excluded = (rules.exclude if rules else DEFAULT_EXCLUDE)
+    excluded = rules.exclude if rules else DEFAULT_EXCLUDE
     if found.pages:
         lines.append("# Pages with a title but no date (a list page, an about page): not articles.")
         lines.append(f"exclude = {_toml([*excluded, *('/' + page for page in found.pages)])}")
     else:
         lines.append(f"# exclude = {_toml(list(excluded))}  # the preset's; files and folders that are not articles")
-    lines += ["", "[feeds]",
-              '# entry_id = "{url}"  # entry ids; to keep an old feed\'s ids, write its pattern here',
-              "#   (changing ids later makes every reader show every article again as new)"]
+    lines += [
+        "",
+        "[feeds]",
+        '# entry_id = "{url}"  # entry ids; to keep an old feed\'s ids, write its pattern here',
+        "#   (changing ids later makes every reader show every article again as new)",
+    ]
     if found.fields:
         lines += ["", "[fields]"]
         for name, names in found.fields.items():

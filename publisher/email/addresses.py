@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..config.sections import Digest
+    from ..config.mail import Digest
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,21 @@ def address_list(value: str, what: str) -> list[Mailbox]:
         header = policy.default.header_factory("To", value)
         groups = header.groups
     except Exception:  # noqa: BLE001 - the parser raises IndexError and others on some malformed input
-        raise ConfigError(f"{what}: {value!r} is not an address list (expected name@example.org, "
-                          "or several separated by commas)") from None
+        raise ConfigError(
+            f"{what}: {value!r} is not an address list (expected name@example.org, or several separated by commas)"
+        ) from None
     # An obsolete form (a route, a list with empty members) is read but is not what anyone means to write.
     if header.defects:
-        raise ConfigError(f"{what}: {value!r} is not an address list: {header.defects[0]} (expected "
-                          "name@example.org or \"Name\" <name@example.org>; quote a name holding a comma)")
+        raise ConfigError(
+            f"{what}: {value!r} is not an address list: {header.defects[0]} (expected "
+            'name@example.org or "Name" <name@example.org>; quote a name holding a comma)'
+        )
     mailboxes = [Mailbox(a.display_name, a.addr_spec) for g in groups for a in g.addresses]
     for box in mailboxes:
         if not plausible(box.address):
-            raise ConfigError(f"{what}: {box.address!r} in {value!r} is not an e-mail address "
-                              "(expected name@example.org)")
+            raise ConfigError(
+                f"{what}: {box.address!r} in {value!r} is not an e-mail address (expected name@example.org)"
+            )
     return mailboxes
 
 
@@ -78,7 +82,7 @@ def addresses(values: str | list[str] | tuple[str, ...], what: str) -> list[str]
 def plausible(address: str) -> bool:
     """name@domain with nothing in it that could not be sent in an SMTP envelope."""
     local, at, domain = address.rpartition("@")
-    return bool(at and local and domain) and not any(c.isspace() or c in "<>,;\"()[]\\" for c in domain)
+    return bool(at and local and domain) and not any(c.isspace() or c in '<>,;"()[]\\' for c in domain)
 
 
 def check_mail_settings(digest: Digest) -> None:
@@ -93,7 +97,11 @@ def check_mail_settings(digest: Digest) -> None:
     if digest.unsubscribe_mailto is not None:
         mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
         mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
-    for key, value in (("[digest] unsubscribe_url", digest.unsubscribe_url), ("[digest] url", digest.url),
-                       ("[digest] list_id", digest.list_id), ("[digest] feedback_id", digest.feedback_id)):
+    for key, value in (
+        ("[digest] unsubscribe_url", digest.unsubscribe_url),
+        ("[digest] url", digest.url),
+        ("[digest] list_id", digest.list_id),
+        ("[digest] feedback_id", digest.feedback_id),
+    ):
         if value is not None:
             no_line_breaks(value, key)

@@ -124,9 +124,16 @@ class DeliveryReport:
 
     def summary(self, server: str) -> str:
         parts = [f"{self.sent:,} sent"]
-        parts += [f"{n:,} {what}" for n, what in ((self.earlier, "already sent earlier"),
-                                                   (self.suppressed, "unsubscribed"), (len(self.failed), "failed"),
-                                                   (len(self.deferred), "deferred (4xx; run again later)")) if n]
+        parts += [
+            f"{n:,} {what}"
+            for n, what in (
+                (self.earlier, "already sent earlier"),
+                (self.suppressed, "unsubscribed"),
+                (len(self.failed), "failed"),
+                (len(self.deferred), "deferred (4xx; run again later)"),
+            )
+            if n
+        ]
         return f"issue {self.issue}: {', '.join(parts)} of {self.listed:,} subscribers via {server}"
 
 
@@ -145,8 +152,9 @@ class _Pace:
             self.next = max(self.next, time.monotonic() - self.interval) + self.interval
 
 
-def personal_message(issue: StoredIssue, config: Config, subscriber: Subscriber, token: str,
-                     now: datetime | None = None) -> EmailMessage:
+def personal_message(
+    issue: StoredIssue, config: Config, subscriber: Subscriber, token: str, now: datetime | None = None
+) -> EmailMessage:
     """The issue as ``subscriber`` gets it: To them, their unsubscribe link in the HTML, the text and
     List-Unsubscribe (one-click when https), Date of sending and a Message-ID of its own."""
     import html as html_escaping
@@ -156,8 +164,9 @@ def personal_message(issue: StoredIssue, config: Config, subscriber: Subscriber,
     if link:
         html = html.replace(html_escaping.escape(UNSUBSCRIBE_MARKER), html_escaping.escape(link))
         text = text.replace(UNSUBSCRIBE_MARKER, link)
-    own = replace(config, digest=replace(config.digest, unsubscribe_url=link,
-                                         to=str(Mailbox(subscriber.name, subscriber.email))))
+    own = replace(
+        config, digest=replace(config.digest, unsubscribe_url=link, to=str(Mailbox(subscriber.name, subscriber.email)))
+    )
     message = build_message(own, subject=issue.subject, html=html, text=text, date=now or datetime.now(UTC))
     return stamped(message, config, now)
 
@@ -200,16 +209,26 @@ def deliver_issue(
     finally:
         bar.close()
     for subscriber in todo:
-        log.warning("%s: not delivered yet (%s); run the send again later", subscriber.email,
-                    report.deferred[subscriber.key])
+        log.warning(
+            "%s: not delivered yet (%s); run the send again later", subscriber.email, report.deferred[subscriber.key]
+        )
     for address, reply in report.failed.items():
         log.warning("%s: refused (%s); recorded as failed, not tried again", address, reply)
     return report
 
 
-def _round(todo: list[Subscriber], issue: StoredIssue, config: Config, session: SmtpSession,
-           db: sqlite3.Connection, secret: str | None, sender: str, pace: _Pace, report: DeliveryReport,
-           bar: object) -> list[Subscriber]:
+def _round(
+    todo: list[Subscriber],
+    issue: StoredIssue,
+    config: Config,
+    session: SmtpSession,
+    db: sqlite3.Connection,
+    secret: str | None,
+    sender: str,
+    pace: _Pace,
+    report: DeliveryReport,
+    bar: object,
+) -> list[Subscriber]:
     """One pass over ``todo``; returns those who got a 4xx reply, to try again after a pause."""
     again = []
     for subscriber in todo:
@@ -238,8 +257,14 @@ def _progress(total: int, show: bool):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
     # Only on a terminal: under cron the one summary line is the whole report.
-    return tqdm(total=total, unit="msg", file=sys.stderr, disable=not (show and sys.stderr.isatty()),
-                dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total,
+        unit="msg",
+        file=sys.stderr,
+        disable=not (show and sys.stderr.isatty()),
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def send_to_subscribers(
@@ -262,8 +287,18 @@ def send_to_subscribers(
     signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second; a 4xx reply is tried
     again after each of ``retry_delays`` seconds."""
     stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)
-    report = deliver_issue(stored, subscribers, config, settings, db, secret=secret, sender=sender, rate=rate,
-                           retry_delays=retry_delays, progress=progress)
+    report = deliver_issue(
+        stored,
+        subscribers,
+        config,
+        settings,
+        db,
+        secret=secret,
+        sender=sender,
+        rate=rate,
+        retry_delays=retry_delays,
+        progress=progress,
+    )
     finish_issue(db, stored.issue)
     return report
 
@@ -308,25 +343,34 @@ def send_newsletter(
         else:
             migrate_output_folder(config, store)
             _forget_if_forced(store, request)
-            digest = _checked(config, request, now or datetime.now(UTC), store, check, strict, "sent",
-                              for_subscribers=True)
+            digest = _checked(
+                config, request, now or datetime.now(UTC), store, check, strict, "sent", for_subscribers=True
+            )
             if dry_run:
                 sample = StoredIssue(digest.issue, digest.subject, digest.html, digest.text, None)
                 return personal_message(sample, config, subscribers[0], "TOKEN")
             previous = None if request.force or not request.since_last else last_digest(store)
-            state = ({**state_to_json(digest.state(previous)), "since": digest.since and digest.since.isoformat()}
-                     if request.since_last else None)
+            state = (
+                {**state_to_json(digest.state(previous)), "since": digest.since and digest.since.isoformat()}
+                if request.since_last
+                else None
+            )
             write_feeds(web_outputs(digest, config), config.site.output)  # before sending: every message links it
             stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")
         if smtp is None:
             raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
-        report = deliver_issue(stored, subscribers, config, smtp, store.db, secret=secret, sender=sender, rate=rate,
-                               progress=progress)
+        report = deliver_issue(
+            stored, subscribers, config, smtp, store.db, secret=secret, sender=sender, rate=rate, progress=progress
+        )
         if stored.state:  # the cut-off moves once every subscriber was tried
             since = stored.state.get("since")
-            record_digest(store, state_from_json(stored.state),
-                          since=datetime.fromisoformat(str(since)) if since else None, subject=stored.subject)
+            record_digest(
+                store,
+                state_from_json(stored.state),
+                since=datetime.fromisoformat(str(since)) if since else None,
+                subject=stored.subject,
+            )
         finish_issue(store.db, stored.issue)
     return report

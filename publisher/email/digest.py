@@ -74,8 +74,11 @@ class Digest:
         otherwise be offered again as late arrivals (those dated within LATE_ARRIVALS of it)."""
         horizon = self.until - LATE_ARRIVALS
         covered = {**(previous.sent if previous else {}), **{a.slug: a.published for a in self.window}}
-        return DigestState(until=self.until, sent={s: p for s, p in covered.items() if p > horizon},
-                           message_id=self.message["Message-ID"])
+        return DigestState(
+            until=self.until,
+            sent={s: p for s, p in covered.items() if p > horizon},
+            message_id=self.message["Message-ID"],
+        )
 
     def as_bytes(self) -> bytes:
         """The message as sent: CRLF line ends, RFC 2047 encoded headers (email.policy.SMTP)."""
@@ -119,8 +122,11 @@ def render_digest(
         since = max(since, late) if since is not None else late
     since, upper = window(now, since=since, until=until, days=days)
     sent = after.sent if after is not None else {}
-    chosen = [a for a in select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
-              if a.slug not in sent]
+    chosen = [
+        a
+        for a in select(articles, now=now, since=since, until=upper, featured=True if featured_only else None)
+        if a.slug not in sent
+    ]
     items: dict[tuple[int, bool], dict[str, Any]] = {}  # rendered once, kept when a failed article is left out
 
     def produce(kept: list[Article]) -> Digest:
@@ -132,8 +138,16 @@ def render_digest(
     return without_failures(chosen, produce, errors, strict)
 
 
-def _render(chosen: list[Article], config: Config, since: datetime | None, upper: datetime, limit: int | None,
-            full_bodies: bool | None, inliner: Inliner | None, items: dict[tuple[int, bool], dict[str, Any]]) -> Digest:
+def _render(
+    chosen: list[Article],
+    config: Config,
+    since: datetime | None,
+    upper: datetime,
+    limit: int | None,
+    full_bodies: bool | None,
+    inliner: Inliner | None,
+    items: dict[tuple[int, bool], dict[str, Any]],
+) -> Digest:
     ordered = [a for a in chosen if a.featured] + [a for a in chosen if not a.featured]
     limit = limit or config.digest.limit
     bodies = config.digest.full_bodies if full_bodies is None else full_bodies
@@ -153,19 +167,25 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
             break
         if bodies:
             bodies = False
-            notes.append(f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget: "
-                         "descriptions instead of whole articles")
+            notes.append(
+                f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget: "
+                "descriptions instead of whole articles"
+            )
             continue
         droppable = [i for i, a in enumerate(included) if not a.featured]
         if not droppable:
-            notes.append(f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget "
-                         "with only featured articles left")
+            notes.append(
+                f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget "
+                "with only featured articles left"
+            )
             break
         del included[droppable[-1]]  # the oldest non-featured article
         pages = web_addresses(config, _subject(included, config), upper)
     if len(included) < min(len(ordered), limit):
-        notes.append(f"{min(len(ordered), limit) - len(included)} older articles left out to fit the budget; "
-                     "the digest links to " + ("its web page" if pages else "the site") + " for them")
+        notes.append(
+            f"{min(len(ordered), limit) - len(included)} older articles left out to fit the budget; "
+            "the digest links to " + ("its web page" if pages else "the site") + " for them"
+        )
 
     text = render_template(config, "digest.txt.j2", env=text_env, **context)
     message = build_message(config, subject=context["subject"], html=html, text=text, date=upper)
@@ -173,8 +193,16 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
     web = ""
     if pages:
         # The web page has no size budget: every article of the window, whole bodies as configured.
-        web_context = _context(ordered[:limit], 0, config, config.digest.full_bodies if full_bodies is None
-                               else full_bodies, images, pages, items, web=True)
+        web_context = _context(
+            ordered[:limit],
+            0,
+            config,
+            config.digest.full_bodies if full_bodies is None else full_bodies,
+            images,
+            pages,
+            items,
+            web=True,
+        )
         web = web_page(render_template(config, "digest.html.j2", env=env, **web_context))
         files[pages.file] = web.encode("utf-8")
         files.update({d.name: d.data for a in ordered[:limit] for d in images[a.key].values()})
@@ -200,20 +228,29 @@ def _render(chosen: list[Article], config: Config, since: datetime | None, upper
 def _subject(included: Sequence[Article], config: Config) -> str:
     lead = next((a for a in included if a.featured), None)
     where = f"{config.config_file}: [digest] subject" if config.config_file else "[digest] subject"
-    subject = render_string(config, config.digest.subject, where,
-                            site=config.site, articles=included, lead=lead, count=len(included))
+    subject = render_string(
+        config, config.digest.subject, where, site=config.site, articles=included, lead=lead, count=len(included)
+    )
     # One line, whatever the titles hold: a CR or LF must never start a new header.
     return repair_line(subject)
 
 
-def _context(included: Sequence[Article], more: int, config: Config, bodies: bool,
-             images: Mapping[str, Mapping[str, Derivative]], pages: WebAddresses | None,
-             items: dict[tuple[int, bool], dict[str, Any]], web: bool = False) -> dict[str, Any]:
+def _context(
+    included: Sequence[Article],
+    more: int,
+    config: Config,
+    bodies: bool,
+    images: Mapping[str, Mapping[str, Derivative]],
+    pages: WebAddresses | None,
+    items: dict[tuple[int, bool], dict[str, Any]],
+    web: bool = False,
+) -> dict[str, Any]:
     link = campaign_link(config)
     for a in included:  # each article within its time budget (guard.py): one that fails is left out
         if (id(a), bodies) not in items:
-            items[id(a), bodies] = article_render(a, "rendering for the digest", _item, config, bodies, link,
-                                                  images[a.key], renders=2)
+            items[id(a), bodies] = article_render(
+                a, "rendering for the digest", _item, config, bodies, link, images[a.key], renders=2
+            )
     featured = [items[id(a), bodies] for a in included if a.featured]
     others = [items[id(a), bodies] for a in included if not a.featured]
     lead = (featured or others)[0]
@@ -251,8 +288,7 @@ def _item(
     elif enclosure is not None:
         shape_w, shape_h = known_shape(article, enclosure.url) or (shape_w, shape_h)
         cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w), "alt": article.title}
-        thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w),
-                 "alt": article.title}
+        thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w), "alt": article.title}
     body = None
     if bodies:
         body = email_html(article, config, width=COLUMN, poster=_poster(article, config), link=link)
@@ -284,8 +320,15 @@ def _markup(html: str) -> Any:
 
 def campaign_link(config: Config):  # type: ignore[no-untyped-def]
     """A function adding the configured UTM parameters to links to the site's own host only."""
-    params = {k: v for k, v in (("utm_source", config.digest.utm_source), ("utm_medium", config.digest.utm_medium),
-                                ("utm_campaign", config.digest.utm_campaign)) if v}
+    params = {
+        k: v
+        for k, v in (
+            ("utm_source", config.digest.utm_source),
+            ("utm_medium", config.digest.utm_medium),
+            ("utm_campaign", config.digest.utm_campaign),
+        )
+        if v
+    }
     host = urlsplit(config.site.url).hostname
 
     def link(url: str) -> str:

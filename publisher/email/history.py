@@ -33,8 +33,12 @@ def last_digest(store: StateStore) -> DigestState | None:
         return None
     digest_id, until, message_id = row
     try:
-        sent = {str(slug): _aware(published) for slug, published in store.db.execute(
-            "SELECT slug, published FROM digest_articles WHERE digest_id = ?", (digest_id,))}
+        sent = {
+            str(slug): _aware(published)
+            for slug, published in store.db.execute(
+                "SELECT slug, published FROM digest_articles WHERE digest_id = ?", (digest_id,)
+            )
+        }
         return DigestState(until=_aware(until), sent=sent, message_id=message_id)
     except (ValueError, TypeError) as exc:
         raise OutputError(f"{store.path}: the digest history cannot be read ({exc}); {FIX}") from None
@@ -45,11 +49,18 @@ def record_digest(store: StateStore, state: DigestState, *, since: datetime | No
     with store.transaction() as db:
         cursor = db.execute(
             "INSERT INTO digests (since, until, message_id, subject, recorded_at) VALUES (?, ?, ?, ?, ?)",
-            (since.isoformat() if since else None, state.until.isoformat(), state.message_id, subject,
-             datetime.now(UTC).isoformat(timespec="seconds")),
+            (
+                since.isoformat() if since else None,
+                state.until.isoformat(),
+                state.message_id,
+                subject,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
         )
-        db.executemany("INSERT INTO digest_articles (digest_id, slug, published) VALUES (?, ?, ?)",
-                       [(cursor.lastrowid, slug, when.isoformat()) for slug, when in sorted(state.sent.items())])
+        db.executemany(
+            "INSERT INTO digest_articles (digest_id, slug, published) VALUES (?, ?, ?)",
+            [(cursor.lastrowid, slug, when.isoformat()) for slug, when in sorted(state.sent.items())],
+        )
         db.execute("DELETE FROM meta WHERE key = ?", (LOST_HISTORY,))
 
 
@@ -114,5 +125,4 @@ def migrate_output_folder(config: Config, store: StateStore) -> None:
                 continue
             moved.append(name)
     if moved:
-        log.warning("the state now lives in %s: took %s out of the output folder %s", store.path,
-                    ", ".join(moved), out)
+        log.warning("the state now lives in %s: took %s out of the output folder %s", store.path, ", ".join(moved), out)

@@ -14,8 +14,26 @@ from ..model import Article
 
 # What an e-mail may not carry: mail clients strip or block these, and spam filters score them. The
 # digest's send-readiness check (message.check_digest) looks for the same tags.
-EMAIL_FORBIDDEN = frozenset({"video", "audio", "source", "track", "iframe", "object", "embed", "form", "input",
-                             "button", "select", "textarea", "picture", "canvas", "svg", "math"})
+EMAIL_FORBIDDEN = frozenset(
+    {
+        "video",
+        "audio",
+        "source",
+        "track",
+        "iframe",
+        "object",
+        "embed",
+        "form",
+        "input",
+        "button",
+        "select",
+        "textarea",
+        "picture",
+        "canvas",
+        "svg",
+        "math",
+    }
+)
 
 
 def email_html(
@@ -56,8 +74,9 @@ def _media_link(media: lxml_html.HtmlElement, url: str, poster: str | None, titl
     block = lxml_html.Element("div")
     if poster and media.tag == "video":
         image_link = etree.SubElement(block, "a", href=url)
-        image = etree.SubElement(image_link, "img", {"class": "video-poster", "src": poster,
-                                                     "alt": f"{caption}: {title}"})
+        image = etree.SubElement(
+            image_link, "img", {"class": "video-poster", "src": poster, "alt": f"{caption}: {title}"}
+        )
         for size in ("width", "height"):  # the video's own size, fitted to the column by _fit_image
             if media.get(size):
                 image.set(size, media.get(size))

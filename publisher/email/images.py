@@ -62,12 +62,18 @@ def cover_derivatives(article: Article, config: Config) -> dict[str, Derivative]
         stat = path.stat()
         made = _derivatives(str(path), stat.st_size, stat.st_mtime_ns)
     except (OSError, ValueError) as exc:  # Pillow raises OSError (UnidentifiedImageError) for what it cannot read
-        log.warning("%s: cover %s cannot be read as an image (%s); the digest links it as it is",
-                    article.path or article.slug, path, exc)
+        log.warning(
+            "%s: cover %s cannot be read as an image (%s); the digest links it as it is",
+            article.path or article.slug,
+            path,
+            exc,
+        )
         return {}
     base = config.feeds_base
-    return {role: Derivative(name, data, EmailImage(base + name, width, height))
-            for role, (name, data, width, height) in made.items()}
+    return {
+        role: Derivative(name, data, EmailImage(base + name, width, height))
+        for role, (name, data, width, height) in made.items()
+    }
 
 
 @lru_cache(maxsize=256)

@@ -108,13 +108,17 @@ def check_digest(html: str, message: EmailMessage, *, budget: int) -> list[str]:
                 continue
             scheme = urlsplit(value.strip()).scheme.lower()
             if scheme in ("javascript", "data", "vbscript"):
-                problems.append(f"<{element.tag} {attribute}={_short(value)!r}>: a {scheme}: address is blocked "
-                                "by mail clients and scored as spam")
+                problems.append(
+                    f"<{element.tag} {attribute}={_short(value)!r}>: a {scheme}: address is blocked "
+                    "by mail clients and scored as spam"
+                )
             elif not _absolute(value):
                 problems.append(f"<{element.tag} {attribute}={value!r}>: a relative URL does not work in e-mail")
             elif element.tag == "img" and attribute == "src" and _unshown_format(value):
-                problems.append(f"<img src={value!r}>: {_unshown_format(value)} images are not shown by Outlook "
-                                "and some Gmail apps; use JPEG, PNG or GIF (local covers are converted)")
+                problems.append(
+                    f"<img src={value!r}>: {_unshown_format(value)} images are not shown by Outlook "
+                    "and some Gmail apps; use JPEG, PNG or GIF (local covers are converted)"
+                )
         if element.tag == "img":
             missing = [a for a in ("width", "height", "alt") if element.get(a) is None]
             if missing:
@@ -145,5 +149,3 @@ def _short(value: str) -> str:
 def _absolute(url: str) -> bool:
     scheme = urlsplit(url.strip()).scheme
     return scheme in ("http", "https") or scheme in ("mailto", "tel") or url.startswith("#")
-
-

@@ -63,8 +63,9 @@ class DigestRequest:
         if self.days is not None and not self.days > 0:
             raise ConfigError(f"--days: {self.days:g} must be more than 0")
         if self.since is not None and self.until is not None and self.since >= self.until:
-            raise ConfigError(f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}: "
-                              "the window is empty")
+            raise ConfigError(
+                f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}: the window is empty"
+            )
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit: {self.limit} must be 1 or more")
 
@@ -102,14 +103,21 @@ def load_current(
     if strict and problems:
         raise PublisherError(f"{problems[0]} (--strict)")
     if problems and not loaded.articles:
-        raise PublisherError(f"none of the {len(problems)} articles could be loaded "
-                             "(check [fields] and the messages above)")
+        raise PublisherError(
+            f"none of the {len(problems)} articles could be loaded (check [fields] and the messages above)"
+        )
     return loaded.articles, problems
 
 
 def prepare_digest(
-    config: Config, request: DigestRequest, articles: list[Article], *, now: datetime, store: StateStore | None,
-    for_subscribers: bool = False, strict: bool = False,
+    config: Config,
+    request: DigestRequest,
+    articles: list[Article],
+    *,
+    now: datetime,
+    store: StateStore | None,
+    for_subscribers: bool = False,
+    strict: bool = False,
 ) -> Digest:
     """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new.
 
@@ -124,9 +132,19 @@ def prepare_digest(
     if last is None and request.since is None and days is None:
         days = 7.0
     try:
-        digest = render_digest(articles, config, now=now, since=request.since, until=request.until, days=days,
-                               featured_only=request.featured_only, limit=request.limit, after=last,
-                               for_subscribers=for_subscribers, strict=strict)
+        digest = render_digest(
+            articles,
+            config,
+            now=now,
+            since=request.since,
+            until=request.until,
+            days=days,
+            featured_only=request.featured_only,
+            limit=request.limit,
+            after=last,
+            for_subscribers=for_subscribers,
+            strict=strict,
+        )
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
         raise EmptyDigest(f"nothing new {start}") from None
@@ -200,12 +218,22 @@ def send_digest(
         written = write_feeds(web_outputs(digest, config), config.site.output)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(store, request, digest)
-    return DigestRun(digest, written=tuple(written), sender=mail_from, recipients=tuple(recipients),
-                     recorded=recorded, message=outgoing)
+    return DigestRun(
+        digest,
+        written=tuple(written),
+        sender=mail_from,
+        recipients=tuple(recipients),
+        recorded=recorded,
+        message=outgoing,
+    )
 
 
 def preview_digest(
-    config: Config, request: DigestRequest | None = None, *, now: datetime | None = None, strict: bool = False,
+    config: Config,
+    request: DigestRequest | None = None,
+    *,
+    now: datetime | None = None,
+    strict: bool = False,
     if_empty: str = "nothing to show",
 ) -> Digest:
     """The digest as write_digest would render it, without the lock and writing nothing (the preview)."""
@@ -217,30 +245,40 @@ def preview_digest(
         for exc in errors:
             log.warning("skipped %s", exc)
         try:
-            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store,
-                                  strict=strict)
+            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store, strict=strict)
         except EmptyDigest as exc:
             log.warning("%s: %s", exc, if_empty)
             raise EmptyDigest("nothing was published in the window; widen it with --days or --since") from None
 
 
 def digest_files(digest: Digest) -> dict[str, bytes]:
-    return {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
-            "digest.eml": digest.as_bytes()}
+    return {
+        "digest.html": digest.html.encode("utf-8"),
+        "digest.txt": digest.text.encode("utf-8"),
+        "digest.eml": digest.as_bytes(),
+    }
 
 
 def _checked(
-    config: Config, request: DigestRequest, now: datetime, store: StateStore, check: bool, strict: bool, verb: str,
+    config: Config,
+    request: DigestRequest,
+    now: datetime,
+    store: StateStore,
+    check: bool,
+    strict: bool,
+    verb: str,
     for_subscribers: bool = False,
 ) -> Digest:
     articles, errors = load_current(config, store, strict=strict)
     for exc in errors:
         log.warning("skipped %s", exc)
-    digest = prepare_digest(config, request, articles, now=now, store=store, for_subscribers=for_subscribers,
-                            strict=strict)
+    digest = prepare_digest(
+        config, request, articles, now=now, store=store, for_subscribers=for_subscribers, strict=strict
+    )
     if check and digest.problems:
-        raise DigestCheckFailed(f"digest not {verb}: {len(digest.problems)} problem(s) found by --check",
-                                digest.problems)
+        raise DigestCheckFailed(
+            f"digest not {verb}: {len(digest.problems)} problem(s) found by --check", digest.problems
+        )
     return digest
 
 

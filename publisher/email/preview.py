@@ -139,8 +139,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
             else:
                 text = f"{type(exc).__name__}: {exc}"
                 log.exception("preview: the digest could not be rendered")
-            self._send(500, "text/html; charset=utf-8", _message_page("The digest could not be rendered", text),
-                       send_body)
+            self._send(
+                500, "text/html; charset=utf-8", _message_page("The digest could not be rendered", text), send_body
+            )
         else:
             self._send(200, content_type, body, send_body)
 
@@ -167,12 +168,21 @@ def _page(digest: DigestLike) -> tuple[str, bytes]:
     headers = [(name, str(value)) for name, value in digest.message.items()]
     sender = digest.message["From"]
     addresses = getattr(sender, "addresses", ())
-    inbox = {"sender": (addresses[0].display_name or addresses[0].addr_spec) if addresses else str(sender or ""),
-             "subject": digest.subject, "preheader": " ".join(getattr(digest, "preheader", "").split())[:140]}
-    frames = [("desktop, 600 px", 600, digest.html), ("phone, 375 px", 375, digest.html),
-              ("dark mode, 600 px", 600, dark_mode(digest.html)), ("images off, 600 px", 600, images_off(digest.html))]
-    page = _environment().get_template("preview.html.j2").render(
-        digest=digest, headers=headers, size=len(digest.html.encode("utf-8")), inbox=inbox, frames=frames,
+    inbox = {
+        "sender": (addresses[0].display_name or addresses[0].addr_spec) if addresses else str(sender or ""),
+        "subject": digest.subject,
+        "preheader": " ".join(getattr(digest, "preheader", "").split())[:140],
+    }
+    frames = [
+        ("desktop, 600 px", 600, digest.html),
+        ("phone, 375 px", 375, digest.html),
+        ("dark mode, 600 px", 600, dark_mode(digest.html)),
+        ("images off, 600 px", 600, images_off(digest.html)),
+    ]
+    page = (
+        _environment()
+        .get_template("preview.html.j2")
+        .render(digest=digest, headers=headers, size=len(digest.html.encode("utf-8")), inbox=inbox, frames=frames)
     )
     return "text/html; charset=utf-8", page.encode("utf-8")
 
@@ -188,7 +198,7 @@ def images_off(html: str) -> str:
     loads, so what shows is each image's alt text and background."""
     policy = '<meta http-equiv="Content-Security-Policy" content="img-src \'none\'">'
     head = re.search(r"<head[^>]*>", html, re.I)
-    return html[:head.end()] + policy + html[head.end():] if head else policy + html
+    return html[: head.end()] + policy + html[head.end() :] if head else policy + html
 
 
 PAGES: dict[str, Callable[[DigestLike], tuple[str, bytes]]] = {
@@ -203,7 +213,10 @@ def _environment() -> jinja2.Environment:
     # The preview page is publisher's own tool, not the site's e-mail: only the bundled template.
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in BUNDLED if d.is_dir()]),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 

@@ -21,7 +21,7 @@ from email.utils import getaddresses
 from ssl import SSLContext
 from typing import Any
 
-from ..config.sections import Smtp
+from ..config.mail import Smtp
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from ..errors import ConfigError, PublisherDeprecationWarning, SendError
 from .addresses import address_list, plausible
@@ -59,8 +59,11 @@ class SmtpSettings(Smtp):
 
     def __post_init__(self, username: str | None = None) -> None:
         if username is not None:
-            warnings.warn("SmtpSettings(username=...) is deprecated and goes in the next release: use "
-                          "SmtpSettings(user=...)", PublisherDeprecationWarning, stacklevel=3)
+            warnings.warn(
+                "SmtpSettings(username=...) is deprecated and goes in the next release: use SmtpSettings(user=...)",
+                PublisherDeprecationWarning,
+                stacklevel=3,
+            )
             object.__setattr__(self, "user", username)
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")
@@ -122,11 +125,7 @@ class SmtpSettings(Smtp):
 
 
 def send_message(
-    message: EmailMessage,
-    settings: SmtpSettings,
-    *,
-    to: Sequence[str] | None = None,
-    sender: str | None = None,
+    message: EmailMessage, settings: SmtpSettings, *, to: Sequence[str] | None = None, sender: str | None = None
 ) -> None:
     """Deliver ``message`` through ``settings``' server.
 
@@ -179,9 +178,7 @@ def envelope(
     """The envelope (MAIL FROM, RCPT TO) send_message would use; SendError when either is missing."""
     recipients = _addresses(to, "recipient") if to else _header_addresses(message, "To", "Cc", "Bcc")
     if not recipients:
-        raise SendError(
-            "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"
-        )
+        raise SendError("no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)")
     if sender:
         envelope_from = _addresses([sender], "sender", one=True)[0]
     else:
@@ -193,8 +190,9 @@ def envelope(
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.ssl:
-        return smtplib.SMTP_SSL(settings.host, settings.port_number, timeout=settings.timeout,
-                                context=settings.tls_context())
+        return smtplib.SMTP_SSL(
+            settings.host, settings.port_number, timeout=settings.timeout, context=settings.tls_context()
+        )
     return smtplib.SMTP(settings.host, settings.port_number, timeout=settings.timeout)
 
 
@@ -236,7 +234,8 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
         refused = exc.recipients
         return SendError(
             f"{where} refused every recipient: {_refusals(refused)}; check the address (--to or [digest] to)",
-            refused=_decoded(refused), temporary=_all_temporary(refused),
+            refused=_decoded(refused),
+            temporary=_all_temporary(refused),
         )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return SendError(
@@ -267,8 +266,11 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
             "--smtp-host is the name on the certificate, or trust the server's CA (SSL_CERT_FILE)"
         )
     if isinstance(exc, ssl.SSLError):
-        hint = ("--ssl is for ports that expect TLS from the start (usually 465); use --starttls for 587"
-                if settings.ssl else "check that the server's TLS setup is sound")
+        hint = (
+            "--ssl is for ports that expect TLS from the start (usually 465); use --starttls for 587"
+            if settings.ssl
+            else "check that the server's TLS setup is sound"
+        )
         return SendError(f"{where}: TLS failed ({exc.reason or exc}); {hint}")
     if isinstance(exc, ConnectionRefusedError):
         return SendError(
@@ -286,8 +288,9 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
     if isinstance(exc, socket.gaierror):
         # Temporary whatever the resolver said: under cron a name that does not resolve is far more often
         # a network or resolver outage than a typo (which the first run by hand shows), so retry later.
-        return SendError(f"{where}: cannot resolve host {settings.host!r} ({exc.strerror}); check --smtp-host",
-                         temporary=True)
+        return SendError(
+            f"{where}: cannot resolve host {settings.host!r} ({exc.strerror}); check --smtp-host", temporary=True
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return SendError(f"{where}: {exc}")
     if isinstance(exc, OSError):

@@ -123,8 +123,10 @@ def unsubscribe_link(template: str, subscriber: Subscriber, token: str) -> str:
 
     def fill(match: re.Match[str]) -> str:
         if match.group(1) not in values:
-            raise ConfigError(f"[digest] unsubscribe_url: {{{match.group(1)}}} is neither token, email, name nor "
-                              f"a column of the subscriber list ({', '.join(sorted(subscriber.fields)) or 'none'})")
+            raise ConfigError(
+                f"[digest] unsubscribe_url: {{{match.group(1)}}} is neither token, email, name nor "
+                f"a column of the subscriber list ({', '.join(sorted(subscriber.fields)) or 'none'})"
+            )
         return quote(values[match.group(1)], safe="")
 
     return _PLACEHOLDER.sub(fill, template)
@@ -137,8 +139,10 @@ def needs_token(template: str | None) -> bool:
 def require_secret(unsubscribe_url: str | None, secret: str | None) -> None:
     """A ConfigError (exit 2, before anything is sent) when the URL has {token} and there is no secret."""
     if needs_token(unsubscribe_url) and not secret:
-        raise ConfigError(f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
-                          "(a long random string, the same for every issue)")
+        raise ConfigError(
+            f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
+            "(a long random string, the same for every issue)"
+        )
 
 
 @contextmanager
@@ -183,29 +187,34 @@ class StoredIssue:
     state: Mapping[str, object] | None
 
 
-def start_issue(db: sqlite3.Connection, issue: str, subject: str, html: str, text: str,
-                state: Mapping[str, object] | None = None) -> StoredIssue:
+def start_issue(
+    db: sqlite3.Connection, issue: str, subject: str, html: str, text: str, state: Mapping[str, object] | None = None
+) -> StoredIssue:
     """Record the issue about to go out (kept as rendered: a run that resumes sends the same bytes);
     an issue already recorded is returned as it was stored."""
     with transaction(db):
-        db.execute("INSERT OR IGNORE INTO newsletter_issues (issue, subject, html, text, state, started) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
-                   (issue, subject, html, text, json.dumps(state) if state is not None else None, _now()))
+        db.execute(
+            "INSERT OR IGNORE INTO newsletter_issues (issue, subject, html, text, state, started) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (issue, subject, html, text, json.dumps(state) if state is not None else None, _now()),
+        )
     stored = stored_issue(db, issue)
     assert stored is not None
     return stored
 
 
 def stored_issue(db: sqlite3.Connection, issue: str) -> StoredIssue | None:
-    row = db.execute("SELECT issue, subject, html, text, state FROM newsletter_issues WHERE issue = ?",
-                     (issue,)).fetchone()
+    row = db.execute(
+        "SELECT issue, subject, html, text, state FROM newsletter_issues WHERE issue = ?", (issue,)
+    ).fetchone()
     return StoredIssue(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None) if row else None
 
 
 def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
     """The newest issue some subscriber is still to be tried for (a send that was killed or deferred)."""
-    row = db.execute("SELECT issue FROM newsletter_issues WHERE finished IS NULL ORDER BY started DESC, issue DESC"
-                     ).fetchone()
+    row = db.execute(
+        "SELECT issue FROM newsletter_issues WHERE finished IS NULL ORDER BY started DESC, issue DESC"
+    ).fetchone()
     return stored_issue(db, row[0]) if row else None
 
 
@@ -219,22 +228,38 @@ def recorded(db: sqlite3.Connection, issue: str) -> dict[str, str]:
     return dict(db.execute("SELECT email, status FROM deliveries WHERE issue = ?", (issue,)).fetchall())
 
 
-def record_delivery(db: sqlite3.Connection, issue: str, email: str, status: str, token: str,
-                    message_id: str | None = None, reply: str | None = None) -> None:
+def record_delivery(
+    db: sqlite3.Connection,
+    issue: str,
+    email: str,
+    status: str,
+    token: str,
+    message_id: str | None = None,
+    reply: str | None = None,
+) -> None:
     with transaction(db):
-        db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, token, reply, message_id, at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)", (issue, email.lower(), status, token, reply, message_id, _now()))
+        db.execute(
+            "INSERT OR REPLACE INTO deliveries (issue, email, status, token, reply, message_id, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (issue, email.lower(), status, token, reply, message_id, _now()),
+        )
 
 
 def state_to_json(state: DigestState) -> dict[str, Any]:
     """A --since-last state as the issue row keeps it until the issue is done."""
-    return {"until": state.until.isoformat(), "message_id": state.message_id,
-            "sent": {slug: when.isoformat() for slug, when in sorted(state.sent.items())}}
+    return {
+        "until": state.until.isoformat(),
+        "message_id": state.message_id,
+        "sent": {slug: when.isoformat() for slug, when in sorted(state.sent.items())},
+    }
 
 
 def state_from_json(data: Mapping[str, Any]) -> DigestState:
-    return DigestState(until=datetime.fromisoformat(data["until"]), message_id=data.get("message_id"),
-                       sent={slug: datetime.fromisoformat(when) for slug, when in data["sent"].items()})
+    return DigestState(
+        until=datetime.fromisoformat(data["until"]),
+        message_id=data.get("message_id"),
+        sent={slug: datetime.fromisoformat(when) for slug, when in data["sent"].items()},
+    )
 
 
 def suppressed(db: sqlite3.Connection) -> set[str]:
@@ -243,8 +268,10 @@ def suppressed(db: sqlite3.Connection) -> set[str]:
 
 def suppress(db: sqlite3.Connection, emails: Iterable[str], reason: str) -> None:
     with transaction(db):
-        db.executemany("INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?, ?, ?)",
-                       [(e.lower(), reason, _now()) for e in emails])
+        db.executemany(
+            "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?, ?, ?)",
+            [(e.lower(), reason, _now()) for e in emails],
+        )
 
 
 def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:

@@ -28,8 +28,11 @@ INDEX = f"{FOLDER}/index.html"
 FEED = f"{FOLDER}/atom.xml"
 # Presentational attributes e-mail clients (Outlook above all) need and HTML5 made obsolete: dropped on
 # the web page, where the inlined CSS and the <style> block give the same look.
-OBSOLETE = {"table": ("width", "cellpadding", "cellspacing", "border", "align", "bgcolor"),
-            "td": ("width", "align", "valign", "bgcolor", "height"), "img": ("border",)}
+OBSOLETE = {
+    "table": ("width", "cellpadding", "cellspacing", "border", "align", "bgcolor"),
+    "td": ("width", "align", "valign", "bgcolor", "height"),
+    "img": ("border",),
+}
 
 
 class DigestLike(Protocol):
@@ -67,8 +70,12 @@ def web_addresses(config: Config, subject: str, until: datetime) -> WebAddresses
     if not config.digest.archive:
         return None
     file = f"{FOLDER}/{issue_name(config, subject, until)}.html"
-    return WebAddresses(file=file, page=config.feeds_base + file, index=config.feeds_base + INDEX,
-                        date=until.astimezone(config.tz).isoformat())
+    return WebAddresses(
+        file=file,
+        page=config.feeds_base + file,
+        index=config.feeds_base + INDEX,
+        date=until.astimezone(config.tz).isoformat(),
+    )
 
 
 def web_page(html: str) -> str:
@@ -107,17 +114,26 @@ def read_issue(file: str, data: bytes, config: Config) -> Issue | None:
     except ValueError:  # an empty or foreign page, or no date
         return None
     summary = _meta(tree, "description")
-    return Issue(file=file, url=config.feeds_base + file, title=(tree.findtext(".//title") or "").strip(),
-                 summary=summary, date=when)
+    return Issue(
+        file=file,
+        url=config.feeds_base + file,
+        title=(tree.findtext(".//title") or "").strip(),
+        summary=summary,
+        date=when,
+    )
 
 
-def archive_files(config: Config, output_dir: str | Path, new_pages: Mapping[str, bytes] | None = None
-                  ) -> dict[str, bytes]:
+def archive_files(
+    config: Config, output_dir: str | Path, new_pages: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
     """The index page and the Atom feed of every issue page in ``output_dir`` plus ``new_pages`` (the
     pages about to be written, {file: bytes}), newest first."""
     folder = Path(output_dir) / FOLDER
-    pages = {f"{FOLDER}/{p.name}": p.read_bytes() for p in (sorted(folder.glob("*.html")) if folder.is_dir() else [])
-             if p.name != Path(INDEX).name}
+    pages = {
+        f"{FOLDER}/{p.name}": p.read_bytes()
+        for p in (sorted(folder.glob("*.html")) if folder.is_dir() else [])
+        if p.name != Path(INDEX).name
+    }
     pages.update({f: d for f, d in (new_pages or {}).items() if f.startswith(f"{FOLDER}/") and f.endswith(".html")})
     issues = [i for f, d in pages.items() if (i := read_issue(f, d, config)) is not None]
     ordered = sorted(issues, key=lambda i: (i.date, i.file), reverse=True)
@@ -126,8 +142,14 @@ def archive_files(config: Config, output_dir: str | Path, new_pages: Mapping[str
 
 def index_page(issues: Iterable[Issue], config: Config) -> str:
     env = template_env(config)
-    return render_template(config, "newsletter-index.html.j2", env=env, site=config.site, issues=list(issues),
-                           feed_url=config.feeds_base + FEED)
+    return render_template(
+        config,
+        "newsletter-index.html.j2",
+        env=env,
+        site=config.site,
+        issues=list(issues),
+        feed_url=config.feeds_base + FEED,
+    )
 
 
 def issues_feed(issues: list[Issue], config: Config) -> bytes:
@@ -139,8 +161,12 @@ def issues_feed(issues: list[Issue], config: Config) -> bytes:
     feed.id(feed_url)
     feed.title(f"{config.site.title}: newsletter")
     feed.subtitle(f"Every issue of the {config.site.title} newsletter, as a web page")
-    feed.author({"name": config.site.author or config.site.title, **({"email": config.site.author_email}
-                                                           if config.site.author_email else {})})
+    feed.author(
+        {
+            "name": config.site.author or config.site.title,
+            **({"email": config.site.author_email} if config.site.author_email else {}),
+        }
+    )
     feed.link(href=feed_url, rel="self", type="application/atom+xml")
     feed.link(href=config.feeds_base + INDEX, rel="alternate", type="text/html")
     feed.language(config.site.language)
@@ -163,8 +189,11 @@ def issues_feed(issues: list[Issue], config: Config) -> bytes:
 def digest_outputs(digest: DigestLike, config: Config, output_dir: str | Path | None = None) -> dict[str, bytes]:
     """Every file a written digest puts in the output folder: digest.html, .txt and .eml, its e-mail-sized
     images, and (unless [digest] archive = false) its web page with the index and feed of past issues."""
-    files = {"digest.html": digest.html.encode("utf-8"), "digest.txt": digest.text.encode("utf-8"),
-             "digest.eml": digest.as_bytes()}
+    files = {
+        "digest.html": digest.html.encode("utf-8"),
+        "digest.txt": digest.text.encode("utf-8"),
+        "digest.eml": digest.as_bytes(),
+    }
     return {**files, **web_outputs(digest, config, output_dir)}
 
 

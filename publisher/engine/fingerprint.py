@@ -24,8 +24,20 @@ from .state import StateStore, output_key
 
 FORMAT = 1
 # Libraries whose upgrade can change the output; their installed files are part of the settings.
-LIBRARIES = ("markdown", "nh3", "lxml", "feedgen", "ftfy", "yaml", "jinja2", "premailer", "frontmatter",
-             "pyromark", "cmarkgfm", "markdown_it_pyrs")
+LIBRARIES = (
+    "markdown",
+    "nh3",
+    "lxml",
+    "feedgen",
+    "ftfy",
+    "yaml",
+    "jinja2",
+    "premailer",
+    "frontmatter",
+    "pyromark",
+    "cmarkgfm",
+    "markdown_it_pyrs",
+)
 _PACKAGE = Path(__file__).resolve().parent
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -47,10 +59,12 @@ class Fingerprint:
         try:
             low, high = value["window"]
             return cls(
-                settings=str(value["settings"]), inputs=str(value["inputs"]),
+                settings=str(value["settings"]),
+                inputs=str(value["inputs"]),
                 window=[_moment(low), _moment(high)],
                 statics=[str(p) for p in value["statics"]],
-                articles=int(value["articles"]), published=int(value["published"]),
+                articles=int(value["articles"]),
+                published=int(value["published"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -58,14 +72,21 @@ class Fingerprint:
     def write(self, store: StateStore, config: Config) -> None:
         """Record it (inside the build's transaction), with the stats of the static files it names."""
         folder = output_key(config)
-        store.put(f"fingerprint {folder}", {
-            "settings": self.settings, "inputs": self.inputs,
-            "window": [_micros(m) if m is not None else None for m in self.window],
-            "statics": self.statics, "articles": self.articles, "published": self.published,
-        })
+        store.put(
+            f"fingerprint {folder}",
+            {
+                "settings": self.settings,
+                "inputs": self.inputs,
+                "window": [_micros(m) if m is not None else None for m in self.window],
+                "statics": self.statics,
+                "articles": self.articles,
+                "published": self.published,
+            },
+        )
         store.db.execute("DELETE FROM statics WHERE folder = ?", (folder,))
-        store.db.executemany("INSERT INTO statics VALUES (?, ?, ?, ?)",
-                             [(folder, path, *file_stat(Path(path))) for path in self.statics])
+        store.db.executemany(
+            "INSERT INTO statics VALUES (?, ?, ?, ?)", [(folder, path, *file_stat(Path(path))) for path in self.statics]
+        )
 
     def unchanged(self, now_: Fingerprint, store: StateStore, config: Config, now: datetime) -> bool:
         """True when a build now would write exactly what the last one did."""
@@ -76,12 +97,14 @@ class Fingerprint:
             return False  # an article's publish time was crossed (or now went back)
         out = Path(config.site.output)
         folder = output_key(config)
-        for name, size, mtime_ns in store.db.execute("SELECT name, size, mtime_ns FROM outputs WHERE folder = ?",
-                                                     (folder,)):
+        for name, size, mtime_ns in store.db.execute(
+            "SELECT name, size, mtime_ns FROM outputs WHERE folder = ?", (folder,)
+        ):
             if file_stat(out / name) != (size, mtime_ns):
                 return False
-        for path, size, mtime_ns in store.db.execute("SELECT path, size, mtime_ns FROM statics WHERE folder = ?",
-                                                     (folder,)):
+        for path, size, mtime_ns in store.db.execute(
+            "SELECT path, size, mtime_ns FROM statics WHERE folder = ?", (folder,)
+        ):
             if file_stat(Path(path)) != (size, mtime_ns):
                 return False
         return True

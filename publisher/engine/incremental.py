@@ -50,10 +50,18 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     known = _known(store)
     loaded = Loaded()
     for path in outside:
-        _error(loaded, ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
-                                    reason="link outside content"), fresh=True)
+        _error(
+            loaded,
+            ContentError(
+                path,
+                None,
+                "symbolic link to a file outside the content folder; not followed",
+                reason="link outside content",
+            ),
+            fresh=True,
+        )
     unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
-    helper = _Helper.start(unknown[len(unknown) // 2:], config) if len(unknown) >= PARALLEL_MIN else None
+    helper = _Helper.start(unknown[len(unknown) // 2 :], config) if len(unknown) >= PARALLEL_MIN else None
     for source in files:
         row = known.pop(source.rel, None)
         got = helper.result(source.rel) if helper is not None and source.rel in helper.rels else None
@@ -70,8 +78,9 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
                 else:  # touched, not changed: the same record under the new size and mtime
                     row = (source.size, source.mtime_ns, *row[2:])
                     sha, kind, record, reported = row[2:]
-                    loaded.rows.append((source.rel, source.size, source.mtime_ns, sha, kind,
-                                        dumps(record).decode(), reported))
+                    loaded.rows.append(
+                        (source.rel, source.size, source.mtime_ns, sha, kind, dumps(record).decode(), reported)
+                    )
             if row is not None and _take(loaded, source, row, config):
                 continue
         if got is None:
@@ -111,8 +120,10 @@ def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
         records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
     except ValueError:
         return {}  # a record that is not JSON: parse every file again
-    return {rel: (size, mtime, sha, kind, record, reported)
-            for (rel, size, mtime, sha, kind, _, reported), record in zip(rows, records, strict=True)}
+    return {
+        rel: (size, mtime, sha, kind, record, reported)
+        for (rel, size, mtime, sha, kind, _, reported), record in zip(rows, records, strict=True)
+    }
 
 
 def _take(loaded: Loaded, source: SourceFile, row: tuple[Any, ...], config: Config) -> bool:

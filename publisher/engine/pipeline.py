@@ -29,13 +29,14 @@ from ..config import Config
 from ..content import scan
 from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
-from ..guard import ArticleFailed, guarded, render_budget
+from ..guard import ArticleFailed
 from ..model import Article
 from ..output import remove_outputs, remove_stale_temporaries, write_atomic
 from ..select import is_scheduled, select
 from ..text import counted
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
-from .state import StateStore, open_state, output_key
+from .html_store import StoredHtml
+from .state import StateStore, open_state, output_key, record_render_errors, recorded_errors
 
 if TYPE_CHECKING:
     from ..feeds.websub import Ping
@@ -117,13 +118,20 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
     if recorded is not None and recorded.unchanged(fingerprint, store, config, now):
-        errors = _recorded_errors(store, config, outside)
+        errors = recorded_errors(store, config, outside)
         if strict and any(e.is_problem for e in errors):
             raise next(e for e in errors if e.is_problem)
-        names = tuple(name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name",
-                                                           (folder,)))
-        return BuildResult(config.site.output, unchanged=names, errors=tuple(errors), articles=recorded.articles,
-                           published=recorded.published, nothing_changed=True)
+        names = tuple(
+            name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name", (folder,))
+        )
+        return BuildResult(
+            config.site.output,
+            unchanged=names,
+            errors=tuple(errors),
+            articles=recorded.articles,
+            published=recorded.published,
+            nothing_changed=True,
+        )
 
     from .incremental import load_changed
 
@@ -141,8 +149,10 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     if not loaded.articles and problems:
         # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
         # would replace the live feeds with empty ones.
-        raise PublisherError(f"none of the {len(problems)} articles could be loaded; nothing written "
-                             "(check [fields] and the messages above)")
+        raise PublisherError(
+            f"none of the {len(problems)} articles could be loaded; nothing written "
+            "(check [fields] and the messages above)"
+        )
     published = select(loaded.articles, now=now)
     errors = list(loaded.errors)
 
@@ -153,12 +163,13 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         store.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", loaded.rows)
         store.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in loaded.gone])
         store.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        written, unchanged, unrenderable = _stream_outputs(published, config, store, loaded.shas, loaded.rels,
-                                                           fingerprint.settings, strict)
+        written, unchanged, unrenderable = _stream_outputs(
+            published, config, store, loaded.shas, loaded.rels, fingerprint.settings, strict
+        )
         if unrenderable:  # left out of every output, and recorded as the file's problem until it changes
             dropped = {id(failure.article) for failure in unrenderable}
             published = [a for a in published if id(a) not in dropped]
-            _record_render_errors(store, loaded.rels, unrenderable)
+            record_render_errors(store, loaded.rels, unrenderable)
             for failure in unrenderable:
                 log.warning("skipped %s", failure.error)
             errors += [failure.error for failure in unrenderable]
@@ -166,11 +177,13 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         made = set(written) | set(unchanged)
         before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
         removed = remove_outputs(sorted(before - made), config.site.output)
-        store.db.executemany("DELETE FROM outputs WHERE folder = ? AND name = ?",
-                             [(folder, name) for name in before - made])
+        store.db.executemany(
+            "DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in before - made]
+        )
         store.put("settings", fingerprint.settings)
-        store.put("outside_reported", sorted(e.path for e in loaded.errors
-                                             if e.reason == "link outside content" and e.path))
+        store.put(
+            "outside_reported", sorted(e.path for e in loaded.errors if e.reason == "link outside content" and e.path)
+        )
         fingerprint.articles = len(loaded.articles)
         fingerprint.published = len(published)
         fingerprint.window = _window(loaded.articles, published, now)
@@ -178,14 +191,26 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
         fingerprint.write(store, config)
     if errors and fresh:
         _log_summary(errors, len(published))
-    return BuildResult(config.site.output, written=tuple(written), unchanged=tuple(unchanged),
-                       removed=tuple(removed), errors=tuple(errors), reported=tuple(fresh),
-                       articles=len(loaded.articles), published=len(published))
+    return BuildResult(
+        config.site.output,
+        written=tuple(written),
+        unchanged=tuple(unchanged),
+        removed=tuple(removed),
+        errors=tuple(errors),
+        reported=tuple(fresh),
+        articles=len(loaded.articles),
+        published=len(published),
+    )
 
 
 def _stream_outputs(
-    published: list[Article], config: Config, store: StateStore, shas: dict[str, str], rels: dict[str, str],
-    settings: str, strict: bool = False,
+    published: list[Article],
+    config: Config,
+    store: StateStore,
+    shas: dict[str, str],
+    rels: dict[str, str],
+    settings: str,
+    strict: bool = False,
 ) -> tuple[list[str], list[str], list[ArticleFailed]]:
     """Render and write the outputs one at a time; returns the names written and left unchanged, and
     the articles left out because they could not be rendered.
@@ -201,10 +226,14 @@ def _stream_outputs(
     from .prerender import prerender
 
     folder = output_key(config)
-    previous = {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in store.db.execute(
-        "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))}
+    previous = {
+        name: (sha, size, mtime_ns, memo)
+        for name, sha, size, mtime_ns, memo in store.db.execute(
+            "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,)
+        )
+    }
     out = Path(config.site.output)
-    html = _StoredHtml(config, store, shas, rels, settings)
+    html = StoredHtml(config, store, shas, rels, settings)
     unrenderable: list[ArticleFailed] = []
     while True:
         outputs = plan_outputs(published, config)
@@ -212,8 +241,7 @@ def _stream_outputs(
         for output in outputs:
             memo = _memo_key(output, settings, shas, config)
             known = previous.get(output.filename)
-            reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename,
-                                                                                          known)
+            reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
             todo.append((output, memo, reuse))
         needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
         failed = prerender([a for a in needed.values() if not html.stored(a)], html, store)
@@ -240,8 +268,10 @@ def _stream_outputs(
         changed = write_atomic(out / output.filename, data)
         (written if changed else unchanged).append(output.filename)
         size, mtime_ns = file_stat(out / output.filename)
-        store.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
-                         (folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo))
+        store.db.execute(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
+            (folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo),
+        )
         del data
         for article in output.entries:
             remaining[id(article)] -= 1
@@ -249,17 +279,6 @@ def _stream_outputs(
                 parts.release(article)
                 html.release(article)
     return written, unchanged, unrenderable
-
-
-def _record_render_errors(store: StateStore, rels: dict[str, str], failures: list[ArticleFailed]) -> None:
-    """A file whose article could not be rendered is recorded as that file's problem, as a load error
-    is: reported once, listed on every build, not rendered again until the file or the settings change."""
-    import json
-
-    store.db.executemany(
-        "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
-        [(json.dumps([f.error.field, f.error.message, f.error.line, f.error.reason]), rels[f.article.path])
-         for f in failures if f.article.path in rels])
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
@@ -291,77 +310,6 @@ def _still(path: Path, known: tuple[str, int, int, str]) -> bool:
         return hashlib.sha256(path.read_bytes()).hexdigest() == sha
     except OSError:
         return False
-
-
-class _StoredHtml:
-    """An article's HTML: from this build's memory, else the state store, else rendered (and stored)."""
-
-    def __init__(
-        self, config: Config, store: StateStore, shas: dict[str, str], rels: dict[str, str], settings: str
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.shas = shas
-        self.rels = rels
-        self.settings = settings  # every setting, library and template: HTML never outlives what made it
-        self.memory: dict[int, str] = {}
-        self.keys = dict(store.db.execute("SELECT rel, key FROM html").fetchall())
-
-    def key(self, article: Article) -> tuple[str, str] | None:
-        """(rel, key) under which the state store keeps the article's HTML; None if it does not come from a file."""
-        rel = self.rels.get(article.path or "")
-        sha = self.shas.get(article.path or "")
-        if not rel or not sha:
-            return None
-        return rel, hashlib.sha256(f"{self.settings}\0{rel}\0{sha}".encode()).hexdigest()
-
-    def stored(self, article: Article) -> bool:
-        found = self.key(article)
-        return found is None or self.keys.get(found[0]) == found[1]  # not from a file: rendered when asked
-
-    def store_html(self, rel: str, key: str, html: str) -> None:
-        self.store.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, html))
-        self.keys[rel] = key
-
-    def __call__(self, article: Article) -> str:
-        from ..markup.html import render_html
-
-        found = self.memory.get(id(article))
-        if found is not None:
-            return found
-        where = self.key(article)
-        html = None
-        if where is not None and self.keys.get(where[0]) == where[1]:
-            row = self.store.db.execute("SELECT html FROM html WHERE rel = ?", (where[0],)).fetchone()
-            html = row[0] if row is not None else None
-        if html is None:
-            # Articles from files were rendered, within their budget, before any output (prerender).
-            html = guarded(article.path, "rendering", render_html, article, self.config,
-                           budget=render_budget(len(article.body)))
-            if where is not None:
-                self.store_html(*where, html)
-        self.memory[id(article)] = html
-        return html
-
-    def release(self, article: Article) -> None:
-        self.memory.pop(id(article), None)
-
-
-def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
-    import json
-
-    root = config.site.content
-    errors = []
-    for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
-        try:
-            field_name, message, line, reason = json.loads(record)
-        except (ValueError, TypeError):
-            continue
-        path = rel if root == "." else f"{root.rstrip('/')}/{rel}"
-        errors.append(ContentError(path, field_name, str(message), line=line, reason=str(reason)))
-    errors.extend(ContentError(path, None, "symbolic link to a file outside the content folder; not followed",
-                               reason="link outside content") for path in outside)
-    return errors
 
 
 def _window(articles: list[Article], published: list[Article], now: datetime) -> list[datetime | None]:

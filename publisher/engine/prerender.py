@@ -42,7 +42,7 @@ def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -
     Each within its time budget (guard.py); returns the articles that could not be rendered, with why.
     """
     jobs = [(article, where) for article in articles if (where := html.key(article)) is not None]
-    helper = _Helper.start(jobs[len(jobs) // 2:], html.config, store) if len(jobs) >= PARALLEL_MIN else None
+    helper = _Helper.start(jobs[len(jobs) // 2 :], html.config, store) if len(jobs) >= PARALLEL_MIN else None
     mine = jobs[: len(jobs) // 2] if helper is not None else jobs
     failed = []
     for article, (rel, key) in mine:
@@ -119,8 +119,9 @@ def _render_into(path: str, jobs: list[tuple[Article, tuple[str, str]]], config:
         try:
             text = rendered_html(article, config)
         except ArticleFailed as failure:  # the parent reports it, without spending its budget again
-            db.execute("INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (rel, failure.error.message,
-                                                                         failure.error.reason))
+            db.execute(
+                "INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (rel, failure.error.message, failure.error.reason)
+            )
             continue
         db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, text))
     db.execute("COMMIT")

@@ -22,7 +22,8 @@ from ..model import Article, DeferredBody
 # "t" a tuple of plain values, "v" a plain JSON value (str, number, bool, None, list, dict).
 FIELDS = [
     [f.name, "d" if "datetime" in str(f.type) else "t" if str(f.type).startswith("tuple") else "v"]
-    for f in dataclasses.fields(Article) if f.name not in ("body", "path")
+    for f in dataclasses.fields(Article)
+    if f.name not in ("body", "path")
 ]
 _NAMES = [name for name, _ in FIELDS]
 _ORDER = [f.name for f in dataclasses.fields(Article)]

@@ -34,10 +34,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..errors import ConfigError, LockError, OutputError
+from ..errors import ConfigError, ContentError, LockError, OutputError
+
+if TYPE_CHECKING:
+    from ..guard import ArticleFailed
 
 log = logging.getLogger("publisher")
 
@@ -164,8 +167,10 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
     """
     folder = state_folder(config)
     if folder.resolve().is_relative_to(Path(config.site.output).resolve()):
-        raise ConfigError(f"state_dir: {folder} is inside the output folder {config.site.output}, which is served; "
-                          "keep it beside the configuration (the default, .publisher)")
+        raise ConfigError(
+            f"state_dir: {folder} is inside the output folder {config.site.output}, which is served; "
+            "keep it beside the configuration (the default, .publisher)"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
@@ -253,9 +258,12 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
     db = _sqlite(path)
     lost = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{LOST_HISTORY}', 'true');" if existed else ""
     db.executescript(
-        "BEGIN IMMEDIATE;" + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS") + NEWSLETTER_SCHEMA
+        "BEGIN IMMEDIATE;"
+        + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        + NEWSLETTER_SCHEMA
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
-        + lost + "COMMIT;"
+        + lost
+        + "COMMIT;"
     )
     return db, True
 
@@ -288,3 +296,40 @@ def move_aside(path: Path) -> Path:
         except OSError as exc:
             raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
     return aside
+
+
+def record_render_errors(store: StateStore, rels: dict[str, str], failures: list[ArticleFailed]) -> None:
+    """A file whose article could not be rendered is recorded as that file's problem, as a load error
+    is: reported once, listed on every build, not rendered again until the file or the settings change."""
+    store.db.executemany(
+        "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
+        [
+            (json.dumps([f.error.field, f.error.message, f.error.line, f.error.reason]), rels[f.article.path])
+            for f in failures
+            if f.article.path in rels
+        ],
+    )
+
+
+def recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
+    """Every file's recorded problem (each a ContentError as the load gave it), and the links out of the
+    content folder that were not followed."""
+    root = config.site.content
+    errors = []
+    for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
+        try:
+            field_name, message, line, reason = json.loads(record)
+        except (ValueError, TypeError):
+            continue
+        path = rel if root == "." else f"{root.rstrip('/')}/{rel}"
+        errors.append(ContentError(path, field_name, str(message), line=line, reason=str(reason)))
+    errors.extend(
+        ContentError(
+            path,
+            None,
+            "symbolic link to a file outside the content folder; not followed",
+            reason="link outside content",
+        )
+        for path in outside
+    )
+    return errors

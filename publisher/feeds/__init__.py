@@ -21,6 +21,7 @@ from .enclosure import cover_enclosure  # digests take it from here
 # isort: off
 # Each format registers itself when imported: this order is the order of files, links and listings.
 from . import atom, rss, jsonfeed, archive, page  # noqa: F401
+
 # isort: on
 from .links import FeedLink, feed_links, link_tags
 from .parts import Parts, last_uses
@@ -75,8 +76,7 @@ def render_feeds(
             html[article.key] = rendered_html(article, config)
         return html[article.key]
 
-    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, rendered), errors,
-                            strict)
+    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, rendered), errors, strict)
 
 
 def _render_all(published: list[Article], config: Config, html: Callable[[Article], str]) -> dict[str, bytes]:

@@ -41,10 +41,17 @@ def plan(published: list[Article], config: Config, outputs: list[Output]) -> lis
         if i + 1 < len(order):
             links.append(("next-archive", config.feeds_base + config.archive_file(order[i + 1])))
         entries = years[year]
-        spec = FeedSpec(config.archive_file(year), "atom", f"{config.site.title}: {year}", entries,
-                        kind="archive", name=str(year), links=tuple(links), archive=True)
-        archives.append(Output(spec.filename, "archive", spec, tuple(entries),
-                               max(a.last_modified for a in entries)))
+        spec = FeedSpec(
+            config.archive_file(year),
+            "atom",
+            f"{config.site.title}: {year}",
+            entries,
+            kind="archive",
+            name=str(year),
+            links=tuple(links),
+            archive=True,
+        )
+        archives.append(Output(spec.filename, "archive", spec, tuple(entries), max(a.last_modified for a in entries)))
     if not archives:
         return outputs
     # The main Atom feed is RFC 5005's subscription document: it points at the newest archive.
@@ -64,11 +71,13 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
     return atom.render(output, config, parts)
 
 
-ARCHIVE = register(Format(
-    name="archive",
-    label="Atom archive (RFC 5005)",
-    media_type="application/atom+xml",
-    render=render,
-    settings={"archive": "archive_pattern"},
-    plan=plan,
-))
+ARCHIVE = register(
+    Format(
+        name="archive",
+        label="Atom archive (RFC 5005)",
+        media_type="application/atom+xml",
+        render=render,
+        settings={"archive": "archive_pattern"},
+        plan=plan,
+    )
+)

@@ -30,11 +30,13 @@ def entry(article: Article, config: Config, parts: Parts) -> bytes:
     return xmlfeed.serialised(holder, b">\n", CLOSING)
 
 
-ATOM = register(Format(
-    name="atom",
-    label="Atom",
-    media_type="application/atom+xml",
-    render=render,
-    files={"featured": "featured.atom.xml"},
-    settings={"all": "atom", "featured": "featured_atom", "tag": "tag_pattern", "category": "category_pattern"},
-))
+ATOM = register(
+    Format(
+        name="atom",
+        label="Atom",
+        media_type="application/atom+xml",
+        render=render,
+        files={"featured": "featured.atom.xml"},
+        settings={"all": "atom", "featured": "featured_atom", "tag": "tag_pattern", "category": "category_pattern"},
+    )
+)

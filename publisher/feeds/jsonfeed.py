@@ -54,7 +54,7 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
         feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.feeds.hub]
     head = json.dumps(feed, ensure_ascii=False, indent=2)  # ends "\n}"; "items" goes last, before it
     items = [parts.piece(article, "json", encoded_item) for article in spec.entries]
-    body = '[\n' + ",\n".join(items) + '\n  ]' if items else "[]"
+    body = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
     return f'{head[:-2]},\n  "items": {body}\n}}\n'.encode()
 
 
@@ -101,12 +101,18 @@ def _rfc3339(moment: datetime) -> str:
     return moment.isoformat()
 
 
-JSON_FEED = register(Format(
-    name="json",
-    label="JSON Feed",
-    media_type=MEDIA_TYPE,
-    render=render,
-    files={"featured": "featured.json"},
-    settings={"all": "json", "featured": "featured_json", "tag": "tag_json_pattern",
-              "category": "category_json_pattern"},
-))
+JSON_FEED = register(
+    Format(
+        name="json",
+        label="JSON Feed",
+        media_type=MEDIA_TYPE,
+        render=render,
+        files={"featured": "featured.json"},
+        settings={
+            "all": "json",
+            "featured": "featured_json",
+            "tag": "tag_json_pattern",
+            "category": "category_json_pattern",
+        },
+    )
+)

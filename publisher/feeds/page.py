@@ -19,16 +19,18 @@ from .registry import FEED_KINDS, Format, register
 
 FEEDS_PAGE_TEMPLATE = "feeds-index.html.j2"
 FEEDS_PAGE_ENTRIES = 12
-SECTION_HEADINGS = {"all": "All articles", "featured": "Featured articles", "tag": "By tag",
-                    "category": "By category"}
+SECTION_HEADINGS = {"all": "All articles", "featured": "Featured articles", "tag": "By tag", "category": "By category"}
 
 
 def plan(published: list[Article], config: Config, outputs: list[Output]) -> list[Output]:
     """The page comes last: it lists every feed planned before it."""
     if not config.feeds.index:
         return outputs
-    listing = tuple(Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, o.spec.total)
-                    for o in outputs if o.spec is not None and o.spec.kind in FEED_KINDS)
+    listing = tuple(
+        Listed(o.spec.kind, o.spec.name, o.spec.title, o.spec.format, o.filename, o.spec.total)
+        for o in outputs
+        if o.spec is not None and o.spec.kind in FEED_KINDS
+    )
     updated = max((a.last_modified for a in published), default=None)
     page = Output(config.feeds.index, "page", None, tuple(published[:FEEDS_PAGE_ENTRIES]), updated, listing)
     return [*outputs, page]
@@ -46,22 +48,29 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
         groups.setdefault((listed.kind, listed.name), []).append(listed)
     sections: dict[str, list[dict[str, Any]]] = {}
     for (kind, name), members in groups.items():
-        sections.setdefault(kind, []).append({
-            "name": one_line(name),
-            "title": one_line(members[0].title),
-            "count": members[0].count,
-            "links": [FeedLink(m.format, config.feeds_base + m.filename, feed_title(m.title, m.format))
-                      for m in members],
-        })
+        sections.setdefault(kind, []).append(
+            {
+                "name": one_line(name),
+                "title": one_line(members[0].title),
+                "count": members[0].count,
+                "links": [
+                    FeedLink(m.format, config.feeds_base + m.filename, feed_title(m.title, m.format)) for m in members
+                ],
+            }
+        )
     updated = output.updated
     page = render_template(
-        config, FEEDS_PAGE_TEMPLATE,
+        config,
+        FEEDS_PAGE_TEMPLATE,
         site=config.site,
         page_url=config.feeds_index_url,
         head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),
         main=sections.get("all", []) + sections.get("featured", []),
-        sections=[{"kind": kind, "heading": SECTION_HEADINGS[kind], "feeds": sections[kind]}
-                  for kind in ("tag", "category") if kind in sections],
+        sections=[
+            {"kind": kind, "heading": SECTION_HEADINGS[kind], "feeds": sections[kind]}
+            for kind in ("tag", "category")
+            if kind in sections
+        ],
         entries=[_entry(article, config, parts) for article in output.entries],
         updated=updated.isoformat() if updated else None,
         updated_date=updated.date().isoformat() if updated else None,
@@ -83,11 +92,8 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
     }
 
 
-PAGE = register(Format(
-    name="page",
-    label="Feeds page",
-    media_type="text/html",
-    render=render,
-    settings={"page": "index"},
-    plan=plan,
-))
+PAGE = register(
+    Format(
+        name="page", label="Feeds page", media_type="text/html", render=render, settings={"page": "index"}, plan=plan
+    )
+)

@@ -79,8 +79,9 @@ class Output:
         """
         fields = [self.filename, self.format, repr(self.updated), repr(self.listing)]
         if self.spec is not None:
-            fields += [f"{f.name}={getattr(self.spec, f.name)!r}" for f in dataclass_fields(self.spec)
-                       if f.name != "entries"]
+            fields += [
+                f"{f.name}={getattr(self.spec, f.name)!r}" for f in dataclass_fields(self.spec) if f.name != "entries"
+            ]
         return "\n".join([*fields, *(article.key for article in self.entries)])
 
 
@@ -88,8 +89,13 @@ def plan_outputs(published: list[Article], config: Config) -> list[Output]:
     """Every output of a build of ``published`` (newest first), in the order they are rendered."""
     fallback = published[0].last_modified if published else EPOCH
     outputs = [
-        Output(spec.filename, spec.format, spec, tuple(spec.entries),
-               max((a.last_modified for a in spec.entries), default=fallback))
+        Output(
+            spec.filename,
+            spec.format,
+            spec,
+            tuple(spec.entries),
+            max((a.last_modified for a in spec.entries), default=fallback),
+        )
         for spec in feed_specs(published, config)
     ]
     for fmt in formats():
@@ -108,8 +114,15 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
     featured = [a for a in published if a.featured]
     specs = [
         *_in_every_format("all", "", config.site.title, published[:limit], config, total=len(published)),
-        *_in_every_format("featured", "", f"{config.site.title}: featured", featured[:limit], config,
-                          total=len(featured), any_featured=bool(featured)),
+        *_in_every_format(
+            "featured",
+            "",
+            f"{config.site.title}: featured",
+            featured[:limit],
+            config,
+            total=len(featured),
+            any_featured=bool(featured),
+        ),
     ]
     groups: list[tuple[str, Callable[[Article], Iterable[str]]]] = []
     if config.feeds.tags:
@@ -129,19 +142,46 @@ def feed_specs(published: list[Article], config: Config) -> list[FeedSpec]:
             for name in names_of(article):
                 display.setdefault(slugify(name), name)
         for slug in sorted(members):
-            specs.extend(_in_every_format(kind, slug, f"{config.site.title}: {display[slug]}", members[slug], config,
-                                          display[slug], total=totals[slug]))
+            specs.extend(
+                _in_every_format(
+                    kind,
+                    slug,
+                    f"{config.site.title}: {display[slug]}",
+                    members[slug],
+                    config,
+                    display[slug],
+                    total=totals[slug],
+                )
+            )
     return specs
 
 
 def _in_every_format(
-    kind: str, slug: str, title: str, entries: list[Article], config: Config, name: str = "", *, total: int = 0,
+    kind: str,
+    slug: str,
+    title: str,
+    entries: list[Article],
+    config: Config,
+    name: str = "",
+    *,
+    total: int = 0,
     any_featured: bool = False,
 ) -> list[FeedSpec]:
-    files = {fmt.name: filename for fmt in feed_formats()
-             if (filename := fmt.filename(config, kind, slug, any_featured=any_featured)) is not None}
+    files = {
+        fmt.name: filename
+        for fmt in feed_formats()
+        if (filename := fmt.filename(config, kind, slug, any_featured=any_featured)) is not None
+    }
     return [
-        FeedSpec(filename, fmt, title, entries, kind, name,
-                 tuple((other, other_file) for other, other_file in files.items() if other != fmt), total=total)
+        FeedSpec(
+            filename,
+            fmt,
+            title,
+            entries,
+            kind,
+            name,
+            tuple((other, other_file) for other, other_file in files.items() if other != fmt),
+            total=total,
+        )
         for fmt, filename in files.items()
     ]

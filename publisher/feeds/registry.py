@@ -55,20 +55,29 @@ class Format:
     def __post_init__(self) -> None:
         unknown = (set(self.settings) | set(self.files)) - set(FEED_KINDS) - set(OTHER_KINDS)
         if unknown:
-            raise ValueError(f"format {self.name!r}: unknown kind(s) {sorted(unknown)} "
-                             f"(expected {', '.join(FEED_KINDS + OTHER_KINDS)})")
+            raise ValueError(
+                f"format {self.name!r}: unknown kind(s) {sorted(unknown)} "
+                f"(expected {', '.join(FEED_KINDS + OTHER_KINDS)})"
+            )
         settings = dict(self.settings)
-        flat = {kind: name for kind, name in settings.items() if FLAT_NAMES.get(name, ("",))[0] == "feeds"
-                and name not in Feeds.__dataclass_fields__}
+        flat = {
+            kind: name
+            for kind, name in settings.items()
+            if FLAT_NAMES.get(name, ("",))[0] == "feeds" and name not in Feeds.__dataclass_fields__
+        }
         if flat:  # the flat Config's names of earlier releases ("atom_file")
             settings.update({kind: FLAT_NAMES[name][1] for kind, name in flat.items()})
-            warnings.warn(f"format {self.name!r}: settings {flat} name the flat Config of earlier releases, which "
-                          f"goes in the next release: name the config.feeds attribute ({settings})",
-                          PublisherDeprecationWarning, stacklevel=3)
+            warnings.warn(
+                f"format {self.name!r}: settings {flat} name the flat Config of earlier releases, which "
+                f"goes in the next release: name the config.feeds attribute ({settings})",
+                PublisherDeprecationWarning,
+                stacklevel=3,
+            )
         missing = sorted(set(settings.values()) - set(Feeds.__dataclass_fields__))
         if missing:
-            raise ValueError(f"format {self.name!r}: {', '.join(missing)} is not a Config setting "
-                             "(a config.feeds attribute)")
+            raise ValueError(
+                f"format {self.name!r}: {', '.join(missing)} is not a Config setting (a config.feeds attribute)"
+            )
         object.__setattr__(self, "settings", MappingProxyType(settings))
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 

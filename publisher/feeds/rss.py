@@ -35,6 +35,7 @@ def plain_text_references(document: bytes) -> bytes:
     Board's profile (and the W3C validator's CharacterData warning) asks for "&#x26;" and "&#x3C;"
     there, which no reader mistakes for markup. Same text once parsed: only the bytes differ.
     """
+
     def hexadecimal(match: re.Match[bytes]) -> bytes:
         text = match.group(3).replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
         return match.group(1) + text + match.group(4)
@@ -46,19 +47,23 @@ def item(article: Article, config: Config, parts: Parts) -> bytes:
     """The article's <item>, two levels deep (rss, channel) under the prefixes feedgen declares for RSS."""
     from . import xmlfeed
 
-    holder = xmlfeed.xml_elem("rss", nsmap={"media": xmlfeed.MEDIA_NS, "dc": xmlfeed.DC_NS, "atom": xmlfeed.ATOM_NS,
-                                            "content": xmlfeed.CONTENT_NS})
+    holder = xmlfeed.xml_elem(
+        "rss",
+        nsmap={"media": xmlfeed.MEDIA_NS, "dc": xmlfeed.DC_NS, "atom": xmlfeed.ATOM_NS, "content": xmlfeed.CONTENT_NS},
+    )
     xmlfeed.xml_elem("channel", holder).append(parts.piece(article, "feedgen", xmlfeed.feed_entry).rss_entry())
     if parts.has(article, "atom"):
         parts.drop(article, "feedgen")  # both made: its Python objects (~2.5 KB) are needed no more
     return xmlfeed.serialised(holder, b"<channel>\n", CLOSING)
 
 
-RSS = register(Format(
-    name="rss",
-    label="RSS",
-    media_type="application/rss+xml",
-    render=render,
-    files={"featured": "featured.rss.xml"},
-    settings={"all": "rss", "featured": "featured_rss", "tag": "tag_pattern", "category": "category_pattern"},
-))
+RSS = register(
+    Format(
+        name="rss",
+        label="RSS",
+        media_type="application/rss+xml",
+        render=render,
+        files={"featured": "featured.rss.xml"},
+        settings={"all": "rss", "featured": "featured_rss", "tag": "tag_pattern", "category": "category_pattern"},
+    )
+)

@@ -71,11 +71,7 @@ def discover(document: bytes) -> tuple[str | None, tuple[str, ...]]:
 
 
 def ping_hubs(
-    feeds: Mapping[str, bytes],
-    changed: Iterable[str],
-    *,
-    timeout: float = TIMEOUT,
-    retry_pause: float | None = None,
+    feeds: Mapping[str, bytes], changed: Iterable[str], *, timeout: float = TIMEOUT, retry_pause: float | None = None
 ) -> list[Ping]:
     """Notify the hubs of every changed feed that announces hubs: one ping per feed and hub.
 
@@ -111,10 +107,15 @@ def ping(hub: str, topic: str, *, timeout: float = TIMEOUT, retry_pause: float |
     for attempt in (1, 2):
         if attempt == 2:
             time.sleep(RETRY_PAUSE if retry_pause is None else retry_pause)
-        request = urllib.request.Request(hub, data=body, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "User-Agent": f"publisher/{__version__} (WebSub publish)",
-        })
+        request = urllib.request.Request(
+            hub,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": f"publisher/{__version__} (WebSub publish)",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 response.read()
@@ -135,6 +136,11 @@ def ping(hub: str, topic: str, *, timeout: float = TIMEOUT, retry_pause: float |
         except (OSError, ValueError, http.client.HTTPException) as exc:  # reset mid-answer, garbled reply
             reason = str(exc) or type(exc).__name__
     attempts = attempt
-    log.warning("hub %s was not notified that %s changed: %s (%s); the feeds are written",
-                hub, topic, reason, counted(attempts, "attempt"))
+    log.warning(
+        "hub %s was not notified that %s changed: %s (%s); the feeds are written",
+        hub,
+        topic,
+        reason,
+        counted(attempts, "attempt"),
+    )
     return Ping(hub, topic, ok=False, attempts=attempts, reason=reason)

@@ -35,8 +35,17 @@ from .parts import Parts
 from .plan import Output
 from .registry import get
 
-__all__ = ["ATOM_NS", "CONTENT_NS", "DC_NS", "MEDIA_NS", "feed_entry", "feed_generator", "serialised", "splice",
-           "xml_elem"]
+__all__ = [
+    "ATOM_NS",
+    "CONTENT_NS",
+    "DC_NS",
+    "MEDIA_NS",
+    "feed_entry",
+    "feed_generator",
+    "serialised",
+    "splice",
+    "xml_elem",
+]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -75,8 +84,9 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]  # feedgen has no 
 
     def extend_rss(self, item):  # type: ignore[no-untyped-def]
         if self.enclosure is not None:
-            xml_elem("enclosure", item, url=self.enclosure.url, length=str(self.enclosure.length),
-                     type=self.enclosure.type)
+            xml_elem(
+                "enclosure", item, url=self.enclosure.url, length=str(self.enclosure.length), type=self.enclosure.type
+            )
         for creator in self.creators:  # one dc:creator per author (RSS's <author> must be an e-mail address)
             xml_elem(f"{{{DC_NS}}}creator", item).text = creator
         description = item.find("description")
@@ -89,8 +99,7 @@ class _EntryExtras(BaseEntryExtension):  # type: ignore[misc]  # feedgen has no 
 
     def _media(self, parent: etree._Element) -> None:
         if self.enclosure is not None and self.enclosure.type.startswith("image/"):
-            xml_elem(f"{{{MEDIA_NS}}}content", parent, url=self.enclosure.url, type=self.enclosure.type,
-                     medium="image")
+            xml_elem(f"{{{MEDIA_NS}}}content", parent, url=self.enclosure.url, type=self.enclosure.type, medium="image")
             xml_elem(f"{{{MEDIA_NS}}}thumbnail", parent, url=self.enclosure.url)
 
 
@@ -153,11 +162,21 @@ def feed_generator(output: Output, config: Config) -> FeedGenerator:
     extras.links = spec.links
     extras.archive = spec.archive
     for fmt, filename in spec.alternates:
-        extras.alternates.append({"href": config.feeds_base + filename, "type": get(fmt).media_type,
-                                  "title": f"{_line(spec.title)} ({get(fmt).label})"})
+        extras.alternates.append(
+            {
+                "href": config.feeds_base + filename,
+                "type": get(fmt).media_type,
+                "title": f"{_line(spec.title)} ({get(fmt).label})",
+            }
+        )
     if config.feeds_index_url:
-        extras.alternates.append({"href": config.feeds_index_url, "type": "text/html",
-                                  "title": f"{_line(config.site.title)}: all feeds and how to subscribe"})
+        extras.alternates.append(
+            {
+                "href": config.feeds_index_url,
+                "type": "text/html",
+                "title": f"{_line(config.site.title)}: all feeds and how to subscribe",
+            }
+        )
     self_url = config.feeds_base + spec.filename
     # An archive is a document of the main feed (RFC 5005), so it carries the main feed's id.
     fg.id(config.feeds_base + config.feeds.atom if spec.archive else self_url)

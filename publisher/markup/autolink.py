@@ -31,8 +31,10 @@ _AUTOLINK = re.compile(
 _UNLINKED = "a|code|pre|script|style|textarea|kbd|samp"
 _SCAN = re.compile(rf"<(/?)({_UNLINKED}|{_UNLINKED.upper()})(?=[\s/>])|https?://|www\.|@")
 # An HTML start or end tag (CommonMark section 6.6).
-_TAG = re.compile(r"""</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*"""
-                  r"""(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*\s*/?>""")
+_TAG = re.compile(
+    r"""</?[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*"""
+    r"""(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*\s*/?>"""
+)
 _DOMAIN_END = re.compile(r"[/?#]")
 # What cmark-gfm leaves unescaped in an href (houdini's table); the rest is percent-encoded.
 _HREF_SAFE = "!#$%&'()*+,-./:;=?@_~"
@@ -112,7 +114,8 @@ def _linked(escaped: str) -> str | None:
     if all(isinstance(piece, str) for piece in pieces):
         return None
     return "".join(
-        html_lib.escape(piece, quote=False) if isinstance(piece, str)
+        html_lib.escape(piece, quote=False)
+        if isinstance(piece, str)
         else f'<a href="{html_lib.escape(piece[1])}">{html_lib.escape(piece[0], quote=False)}</a>'
         for piece in pieces
     )
@@ -137,7 +140,7 @@ def _links(text: str) -> Iterator[str | tuple[str, str]]:
 def _url(candidate: str) -> tuple[str, str] | None:
     shown = _trim(candidate)
     scheme = "" if shown.startswith("www.") else shown[: shown.index("//") + 2]
-    domain = _DOMAIN_END.split(shown[len(scheme):], maxsplit=1)[0].rpartition("@")[2]  # after user:password@
+    domain = _DOMAIN_END.split(shown[len(scheme) :], maxsplit=1)[0].rpartition("@")[2]  # after user:password@
     segments = domain.split(".")
     if not domain or not re.fullmatch(r"[\w.:-]+", domain) or "_" in "".join(segments[-2:]):
         return None
@@ -171,8 +174,12 @@ def _trim(url: str) -> str:
             # "&hellip;" at the end looks like an entity and goes; a lone ";" goes as punctuation.
             if ampersand >= end - 1:
                 ampersand = url.rfind("&", 0, end - 1)
-            entity = end >= 2 and url[end - 2].isalpha() and ampersand != -1 and all(
-                c.isascii() and c.isalpha() for c in url[ampersand + 1: end - 1])
+            entity = (
+                end >= 2
+                and url[end - 2].isalpha()
+                and ampersand != -1
+                and all(c.isascii() and c.isalpha() for c in url[ampersand + 1 : end - 1])
+            )
             end = ampersand if entity else end - 1
         elif last == ")" and closed > opened:
             end -= 1

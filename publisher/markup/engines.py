@@ -57,9 +57,13 @@ def engine(name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARK
 
 # GitHub's set: tables, ~~strikethrough~~, task lists, footnotes, and (ENABLE_GFM) its
 # > [!NOTE] alerts. Not smart punctuation or heading attributes: GitHub and remark-gfm have neither.
-_GFM_OPTIONS = (pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
-                | pyromark.Options.ENABLE_TASKLISTS | pyromark.Options.ENABLE_FOOTNOTES
-                | pyromark.Options.ENABLE_GFM)
+_GFM_OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_FOOTNOTES
+    | pyromark.Options.ENABLE_GFM
+)
 # pulldown-cmark's task-list checkboxes. Feed readers and mail clients drop form controls (and so
 # does the sanitiser), which would leave "done" and "todo" items alike: a ballot box says it in text.
 _TASKS = (('<input disabled="" type="checkbox" checked=""/>\n', "☑ "), ('<input disabled="" type="checkbox"/>\n', "☐ "))

@@ -29,8 +29,9 @@ log = logging.getLogger("publisher")
 # Raw HTML that real articles carry (the reference article's <video>) is kept; active content
 # (script, iframe, event handlers, javascript: URLs) is not. An <iframe> embed becomes a link to
 # what it embedded: feed readers drop iframes and the W3C validator flags them as a security risk.
-ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"video", "audio", "source", "track", "picture", "figure",
-                                              "figcaption", "section", "main"})
+ALLOWED_TAGS = frozenset(
+    nh3.ALLOWED_TAGS | {"video", "audio", "source", "track", "picture", "figure", "figcaption", "section", "main"}
+)
 _COMMON = {"class", "id", "title", "lang", "dir"}
 ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) | _COMMON for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
@@ -84,14 +85,18 @@ def _sized(match: re.Match[str]) -> str:
     alt = _ALT.search(tag)
     group = 1 if alt and alt.group(1) is not None else 2
     size = _IMAGE_SIZE.search(alt.group(group)) if alt else None
-    if alt is None or size is None or re.search(r"\s(?:width|height)=", tag[: alt.start()] + tag[alt.end():]):
+    if alt is None or size is None or re.search(r"\s(?:width|height)=", tag[: alt.start()] + tag[alt.end() :]):
         return tag  # an <img> written in raw HTML with its own size keeps it
-    tag = tag[: alt.start(group)] + alt.group(group)[: size.start()] + tag[alt.end(group):]
-    return f'<img width="{size.group(1)}" height="{size.group(2)}"' + tag[len("<img"):]
+    tag = tag[: alt.start(group)] + alt.group(group)[: size.start()] + tag[alt.end(group) :]
+    return f'<img width="{size.group(1)}" height="{size.group(2)}"' + tag[len("<img") :]
 
 
-def sanitize(html: str, base_url: str | None = None, tags: Iterable[str] = ALLOWED_TAGS,
-             on_drop: Callable[[str, str], None] | None = None) -> str:
+def sanitize(
+    html: str,
+    base_url: str | None = None,
+    tags: Iterable[str] = ALLOWED_TAGS,
+    on_drop: Callable[[str, str], None] | None = None,
+) -> str:
     """Keep structure, drop active content; with base_url, every URL is made absolute (a valid URI).
 
     Every address follows urls.py: images, media and ``srcset`` candidates http(s) only, links also
@@ -152,9 +157,40 @@ def _dropped(on_drop: Callable[[str, str], None] | None, attribute: str, value: 
 MAX_HTML_DEPTH = 200
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 # Elements that never nest in themselves (an unclosed <p> or <li> is closed by the next), and void ones.
-_FLAT = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rb", "rt", "rp", "tbody",
-                   "thead", "tfoot", "colgroup", "caption", "area", "base", "br", "col", "embed", "hr", "img",
-                   "input", "link", "meta", "source", "track", "wbr"})
+_FLAT = frozenset(
+    {
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "tr",
+        "td",
+        "th",
+        "option",
+        "optgroup",
+        "rb",
+        "rt",
+        "rp",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 
 
 def check_depth(html: str) -> None:
@@ -177,8 +213,12 @@ def check_depth(html: str) -> None:
     while stack:
         element, level = stack.pop()
         if level > MAX_HTML_DEPTH:
-            raise ContentError(None, None, f"the HTML is nested more than {MAX_HTML_DEPTH} elements deep; refused",
-                               reason="nested too deeply")
+            raise ContentError(
+                None,
+                None,
+                f"the HTML is nested more than {MAX_HTML_DEPTH} elements deep; refused",
+                reason="nested too deeply",
+            )
         stack.extend((child, level + 1) for child in element)
 
 
@@ -243,6 +283,7 @@ def _render(article: Article, url: str, tags: frozenset[str], config: Config) ->
 
 def body_html(article: Article, config: Config) -> str:
     """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
+
     def to_html(body: str) -> str:
         return markdown_to_html(body, config.markdown.engine, config.markdown.extensions)
 

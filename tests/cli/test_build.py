@@ -115,12 +115,15 @@ def test_python_dash_m_and_the_bundled_content(tmp_path):
         assert feedparser.parse((tmp_path / "feeds" / name).read_bytes()).bozo == 0
 
 
-@pytest.mark.parametrize("setting, message", [
-    ('permalink = "/{year}/{titel}/"', "permalink: '/{year}/{titel}/' is not a pattern publisher can fill"),
-    ('timezone = "Mars/Olympus"', "publisher.toml: timezone: 'Mars/Olympus' is not a known time zone"),
-    ('templates = "no-such-folder"', "no-such-folder: no such folder"),
-    ("[digets]\nlimit = 3", "known: "),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ('permalink = "/{year}/{titel}/"', "permalink: '/{year}/{titel}/' is not a pattern publisher can fill"),
+        ('timezone = "Mars/Olympus"', "publisher.toml: timezone: 'Mars/Olympus' is not a known time zone"),
+        ('templates = "no-such-folder"', "no-such-folder: no such folder"),
+        ("[digets]\nlimit = 3", "known: "),
+    ],
+)
 def test_configuration_mistakes_exit_2_with_the_file_and_setting(posts, cli, setting, message):
     with posts.config_file.open("a") as fh:  # as written, mistakes and all
         fh.write(setting + "\n")
@@ -170,8 +173,9 @@ def test_check_lists_every_current_problem(posts, cli):
     assert cli.on(posts, "build").code == 0  # the problem was reported; check still lists it
     ran = cli.on(posts, "check", now=None)
     assert ran.code == 1
-    assert ran.out.splitlines() == [f"{posts.content / 'broken.md'}:3: publishDate: '2025-13-45' is not a date "
-                                    "(expected YYYY-MM-DD or ISO 8601)"]
+    assert ran.out.splitlines() == [
+        f"{posts.content / 'broken.md'}:3: publishDate: '2025-13-45' is not a date (expected YYYY-MM-DD or ISO 8601)"
+    ]
     assert ran.err == "1 problem\n"
     (posts.content / "broken.md").unlink()
     assert cli.on(posts, "check", now=None) == Ran(0, "", "")

@@ -40,12 +40,15 @@ def test_a_config_that_is_a_folder(tmp_path, cli):
     assert ran == Ran(2, "", f"publisher: error: {folder}: is a folder, not a configuration file\n")
 
 
-@pytest.mark.parametrize(("setting", "key"), [
-    ('[digest]\nfrom = "News <news@site.example.org>\\r\\nBcc: victim@example.net"', "[digest] from"),
-    ('[digest]\nto = "a@example.org\\nCc: b@example.org"', "[digest] to"),
-    ('[digest]\nreply_to = "r@example.org\\r\\n"', "[digest] reply_to"),
-    ('author_email = "me@example.org\\nX: y"', "author_email"),
-])
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ('[digest]\nfrom = "News <news@site.example.org>\\r\\nBcc: victim@example.net"', "[digest] from"),
+        ('[digest]\nto = "a@example.org\\nCc: b@example.org"', "[digest] to"),
+        ('[digest]\nreply_to = "r@example.org\\r\\n"', "[digest] reply_to"),
+        ('author_email = "me@example.org\\nX: y"', "author_email"),
+    ],
+)
 def test_a_line_break_in_an_address_is_a_config_error(one_post, cli, setting, key):
     config = written(one_post, BASE + setting + "\n")
     ran = cli.on(one_post, "digest", "--days", "30")
@@ -55,11 +58,14 @@ def test_a_line_break_in_an_address_is_a_config_error(one_post, cli, setting, ke
     assert len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize(("subject", "message"), [
-    ("{{ 1/0 }}", "[digest] subject: the template failed: ZeroDivisionError: division by zero"),
-    ("{{ site.title.nope() }}", "[digest] subject: 'str object' has no attribute 'nope'"),
-    ("{{ '%d' % site.title }}", "[digest] subject: the template failed: TypeError"),
-])
+@pytest.mark.parametrize(
+    ("subject", "message"),
+    [
+        ("{{ 1/0 }}", "[digest] subject: the template failed: ZeroDivisionError: division by zero"),
+        ("{{ site.title.nope() }}", "[digest] subject: 'str object' has no attribute 'nope'"),
+        ("{{ '%d' % site.title }}", "[digest] subject: the template failed: TypeError"),
+    ],
+)
 def test_a_subject_template_that_raises_is_a_config_error(one_post, cli, subject, message):
     config = written(one_post, BASE + f"[digest]\nsubject = '''{subject}'''\n")
     ran = cli.on(one_post, "digest", "--days", "30")
@@ -68,14 +74,19 @@ def test_a_subject_template_that_raises_is_a_config_error(one_post, cli, subject
     assert err.startswith(f"publisher: error: {config}: {message}") and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ("[digest]\nbudget = -1", "[digest] budget: -1 must be 1 or more bytes of HTML"),
-    ("max_article_bytes = 0", "max_article_bytes: 0 must be 1 to 67,108,864 bytes"),
-    ("max_article_bytes = 100_000_000", "max_article_bytes: 100000000 must be 1 to 67,108,864 bytes"),
-    ('icon = "javascript:alert(1)"', "icon: 'javascript:alert(1)' is not an http(s) address"),
-    ('[digest]\nunsubscribe_url = "javascript:alert(1)"',
-     "[digest] unsubscribe_url: 'javascript:alert(1)' is not an http(s) address"),
-])
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("[digest]\nbudget = -1", "[digest] budget: -1 must be 1 or more bytes of HTML"),
+        ("max_article_bytes = 0", "max_article_bytes: 0 must be 1 to 67,108,864 bytes"),
+        ("max_article_bytes = 100_000_000", "max_article_bytes: 100000000 must be 1 to 67,108,864 bytes"),
+        ('icon = "javascript:alert(1)"', "icon: 'javascript:alert(1)' is not an http(s) address"),
+        (
+            '[digest]\nunsubscribe_url = "javascript:alert(1)"',
+            "[digest] unsubscribe_url: 'javascript:alert(1)' is not an http(s) address",
+        ),
+    ],
+)
 def test_a_value_out_of_bounds_is_a_config_error_naming_its_key(one_post, cli, setting, message):
     config = written(one_post, BASE + setting + "\n")
     ran = cli.on(one_post, "build")

@@ -25,8 +25,11 @@ from tests.conftest import NOW, NOW_ARG, PROCESS_ENV, publisher_command, run_pub
 
 # Archives off: they would render all 2,000 articles on each of the many builds here, and they
 # are written by the same write_feeds path the tag and category feeds already exercise.
-CRASH = {"title": "Crash", "url": "https://crash.example.org/",
-         "feeds": {"limit": 2, "tags": True, "categories": True, "archives": False}}
+CRASH = {
+    "title": "Crash",
+    "url": "https://crash.example.org/",
+    "feeds": {"limit": 2, "tags": True, "categories": True, "archives": False},
+}
 BUILD = ("build", "--now", NOW_ARG)
 
 
@@ -52,10 +55,16 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         # Each round changes what every main feed holds, then kills a build somewhere in its run.
         # Newer than the whole corpus, and each round newer than the one before.
         published = (NOW - timedelta(days=20 - round_)).date().isoformat()
-        site.add(f"new/round-{round_}.md", title=f"Round {round_}", date=published, tags="[topic-001]",
-                 body=f"Round {round_} body.")
-        proc = subprocess.Popen(publisher_command(*BUILD), cwd=site, env=PROCESS_ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        site.add(
+            f"new/round-{round_}.md",
+            title=f"Round {round_}",
+            date=published,
+            tags="[topic-001]",
+            body=f"Round {round_} body.",
+        )
+        proc = subprocess.Popen(
+            publisher_command(*BUILD), cwd=site, env=PROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.05, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -71,7 +80,9 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         assert feedparser.parse(new["atom.xml"]).entries[0].title == f"Round {round_}"
         assert not [p for p in (site / "feeds").rglob("*.tmp")], "temporary files left after a complete run"
         assert "damaged" not in finished.stderr and sorted(p.name for p in (site / ".publisher").iterdir()) == [
-            ".gitignore", "state.sqlite3"]
+            ".gitignore",
+            "state.sqlite3",
+        ]
         old = new
 
 
@@ -83,8 +94,10 @@ def small_site(site):
     return made
 
 
-HOLD_LOCK = ("import sys, time, publisher\nfrom publisher.engine.state import open_state\n"
-             "with open_state(publisher.load_config(sys.argv[1])):\n    print('locked', flush=True); time.sleep({})")
+HOLD_LOCK = (
+    "import sys, time, publisher\nfrom publisher.engine.state import open_state\n"
+    "with open_state(publisher.load_config(sys.argv[1])):\n    print('locked', flush=True); time.sleep({})"
+)
 
 
 def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
@@ -102,7 +115,9 @@ def test_a_second_run_waits_then_exits_75_with_a_clear_message(small_site):
 def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK.format(1.5), str(small_site / "publisher.toml")],
-        env=PROCESS_ENV, stdout=subprocess.PIPE, text=True,
+        env=PROCESS_ENV,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
@@ -116,7 +131,9 @@ def test_a_run_waits_for_the_one_before_it_to_finish(small_site):
 def test_a_lock_left_by_a_killed_run_does_not_block(small_site):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK.format(600), str(small_site / "publisher.toml")],
-        env=PROCESS_ENV, stdout=subprocess.PIPE, text=True,
+        env=PROCESS_ENV,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     holder.send_signal(signal.SIGKILL)
@@ -133,16 +150,18 @@ def _in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a mount namespace here: {probe.stderr.decode().strip()}")
-    return subprocess.run(["unshare", "-m", "sh", "-ec", script], cwd=cwd, env=PROCESS_ENV, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-ec", script], cwd=cwd, env=PROCESS_ENV, capture_output=True, text=True, timeout=300
+    )
 
 
 def _grow(folder: Path) -> None:
     """Articles large enough that feeds holding them no longer fit in a small folder."""
     paragraph = "Words that fill the disk and then some more words to make the feed larger. " * 40 + "\n\n"
     for i in range(30):
-        write_article(folder, f"big-{i}.md",
-                      f"---\ntitle: Big {i}\npublishDate: 2025-02-{i % 28 + 1:02d}\n---\n" + paragraph * 20)
+        write_article(
+            folder, f"big-{i}.md", f"---\ntitle: Big {i}\npublishDate: 2025-02-{i % 28 + 1:02d}\n---\n" + paragraph * 20
+        )
 
 
 def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):

@@ -14,6 +14,8 @@ from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
 from tests.test_digest import assert_email_safe, body_elements
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
+
+
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
     """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
@@ -51,7 +53,7 @@ def test_bundled_digest_html_is_email_safe(bundled):
     assert len(styles) == 1 and len(styles[0].encode()) < 16 * 1024
     assert "@media" in styles[0] and "prefers-color-scheme: dark" in styles[0]
     assert tree.find(".//meta[@name='color-scheme']").get("content") == "light dark"
-    assert "<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"" in html
+    assert '<!--[if mso]><table role="presentation" align="center" width="600"' in html
     assert tree.find(".//table[@class='container']").get("width") == "600"
 
 
@@ -67,11 +69,16 @@ def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
 
 # The command line: window flags, --since-last state, empty windows, --check.
 
+
 @pytest.fixture
 def digests(site):
     """A site with an unsubscribe address and no articles yet."""
-    return site(title="Digest Site", url="https://digest.example.org/", output="out",
-                digest={"unsubscribe_url": "https://digest.example.org/unsubscribe"})
+    return site(
+        title="Digest Site",
+        url="https://digest.example.org/",
+        output="out",
+        digest={"unsubscribe_url": "https://digest.example.org/unsubscribe"},
+    )
 
 
 def post(site, slug, when):
@@ -173,8 +180,12 @@ def test_an_old_state_file_is_taken_into_the_state_folder(digests, cli):
     assert ran.code == 0 and "the state now lives in" in ran.err
     text = (digests / "out" / "digest.txt").read_text()
     assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (digests / "out").iterdir()) == ["digest.eml", "digest.html", "digest.txt",
-                                                                "newsletter"]
+    assert sorted(p.name for p in (digests / "out").iterdir()) == [
+        "digest.eml",
+        "digest.html",
+        "digest.txt",
+        "newsletter",
+    ]
 
 
 def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
@@ -215,11 +226,14 @@ def test_an_article_that_arrives_late_goes_into_the_next_digest_once(digests, cl
     assert set(digest_history(digests / "publisher.toml").sent) == {"next-week"}  # older ones can no longer come back
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--limit", "0"], "--limit: 0 must be 1 or more"),
-    (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
-    (["--days", "0"], "--days: 0 must be more than 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--limit", "0"], "--limit: 0 must be 1 or more"),
+        (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
+        (["--days", "0"], "--days: 0 must be more than 0"),
+    ],
+)
 def test_window_flags_that_make_no_sense_are_usage_errors(digests, cli, args, message):
     post(digests, "one", "2026-11-24T09:00:00Z")
     ran = cli.on(digests, "digest", *args, now="2026-11-25")

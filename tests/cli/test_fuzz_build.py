@@ -29,30 +29,96 @@ from publisher.errors import ContentError, display_path, printable
 from tests.conftest import NOW, NOW_ARG, Ran, Site, run_publisher
 
 ZONES = ["UTC", "America/New_York", "Pacific/Kiritimati", "Etc/GMT+12"]
-KEYS = ["title", "publishDate", "date", "updatedDate", "slug", "tags", "category", "categories", "featured",
-        "draft", "author", "seoDescription", "coverImage", "source", "extra"]
-URLS = ["https://img.example.org/a.png", "/images/b.jpg", "javascript:alert(1)", "vbscript:x",
-        "data:image/png;base64,AA", "file:///etc/passwd", "http://[::1", "//cdn.example.org/c.webp",
-        " java\tscript:alert(2)"]
-DATES = ["2025-01-01", "2025-13-45", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
-         "2025-06-01T10:00:00+02:00", "2027-01-01", "next Tuesday", "2024-02-29 08:00:00"]
-MARKUP = ["[", "[a](", "&#x41;", "<img src=x onerror=alert(1)>", '<a href="javascript:alert(1)">x</a>',
-          '<img srcset="javascript:a 1x, b.png 2x">', "<script>alert(1)</script>", "<iframe src=//e.org/x></iframe>",
-          "**", "`", "\n\n", "> ", "- ", "# ", "|a|b|\n|-|-|\n", "![a|700x521](c.png)", "\u202e", "\x00", "\x1b",
-          "> " * 250, "<div>" * 250, "<ul><li>" * 150]
+KEYS = [
+    "title",
+    "publishDate",
+    "date",
+    "updatedDate",
+    "slug",
+    "tags",
+    "category",
+    "categories",
+    "featured",
+    "draft",
+    "author",
+    "seoDescription",
+    "coverImage",
+    "source",
+    "extra",
+]
+URLS = [
+    "https://img.example.org/a.png",
+    "/images/b.jpg",
+    "javascript:alert(1)",
+    "vbscript:x",
+    "data:image/png;base64,AA",
+    "file:///etc/passwd",
+    "http://[::1",
+    "//cdn.example.org/c.webp",
+    " java\tscript:alert(2)",
+]
+DATES = [
+    "2025-01-01",
+    "2025-13-45",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "2025-06-01T10:00:00+02:00",
+    "2027-01-01",
+    "next Tuesday",
+    "2024-02-29 08:00:00",
+]
+MARKUP = [
+    "[",
+    "[a](",
+    "&#x41;",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    '<img srcset="javascript:a 1x, b.png 2x">',
+    "<script>alert(1)</script>",
+    "<iframe src=//e.org/x></iframe>",
+    "**",
+    "`",
+    "\n\n",
+    "> ",
+    "- ",
+    "# ",
+    "|a|b|\n|-|-|\n",
+    "![a|700x521](c.png)",
+    "\u202e",
+    "\x00",
+    "\x1b",
+    "> " * 250,
+    "<div>" * 250,
+    "<ul><li>" * 150,
+]
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
 scalars = st.one_of(text, st.integers(), st.floats(), st.booleans(), st.none(), st.sampled_from(URLS + DATES))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
-                      max_leaves=8)
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3), max_leaves=8
+)
 frontmatter = st.dictionaries(st.sampled_from(KEYS), values, max_size=8)
 body = st.lists(st.sampled_from(MARKUP) | text, max_size=12).map("".join)
 # YAML lines no dumper writes: too long to print, too deep, aliases, tags, quotes never closed.
-RAW_LINES = ["views: " + "1" * 4301, "hex: 0x" + "f" * 4000, "nest: " + "[" * 300 + "]" * 300,
-             "nest: " + "[" * 31 + "]" * 31, "a: &a [1, 2]\nb: [*a, *a, *a]", "r: &r [*r]",
-             "x: !!python/object/apply:os.system ['true']", "b: !!binary aGVsbG8=", "t: !!timestamp 2025-13-45",
-             "i: !!int 'twelve'", 'title: "never closed', "\ttitle: tab", "? [a, b]\n: c", "date: 2025-01-01 00:00:00",
-             "updatedDate: 0001-01-01T00:00:00+14:00", "tags: [" + "漢" * 90 + ", " + "a" * 300 + "]"]
+RAW_LINES = [
+    "views: " + "1" * 4301,
+    "hex: 0x" + "f" * 4000,
+    "nest: " + "[" * 300 + "]" * 300,
+    "nest: " + "[" * 31 + "]" * 31,
+    "a: &a [1, 2]\nb: [*a, *a, *a]",
+    "r: &r [*r]",
+    "x: !!python/object/apply:os.system ['true']",
+    "b: !!binary aGVsbG8=",
+    "t: !!timestamp 2025-13-45",
+    "i: !!int 'twelve'",
+    'title: "never closed',
+    "\ttitle: tab",
+    "? [a, b]\n: c",
+    "date: 2025-01-01 00:00:00",
+    "updatedDate: 0001-01-01T00:00:00+14:00",
+    "tags: [" + "漢" * 90 + ", " + "a" * 300 + "]",
+]
 
 
 @st.composite
@@ -73,16 +139,20 @@ def file_contents(draw: st.DrawFn) -> bytes:
 
 
 names = st.one_of(
-    st.text(st.characters(codec="utf-8", exclude_characters="/\x00", exclude_categories=["Cs"]), min_size=1,
-            max_size=20).map(lambda n: n.encode("utf-8")),
+    st.text(
+        st.characters(codec="utf-8", exclude_characters="/\x00", exclude_categories=["Cs"]), min_size=1, max_size=20
+    ).map(lambda n: n.encode("utf-8")),
     st.binary(min_size=1, max_size=12).map(lambda b: b.replace(b"/", b"_").replace(b"\x00", b"_")),
 )
-entries = st.lists(st.tuples(
-    names,
-    st.sampled_from([".md", ".md", ".md", ".markdown", ""]),
-    st.sampled_from(["file", "file", "file", "file", "sub", "fifo", "link", "loop", "dangling", "outside", "dir"]),
-    file_contents(),
-), max_size=6)
+entries = st.lists(
+    st.tuples(
+        names,
+        st.sampled_from([".md", ".md", ".md", ".markdown", ""]),
+        st.sampled_from(["file", "file", "file", "file", "sub", "fifo", "link", "loop", "dangling", "outside", "dir"]),
+        file_contents(),
+    ),
+    max_size=6,
+)
 
 
 def write_entries(root: Path, content: Path, entries: list) -> list[Path]:
@@ -119,8 +189,13 @@ def write_entries(root: Path, content: Path, entries: list) -> list[Path]:
 
 
 def fuzz_site(site: Callable[..., Site], zone: str, entries: list) -> tuple[Site, list[Path]]:
-    made = site(title="Fuzz", url="https://fuzz.example.org/", timezone=zone, output="out",
-                feeds={"limit": 100, "tags": True, "categories": True})
+    made = site(
+        title="Fuzz",
+        url="https://fuzz.example.org/",
+        timezone=zone,
+        output="out",
+        feeds={"limit": 100, "tags": True, "categories": True},
+    )
     return made, write_entries(made.root, made.content, entries)
 
 

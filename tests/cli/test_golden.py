@@ -20,8 +20,19 @@ from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 # The files a reader or a mail client sees first; the tag and category feeds are made by the same code.
-FILES = ["atom.xml", "rss.xml", "feed.json", "featured.atom.xml", "index.html", "archive/2025.atom.xml",
-         "tags/sora-2.rss.xml", "categories/news.json", "digest.html", "digest.txt", "digest.eml"]
+FILES = [
+    "atom.xml",
+    "rss.xml",
+    "feed.json",
+    "featured.atom.xml",
+    "index.html",
+    "archive/2025.atom.xml",
+    "tags/sora-2.rss.xml",
+    "categories/news.json",
+    "digest.html",
+    "digest.txt",
+    "digest.eml",
+]
 
 
 @pytest.fixture(scope="module")
@@ -45,4 +56,5 @@ def test_the_bundled_site_gives_its_golden_outputs(outputs, name, request):
     assert golden.exists(), f"{golden} is missing: run pytest tests/cli/test_golden.py --update-golden"
     assert made == golden.read_bytes(), (
         f"{name} differs from tests/golden/{name}; if the change is intended, run "
-        "pytest tests/cli/test_golden.py --update-golden and review the diff")
+        "pytest tests/cli/test_golden.py --update-golden and review the diff"
+    )

@@ -61,21 +61,35 @@ PUBLISHED = {
 
 @pytest.fixture(scope="module")
 def bad_site(site):
-    made = site(title="Hostile", url="https://hostile.example.org/",
-                # max_article_bytes above the 5 MB article, so that publishing one is what is measured here.
-                max_article_bytes=8_000_000, feeds={"tags": True, "categories": True},
-                digest={"full_bodies": True, "limit": 100, "unsubscribe_url": "https://hostile.example.org/unsubscribe"})
+    made = site(
+        title="Hostile",
+        url="https://hostile.example.org/",
+        # max_article_bytes above the 5 MB article, so that publishing one is what is measured here.
+        max_article_bytes=8_000_000,
+        feeds={"tags": True, "categories": True},
+        digest={"full_bodies": True, "limit": 100, "unsubscribe_url": "https://hostile.example.org/unsubscribe"},
+    )
     content = made.content
     shutil.copytree(FIXTURES, content, dirs_exist_ok=True)
     for i in range(10):
-        made.add(f"good/good-{i}.md", title=f"Good article {i}", date=f"2025-01-{i + 10}", tags="[good]",
-                 featured=str(i % 3 == 0).lower(), coverImage=f"/images/{i}.png",
-                 body=f"Paragraph **{i}** with [a link](../good-{(i + 1) % 10}/).")
+        made.add(
+            f"good/good-{i}.md",
+            title=f"Good article {i}",
+            date=f"2025-01-{i + 10}",
+            tags="[good]",
+            featured=str(i % 3 == 0).lower(),
+            coverImage=f"/images/{i}.png",
+            body=f"Paragraph **{i}** with [a link](../good-{(i + 1) % 10}/).",
+        )
     paragraph = "Plain words in a long paragraph that goes on and on without any markup at all. " * 10 + "\n\n"
-    made.add("huge.md", "---\ntitle: A five megabyte article\npublishDate: 2025-04-01\n---\n"
-             + paragraph * (5 * 1024 * 1024 // len(paragraph)))
-    secret = write_article(made / "outside", "secret.md",
-                           "---\ntitle: Secret\npublishDate: 2025-01-01\n---\nOutside.\n")
+    made.add(
+        "huge.md",
+        "---\ntitle: A five megabyte article\npublishDate: 2025-04-01\n---\n"
+        + paragraph * (5 * 1024 * 1024 // len(paragraph)),
+    )
+    secret = write_article(
+        made / "outside", "secret.md", "---\ntitle: Secret\npublishDate: 2025-01-01\n---\nOutside.\n"
+    )
     (content / "link-outside.md").symlink_to(secret)
     (content / "loop").symlink_to(content, target_is_directory=True)
     return made
@@ -86,8 +100,11 @@ def build(site: Site, *args: str, command: str = "build") -> subprocess.Complete
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +149,19 @@ def test_exactly_the_good_articles_are_published_and_every_feed_reads(result, ba
 
 def test_active_content_never_reaches_a_feed(result, bad_site):
     data = (bad_site / "feeds" / "rss.xml").read_text()
-    for needle in ("<script", "&lt;script", "onclick", "onerror", "javascript:", "&lt;iframe", "&lt;object",
-                   "&lt;form", "\x07", "\x0b", "\x1b"):
+    for needle in (
+        "<script",
+        "&lt;script",
+        "onclick",
+        "onerror",
+        "javascript:",
+        "&lt;iframe",
+        "&lt;object",
+        "&lt;form",
+        "\x07",
+        "\x0b",
+        "\x1b",
+    ):
         assert needle not in data, needle
 
 
@@ -171,12 +199,17 @@ def test_digest_of_the_same_folder_publishes_the_good_ones_safely(bad_site):
         assert not list(tree.iter(tag)), tag
     for needle in ("onclick", "onerror", "javascript:", "\x07", "\x0b", "\x1b"):
         assert needle not in html, needle
-    message = email.message_from_bytes((bad_site / "digest-out" / "digest.eml").read_bytes(),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        (bad_site / "digest-out" / "digest.eml").read_bytes(), policy=email.policy.default
+    )
     assert message["Bcc"] is None
     # The output folder holds only what is published (the web archive included); the state lives
     # in .publisher/.
     assert sorted(p.name for p in (bad_site / "digest-out").iterdir()) == [
-        "digest.eml", "digest.html", "digest.txt", "newsletter"]
+        "digest.eml",
+        "digest.html",
+        "digest.txt",
+        "newsletter",
+    ]
     strict = build(bad_site, "--days", "3650", "--out", "digest-strict", "--strict", command="digest")
     assert strict.returncode == 1 and not (bad_site / "digest-strict" / "digest.html").exists()

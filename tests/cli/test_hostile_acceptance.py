@@ -29,10 +29,16 @@ from tests.conftest import NOW_ARG, Site, run_publisher
 UNSAFE = ("javascript:", "vbscript:", "data:", "file:")
 URL_ATTRIBUTES = ("href", "src", "srcset", "poster", "url", "action", "formaction", "background", "cite", "data")
 SETTINGS = {
-    "title": "Acceptance", "url": "https://accept.example.org/", "timezone": "America/New_York",
+    "title": "Acceptance",
+    "url": "https://accept.example.org/",
+    "timezone": "America/New_York",
     "feeds": {"limit": 200, "tags": True, "categories": True},
-    "digest": {"limit": 200, "full_bodies": True, "budget": 10_000_000,
-               "unsubscribe_url": "https://accept.example.org/unsubscribe"},
+    "digest": {
+        "limit": 200,
+        "full_bodies": True,
+        "budget": 10_000_000,
+        "unsubscribe_url": "https://accept.example.org/unsubscribe",
+    },
 }
 
 
@@ -65,8 +71,11 @@ PUBLISHED_HOSTILE = {
     "cover-data.md": front("Cover data", 'coverImage: "data:image/png;base64,AAAA"\n'),
     "cover-file.md": front("Cover file", 'coverImage: "file:///etc/passwd"\n'),
     "description.md": front("Description", 'seoDescription: "<img src=x onerror=alert(1)>"\n'),
-    "srcset.md": front("Srcset", body='<img src="a.png" srcset="javascript:alert(1) 1x, b.png 2x" onerror="x()">\n\n'
-                       '[js](javascript:alert(1)) <a href="data:text/html,x" onclick="y()">d</a>'),
+    "srcset.md": front(
+        "Srcset",
+        body='<img src="a.png" srcset="javascript:alert(1) 1x, b.png 2x" onerror="x()">\n\n'
+        '[js](javascript:alert(1)) <a href="data:text/html,x" onclick="y()">d</a>',
+    ),
     "cjk-tag.md": front("CJK tag", f"tags: [{'漢' * 80}]\n"),
     "long-tag.md": front("Long tag", f"tags: [{'a' * 10_000}]\n"),
     "bidi.md": front('"Invoice \u202egpj.exe"'),
@@ -78,10 +87,16 @@ def accepted(request, site) -> Site:
     made = site(**SETTINGS, markdown={"engine": request.param})
     content = made.content
     for i in range(100):
-        made.add(f"good-{i:03d}.md", front(
-            f"Good {i:03d}", f"tags: [good, t{i % 7}]\ncategory: c{i % 3}\nfeatured: {str(i % 10 == 0).lower()}\n"
-            f"coverImage: /images/{i}.png\n", f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
-            f"Paragraph **{i}** with [a link](../good-{(i + 1) % 100:03d}/)."))
+        made.add(
+            f"good-{i:03d}.md",
+            front(
+                f"Good {i:03d}",
+                f"tags: [good, t{i % 7}]\ncategory: c{i % 3}\nfeatured: {str(i % 10 == 0).lower()}\n"
+                f"coverImage: /images/{i}.png\n",
+                f"2025-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                f"Paragraph **{i}** with [a link](../good-{(i + 1) % 100:03d}/).",
+            ),
+        )
     for name, text in {**BAD, **PATHOLOGICAL, **PUBLISHED_HOSTILE}.items():
         made.add(os.fsdecode(name) if isinstance(name, bytes) else name, text)
     with open(content / "fifty-megabytes.md", "wb") as big:  # skipped by its size, never read
@@ -136,8 +151,11 @@ def unsafe_in_html(text: str, where: str) -> list[str]:
     """Event handler attributes and non-http(s) addresses in an HTML document or fragment."""
     if not text.strip():
         return []
-    tree = lxml_html.fromstring(text) if text.lstrip().lower().startswith(("<!doctype", "<html")) \
+    tree = (
+        lxml_html.fromstring(text)
+        if text.lstrip().lower().startswith(("<!doctype", "<html"))
         else lxml_html.fragment_fromstring(text, create_parent="div")
+    )
     found = []
     for element in tree.iter():
         for name, value in element.attrib.items():
@@ -194,8 +212,9 @@ def test_the_digest_and_the_preview_hold_none_either(built, accepted):
     digest = run_publisher("digest", "--now", NOW_ARG, "--days", "3650", cwd=accepted, timeout=300)
     assert digest.returncode == 0, digest.stderr
     found = unsafe_in_html((accepted / "feeds" / "digest.html").read_text(), "digest.html")
-    args = build_parser().parse_args(["preview", "--config", str(accepted.config_file), "--now", NOW_ARG,
-                                      "--days", "3650"])
+    args = build_parser().parse_args(
+        ["preview", "--config", str(accepted.config_file), "--now", NOW_ARG, "--days", "3650"]
+    )
     server = make_preview_server(preview_renderer(args), port=0)
     thread = threading.Thread(target=server.serve_forever)
     thread.start()

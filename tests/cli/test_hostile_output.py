@@ -19,15 +19,27 @@ UNSAFE = ("javascript:", "vbscript:", "data:", "file:")
 
 
 def outputs(site) -> dict[str, str]:
-    return {str(p.relative_to(site / "feeds")): p.read_text(encoding="utf-8")
-            for p in sorted((site / "feeds").rglob("*")) if p.is_file() and not p.name.startswith(".")}
+    return {
+        str(p.relative_to(site / "feeds")): p.read_text(encoding="utf-8")
+        for p in sorted((site / "feeds").rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
-@pytest.mark.parametrize("cover", ["javascript:alert(1)", "vbscript:msgbox(1)", "data:image/png;base64,AAAA",
-                                   "file:///etc/passwd", " JaVaScRiPt:alert(1)"])
+@pytest.mark.parametrize(
+    "cover",
+    [
+        "javascript:alert(1)",
+        "vbscript:msgbox(1)",
+        "data:image/png;base64,AAAA",
+        "file:///etc/passwd",
+        " JaVaScRiPt:alert(1)",
+    ],
+)
 def test_a_cover_that_is_not_http_reaches_no_output_and_is_named(site, cli, tmp_path, cover):
-    blog = hostile(site, {"cover.md": article("Cover", "2025-12-30", f"coverImage: {json.dumps(cover)}\n")},
-                     feeds={"tags": True})
+    blog = hostile(
+        site, {"cover.md": article("Cover", "2025-12-30", f"coverImage: {json.dumps(cover)}\n")}, feeds={"tags": True}
+    )
     built, digest = cli.on(blog, "build"), cli.on(blog, "digest", "--days", "3650")
     assert built.code == 0 and digest.code == 0
     err = built.err + digest.err
@@ -62,15 +74,22 @@ def test_an_rss_description_with_markup_reads_back_as_that_text(site, cli, tmp_p
 
 
 def test_srcset_and_links_follow_the_same_policy_and_each_drop_is_named(site, cli, tmp_path):
-    body = ('<img src="a.png" srcset="javascript:alert(1) 1x, b.png 2x, data:image/png;base64,AA 3x">\n\n'
-            '[click](javascript:alert(1)) <a href="vbscript:x">v</a> <a href="mailto:me@example.org">mail</a>\n\n'
-            '<video src="v.mp4" poster="javascript:alert(2)"></video>')
+    body = (
+        '<img src="a.png" srcset="javascript:alert(1) 1x, b.png 2x, data:image/png;base64,AA 3x">\n\n'
+        '[click](javascript:alert(1)) <a href="vbscript:x">v</a> <a href="mailto:me@example.org">mail</a>\n\n'
+        '<video src="v.mp4" poster="javascript:alert(2)"></video>'
+    )
     blog = hostile(site, {"media.md": article("Media", "2025-12-30", body=body)})
     ran = cli.on(blog, "build")
     assert ran.code == 0
     err = ran.err
-    dropped = (("srcset", "javascript:alert(1)"), ("srcset", "data:image/png;base64,AA"),
-               ("href", "javascript:alert(1)"), ("href", "vbscript:x"), ("poster", "javascript:alert(2)"))
+    dropped = (
+        ("srcset", "javascript:alert(1)"),
+        ("srcset", "data:image/png;base64,AA"),
+        ("href", "javascript:alert(1)"),
+        ("href", "vbscript:x"),
+        ("poster", "javascript:alert(2)"),
+    )
     for attribute, value in dropped:
         assert f"media.md: {attribute}={value!r} is not an http(s) address; dropped" in err
     # Read with lxml: feedparser's own sanitiser would drop srcset whatever it held.
@@ -83,6 +102,7 @@ def test_srcset_and_links_follow_the_same_policy_and_each_drop_is_named(site, cl
 
 
 # -- names and messages ------------------------------------------------------------------------------
+
 
 def test_content_and_out_on_the_command_line_are_relative_to_the_current_folder(site, cli, monkeypatch):
     blog = hostile(site, {})
@@ -111,8 +131,7 @@ def test_tag_file_names_keep_distinct_names_apart_and_the_same_name_together(sit
     ran = cli.on(blog, "build")
     assert ran.code == 0
     files = sorted(p.name.removesuffix(".atom.xml") for p in (blog / "feeds" / "tags").glob("*.atom.xml"))
-    assert files == ["c", "c-plus-plus", "c-sharp", "café", "full-stop-full-stop", "two-dot-leader",
-                     "zero-width-space"]
+    assert files == ["c", "c-plus-plus", "c-sharp", "café", "full-stop-full-stop", "two-dot-leader", "zero-width-space"]
     assert "untitled" not in files
 
 
@@ -120,16 +139,18 @@ def test_a_yaml_error_points_at_the_line_where_the_unclosed_quote_starts(site, c
     blog = hostile(site, {"quote.md": '---\ntitle: "Never closed\npublishDate: 2025-01-01\nauthor: A\n---\nx\n'})
     ran = cli.on(blog, "build")
     assert ran.code == 0
-    line, = skipped_lines(ran.err)
-    assert "quote.md:2: frontmatter is not valid YAML: found unexpected end of stream while scanning a quoted " \
-           "scalar, which starts here, column 8" in line
+    (line,) = skipped_lines(ran.err)
+    assert (
+        "quote.md:2: frontmatter is not valid YAML: found unexpected end of stream while scanning a quoted "
+        "scalar, which starts here, column 8" in line
+    )
 
 
 def test_a_field_error_carries_the_line_of_its_key(site, cli, tmp_path):
     blog = hostile(site, {"field.md": "---\ntitle: T\npublishDate: 2025-01-01\n\nfeatured: maybe\n---\nx\n"})
     ran = cli.on(blog, "build")
     assert ran.code == 0
-    line, = skipped_lines(ran.err)
+    (line,) = skipped_lines(ran.err)
     assert line.endswith("field.md:5: featured: 'maybe' is not a yes/no value (expected true or false)")
 
 

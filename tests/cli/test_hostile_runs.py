@@ -18,8 +18,11 @@ import pytest
 from tests.conftest import NOW_ARG, Site, merged, run_publisher
 
 GOOD = "---\ntitle: Good\npublishDate: 2025-06-01\n---\nThe good article.\n"
-HOSTILE = {"title": "Hostile", "url": "https://hostile.example.org/",
-           "digest": {"unsubscribe_url": "https://hostile.example.org/u"}}
+HOSTILE = {
+    "title": "Hostile",
+    "url": "https://hostile.example.org/",
+    "digest": {"unsubscribe_url": "https://hostile.example.org/u"},
+}
 PYTHON_MARKDOWN = {"engine": "python-markdown"}
 
 
@@ -53,13 +56,16 @@ def article(title: str, date: str = "2025-01-01", extra: str = "", body: str = "
 
 # -- dates that cannot be written in the site's time zone or in UTC ------------------------------
 
-@pytest.mark.parametrize(("zone", "date"), [
-    ("America/New_York", "0001-01-01T00:00:00Z"),  # Hugo's zero date: year 0 in New York
-    ("UTC", "0001-01-01T00:00:00+14:00"),  # year 0 in UTC
-])
+
+@pytest.mark.parametrize(
+    ("zone", "date"),
+    [
+        ("America/New_York", "0001-01-01T00:00:00Z"),  # Hugo's zero date: year 0 in New York
+        ("UTC", "0001-01-01T00:00:00+14:00"),  # year 0 in UTC
+    ],
+)
 def test_a_date_before_year_one_in_the_sites_zone_or_utc_is_a_named_bad_date(site, cli, tmp_path, zone, date):
-    blog = hostile(site, {"zero.md": f"---\ntitle: Zero\ndate: {date}\n---\nx\n"},
-                     timezone=zone)
+    blog = hostile(site, {"zero.md": f"---\ntitle: Zero\ndate: {date}\n---\nx\n"}, timezone=zone)
     ran = cli.on(blog, "build")
     assert ran.code == 0
     lines = skipped_lines(ran.err)
@@ -69,14 +75,17 @@ def test_a_date_before_year_one_in_the_sites_zone_or_utc_is_a_named_bad_date(sit
 
 # -- file names, sizes and kinds -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["build", "digest"])
 def test_a_file_name_that_is_not_utf8_is_named_and_skipped(site, cli, tmp_path, command):
     blog = hostile(site, {b"caf\xe9.md": article("Café")})
     ran = cli.on(blog, command, *window(command))
     assert ran.code == 0
     lines = skipped_lines(ran.err)
-    assert lines == [f"publisher: skipped {blog}/content/caf\\xe9.md: the file name is not UTF-8; rename it "
-                     "(feeds and messages name files in UTF-8)"]
+    assert lines == [
+        f"publisher: skipped {blog}/content/caf\\xe9.md: the file name is not UTF-8; rename it "
+        "(feeds and messages name files in UTF-8)"
+    ]
 
 
 def test_a_symlink_loop_names_both_links(site, cli, tmp_path):
@@ -88,7 +97,8 @@ def test_a_symlink_loop_names_both_links(site, cli, tmp_path):
     lines = skipped_lines(ran.err)
     assert [line.split("/content/")[1] for line in lines] == [
         "a.md: cannot be read (Too many levels of symbolic links)",
-        "b.md: cannot be read (Too many levels of symbolic links)"]
+        "b.md: cannot be read (Too many levels of symbolic links)",
+    ]
     assert published(blog) == ["Good"]
 
 
@@ -97,15 +107,18 @@ def test_an_article_over_max_article_bytes_is_named_and_skipped(site, cli, tmp_p
     blog = hostile(site, {"big.md": big})
     ran = cli.on(blog, "build")
     assert ran.code == 0
-    line, = skipped_lines(ran.err)
-    assert line.endswith(f"big.md: {len(big.encode()):,} bytes is more than max_article_bytes (2,097,152); raise "
-                         "max_article_bytes in the config to publish it")
+    (line,) = skipped_lines(ran.err)
+    assert line.endswith(
+        f"big.md: {len(big.encode()):,} bytes is more than max_article_bytes (2,097,152); raise "
+        "max_article_bytes in the config to publish it"
+    )
     assert published(blog) == ["Good"]
 
 
 def test_max_article_bytes_lets_a_larger_article_through(site, cli, tmp_path):
-    blog = hostile(site, {"big.md": article("Big", body="Words and more words. " * 150_000)},
-                     max_article_bytes=4_000_000)
+    blog = hostile(
+        site, {"big.md": article("Big", body="Words and more words. " * 150_000)}, max_article_bytes=4_000_000
+    )
     ran = cli.on(blog, "build")
     assert ran.code == 0
     assert published(blog) == ["Good", "Big"]
@@ -144,12 +157,13 @@ def test_a_socket_and_a_device_are_named_and_never_opened(site, cli, tmp_path):
 
 # -- frontmatter that breaks what walks it -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["build", "digest"])
 def test_an_integer_too_long_to_print_is_named_with_its_line(site, cli, tmp_path, command):
     blog = hostile(site, {"long.md": article("Long", extra="views: " + "1" * 4301 + "\n")})
     ran = cli.on(blog, command, *window(command))
     assert ran.code == 0
-    line, = skipped_lines(ran.err)
+    (line,) = skipped_lines(ran.err)
     assert "long.md:4: frontmatter is not valid YAML: an integer of 4,301 digits is too long" in line
 
 
@@ -158,7 +172,7 @@ def test_a_list_nested_300_deep_is_refused_before_anything_walks_it(site, cli, t
     blog = hostile(site, {"deep.md": article("Deep", extra="nest: " + "[" * 300 + "]" * 300 + "\n")})
     ran = cli.on(blog, command, *window(command))
     assert ran.code == 0
-    line, = skipped_lines(ran.err)
+    (line,) = skipped_lines(ran.err)
     assert "deep.md:1: frontmatter is nested more than 32 levels deep; refused" in line
 
 
@@ -167,8 +181,7 @@ def test_the_preview_of_a_folder_with_a_deep_list_shows_the_rest(site, caplog):
     from publisher.cli.digest import preview_renderer
 
     blog = hostile(site, {"deep.md": article("Deep", "2025-12-30", "nest: " + "[" * 300 + "]" * 300 + "\n")})
-    args = build_parser().parse_args(["preview", "--config", str(blog.config_file), "--now", NOW_ARG,
-                                      "--days", "3650"])
+    args = build_parser().parse_args(["preview", "--config", str(blog.config_file), "--now", NOW_ARG, "--days", "3650"])
     digest = preview_renderer(args)()
     assert [a.title for a in digest.articles] == ["Good"]
     assert "deep.md:1: frontmatter is nested more than 32 levels deep" in caplog.text
@@ -181,8 +194,9 @@ PATHOLOGICAL = {"brackets.md": "[" * 50_000, "links.md": "[a](" * 20_000, "entit
 
 def test_pathological_markdown_is_stopped_by_the_render_budget_and_named(site, cli, tmp_path):
     # Python-Markdown takes minutes over these (issue 12); the budget stops each after seconds.
-    blog = hostile(site, {name: article(name, body=body) for name, body in PATHOLOGICAL.items()},
-                     markdown=PYTHON_MARKDOWN)
+    blog = hostile(
+        site, {name: article(name, body=body) for name, body in PATHOLOGICAL.items()}, markdown=PYTHON_MARKDOWN
+    )
     started = time.monotonic()
     proc = run_publisher("build", "--now", NOW_ARG, cwd=blog, timeout=120)
     took = time.monotonic() - started
@@ -206,19 +220,22 @@ def test_the_default_engine_publishes_them_in_well_under_a_second_each(site, cli
 def test_html_nested_too_deep_for_the_sanitiser_is_refused_with_either_engine(site, cli, tmp_path, body):
     # html5ever (inside nh3) takes time that grows with depth times length, in native code.
     for engine in ("gfm", "python-markdown"):
-        blog = hostile(site, {"deep.md": article("Deep", body=body)},
-                         markdown={"engine": engine})
+        blog = hostile(site, {"deep.md": article("Deep", body=body)}, markdown={"engine": engine})
         started = time.thread_time()
         ran = cli.on(blog, "build")
         assert ran.code == 0
-        line, = skipped_lines(ran.err)
+        (line,) = skipped_lines(ran.err)
         assert line.endswith("deep.md: the HTML is nested more than 200 elements deep; refused")
         assert published(blog) == ["Good"] and time.thread_time() - started < 10
 
 
 def test_a_pathological_article_is_left_out_of_the_digest_and_named(site, cli, tmp_path):
-    blog = hostile(site, {"brackets.md": article("Brackets", "2025-12-01", body="[" * 50_000)},
-                     markdown=PYTHON_MARKDOWN, digest={"full_bodies": True})
+    blog = hostile(
+        site,
+        {"brackets.md": article("Brackets", "2025-12-01", body="[" * 50_000)},
+        markdown=PYTHON_MARKDOWN,
+        digest={"full_bodies": True},
+    )
     ran = cli.on(blog, "digest", "--days", "3650")
     assert ran.code == 0
     assert "brackets.md: rendering for the digest took more than its" in ran.err
@@ -227,10 +244,10 @@ def test_a_pathological_article_is_left_out_of_the_digest_and_named(site, cli, t
 
 # -- tag names the file system refuses ----------------------------------------------------------------
 
+
 def test_tags_too_long_for_a_file_name_get_a_short_stable_one(site, cli, tmp_path):
     cjk, long = "漢" * 80, "a" * 10_000
-    blog = hostile(site, {"tagged.md": article("Tagged", extra=f"tags: [{cjk}, {long}]\n")},
-                     feeds={"tags": True})
+    blog = hostile(site, {"tagged.md": article("Tagged", extra=f"tags: [{cjk}, {long}]\n")}, feeds={"tags": True})
     assert cli.on(blog, "build").code == 0 and cli.on(blog, "build", "--out", tmp_path / "again").code == 0
     names = sorted(p.name for p in (blog / "feeds" / "tags").glob("*.atom.xml"))
     assert len(names) == 2 and all(len(name.encode()) < 120 for name in names)

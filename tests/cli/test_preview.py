@@ -30,8 +30,14 @@ def previewed(site) -> Site:
 def preview_process(site: Site, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """`publisher preview --port 0 --no-open` in a subprocess; yields it and the address it printed.
     Killed afterwards if the test did not stop it."""
-    proc = subprocess.Popen(publisher_command("preview", "--port", "0", "--no-open", *args), cwd=site,
-                            env=PROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        publisher_command("preview", "--port", "0", "--no-open", *args),
+        cwd=site,
+        env=PROCESS_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
@@ -107,16 +113,20 @@ def test_preview_offers_only_the_flags_it_honours(capsys):
         assert args.check and args.fail_if_empty and args.lock_timeout == 5
 
 
-@pytest.mark.parametrize(("source", "line"), [
-    ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
-    ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
-])
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("<html>\n<body>\n{% for article in articles %}\n<p>{{ article.title }</p>\n</body>\n", 4),  # syntax
+        ("<html>\n<body>\n<p>{{ no_such_name.title }}</p>\n</body>\n", 3),  # fails only when rendered
+    ],
+)
 def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(previewed, source, line):
     # The template folder comes from the config, as a site sets it; the page must say where to look.
     broken = previewed / "templates" / "digest.html.j2"
     broken.write_text(source)
-    args = build_parser().parse_args(["preview", "--config", str(previewed.config_file), "--days", "30",
-                                      "--now", NOW_ARG])
+    args = build_parser().parse_args(
+        ["preview", "--config", str(previewed.config_file), "--days", "30", "--now", NOW_ARG]
+    )
     with running(preview_renderer(args)) as server:
         status, _, body = fetch(server, "/")
         assert status == 500

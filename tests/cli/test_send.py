@@ -13,15 +13,7 @@ from publisher.cli import build_parser
 from publisher.cli.send import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings
 from tests.conftest import NOW_ARG, PROCESS_ENV, digest_history, run_publisher
-from tests.mailserver import (
-    PASSWORD,
-    USER,
-    Recorder,
-    certificates,
-    check_password,
-    closed_port,
-    smtp_server,
-)
+from tests.mailserver import PASSWORD, USER, Recorder, certificates, check_password, closed_port, smtp_server
 from tests.test_send import send_site
 
 
@@ -30,6 +22,7 @@ def parts(message) -> list[tuple[str, str]]:
 
 
 # ---- publisher send: the command line, end to end ----------------------------------------------
+
 
 def state(site: Path):
     return digest_history(site / "publisher.toml")
@@ -51,7 +44,8 @@ def test_publisher_send_delivers_what_publisher_digest_writes(site, cli, tmp_pat
     # Message-ID, which are the moment of sending and the send's own.
     stamps = ("Content-Type", "Date", "Message-ID")
     assert [(k, v) for k, v in arrived.items() if k not in stamps] == [
-        (k, v) for k, v in written.items() if k not in stamps]
+        (k, v) for k, v in written.items() if k not in stamps
+    ]
     assert [k for k, _ in arrived.items()] == [k for k, _ in written.items()]
     assert arrived["Message-ID"] != written["Message-ID"]
     assert arrived.get_content_type() == written.get_content_type() == "multipart/alternative"
@@ -107,12 +101,27 @@ def test_an_unreachable_server_exits_75_and_leaves_the_state_alone(site, cli, tm
 
 def test_starttls_and_login_with_the_password_from_the_environment(site, cli, tmp_path):
     certs = certificates(tmp_path)
-    with smtp_server(tls_context=certs.server, require_starttls=True, authenticator=check_password,
-                     auth_required=True) as (server, recorder):
+    with smtp_server(
+        tls_context=certs.server, require_starttls=True, authenticator=check_password, auth_required=True
+    ) as (server, recorder):
         news = send_site(site, server.port, smtp={"starttls": True, "user": USER})
         env = {**PROCESS_ENV, "PUBLISHER_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(certs.cafile)}
-        proc = run_publisher("send", "-v", "--days", "30", "--now", NOW_ARG, "--to", "one@example.net",
-                             "--to", "two@example.net", "--from", "bounces@send.example.org", cwd=news, env=env)
+        proc = run_publisher(
+            "send",
+            "-v",
+            "--days",
+            "30",
+            "--now",
+            NOW_ARG,
+            "--to",
+            "one@example.net",
+            "--to",
+            "two@example.net",
+            "--from",
+            "bounces@send.example.org",
+            cwd=news,
+            env=env,
+        )
     assert proc.returncode == 0, proc.stderr
     [received] = recorder.messages
     assert received.tls and received.authenticated
@@ -160,16 +169,26 @@ def test_an_smtp_port_outside_1_to_65535_is_a_usage_error(site, cli, tmp_path, p
 BAD_ARTICLE = "---\ntitle: Bad\npublishDate: 2026-13-45\n---\nx\n"
 
 
-@pytest.mark.parametrize(("flags", "config_to", "message"), [
-    ((), False, "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"),
-    (("--to", "not an address"), True,
-     "recipient 'not an address' is not an e-mail address (expected name@example.org)"),
-    (("--from", "bounces"), True, "sender 'bounces' is not an e-mail address"),
-    (("--smtp-user", USER), True,
-     f"a user name ('{USER}') but no password: set the PUBLISHER_SMTP_PASSWORD environment variable"),
-])
+@pytest.mark.parametrize(
+    ("flags", "config_to", "message"),
+    [
+        ((), False, "no recipients: the message has no To address (pass --to ADDRESS or set [digest] to)"),
+        (
+            ("--to", "not an address"),
+            True,
+            "recipient 'not an address' is not an e-mail address (expected name@example.org)",
+        ),
+        (("--from", "bounces"), True, "sender 'bounces' is not an e-mail address"),
+        (
+            ("--smtp-user", USER),
+            True,
+            f"a user name ('{USER}') but no password: set the PUBLISHER_SMTP_PASSWORD environment variable",
+        ),
+    ],
+)
 def test_a_send_that_cannot_be_addressed_or_log_in_is_a_usage_error_before_any_article_is_read(
-        site, cli, monkeypatch, flags, config_to, message):
+    site, cli, monkeypatch, flags, config_to, message
+):
     monkeypatch.delenv("PUBLISHER_SMTP_PASSWORD", raising=False)
     monkeypatch.delenv("PUBLISHER_SMTP_USER", raising=False)
     with smtp_server() as (server, recorder):
@@ -209,4 +228,5 @@ def test_flags_override_the_smtp_table(site):
     assert settings("--ssl", "--smtp-port", "465").ssl and not settings("--ssl").starttls
     assert settings("--no-starttls").starttls is False
     assert settings("--smtp-host", "smtp.example.org", "--smtp-user", "me") == SmtpSettings(
-        "smtp.example.org", 2525, starttls=True, user="me")
+        "smtp.example.org", 2525, starttls=True, user="me"
+    )

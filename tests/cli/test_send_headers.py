@@ -55,8 +55,17 @@ def test_a_to_holding_an_address_list_reaches_every_address(site, cli):
     assert message.rcpt_tos == ("a@example.net", "b@example.com")
 
 
-@pytest.mark.parametrize("value", ["a@example.net junk", "a@example.net,, b@", "<a@example.net> x", "a b@example.net",
-                                   "a@example.net\r\nBcc: x@example.org", ""])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@example.net junk",
+        "a@example.net,, b@",
+        "<a@example.net> x",
+        "a b@example.net",
+        "a@example.net\r\nBcc: x@example.org",
+        "",
+    ],
+)
 def test_a_to_that_is_not_exactly_addresses_is_a_usage_error(site, cli, value):
     with smtp_server() as (server, recorder):
         news = send_site(site, server.port)
@@ -77,11 +86,13 @@ CONFIGURED = [
 ]
 
 
-@pytest.mark.parametrize("command", [["digest", "--check", "--days", "30"], ["send", "--days", "30"], ["build"],
-                                     ["links"]])
+@pytest.mark.parametrize(
+    "command", [["digest", "--check", "--days", "30"], ["send", "--days", "30"], ["build"], ["links"]]
+)
 @pytest.mark.parametrize(("digest", "key"), CONFIGURED)
 def test_a_configured_address_with_a_line_break_or_a_second_mailbox_is_a_configuration_error(
-        site, digest, key, command):
+    site, digest, key, command
+):
     news = send_site(site, 25, digest=digest)
     proc = run_publisher(*command, "--config", news.config_file, cwd=news)
     assert proc.returncode == 2, proc.stderr
@@ -92,8 +103,14 @@ def test_a_configured_address_with_a_line_break_or_a_second_mailbox_is_a_configu
 
 def test_a_webp_cover_fails_digest_check(site, cli):
     news = send_site(site, 25)
-    news.add("lead.md", title="Sora 2 – the lead", date="2026-11-20", featured="true",
-             coverImage="https://cdn.example.net/c.webp", body="Body of Sora 2 – the lead.")
+    news.add(
+        "lead.md",
+        title="Sora 2 – the lead",
+        date="2026-11-20",
+        featured="true",
+        coverImage="https://cdn.example.net/c.webp",
+        body="Body of Sora 2 – the lead.",
+    )
     ran = cli.on(news, "digest", "--check", "--days", "30")
     assert ran.code == 1 and "WebP images are not shown by Outlook" in ran.err
     assert not (news / "out" / "digest.html").exists()

@@ -19,9 +19,11 @@ def test_a_login_without_tls_to_a_remote_server_is_refused_before_anything_is_re
     news.add("lead.md", "---\ntitle: [broken\n---\n")  # never read: the check comes first
     ran = cli.on(news, "send", "--days", "30", "--smtp-host", "smtp.example.org", "--smtp-user", USER)
     assert ran.code == 2
-    assert ran.err == (f"publisher: error: smtp.example.org:587: refusing to log in as {USER!r} without TLS: the "
-                   "password would cross the network in clear text; add --starttls (port 587) or --ssl (port 465), "
-                   "or [smtp] starttls = true (--insecure-plain-auth logs in anyway)\n")
+    assert ran.err == (
+        f"publisher: error: smtp.example.org:587: refusing to log in as {USER!r} without TLS: the "
+        "password would cross the network in clear text; add --starttls (port 587) or --ssl (port 465), "
+        "or [smtp] starttls = true (--insecure-plain-auth logs in anyway)\n"
+    )
 
 
 def test_insecure_plain_auth_logs_in_without_tls_when_asked_for_by_name(site, cli, monkeypatch):

@@ -34,6 +34,7 @@ SITES = ROOT / "tests" / "fixtures" / "sites"
 def sample(tmp_path, monkeypatch):
     """``sample(name)``: a copy of tests/fixtures/sites/<name>, as its owner has it (no publisher.toml), made
     the current folder."""
+
     def copy(name: str) -> Path:
         shutil.copytree(SITES / name, tmp_path / name)
         monkeypatch.chdir(tmp_path / name)
@@ -50,8 +51,9 @@ def init_and_build(cli: Cli, *init_args: str) -> tuple[dict, list]:
     assert cli("build", "--now", NOW_ARG) == Ran(0, "", "")
     for path in Path("feeds").rglob("*.xml"):
         assert feedparser.parse(path.read_bytes()).bozo == 0, path
-    archived = [e for path in sorted(Path("feeds/archive").glob("*.xml"))
-                for e in feedparser.parse(path.read_bytes()).entries]
+    archived = [
+        e for path in sorted(Path("feeds/archive").glob("*.xml")) for e in feedparser.parse(path.read_bytes()).entries
+    ]
     return config, sorted(archived, key=lambda e: e.published_parsed, reverse=True)
 
 
@@ -92,8 +94,11 @@ def assert_addresses_are_uris(site_url: str) -> None:
 def test_hugo_opentelemetry(sample, cli):
     sample("hugo-opentelemetry")
     config, entries = init_and_build(cli, "--content", "content/en/blog")
-    assert (config["preset"], config["url"], config["permalink"]) == ("hugo", "https://opentelemetry.io",
-                                                                      "/blog/{path}/")
+    assert (config["preset"], config["url"], config["permalink"]) == (
+        "hugo",
+        "https://opentelemetry.io",
+        "/blog/{path}/",
+    )
     assert [e.link for e in entries] == [
         "https://opentelemetry.io/blog/2023/demo-birthday/",
         "https://opentelemetry.io/blog/2022/announcing-opentelemetry-demo-release/",
@@ -119,8 +124,9 @@ def test_jekyll_news(sample, cli):
 
 def test_eleventy_blog(sample, cli):
     sample("eleventy-blog")
-    config, entries = init_and_build(cli, "--content", "src/blog", "--url", "https://www.11ty.dev/",
-                                     "--title", "Eleventy Blog")
+    config, entries = init_and_build(
+        cli, "--content", "src/blog", "--url", "https://www.11ty.dev/", "--title", "Eleventy Blog"
+    )
     assert (config["preset"], config["permalink"]) == ("eleventy", "/blog/{slug}/")
     assert config["fields"]["title"][0] == "newstitle"
     assert [(e.title, e.link) for e in entries] == [
@@ -166,24 +172,35 @@ def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, cli):
     (pelican / "content").mkdir(parents=True)
     (pelican / "pelicanconf.py").write_text(
         "AUTHOR = 'A'\nSITENAME = 'Pelican Site'\nSITEURL = 'https://pelican.example'\n"
-        "ARTICLE_URL = 'posts/{date:%Y}/{slug}/'\nTIMEZONE = 'Europe/Paris'\n", encoding="utf-8")
+        "ARTICLE_URL = 'posts/{date:%Y}/{slug}/'\nTIMEZONE = 'Europe/Paris'\n",
+        encoding="utf-8",
+    )
     (pelican / "content" / "first.md").write_text(
-        "Title: My First Post\nDate: 2024-04-09 10:20\nTags: a, b\n\nBody.\n", encoding="utf-8")
+        "Title: My First Post\nDate: 2024-04-09 10:20\nTags: a, b\n\nBody.\n", encoding="utf-8"
+    )
     monkeypatch.chdir(pelican)
     assert cli("init").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
     assert (config["preset"], config["url"], config["title"], config["permalink"], config["timezone"]) == (
-        "pelican", "https://pelican.example", "Pelican Site", "/posts/{year}/{slug}/", "Europe/Paris")
+        "pelican",
+        "https://pelican.example",
+        "Pelican Site",
+        "/posts/{year}/{slug}/",
+        "Europe/Paris",
+    )
     assert cli("build", "--now", NOW_ARG).code == 0
     entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
     assert entry.link == "https://pelican.example/posts/2024/my-first-post/"
 
     hugo = tmp_path / "hugo"
     (hugo / "content" / "posts").mkdir(parents=True)
-    (hugo / "hugo.toml").write_text('baseURL = "https://hugo.example/"\ntitle = "Hugo Site"\n'
-                                    '[permalinks]\nposts = "/:year/:month/:slug/"\n', encoding="utf-8")
-    (hugo / "content" / "posts" / "hello.md").write_text('+++\ntitle = "Hello"\ndate = 2024-04-09\n+++\nHi.\n',
-                                                         encoding="utf-8")
+    (hugo / "hugo.toml").write_text(
+        'baseURL = "https://hugo.example/"\ntitle = "Hugo Site"\n[permalinks]\nposts = "/:year/:month/:slug/"\n',
+        encoding="utf-8",
+    )
+    (hugo / "content" / "posts" / "hello.md").write_text(
+        '+++\ntitle = "Hello"\ndate = 2024-04-09\n+++\nHi.\n', encoding="utf-8"
+    )
     monkeypatch.chdir(hugo)
     assert cli("init", "--content", "content/posts").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))

@@ -19,10 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import html as lxml_html
 
 import publisher
-from publisher.email.subscribers import (
-    Subscriber,
-    verify_token,
-)
+from publisher.email.subscribers import Subscriber, verify_token
 from tests.conftest import NOW_ARG, PROCESS_ENV, Site, publisher_command, run_publisher
 from tests.mailserver import smtp_server
 from tests.test_send import send_site
@@ -45,8 +42,17 @@ def newsletter_site(site: Callable[..., Site], port: int, count: int) -> Site:
 
 def send_args(news: Site, *extra: str, now: str = NOW_ARG, window: tuple[str, ...] = ("--days", "30")) -> list[str]:
     """``publisher send`` to every subscriber of ``news``."""
-    return ["send", "--config", str(news.config_file), "--subscribers", str(news / "subscribers.csv"), *window,
-            "--now", now, *extra]
+    return [
+        "send",
+        "--config",
+        str(news.config_file),
+        "--subscribers",
+        str(news / "subscribers.csv"),
+        *window,
+        "--now",
+        now,
+        *extra,
+    ]
 
 
 def unsubscribe_links(data: bytes) -> tuple[str, set[str], str, str]:
@@ -65,8 +71,9 @@ def test_a_thousand_subscribers_each_get_one_message_through_a_kill(site):
     kill_after = random.Random().randint(50, count - 50)
     with smtp_server() as (server, recorder):
         news = newsletter_site(site, server.port, count)
-        process = subprocess.Popen(publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 120
         while len(recorder.messages) < kill_after and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -107,8 +114,9 @@ def test_a_thousand_subscribers_each_get_one_message_through_a_kill(site):
         assert done.stdout == f"unsubscribed {leaver}: no later newsletter goes to it\n"
         news.add("next.md", title="Next week", date="2026-12-01", featured="true", body="News.")
         before = len(recorder.messages)
-        week = run_publisher(*send_args(news, "--days", "3", now="2026-12-02T12:00:00Z"), cwd=news, env=ENV,
-                             timeout=300)
+        week = run_publisher(
+            *send_args(news, "--days", "3", now="2026-12-02T12:00:00Z"), cwd=news, env=ENV, timeout=300
+        )
         assert week.returncode == 0, week.stderr
         assert f"{count - 1:,} sent, 1 unsubscribed of {count:,}" in week.stdout
         later = [unsubscribe_links(m.data)[0] for m in recorder.messages[before:]]
@@ -183,8 +191,9 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line(site):
 
         reader = threading.Thread(target=read)
         reader.start()
-        proc = subprocess.Popen(publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE, stderr=child,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE, stderr=child, stdin=subprocess.DEVNULL
+        )
         os.close(child)
         out, _ = proc.communicate(timeout=120)
         reader.join(timeout=30)
@@ -195,5 +204,6 @@ def test_a_terminal_gets_a_progress_bar_and_cron_one_line(site):
     assert out.decode().splitlines()[-1].startswith("issue 2026-11-25-")
     # Under cron (no terminal): no bar, one summary line.
     assert cron.stderr == "" and cron.stdout.count("\n") == 1, (cron.stdout, cron.stderr)
-    assert cron.stdout.splitlines()[-1] == ("issue 2026-11-26-sora-2-the-lead: 5 sent of 5 subscribers via "
-                                            f"127.0.0.1:{server.port}")
+    assert cron.stdout.splitlines()[-1] == (
+        f"issue 2026-11-26-sora-2-the-lead: 5 sent of 5 subscribers via 127.0.0.1:{server.port}"
+    )

@@ -1,0 +1,124 @@
+"""[feeds]: the section of the settings that says which feed files a build writes (see config/sections.py
+for how a section's fields are defined and used)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError
+from . import checks
+from .sections import about
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """[feeds]: which feed files are written, their names, entry ids, WebSub hubs and archives.
+    A file name or pattern of "" turns that feed off: not written, linked, announced or pinged."""
+
+    url: str | None = field(
+        default=None,
+        metadata=about(
+            "Where the feeds are served (self links and feed ids); unset: `url` + `feeds/`.", flat="feeds_url"
+        ),
+    )
+    limit: int = field(
+        default=50, metadata=about("Entries per feed: the newest published articles.", flat="feed_limit")
+    )
+    entry_id: str = field(
+        default="{url}",
+        metadata=about(
+            "Entry ids: a template with the permalink's placeholders and `{url}`, e.g. `tag:example.org,2019:{slug}`; "
+            "a frontmatter `id` wins. Feed readers know entries by id: **changing it makes every reader show every "
+            "article again as new**, so keep the old feed's pattern when moving a site."
+        ),
+    )
+    atom: str = field(
+        default="atom.xml",
+        metadata=about(
+            'File name of the main Atom feed; `""` turns it off everywhere (not written, linked, announced or '
+            "pinged), as for every file name and pattern here.",
+            flat="atom_file",
+        ),
+    )
+    rss: str = field(default="rss.xml", metadata=about("File name of the main RSS feed.", flat="rss_file"))
+    # None: featured.atom.xml (and .rss.xml, .json) only while some article is featured; a name: always.
+    featured_atom: str | None = field(
+        default=None,
+        metadata=about(
+            "File name of the Atom feed of featured articles. Featured feeds left unset are made only while some "
+            "article is featured; named, always.",
+            flat="featured_atom_file",
+        ),
+    )
+    featured_rss: str | None = field(
+        default=None, metadata=about("File name of the RSS feed of featured articles.", flat="featured_rss_file")
+    )
+    tags: bool = field(default=False, metadata=about("One Atom, RSS and JSON feed per tag.", flat="tag_feeds"))
+    categories: bool = field(
+        default=False, metadata=about("One Atom, RSS and JSON feed per category.", flat="category_feeds")
+    )
+    tag_pattern: str = field(
+        default="tags/{slug}.{format}.xml",
+        metadata=about("File names of tag feeds; `{format}` is `atom` or `rss`.", flat="tag_feed_pattern"),
+    )
+    category_pattern: str = field(
+        default="categories/{slug}.{format}.xml",
+        metadata=about("File names of category feeds; `{format}` is `atom` or `rss`.", flat="category_feed_pattern"),
+    )
+    hub: tuple[str, ...] = field(
+        default=(),
+        metadata=about(
+            "WebSub hub address, or a list of them: announced in every feed, notified by `publisher build --ping`.",
+            flat="hubs",
+        ),
+    )
+    archives: bool = field(
+        default=True,
+        metadata=about(
+            "RFC 5005 archives: every published article in its year's Atom archive, chained from the main feed."
+        ),
+    )
+    archive_pattern: str = field(
+        default="archive/{year}.atom.xml", metadata=about("File names of the archives; must contain `{year}`.")
+    )
+    # JSON Feed 1.1: "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
+    json: str = field(default="feed.json", metadata=about("File name of the main JSON Feed.", flat="json_file"))
+    featured_json: str | None = field(
+        default=None, metadata=about("File name of the JSON Feed of featured articles.", flat="featured_json_file")
+    )
+    tag_json_pattern: str = field(default="tags/{slug}.json", metadata=about("File names of tag JSON Feeds."))
+    category_json_pattern: str = field(
+        default="categories/{slug}.json", metadata=about("File names of category JSON Feeds.")
+    )
+    index: str = field(
+        default="index.html",
+        metadata=about(
+            'File name of the feeds page (for people who open a feed in a browser); `""` for none.',
+            flat="feeds_index_file",
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        if self.url is not None and not self.url.endswith("/"):
+            object.__setattr__(self, "url", self.url + "/")
+        if self.limit < 1:
+            raise ConfigError(f"feed_limit: {self.limit} must be 1 or more")
+        checks.check_feeds(self)
+        checks.addresses_as_uris(self, {"url": "feeds_url"})
+        hubs = (self.hub,) if isinstance(self.hub, str) else self.hub
+        if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
+            raise ConfigError(
+                f"[feeds] hub: {self.hub!r} is not valid (expected an absolute http(s) address or a list of them)"
+            )
+        object.__setattr__(self, "hub", tuple(hubs))
+        try:
+            self.archive_file(2025)
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(f"[feeds] archive_pattern: {self.archive_pattern!r} may use only {{year}}") from None
+        if self.archive_pattern and "{year}" not in self.archive_pattern:
+            raise ConfigError(
+                f"[feeds] archive_pattern: {self.archive_pattern!r} needs {{year}} (one archive per year)"
+            )
+
+    def archive_file(self, year: int) -> str:
+        return self.archive_pattern.format(year=f"{year:04d}")

@@ -1,0 +1,35 @@
+"""The shape of the code, as issue-sized rules: modules short enough to read whole, a thin command line,
+and a package whose folders are the pipeline's stages (docs/code.md lists them, generated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "publisher"
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_is_over_400_lines(module):
+    assert lines(module) <= 400, f"{module.relative_to(ROOT)} has {lines(module)} lines; split it where it has two jobs"
+
+
+def test_the_command_line_is_a_thin_shell():
+    """Flags in, one library call, a message out: no command's module is near 300 lines."""
+    sizes = {p.name: lines(p) for p in (PACKAGE / "cli").glob("*.py")}
+    assert max(sizes.values()) < 300, sizes
+
+
+def test_the_package_folders_are_the_stages():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders == {"config", "content", "markup", "feeds", "email", "engine", "cli"}
+    for folder in folders:  # each says what it is for: docs/code.md is made from these
+        assert (PACKAGE / folder / "__init__.py").read_text(encoding="utf-8").startswith('"""'), folder
