@@ -142,6 +142,13 @@ def test_ci_runs_the_readme_test_command_as_it_is():
     assert f"\n{TEST_COMMAND}\n" in script
 
 
+def test_every_page_that_gives_the_test_command_gives_this_one():
+    start = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'"
+    given = {(name, line) for name in written_pages() for line in read(name).splitlines() if line.startswith(start)}
+    assert {name for name, _ in given} >= {"README.md", "getting-started.md", "testing.md"}
+    assert {line for _, line in given} == {TEST_COMMAND}, given
+
+
 def examples(language: str) -> list[tuple[str, str]]:
     return [(name, block) for name in written_pages() for block in code_blocks(read(name), language)]
 
