@@ -14,6 +14,7 @@ import pytest
 import publisher
 from publisher.cli import main
 from publisher.config import Config, Digest, Feeds, Fields, Html, Markdown, Site, Smtp, config_from_mapping
+from publisher.config.sections import about
 from publisher.config.settings import SECTIONS
 from publisher.email.smtp import SmtpSettings
 from publisher.engine.fingerprint import settings_key
@@ -250,3 +251,19 @@ def test_templates_see_the_site_section_and_the_whole_config():
         warnings.simplefilter("error", DeprecationWarning)
         digest = publisher.render_digest([article("one", published=NOW)], config, now=NOW, days=7)
     assert digest.subject == "News at https://example.org/, 4 a feed"
+
+
+def test_a_setting_added_since_the_flat_config_has_no_flat_spelling(monkeypatch):
+    """Only the earlier release's names are deprecated spellings: a new setting is never offered as one
+    (nor listed under "Earlier names" on the configuration page)."""
+    from publisher.config import settings
+
+    @dataclasses.dataclass(frozen=True)
+    class NewFeeds(Feeds):
+        generator_name: str = dataclasses.field(default="publisher", metadata=about("A new setting."))
+
+    monkeypatch.setitem(settings.SECTIONS, "feeds", NewFeeds)
+    names = settings._flat_names()
+    assert set(names) == settings.EARLIER_NAMES
+    assert ("feeds", "generator_name") not in names.values()
+    assert names["feed_limit"] == ("feeds", "limit")

@@ -44,14 +44,34 @@ SECTIONS: Mapping[str, type] = {
 }
 
 
+# The settings of the flat Config of earlier releases, by their names there: what the deprecated
+# spellings accept. Fixed: a setting added since has its section's spelling only.
+EARLIER_NAMES = frozenset(
+    """
+    title url description language author author_email timezone permalink static_dir feeds_url icon logo
+    feed_limit atom_file rss_file featured_atom_file featured_rss_file tag_feeds category_feeds
+    tag_feed_pattern category_feed_pattern json_file featured_json_file tag_json_pattern
+    category_json_pattern feeds_index_file hubs archives archive_pattern preset exclude entry_id
+    body_filters html_filters fallback_encoding allow_tags deny_tags markdown_engine markdown_extensions
+    content_dir output_dir state_dir templates_dir digest_subject digest_limit digest_full_bodies digest_url
+    digest_from digest_to digest_reply_to unsubscribe_url unsubscribe_mailto postal_address utm_source
+    utm_medium utm_campaign max_article_bytes cover_size digest_budget list_id feedback_id video_poster
+    newsletter_archive smtp_host smtp_port smtp_starttls smtp_ssl smtp_user
+    """.split()
+)
+
+
 def _flat_names() -> dict[str, tuple[str, str]]:
     """The flat Config's attribute names -> (section, field), from the fields' metadata."""
     names: dict[str, tuple[str, str]] = {}
     for section, kind in SECTIONS.items():
         for f in dataclasses.fields(kind):
             flat = f.metadata["flat"] or f.metadata["key"] or f.name
-            assert flat not in names, f"two settings once named {flat}"
-            names[flat] = (section, f.name)
+            if flat in EARLIER_NAMES:
+                assert flat not in names, f"two settings once named {flat}"
+                names[flat] = (section, f.name)
+    missing = EARLIER_NAMES - names.keys()
+    assert not missing, f"earlier settings without a place in the sections: {sorted(missing)}"
     return names
 
 
