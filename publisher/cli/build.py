@@ -44,6 +44,7 @@ def add_links_command(commands: argparse._SubParsersAction) -> None:  # type: ig
         "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
     )
     links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    links.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), as build does")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
 
 
@@ -82,5 +83,5 @@ def run_links(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     # The articles decide whether the default featured feeds exist, so whether to announce them.
     articles = load_silently(config)[0] if Path(config.site.content).is_dir() else None
-    sys.stdout.write(link_tags(config, articles))
+    sys.stdout.write(link_tags(config, articles, now=now_from_args(args, config)))
     return 0

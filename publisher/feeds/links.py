@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_lib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..config import Config
 from ..model import Article
@@ -49,10 +50,11 @@ def feed_links(config: Config, *, any_featured: bool = False) -> list[FeedLink]:
     return links
 
 
-def link_tags(config: Config, articles: Iterable[Article] | None = None) -> str:
+def link_tags(config: Config, articles: Iterable[Article] | None = None, *, now: datetime | None = None) -> str:
     """``<link rel="alternate" ...>`` lines for a site's <head>, one per feed. Featured feeds left to
-    their default are announced when ``articles`` are given and some published one is featured."""
+    their default are announced when ``articles`` are given and some one published by ``now``
+    (default: the current time) is featured."""
     from ..select import select
 
-    any_featured = articles is not None and any(a.featured for a in select(articles))
+    any_featured = articles is not None and any(a.featured for a in select(articles, now=now))
     return "".join(link.tag() + "\n" for link in feed_links(config, any_featured=any_featured))

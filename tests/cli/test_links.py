@@ -31,6 +31,17 @@ def test_publisher_links_prints_the_tags(site):
     )
 
 
+def test_links_announces_the_featured_feeds_once_a_featured_article_is_published_by_now(site, cli):
+    """--now pins links as it pins build: a featured article dated after it announces nothing yet."""
+    blog = site()
+    blog.add("soon.md", "---\ntitle: Soon\ndate: 2026-12-01\nfeatured: true\n---\nx\n")
+    before = cli.on(blog, "links", now="2026-11-30T00:00:00Z")
+    after = cli.on(blog, "links", now="2026-12-02T00:00:00Z")
+    assert before.code == after.code == 0
+    assert "featured" not in before.out
+    assert len(after.out.splitlines()) == 6 and before.out in after.out  # main and featured, three formats each
+
+
 def test_publisher_links_without_a_config_is_a_usage_error(tmp_path, cli):
     ran = cli("links", "--config", tmp_path / "missing.toml")
     assert ran.code == 2 and "missing.toml: no such configuration file" in ran.err
