@@ -79,10 +79,10 @@ def merged(settings: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, An
     for key, value in more.items():
         if value is None:
             result.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(result.get(key), dict):
-            result[key] = merged(result[key], value)
+        elif isinstance(value, Mapping):  # a table: merged into the one there, if any (None removes a key)
+            result[key] = merged(result.get(key) or {}, value)
         else:
-            result[key] = dict(value) if isinstance(value, Mapping) else value
+            result[key] = value
     return result
 
 
