@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from publisher.email.smtp import SmtpSettings, _explain, send_message
+from publisher.email.smtp import SmtpSettings, explain, send_message
 from publisher.errors import ConfigError, SendError
 from tests.conftest import NOW, Site, merged
 from tests.mailserver import (
@@ -290,6 +290,6 @@ def test_a_host_name_that_does_not_resolve_is_temporary():
     with pytest.raises(OSError) as resolving:
         socket.getaddrinfo("nonexistent.invalid", 587, flags=socket.AI_NUMERICHOST)
     assert isinstance(resolving.value, socket.gaierror)
-    error = _explain(resolving.value, SmtpSettings("nonexistent.invalid"))
+    error = explain(resolving.value, SmtpSettings("nonexistent.invalid"))
     assert "nonexistent.invalid:587: cannot resolve host 'nonexistent.invalid'" in str(error)
     assert error.temporary and error.exit_code == 75

@@ -23,7 +23,16 @@ from ..errors import ConfigError
 from ..output import write_feeds
 from .addresses import Mailbox
 from .message import addressed_message, build_message, stamped
-from .smtp import SmtpSettings, _close, _connect, _decoded, _explain, _flatten, _login, _reply, _secure, envelope
+from .smtp import (
+    SmtpSettings,
+    close_connection,
+    decoded_refusals,
+    envelope,
+    explain,
+    open_connection,
+    reply_text,
+    wire_bytes,
+)
 from .subscribers import (
     UNSUBSCRIBE_MARKER,
     StoredIssue,
@@ -66,47 +75,33 @@ class SmtpSession:
 
     def close(self) -> None:
         if self.smtp is not None:
-            _close(self.smtp)
+            close_connection(self.smtp)
             self.smtp = None
-
-    def _open(self) -> smtplib.SMTP:
-        try:
-            smtp = _connect(self.settings)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise _explain(exc, self.settings) from None
-        try:
-            _secure(smtp, self.settings)
-            if self.settings.user:
-                _login(smtp, self.settings)
-        except (OSError, smtplib.SMTPException) as exc:
-            smtp.close()
-            raise _explain(exc, self.settings) from None
-        return smtp
 
     def deliver(self, message: EmailMessage, sender: str, recipient: str) -> tuple[int, str]:
         """(code, reply): 250 when the server accepted the message for ``recipient``, else its refusal
         (4xx: try again later; 5xx: it will not take it). A lost connection is opened again once; a
         server that cannot be reached or refuses the sender raises SendError (it would refuse them all)."""
-        data, utf8 = _flatten(message, [sender, recipient])
+        data, utf8 = wire_bytes(message, [sender, recipient])
         options = ["SMTPUTF8"] if utf8 else []
         for attempt in (1, 2):
             if self.smtp is None:
-                self.smtp = self._open()
+                self.smtp = open_connection(self.settings)
             try:
                 self.smtp.sendmail(sender, [recipient], data, mail_options=options)
                 return 250, "accepted"
             except smtplib.SMTPRecipientsRefused as exc:
-                code, text = _decoded(exc.recipients).get(recipient, (550, "refused"))
+                code, text = decoded_refusals(exc.recipients).get(recipient, (550, "refused"))
                 return code, text
             except smtplib.SMTPDataError as exc:
-                return exc.smtp_code, _reply(exc).split(" ", 1)[-1]
+                return exc.smtp_code, reply_text(exc).split(" ", 1)[-1]
             except smtplib.SMTPSenderRefused as exc:
-                raise _explain(exc, self.settings) from None
+                raise explain(exc, self.settings) from None
             except (OSError, smtplib.SMTPException) as exc:
                 self.smtp.close()
                 self.smtp = None
                 if attempt == 2:
-                    raise _explain(exc, self.settings) from None
+                    raise explain(exc, self.settings) from None
         raise AssertionError("unreachable")
 
 

@@ -136,17 +136,11 @@ def send_message(
     """
     envelope_from, recipients = envelope(message, to=to, sender=sender)
     settings.check_login()
-    data, utf8 = _flatten(message, [envelope_from, *recipients])
+    data, utf8 = wire_bytes(message, [envelope_from, *recipients])
     log.info("sending %r to %s via %s", str(message["Subject"] or ""), ", ".join(recipients), settings.describe())
 
+    smtp = open_connection(settings)
     try:
-        smtp = _connect(settings)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise _explain(exc, settings) from None
-    try:
-        _secure(smtp, settings)
-        if settings.user:
-            _login(smtp, settings)
         options = []
         if utf8:
             if not smtp.has_extn("smtputf8"):
@@ -157,16 +151,16 @@ def send_message(
             options.append("SMTPUTF8")
         refused = smtp.sendmail(envelope_from, recipients, data, mail_options=options)
     except (OSError, smtplib.SMTPException) as exc:
-        raise _explain(exc, settings) from None
+        raise explain(exc, settings) from None
     finally:
-        _close(smtp)
+        close_connection(smtp)
     if refused:
         # The server took the message for the others; say exactly who did not get it.
         accepted = [r for r in recipients if r not in refused]
         raise SendError(
             f"{settings.address} accepted the message for {', '.join(accepted)} but refused "
             f"{_refusals(refused)}; check those addresses",
-            refused=_decoded(refused),
+            refused=decoded_refusals(refused),
             temporary=_all_temporary(refused),
         )
     log.info("%s accepted the message for %d recipient(s)", settings.address, len(recipients))
@@ -186,6 +180,26 @@ def envelope(
     if not envelope_from:
         raise SendError("no sender: the message has no From address (pass --from ADDRESS or set [digest] from)")
     return envelope_from, recipients
+
+
+def open_connection(settings: SmtpSettings) -> smtplib.SMTP:
+    """A connection to ``settings``' server, secured (TLS or STARTTLS as asked) and logged in when there is
+    a user: what every send starts with. SendError, naming host:port, when any step fails."""
+    try:
+        smtp = _connect(settings)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise explain(exc, settings) from None
+    try:
+        _secure(smtp, settings)
+        if settings.user:
+            _login(smtp, settings)
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
+        raise explain(exc, settings) from None
+    except SendError:  # the server answered, but not what a safe send needs (no STARTTLS, no AUTH): say goodbye
+        close_connection(smtp)
+        raise
+    return smtp
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -220,7 +234,7 @@ def _login(smtp: smtplib.SMTP, settings: SmtpSettings) -> None:
     smtp.login(settings.user or "", settings.password or "")
 
 
-def _close(smtp: smtplib.SMTP) -> None:
+def close_connection(smtp: smtplib.SMTP) -> None:
     # The message is accepted once the server answered DATA; a failing QUIT must not undo that.
     try:
         smtp.quit()
@@ -228,33 +242,35 @@ def _close(smtp: smtplib.SMTP) -> None:
         smtp.close()
 
 
-def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
+def explain(exc: BaseException, settings: SmtpSettings) -> SendError:
     where = settings.address
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = exc.recipients
         return SendError(
             f"{where} refused every recipient: {_refusals(refused)}; check the address (--to or [digest] to)",
-            refused=_decoded(refused),
+            refused=decoded_refusals(refused),
             temporary=_all_temporary(refused),
         )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return SendError(
-            f"{where} refused the sender <{exc.sender}>: {_reply(exc)}; relays usually accept only the "
+            f"{where} refused the sender <{exc.sender}>: {reply_text(exc)}; relays usually accept only the "
             "authenticated account's address or a verified domain (--from or [digest] from)",
             temporary=_temporary(exc.smtp_code),
         )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return SendError(
-            f"{where}: authentication as {settings.user!r} failed: {_reply(exc)}; check the user name and "
+            f"{where}: authentication as {settings.user!r} failed: {reply_text(exc)}; check the user name and "
             f"{PASSWORD_ENV} (many providers want an app password or an API key here)",
             temporary=_temporary(exc.smtp_code),
         )
     if isinstance(exc, smtplib.SMTPDataError):
-        return SendError(f"{where} refused the message: {_reply(exc)}", temporary=_temporary(exc.smtp_code))
+        return SendError(f"{where} refused the message: {reply_text(exc)}", temporary=_temporary(exc.smtp_code))
     if isinstance(exc, smtplib.SMTPConnectError):
-        return SendError(f"{where} did not accept the connection: {_reply(exc)}", temporary=_temporary(exc.smtp_code))
+        return SendError(
+            f"{where} did not accept the connection: {reply_text(exc)}", temporary=_temporary(exc.smtp_code)
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return SendError(f"{where} answered {_reply(exc)}", temporary=_temporary(exc.smtp_code))
+        return SendError(f"{where} answered {reply_text(exc)}", temporary=_temporary(exc.smtp_code))
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
         exc = exc.__context__  # smtplib reports a reply that never came as a disconnect
     if isinstance(exc, smtplib.SMTPServerDisconnected):
@@ -298,16 +314,16 @@ def _explain(exc: BaseException, settings: SmtpSettings) -> SendError:
     return SendError(f"{where}: {exc}")
 
 
-def _reply(exc: smtplib.SMTPResponseException) -> str:
+def reply_text(exc: smtplib.SMTPResponseException) -> str:
     text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
     return f"{exc.smtp_code} {' '.join(text.split())}"
 
 
 def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
-    return "; ".join(f"<{address}> ({code} {text})" for address, (code, text) in _decoded(refused).items())
+    return "; ".join(f"<{address}> ({code} {text})" for address, (code, text) in decoded_refusals(refused).items())
 
 
-def _decoded(refused: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, str]]:
+def decoded_refusals(refused: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, str]]:
     return {
         address: (code, " ".join((text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)).split()))
         for address, (code, text) in refused.items()
@@ -348,7 +364,7 @@ def _header_addresses(message: EmailMessage, *headers: str) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-def _flatten(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bool]:
+def wire_bytes(message: EmailMessage, addresses: Sequence[str]) -> tuple[bytes, bool]:
     """The bytes to send (CRLF line ends, RFC 2047 headers) and whether SMTPUTF8 is needed."""
     if message["Bcc"] is not None:
         message = copy.deepcopy(message)
