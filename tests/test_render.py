@@ -130,3 +130,46 @@ def test_a_lone_surrogate_in_a_body_built_in_code_is_dropped_by_every_engine(eng
     # str can hold one; UTF-8 (and so the Rust engine) cannot. A feed drops it (XML forbids it).
     html = markdown_to_html("caf\ud800e *x*", engine, ("tables",) if engine == "python-markdown" else ())
     assert "\ud800" not in sanitize(html, base_url="https://example.org/") and "<em>x</em>" in html
+
+
+def test_sanitize_on_many_threads_makes_each_address_absolute_against_its_own_base():
+    """The sanitiser is built once per allow-list and shared; each call's URL policy and base URL must
+    stay its own, also when threads (the preview server's) sanitise at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    html = "".join(f'<p><a href="page-{i}/">link</a><img src="img-{i}.png" alt=""></p>' for i in range(300))
+
+    def run(n: int) -> tuple[int, str]:
+        return n, sanitize(html, base_url=f"https://site-{n}.example/post/")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(run, range(64)))
+    for n, out in results:
+        hosts = {
+            a.split("/")[2] for a in lxml_html.fragment_fromstring(out, create_parent="div").xpath("//@href | //@src")
+        }
+        assert hosts == {f"site-{n}.example"}, (n, hosts)
+
+
+def test_sanitize_inside_an_attribute_filter_of_another_sanitize_keeps_both_policies():
+    """A filter that sanitises (a site's own html filter run during a render) must not leave the outer
+    call with the inner call's base URL."""
+    from publisher.markup import html as markup
+
+    inner: list[str] = []
+    entered = []
+    original = markup.urls.link_url
+
+    def nested(value, base, **kwargs):
+        if not entered:  # once, from the outer call's first link
+            entered.append(True)
+            inner.append(sanitize('<a href="x/">x</a>', base_url="https://inner.example/"))
+        return original(value, base, **kwargs)
+
+    markup.urls.link_url = nested
+    try:
+        out = sanitize('<a href="a/">a</a><a href="b/">b</a>', base_url="https://outer.example/")
+    finally:
+        markup.urls.link_url = original
+    assert 'href="https://inner.example/x/"' in inner[0]
+    assert out.count("https://outer.example/") == 2 and "inner" not in out
