@@ -19,6 +19,7 @@ import pytest
 
 import publisher
 from publisher.cli import build_parser
+from publisher.config import Fields
 from publisher.config.settings import SECTIONS
 from publisher.config.toml import config_from_mapping
 from tests.conftest import ROOT
@@ -140,6 +141,24 @@ TEST_COMMAND = (
 def test_ci_runs_the_readme_test_command_as_it_is():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f"\n{TEST_COMMAND}\n" in script
+
+
+def test_the_example_configuration_names_every_setting_in_its_table():
+    """publisher.toml is the commented example users copy: each setting is there, set or commented out."""
+    table, found = "", set()
+    for line in (ROOT / "publisher.toml").read_text(encoding="utf-8").splitlines():
+        if header := re.match(r"^\[(\w+)\]", line):
+            table = header.group(1)
+        elif key := re.match(r"^#?\s?(\w+)\s*=", line):
+            found.add((table, key.group(1)))
+    expected = {
+        ("" if section == "site" else section, field.metadata["key"] or field.name)
+        for section, kind in SECTIONS.items()
+        for field in dataclasses.fields(kind)
+    }
+    expected |= {("fields", field.name) for field in dataclasses.fields(Fields)}
+    missing = sorted(expected - found)
+    assert not missing, f"publisher.toml does not show {missing}"
 
 
 def test_every_page_that_gives_the_test_command_gives_this_one():
