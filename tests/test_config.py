@@ -103,3 +103,42 @@ def test_feed_file_names_that_would_collide_are_errors(tmp_path, feeds, message)
     path.write_text(f'title = "T"\nurl = "https://example.org/"\n[feeds]\n{feeds}\n')
     with pytest.raises(publisher.ConfigError, match=re.escape(message)):
         publisher.load_config(path)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: publisher.config.Site(title="T", url=None),
+        lambda: publisher.config.Site(title="T", url="https://e.org/", timezone=5),
+        lambda: publisher.config.Site(title="T", url="https://e.org/", max_article_bytes="5"),
+        lambda: publisher.config.Feeds(limit="3"),
+        lambda: publisher.config.Feeds(hub=None),
+        lambda: publisher.config.Feeds(archive_pattern=5),
+        lambda: publisher.config.Digest(limit=None),
+        lambda: publisher.config.Digest(cover_size=5),
+        lambda: publisher.config.Html(allow=None),
+        lambda: publisher.config.Smtp(port=True),
+        lambda: publisher.config.Fields(slug=5),
+    ],
+)
+def test_a_section_given_a_value_of_the_wrong_type_raises_config_error(make):
+    with pytest.raises(ConfigError, match="is not valid"):
+        make()
+
+
+def test_an_empty_title_is_a_config_error():
+    with pytest.raises(ConfigError, match="title: must not be empty"):
+        publisher.config.Site(title=" ", url="https://e.org/")
+
+
+def test_a_list_setting_may_be_any_iterable_and_is_read_once():
+    assert publisher.config.Html(allow=(tag for tag in ["details", "summary"])).allow == ("details", "summary")
+    assert publisher.config.Feeds(hub=iter(["https://hub.example/"])).hub == ("https://hub.example/",)
+
+
+def test_a_name_outside_the_output_folder_is_refused_when_written_too(tmp_path):
+    from publisher.output import write_inside
+
+    with pytest.raises(publisher.OutputError, match="outside the output folder"):
+        write_inside(tmp_path / "out", "../victim.txt", b"x")
+    assert not (tmp_path / "victim.txt").exists()

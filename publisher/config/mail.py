@@ -105,6 +105,9 @@ class Digest:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "digest")
+        if not self.subject.strip():
+            raise ConfigError("[digest] subject: must not be empty (a Jinja2 template of the subject line)")
         if self.limit < 1:
             raise ConfigError(f"digest limit: {self.limit} must be 1 or more")
         if self.budget < 1:
@@ -158,4 +161,5 @@ class Smtp:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "smtp")
         checks.check_smtp(self)

@@ -152,6 +152,9 @@ class Site:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "")
+        if not self.title.strip():
+            raise ConfigError("title: must not be empty (the feeds' title, the digest's sender name)")
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError(f"url: {self.url!r} is not an absolute http(s) address")
         if not self.url.endswith("/"):
@@ -199,6 +202,7 @@ class Html:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "html")
         for name, flat in (("allow", "allow_tags"), ("deny", "deny_tags")):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
@@ -226,6 +230,7 @@ class Markdown:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "markdown")
         checks.check_markdown(self)
 
 
@@ -258,6 +263,7 @@ class Fields(Mapping[str, tuple[str, ...]]):
     id: tuple[str, ...] | None = _names("The entry id (a URI); none: `[feeds] entry_id` decides.")
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "fields")
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, str):
