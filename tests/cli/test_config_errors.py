@@ -147,3 +147,18 @@ def test_a_subject_that_renders_empty_is_a_config_error_and_nothing_is_written(o
     assert ran.code == 2, ran
     assert f"{config}: [digest] subject: \"{{{{ '' }}}}\" renders as an empty subject" in ran.err
     assert not (config.parent / "out" / "digest.eml").exists()
+
+
+@pytest.mark.parametrize(
+    "subject, message",
+    [
+        ("{% for i in range(10**9) %}x{% endfor %}", "Range too big"),
+        ("{{ 'x' * 10**10 }}", "a repeated text or list of over 100,000 items"),
+        ("{{ 9 ** 999999999 }}", "is too large for a template"),
+        ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ],
+)
+def test_a_subject_cannot_hang_fill_memory_or_reach_into_python(one_post, cli, subject, message):
+    config = written(one_post, BASE + f'[digest]\nsubject = "{subject}"\n')
+    ran = cli.on(one_post, "digest", "--days", "30", "--dry-run")
+    assert ran.code == 2 and f"{config}: [digest] subject: " in ran.err and message in ran.err, ran
