@@ -91,11 +91,11 @@ def test_config_built_in_code_needs_only_title_and_url():
 @pytest.mark.parametrize(
     ("feeds", "message"),
     [
-        ('json = "atom.xml"', "json_file: 'atom.xml' is also atom_file; every feed needs a file of its own"),
-        ('index = "feed.json"', "feeds_index_file: 'feed.json' is also json_file"),
-        ('tag_pattern = "tags/{slug}.xml"', "tag_feed_pattern: 'tags/{slug}.xml' must contain {slug} and {format}"),
+        ('json = "atom.xml"', "[feeds] json: 'atom.xml' is also [feeds] atom; every feed needs a file of its own"),
+        ('index = "feed.json"', "[feeds] index: 'feed.json' is also [feeds] json"),
+        ('tag_pattern = "tags/{slug}.xml"', "[feeds] tag_pattern: 'tags/{slug}.xml' must contain {slug} and {format}"),
         ('category_json_pattern = "categories.json"', "category_json_pattern: 'categories.json' must contain {slug}"),
-        ('tag_json_pattern = "tags/{tag}.json"', "tag_json_pattern: 'tags/{tag}.json' must contain {slug}"),
+        ('tag_json_pattern = "tags/{tag}.json"', "[feeds] tag_json_pattern: 'tags/{tag}.json' must contain {slug}"),
     ],
 )
 def test_feed_file_names_that_would_collide_are_errors(tmp_path, feeds, message):

@@ -169,15 +169,14 @@ def check_feeds(feeds: Feeds) -> None:
         if web_url(feeds.url) is None:
             raise ConfigError(f"[feeds] url: {feeds.url!r} is not an absolute http(s) address")
     check_pattern("[feeds] entry_id", feeds.entry_id, url="x")
-    # Named in messages as the flat Config named them.
     files = {
-        "atom": "atom_file",
-        "rss": "rss_file",
-        "json": "json_file",
-        "featured_atom": "featured_atom_file",
-        "featured_rss": "featured_rss_file",
-        "featured_json": "featured_json_file",
-        "index": "feeds_index_file",
+        "atom": "[feeds] atom",
+        "rss": "[feeds] rss",
+        "json": "[feeds] json",
+        "featured_atom": "[feeds] featured_atom",
+        "featured_rss": "[feeds] featured_rss",
+        "featured_json": "[feeds] featured_json",
+        "index": "[feeds] index",
     }
     seen: dict[str, str] = {}
     for name, label in files.items():
@@ -188,10 +187,10 @@ def check_feeds(feeds: Feeds) -> None:
             raise ConfigError(f"{label}: {value!r} is also {seen[value]}; every feed needs a file of its own")
         seen[value] = label
     for name, label, needs in (
-        ("tag_pattern", "tag_feed_pattern", "{slug} and {format}"),
-        ("category_pattern", "category_feed_pattern", "{slug} and {format}"),
-        ("tag_json_pattern", "tag_json_pattern", "{slug}"),
-        ("category_json_pattern", "category_json_pattern", "{slug}"),
+        ("tag_pattern", "[feeds] tag_pattern", "{slug} and {format}"),
+        ("category_pattern", "[feeds] category_pattern", "{slug} and {format}"),
+        ("tag_json_pattern", "[feeds] tag_json_pattern", "{slug}"),
+        ("category_json_pattern", "[feeds] category_json_pattern", "{slug}"),
     ):
         pattern = getattr(feeds, name)
         if pattern == "":
@@ -246,11 +245,11 @@ def check_smtp(smtp: Smtp) -> None:
             no_line_breaks(value, f"[smtp] {name}")
     if smtp.starttls and smtp.ssl:
         raise ConfigError(
-            "smtp: starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
+            "[smtp] starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
             "starttls upgrades a plain connection (port 587); choose the one the server offers"
         )
     if smtp.port is not None and not 0 < smtp.port < 65536:
-        raise ConfigError(f"smtp port: {smtp.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
+        raise ConfigError(f"[smtp] port: {smtp.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
 
 
 def check_digest_addresses(site: Site, digest_url: str | None, unsubscribe_url: str | None) -> None:

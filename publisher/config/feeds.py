@@ -103,7 +103,7 @@ class Feeds:
         if self.url is not None and not self.url.endswith("/"):
             object.__setattr__(self, "url", self.url + "/")
         if self.limit < 1:
-            raise ConfigError(f"feed_limit: {self.limit} must be 1 or more")
+            raise ConfigError(f"[feeds] limit: {self.limit} must be 1 or more")
         checks.check_feeds(self)
         checks.addresses_as_uris(self, {"url": "feeds_url"})
         hubs = (self.hub,) if isinstance(self.hub, str) else self.hub

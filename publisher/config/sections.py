@@ -203,10 +203,10 @@ class Html:
 
     def __post_init__(self) -> None:
         checks.check_types(self, "html")
-        for name, flat in (("allow", "allow_tags"), ("deny", "deny_tags")):
+        for name in ("allow", "deny"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
-                raise ConfigError(f"{flat}: expected a list of HTML tag names")
+                raise ConfigError(f"[html] {name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
 
 

@@ -125,9 +125,13 @@ def _override(
     flat = {k: v for k, v in overrides.items() if k in FLAT_NAMES and k not in SETTINGS[""] and v is not None}
     if flat:  # the flat Config names of earlier releases (output_dir=...)
         grouped = flat_to_sections(flat)
-        now = [f"{key}=..." for key in grouped.get("site", {})]
+
+        def toml_key(section: str, attribute: str) -> str:  # as publisher.toml spells it: "from", not from_
+            return next(k for k, f in SETTINGS["" if section == "site" else section].items() if f.name == attribute)
+
+        now = [f"{toml_key('site', name)}=..." for name in grouped.get("site", {})]
         now += [
-            f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
+            f"{section}={{{', '.join(repr(toml_key(section, name)) + ': ...' for name in items)}}}"
             for section, items in grouped.items()
             if section != "site"
         ]

@@ -128,8 +128,8 @@ def test_a_feed_file_outside_the_output_folder_is_a_config_error_and_nothing_is_
         ("exclude = 5", "exclude: 5 is not valid (expected a list)"),
         ("body_filters = 5", "body_filters: 5 is not valid (expected a list)"),
         ("[smtp]\nport = true", "smtp.port: True is not valid (expected a whole number)"),
-        ("[smtp]\nport = 99999999", "smtp port: 99999999 is not a port number"),
-        ("[smtp]\nssl = true\nstarttls = true", "smtp: starttls and ssl cannot both be on"),
+        ("[smtp]\nport = 99999999", "[smtp] port: 99999999 is not a port number"),
+        ("[smtp]\nssl = true\nstarttls = true", "[smtp] starttls and ssl cannot both be on"),
     ],
 )
 def test_a_setting_of_the_wrong_kind_is_a_config_error_before_anything_runs(one_post, cli, setting, message):
