@@ -142,3 +142,13 @@ def test_a_name_outside_the_output_folder_is_refused_when_written_too(tmp_path):
     with pytest.raises(publisher.OutputError, match="outside the output folder"):
         write_inside(tmp_path / "out", "../victim.txt", b"x")
     assert not (tmp_path / "victim.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://", "https:///", "https://e.org/?q=1", "https://e.org/#top", "https://e.org:99999/", "https://u:p@e.org/"],
+)
+def test_a_site_address_every_link_can_be_made_from(url):
+    """Article and feed addresses are the site's url plus a path: it needs a host, and nothing after the path."""
+    with pytest.raises(ConfigError, match="is not the site's address"):
+        publisher.config.Site(title="T", url=url)
