@@ -277,3 +277,16 @@ def test_the_deprecation_of_a_load_config_override_gives_advice_that_works(tmp_p
     assert len(caught) == 1
     new = publisher.load_config(path, digest={"from": "News <news@e.org>"})
     assert new.digest.from_ == old.digest.from_ == "News <news@e.org>"
+
+
+def test_replacing_the_preset_reads_the_fields_as_that_preset_does():
+    """config.fields holds the resolved names; dataclasses.replace with another preset must resolve them
+    again from what was given (Jekyll's '!published' is a draft flag; without it drafts go out)."""
+    plain = Config(site=Site(title="T", url="https://e.org/"))
+    jekyll = dataclasses.replace(plain, site=dataclasses.replace(plain.site, preset="jekyll"))
+    assert jekyll.fields == Config(site=Site(title="T", url="https://e.org/", preset="jekyll")).fields
+    assert "!published" in jekyll.fields.draft
+    back = dataclasses.replace(jekyll, site=dataclasses.replace(jekyll.site, preset=None))
+    assert back == plain and back.fields.draft == ("draft",)
+    own = Config(site=Site(title="T", url="https://e.org/", preset="jekyll"), fields={"draft": ["hidden"]})
+    assert dataclasses.replace(own, site=dataclasses.replace(own.site, preset=None)).fields.draft == ("hidden",)
