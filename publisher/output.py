@@ -84,21 +84,29 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def inside(out_dir: str | Path, name: str) -> Path | None:
+    """``out_dir / name`` when that stays inside ``out_dir`` (symbolic links followed), else None:
+    the one test every write and removal under the output folder passes."""
+    root = Path(out_dir)
+    if Path(name).is_absolute() or not (root.resolve() / name).resolve().is_relative_to(root.resolve()):
+        return None
+    return root / name
+
+
+def write_inside(out_dir: str | Path, name: str, data: bytes) -> bool:
+    """write_atomic under the output folder; OutputError for a name that would leave it."""
+    target = inside(out_dir, name)
+    if target is None:
+        raise OutputError(f"{name}: refusing to write outside the output folder {out_dir}")
+    return write_atomic(target, data)
+
+
 def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
     """Write each ``{relative name: bytes}`` under ``out_dir``; returns the names actually rewritten.
 
     Names may contain sub-folders (``tags/news.atom.xml``) but can never point outside ``out_dir``.
     """
-    root = Path(out_dir)
-    real_root = root.resolve()
-    written = []
-    for name, data in sorted(feeds.items()):
-        target = root / name
-        if Path(name).is_absolute() or not (real_root / name).resolve().is_relative_to(real_root):
-            raise OutputError(f"{name}: refusing to write outside the output folder {root}")
-        if write_atomic(target, data):
-            written.append(name)
-    return written
+    return [name for name, data in sorted(feeds.items()) if write_inside(out_dir, name, data)]
 
 
 def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
@@ -106,14 +114,10 @@ def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
 
     Only regular files inside ``out_dir`` are removed; returns the names removed.
     """
-    root = Path(out_dir)
-    real_root = root.resolve()
     removed = []
     for name in sorted(names):
-        target = root / name
-        if Path(name).is_absolute() or not (real_root / name).resolve().is_relative_to(real_root):
-            continue
-        if target.is_symlink() or not target.is_file():
+        target = inside(out_dir, name)
+        if target is None or target.is_symlink() or not target.is_file():
             continue
         try:
             target.unlink()

@@ -59,11 +59,33 @@ def render_template(
 
 
 def render_string(config: Config, source: str, where: str, *, autoescape: bool = False, **context: Any) -> str:
-    """Render a template given as text, e.g. the digest subject from the config; errors name ``where``."""
-    import jinja2
+    """Render a template given as text, e.g. the digest subject from the config; errors name ``where``.
 
+    A one-line setting, so it runs sandboxed (Jinja2's sandbox: no attributes of Python's internals,
+    ``range`` bounded) with ``*`` and ``**`` bounded too: a subject cannot hang or fill memory.
+    """
+    import jinja2
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Bounded(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (left, right))
+            if operator == "**" and numbers and abs(right) > 64:
+                raise SecurityError(f"{left!r} ** {right!r} is too large for a template")
+            if operator == "*" and not numbers:
+                size = max((x for x in (left, right) if isinstance(x, int)), default=0) * max(
+                    (len(x) for x in (left, right) if isinstance(x, (str, list, tuple))), default=0
+                )
+                if size > 100_000:
+                    raise SecurityError("a repeated text or list of over 100,000 items")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(autoescape=autoescape, undefined=jinja2.StrictUndefined)
     try:
-        template = template_env(config, autoescape=autoescape).from_string(source)
+        template = env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"{where}: {source!r} is not a valid template: {exc.message}") from None
     return _render(template, where, {"config": config, **context})

@@ -91,11 +91,11 @@ def test_config_built_in_code_needs_only_title_and_url():
 @pytest.mark.parametrize(
     ("feeds", "message"),
     [
-        ('json = "atom.xml"', "json_file: 'atom.xml' is also atom_file; every feed needs a file of its own"),
-        ('index = "feed.json"', "feeds_index_file: 'feed.json' is also json_file"),
-        ('tag_pattern = "tags/{slug}.xml"', "tag_feed_pattern: 'tags/{slug}.xml' must contain {slug} and {format}"),
+        ('json = "atom.xml"', "[feeds] json: 'atom.xml' is also [feeds] atom; every feed needs a file of its own"),
+        ('index = "feed.json"', "[feeds] index: 'feed.json' is also [feeds] json"),
+        ('tag_pattern = "tags/{slug}.xml"', "[feeds] tag_pattern: 'tags/{slug}.xml' must contain {slug} and {format}"),
         ('category_json_pattern = "categories.json"', "category_json_pattern: 'categories.json' must contain {slug}"),
-        ('tag_json_pattern = "tags/{tag}.json"', "tag_json_pattern: 'tags/{tag}.json' must contain {slug}"),
+        ('tag_json_pattern = "tags/{tag}.json"', "[feeds] tag_json_pattern: 'tags/{tag}.json' must contain {slug}"),
     ],
 )
 def test_feed_file_names_that_would_collide_are_errors(tmp_path, feeds, message):
@@ -103,3 +103,52 @@ def test_feed_file_names_that_would_collide_are_errors(tmp_path, feeds, message)
     path.write_text(f'title = "T"\nurl = "https://example.org/"\n[feeds]\n{feeds}\n')
     with pytest.raises(publisher.ConfigError, match=re.escape(message)):
         publisher.load_config(path)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: publisher.config.Site(title="T", url=None),
+        lambda: publisher.config.Site(title="T", url="https://e.org/", timezone=5),
+        lambda: publisher.config.Site(title="T", url="https://e.org/", max_article_bytes="5"),
+        lambda: publisher.config.Feeds(limit="3"),
+        lambda: publisher.config.Feeds(hub=None),
+        lambda: publisher.config.Feeds(archive_pattern=5),
+        lambda: publisher.config.Digest(limit=None),
+        lambda: publisher.config.Digest(cover_size=5),
+        lambda: publisher.config.Html(allow=None),
+        lambda: publisher.config.Smtp(port=True),
+        lambda: publisher.config.Fields(slug=5),
+    ],
+)
+def test_a_section_given_a_value_of_the_wrong_type_raises_config_error(make):
+    with pytest.raises(ConfigError, match="is not valid"):
+        make()
+
+
+def test_an_empty_title_is_a_config_error():
+    with pytest.raises(ConfigError, match="title: must not be empty"):
+        publisher.config.Site(title=" ", url="https://e.org/")
+
+
+def test_a_list_setting_may_be_any_iterable_and_is_read_once():
+    assert publisher.config.Html(allow=(tag for tag in ["details", "summary"])).allow == ("details", "summary")
+    assert publisher.config.Feeds(hub=iter(["https://hub.example/"])).hub == ("https://hub.example/",)
+
+
+def test_a_name_outside_the_output_folder_is_refused_when_written_too(tmp_path):
+    from publisher.output import write_inside
+
+    with pytest.raises(publisher.OutputError, match="outside the output folder"):
+        write_inside(tmp_path / "out", "../victim.txt", b"x")
+    assert not (tmp_path / "victim.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://", "https:///", "https://e.org/?q=1", "https://e.org/#top", "https://e.org:99999/", "https://u:p@e.org/"],
+)
+def test_a_site_address_every_link_can_be_made_from(url):
+    """Article and feed addresses are the site's url plus a path: it needs a host, and nothing after the path."""
+    with pytest.raises(ConfigError, match="is not the site's address"):
+        publisher.config.Site(title="T", url=url)

@@ -83,7 +83,7 @@ def test_every_setting_names_its_key_and_says_what_it_does():
 
 
 def test_each_section_checks_its_own_values_with_the_messages_of_the_flat_config():
-    with pytest.raises(publisher.ConfigError, match="feed_limit: 0 must be 1 or more"):
+    with pytest.raises(publisher.ConfigError, match=r"\[feeds\] limit: 0 must be 1 or more"):
         Feeds(limit=0)
     with pytest.raises(publisher.ConfigError, match="url: 'example.org' is not an absolute http"):
         Site(title="T", url="example.org")
@@ -267,3 +267,26 @@ def test_a_setting_added_since_the_flat_config_has_no_flat_spelling(monkeypatch)
     assert set(names) == settings.EARLIER_NAMES
     assert ("feeds", "generator_name") not in names.values()
     assert names["feed_limit"] == ("feeds", "limit")
+
+
+def test_the_deprecation_of_a_load_config_override_gives_advice_that_works(tmp_path):
+    path = tmp_path / "publisher.toml"
+    path.write_text('title = "T"\nurl = "https://e.org/"\n', encoding="utf-8")
+    with pytest.warns(publisher.PublisherDeprecationWarning, match=r"digest=\{'from': \.\.\.\}") as caught:
+        old = publisher.load_config(path, digest_from="News <news@e.org>")
+    assert len(caught) == 1
+    new = publisher.load_config(path, digest={"from": "News <news@e.org>"})
+    assert new.digest.from_ == old.digest.from_ == "News <news@e.org>"
+
+
+def test_replacing_the_preset_reads_the_fields_as_that_preset_does():
+    """config.fields holds the resolved names; dataclasses.replace with another preset must resolve them
+    again from what was given (Jekyll's '!published' is a draft flag; without it drafts go out)."""
+    plain = Config(site=Site(title="T", url="https://e.org/"))
+    jekyll = dataclasses.replace(plain, site=dataclasses.replace(plain.site, preset="jekyll"))
+    assert jekyll.fields == Config(site=Site(title="T", url="https://e.org/", preset="jekyll")).fields
+    assert "!published" in jekyll.fields.draft
+    back = dataclasses.replace(jekyll, site=dataclasses.replace(jekyll.site, preset=None))
+    assert back == plain and back.fields.draft == ("draft",)
+    own = Config(site=Site(title="T", url="https://e.org/", preset="jekyll"), fields={"draft": ["hidden"]})
+    assert dataclasses.replace(own, site=dataclasses.replace(own.site, preset=None)).fields.draft == ("hidden",)

@@ -7,8 +7,11 @@ naming the setting as the flat Config of earlier releases did, which is what use
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import dataclasses
+import math
+import string
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..content.presets import PRESETS
 from ..errors import ConfigError
@@ -17,6 +20,47 @@ if TYPE_CHECKING:
     from .feeds import Feeds
     from .mail import Smtp
     from .sections import Markdown, Site
+
+
+_WANTED = {"bool": "true or false", "int": "a whole number", "str": "text in quotes"}
+
+
+def check_types(section: Any, table: str) -> None:
+    """Every setting of ``section`` has the type its field declares, whether it came from publisher.toml or
+    from code: a wrong type is a ConfigError here, never a TypeError deep in a build. A list setting may be
+    given as any iterable (kept as a tuple); a single text for one is left to its own check, which says
+    what it wants. ``table``: the section's table in publisher.toml ("" for the top level)."""
+    for field in dataclasses.fields(section):
+        value = getattr(section, field.name)
+        hint = str(field.type)
+        optional = hint.endswith(" | None")
+        kind = hint.removesuffix(" | None")
+        label = (
+            f"{table}.{field.metadata.get('key') or field.name}" if table else (field.metadata.get("key") or field.name)
+        )
+        if value is None:
+            if optional:
+                continue
+            raise ConfigError(f"{label}: None is not valid (expected {_WANTED.get(kind, 'a list')})")
+        if kind.startswith("tuple["):
+            if isinstance(value, str):
+                continue
+            if not isinstance(value, Iterable) or isinstance(value, (bytes, Mapping)):
+                raise ConfigError(f"{label}: {value!r} is not valid (expected a list)")
+            value = tuple(value)  # a generator is read once, here
+            if kind == "tuple[str, ...]" and not all(isinstance(item, str) for item in value):
+                raise ConfigError(f"{label}: {value!r} is not valid (expected a list of texts in quotes)")
+            object.__setattr__(section, field.name, value)
+        elif kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{label}: {value!r} is not valid (expected {_WANTED[kind]})")
+        elif kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{label}: {value!r} is not valid (expected {_WANTED[kind]})")
+        elif kind == "str" and not isinstance(value, str):
+            raise ConfigError(f"{label}: {value!r} is not valid (expected {_WANTED[kind]})")
+        elif kind == "float" and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{label}: {value!r} is not valid (expected a number)")
 
 
 def addresses_as_uris(section: Site | Feeds, names: Mapping[str, str]) -> None:
@@ -34,10 +78,27 @@ def addresses_as_uris(section: Site | Feeds, names: Mapping[str, str]) -> None:
                 raise ConfigError(f"{key}: {value!r} is not an address") from None
 
 
+def check_placeholders(label: str, pattern: str, allowed: Iterable[str] | None) -> None:
+    """Only ``{name}`` placeholders of ``allowed``: no format spec, conversion or attribute ("{slug:>99999999}"
+    would fill memory, "{slug.__class__}" reach into Python), so that filling a pattern in is always cheap.
+    ``allowed`` None: any plain name (the caller says which are missing or unknown)."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
+    except ValueError as exc:
+        raise ConfigError(f"{label}: {pattern!r} is not a pattern ({exc})") from None
+    for name, spec, conversion in fields:
+        plain = name is None or name.isidentifier()
+        if name is not None and ((allowed is not None and name not in allowed) or not plain or spec or conversion):
+            known = ", ".join("{" + p + "}" for p in sorted(allowed or ())) or "plain {name} placeholders"
+            shown = "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+            raise ConfigError(f"{label}: {pattern!r}: {shown} is not a placeholder (expected only {known})")
+
+
 def check_pattern(name: str, pattern: str, **extra: str) -> None:
     """The permalink and entry id templates must be ones publisher can fill in."""
     from ..content.permalinks import PLACEHOLDERS
 
+    check_placeholders(name, pattern, None)  # names are checked below, where the message lists them
     values = dict.fromkeys(PLACEHOLDERS, "x")
     try:
         pattern.format(**values, **extra)
@@ -108,37 +169,52 @@ def check_feeds(feeds: Feeds) -> None:
         if web_url(feeds.url) is None:
             raise ConfigError(f"[feeds] url: {feeds.url!r} is not an absolute http(s) address")
     check_pattern("[feeds] entry_id", feeds.entry_id, url="x")
-    # Named in messages as the flat Config named them.
     files = {
-        "atom": "atom_file",
-        "rss": "rss_file",
-        "json": "json_file",
-        "featured_atom": "featured_atom_file",
-        "featured_rss": "featured_rss_file",
-        "featured_json": "featured_json_file",
-        "index": "feeds_index_file",
+        "atom": "[feeds] atom",
+        "rss": "[feeds] rss",
+        "json": "[feeds] json",
+        "featured_atom": "[feeds] featured_atom",
+        "featured_rss": "[feeds] featured_rss",
+        "featured_json": "[feeds] featured_json",
+        "index": "[feeds] index",
     }
     seen: dict[str, str] = {}
     for name, label in files.items():
         value = getattr(feeds, name)
+        if value:
+            check_output_name(f"[feeds] {name}", value)
         if value and value in seen:
             raise ConfigError(f"{label}: {value!r} is also {seen[value]}; every feed needs a file of its own")
         seen[value] = label
     for name, label, needs in (
-        ("tag_pattern", "tag_feed_pattern", "{slug} and {format}"),
-        ("category_pattern", "category_feed_pattern", "{slug} and {format}"),
-        ("tag_json_pattern", "tag_json_pattern", "{slug}"),
-        ("category_json_pattern", "category_json_pattern", "{slug}"),
+        ("tag_pattern", "[feeds] tag_pattern", "{slug} and {format}"),
+        ("category_pattern", "[feeds] category_pattern", "{slug} and {format}"),
+        ("tag_json_pattern", "[feeds] tag_json_pattern", "{slug}"),
+        ("category_json_pattern", "[feeds] category_json_pattern", "{slug}"),
     ):
         pattern = getattr(feeds, name)
         if pattern == "":
             continue  # none of these feeds
+        check_placeholders(label, pattern, None)
         try:
             filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
         except (KeyError, IndexError, ValueError):
             filled = set()
         if len(filled) != (4 if "format" in needs else 2):
             raise ConfigError(f"{label}: {pattern!r} must contain {needs} (and no other {{...}})")
+        for example in sorted(filled):
+            check_output_name(f"[feeds] {name}", example)
+
+
+def check_output_name(label: str, name: str) -> None:
+    """A feed's file name, or a pattern filled in, names a file inside the output folder: relative, without
+    ".." or a backslash. The build checks every path again when it writes (output.write_inside)."""
+    parts = name.split("/")
+    if name.startswith(("/", "~")) or "\\" in name or ".." in parts or (len(parts[0]) > 1 and parts[0][1] == ":"):
+        raise ConfigError(
+            f"{label}: {name!r} would be written outside the output folder (expected a relative file name such as "
+            '"atom.xml" or "tags/{slug}.atom.xml", without ".." or a leading "/")'
+        )
 
 
 def check_site_bounds_and_addresses(site: Site) -> None:
@@ -167,6 +243,13 @@ def check_smtp(smtp: Smtp) -> None:
         value = getattr(smtp, name)
         if isinstance(value, str):
             no_line_breaks(value, f"[smtp] {name}")
+    if smtp.starttls and smtp.ssl:
+        raise ConfigError(
+            "[smtp] starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
+            "starttls upgrades a plain connection (port 587); choose the one the server offers"
+        )
+    if smtp.port is not None and not 0 < smtp.port < 65536:
+        raise ConfigError(f"[smtp] port: {smtp.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
 
 
 def check_digest_addresses(site: Site, digest_url: str | None, unsubscribe_url: str | None) -> None:

@@ -99,10 +99,11 @@ class Feeds:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "feeds")
         if self.url is not None and not self.url.endswith("/"):
             object.__setattr__(self, "url", self.url + "/")
         if self.limit < 1:
-            raise ConfigError(f"feed_limit: {self.limit} must be 1 or more")
+            raise ConfigError(f"[feeds] limit: {self.limit} must be 1 or more")
         checks.check_feeds(self)
         checks.addresses_as_uris(self, {"url": "feeds_url"})
         hubs = (self.hub,) if isinstance(self.hub, str) else self.hub
@@ -111,6 +112,9 @@ class Feeds:
                 f"[feeds] hub: {self.hub!r} is not valid (expected an absolute http(s) address or a list of them)"
             )
         object.__setattr__(self, "hub", tuple(hubs))
+        checks.check_placeholders("[feeds] archive_pattern", self.archive_pattern, ("year",))
+        if self.archive_pattern:
+            checks.check_output_name("[feeds] archive_pattern", self.archive_file(2025))
         try:
             self.archive_file(2025)
         except (KeyError, IndexError, ValueError):

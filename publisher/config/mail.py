@@ -105,8 +105,11 @@ class Digest:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "digest")
+        if not self.subject.strip():
+            raise ConfigError("[digest] subject: must not be empty (a Jinja2 template of the subject line)")
         if self.limit < 1:
-            raise ConfigError(f"digest limit: {self.limit} must be 1 or more")
+            raise ConfigError(f"[digest] limit: {self.limit} must be 1 or more")
         if self.budget < 1:
             raise ConfigError(f"[digest] budget: {self.budget} must be 1 or more bytes of HTML")
         _ = self.cover_shape  # raises ConfigError for a malformed size
@@ -118,7 +121,7 @@ class Digest:
         width, sep, height = self.cover_size.lower().partition("x")
         if not (sep and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
             raise ConfigError(
-                f"digest cover_size: {self.cover_size!r} is not a size (expected WIDTHxHEIGHT, e.g. 1200x630)"
+                f"[digest] cover_size: {self.cover_size!r} is not a size (expected WIDTHxHEIGHT, e.g. 1200x630)"
             )
         return int(width), int(height)
 
@@ -158,4 +161,5 @@ class Smtp:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "smtp")
         checks.check_smtp(self)

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..content import DEFAULT_MAX_ARTICLE_BYTES
@@ -152,8 +153,16 @@ class Site:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "")
+        if not self.title.strip():
+            raise ConfigError("title: must not be empty (the feeds' title, the digest's sender name)")
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError(f"url: {self.url!r} is not an absolute http(s) address")
+        if not _site_address(self.url):
+            raise ConfigError(
+                f"url: {self.url!r} is not the site's address (expected an absolute http(s) address with a host "
+                "and no query, fragment or user name, e.g. https://example.org/blog/)"
+            )
         if not self.url.endswith("/"):
             object.__setattr__(self, "url", self.url + "/")
         checks.check_site_bounds_and_addresses(self)
@@ -199,10 +208,11 @@ class Html:
     )
 
     def __post_init__(self) -> None:
-        for name, flat in (("allow", "allow_tags"), ("deny", "deny_tags")):
+        checks.check_types(self, "html")
+        for name in ("allow", "deny"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
-                raise ConfigError(f"{flat}: expected a list of HTML tag names")
+                raise ConfigError(f"[html] {name}: expected a list of HTML tag names")
             object.__setattr__(self, name, tuple(tag.lower() for tag in value))
 
 
@@ -226,7 +236,19 @@ class Markdown:
     )
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "markdown")
         checks.check_markdown(self)
+
+
+def _site_address(url: str) -> bool:
+    """An address every article URL can be made from by appending a path: a host, a valid port, no
+    user name, query or fragment (they would end up in the middle of every link)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not (parts.query or parts.fragment or parts.username or parts.password)
 
 
 def _names(description: str) -> Any:
@@ -258,6 +280,7 @@ class Fields(Mapping[str, tuple[str, ...]]):
     id: tuple[str, ...] | None = _names("The entry id (a URI); none: `[feeds] entry_id` decides.")
 
     def __post_init__(self) -> None:
+        checks.check_types(self, "fields")
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if isinstance(value, str):

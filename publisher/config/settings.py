@@ -174,13 +174,14 @@ class Config:
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")
-        # The names given win; a field they leave unset keeps the preset's names, else the defaults.
-        given = (
-            {}
-            if self.fields is DEFAULT_FIELDS
-            else {name: names for name, names in self.fields.items() if names is not None}
-        )
-        object.__setattr__(self, "fields", Fields(**{**DEFAULT_FIELDS, **self.preset_rules.fields, **given}))
+        # The names given win; a field they leave unset keeps the preset's names, else the defaults. A
+        # resolved Fields remembers what was given, so that dataclasses.replace with another preset
+        # resolves again from that, not from the old preset's names.
+        source = getattr(self.fields, "_given", self.fields)
+        given = {} if source is DEFAULT_FIELDS else {name: names for name, names in source.items() if names is not None}
+        resolved = Fields(**{**DEFAULT_FIELDS, **self.preset_rules.fields, **given})
+        object.__setattr__(resolved, "_given", dict(given))
+        object.__setattr__(self, "fields", resolved)
 
     if not TYPE_CHECKING:  # hidden from type checkers, so that they report a flat read as the error it will be
 

@@ -108,7 +108,6 @@ def config_from_mapping(
     for required in ("title", "url"):
         if required not in values["site"]:
             raise ConfigError(f"{source}: {required}: missing (every site needs a title and a url)")
-    _check_types(values, source)
     try:
         sections = {name: kind(**values[name]) for name, kind in SECTIONS.items()}
         return Config(**sections, fields=fields, config_file=config_file)
@@ -126,9 +125,13 @@ def _override(
     flat = {k: v for k, v in overrides.items() if k in FLAT_NAMES and k not in SETTINGS[""] and v is not None}
     if flat:  # the flat Config names of earlier releases (output_dir=...)
         grouped = flat_to_sections(flat)
-        now = [f"{key}=..." for key in grouped.get("site", {})]
+
+        def toml_key(section: str, attribute: str) -> str:  # as publisher.toml spells it: "from", not from_
+            return next(k for k, f in SETTINGS["" if section == "site" else section].items() if f.name == attribute)
+
+        now = [f"{toml_key('site', name)}=..." for name in grouped.get("site", {})]
         now += [
-            f"{section}={{{', '.join(repr(key) + ': ...' for key in items)}}}"
+            f"{section}={{{', '.join(repr(toml_key(section, name)) + ': ...' for name in items)}}}"
             for section, items in grouped.items()
             if section != "site"
         ]
@@ -182,25 +185,3 @@ def _fields(table: Mapping[str, Any], source: str) -> dict[str, tuple[str, ...]]
             raise ConfigError(f"{source}: [fields] {name}: expected a frontmatter name or a list of names")
         fields[name] = tuple(names)
     return fields
-
-
-def _check_types(values: Mapping[str, Mapping[str, Any]], source: str) -> None:
-    for section, items in values.items():
-        table = "" if section == "site" else section
-        hints = {f.name: (key, f.type) for key, f in SETTINGS[table].items()}
-        for name, value in items.items():
-            key, hint = hints[name]
-            expected: type
-            if hint == "bool":
-                expected = bool
-            elif hint == "int":
-                expected = int
-            elif str(hint).startswith("str"):
-                expected = str
-            else:
-                continue
-            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                wanted = {bool: "true or false", int: "a whole number", str: "text in quotes"}[expected]
-                raise ConfigError(
-                    f"{source}: {table + '.' if table else ''}{key}: {value!r} is not valid (expected {wanted})"
-                )

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import Config
-from ..errors import ContentError, EmptyDigest
+from ..errors import ConfigError, ContentError, EmptyDigest
 from ..feeds import cover_enclosure
 from ..guard import article_render, article_step, without_failures
 from ..markup.html import summary
@@ -232,7 +232,10 @@ def _subject(included: Sequence[Article], config: Config) -> str:
         config, config.digest.subject, where, site=config.site, articles=included, lead=lead, count=len(included)
     )
     # One line, whatever the titles hold: a CR or LF must never start a new header.
-    return repair_line(subject)
+    line = repair_line(subject)
+    if not line.strip():  # a message without a subject is spam to every filter, and feedgen refuses it too
+        raise ConfigError(f"{where}: {config.digest.subject!r} renders as an empty subject for this digest")
+    return line
 
 
 def _context(

@@ -67,16 +67,9 @@ class SmtpSettings(Smtp):
             object.__setattr__(self, "user", username)
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")
-        super().__post_init__()
-        if self.starttls and self.ssl:
-            raise ConfigError(
-                "smtp: starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
-                "starttls upgrades a plain connection (port 587); choose the one the server offers"
-            )
+        super().__post_init__()  # the [smtp] checks: types, port range, starttls or ssl
         if self.port is None:
             object.__setattr__(self, "port", 465 if self.ssl else 587)
-        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise ConfigError(f"smtp port: {self.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
         if self.timeout <= 0:
             raise ConfigError(f"smtp timeout: {self.timeout!r} must be more than 0 seconds")
 

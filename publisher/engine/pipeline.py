@@ -31,7 +31,7 @@ from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed
 from ..model import Article
-from ..output import remove_outputs, remove_stale_temporaries, write_atomic
+from ..output import remove_outputs, remove_stale_temporaries, write_inside
 from ..select import is_scheduled, select
 from ..text import counted
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
@@ -265,7 +265,7 @@ def _stream_outputs(
             unchanged.append(output.filename)
             continue
         data = render_output(output, config, parts)
-        changed = write_atomic(out / output.filename, data)
+        changed = write_inside(out, output.filename, data)
         (written if changed else unchanged).append(output.filename)
         size, mtime_ns = file_stat(out / output.filename)
         store.db.execute(

@@ -92,3 +92,73 @@ def test_a_value_out_of_bounds_is_a_config_error_naming_its_key(one_post, cli, s
     ran = cli.on(one_post, "build")
     assert ran.code == 2
     assert ran.err.startswith(f"publisher: error: {config}: {message}")
+
+
+@pytest.mark.parametrize(
+    "setting, key",
+    [
+        ('[feeds]\natom = "../../victim.txt"\n', "[feeds] atom"),
+        ('[feeds]\nrss = "/tmp/victim.txt"\n', "[feeds] rss"),
+        ('[feeds]\ntags = true\ntag_pattern = "../../{slug}.{format}.xml"\n', "[feeds] tag_pattern"),
+        ('[feeds]\narchive_pattern = "/tmp/arch-{year}.xml"\n', "[feeds] archive_pattern"),
+        ('[feeds]\nindex = "..\\\\index.html"\n', "[feeds] index"),
+    ],
+)
+def test_a_feed_file_outside_the_output_folder_is_a_config_error_and_nothing_is_written(one_post, cli, setting, key):
+    folder = one_post.config_file.parent
+    victim = folder.parent / "victim.txt"
+    victim.write_text("precious\n")
+    config = written(one_post, BASE + setting)
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2 and ran.out == ""
+    assert ran.err.startswith(f"publisher: error: {config}: {key}: ") and "outside the output folder" in ran.err
+    assert victim.read_text() == "precious\n" and not (folder / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ('permalink = "/{slug:>99999999999}/"', "permalink: '/{slug:>99999999999}/': {slug:>99999999999} is not"),
+        ('[feeds]\nentry_id = "{url!r}"', "[feeds] entry_id: '{url!r}': {url!r} is not a placeholder"),
+        ('[feeds]\narchive_pattern = "a/{year:>999999999999}.xml"', "[feeds] archive_pattern: 'a/{year:>999999999999}"),
+        ('permalink = "/{slug.__class__}/"', "{slug.__class__} is not a placeholder"),
+        ('[digest]\nsubject = " "', "[digest] subject: must not be empty"),
+        ("[feeds]\nhub = 5", "feeds.hub: 5 is not valid (expected a list)"),
+        ("[html]\nallow = 5", "html.allow: 5 is not valid (expected a list)"),
+        ("exclude = 5", "exclude: 5 is not valid (expected a list)"),
+        ("body_filters = 5", "body_filters: 5 is not valid (expected a list)"),
+        ("[smtp]\nport = true", "smtp.port: True is not valid (expected a whole number)"),
+        ("[smtp]\nport = 99999999", "[smtp] port: 99999999 is not a port number"),
+        ("[smtp]\nssl = true\nstarttls = true", "[smtp] starttls and ssl cannot both be on"),
+    ],
+)
+def test_a_setting_of_the_wrong_kind_is_a_config_error_before_anything_runs(one_post, cli, setting, message):
+    """Each of these once ended in "this is a bug in publisher", a MemoryError or a hang, or passed the
+    loader and failed only at send."""
+    config = written(one_post, BASE + setting + "\n")
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2 and ran.out == "", ran
+    assert ran.err.startswith(f"publisher: error: {config}: ") and message in ran.err, ran.err
+
+
+def test_a_subject_that_renders_empty_is_a_config_error_and_nothing_is_written(one_post, cli):
+    config = written(one_post, BASE + "[digest]\nsubject = \"{{ '' }}\"\n")
+    ran = cli.on(one_post, "digest", "--days", "30")
+    assert ran.code == 2, ran
+    assert f"{config}: [digest] subject: \"{{{{ '' }}}}\" renders as an empty subject" in ran.err
+    assert not (config.parent / "out" / "digest.eml").exists()
+
+
+@pytest.mark.parametrize(
+    "subject, message",
+    [
+        ("{% for i in range(10**9) %}x{% endfor %}", "Range too big"),
+        ("{{ 'x' * 10**10 }}", "a repeated text or list of over 100,000 items"),
+        ("{{ 9 ** 999999999 }}", "is too large for a template"),
+        ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ],
+)
+def test_a_subject_cannot_hang_fill_memory_or_reach_into_python(one_post, cli, subject, message):
+    config = written(one_post, BASE + f'[digest]\nsubject = "{subject}"\n')
+    ran = cli.on(one_post, "digest", "--days", "30", "--dry-run")
+    assert ran.code == 2 and f"{config}: [digest] subject: " in ran.err and message in ran.err, ran
