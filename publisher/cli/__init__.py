@@ -45,7 +45,8 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line for cron mail, the traceback with -v
-        log.debug("the traceback of the bug below", exc_info=True)
+        # At INFO, the level -v sets: the line below promises that -v shows where it happened.
+        log.info("the traceback of the bug below", exc_info=True)
         print(
             f"publisher: error: this is a bug in publisher, please report it: {type(exc).__name__}: "
             f"{printable(str(exc))[:500]} (run again with -v to see where it happened)",

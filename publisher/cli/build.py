@@ -10,7 +10,7 @@ from pathlib import Path
 from ..engine.pipeline import build
 from ..errors import ConfigError, ContentError, PublisherError
 from ..feeds.websub import TIMEOUT
-from .common import DEFAULT_CONFIG, add_common_flags, config_from_args, now_from_args
+from .common import DEFAULT_CONFIG, add_common_flags, config_from_args, now_from_args, seconds
 
 log = logging.getLogger("publisher")
 
@@ -29,7 +29,7 @@ def add_build_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     build.add_argument(
         "--ping-timeout",
         metavar="SECONDS",
-        type=float,
+        type=seconds(),
         default=TIMEOUT,
         help=f"wait this long for a hub to answer, then retry once (default: {TIMEOUT:g})",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> N
         parser.add_argument(
             "--lock-timeout",
             metavar="SECONDS",
-            type=seconds,
+            type=seconds(zero=True),
             default=60.0,
             help="wait this long for another run to finish with the output folder (default: 60)",
         )
@@ -68,11 +69,24 @@ def add_window_flags(parser: argparse.ArgumentParser, *, checks: bool = True) ->
         )
 
 
-def seconds(value: str) -> float:
-    seconds = float(value)
-    if not seconds >= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (0 or more)")
-    return seconds
+def seconds(*, zero: bool = False) -> Callable[[str], float]:
+    """The argparse type of every timeout flag: a finite number of seconds, more than 0 (``zero``: 0 or more).
+
+    nan and inf are refused here: the socket and lock calls that receive them fail with a ValueError
+    or an OverflowError mid-run, and a timeout of 0 or less makes every connection fail at once.
+    """
+    expected = "0 or more" if zero else "more than 0"
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number >= 0 if zero else number > 0)):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds ({expected})")
+        return number
+
+    return parse
 
 
 def port_number(lowest: int) -> Callable[[str], int]:

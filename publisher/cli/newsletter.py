@@ -25,7 +25,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
     unsubscribe.add_argument(
         "--lock-timeout",
         metavar="SECONDS",
-        type=seconds,
+        type=seconds(zero=True),
         default=60.0,
         help="wait this long for another run to finish with the state folder (default: 60)",
     )
@@ -40,8 +40,6 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
 
     if args.to:
         raise ConfigError("--subscribers and --to: each subscriber is a recipient; leave out --to")
-    if args.rate is not None and not args.rate > 0:
-        raise ConfigError(f"--rate: {args.rate:g} must be more than 0 messages a second")
     config = config_from_args(args)
     settings = smtp_settings_from_args(args, config) if not args.dry_run or args.smtp_host or config.smtp.host else None
     if settings is not None and not args.dry_run:

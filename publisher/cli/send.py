@@ -4,6 +4,7 @@ to each subscriber of a list."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from .common import (
     now_from_args,
     port_number,
     request_from_args,
+    seconds,
 )
 from .digest import digest_report
 
@@ -88,7 +90,7 @@ def add_smtp_flags(parser: argparse.ArgumentParser) -> None:
     )
     smtp.add_argument(
         "--smtp-timeout",
-        type=float,
+        type=seconds(),
         default=30.0,
         metavar="SECONDS",
         help="give up on a server that does not answer within this long (default: 30)",
@@ -110,7 +112,29 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
         "each with their own unsubscribe link; a run again after a failure sends only to those "
         "not yet recorded",
     )
-    group.add_argument("--rate", type=float, metavar="N", help="at most N messages a second (default: no limit)")
+    group.add_argument(
+        "--rate",
+        type=messages_a_second,
+        metavar="N",
+        help=f"at most N messages a second, from {SLOWEST_RATE:.6f} (1 an hour) up (default: no limit)",
+    )
+
+
+# A slower pace is a mistake (1e-9 would wait 31 years before the second message), not a wish.
+SLOWEST_RATE = 1 / 3600
+
+
+def messages_a_second(value: str) -> float:
+    """The argparse type of --rate: a finite number of messages a second, at least one an hour."""
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and rate >= SLOWEST_RATE):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a rate of at least 1 message an hour ({SLOWEST_RATE:.6f} a second)"
+        )
+    return rate
 
 
 def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:

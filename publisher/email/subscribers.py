@@ -16,14 +16,16 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from ..engine.state import NEWSLETTER_SCHEMA
@@ -58,15 +60,12 @@ def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[
     """A CSV file with a header row: ``email``, optional ``name``, any other columns kept as merge fields.
 
     A row whose address is not one is reported (logged, appended to ``errors``) and skipped; an
-    address listed twice is sent to once. A file without an ``email`` column is a ConfigError.
+    address listed twice is sent to once. A file without an ``email`` column, or a path that is not a
+    regular file (a FIFO, a device, a folder), is a ConfigError.
     """
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the subscriber list ({exc.strerror or exc})") from None
     subscribers: dict[str, Subscriber] = {}
-    with handle:
+    with _open_list(path) as handle:
         try:
             reader = csv.DictReader(handle)
             columns = [c.strip().lower() for c in reader.fieldnames or []]
@@ -87,6 +86,24 @@ def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not a CSV file in UTF-8 ({exc})") from None
     return list(subscribers.values())
+
+
+def _open_list(path: Path) -> TextIO:
+    """The list opened as text, or ConfigError. Only a regular file is read: /dev/zero never ends and a
+    FIFO waits for a writer, and either would hold the send forever. O_NONBLOCK makes opening a FIFO
+    return at once, so that fstat can refuse it; on a regular file it changes nothing."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the subscriber list ({exc.strerror or exc})") from None
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        os.close(fd)
+        raise ConfigError(f"{path}: is not a regular file")
+    return open(fd, encoding="utf-8-sig", newline="")
 
 
 def _row_problem(row: Mapping[str, str | None]) -> str | None:

@@ -14,8 +14,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from email import message_from_bytes, policy
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from lxml import html as lxml_html
 
 import publisher
@@ -134,6 +136,23 @@ def test_a_token_url_without_the_secret_is_a_usage_error_before_anything_is_sent
         proc = run_publisher(*send_args(news), cwd=news, env=env)
     assert proc.returncode == 2
     assert "set the PUBLISHER_UNSUBSCRIBE_SECRET environment variable" in proc.stderr
+    assert recorder.messages == [] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "a FIFO", "a folder"])
+def test_a_subscriber_list_that_is_not_a_regular_file_is_refused_before_it_is_read(site, tmp_path, kind):
+    # /dev/zero never ends and a FIFO without a writer never answers: either blocked the send forever.
+    if kind == "a FIFO":
+        listed = tmp_path / "subscribers.csv"
+        os.mkfifo(listed)
+    else:
+        listed = tmp_path if kind == "a folder" else Path(kind)
+    with smtp_server() as (server, recorder):
+        news = newsletter_site(site, server.port, 1)
+        args = ["send", "--config", str(news.config_file), "--subscribers", str(listed), "--now", NOW_ARG]
+        proc = run_publisher(*args, cwd=news, env=ENV, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert f"publisher: error: {listed}: is not a regular file" in proc.stderr
     assert recorder.messages == [] and "Traceback" not in proc.stderr
 
 
