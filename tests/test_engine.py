@@ -152,3 +152,14 @@ def test_deleting_the_state_folder_gives_the_same_outputs(blog):
 )
 def test_the_summary_line_says_article_for_one(published, written, expected):
     assert publisher.BuildResult("feeds", written=written, published=published).summary() == expected
+
+
+@pytest.mark.parametrize(
+    "options", [{"lock_timeout": float("nan")}, {"lock_timeout": -1}, {"ping": True, "ping_timeout": float("inf")}]
+)
+def test_a_timeout_that_is_no_number_of_seconds_is_refused_before_anything_is_written(site, options):
+    blog = site()
+    blog.add("post.md", title="Post", date="2026-11-20")
+    with pytest.raises(publisher.ConfigError, match="is not a number of seconds"):
+        publisher.build(blog.config(), now=NOW, **options)
+    assert not (blog / "feeds").exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,6 +91,11 @@ def build(
     of the feeds that changed are notified after the lock is released.
     """
     now = now or datetime.now(UTC)
+    # Checked before anything is read: a hub's timeout of inf or nan would fail only after the writes.
+    if not (isinstance(lock_timeout, (int, float)) and math.isfinite(lock_timeout) and lock_timeout >= 0):
+        raise ConfigError(f"lock_timeout: {lock_timeout!r} is not a number of seconds (0 or more)")
+    if ping and not (isinstance(ping_timeout, (int, float)) and math.isfinite(ping_timeout) and ping_timeout > 0):
+        raise ConfigError(f"ping_timeout: {ping_timeout!r} is not a number of seconds (more than 0)")
     content = Path(config.site.content)
     if not content.is_dir():
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -19,8 +20,11 @@ HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
     """`publisher digest` on the bundled content/ and publisher.toml, into a temporary output folder."""
-    out = tmp_path_factory.mktemp("digest")
-    ran = Cli()("digest", "--config", ROOT / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
+    folder = tmp_path_factory.mktemp("bundled")  # a copy: the state folder is made beside the configuration
+    shutil.copy(ROOT / "publisher.toml", folder / "publisher.toml")
+    shutil.copytree(ROOT / "content", folder / "content")
+    out = folder / "out"
+    ran = Cli()("digest", "--config", folder / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
     assert ran.code == 0, ran.err
     return out
 
