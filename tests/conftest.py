@@ -29,7 +29,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -307,6 +307,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not item.path.name.startswith("test_config"):
             item.add_marker(pytest.mark.filterwarnings("error::publisher.errors.PublisherDeprecationWarning"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_alone() -> Iterator[None]:
+    """No test leaves a state folder in the checkout (one beside the bundled publisher.toml would be
+    taken by the next build there): a test that builds the bundled site works on a copy."""
+    state = ROOT / ".publisher"
+    before = state.exists()
+    yield
+    if not before and state.exists():
+        pytest.fail(f"a test made {state}: build the bundled site from a copy (see tests/cli/test_digest.py)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

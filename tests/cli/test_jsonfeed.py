@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import feedparser
 
@@ -13,8 +14,12 @@ from tests.test_jsonfeed import SEED_COVER, json_feed_validator, valid_json_feed
 def test_bundled_site_feeds_all_read_cleanly(tmp_path, cli):
     """The example site as `publisher build` writes it: every XML feed bozo == 0, every JSON feed valid."""
     validator = json_feed_validator()
+    site = tmp_path / "site"  # a copy: the state folder is made beside the configuration, not in the checkout
+    site.mkdir()
+    shutil.copy(ROOT / "publisher.toml", site / "publisher.toml")
+    shutil.copytree(ROOT / "content", site / "content")
     out = tmp_path / "feeds"
-    assert cli.on(ROOT, "build", "--out", out, "-q").code == 0
+    assert cli.on(site, "build", "--out", out, "-q").code == 0
     xml_feeds = sorted(out.rglob("*.xml"))
     json_feeds = sorted(out.rglob("*.json"))
     subscribable = [p for p in xml_feeds if p.parent.name != "archive"]  # archives are Atom only (RFC 5005)
@@ -32,5 +37,5 @@ def test_bundled_site_feeds_all_read_cleanly(tmp_path, cli):
         assert [(i["id"], i["title"]) for i in feed["items"]] == [(e.id, e.title) for e in entries], path
     seed = next(i for i in json.loads((out / "feed.json").read_bytes())["items"] if "sora2-app-guide" in i["id"])
     assert seed["image"] == SEED_COVER and seed["attachments"][0]["url"] == SEED_COVER
-    again = cli.on(ROOT, "build", "--out", out, "-v")
+    again = cli.on(site, "build", "--out", out, "-v")
     assert again.code == 0 and ": 0 written," in again.err  # JSON feeds and the feeds page included
