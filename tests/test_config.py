@@ -152,3 +152,34 @@ def test_a_site_address_every_link_can_be_made_from(url):
     """Article and feed addresses are the site's url plus a path: it needs a host, and nothing after the path."""
     with pytest.raises(ConfigError, match="is not the site's address"):
         publisher.config.Site(title="T", url=url)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: publisher.Config(site={"title": "T"}), "Config site=: expected publisher.config.Site"),
+        (
+            lambda: publisher.Config(site=publisher.config.Site(title="T", url="https://e.org/"), feeds={"limit": 3}),
+            "Config feeds=: expected publisher.config.Feeds",
+        ),
+        (
+            lambda: publisher.config_from_mapping(
+                {"title": "T", "url": "https://e.org/", "fallback_encoding": "rot13"}
+            ),
+            "fallback_encoding: 'rot13' is not a known encoding",
+        ),
+        (
+            lambda: publisher.config_from_mapping(
+                {
+                    "title": "T",
+                    "url": "https://e.org/",
+                    "markdown": {"engine": "python-markdown", "extensions": ["nope"]},
+                }
+            ),
+            r"\[markdown\] extensions: \['nope'\] could not be loaded",
+        ),
+    ],
+)
+def test_what_would_fail_later_is_a_config_error_now(make, message):
+    with pytest.raises(ConfigError, match=message):
+        make()

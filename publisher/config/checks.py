@@ -139,7 +139,7 @@ def check_reading(site: Site) -> None:
 
 
 def check_markdown(markdown: Markdown) -> None:
-    from ..markup.engines import PYTHON_MARKDOWN_EXTENSIONS, engine_names
+    from ..markup.engines import PYTHON_MARKDOWN_EXTENSIONS, engine, engine_names
 
     if markdown.engine not in engine_names():
         raise ConfigError(
@@ -156,6 +156,8 @@ def check_markdown(markdown: Markdown) -> None:
         raise ConfigError(
             f'[markdown] extensions: only used with engine = "python-markdown", not with {markdown.engine!r}'
         )
+    if markdown.extensions != PYTHON_MARKDOWN_EXTENSIONS:
+        engine(markdown.engine, markdown.extensions)  # loads them now: a name that leads nowhere is this error
 
 
 def check_feeds(feeds: Feeds) -> None:

@@ -171,7 +171,8 @@ class Site:
         checks.check_reading(self)
         if self.fallback_encoding is not None:
             try:
-                codecs.lookup(self.fallback_encoding)
+                if not codecs.lookup(self.fallback_encoding)._is_text_encoding:  # rot13, base64: bytes to bytes
+                    raise LookupError(self.fallback_encoding)
             except LookupError:
                 raise ConfigError(f"fallback_encoding: {self.fallback_encoding!r} is not a known encoding") from None
         if self.author_email is not None:

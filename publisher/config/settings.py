@@ -164,7 +164,15 @@ class Config:
         if sections["site"] is None:
             raise TypeError("Config needs site=publisher.config.Site(title=..., url=...)")
         for name, kind in SECTIONS.items():
-            object.__setattr__(self, name, kind() if sections[name] is None else sections[name])
+            value = kind() if sections[name] is None else sections[name]
+            if not isinstance(value, kind):
+                raise ConfigError(
+                    f"Config {name}=: expected publisher.config.{kind.__name__}(...), not {type(value).__name__} "
+                    "(a mapping shaped as publisher.toml goes to publisher.config_from_mapping)"
+                )
+            object.__setattr__(self, name, value)
+        if fields is not None and not isinstance(fields, Mapping):
+            raise ConfigError(f"Config fields=: expected publisher.config.Fields(...) or a mapping, not {fields!r}")
         object.__setattr__(self, "fields", Fields() if fields is None else fields)
         object.__setattr__(self, "config_file", config_file)
         self.__post_init__()
