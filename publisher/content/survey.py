@@ -289,6 +289,14 @@ def write_config(content: str | Path, target: Path, *, url: str | None = None, t
     except ContentError as exc:
         raise ConfigError(f"--content: {exc}") from None
     text = config_text(found, target, url=url, title=title)
+    import tomllib
+
+    from ..config.toml import config_from_mapping
+
+    try:  # read back as a build will read it: a file the next command refuses is not written
+        config_from_mapping(tomllib.loads(text), base=target.resolve().parent, source=str(target))
+    except ConfigError as exc:
+        raise ConfigError(f"init: not written: {exc} (pass --url and --title with values a site can use)") from None
     try:
         with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
             fh.write(text)

@@ -205,3 +205,17 @@ def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, cli):
     assert cli("init", "--content", "content/posts").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
     assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug}/")
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (("--url", "ftp://x"), "url: 'ftp://x' is not an absolute http(s) address"),
+        (("--url", "https://e.org/", "--title", "a\nb"), "title: 'a\\nb' holds a line break"),
+    ],
+)
+def test_init_writes_no_file_the_next_command_would_refuse(sample, cli, flags, message):
+    sample("jekyll-news")
+    ran = cli("init", "--content", "docs/_posts", *flags)
+    assert ran.code == 2 and "init: not written: " in ran.err and message in ran.err, ran
+    assert not Path("publisher.toml").exists()
