@@ -183,3 +183,15 @@ def test_a_site_address_every_link_can_be_made_from(url):
 def test_what_would_fail_later_is_a_config_error_now(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
+
+
+def test_a_control_character_in_the_title_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"title: 'a\\x07b' holds a control character \(U\+0007\)"):
+        publisher.config.Site(title="a\x07b", url="https://e.org/")
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows editors save UTF-8 with a BOM, which TOML itself does not allow."""
+    path = tmp_path / "publisher.toml"
+    path.write_bytes(b'\xef\xbb\xbftitle = "T"\nurl = "https://e.org/"\n')
+    assert publisher.load_config(path).site.title == "T"

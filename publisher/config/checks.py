@@ -232,6 +232,9 @@ def check_site_bounds_and_addresses(site: Site) -> None:
         value = getattr(site, name)
         if isinstance(value, str):
             no_line_breaks(value, name)
+            control = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
+            if control is not None:  # shown as is on the feeds page and in mail clients
+                raise ConfigError(f"{name}: {value!r} holds a control character (U+{ord(control):04X})")
     for name in ("icon", "logo"):
         value = getattr(site, name)
         if value is not None and web_url(value, site.url) is None:

@@ -45,14 +45,16 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
         if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the run
             raise ConfigError(f"{path}: is not a regular file")
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
+        # Windows editors (Notepad) save UTF-8 with a byte-order mark, which TOML does not allow.
+        data = tomllib.loads(raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder, not a configuration file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:  # tomllib decodes the whole file as UTF-8 first
+    except UnicodeDecodeError as exc:  # the whole file is decoded as UTF-8 first
         line = exc.object[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

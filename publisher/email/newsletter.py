@@ -60,8 +60,8 @@ class DigestRequest:
     limit: int | None = None
 
     def check(self) -> None:
-        if self.days is not None and not self.days > 0:
-            raise ConfigError(f"--days: {self.days:g} must be more than 0")
+        if self.days is not None and not (0 < self.days < 1_000_000):  # nan and inf too: a window is finite
+            raise ConfigError(f"--days: {self.days:g} must be more than 0 and less than a million")
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise ConfigError(
                 f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}: the window is empty"

@@ -236,6 +236,8 @@ def test_an_article_that_arrives_late_goes_into_the_next_digest_once(digests, cl
         (["--limit", "0"], "--limit: 0 must be 1 or more"),
         (["--since", "2026-11-30", "--until", "2026-11-01"], "is not before --until"),
         (["--days", "0"], "--days: 0 must be more than 0"),
+        (["--days", "inf"], "--days: inf must be more than 0 and less than a million"),
+        (["--days", "nan"], "--days: nan must be more than 0"),
     ],
 )
 def test_window_flags_that_make_no_sense_are_usage_errors(digests, cli, args, message):
