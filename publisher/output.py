@@ -88,7 +88,8 @@ def inside(out_dir: str | Path, name: str) -> Path | None:
     """``out_dir / name`` when that stays inside ``out_dir`` (symbolic links followed), else None:
     the one test every write and removal under the output folder passes."""
     root = Path(out_dir)
-    if Path(name).is_absolute() or not (root.resolve() / name).resolve().is_relative_to(root.resolve()):
+    real = root.resolve()
+    if Path(name).is_absolute() or not (real / name).resolve().is_relative_to(real):
         return None
     return root / name
 

@@ -6,6 +6,7 @@ pyproject.toml); a checkout or an editable install finds it beside the package.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +62,28 @@ def render_template(
 def render_string(config: Config, source: str, where: str, *, autoescape: bool = False, **context: Any) -> str:
     """Render a template given as text, e.g. the digest subject from the config; errors name ``where``.
 
-    A one-line setting, so it runs sandboxed (Jinja2's sandbox: no attributes of Python's internals,
-    ``range`` bounded) with ``*`` and ``**`` bounded too: a subject cannot hang or fill memory.
+    A one-line setting, so it runs sandboxed (see _sandboxed): a subject cannot hang, fill memory or
+    reach Python's internals.
     """
+    import jinja2
+
+    try:
+        template = _compiled(source, autoescape)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{where}: {source!r} is not a valid template: {exc.message}") from None
+    return _render(template, where, {"config": config, **context})
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str, autoescape: bool) -> jinja2.Template:
+    """The template of ``source``, compiled once: a digest renders its subject again as it fits the budget."""
+    return _sandboxed(autoescape).from_string(source)
+
+
+@functools.cache
+def _sandboxed(autoescape: bool) -> jinja2.Environment:
+    """Jinja2's sandbox (no attributes of Python's internals, ``range`` bounded) with ``*`` and ``**``
+    bounded too."""
     import jinja2
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -83,12 +103,7 @@ def render_string(config: Config, source: str, where: str, *, autoescape: bool =
                     raise SecurityError("a repeated text or list of over 100,000 items")
             return super().call_binop(context, operator, left, right)
 
-    env = Bounded(autoescape=autoescape, undefined=jinja2.StrictUndefined)
-    try:
-        template = env.from_string(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise ConfigError(f"{where}: {source!r} is not a valid template: {exc.message}") from None
-    return _render(template, where, {"config": config, **context})
+    return Bounded(autoescape=autoescape, undefined=jinja2.StrictUndefined)
 
 
 def _render(template: jinja2.Template, where: str, context: dict[str, Any]) -> str:
