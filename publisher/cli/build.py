@@ -10,7 +10,7 @@ from pathlib import Path
 from ..engine.pipeline import build
 from ..errors import ConfigError, ContentError, PublisherError
 from ..feeds.websub import TIMEOUT
-from .common import DEFAULT_CONFIG, add_common_flags, config_from_args, now_from_args, seconds
+from .common import add_common_flags, add_config_flag, config_from_args, now_from_args, seconds
 
 log = logging.getLogger("publisher")
 
@@ -43,7 +43,7 @@ def add_links_command(commands: argparse._SubParsersAction) -> None:  # type: ig
         description='Print one <link rel="alternate"> tag per feed (main and featured; Atom, RSS and JSON '
         "Feed) to paste into the <head> of the site's pages, so that browsers and feed readers find the feeds.",
     )
-    links.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    add_config_flag(links)
     links.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), as build does")
     links.set_defaults(run=run_links, content=None, out=None, quiet=0, verbose=0)
 

@@ -19,6 +19,11 @@ log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
 
 
+def add_config_flag(parser: argparse.ArgumentParser) -> None:
+    """--config, as every command that reads a site takes it."""
+    parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+
+
 def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> None:
     """--content, --out, --config, --now, --strict, -q, -v; and --lock-timeout unless ``lock`` is False."""
     parser.add_argument(
@@ -29,7 +34,7 @@ def add_common_flags(parser: argparse.ArgumentParser, *, lock: bool = True) -> N
     parser.add_argument(
         "--out", metavar="DIR", help="output folder, relative to the current folder (default: from config, else feeds/)"
     )
-    parser.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    add_config_flag(parser)
     parser.add_argument("--now", metavar="ISO", help="treat this moment as now (ISO 8601), for tests and back-fills")
     parser.add_argument("--strict", action="store_true", help="a bad article is fatal (exit 1) instead of skipped")
     if lock:

@@ -8,7 +8,7 @@ import sqlite3
 from email.message import EmailMessage
 
 from ..errors import ConfigError, OutputError, SendError
-from .common import DEFAULT_CONFIG, config_from_args, empty, now_from_args, request_from_args, seconds
+from .common import add_config_flag, config_from_args, empty, now_from_args, request_from_args, seconds
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
@@ -21,7 +21,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
         "token of an unsubscribe link (what the site's unsubscribe page receives).",
     )
     unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
-    unsubscribe.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    add_config_flag(unsubscribe)
     unsubscribe.add_argument(
         "--lock-timeout",
         metavar="SECONDS",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..text import counted
-from .common import DEFAULT_CONFIG, config_from_args
+from .common import DEFAULT_CONFIG, add_config_flag, config_from_args
 
 
 def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,7 +22,7 @@ def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
         "expected), whether or not an earlier build reported it; exit 1 if there is any. Writes nothing.",
     )
     check.add_argument("--content", metavar="DIR", help="folder of Markdown articles (default: from the config)")
-    check.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG})")
+    add_config_flag(check)
     check.set_defaults(run=run_check, out=None, quiet=0, verbose=0)
 
     init = commands.add_parser(
