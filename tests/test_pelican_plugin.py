@@ -18,6 +18,7 @@ import pytest
 
 from publisher.markup.html import sanitize
 from tests.conftest import ROOT
+from tests.test_jsonfeed import json_feed_validator, valid_json_feed
 
 pytest.importorskip("pelican", reason="pelican is not installed (pip install -e '.[test]')")
 
@@ -59,6 +60,18 @@ def test_entry_links_are_pelicans_article_urls_and_the_draft_is_absent(output):
     for name in ("feeds/atom.xml", "feeds/rss.xml"):
         assert set(entries(output, name)) == set(pelicans), name
     assert not any(b"Half written" in p.read_bytes() for p in (output / "feeds").rglob("*") if p.is_file())
+
+
+def test_every_feed_of_ours_parses_without_errors(output):
+    names = [p for p in (output / "feeds").rglob("*") if p.suffix in (".xml", ".json")]
+    ours = [p for p in names if p.name == "atom.xml" or p.parent.name != "feeds" or p.suffix == ".json"]
+    assert len(ours) >= 40
+    schema = json_feed_validator()
+    for path in ours:
+        if path.suffix == ".json":
+            valid_json_feed(schema, path.read_bytes())
+        else:
+            assert not feedparser.parse(path).bozo, path
 
 
 def test_every_article_of_pelicans_atom_feed_is_in_ours(output):

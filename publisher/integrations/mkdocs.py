@@ -66,6 +66,8 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         super().__init__()
         self.site: Config | None = None
         self.articles: dict[str, Article] = {}
+        self.tags: str | None = None  # the <link> tags: every page's content is rendered before any page is
+        self.posts: set[int] | None = None  # ids of the blog's post pages (Page.__eq__ compares titles: slow)
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> Any:
         """MkDocs' own checks, then publisher's, so that a bad value stops the build before it starts."""
@@ -110,6 +112,8 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         except ConfigError as exc:
             raise PluginError(f"publisher: {exc}") from None
         self.articles = {}
+        self.tags = None
+        self.posts = None
         return None
 
     @event_priority(-100)  # after every other plugin changed the HTML: the feeds get what the page shows
@@ -125,11 +129,12 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         if self.site is None:
             return None
-        from ..feeds import link_tags
+        if self.tags is None:
+            from ..feeds import link_tags
 
-        tags = link_tags(self.site, self.articles.values())
+            self.tags = link_tags(self.site, self.articles.values())
         head = output.find("</head>")
-        return output if head < 0 else output[:head] + tags + output[head:]
+        return output if head < 0 else output[:head] + self.tags + output[head:]
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.site is None:
@@ -143,7 +148,9 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def _is_article(self, page: Page, config: MkDocsConfig) -> bool:
         if self.config.pages:
             return any(fnmatch.fnmatchcase(page.file.src_uri, pattern) for pattern in self.config.pages)
-        return any(page in posts for posts in _blog_posts(config))
+        if self.posts is None:  # the blog plugin found its posts in on_files, before any page is rendered
+            self.posts = {id(post) for posts in _blog_posts(config) for post in posts}
+        return id(page) in self.posts
 
 
 def page_article(page: Page, html: str, config: Config, files: Files) -> Article:
