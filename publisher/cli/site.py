@@ -1,6 +1,6 @@
 """`publisher check` and `publisher init`: a content folder's problems, and a publisher.toml for an existing site.
 
-Thin, as the rest of the command line: they call ``publisher.check`` and ``content.survey.write_config``.
+Thin, as the rest of the command line: they call ``publisher.content.check`` and ``content.survey.write_config``.
 """
 
 from __future__ import annotations

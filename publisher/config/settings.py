@@ -84,7 +84,7 @@ class Config:
             if not isinstance(value, kind):
                 raise ConfigError(
                     f"Config {name}=: expected publisher.config.{kind.__name__}(...), not {type(value).__name__} "
-                    "(a mapping shaped as publisher.toml goes to publisher.config_from_mapping)"
+                    "(a mapping shaped as publisher.toml goes to publisher.config.config_from_mapping)"
                 )
             object.__setattr__(self, name, value)
         if fields is not None and not isinstance(fields, Mapping):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import ConfigError
-from ..output import write_feeds
+from ..output import write_files
 from .addresses import Mailbox
 from .message import addressed_message, build_message, stamped
 from .smtp import (
@@ -349,7 +349,7 @@ def send_newsletter(
                 if request.since_last
                 else None
             )
-            write_feeds(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
+            write_files(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
             stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")

@@ -20,7 +20,7 @@ from ..config import Config
 from ..engine.state import StateStore, open_state, peek_state
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
-from ..output import write_feeds
+from ..output import write_files
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -177,7 +177,7 @@ def write_digest(
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
-        write_feeds(files, config.output_folder)
+        write_files(files, config.output_folder)
         recorded = _record(store, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
@@ -213,7 +213,7 @@ def send_digest(
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
-        written = write_feeds(web_outputs(digest, config), config.output_folder)
+        written = write_files(web_outputs(digest, config), config.output_folder)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(store, request, digest)
     return DigestRun(

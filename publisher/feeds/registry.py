@@ -101,6 +101,7 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> Format:
+    """The registered format ``name``; KeyError naming the formats there are."""
     try:
         return _formats[name]
     except KeyError:
