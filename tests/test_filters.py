@@ -80,7 +80,7 @@ def test_filters_reach_the_digest_summary():
         return "Filtered lead paragraph.\n\n" + text
 
     config = make_config(title="T", body_filters=[lead])
-    digest = publisher.render_digest([ARTICLE], config, now=datetime(2025, 1, 2, tzinfo=UTC))
+    digest = publisher.newsletter.render_digest([ARTICLE], config, now=datetime(2025, 1, 2, tzinfo=UTC))
     assert "Filtered lead paragraph." in digest.text
 
 

@@ -120,7 +120,7 @@ def test_the_sites_own_addresses_written_as_iris_become_uris():
     config = make_config(title="T", url="https://bücher.example/über uns", icon="/bilder/ä.ico")
     assert config.site.url == "https://xn--bcher-kva.example/%C3%BCber%20uns/"
     assert config.site.icon == "/bilder/%C3%A4.ico"
-    digest = publisher.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
+    digest = publisher.newsletter.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
     assert "https://xn--bcher-kva.example/%C3%BCber%20uns/post/" in digest.html
     assert "bücher" not in digest.html
 

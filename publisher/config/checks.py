@@ -2,7 +2,7 @@
 must lead somewhere, files that must not overwrite each other, addresses written as URIs.
 
 Called from the sections' ``__post_init__`` (config/sections.py) and Config's; each raises ConfigError
-naming the setting as the flat Config of earlier releases did, which is what users' scripts and the tests match.
+naming the setting as publisher.toml spells it.
 """
 
 from __future__ import annotations

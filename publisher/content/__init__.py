@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase, translate
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, display_path
 from ..text import repair
@@ -239,3 +239,16 @@ def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
     text, _ = decode(read_bytes(path, config.site.max_article_bytes), path, config, quiet=True)
     return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)
+
+
+# The loader's public names (publisher.content.parse_article ...), imported on first use: they need YAML,
+# which the listing above, all a build that finds nothing changed reads, does not.
+LOADER = ("check", "load_article", "load_articles", "parse_article")
+
+
+def __getattr__(name: str) -> Any:
+    if name in LOADER:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

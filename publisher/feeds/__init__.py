@@ -1,5 +1,9 @@
 """Articles -> feeds (Atom, RSS, JSON Feed), RFC 5005 archives and the feeds page, behind one seam.
 
+The feed API: ``render_feeds``; ``link_tags`` (the <link> tags that announce the feeds) and
+``ping_hubs`` (WebSub); ``register`` a format of your own (``Format``, rendered from ``Output`` and
+``Parts``).
+
 A build plans its outputs (``plan_outputs``: cheap, no Markdown, no XML), then renders each one
 (``render_output``) with one ``Parts``, which makes each article's pieces once and reuses them in
 every output that holds the article. Formats come from the registry (``registry.py``); each is
@@ -27,6 +31,7 @@ from .links import FeedLink, feed_links, link_tags
 from .parts import Parts, last_uses
 from .plan import FeedSpec, Listed, Output, plan_outputs
 from .registry import Format, formats, get, register, unregister
+from .websub import Ping, ping_hubs
 
 __all__ = [
     "FeedLink",
@@ -35,12 +40,14 @@ __all__ = [
     "Listed",
     "Output",
     "Parts",
+    "Ping",
     "cover_enclosure",
     "feed_links",
     "formats",
     "get",
     "last_uses",
     "link_tags",
+    "ping_hubs",
     "plan_outputs",
     "register",
     "render_feeds",

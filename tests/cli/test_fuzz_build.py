@@ -227,10 +227,10 @@ def check_outputs(out: Path) -> list[dict]:
 
 def should_be_published(config: publisher.Config, path: Path) -> str | None:
     """The address of the file's article when it must be in the feeds (it loads, is not a draft and is
-    not dated later), else None. publisher.load_article is the oracle here; the build reads through the
+    not dated later), else None. publisher.content.load_article is the oracle here; the build reads through the
     build cache, another way."""
     try:
-        article = publisher.load_article(path, config)
+        article = publisher.content.load_article(path, config)
     except ContentError:
         return None
     if article.draft or article.published > NOW:
