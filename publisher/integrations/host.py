@@ -88,7 +88,7 @@ def publish(articles: Iterable[Article], config: Config, *, now: datetime | None
     feeds = render_feeds(articles, config, now=now, errors=errors)
     for error in errors:
         log.warning("publisher: skipped %s", error)
-    return write_feeds(feeds, config.site.output)
+    return write_feeds(feeds, config.output_folder)
 
 
 def write_week_digest(
@@ -96,14 +96,15 @@ def write_week_digest(
 ) -> list[str]:
     """The digest of the last ``days`` (digest.html, .txt, .eml) and its web-archive page, written
     into the output folder, as ``publisher digest --days`` writes them; nothing when nothing is new."""
-    from ..email.newsletter import DigestRequest, prepare_digest
-    from ..email.webarchive import digest_outputs
+    from ..newsletter import render_digest, write_digest_files
 
     moment = now or datetime.now(UTC)
     try:
-        digest = prepare_digest(config, DigestRequest(days=days), articles, now=moment, store=None)
+        digest = render_digest(articles, config, now=moment, days=days)
     except EmptyDigest:
         since = moment - timedelta(days=days)
         log.info("publisher: no digest: nothing was published since %s", since.isoformat(timespec="minutes"))
         return []
-    return write_feeds(digest_outputs(digest, config), config.site.output)
+    for problem in digest.problems:
+        log.warning("publisher: digest check: %s", problem)
+    return write_digest_files(digest, config)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..content.fields import Fields, parse_date
+from ..content.dates import parse_date
+from ..content.fields import Fields
 from ..errors import ConfigError, ContentError
 from ..model import Article
 from . import host
