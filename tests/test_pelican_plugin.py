@@ -118,12 +118,17 @@ def test_summary_cover_and_update_come_from_the_metadata(output):
     assert (output / "feeds" / "categories" / "voyages.atom.xml").is_file()
 
 
-def test_replacing_pelicans_feeds_puts_ours_at_its_paths(tmp_path):
+def test_replacing_pelicans_feeds_puts_ours_at_its_paths_and_an_empty_week_leaves_no_digest(tmp_path):
     folder = tmp_path / "site"
     shutil.copytree(FIXTURE, folder)
     with (folder / "pelicanconf.py").open("a", encoding="utf-8") as conf:
-        conf.write('PUBLISHER_REPLACE_FEEDS = True\nFEED_ALL_RSS = "feeds/all.rss.xml"\n')
+        conf.write('PUBLISHER_REPLACE_FEEDS = True\nFEED_ALL_RSS = "feeds/all.rss.xml"\nPUBLISHER_DIGEST_DAYS = 7\n')
+    (folder / "output" / "feeds").mkdir(parents=True)
+    (folder / "output" / "feeds" / "digest.eml").write_bytes(b"From: last week\n\nold issue\n")
     out = pelican(folder)
+    assert not (out / "feeds" / "digest.eml").exists()  # a weekly `send --message` must not send it again
+    assert b"how to subscribe" in (out / "feeds" / "index.html").read_bytes()  # our feeds page
+    assert b"how to subscribe" not in (out / "index.html").read_bytes()  # Pelican's home page, as it was
     atom = feedparser.parse(out / "feeds" / "all.atom.xml")
     assert not atom.bozo and atom.feed.generator == "publisher"
     assert len(atom.entries) == 10

@@ -20,7 +20,7 @@ from ..config import Config
 from ..config.toml import config_from_mapping
 from ..errors import ConfigError, ContentError, EmptyDigest
 from ..model import Article
-from ..output import write_feeds
+from ..output import remove_outputs, write_feeds
 
 log = logging.getLogger("publisher")
 
@@ -66,6 +66,11 @@ def host_config(
     data: dict[str, Any] = {key: value for key, value in (defaults or {}).items() if value not in (None, "")}
     data.update({key: value for key, value in settings.items() if value is not None})
     output = str(data.pop("output", "feeds") or "")
+    if not output.strip("/") and (data.get("feeds") or {}).get("index", "index.html") == "index.html":
+        raise ConfigError(
+            f"{source}: output '' puts the feeds page over the site's own index.html; "
+            "name a folder (the default is 'feeds') or give the page another name (feeds: index: 'feeds.html')"
+        )
     if not url.endswith("/"):
         url += "/"
     feeds = dict(data.get("feeds") or {})
@@ -95,7 +100,9 @@ def write_week_digest(
     articles: list[Article], config: Config, *, days: float, now: datetime | None = None
 ) -> list[str]:
     """The digest of the last ``days`` (digest.html, .txt, .eml) and its web-archive page, written
-    into the output folder, as ``publisher digest --days`` writes them; nothing when nothing is new."""
+    into the output folder, as ``publisher digest --days`` writes them. When nothing is new, the last
+    digest's files are removed (a host may keep its output folder), so a weekly ``publisher send
+    --message`` never sends an old issue again."""
     from ..newsletter import render_digest, write_digest_files
 
     moment = now or datetime.now(UTC)
@@ -104,6 +111,7 @@ def write_week_digest(
     except EmptyDigest:
         since = moment - timedelta(days=days)
         log.info("publisher: no digest: nothing was published since %s", since.isoformat(timespec="minutes"))
+        remove_outputs(DIGEST_FILES, config.output_folder)
         return []
     for problem in digest.problems:
         log.warning("publisher: digest check: %s", problem)

@@ -74,15 +74,7 @@ def pelican_config(settings: dict[str, Any]) -> Config:
     mine = {key: dict(value) if isinstance(value, dict) else value for key, value in mine.items()}
     domain = (settings.get("FEED_DOMAIN") or siteurl).rstrip("/") + "/"
     if settings.get("PUBLISHER_REPLACE_FEEDS"):
-        mine.setdefault("output", "")
-        feeds = mine.setdefault("feeds", {})
-        for ours, theirs in REPLACED.items():
-            if settings.get(theirs):
-                feeds.setdefault(ours, settings[theirs])
-        for ours, theirs in PATTERNS.items():
-            pattern = settings.get(theirs)
-            if pattern and ".atom." in pattern:
-                feeds.setdefault(ours, pattern.replace(".atom.", ".{format}."))
+        _take_pelicans_paths(mine, settings)
     feeds = mine.setdefault("feeds", {})
     output = str(mine.get("output", "feeds")).strip("/")
     feeds.setdefault("url", domain + (output + "/" if output else ""))
@@ -95,6 +87,26 @@ def pelican_config(settings: dict[str, Any]) -> Config:
         source="pelicanconf.py PUBLISHER",
         defaults={"author": settings.get("AUTHOR"), "timezone": settings.get("TIMEZONE")},
     )
+
+
+def _take_pelicans_paths(mine: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Our feeds at the paths of Pelican's (FEED_ALL_ATOM's folder is our output folder, so the feeds
+    page, JSON Feed and archives go beside them there, never over Pelican's own index.html)."""
+    folder = posixpath.dirname(settings.get("FEED_ALL_ATOM") or "feeds/all.atom.xml")
+    mine.setdefault("output", folder)
+    folder = str(mine["output"]).strip("/")
+    feeds = mine.setdefault("feeds", {})
+
+    def under(path: str | None) -> str | None:
+        return path.removeprefix(folder + "/") if path and path.startswith(folder + "/") else None
+
+    for ours, theirs in REPLACED.items():
+        if name := under(settings.get(theirs)):
+            feeds.setdefault(ours, name)
+    for ours, theirs in PATTERNS.items():
+        pattern = under(settings.get(theirs))
+        if pattern and ".atom." in pattern:
+            feeds.setdefault(ours, pattern.replace(".atom.", ".{format}."))
 
 
 def pelican_article(item: Any, config: Config, siteurl: str) -> Article:
