@@ -161,6 +161,32 @@ def test_every_entry_of_mkdocs_rss_plugin_is_in_ours_with_its_link_title_and_dat
         assert ours[entry.link].published_parsed == entry.published_parsed, entry.link
 
 
+def test_under_mkdocs_serve_an_edit_renders_one_page_again(tmp_path):
+    """What `mkdocs serve` does on a change: the config loaded again (the same plugin object: MkDocs keeps
+    plugins that have on_startup), the site built again; only the edited post's HTML is sanitised again."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    folder = tmp_path / "blog"
+    shutil.copytree(FIXTURE, folder)
+    config = load_config(str(folder / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    config.plugins.on_startup(command="serve", dirty=False)
+    try:
+        build(config)
+        plugin = config.plugins["publisher"]
+        first = set(plugin.memo.known)
+        assert len(first) == 12  # the draft, shown by Material under serve, is in no feed
+        post = folder / "docs" / "blog" / "posts" / "winter-field-kit.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+        config = load_config(str(folder / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+        assert config.plugins["publisher"] is plugin
+        build(config)
+        assert len(plugin.memo.known) == 12 and len(set(plugin.memo.known) - first) == 1
+        assert b"One more line." in (tmp_path / "site" / "feeds" / "atom.xml").read_bytes()
+    finally:
+        config.plugins.on_shutdown()
+
+
 def test_a_bad_setting_is_an_mkdocs_configuration_error_naming_it(tmp_path):
     folder = tmp_path / "blog"
     shutil.copytree(FIXTURE, folder)

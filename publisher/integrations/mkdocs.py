@@ -12,8 +12,9 @@ from __future__ import annotations
 import fnmatch
 import logging
 import posixpath
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -30,6 +31,9 @@ from ..errors import ConfigError, ContentError
 from ..model import Article
 from ..urls import web_url
 from . import host
+
+if TYPE_CHECKING:
+    from ..markup.html import RenderMemo
 
 log = logging.getLogger("mkdocs.plugins.publisher")
 
@@ -68,6 +72,15 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         self.articles: dict[str, Article] = {}
         self.tags: str | None = None  # the <link> tags: every page's content is rendered before any page is
         self.posts: set[int] | None = None  # ids of the blog's post pages (Page.__eq__ compares titles: slow)
+        self.memo: RenderMemo | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Under `mkdocs serve` this plugin lives from one rebuild to the next (MkDocs keeps plugins that
+        have on_startup): each page's sanitised HTML is kept, keyed by its content and URL, so an edit
+        renders that one page's HTML again. (The build's state store will keep it across `mkdocs build`s.)"""
+        from ..markup.html import RenderMemo
+
+        self.memo = RenderMemo() if command == "serve" else None
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> Any:
         """MkDocs' own checks, then publisher's, so that a bad value stops the build before it starts."""
@@ -139,8 +152,13 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.site is None:
             return
+        from ..markup.html import remembering
+
         articles = list(self.articles.values())
-        written = host.publish(articles, self.site)
+        with remembering(self.memo) if self.memo is not None else nullcontext():
+            written = host.publish(articles, self.site)
+        if self.memo is not None:  # what this build used is what the next one may reuse
+            self.memo.known, self.memo.used = self.memo.used, {}
         if self.config.digest_days:
             written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
         log.info("publisher: %d articles, %d files written to %s", len(articles), len(written), self.site.site.output)
