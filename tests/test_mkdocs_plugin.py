@@ -187,14 +187,25 @@ def test_under_mkdocs_serve_an_edit_renders_one_page_again(tmp_path):
         config.plugins.on_shutdown()
 
 
-def test_a_bad_setting_is_an_mkdocs_configuration_error_naming_it(tmp_path):
+@pytest.mark.parametrize(
+    "setting, named",
+    [
+        ("feeds: {limit: many}", ["option 'feeds'", "feeds.limit: 'many' is not valid (expected a whole number)"]),
+        ("contnet: docs", ["option 'contnet'", "Unrecognised configuration name: contnet (a typo?)"]),
+    ],
+)
+def test_a_bad_setting_is_an_mkdocs_configuration_error_naming_it(tmp_path, setting, named):
     folder = tmp_path / "blog"
     shutil.copytree(FIXTURE, folder)
     config = folder / "mkdocs.yml"
-    config.write_text(config.read_text().replace("tags: true", "tags: true\n        limit: many"), encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace(
+        "      feeds:\n        tags: true\n        categories: true\n", ""
+    )
+    config.write_text(text.replace("  - publisher:\n", f"  - publisher:\n      {setting}\n"), encoding="utf-8")
     proc = mkdocs_build(folder)
     assert proc.returncode == 1
-    assert "Plugin 'publisher' option 'feeds'" in proc.stderr and "limit" in proc.stderr, proc.stderr
+    for words in ["Config value 'plugins': Plugin 'publisher'", *named]:
+        assert words in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import posixpath
+import re
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from ..markup.html import RenderMemo
 
 log = logging.getLogger("mkdocs.plugins.publisher")
+SOURCE = "mkdocs.yml plugins.publisher"  # how messages name the settings
 
 
 class Settings(base.Config):  # type: ignore[no-untyped-call]  # MkDocs' own class hook
@@ -85,6 +87,10 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> Any:
         """MkDocs' own checks, then publisher's, so that a bad value stops the build before it starts."""
         errors, warnings = super().load_config(options, config_file_path)
+        # An unknown key is an error, as in publisher.toml: a typo should not silently do nothing.
+        unknown = [(key, message) for key, message in warnings if str(message).startswith("Unrecognised")]
+        errors += [(key, ValidationError(f"{message} (a typo?)")) for key, message in unknown]
+        warnings = [warning for warning in warnings if warning not in unknown]
         if not errors:
             try:
                 self._config("Site", "https://example.org/", Path("site"), config_file_path)
@@ -98,13 +104,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         }
         folder = Path(config_file).parent if config_file else None
         return host.host_config(
-            settings,
-            title=title,
-            url=url,
-            site_dir=site_dir,
-            base=folder,
-            source="mkdocs.yml plugins.publisher",
-            defaults=defaults,
+            settings, title=title, url=url, site_dir=site_dir, base=folder, source=SOURCE, defaults=defaults
         )
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
@@ -237,8 +237,8 @@ def _language(config: MkDocsConfig) -> str | None:
 
 
 def _key_of(message: str) -> str:
-    """The setting a publisher configuration error names, for MkDocs' "option 'x'" prefix."""
-    for key in (*host.TABLES, *host.TOP_LEVEL):
-        if f"{key}." in message or f"[{key}]" in message or f"{key!r}" in message or f" {key}:" in message:
-            return key
-    return "publisher"
+    """The setting a publisher configuration error names first ("... plugins.publisher: feeds.limit: ..."),
+    for MkDocs' "option 'x'" prefix."""
+    found = re.match(r"\[?(\w+)", message.removeprefix(SOURCE + ": "))
+    key = found.group(1) if found else ""
+    return key if key in (*host.TABLES, *host.TOP_LEVEL) else "publisher"
