@@ -41,8 +41,9 @@ _articles: dict[int, list[Any]] = {}  # id(pelican settings) -> the articles of 
 
 
 def _collect(generator: Any) -> None:
+    # Pelican's published articles in the default language, as its FEED_ALL_ATOM holds them: drafts,
+    # hidden articles and translations are kept apart by Pelican (translations have feeds of their own).
     _articles.setdefault(id(generator.settings), []).extend(generator.articles)
-    _articles[id(generator.settings)].extend(getattr(generator, "translations", ()))
 
 
 def _publish(pelican: Any) -> None:
@@ -63,8 +64,8 @@ def _publish(pelican: Any) -> None:
 
 
 def pelican_config(settings: dict[str, Any]) -> Config:
-    """The Config of a Pelican site: SITENAME, SITEURL (FEED_DOMAIN for the feeds), AUTHOR and TIMEZONE
-    under ``PUBLISHER``'s settings; with PUBLISHER_REPLACE_FEEDS, Pelican's FEED_* paths."""
+    """The Config of a Pelican site: SITENAME, SITEURL (FEED_DOMAIN for the feeds), AUTHOR, TIMEZONE and
+    FEED_MAX_ITEMS under ``PUBLISHER``'s settings; with PUBLISHER_REPLACE_FEEDS, Pelican's FEED_* paths."""
     siteurl = settings.get("SITEURL") or ""
     if not siteurl:
         raise ConfigError("publisher: SITEURL is not set in pelicanconf.py; feeds need the site's public address")
@@ -76,6 +77,8 @@ def pelican_config(settings: dict[str, Any]) -> Config:
     if settings.get("PUBLISHER_REPLACE_FEEDS"):
         _take_pelicans_paths(mine, settings)
     feeds = mine.setdefault("feeds", {})
+    if isinstance(settings.get("FEED_MAX_ITEMS"), int) and settings["FEED_MAX_ITEMS"] > 0:
+        feeds.setdefault("limit", settings["FEED_MAX_ITEMS"])
     output = str(mine.get("output", "feeds")).strip("/")
     feeds.setdefault("url", domain + (output + "/" if output else ""))
     return host.host_config(
