@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 
 import publisher  # noqa: E402
 from publisher import cli, content, errors, model  # noqa: E402
-from publisher.config import sections, settings  # noqa: E402
+from publisher.config import articles, settings  # noqa: E402
 from publisher.config import toml as config  # noqa: E402
 
 COMMAND = "python docs/generate.py"
@@ -190,7 +190,7 @@ def configuration_page() -> str:
         "| field | frontmatter names, in order | attribute | meaning |",
         "| --- | --- | --- | --- |",
     ]
-    for field in dataclasses.fields(sections.Fields):
+    for field in dataclasses.fields(articles.Fields):
         names = ", ".join(f"`{n}`" for n in model.DEFAULT_FIELDS[field.name])
         lines.append(f"| `{field.name}` | {names} | `config.fields.{field.name}` | {field.metadata['description']} |")
     lines += [
@@ -372,6 +372,8 @@ STAGES = [
     ("guard.py", "shared: one article never stops a run"),
     ("text.py", "shared: text repair"),
     ("urls.py", "shared: the URL policy"),
+    ("addresses.py", "shared: e-mail addresses"),
+    ("filters.py", "shared: the site's own markup filters"),
     ("templates.py", "shared: where templates come from"),
 ]
 

@@ -8,7 +8,15 @@ import sqlite3
 from email.message import EmailMessage
 
 from ..errors import ConfigError, OutputError, SendError
-from .common import add_config_flag, config_from_args, empty, now_from_args, request_from_args, seconds
+from .common import (
+    add_config_flag,
+    config_from_args,
+    empty,
+    now_from_args,
+    request_from_args,
+    seconds,
+    smtp_settings_from_args,
+)
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
@@ -36,7 +44,6 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     from ..email.delivery import send_newsletter
     from ..email.subscribers import SECRET_ENV, read_subscribers, require_secret
     from ..errors import EmptyDigest
-    from .send import smtp_settings_from_args
 
     if args.to:
         raise ConfigError("--subscribers and --to: each subscriber is a recipient; leave out --to")

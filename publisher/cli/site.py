@@ -56,7 +56,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from ..content.presets import PRESETS
+    from ..config.presets import PRESETS
     from ..content.survey import write_config
 
     target = Path(args.config)

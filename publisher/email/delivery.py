@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from ..addresses import Mailbox
 from ..config import Config
 from ..errors import ConfigError
 from ..output import write_files
-from .addresses import Mailbox
 from .message import addressed_message, build_message, stamped
 from .smtp import (
     SmtpSettings,

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from ..addresses import address_list
 from ..engine.state import NEWSLETTER_SCHEMA
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
-from .addresses import address_list
 
 log = logging.getLogger("publisher")
 
