@@ -149,6 +149,13 @@ class Config:
         """The folder of articles ([site] content); ConfigError when none is set."""
         return self._folder("content")
 
+    def existing_content_folder(self) -> Path:
+        """The folder of articles, to be read: ConfigError when it is unset or is no folder."""
+        folder = self.content_folder
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: no such content folder (set --content, or content in the config)")
+        return folder
+
     @property
     def output_folder(self) -> Path:
         """The folder outputs go to ([site] output); ConfigError when none is set."""

@@ -88,9 +88,7 @@ def load_current(
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
-    root = config.content_folder
-    if not root.is_dir():
-        raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
+    root = config.existing_content_folder()
     files, outside = scan(root, config.site.exclude or ())
     usable = store
     if store is not None:
