@@ -380,10 +380,17 @@ def code_page() -> str:
         if path.is_dir():
             about = _first_sentence(_docstring(path / "__init__.py"))
             lines += [f"## `{name}/`: {stage}", "", markdown_text(about), ""]
-            for module in sorted(path.glob("*.py")):
-                if module.name == "__init__.py":
+            for module in sorted([*path.glob("*.py"), *path.glob("*/__init__.py")]):
+                if module.name == "__init__.py" and module.parent == path:
                     continue
-                lines.append(f"- `{name}/{module.name}`: {cell(_first_sentence(_docstring(module)))}")
+                shown = f"{module.parent.name}/" if module.name == "__init__.py" else module.name
+                lines.append(f"- `{name}/{shown}`: {cell(_first_sentence(_docstring(module)))}")
+                if module.name == "__init__.py":  # a package within the stage: its modules under it
+                    lines += [
+                        f"    - `{name}/{shown}{part.name}`: {cell(_first_sentence(_docstring(part)))}"
+                        for part in sorted(module.parent.glob("*.py"))
+                        if part.name != "__init__.py"
+                    ]
             lines.append("")
         else:
             lines += [f"## `{name}`: {stage}", "", markdown_text(_first_sentence(_docstring(path))), ""]

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..content import scan
-from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed
 from ..model import Article
@@ -100,7 +99,6 @@ def build(
     if not content.is_dir():
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
         remove_stale_temporaries(config.site.output)
         result = _build(config, store, now, strict)
     if ping and result.written:
