@@ -337,7 +337,7 @@ def send_newsletter(
                 if request.since_last
                 else None
             )
-            write_feeds(web_outputs(digest, config), config.site.output)  # before sending: every message links it
+            write_feeds(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
             stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")

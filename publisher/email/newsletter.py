@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config
@@ -90,7 +89,7 @@ def load_current(
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
-    root = Path(config.site.content)
+    root = config.content_folder
     if not root.is_dir():
         raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
     files, outside = scan(root, config.site.exclude or ())
@@ -180,7 +179,7 @@ def write_digest(
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
-        write_feeds(files, config.site.output)
+        write_feeds(files, config.output_folder)
         recorded = _record(db, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
@@ -216,7 +215,7 @@ def send_digest(
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
-        written = write_feeds(web_outputs(digest, config), config.site.output)
+        written = write_feeds(web_outputs(digest, config), config.output_folder)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(db, request, digest)
     return DigestRun(

@@ -66,12 +66,12 @@ CREATE TABLE statics (
 
 
 def state_folder(config: Config) -> Path:
-    return Path(config.site.state_dir)
+    return config.state_folder
 
 
 def output_key(config: Config) -> str:
     """The output folder as the state store names it (absolute, so that any working folder agrees)."""
-    return str(Path(config.site.output).resolve())
+    return str(config.output_folder.resolve())
 
 
 class StateStore:
@@ -119,9 +119,9 @@ class StateStore:
 def prepare_folder(config: Config) -> Path:
     """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
     folder = state_folder(config)
-    if folder.resolve().is_relative_to(Path(config.site.output).resolve()):
+    if folder.resolve().is_relative_to(config.output_folder.resolve()):
         raise ConfigError(
-            f"state_dir: {folder} is inside the output folder {config.site.output}, which is served; "
+            f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
             "keep it beside the configuration (the default, .publisher)"
         )
     try:
@@ -278,7 +278,7 @@ def record_render_errors(store: StateStore, rels: dict[str, str], failures: list
 def recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
     """Every file's recorded problem (each a ContentError as the load gave it), and the links out of the
     content folder that were not followed."""
-    root = config.site.content
+    root = str(config.content_folder)
     errors = []
     for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
         try:

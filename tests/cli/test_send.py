@@ -4,18 +4,14 @@ that names the flag or the setting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
-import publisher
 from publisher.cli import build_parser
 from publisher.cli.send import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings
-from publisher.email.store import open_newsletter, record_digest
-from publisher.model import DigestState
 from tests.conftest import NOW_ARG, PROCESS_ENV, digest_history, run_publisher
 from tests.mailserver import PASSWORD, USER, Recorder, certificates, check_password, closed_port, smtp_server
 from tests.test_send import send_site
@@ -85,13 +81,12 @@ def test_since_last_moves_only_after_the_server_accepted(site, cli, tmp_path):
 def test_a_refused_send_leaves_the_since_last_state_unchanged(site, cli, tmp_path):
     with smtp_server(Recorder(refuse=frozenset({"readers@send.example.org"}))) as (server, recorder):
         news = send_site(site, server.port)
-        with open_newsletter(publisher.load_config(news / "publisher.toml")) as db:
-            record_digest(db, DigestState(until=datetime(2026, 11, 1, tzinfo=UTC)), since=None, subject="before")
+        assert cli.on(news, "digest", "--since-last", now="2026-11-19T00:00:00Z").code == 0  # the note
         ran = cli.on(news, "send", "--since-last")
     err = ran.err
     assert ran.code == 1
     assert f"127.0.0.1:{server.port} refused every recipient: <readers@send.example.org> (550 5.1.1" in err
-    assert state(news).until.isoformat() == "2026-11-01T00:00:00+00:00"  # not moved
+    assert state(news).until.isoformat() == "2026-11-19T00:00:00+00:00"  # the last digest's, not moved
     assert recorder.messages == []
 
 
