@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
+STORE = "(the newsletter's database)"  # --subscribers without a file
 
 
 def add_config_flag(parser: argparse.ArgumentParser) -> None:

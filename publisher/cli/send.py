@@ -12,6 +12,7 @@ from ..config.toml import PASSWORD_ENV, USER_ENV
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
 from .common import (
+    STORE,
     add_common_flags,
     add_window_flags,
     config_from_args,
@@ -107,9 +108,11 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--subscribers",
         metavar="FILE.csv",
-        help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
-        "each with their own unsubscribe link; a run again after a failure sends only to those "
-        "not yet recorded",
+        nargs="?",
+        const=STORE,
+        help="send one message to each subscriber, each with their own unsubscribe link: the active "
+        "subscribers in the newsletter's database, or those of FILE.csv (email, name, other columns as "
+        "merge fields); a run again after a failure sends only to those not yet recorded",
     )
     group.add_argument(
         "--rate",
