@@ -1,4 +1,4 @@
-"""Body and HTML filters: the seam for site markup publisher does not know (content/filters.py)."""
+"""Body and HTML filters: the seam for site markup publisher does not know (publisher/filters.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 import publisher
-from publisher.content.filters import GROUP
+from publisher.filters import GROUP
 from tests.conftest import make_config
 
 # The Go blog writes images as template actions: {{image "gopher.png" 850}}.

@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 import pytest
 
 import publisher
-from publisher.email.addresses import address_list, mailbox
+from publisher.addresses import address_list, mailbox
 from publisher.errors import ConfigError
 from tests.conftest import NOW, article, make_config
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..config import Config
@@ -14,6 +12,7 @@ from ..config.toml import PASSWORD_ENV, USER_ENV
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
 from .common import (
+    STORE,
     add_common_flags,
     add_window_flags,
     config_from_args,
@@ -22,6 +21,7 @@ from .common import (
     port_number,
     request_from_args,
     seconds,
+    smtp_settings_from_args,
 )
 from .digest import digest_report
 
@@ -114,9 +114,11 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--subscribers",
         metavar="FILE.csv",
-        help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
-        "each with their own unsubscribe link; a run again after a failure sends only to those "
-        "not yet recorded",
+        nargs="?",
+        const=STORE,
+        help="send one message to each subscriber, each with their own unsubscribe link: the active "
+        "subscribers in the newsletter's database, or those of FILE.csv (email, name, other columns as "
+        "merge fields); a run again after a failure sends only to those not yet recorded",
     )
     group.add_argument(
         "--rate",
@@ -141,33 +143,6 @@ def messages_a_second(value: str) -> float:
             f"{value!r} is not a rate of at least 1 message an hour ({SLOWEST_RATE:.6f} a second)"
         )
     return rate
-
-
-def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
-    """Flags first, then [smtp] in the config; the user may also come from the environment."""
-    from ..email.smtp import SmtpSettings
-
-    host = args.smtp_host or config.smtp.host
-    if not host:
-        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
-    starttls, ssl = args.starttls, args.ssl
-    if starttls is None and ssl is None:
-        starttls, ssl = config.smtp.starttls, config.smtp.ssl
-    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
-        starttls = False
-    elif ssl is None:
-        ssl = False
-    server = replace(
-        config.smtp,
-        host=host,
-        port=args.smtp_port or config.smtp.port,
-        starttls=bool(starttls),
-        ssl=bool(ssl),
-        user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None,
-    )
-    return SmtpSettings.of(
-        server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout, plain_auth=args.insecure_plain_auth
-    )
 
 
 def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:

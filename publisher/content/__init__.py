@@ -17,20 +17,17 @@ from fnmatch import fnmatchcase, translate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.sections import READ_CEILING
 from ..errors import ContentError, display_path
 from ..text import repair
 from .frontmatter import split_text
 
-if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
+if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown")
-# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
-# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
-DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-READ_CEILING = 64 * 1024 * 1024
 _KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",
     stat.S_IFCHR: "a character device",

@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from ..config.presets import PLACEMENT_KEYS, REDIRECT_KEYS
 from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
 from ..urls import web_url
 from .dates import parse_date, read_date
-from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -222,7 +222,7 @@ class Fields:
                 key,
                 f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... or an http address)",
             )
-        from .permalinks import uri
+        from ..urls import uri
 
         return uri(value)
 
@@ -255,7 +255,7 @@ def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | 
 def _web_uri(value: str, *, always: bool = False) -> str:
     """An http(s) address (or, with ``always``, any address) as a valid URI; other text as written."""
     if always or value.lower().startswith(("http://", "https://")):
-        from .permalinks import uri
+        from ..urls import uri
 
         return uri(value)
     return value

@@ -28,8 +28,9 @@ from . import atom, rss, jsonfeed, archive, page  # noqa: F401
 
 # isort: on
 from .links import FeedLink, feed_links, link_tags
+from .outputs import FeedSpec, Listed, Output
 from .parts import Parts, last_uses
-from .plan import FeedSpec, Listed, Output, plan_outputs
+from .plan import plan_outputs
 from .registry import Format, formats, get, register, unregister
 from .websub import Ping, ping_hubs
 

@@ -18,8 +18,8 @@ from ..config import Config, Feeds
 from ..model import Article
 
 if TYPE_CHECKING:
+    from .outputs import Output
     from .parts import Parts
-    from .plan import Output
 
 # The kinds of feed a feed format can name a file for; "tag" and "category" are one feed per name.
 FEED_KINDS = ("all", "featured", "tag", "category")

@@ -19,12 +19,13 @@ from lxml import html as lxml_html
 
 from .. import urls
 from ..config import Config
-from ..content.permalinks import uri
+from ..config.articles import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
+from ..content.permalinks import article_url
 from ..errors import ContentError, printable
 from ..model import Article
 from ..text import xml_safe
-from ..urls import URL_ATTRIBUTES
-from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
+from ..urls import URL_ATTRIBUTES, uri
+from .engines import engine
 
 log = logging.getLogger("publisher")
 
@@ -278,7 +279,7 @@ def render_html(article: Article, config: Config) -> str:
     engine is taken from the memo instead (benchmarks/feeds.py uses it to time the feeds alone;
     builds keep HTML in the state store, see engine.py).
     """
-    url = config.article_url(article)
+    url = article_url(article, config)
     tags = allowed_tags(config)
     memo = _memo.get()
     if memo is None:
@@ -311,7 +312,7 @@ def body_html(article: Article, config: Config) -> str:
     if article.html is not None:
         if not config.site.html_filters:
             return article.html
-        from ..content.filters import apply
+        from ..filters import apply
 
         return apply(config.site.html_filters, article.html)
 
@@ -320,7 +321,7 @@ def body_html(article: Article, config: Config) -> str:
 
     if not config.site.body_filters and not config.site.html_filters:
         return to_html(article.body)
-    from ..content.filters import apply
+    from ..filters import apply
 
     return apply(config.site.html_filters, to_html(apply(config.site.body_filters, article.body)))
 

@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.content import excluded
+from publisher.content.permalinks import article_url
 from publisher.errors import ContentError, display_path, printable
 from tests.conftest import NOW, NOW_ARG, Ran, Site, run_publisher
 
@@ -235,7 +236,7 @@ def should_be_published(config: publisher.Config, path: Path) -> str | None:
         return None
     if article.draft or article.published > NOW:
         return None
-    return config.article_url(article)
+    return article_url(article, config)
 
 
 def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, err: str) -> None:

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email import policy
-from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from ..config.mail import Digest
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -83,25 +79,3 @@ def plausible(address: str) -> bool:
     """name@domain with nothing in it that could not be sent in an SMTP envelope."""
     local, at, domain = address.rpartition("@")
     return bool(at and local and domain) and not any(c.isspace() or c in '<>,;"()[]\\' for c in domain)
-
-
-def check_mail_settings(digest: Digest) -> None:
-    """The [digest] addresses and header values: exit 2 (ConfigError) for anything that would write a
-    header other than the one meant: CR/LF, a second mailbox in From, junk after an address."""
-    if digest.from_ is not None:
-        mailbox(digest.from_, "[digest] from")
-    if digest.to is not None:
-        address_list(digest.to, "[digest] to")
-    if digest.reply_to is not None:
-        address_list(digest.reply_to, "[digest] reply_to")
-    if digest.unsubscribe_mailto is not None:
-        mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
-        mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
-    for key, value in (
-        ("[digest] unsubscribe_url", digest.unsubscribe_url),
-        ("[digest] url", digest.url),
-        ("[digest] list_id", digest.list_id),
-        ("[digest] feedback_id", digest.feedback_id),
-    ):
-        if value is not None:
-            no_line_breaks(value, key)
