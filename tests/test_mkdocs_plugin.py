@@ -235,3 +235,21 @@ def test_pages_matched_by_a_glob_are_the_articles(tmp_path):
     assert not feed.bozo
     assert [e.link for e in feed.entries] == [f"https://plain.example.org/docs/notes/n{d}/" for d in (3, 2, 1)]
     assert 'href="https://plain.example.org/docs/"' in feed.entries[0].content[0].value
+
+
+def test_a_dirty_build_leaves_the_feeds_as_they_were(tmp_path):
+    """`mkdocs build --dirty` renders only changed pages: feeds of those alone would drop the others."""
+    (tmp_path / "docs" / "notes").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text(GLOB_SITE, encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    for day in (1, 2):
+        (tmp_path / "docs" / "notes" / f"n{day}.md").write_text(f"---\ndate: 2026-03-0{day}\n---\n# Note {day}\n")
+    assert mkdocs_build(tmp_path).returncode == 0
+    before = (tmp_path / "site" / "feeds" / "atom.xml").read_bytes()
+    (tmp_path / "docs" / "notes" / "n2.md").write_text("---\ndate: 2026-03-02\n---\n# Note 2, edited\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--dirty"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "the feeds were left as they were" in proc.stderr
+    assert (tmp_path / "site" / "feeds" / "atom.xml").read_bytes() == before

@@ -75,6 +75,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         self.tags: str | None = None  # the <link> tags: every page's content is rendered before any page is
         self.posts: set[int] | None = None  # ids of the blog's post pages (Page.__eq__ compares titles: slow)
         self.memo: RenderMemo | None = None
+        self.dirty = self.complete = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Under `mkdocs serve` this plugin lives from one rebuild to the next (MkDocs keeps plugins that
@@ -83,6 +84,8 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         from ..markup.html import RenderMemo
 
         self.memo = RenderMemo() if command == "serve" else None
+        self.dirty = dirty  # --dirty: MkDocs renders only the pages that changed
+        self.complete = False  # a build of this process saw every page (serve's first build does)
 
     def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> Any:
         """MkDocs' own checks, then publisher's, so that a bad value stops the build before it starts."""
@@ -124,7 +127,8 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
             )
         except ConfigError as exc:
             raise PluginError(f"publisher: {exc}") from None
-        self.articles = {}
+        if not self.dirty:  # with --dirty, the pages not rendered again keep what an earlier build saw
+            self.articles = {}
         self.tags = None
         self.posts = None
         return None
@@ -152,6 +156,12 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.site is None:
             return
+        if self.dirty and not self.complete and any(Path(config.site_dir).iterdir()):
+            # `mkdocs build --dirty` into an earlier site renders only the pages that changed: feeds of
+            # those alone would drop every other article.
+            log.warning("publisher: --dirty renders only changed pages; the feeds were left as they were")
+            return
+        self.complete = True
         from ..markup.html import remembering
 
         articles = list(self.articles.values())
