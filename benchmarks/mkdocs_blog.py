@@ -110,6 +110,7 @@ def timed_build(folder: str) -> dict[str, float]:
                 finally:
                     spent[name] += time.perf_counter() - began
                     spent[name + " cpu"] += time.process_time() - cpu
+                    spent[f"{name} {method.__name__} cpu"] += time.process_time() - cpu
 
             return run
 
