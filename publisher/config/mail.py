@@ -86,7 +86,11 @@ class Digest:
         ),
     )
     list_id: str | None = field(
-        default=None, metadata=about("The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`.")
+        default=None,
+        metadata=about(
+            "The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`; unset: the site title and "
+            '`newsletter.` the site\'s host; `""`: none.'
+        ),
     )
     feedback_id: str | None = field(
         default=None, metadata=about("The `Feedback-ID` header (Gmail's feedback loop), e.g. `issue:news:example`.")
