@@ -62,6 +62,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
             secret=secret,
             sender=args.sender,
             rate=args.rate,
+            connections=args.connections,
             now=now_from_args(args, config),
             check=args.check,
             dry_run=args.dry_run,

@@ -8,7 +8,6 @@ take thousands of messages an hour over one connection and handle bounces and re
 from __future__ import annotations
 
 import logging
-import smtplib
 import sqlite3
 import sys
 import time
@@ -22,17 +21,9 @@ from ..config import Config
 from ..errors import ConfigError
 from ..output import write_feeds
 from .addresses import Mailbox
+from .connections import Pace, SmtpSession, deliver_each
 from .message import addressed_message, build_message, stamped
-from .smtp import (
-    SmtpSettings,
-    close_connection,
-    decoded_refusals,
-    envelope,
-    explain,
-    open_connection,
-    reply_text,
-    wire_bytes,
-)
+from .smtp import SmtpSettings, envelope
 from .subscribers import (
     UNSUBSCRIBE_MARKER,
     StoredIssue,
@@ -55,54 +46,6 @@ log = logging.getLogger("publisher")
 
 # A 4xx reply (greylisting, a rate limit, a full mailbox) is tried again after these pauses, within the run.
 RETRY_DELAYS = (10.0, 60.0, 240.0)
-
-
-class SmtpSession:
-    """One connection for many messages (a newsletter to each subscriber): connected, secured and logged
-    in once, and again after the server drops it. ``deliver`` gives the server's answer for one message
-    and one recipient instead of raising, so a refusal of one subscriber never stops the others."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        settings.check_login()
-        self.settings = settings
-        self.smtp: smtplib.SMTP | None = None
-
-    def __enter__(self) -> SmtpSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.smtp is not None:
-            close_connection(self.smtp)
-            self.smtp = None
-
-    def deliver(self, message: EmailMessage, sender: str, recipient: str) -> tuple[int, str]:
-        """(code, reply): 250 when the server accepted the message for ``recipient``, else its refusal
-        (4xx: try again later; 5xx: it will not take it). A lost connection is opened again once; a
-        server that cannot be reached or refuses the sender raises SendError (it would refuse them all)."""
-        data, utf8 = wire_bytes(message, [sender, recipient])
-        options = ["SMTPUTF8"] if utf8 else []
-        for attempt in (1, 2):
-            if self.smtp is None:
-                self.smtp = open_connection(self.settings)
-            try:
-                self.smtp.sendmail(sender, [recipient], data, mail_options=options)
-                return 250, "accepted"
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, text = decoded_refusals(exc.recipients).get(recipient, (550, "refused"))
-                return code, text
-            except smtplib.SMTPDataError as exc:
-                return exc.smtp_code, reply_text(exc).split(" ", 1)[-1]
-            except smtplib.SMTPSenderRefused as exc:
-                raise explain(exc, self.settings) from None
-            except (OSError, smtplib.SMTPException) as exc:
-                self.smtp.close()
-                self.smtp = None
-                if attempt == 2:
-                    raise explain(exc, self.settings) from None
-        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -130,21 +73,6 @@ class DeliveryReport:
             if n
         ]
         return f"issue {self.issue}: {', '.join(parts)} of {self.listed:,} subscribers via {server}"
-
-
-class _Pace:
-    """At most ``rate`` messages a second (None: as fast as the server takes them)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1 / rate if rate else 0.0
-        self.next = time.monotonic()
-
-    def wait(self) -> None:
-        if self.interval:
-            delay = self.next - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self.next = max(self.next, time.monotonic() - self.interval) + self.interval
 
 
 def personal_message(
@@ -176,10 +104,12 @@ def deliver_issue(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
+    connections: int = 1,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     progress: bool = False,
 ) -> DeliveryReport:
-    """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe."""
+    """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe,
+    over ``connections`` SMTP connections at once (see connections.py for what exactly-once means then)."""
     require_secret(config.digest.unsubscribe_url, secret)
     done, left = recorded(db, issue.issue), suppressed(db)
     report = DeliveryReport(issue.issue, len(subscribers))
@@ -192,15 +122,14 @@ def deliver_issue(
         else:
             todo.append(subscriber)
     envelope_from = envelope(addressed_message(config), to=["subscriber@example.org"], sender=sender)[0]
-    pace = _Pace(rate)
+    pace = Pace(rate)
     bar = _progress(len(todo), progress)
     try:
-        with SmtpSession(settings) as session:
-            for delay in (0.0, *retry_delays):
-                if not todo:
-                    break
-                time.sleep(delay)
-                todo = _round(todo, issue, config, session, db, secret, envelope_from, pace, report, bar)
+        for delay in (0.0, *retry_delays):
+            if not todo:
+                break
+            time.sleep(delay)
+            todo = _round(todo, issue, config, settings, connections, db, secret, envelope_from, pace, report, bar)
     finally:
         bar.close()
     for subscriber in todo:
@@ -216,24 +145,30 @@ def _round(
     todo: list[Subscriber],
     issue: StoredIssue,
     config: Config,
-    session: SmtpSession,
+    settings: SmtpSettings,
+    connections: int,
     db: sqlite3.Connection,
     secret: str | None,
     sender: str,
-    pace: _Pace,
+    pace: Pace,
     report: DeliveryReport,
     bar: object,
 ) -> list[Subscriber]:
     """One pass over ``todo``; returns those who got a 4xx reply, to try again after a pause."""
     again = []
-    for subscriber in todo:
+
+    def send(session: SmtpSession, subscriber: Subscriber) -> tuple[str, str, int, str]:
         token = unsubscribe_token(secret, subscriber.email, issue.issue) if secret else ""
         message = personal_message(issue, config, subscriber, token)
         pace.wait()
         code, reply = session.deliver(message, sender, subscriber.email)
+        return token, message["Message-ID"], code, reply
+
+    def record(subscriber: Subscriber, outcome: tuple[str, str, int, str]) -> None:
+        token, message_id, code, reply = outcome
         if code < 400:
-            # Recorded before the next message goes: a kill from here on never sends this one again.
-            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message["Message-ID"])
+            # Recorded before this connection sends its next message: a kill from here on never sends this one again.
+            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message_id)
             report.sent += 1
             report.deferred.pop(subscriber.key, None)
             bar.update(1)  # type: ignore[attr-defined]
@@ -245,6 +180,8 @@ def _round(
             report.failed[subscriber.email] = f"{code} {reply}"
             report.deferred.pop(subscriber.key, None)
             bar.update(1)  # type: ignore[attr-defined]
+
+    deliver_each(todo, send, record, settings, connections)
     return again
 
 
@@ -272,6 +209,7 @@ def send_to_subscribers(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
+    connections: int = 1,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     progress: bool = False,
 ) -> DeliveryReport:
@@ -279,8 +217,8 @@ def send_to_subscribers(
 
     The issue is stored in the journal (``db``, from open_journal) first; running this again for the
     same digest, after a kill or a failure, sends only to those without a recorded delivery. ``secret``
-    signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second; a 4xx reply is tried
-    again after each of ``retry_delays`` seconds."""
+    signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second over ``connections``
+    SMTP connections at once; a 4xx reply is tried again after each of ``retry_delays`` seconds."""
     stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)
     report = deliver_issue(
         stored,
@@ -291,6 +229,7 @@ def send_to_subscribers(
         secret=secret,
         sender=sender,
         rate=rate,
+        connections=connections,
         retry_delays=retry_delays,
         progress=progress,
     )
@@ -307,6 +246,7 @@ def send_newsletter(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
+    connections: int = 1,
     now: datetime | None = None,
     check: bool = False,
     dry_run: bool = False,
@@ -357,7 +297,16 @@ def send_newsletter(
         if smtp is None:
             raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
         report = deliver_issue(
-            stored, subscribers, config, smtp, store.db, secret=secret, sender=sender, rate=rate, progress=progress
+            stored,
+            subscribers,
+            config,
+            smtp,
+            store.db,
+            secret=secret,
+            sender=sender,
+            rate=rate,
+            connections=connections,
+            progress=progress,
         )
         if stored.state:  # the cut-off moves once every subscriber was tried
             since = stored.state.get("since")
