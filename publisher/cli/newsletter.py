@@ -17,7 +17,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
     unsubscribe = commands.add_parser(
         "unsubscribe",
         help="keep an address out of every later newsletter (by address or unsubscribe token)",
-        description="Put an address on the suppression list in the state database: give the address, or the "
+        description="Mark an address unsubscribed in the newsletter's database: give the address, or the "
         "token of an unsubscribe link (what the site's unsubscribe page receives).",
     )
     unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
@@ -85,12 +85,12 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
 
 
 def run_unsubscribe(args: argparse.Namespace) -> int:
-    from ..email.subscribers import ensure_schema, unsubscribe
-    from ..engine.state import open_state
+    from ..email.store import open_newsletter
+    from ..email.subscribers import unsubscribe
 
     config = config_from_args(args)
-    with open_state(config, lock_timeout=args.lock_timeout) as store:
-        ensure_schema(store.db)
-        email = unsubscribe(store.db, args.who)
+    # No lock: one transaction, which a send that goes on meanwhile sees before its next message.
+    with open_newsletter(config, lock=False) as db:
+        email = unsubscribe(db, args.who)
     print(f"unsubscribed {email}: no later newsletter goes to it")
     return 0

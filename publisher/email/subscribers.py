@@ -1,11 +1,6 @@
-"""Subscribers, their unsubscribe tokens, and the delivery journal and suppression list (SQLite).
+"""Subscribers: a list read from CSV, their unsubscribe tokens and links, and unsubscribing.
 
-The journal is what makes a newsletter go out exactly once: each delivery the SMTP server accepted
-is recorded (in its own transaction) before the next message is sent, so a send that is killed or
-fails half-way and is run again sends only to those not yet recorded; at most the one message in
-flight at the kill goes twice. The suppression list keeps everyone who unsubscribed out of every
-later send. All of it lives in one SQLite database (the state store); every function here takes the
-open ``sqlite3.Connection`` and changes it in a transaction.
+What the newsletter remembers of them (status, the delivery journal) is in its database (store/).
 """
 
 from __future__ import annotations
@@ -14,21 +9,18 @@ import base64
 import csv
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from ..engine.state import NEWSLETTER_SCHEMA
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
 from .addresses import address_list
@@ -36,7 +28,6 @@ from .addresses import address_list
 log = logging.getLogger("publisher")
 
 SECRET_ENV = "PUBLISHER_UNSUBSCRIBE_SECRET"
-SCHEMA = NEWSLETTER_SCHEMA  # in state.py, with every other table of the state store
 # Where each subscriber's own unsubscribe URL goes in the rendered issue: a plain https URL that survives
 # inlining and escaping unchanged, replaced per message.
 UNSUBSCRIBE_MARKER = "https://unsubscribe.invalid/publisher-subscriber-link"
@@ -162,106 +153,6 @@ def require_secret(unsubscribe_url: str | None, secret: str | None) -> None:
         )
 
 
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All or nothing, on a connection in autocommit mode (the state store's, or open_journal's)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    db.commit()
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    """The journal's tables, in the state database (``StateStore.db``) or any other."""
-    db.executescript(SCHEMA)
-
-
-def open_journal(path: str | Path) -> sqlite3.Connection:
-    """The SQLite database at ``path`` (created with its folder), WAL mode, with the journal's tables: for a
-    library caller without the state store (the CLI uses the state store's database)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)  # transactions are explicit (transaction())
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed delivery survives a killed process
-    ensure_schema(db)
-    return db
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class StoredIssue:
-    issue: str
-    subject: str
-    html: str
-    text: str
-    state: Mapping[str, object] | None
-
-
-def start_issue(
-    db: sqlite3.Connection, issue: str, subject: str, html: str, text: str, state: Mapping[str, object] | None = None
-) -> StoredIssue:
-    """Record the issue about to go out (kept as rendered: a run that resumes sends the same bytes);
-    an issue already recorded is returned as it was stored."""
-    with transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO newsletter_issues (issue, subject, html, text, state, started) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (issue, subject, html, text, json.dumps(state) if state is not None else None, _now()),
-        )
-    stored = stored_issue(db, issue)
-    assert stored is not None
-    return stored
-
-
-def stored_issue(db: sqlite3.Connection, issue: str) -> StoredIssue | None:
-    row = db.execute(
-        "SELECT issue, subject, html, text, state FROM newsletter_issues WHERE issue = ?", (issue,)
-    ).fetchone()
-    return StoredIssue(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None) if row else None
-
-
-def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
-    """The newest issue some subscriber is still to be tried for (a send that was killed or deferred)."""
-    row = db.execute(
-        "SELECT issue FROM newsletter_issues WHERE finished IS NULL ORDER BY started DESC, issue DESC"
-    ).fetchone()
-    return stored_issue(db, row[0]) if row else None
-
-
-def finish_issue(db: sqlite3.Connection, issue: str) -> None:
-    with transaction(db):
-        db.execute("UPDATE newsletter_issues SET finished = ? WHERE issue = ?", (_now(), issue))
-
-
-def recorded(db: sqlite3.Connection, issue: str) -> dict[str, str]:
-    """address (lower case) -> 'sent' or 'failed', for the issue."""
-    return dict(db.execute("SELECT email, status FROM deliveries WHERE issue = ?", (issue,)).fetchall())
-
-
-def record_delivery(
-    db: sqlite3.Connection,
-    issue: str,
-    email: str,
-    status: str,
-    token: str,
-    message_id: str | None = None,
-    reply: str | None = None,
-) -> None:
-    with transaction(db):
-        db.execute(
-            "INSERT OR REPLACE INTO deliveries (issue, email, status, token, reply, message_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (issue, email.lower(), status, token, reply, message_id, _now()),
-        )
-
-
 def state_to_json(state: DigestState) -> dict[str, Any]:
     """A --since-last state as the issue row keeps it until the issue is done."""
     return {
@@ -279,21 +170,11 @@ def state_from_json(data: Mapping[str, Any]) -> DigestState:
     )
 
 
-def suppressed(db: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in db.execute("SELECT email FROM suppressions")}
-
-
-def suppress(db: sqlite3.Connection, emails: Iterable[str], reason: str) -> None:
-    with transaction(db):
-        db.executemany(
-            "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?, ?, ?)",
-            [(e.lower(), reason, _now()) for e in emails],
-        )
-
-
 def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
     """Put an address on the suppression list: given itself, or a token from an unsubscribe link (found in
     the journal). Returns the address; an unknown token is a PublisherError."""
+    from .store import delivery_of_token, set_status
+
     value = address_or_token.strip()
     if "@" in value:
         address = address_list(value, "unsubscribe")
@@ -301,9 +182,9 @@ def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
             raise ConfigError(f"unsubscribe: {value!r} is not one e-mail address")
         email, reason = address[0].address, "unsubscribed by address"
     else:
-        row = db.execute("SELECT email, issue FROM deliveries WHERE token = ?", (value,)).fetchone()
+        row = delivery_of_token(db, value)
         if row is None:
             raise PublisherError(f"unsubscribe: no delivery has the token {value!r}; check the link it came from")
         email, reason = row[0], f"unsubscribe link of {row[1]}"
-    suppress(db, [email], reason)
+    set_status(db, email, "unsubscribed", reason)
     return email.lower()
