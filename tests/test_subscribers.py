@@ -126,9 +126,10 @@ def test_the_subscriber_list_reports_bad_rows_and_keeps_merge_fields(tmp_path):
         ("a@example.net", "Ann", {"city": "Oslo"}),
         ("d@example.net", "", {"city": "Lima"}),
     ]
+    expected = "(expected name@example.org or Name <name@example.org>); skipped"
     assert errors == [
-        f"{path}:3: email: 'not an address' is not one e-mail address (expected name@example.org); skipped",
-        f"{path}:5: email: 'c@example.net junk' is not one e-mail address (expected name@example.org); skipped",
+        f"{path}:3: email: 'not an address' is not one e-mail address {expected}",
+        f"{path}:5: email: 'c@example.net junk' is not one e-mail address {expected}",
     ]
     (tmp_path / "bad.csv").write_text("address\nx@example.net\n")
     with pytest.raises(publisher.ConfigError, match="bad.csv:1: no 'email' column"):

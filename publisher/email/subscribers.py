@@ -14,16 +14,19 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
-from .addresses import address_list
+from .addresses import Mailbox, address_list
+
+if TYPE_CHECKING:
+    from .store import SubscriberRecord
 
 log = logging.getLogger("publisher")
 
@@ -48,7 +51,8 @@ class Subscriber:
 
 
 def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[Subscriber]:
-    """A CSV file with a header row: ``email``, optional ``name``, any other columns kept as merge fields.
+    """A CSV file with a header row: ``email`` (``name@example.org`` or ``Name <name@example.org>``), optional
+    ``name`` (else the display name), any other columns kept as merge fields.
 
     A row whose address is not one is reported (logged, appended to ``errors``) and skipped; an
     address listed twice is sent to once. A file without an ``email`` column, or a path that is not a
@@ -64,16 +68,16 @@ def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[
                 raise ConfigError(f"{path}:1: no 'email' column (the first row names the columns: email,name,...)")
             reader.fieldnames = columns
             for row in reader:
-                problem = _row_problem(row)
-                if problem:
+                box, problem = _mailbox(row)
+                if box is None:
                     message = f"{path}:{reader.line_num}: {problem}; skipped"
                     log.warning("%s", message)
                     if errors is not None:
                         errors.append(message)
                     continue
-                email = row["email"].strip()
+                name = (row.get("name") or "").strip() or box.name  # the name column wins over a display name
                 extra = {k: (v or "").strip() for k, v in row.items() if k not in ("email", "name") and k}
-                subscribers.setdefault(email.lower(), Subscriber(email, (row.get("name") or "").strip(), extra))
+                subscribers.setdefault(box.address.lower(), Subscriber(box.address, name, extra))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not a CSV file in UTF-8 ({exc})") from None
     return list(subscribers.values())
@@ -97,17 +101,70 @@ def _open_list(path: Path) -> TextIO:
     return open(fd, encoding="utf-8-sig", newline="")
 
 
-def _row_problem(row: Mapping[str, str | None]) -> str | None:
+def _mailbox(row: Mapping[str, str | None]) -> tuple[Mailbox | None, str]:
+    """The row's one address (``name@example.org`` or ``Name <name@example.org>``), or why it has none."""
     email = (row.get("email") or "").strip()
     try:
         boxes = address_list(email, "email")
     except ConfigError:
         boxes = []
-    if len(boxes) != 1 or boxes[0].address != email:
-        return f"email: {email!r} is not one e-mail address (expected name@example.org)"
+    if len(boxes) != 1:
+        return (
+            None,
+            f"email: {email!r} is not one e-mail address (expected name@example.org or Name <name@example.org>)",
+        )
     if any(c in (row.get("name") or "") for c in "\r\n"):
-        return "name: holds a line break"
-    return None
+        return None, "name: holds a line break"
+    return boxes[0], ""
+
+
+# What an export adds to each row besides the address, the name and the merge fields; an import reads
+# ``status`` back (so a list moved in keeps who left) and drops the others.
+STORE_COLUMNS = ("status", "changed", "soft_bounces")
+
+
+def import_csv(db: sqlite3.Connection, path: str | Path, errors: list[str] | None = None) -> tuple[int, int, int]:
+    """Take the CSV list at ``path`` into the newsletter's database, in one transaction: (added, updated, kept).
+
+    Rows are read as read_subscribers reads them; a ``status`` column (as export_csv writes it) gives
+    each row's status, else active. Whoever unsubscribed, bounced or complained stays so."""
+    from .store import STATUSES, import_subscribers
+
+    people, statuses = [], {}
+    for person in read_subscribers(path, errors):
+        status = person.fields.get("status", "") or "active"
+        if status not in STATUSES:
+            message = f"{path}: {person.email}: status {status!r} is not one of {', '.join(STATUSES)}; skipped"
+            log.warning("%s", message)
+            if errors is not None:
+                errors.append(message)
+            continue
+        statuses[person.key] = status
+        fields = {k: v for k, v in person.fields.items() if k not in STORE_COLUMNS}
+        people.append(Subscriber(person.email, person.name, fields))
+    return import_subscribers(db, people, f"imported from {Path(path).name}", statuses)
+
+
+def export_csv(records: Iterable[SubscriberRecord], handle: TextIO) -> int:
+    """Write ``records`` as CSV (email, name, status, changed, soft_bounces, then every merge field), a
+    list import_csv and send --subscribers read back; returns how many rows were written."""
+    records = list(records)
+    extra = sorted({k for r in records for k in r.subscriber.fields} - {"email", "name", *STORE_COLUMNS})
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["email", "name", *STORE_COLUMNS, *extra])
+    for r in records:
+        fields = r.subscriber.fields
+        writer.writerow(
+            [
+                r.subscriber.email,
+                r.subscriber.name,
+                r.status,
+                r.changed,
+                r.soft_bounces,
+                *(fields.get(k, "") for k in extra),
+            ]
+        )
+    return len(records)
 
 
 def unsubscribe_token(secret: str | bytes, email: str, issue: str) -> str:

@@ -96,39 +96,45 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
     return {**{status: int(found.get(status, 0)) for status in STATUSES}, "soft_bounces": int(soft)}
 
 
-def import_subscribers(db: sqlite3.Connection, people: Iterable[Subscriber], reason: str) -> tuple[int, int, int]:
-    """Add ``people`` as active subscribers in one transaction; returns (added, updated, kept out).
+def import_subscribers(
+    db: sqlite3.Connection, people: Iterable[Subscriber], reason: str, statuses: Mapping[str, str] | None = None
+) -> tuple[int, int, int]:
+    """Add ``people`` in one transaction, each active or with the status ``statuses`` gives their address
+    (lower case); returns (added, updated, kept as they were).
 
-    A known address gets the new name and fields; one that unsubscribed, bounced or complained stays
-    so (an old list imported again must not sign anyone up again); a pending one becomes active."""
+    A known address gets the new name and fields. One that unsubscribed, bounced or complained stays
+    so: an old list imported again must never sign anyone up again. A pending one becomes active,
+    and an active or pending one takes a status that keeps it out (a list moved from elsewhere)."""
     added = updated = kept = 0
     now = _now()
     with transaction(db):
         for person in people:
             key, fields = person.key, json.dumps(dict(person.fields), ensure_ascii=False)
+            wanted = (statuses or {}).get(key, "active")
             row = db.execute("SELECT status FROM subscribers WHERE email = ?", (key,)).fetchone()
+            if row is not None and row[0] in SUPPRESSED:
+                kept += 1
+                continue
             if row is None:
                 db.execute(
                     "INSERT INTO subscribers (email, address, name, fields, status, reason, created, changed) "
-                    "VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
-                    (key, person.email, person.name, fields, reason, now, now),
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, person.email, person.name, fields, wanted, reason, now, now),
                 )
-                db.execute("INSERT INTO subscriber_changes VALUES (?, 'active', ?, ?)", (key, reason, now))
                 added += 1
-            elif row[0] in SUPPRESSED:
-                kept += 1
             else:
                 db.execute(
                     "UPDATE subscribers SET address = ?, name = ?, fields = ? WHERE email = ?",
                     (person.email, person.name, fields, key),
                 )
-                if row[0] == "pending":
-                    db.execute(
-                        "UPDATE subscribers SET status = 'active', reason = ?, changed = ? WHERE email = ?",
-                        (reason, now, key),
-                    )
-                    db.execute("INSERT INTO subscriber_changes VALUES (?, 'active', ?, ?)", (key, reason, now))
                 updated += 1
+                if wanted == "pending" or wanted == row[0]:
+                    continue
+                db.execute(
+                    "UPDATE subscribers SET status = ?, reason = ?, changed = ? WHERE email = ?",
+                    (wanted, reason, now, key),
+                )
+            db.execute("INSERT INTO subscriber_changes VALUES (?, ?, ?, ?)", (key, wanted, reason, now))
     return added, updated, kept
 
 
