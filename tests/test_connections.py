@@ -11,7 +11,7 @@ import pytest
 
 import publisher
 from publisher.email.connections import Pace
-from publisher.email.subscribers import recorded
+from publisher.email.store import recorded
 from publisher.errors import SendError
 from tests.mailserver import closed_port, smtp_server
 from tests.test_subscribers import SECRET, Refusing, library_issue, subscribers

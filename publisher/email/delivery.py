@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -21,11 +21,20 @@ from ..config import Config
 from ..errors import ConfigError
 from ..output import write_feeds
 from .addresses import Mailbox
+from .bounces import refused_at_send, soft_bounce, verp_address
 from .connections import Pace, SmtpSession, deliver_each
 from .message import addressed_message, build_message, stamped
 from .smtp import SmtpSettings, envelope
-from .store import StoredIssue, finish_issue, record_delivery, recorded, start_issue, suppressed
-from .subscribers import UNSUBSCRIBE_MARKER, Subscriber, require_secret, unsubscribe_link, unsubscribe_token
+from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
+from .store import subscribers as stored_subscribers
+from .subscribers import (
+    UNSUBSCRIBE_MARKER,
+    Subscriber,
+    personal_url,
+    require_secret,
+    unsubscribe_link,
+    unsubscribe_token,
+)
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -35,6 +44,13 @@ log = logging.getLogger("publisher")
 
 # A 4xx reply (greylisting, a rate limit, a full mailbox) is tried again after these pauses, within the run.
 RETRY_DELAYS = (10.0, 60.0, 240.0)
+# ... and by every later run of the send until the issue is this old; then it is given up (give_up).
+GIVE_UP = timedelta(days=5)
+VERP = "<verp>"  # _round's sender when each message's envelope sender is [digest] bounce_address with its token
+
+
+# Why a subscriber was not sent to, as the report says it.
+LEFT_OUT = {"unsubscribed": "unsubscribed", "bounced": "bounced earlier", "complained": "complained"}
 
 
 @dataclass
@@ -45,9 +61,13 @@ class DeliveryReport:
     listed: int  # subscribers in the list
     sent: int = 0  # accepted by the server in this run
     earlier: int = 0  # recorded as sent (or failed) by an earlier run: not sent again
-    suppressed: int = 0  # unsubscribed: not sent
+    suppressed: int = 0  # unsubscribed, bounced or complained: not sent
     failed: dict[str, str] = field(default_factory=dict)  # address -> the server's 5xx reply (recorded)
     deferred: dict[str, str] = field(default_factory=dict)  # address -> 4xx reply after every retry (not recorded)
+    # Not sent, by why: "unsubscribed", "bounced", "complained" (each a count).
+    left_out: dict[str, int] = field(default_factory=dict)
+    bounced: int = 0  # suppressed in this run: a 5xx refusal, or the soft bounces that reached the limit
+    soft_bounces: int = 0  # counted in this run (5.7.x refusals, 4xx given up on), not yet at the limit
 
     def summary(self, server: str) -> str:
         parts = [f"{self.sent:,} sent"]
@@ -55,13 +75,29 @@ class DeliveryReport:
             f"{n:,} {what}"
             for n, what in (
                 (self.earlier, "already sent earlier"),
-                (self.suppressed, "unsubscribed"),
+                *((self.left_out.get(why, 0), what) for why, what in LEFT_OUT.items()),
                 (len(self.failed), "failed"),
+                (self.bounced, "bounced now (never sent to again)"),
+                (self.soft_bounces, "soft bounces counted"),
                 (len(self.deferred), "deferred (4xx; run again later)"),
             )
             if n
         ]
         return f"issue {self.issue}: {', '.join(parts)} of {self.listed:,} subscribers via {server}"
+
+
+def personal_links(config: Config) -> Config:
+    """``config`` with the unsubscribe URL of a send to each subscriber (personal_url), saying so when
+    the {token} had to be added."""
+    url = personal_url(config.digest.unsubscribe_url)
+    if url == config.digest.unsubscribe_url:
+        return config
+    log.warning(
+        "[digest] unsubscribe_url has no {token}: every subscriber would get the same one-click link, so each "
+        "gets %s with their own token; write {token} where your unsubscribe page expects it",
+        url,
+    )
+    return replace(config, digest=replace(config.digest, unsubscribe_url=url))
 
 
 def personal_message(
@@ -94,13 +130,15 @@ def deliver_issue(
     sender: str | None = None,
     rate: float | None = None,
     connections: int = 1,
-    retry_delays: Sequence[float] = RETRY_DELAYS,
+    retry_delays: Sequence[float] | None = None,
     progress: bool = False,
 ) -> DeliveryReport:
     """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe,
     over ``connections`` SMTP connections at once (see connections.py for what exactly-once means then)."""
     require_secret(config.digest.unsubscribe_url, secret)
-    done, left = recorded(db, issue.issue), suppressed(db)
+    verp = None if sender else config.digest.bounce_address
+    require_secret(verp, secret, "[digest] bounce_address")
+    done, left = recorded(db, issue.issue), _suppressed(db)
     report = DeliveryReport(issue.issue, len(subscribers))
     todo = []
     for subscriber in subscribers:
@@ -108,17 +146,19 @@ def deliver_issue(
             report.earlier += 1
         elif subscriber.key in left:
             report.suppressed += 1
+            report.left_out[left[subscriber.key]] = report.left_out.get(left[subscriber.key], 0) + 1
         else:
             todo.append(subscriber)
-    envelope_from = envelope(addressed_message(config), to=["subscriber@example.org"], sender=sender)[0]
+    envelope_from = envelope(addressed_message(config), to=["subscriber@example.org"], sender=verp or sender)[0]
     pace = Pace(rate)
     bar = _progress(len(todo), progress)
     try:
-        for delay in (0.0, *retry_delays):
+        for delay in (0.0, *(RETRY_DELAYS if retry_delays is None else retry_delays)):
             if not todo:
                 break
             time.sleep(delay)
-            todo = _round(todo, issue, config, settings, connections, db, secret, envelope_from, pace, report, bar)
+            by = VERP if verp else envelope_from
+            todo = _round(todo, issue, config, settings, connections, db, secret, by, pace, report, bar)
     finally:
         bar.close()
     for subscriber in todo:
@@ -128,6 +168,26 @@ def deliver_issue(
     for address, reply in report.failed.items():
         log.warning("%s: refused (%s); recorded as failed, not tried again", address, reply)
     return report
+
+
+def _suppressed(db: sqlite3.Connection) -> dict[str, str]:
+    """address (lower case) -> why no message goes to it: unsubscribed, bounced or complained."""
+    return {r.subscriber.key: r.status for status in SUPPRESSED for r in stored_subscribers(db, status)}
+
+
+def give_up(
+    db: sqlite3.Connection, issue: StoredIssue, report: DeliveryReport, config: Config, secret: str | None
+) -> None:
+    """Record the subscribers still deferred as failed, each a soft bounce: a server that said "later" for
+    GIVE_UP since the issue started will not say yes (RFC 5321 section 4.5.4.1: give up after 4-5 days)."""
+    for key, reply in sorted(report.deferred.items()):
+        token = unsubscribe_token(secret, key, issue.issue) if secret else ""
+        record_delivery(db, issue.issue, key, "failed", token, reply=f"{reply} (given up after {GIVE_UP.days} days)")
+        outcome = soft_bounce(db, key, f"{reply} (issue {issue.issue})", config.digest.soft_bounce_limit)
+        report.failed[key] = reply
+        report.bounced += outcome.status == "bounced"
+        report.soft_bounces += outcome.status == "active"
+    report.deferred.clear()
 
 
 def _round(
@@ -146,11 +206,14 @@ def _round(
     """One pass over ``todo``; returns those who got a 4xx reply, to try again after a pause."""
     again = []
 
+    verp = config.digest.bounce_address if sender == VERP else None
+
     def send(session: SmtpSession, subscriber: Subscriber) -> tuple[str, str, int, str]:
         token = unsubscribe_token(secret, subscriber.email, issue.issue) if secret else ""
         message = personal_message(issue, config, subscriber, token)
         pace.wait()
-        code, reply = session.deliver(message, sender, subscriber.email)
+        envelope_from = verp_address(verp, token) if verp else sender
+        code, reply = session.deliver(message, envelope_from, subscriber.email)
         return token, message["Message-ID"], code, reply
 
     def record(subscriber: Subscriber, outcome: tuple[str, str, int, str]) -> None:
@@ -168,6 +231,10 @@ def _round(
             record_delivery(db, issue.issue, subscriber.email, "failed", token, reply=f"{code} {reply}")
             report.failed[subscriber.email] = f"{code} {reply}"
             report.deferred.pop(subscriber.key, None)
+            # Not tried again by any later issue either (a 5.7.x refusal counts as a soft bounce: bounces.py).
+            refusal = refused_at_send(db, subscriber.email, code, reply, issue.issue, config.digest.soft_bounce_limit)
+            report.bounced += refusal.status == "bounced"
+            report.soft_bounces += refusal.status == "active"
             bar.update(1)  # type: ignore[attr-defined]
 
     deliver_each(todo, send, record, settings, connections)
@@ -199,7 +266,7 @@ def send_to_subscribers(
     sender: str | None = None,
     rate: float | None = None,
     connections: int = 1,
-    retry_delays: Sequence[float] = RETRY_DELAYS,
+    retry_delays: Sequence[float] | None = None,
     progress: bool = False,
 ) -> DeliveryReport:
     """Send a digest rendered with ``render_digest(..., for_subscribers=True)`` to each subscriber, once.
@@ -208,6 +275,7 @@ def send_to_subscribers(
     same digest, after a kill or a failure, sends only to those without a recorded delivery. ``secret``
     signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second over ``connections``
     SMTP connections at once; a 4xx reply is tried again after each of ``retry_delays`` seconds."""
+    config = personal_links(config)
     stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)
     report = deliver_issue(
         stored,
@@ -253,10 +321,11 @@ def send_newsletter(
     ``dry_run`` returns the first subscriber's message instead of sending anything.
     """
     from .newsletter import DigestRequest, _checked, _forget_if_forced
-    from .store import last_digest, open_newsletter, record_digest, unfinished_issue
+    from .store import issue_started, last_digest, open_newsletter, record_digest, unfinished_issue
     from .subscribers import state_from_json, state_to_json
     from .webarchive import web_outputs
 
+    config = personal_links(config)
     require_secret(config.digest.unsubscribe_url, secret)
     request = request or DigestRequest()
     with open_newsletter(config, lock_timeout=lock_timeout) as db:
@@ -295,6 +364,17 @@ def send_newsletter(
             connections=connections,
             progress=progress,
         )
+        if report.deferred:
+            started = issue_started(db, stored.issue) or datetime.now(UTC)
+            if datetime.now(UTC) - started < GIVE_UP:  # real time, as servers retry: not --now
+                # Open until every subscriber got it: the next run of this command resumes it first.
+                log.warning(
+                    "issue %s stays open for %d deferred subscriber(s): run the same command again later",
+                    stored.issue,
+                    len(report.deferred),
+                )
+                return report
+            give_up(db, stored, report, config, secret)
         if stored.state:  # the cut-off moves once every subscriber was tried
             since = stored.state.get("since")
             record_digest(

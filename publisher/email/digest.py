@@ -113,10 +113,11 @@ def render_digest(
     raises instead; see guard.py).
     """
     now = now or datetime.now(UTC)
-    if for_subscribers and config.digest.unsubscribe_url:
-        from .subscribers import UNSUBSCRIBE_MARKER
+    if config.digest.unsubscribe_url:
+        from .subscribers import UNSUBSCRIBE_MARKER, list_url
 
-        config = replace(config, digest=replace(config.digest, unsubscribe_url=UNSUBSCRIBE_MARKER))
+        link = UNSUBSCRIBE_MARKER if for_subscribers else list_url(config.digest.unsubscribe_url)
+        config = replace(config, digest=replace(config.digest, unsubscribe_url=link))
     if after is not None:
         late = after.until - LATE_ARRIVALS
         since = max(since, late) if since is not None else late

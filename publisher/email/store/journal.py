@@ -104,6 +104,12 @@ def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
     return stored_issue(db, row[0]) if row else None
 
 
+def issue_started(db: sqlite3.Connection, issue: str) -> datetime | None:
+    """When the first run of ``issue`` stored it (UTC), or None when it is not stored."""
+    row = db.execute("SELECT started FROM issues WHERE issue = ?", (issue,)).fetchone()
+    return _aware(row[0]) if row else None
+
+
 def finish_issue(db: sqlite3.Connection, issue: str) -> None:
     with transaction(db):
         db.execute("UPDATE issues SET finished = ? WHERE issue = ?", (now(), issue))
