@@ -23,6 +23,7 @@ damaged database is moved aside with a warning saying what was lost, and a new o
 from .database import DB_NAME, LOCK_NAME, open_journal, open_newsletter, peek_newsletter, transaction
 from .journal import (
     StoredIssue,
+    delivery_of_address,
     delivery_of_token,
     finish_issue,
     forget_lost_history,
@@ -61,6 +62,7 @@ __all__ = [
     "allow_attempt",
     "changes",
     "counts",
+    "delivery_of_address",
     "delivery_of_token",
     "finish_issue",
     "forget_lost_history",
