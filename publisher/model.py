@@ -18,7 +18,8 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "title": ("title",),
         "published": ("publishDate", "pubDate", "date", "published", "publish_date", "pubdate"),
         "updated": ("updatedDate", "updated", "lastmod", "modified", "updateDate", "lastModified"),
-        "author": ("author", "authors", "by"),
+        # Dotted names look inside mappings: Hugo's params.author, Zola's extra.author.
+        "author": ("author", "authors", "by", "params.author", "extra.author"),
         "tags": ("tags", "keywords"),
         "category": ("category", "categories"),
         "featured": ("featured",),
@@ -99,6 +100,9 @@ class Article:
     authors: tuple[str, ...] = ()
     id: str | None = None  # the entry id from the frontmatter; None: [feeds] entry_id decides
     file: str | None = None  # its path under the content folder ("2024/post/index.md"), for {path}
+    # Each author's web address, in the order of ``authors`` ("" for none): an author's link
+    # ("[Jane](https://...)") or its authors.yml entry's url. Feeds give it as the author's uri.
+    author_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.authors, str):

@@ -1,0 +1,98 @@
+"""What real blogs hold that moving in must keep: ids that are short names, nested frontmatter keys,
+Markdown and HTML in titles and author names, page-bundle covers (issue 20). The samples are small
+and written here; the real sites are in tests/cli/test_sites.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import feedparser
+import pytest
+
+import publisher
+from tests.conftest import make_config, write_article
+
+
+def test_an_id_that_is_not_a_uri_costs_no_article(tmp_path, caplog):
+    write_article(tmp_path, "my-post.md", "---\nid: my-post\ntitle: T\ndate: 2024-01-01\n---\nx\n")
+    config = make_config(title="T")
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        [article] = publisher.load_articles(tmp_path, config)
+    assert article.id is None and article.extra == {"id": "my-post"}
+    assert "'my-post' is not a URI, so it is no entry id; ignored" in caplog.text
+    assert "[fields] id = []" in caplog.text
+    entry = feedparser.parse(publisher.render_feeds([article], config)["atom.xml"]).entries[0]
+    assert entry.id == "https://example.org/my-post/"  # what [feeds] entry_id makes of it
+
+
+def test_emptying_a_field_list_switches_the_field_off(tmp_path, caplog):
+    write_article(tmp_path, "p.md", "---\nid: nix-0.9\ntitle: T\ndate: 2024-01-01\n---\nx\n")
+    config = make_config(title="T", fields={"id": []})
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        [article] = publisher.load_articles(tmp_path, config)
+    assert article.id is None and caplog.text == ""
+    with pytest.raises(publisher.ConfigError, match=r"\[fields\] title: cannot be switched off"):
+        make_config(title="T", fields={"title": []})
+
+
+def test_the_astro_preset_does_not_read_a_collection_id_as_a_feed_id(tmp_path, caplog):
+    write_article(tmp_path, "nix.md", "---\nid: nix-0.9\ntitle: Nix\npubDate: 2024-01-01\n---\nx\n")
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        [article] = publisher.load_articles(tmp_path, make_config(title="T", preset="astro"))
+    assert article.id is None and caplog.text == ""
+
+
+@pytest.mark.parametrize(
+    ("frontmatter", "preset"), [("params:\n  author: Ann Lee\n", "hugo"), ("extra:\n  author: Ann Lee\n", None)]
+)
+def test_nested_author_keys_are_read(tmp_path, frontmatter, preset):
+    write_article(tmp_path, "p.md", f"---\ntitle: T\ndate: 2024-01-01\n{frontmatter}---\nx\n")
+    [article] = publisher.load_articles(tmp_path, make_config(title="T", preset=preset))
+    assert article.authors == ("Ann Lee",)
+
+
+def test_a_dotted_name_in_fields_reads_inside_mappings(tmp_path):
+    write_article(tmp_path, "p.md", "---\ntitle: T\ndate: 2024-01-01\nmeta:\n  writer: {name: Bo}\n---\nx\n")
+    [article] = publisher.load_articles(tmp_path, make_config(title="T", fields={"author": ["meta.writer"]}))
+    assert article.authors == ("Bo",)
+
+
+def test_markdown_and_html_in_titles_and_authors_reach_readers_as_text(tmp_path):
+    """v8.dev's frontmatter (BSD-3-Clause, github.com/v8/v8.dev): its own feed shows the text."""
+    write_article(
+        tmp_path,
+        "elements-kinds.md",
+        "---\ntitle: '<i>Elements kinds</i> in V8'\ndate: 2017-09-12\n"
+        "author: '[Jane Doe](https://twitter.com/jane), the bit shifter'\n---\nx\n",
+    )
+    write_article(
+        tmp_path, "init.md", "---\ntitle: 'What `__init__` and __init__ do: 1 < 2'\ndate: 2017-09-10\n---\nx\n"
+    )
+    config = make_config(title="T")
+    articles = publisher.load_articles(tmp_path, config)
+    assert [(a.title, a.authors, a.author_urls) for a in articles] == [
+        ("Elements kinds in V8", ("Jane Doe, the bit shifter",), ("https://twitter.com/jane",)),
+        ("What __init__ and __init__ do: 1 < 2", (), ()),
+    ]
+    feeds = publisher.render_feeds(articles, config)
+    atom = feedparser.parse(feeds["atom.xml"]).entries[0]
+    assert (atom.title, atom.title_detail.type) == ("Elements kinds in V8", "text/plain")
+    assert atom.authors == [{"name": "Jane Doe, the bit shifter", "href": "https://twitter.com/jane"}]
+    assert b"&lt;i&gt;" not in feeds["rss.xml"] and b"[Jane" not in feeds["rss.xml"]
+    item = json.loads(feeds["feed.json"])["items"][0]
+    assert item["authors"] == [{"name": "Jane Doe, the bit shifter", "url": "https://twitter.com/jane"}]
+    assert b"Elements kinds in V8" in feeds["index.html"] and b"&lt;i&gt;" not in feeds["index.html"]
+
+
+def test_a_page_bundles_cover_has_its_real_length(tmp_path):
+    write_article(tmp_path, "p1/index.md", "---\ntitle: A\ndate: 2025-01-01\nimages: [cover.png]\n---\nx\n")
+    (tmp_path / "p1" / "cover.png").write_bytes(b"\x89PNG" + b"\0" * 96)
+    write_article(tmp_path, "p2/index.md", "---\ntitle: B\ndate: 2025-01-02\nimages: [../p1/cover.png]\n---\nx\n")
+    config = make_config(title="T", preset="hugo")
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    rss = feedparser.parse(feeds["rss.xml"]).entries
+    atom = feedparser.parse(feeds["atom.xml"]).entries
+    # p2 names a file outside its own folder: never looked at, so its length is unknown (0)
+    assert [e.enclosures[0].length for e in rss] == ["0", "100"]
+    assert [e.enclosures[0].get("length") for e in atom] == [None, "100"]
