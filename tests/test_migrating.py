@@ -96,3 +96,25 @@ def test_a_page_bundles_cover_has_its_real_length(tmp_path):
     # p2 names a file outside its own folder: never looked at, so its length is unknown (0)
     assert [e.enclosures[0].length for e in rss] == ["0", "100"]
     assert [e.enclosures[0].get("length") for e in atom] == [None, "100"]
+
+
+def test_folder_and_title_placeholders(tmp_path):
+    """{folder}: the folder that holds the article (a page bundle's too); {title}: Hugo's urlize."""
+    write_article(tmp_path, "gc/2024-notes.md", "---\ntitle: What's new in Go 1.21?\ndate: 2024-02-01\n---\nx\n")
+    write_article(tmp_path, "lone.md", "---\ntitle: Lone\ndate: 2024-02-02\n---\nx\n")
+    write_article(tmp_path, "gc/b/index.md", "---\ntitle: B\ndate: 2024-02-03\n---\nx\n")
+    config = make_config(title="T", permalink="/blog/{folder}/{year}/{filename}/{title}")
+    urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
+    assert urls == [
+        "https://example.org/blog/2024/lone/lone",  # no folder: no empty segment
+        "https://example.org/blog/gc/2024/2024-notes/whats-new-in-go-1.21",
+        "https://example.org/blog/gc/2024/b/b",
+    ]
+
+
+def test_hugos_slug_is_the_frontmatter_slug_else_the_title(tmp_path):
+    write_article(tmp_path, "p1/index.md", "---\ntitle: Hello World\ndate: 2024-05-01\n---\nx\n")
+    write_article(tmp_path, "p2/index.md", "---\ntitle: Other\nslug: own\ndate: 2024-05-02\n---\nx\n")
+    config = make_config(title="T", preset="hugo", permalink="/{year}/{month}/{day}/{slug_or_title}/")
+    urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
+    assert urls == ["https://example.org/2024/05/01/hello-world/", "https://example.org/2024/05/02/own/"]

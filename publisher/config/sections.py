@@ -62,8 +62,9 @@ class Site:
         default="/{slug}/",
         metadata=about(
             "Article path after `url`: `{slug}`, `{year}`, `{month}`, `{day}`, `{category}`, `{path}` (the file's path "
-            "under `content`, without extension; a bundle's folder) and `{filename}` are filled in; an empty one drops "
-            "its segment."
+            "under `content`, without extension; a bundle's folder), `{filename}`, `{folder}` (the folder that holds "
+            "the article), `{title}` (the title as Hugo's urlize makes it) and `{slug_or_title}` (Hugo's `:slug`: "
+            "the frontmatter slug, else `{title}`) are filled in; an empty one drops its segment."
         ),
     )
     static: str | None = field(

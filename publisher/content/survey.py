@@ -24,7 +24,6 @@ from .presets import DEFAULT_EXCLUDE, PRESETS, Preset
 
 MOST = 0.5  # a key in at least this share of the files is the site's name for a field
 PAGES = 0.1  # dateless pages are excluded by name when they are at most this share (or 3)
-_LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2,4})?")
 _ASSIGN = re.compile(r"^(?P<key>[A-Z_]+)\s*=\s*(?P<quote>['\"])(?P<value>.*?)(?P=quote)", re.MULTILINE)
 _ASTRO_SITE = re.compile(r"\bsite\s*:\s*(['\"`])(?P<value>https?://[^'\"`]+)\1")
 
@@ -108,27 +107,14 @@ def _site_file(folder: Path) -> tuple[Path | None, Preset | None]:
 def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
     """title, url, timezone and permalink as the generator's own configuration gives them."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    data: dict[str, Any] = {}
-    try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yml", ".yaml"):
-            data = _yaml(text) or {}
-        elif path.suffix == ".json":
-            data = json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError, ImportError):
-        data = {}
-    except Exception:  # PyYAML's errors: a configuration we cannot read gives nothing, not a crash
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = _read_settings(path)
     site: dict[str, Any] = {}
     if preset == "hugo":
         site.update(
             url=data.get("baseURL") or data.get("baseurl"),
             title=data.get("title"),
             timezone=data.get("timeZone") or data.get("timezone"),
-            permalinks=data.get("permalinks"),
+            permalinks=data.get("permalinks") or _hugo_file(path, "permalinks", site),
             languages=list(data.get("languages") or ()),
         )
     elif preset == "jekyll":
@@ -155,6 +141,36 @@ def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
         match = _ASTRO_SITE.search(text)
         site.update(url=match.group("value") if match else None)
     return {k: v for k, v in site.items() if v}
+
+
+def _hugo_file(site_file: Path, name: str, site: dict[str, Any]) -> Any:
+    """A setting Hugo reads from its own file in the configuration folder (config/_default/permalinks.yaml);
+    the file is noted in ``site`` as "<name>_file", for init's comment."""
+    root = site_file.parent
+    if root.name == "_default" and root.parent.name == "config":
+        root = root.parent.parent
+    for suffix in (".toml", ".yaml", ".yml", ".json"):
+        candidate = root / "config" / "_default" / f"{name}{suffix}"
+        if candidate.is_file():
+            site[f"{name}_file"] = candidate
+            return _read_settings(candidate)
+    return None
+
+
+def _read_settings(path: Path) -> dict[str, Any]:
+    """A TOML, YAML or JSON settings file as a mapping ({} for one that cannot be read)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    data: Any = {}
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yml", ".yaml"):
+            data = _yaml(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+    except Exception:  # tomllib's, json's and PyYAML's errors: a file we cannot read gives nothing, not a crash
+        data = {}
+    return data if isinstance(data, dict) else {}
 
 
 def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> None:
@@ -191,91 +207,6 @@ def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> Non
 def _dated(rel: str) -> bool:
     stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return DATED_NAME.fullmatch(stem) is not None
-
-
-def guessed_permalink(found: Survey) -> tuple[str, str]:
-    """(permalink, why): the generator's own URL setting translated, else its default under the folder's section."""
-    rules = PRESETS[found.preset] if found.preset else None
-    section = _section(found)
-    own = found.site.get("permalink")
-    if found.preset == "jekyll" and isinstance(own, str):
-        styles = {
-            "date": "/:categories/:year/:month/:day/:title:output_ext",
-            "pretty": "/:categories/:year/:month/:day/:title/",
-            "none": "/:categories/:title:output_ext",
-        }
-        pattern = styles.get(own, own)
-        for token, ours in (
-            (":categories", "{category}"),
-            (":year", "{year}"),
-            (":month", "{month}"),
-            (":day", "{day}"),
-            (":title", "{slug}"),
-            (":slug", "{slug}"),
-            (":output_ext", ".html"),
-        ):
-            pattern = pattern.replace(token, ours)
-        if ":" not in pattern:
-            return pattern, f"from permalink in {found.site_file}"
-    hugo = found.site.get("permalinks")
-    if found.preset == "hugo" and isinstance(hugo, dict) and section:
-        # [permalinks] posts = "/:year/:month/:slug/" (newer Hugo nests it under "page")
-        given = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
-        if isinstance(given, str):
-            pattern = given
-            for token, ours in (
-                (":slugorcontentbasename", "{slug}"),
-                (":slugorfilename", "{slug}"),
-                (":contentbasename", "{filename}"),
-                (":filename", "{filename}"),
-                (":year", "{year}"),
-                (":month", "{month}"),
-                (":day", "{day}"),
-                (":slug", "{slug}"),
-                (":title", "{slug}"),
-                (":section", section.split("/")[0]),
-            ):
-                pattern = pattern.replace(token, ours)
-            if ":" not in pattern:
-                return "/" + pattern.lstrip("/"), f"from [permalinks] in {found.site_file}"
-    if found.preset == "pelican" and isinstance(own, str):
-        pattern = own.replace("{date:%Y}", "{year}").replace("{date:%m}", "{month}").replace("{date:%d}", "{day}")
-        try:
-            pattern.format(slug="s", year="y", month="m", day="d", category="c")
-            return "/" + pattern.lstrip("/"), f"from ARTICLE_URL in {found.site_file}"
-        except (KeyError, IndexError, ValueError):
-            pass
-    if found.preset == "eleventy":
-        data = found.folder / f"{found.folder.name}.json"
-        try:
-            own = json.loads(data.read_text(encoding="utf-8")).get("permalink")
-        except (OSError, ValueError, AttributeError):
-            own = None
-        if isinstance(own, str) and re.fullmatch(r"[\w/{}. -]*\{\{\s*page\.fileSlug\s*\}\}[\w/. -]*", own):
-            return re.sub(r"\{\{\s*page\.fileSlug\s*\}\}", "{slug}", own), f"from permalink in {data}"
-    default = rules.permalink if rules else "/{slug}/"
-    if found.preset == "astro" or not section:
-        return default, f"{rules.generator if rules else 'publisher'}'s usual address; check it against the live site"
-    return f"/{section}{default}", f"the folder's section ({section}) and {rules.generator if rules else 'the'} default"
-
-
-def _section(found: Survey) -> str:
-    """The folder's path under the generator's content root: content/en/blog -> "blog"."""
-    if found.site_file is None:
-        return ""
-    root = found.site_file.parent
-    if root.name == "_default" and root.parent.name == "config":  # Hugo's config/_default/hugo.yaml
-        root = root.parent.parent
-    try:
-        parts = list(found.folder.relative_to(root.resolve()).parts)
-    except ValueError:
-        return ""
-    roots = {"hugo": ("content",), "eleventy": ("src", "content", "site"), "jekyll": (), "pelican": ("content",)}
-    if parts and parts[0] in roots.get(found.preset or "", ()):
-        parts = parts[1:]
-    if len(parts) > 1 and (_LANGUAGE.fullmatch(parts[0]) and (parts[0] in found.site.get("languages", [parts[0]]))):
-        parts = parts[1:]  # Hugo's content/en/blog: the default language has no prefix
-    return "/".join(parts)
 
 
 def write_config(content: str | Path, target: Path, *, url: str | None = None, title: str | None = None) -> Survey:
@@ -323,6 +254,8 @@ def config_text(found: Survey, config_path: Path, *, url: str | None = None, tit
     except ValueError:
         content = found.folder.as_posix()
     rules = PRESETS[found.preset] if found.preset else None
+    from .site_permalinks import guessed_permalink
+
     permalink, why = guessed_permalink(found)
     lines = [
         f"# publisher.toml written by `publisher init` from {content} ({found.files} files with frontmatter).",
