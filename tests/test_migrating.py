@@ -118,3 +118,64 @@ def test_hugos_slug_is_the_frontmatter_slug_else_the_title(tmp_path):
     config = make_config(title="T", preset="hugo", permalink="/{year}/{month}/{day}/{slug_or_title}/")
     urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
     assert urls == ["https://example.org/2024/05/01/hello-world/", "https://example.org/2024/05/02/own/"]
+
+
+MDX = """---
+title: Tabs
+date: 2024-03-01
+---
+import Tabs from '@theme/Tabs';
+import TabItem from '@theme/TabItem';
+export const meta = {
+  draft: false,
+};
+
+Intro {/* truncate */} text.
+
+<Tabs groupId="pm">
+<TabItem value="npm" label={'npm'}>
+
+```js
+import {A} from 'b';
+```
+
+</TabItem>
+</Tabs>
+
+<YouTube id="abc" />
+
+:::tip[Use *npm*]
+Install it.
+:::
+"""
+
+
+@pytest.mark.parametrize("engine", ["gfm", "python-markdown"])
+def test_mdx_is_read_without_its_modules_and_components(tmp_path, engine):
+    write_article(tmp_path, "tabs.mdx", MDX)
+    config = make_config(title="T", markdown={"engine": engine})
+    [article] = publisher.load_articles(tmp_path, config)
+    html = json.loads(publisher.render_feeds([article], config)["feed.json"])["items"][0]["content_html"]
+    assert "import Tabs" not in html and "export const" not in html and "truncate" not in html
+    assert "Tabs" not in html.replace("<h", "") and "YouTube" not in html
+    assert "import {A} from" in html  # code stays code
+    assert "<blockquote" in html and "<strong>Use <em>npm</em></strong>" in html and ":::" not in html
+    assert ("markdown-alert-tip" in html) == (engine == "gfm")
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("_data/authors.yml", "jdoe:\n  name: Jane Doe\n  url: https://jane.example/\n"),  # Jekyll
+        ("data/authors/jdoe.toml", 'name = "Jane Doe"\nwebsite = "https://jane.example/"\n'),  # Hugo, one per author
+        ("blog/authors.json", '{"jdoe": {"name": "Jane Doe", "socials": {"github": "jdoe"}}}'),
+    ],
+)
+def test_author_keys_resolve_from_the_sites_authors_file(tmp_path, path, text):
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text(text, encoding="utf-8")
+    write_article(tmp_path / "posts", "p.md", "---\ntitle: T\ndate: 2024-01-01\nauthors: [jdoe, Ann]\n---\nx\n")
+    source = tmp_path / (path.rsplit("/", 1)[0] if "/authors/" in path else path)
+    [article] = publisher.load_articles(tmp_path / "posts", make_config(title="T", authors=str(source)))
+    url = "https://github.com/jdoe" if path.endswith(".json") else "https://jane.example/"
+    assert (article.authors, article.author_urls) == (("Jane Doe", "Ann"), (url, ""))

@@ -76,6 +76,15 @@ class Site:
             path=True,
         ),
     )
+    authors: str | None = field(
+        default=None,
+        metadata=about(
+            "A YAML, TOML or JSON file mapping author keys to a `name` and `url` (Docusaurus' `blog/authors.yml`, "
+            "Jekyll's `_data/authors.yml`), or a folder of one file per author (Hugo's `data/authors/`): an "
+            "article's author that is a key there gets that name and address.",
+            path=True,
+        ),
+    )
     icon: str | None = field(default=None, metadata=about("Atom `icon`, JSON Feed `icon` and `favicon`."))
     logo: str | None = field(default=None, metadata=about("Atom `logo` and RSS `image`."))
     content: str = field(

@@ -211,24 +211,10 @@ class Fields:
         return plain_line(value)[0] if value else value
 
     def authors(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(names, web addresses) of every author: a name, a list of names, or mappings with a name
-        (``{name: A, url: ...}``). A name is plain text (content/plain.py); its first link is its address."""
-        key, value = self.raw("author")
-        if isinstance(value, dict):
-            value = value.get("name")
-            if value is not None and not isinstance(value, str):
-                raise self.error(key, "expected a name or a list of names")
-        if isinstance(value, bool):
-            raise self.error(key, f"expected a name, got {kind(value)}")
-        try:
-            names = self.names_list("author", "names", (key, value))[1] if value is not None else ()
-        except ContentError:
-            raise self.error(key, "expected a name or a list of names") from None
-        from .permalinks import web_address
+        """(names, web addresses) of every author (content/authors.py)."""
+        from .authors import authors_of
 
-        pairs = dict(plain_line(name) for name in names)
-        links = tuple(web_address(url) or "" for url in pairs.values())
-        return tuple(pairs), links if any(links) else ()
+        return authors_of(self)
 
     def entry_id(self) -> str | None:
         """The frontmatter id when it is an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC

@@ -21,8 +21,8 @@ from ..config import Config
 from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
-from ..text import repair, slugify
-from . import SourceFile, decode, read_body, read_bytes, scan, too_large
+from ..text import slugify
+from . import SourceFile, decode, markdown_body, read_body, read_bytes, scan, too_large
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, parse_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
@@ -271,7 +271,7 @@ def article_from_metadata(
         cover_image=fields.cover(),
         source=fields.address("source"),
         draft=fields.flag("draft"),
-        body=repair(body) if isinstance(body, str) else body,
+        body=markdown_body(body, path, config) if isinstance(body, str) else body,
         extra={k: v for k, v in meta.items() if k not in fields.used},
         path=str(path) if path is not None else None,
         id=given_id,

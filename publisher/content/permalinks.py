@@ -32,9 +32,23 @@ _PATH_SAFE = _SUB_DELIMS + ":@/"
 _QUERY_SAFE = _SUB_DELIMS + ":@/?"
 _SEGMENT_SAFE = _SUB_DELIMS + ":@"
 
-PLACEHOLDERS = ("slug", "year", "month", "day", "category", "path", "filename", "folder", "title", "slug_or_title")
-# {path} and {folder} may hold "/"; a slash in any other value is encoded.
-_MAY_NEST = ("path", "folder")
+PLACEHOLDERS = (
+    "slug",
+    "year",
+    "month",
+    "day",
+    "category",
+    "path",
+    "filename",
+    "folder",
+    "title",
+    "slug_or_title",
+    "dated_path",
+)
+# {path}, {folder} and {dated_path} may hold "/"; a slash in any other value is encoded.
+_MAY_NEST = ("path", "folder", "dated_path")
+# Docusaurus' blogUtils DATE_FILENAME_REGEX, on the path without extension and "/index".
+_DATED_PATH = re.compile(r"(?P<folder>.*)(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})[-/]?(?P<text>.*)")
 # Hugo's urlize (helpers.MakePath): spaces become hyphens; letters, digits, marks and these stay.
 _HUGO_KEEPS = frozenset("._~+#@-")
 BUNDLE_NAMES = ("index",)  # a page bundle's file: first-post/index.md is the article "first-post"
@@ -140,7 +154,25 @@ def placeholders(article: Article, config: Config, names: frozenset[str] = froze
         # counts as none (the loader gives the file name when there is no slug).
         given = article.slug != values.get("filename", article.slug) or not article.file
         values["slug_or_title"] = article.slug if given else values["title"]
+    if "dated_path" in names:
+        values["dated_path"] = _dated_path(article, config)
     return values
+
+
+def _dated_path(article: Article, config: Config) -> str:
+    """Docusaurus' blog path: the frontmatter slug, else the file's path without extension (and a
+    bundle's "/index") with a date in it written as folders: 2021-08-26-welcome -> 2021/08/26/welcome."""
+    if not article.file:
+        return article.slug
+    from .fields import file_name_parts
+
+    if article.slug != file_name_parts(article.file, config)[0]:
+        return article.slug  # given in the frontmatter ("/my/path" or "welcome")
+    path = source_parts(article.file, article.slug)["path"]
+    dated = _DATED_PATH.fullmatch(path)
+    if dated is None:
+        return path
+    return f"{dated['folder']}{dated['date'].replace('-', '/')}/{dated['text']}"
 
 
 @functools.cache

@@ -72,6 +72,8 @@ class Preset:
     markers: tuple[str, ...] = ()
     # The generator's own configuration files, which init reads for the site's title and url.
     site_files: tuple[str, ...] = ()
+    # Docusaurus 3 reads every .md file as MDX (its markdown.format "mdx"): imports, JSX comments.
+    mdx: bool = False
 
 
 PRESETS: Mapping[str, Preset] = MappingProxyType(
@@ -144,6 +146,29 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
             permalink="/{path}/",
             markers=("eleventyNavigation", "eleventyExcludeFromCollections", "eleventyComputed", "eleventyImport"),
             site_files=("eleventy.config.js", "eleventy.config.mjs", ".eleventy.js", "eleventy.config.cjs"),
+        ),
+        "docusaurus": Preset(
+            name="docusaurus",
+            generator="Docusaurus",
+            fields={
+                "published": ("date",),
+                "updated": ("last_update", "lastmod", "updated"),
+                "description": ("description", "summary"),
+                "cover_image": ("image",),
+                # unlisted posts are left out of the blog's lists and feeds, as drafts are
+                "draft": ("draft", "unlisted"),
+                "id": (),  # a post's id is a short name, never a feed id
+            },
+            # Docusaurus' blog URL: the frontmatter slug, else the file's path with its date as folders
+            # (docusaurus.io/docs/blog#blog-post-date; 2021-08-26-welcome/index.md -> 2021/08/26/welcome).
+            permalink="/blog/{dated_path}",
+            markers=("hide_table_of_contents", "authors", "unlisted", "sidebar_label", "toc_max_heading_level"),
+            site_files=(
+                "docusaurus.config.js",
+                "docusaurus.config.ts",
+                "docusaurus.config.mjs",
+                "docusaurus.config.cjs",
+            ),
         ),
         "pelican": Preset(
             name="pelican",

@@ -65,7 +65,7 @@ def guessed_permalink(found: Survey) -> tuple[str, str]:
         if isinstance(own, str) and re.fullmatch(r"[\w/{}. -]*\{\{\s*page\.fileSlug\s*\}\}[\w/. -]*", own):
             return re.sub(r"\{\{\s*page\.fileSlug\s*\}\}", "{slug}", own), f"from permalink in {data}"
     default = rules.permalink if rules else "/{slug}/"
-    if found.preset == "astro" or not section:
+    if found.preset in ("astro", "docusaurus") or not section:
         return default, f"{rules.generator if rules else 'publisher'}'s usual address; check it against the live site"
     return f"/{section}{default}", f"the folder's section ({section}) and {rules.generator if rules else 'the'} default"
 

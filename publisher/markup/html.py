@@ -309,11 +309,15 @@ def body_html(article: Article, config: Config) -> str:
     def to_html(body: str) -> str:
         return markdown_to_html(body, config.markdown.engine, config.markdown.extensions)
 
+    from ..content.mdx import admonitions
+
+    body = article.body
     if not config.site.body_filters and not config.site.html_filters:
-        return to_html(article.body)
+        return to_html(admonitions(body, alerts=config.markdown.engine == "gfm"))
     from ..content.filters import apply
 
-    return apply(config.site.html_filters, to_html(apply(config.site.body_filters, article.body)))
+    body = admonitions(apply(config.site.body_filters, body), alerts=config.markdown.engine == "gfm")
+    return apply(config.site.html_filters, to_html(body))
 
 
 class RenderMemo:

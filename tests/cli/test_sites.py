@@ -256,3 +256,34 @@ def test_init_reads_hugos_permalinks_where_hugo_does(tmp_path, monkeypatch, cli,
         "/{slug}/": "/p1/",
     }
     assert link == "https://hugo.example" + hugo_serves[expected]
+
+
+def test_docusaurus_react_native_blog(sample, cli):
+    sample("docusaurus-react-native")
+    config, entries = init_and_build(cli, "--content", "website/blog")
+    assert (config["preset"], config["url"], config["title"], config["permalink"], config["authors"]) == (
+        "docusaurus",
+        "https://reactnative.dev",
+        "React Native",
+        "/blog/{dated_path}",
+        "website/blog/authors.yml",
+    )
+    assert [(e.link, e.author_detail) for e in entries] == [
+        (
+            "https://reactnative.dev/blog/2023/06/21/package-exports-support",
+            {"name": "Alex Hunt", "href": "https://x.com/huntie"},
+        ),
+        (
+            "https://reactnative.dev/blog/2022/03/15/an-update-on-the-new-architecture-rollout",
+            {"name": "Nicola Corti", "href": "https://x.com/cortinico"},
+        ),
+        (
+            "https://reactnative.dev/blog/2016/03/24/introducing-hot-reloading",
+            {"name": "Martín Bigio", "href": "https://twitter.com/martinbigio"},
+        ),
+    ]
+    rollout = entries[1].content[0].value
+    assert '<blockquote class="markdown-alert-note">' in rollout and "<strong>Info</strong>" in rollout
+    assert ":::" not in rollout and "truncate" not in rollout
+    assert "/*" not in entries[0].content[0].value
+    assert_addresses_are_uris("https://reactnative.dev/")
