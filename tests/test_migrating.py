@@ -179,3 +179,14 @@ def test_author_keys_resolve_from_the_sites_authors_file(tmp_path, path, text):
     [article] = publisher.load_articles(tmp_path / "posts", make_config(title="T", authors=str(source)))
     url = "https://github.com/jdoe" if path.endswith(".json") else "https://jane.example/"
     assert (article.authors, article.author_urls) == (("Jane Doe", "Ann"), (url, ""))
+
+
+def test_an_edited_authors_file_reaches_the_next_build(site):
+    made = site(authors="authors.yml")
+    (made / "authors.yml").write_text("jdoe:\n  name: Jane Doe\n", encoding="utf-8")
+    made.add("p.md", "---\ntitle: T\ndate: 2024-01-01\nauthors: [jdoe]\n---\nx\n")
+    made.build()
+    assert feedparser.parse((made.out / "atom.xml").read_bytes()).entries[0].author == "Jane Doe"
+    (made / "authors.yml").write_text("jdoe:\n  name: Jane Q. Doe\n", encoding="utf-8")
+    made.build()
+    assert feedparser.parse((made.out / "atom.xml").read_bytes()).entries[0].author == "Jane Q. Doe"
