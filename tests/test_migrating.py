@@ -190,3 +190,22 @@ def test_an_edited_authors_file_reaches_the_next_build(site):
     (made / "authors.yml").write_text("jdoe:\n  name: Jane Q. Doe\n", encoding="utf-8")
     made.build()
     assert feedparser.parse((made.out / "atom.xml").read_bytes()).entries[0].author == "Jane Q. Doe"
+
+
+def test_a_dropped_empty_link_is_named_with_its_line_and_text(tmp_path, caplog):
+    write_article(tmp_path, "p.md", "---\ntitle: T\ndate: 2024-01-01\n---\nFirst line.\n\nSee [the docs]() here.\n")
+    config = make_config(title="T")
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    assert "p.md: href='' is not an http(s) address; dropped (line 7, link text 'the docs')" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("title", "subtitle"),
+    [("The Go Blog", "Every issue of The Go Blog newsletter"), ("Go", "Every issue of the Go newsletter")],
+)
+def test_the_newsletter_feeds_subtitle_reads_right(title, subtitle):
+    from publisher.email.webarchive import issues_feed
+
+    feed = feedparser.parse(issues_feed([], make_config(title=title)))
+    assert feed.feed.subtitle == f"{subtitle}, as a web page"

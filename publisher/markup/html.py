@@ -297,8 +297,20 @@ def render_html(article: Article, config: Config) -> str:
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
     def dropped(attribute: str, value: str) -> None:
+        from .where import locate
+
         where = printable(article.path) if article.path else f"<article {article.slug!r}>"
-        log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
+        line, text = locate(article, value)
+        found = ", ".join(
+            ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
+        )
+        log.warning(
+            "%s: %s=%r is not an http(s) address; dropped%s",
+            where,
+            attribute,
+            value[:200],
+            f" ({found})" if found else "",
+        )
 
     return sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
 
