@@ -76,13 +76,18 @@ def cli_page() -> str:
     lines.append("")
     lines += _flag_table(parser._action_groups, skip_help=False)
     for name, sub in subparsers.choices.items():
-        lines += [
-            f"## publisher {name}\n",
-            f"{markdown_text(sub.description or summaries[name])}\n",
-            f"```\n{_usage(sub)}\n```\n",
-        ]
-        lines += _flag_table(sub._action_groups, skip_help=True)
+        lines += _command_section(f"## publisher {name}", sub, summaries[name])
+        for nested in sub._actions:  # a command with actions of its own (publisher subscribers import ...)
+            if isinstance(nested, argparse._SubParsersAction):
+                helps = {a.dest: a.help or "" for a in nested._choices_actions}
+                for action, of in nested.choices.items():
+                    lines += _command_section(f"### publisher {name} {action}", of, helps[action])
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _command_section(title: str, parser: argparse.ArgumentParser, summary: str) -> list[str]:
+    lines = [f"{title}\n", f"{markdown_text(parser.description or summary)}\n", f"```\n{_usage(parser)}\n```\n"]
+    return lines + _flag_table(parser._action_groups, skip_help=True)
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
@@ -153,7 +158,9 @@ def configuration_page() -> str:
         "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
         'it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output="public"`) '
         'and tables (`feeds={"limit": 10}`) that win over the file. Paths given in code are relative to the '
-        "current folder. See [Library](library.md).\n",
+        "current folder. A Config made in code has no folders unless it names them: rendering needs only "
+        "`title` and `url`; what reads or writes files (`build`, the digest) names the folder it lacks. "
+        "See [Library](library.md).\n",
     ]
     for name, kind in settings.SECTIONS.items():
         table = "" if name == "site" else name
@@ -169,6 +176,8 @@ def configuration_page() -> str:
             type_name = str(field.type).removesuffix(" | None")
             kind_text = "path" if about["path"] else TYPES.get(type_name, f"`{field.type}`")
             default = "required" if field.default is dataclasses.MISSING else field.default
+            if about["file_default"] is not None:  # a folder: the file gives it, a Config made in code has none
+                default = about["file_default"]
             lines.append(
                 f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
                 f"`config.{name}.{field.name}` | {about['description']} |"
@@ -196,18 +205,6 @@ def configuration_page() -> str:
         "| --- | --- |",
     ]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
-    renamed = {flat: place for flat, place in settings.FLAT_NAMES.items() if flat != place[1] or place[0] != "site"}
-    lines += [
-        "",
-        "## Earlier names\n",
-        "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
-        "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
-        "`DeprecationWarning` naming its new place; the top-level keys kept their names "
-        "(`title` is `config.site.title`).\n",
-        "| earlier name | now |",
-        "| --- | --- |",
-    ]
-    lines += [f"| `{flat}` | `config.{section}.{attribute}` |" for flat, (section, attribute) in renamed.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -258,7 +255,7 @@ def _api_entry(name: str, value: Any) -> list[str]:
         if hasattr(value, "exit_code"):  # the errors; the deprecation warning has none
             lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
-    if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
+    if value is publisher.Config:  # its sections' defaults, as a reader writes them (its __init__ takes None)
         signature = (
             "Config(\n    site: Site,\n"
             + "".join(
@@ -380,10 +377,17 @@ def code_page() -> str:
         if path.is_dir():
             about = _first_sentence(_docstring(path / "__init__.py"))
             lines += [f"## `{name}/`: {stage}", "", markdown_text(about), ""]
-            for module in sorted(path.glob("*.py")):
-                if module.name == "__init__.py":
+            for module in sorted([*path.glob("*.py"), *path.glob("*/__init__.py")]):
+                if module.name == "__init__.py" and module.parent == path:
                     continue
-                lines.append(f"- `{name}/{module.name}`: {cell(_first_sentence(_docstring(module)))}")
+                shown = f"{module.parent.name}/" if module.name == "__init__.py" else module.name
+                lines.append(f"- `{name}/{shown}`: {cell(_first_sentence(_docstring(module)))}")
+                if module.name == "__init__.py":  # a package within the stage: its modules under it
+                    lines += [
+                        f"    - `{name}/{shown}{part.name}`: {cell(_first_sentence(_docstring(part)))}"
+                        for part in sorted(module.parent.glob("*.py"))
+                        if part.name != "__init__.py"
+                    ]
             lines.append("")
         else:
             lines += [f"## `{name}`: {stage}", "", markdown_text(_first_sentence(_docstring(path))), ""]

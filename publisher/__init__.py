@@ -9,26 +9,20 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import Config, config_from_mapping, load_config
-from .errors import (
-    ConfigError,
-    ContentError,
-    EmptyDigest,
-    OutputError,
-    PublisherDeprecationWarning,
-    PublisherError,
-    SendError,
-)
+from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
 from .model import Article
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
+    from .content.dates import parse_date
     from .content.load import check, load_article, load_articles, parse_article
     from .email.delivery import DeliveryReport, send_newsletter, send_to_subscribers
     from .email.digest import Digest, render_digest
     from .email.newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .email.smtp import SmtpSettings, send_message
-    from .email.subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
+    from .email.store import open_journal
+    from .email.subscribers import Subscriber, read_subscribers, unsubscribe
     from .email.webarchive import digest_outputs
     from .engine.pipeline import BuildResult, build
     from .feeds import link_tags, render_feeds
@@ -50,6 +44,7 @@ _LAZY = {
     "SmtpSettings": ".email.smtp",
     "send_message": ".email.smtp",
     "ping_hubs": ".feeds.websub",
+    "parse_date": ".content.dates",
     "check": ".content.load",
     "load_article": ".content.load",
     "load_articles": ".content.load",
@@ -60,7 +55,7 @@ _LAZY = {
     "send_newsletter": ".email.delivery",
     "digest_outputs": ".email.webarchive",
     "Subscriber": ".email.subscribers",
-    "open_journal": ".email.subscribers",
+    "open_journal": ".email.store",
     "read_subscribers": ".email.subscribers",
     "unsubscribe": ".email.subscribers",
 }
@@ -78,7 +73,6 @@ __all__ = [
     "DigestRun",
     "EmptyDigest",
     "OutputError",
-    "PublisherDeprecationWarning",
     "PublisherError",
     "SendError",
     "SmtpSettings",
@@ -94,6 +88,7 @@ __all__ = [
     "load_config",
     "open_journal",
     "parse_article",
+    "parse_date",
     "ping_hubs",
     "preview_digest",
     "read_subscribers",
