@@ -55,6 +55,14 @@ class Digest:
         ),
     )
     unsubscribe_mailto: str | None = field(default=None, metadata=about("An address for `List-Unsubscribe` by mail."))
+    subscribe_url: str | None = field(
+        default=None,
+        metadata=about(
+            "Where readers reach the subscription web app (`publisher serve`), e.g. "
+            "`https://example.org/newsletter/`: its confirmation links are made from it, never from a request's "
+            "Host header."
+        ),
+    )
     postal_address: str | None = field(
         default=None, metadata=about("The footer's postal address line (anti-spam laws ask for one).")
     )
