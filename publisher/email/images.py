@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import display_path
-from ..feeds.enclosure import local_cover
+from ..feeds.enclosure import cover_file
 from ..model import Article
 
 log = logging.getLogger("publisher")
@@ -57,7 +57,7 @@ def cover_derivatives(article: Article, config: Config) -> dict[str, Derivative]
     """``{"lead": ..., "thumb": ...}`` for an article whose cover is a readable local image; else empty."""
     if not article.cover_image:
         return {}
-    path = local_cover(article.cover_image, config)
+    path = cover_file(article, config)
     if path is None or not path.is_file():
         return {}
     try:
