@@ -188,6 +188,7 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
             store.close()
     finally:
         if fd is not None:
+            _HELD.discard(fd)
             os.close(fd)  # releases the flock
 
 
@@ -219,6 +220,25 @@ def peek_state(config: Config) -> Iterator[StateStore | None]:
         store.close()
 
 
+# The lock descriptors this process holds. A forked child closes its copies at once: the flock
+# belongs to the open file, so a child that kept one would keep the folder locked after the run
+# that took it was killed, and every later run would wait for that child.
+_HELD: set[int] = set()
+
+
+def _close_held_locks() -> None:
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks)
+
+
 def _lock(folder: Path, timeout: float) -> int:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -228,6 +248,7 @@ def _lock(folder: Path, timeout: float) -> int:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _HELD.add(fd)
             return fd
         except BlockingIOError:
             if time.monotonic() >= deadline:
