@@ -22,7 +22,7 @@ from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import repair, slugify
-from . import SourceFile, decode, read_body, read_bytes, scan, too_large
+from . import SourceFile, decode, outside_link, read_body, read_bytes, scan, too_large
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, parse_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
@@ -83,16 +83,7 @@ def scan_folder(
         raise ContentError(root, None, "no such content folder", reason="missing folder")
     files, outside = scan(root, config.site.exclude or ())
     for path in outside:
-        report(
-            ContentError(
-                path,
-                None,
-                "symbolic link to a file outside the content folder; not followed",
-                reason="link outside content",
-            ),
-            errors,
-            strict,
-        )
+        report(outside_link(path), errors, strict)
     return files
 
 

@@ -24,7 +24,7 @@ class StoredHtml:
         self.rels = rels
         self.settings = settings  # every setting, library and template: HTML never outlives what made it
         self.memory: dict[int, str] = {}
-        self.keys = dict(store.db.execute("SELECT rel, key FROM html").fetchall())
+        self.keys = store.html_keys()
 
     def key(self, article: Article) -> tuple[str, str] | None:
         """(rel, key) under which the state store keeps the article's HTML; None if it does not come from a file."""
@@ -39,7 +39,7 @@ class StoredHtml:
         return found is None or self.keys.get(found[0]) == found[1]  # not from a file: rendered when asked
 
     def store_html(self, rel: str, key: str, html: str) -> None:
-        self.store.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, html))
+        self.store.store_html(rel, key, html)
         self.keys[rel] = key
 
     def __call__(self, article: Article) -> str:
@@ -51,8 +51,7 @@ class StoredHtml:
         where = self.key(article)
         html = None
         if where is not None and self.keys.get(where[0]) == where[1]:
-            row = self.store.db.execute("SELECT html FROM html WHERE rel = ?", (where[0],)).fetchone()
-            html = row[0] if row is not None else None
+            html = self.store.html(where[0])
         if html is None:
             # Articles from files were rendered, within their budget, before any output (prerender).
             html = guarded(

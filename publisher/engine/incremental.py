@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config
-from ..content import SourceFile, read_bytes
+from ..content import SourceFile, outside_link, read_bytes
 from ..errors import ContentError
 from ..model import Article
 from .forked import Forked, put
-from .records import decode, dumps, encode
+from .records import decode, dumps, encode, error_from_record, error_record
 from .state import StateStore
 
 log = logging.getLogger("publisher")
@@ -50,16 +50,7 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     known = _known(store)
     loaded = Loaded()
     for path in outside:
-        _error(
-            loaded,
-            ContentError(
-                path,
-                None,
-                "symbolic link to a file outside the content folder; not followed",
-                reason="link outside content",
-            ),
-            fresh=True,
-        )
+        _error(loaded, outside_link(path), fresh=True)
     unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
     helper = _start_helper(unknown[len(unknown) // 2 :], config) if len(unknown) >= PARALLEL_MIN else None
     try:
@@ -115,8 +106,7 @@ def _load_each(
             if article is not None:  # parsed here: the object itself, not its record decoded again
                 _article(loaded, article, source, digest)
             elif kind == "error":
-                field_name, message, line, reason = payload
-                _error(loaded, ContentError(source.path, field_name, message, line=line, reason=reason), fresh=True)
+                _error(loaded, error_from_record(source.path, payload), fresh=True)
             if payload is None:
                 continue  # fields JSON cannot hold exactly: parsed again on every run
         else:
@@ -131,7 +121,7 @@ def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
     """rel -> (size, mtime_ns, sha256, kind, record, reported) as recorded."""
     if store is None:
         return {}
-    rows = store.db.execute("SELECT rel, size, mtime_ns, sha256, kind, record, reported FROM sources").fetchall()
+    rows = store.sources()
     try:  # one call for every record: several times faster than one json.loads per row
         records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
     except ValueError:
@@ -148,9 +138,7 @@ def _take(loaded: Loaded, source: SourceFile, row: tuple[Any, ...], config: Conf
     try:
         values = json.loads(record) if isinstance(record, str) else record
         if kind == "error":
-            field_name, message, line, reason = values
-            exc = ContentError(source.path, field_name, str(message), line=line, reason=str(reason))
-            _error(loaded, exc, fresh=not reported)
+            _error(loaded, error_from_record(source.path, values), fresh=not reported)
             return True
         if values is None:
             return False
@@ -179,7 +167,7 @@ def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[
     try:
         article, _ = parse(raw, source.path, config, rel=source.rel)
     except ContentError as exc:
-        return "error", digest, [exc.field, exc.message, exc.line, exc.reason], None
+        return "error", digest, error_record(exc), None
     return "article", digest, encode(article), article
 
 

@@ -18,6 +18,7 @@ command line. One build, holding the state folder's lock:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..content import scan
+from ..content import OUTSIDE, outside_link, scan
 from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed
@@ -35,9 +36,11 @@ from ..model import Article
 from ..output import remove_outputs, remove_stale_temporaries, write_inside
 from ..select import is_scheduled, select
 from ..text import counted
+from .damage import StateDamaged
 from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
 from .html_store import StoredHtml
-from .state import StateStore, open_state, output_key, record_render_errors, recorded_errors
+from .records import error_from_record
+from .state import StateStore, open_state, output_key
 
 if TYPE_CHECKING:
     from ..feeds.websub import Ping
@@ -102,7 +105,13 @@ def build(
     with open_state(config, lock_timeout=lock_timeout) as store:
         migrate_output_folder(config, store)
         remove_stale_temporaries(config.site.output)
-        result = _build(config, store, now, strict)
+        written: list[str] = []  # by every attempt: a file the damaged one wrote is new all the same
+        try:
+            result = _build(config, store, now, strict, written)
+        except StateDamaged as damage:  # found anywhere in the state database: moved aside, a full build
+            store.start_afresh(damage)
+            result = _build(config, store, now, strict, written)
+        result = _replace(result, written=tuple(written), unchanged=tuple(sorted(set(result.unchanged) - set(written))))
     if ping and result.written:
         from ..feeds.websub import ping_hubs
 
@@ -118,18 +127,16 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
     return replace(result, **changes)
 
 
-def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> BuildResult:
+def _build(config: Config, store: StateStore, now: datetime, strict: bool, written: list[str]) -> BuildResult:
     files, outside = scan(config.site.content, config.site.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
     if recorded is not None and recorded.unchanged(fingerprint, store, config, now):
-        errors = recorded_errors(store, config, outside)
+        errors = _recorded_errors(store, config, outside)
         if strict and any(e.is_problem for e in errors):
             raise next(e for e in errors if e.is_problem)
-        names = tuple(
-            name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name", (folder,))
-        )
+        names = tuple(sorted(store.outputs(folder)))
         return BuildResult(
             config.site.output,
             unchanged=names,
@@ -141,17 +148,17 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
 
     from .incremental import load_changed
 
+    store.check()  # the tables read below, whole: damage found now costs no half-done work
+
     # Records of files and their HTML serve every output folder; they only need the same settings,
     # which the last build of any folder recorded.
     same_settings = store.get("settings") == fingerprint.settings
     loaded = load_changed(store if same_settings else None, files, outside, config)
     reported_outside = set(store.get("outside_reported", []))
-    fresh = [e for e in loaded.fresh_errors if e.reason != "link outside content" or e.path not in reported_outside]
+    fresh = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported_outside]
     problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
     if strict and problems:
         raise problems[0]
-    for exc in fresh:
-        log.warning("skipped %s", exc)
     if not loaded.articles and problems:
         # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
         # would replace the live feeds with empty ones.
@@ -162,39 +169,34 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     published = select(loaded.articles, now=now)
     errors = list(loaded.errors)
 
+    # Problems are said once the transaction is committed: a build that finds the state database
+    # damaged part-way starts again (see build), and says each of them once all the same.
     with store.transaction():
-        if not same_settings:
-            store.db.execute("DELETE FROM sources")
-            store.db.execute("DELETE FROM html")
-        store.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", loaded.rows)
-        store.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        store.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        written, unchanged, unrenderable = _stream_outputs(
-            published, config, store, loaded.shas, loaded.rels, fingerprint.settings, strict
+        store.update_sources(loaded.rows, loaded.gone, forget_all=not same_settings)
+        unchanged, unrenderable = _stream_outputs(
+            published, config, store, loaded.shas, loaded.rels, fingerprint.settings, strict, written
         )
         if unrenderable:  # left out of every output, and recorded as the file's problem until it changes
             dropped = {id(failure.article) for failure in unrenderable}
             published = [a for a in published if id(a) not in dropped]
-            record_render_errors(store, loaded.rels, unrenderable)
-            for failure in unrenderable:
-                log.warning("skipped %s", failure.error)
+            store.record_errors(
+                {loaded.rels[f.article.path]: f.error for f in unrenderable if f.article.path in loaded.rels}
+            )
             errors += [failure.error for failure in unrenderable]
             fresh += [failure.error for failure in unrenderable]
         made = set(written) | set(unchanged)
-        before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
+        before = set(store.outputs(folder))
         removed = remove_outputs(sorted(before - made), config.site.output)
-        store.db.executemany(
-            "DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in before - made]
-        )
+        store.forget_outputs(folder, sorted(before - made))
         store.put("settings", fingerprint.settings)
-        store.put(
-            "outside_reported", sorted(e.path for e in loaded.errors if e.reason == "link outside content" and e.path)
-        )
+        store.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
         fingerprint.articles = len(loaded.articles)
         fingerprint.published = len(published)
         fingerprint.window = _window(loaded.articles, published, now)
         fingerprint.statics = _statics(published, config)
         fingerprint.write(store, config)
+    for exc in fresh:
+        log.warning("skipped %s", exc)
     if errors and fresh:
         _log_summary(errors, len(published))
     return BuildResult(
@@ -216,10 +218,11 @@ def _stream_outputs(
     shas: dict[str, str],
     rels: dict[str, str],
     settings: str,
-    strict: bool = False,
-) -> tuple[list[str], list[str], list[ArticleFailed]]:
-    """Render and write the outputs one at a time; returns the names written and left unchanged, and
-    the articles left out because they could not be rendered.
+    strict: bool,
+    written: list[str],
+) -> tuple[list[str], list[ArticleFailed]]:
+    """Render and write the outputs one at a time, adding the names written to ``written``; returns
+    the names left unchanged, and the articles left out because they could not be rendered.
 
     First every output is keyed by what it is made of: one whose key and file are as the last
     build left them is not rendered at all. The HTML the others need and the state store does not
@@ -232,12 +235,7 @@ def _stream_outputs(
     from .prerender import prerender
 
     folder = output_key(config)
-    previous = {
-        name: (sha, size, mtime_ns, memo)
-        for name, sha, size, mtime_ns, memo in store.db.execute(
-            "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,)
-        )
-    }
+    previous = store.outputs(folder)
     out = Path(config.site.output)
     html = StoredHtml(config, store, shas, rels, settings)
     unrenderable: list[ArticleFailed] = []
@@ -264,7 +262,6 @@ def _stream_outputs(
         if not reuse:
             for article in output.entries:
                 remaining[id(article)] = remaining.get(id(article), 0) + 1
-    written: list[str] = []
     unchanged: list[str] = []
     for output, memo, reuse in todo:
         if reuse:
@@ -272,19 +269,19 @@ def _stream_outputs(
             continue
         data = render_output(output, config, parts)
         changed = write_inside(out, output.filename, data)
-        (written if changed else unchanged).append(output.filename)
+        if not changed:
+            unchanged.append(output.filename)
+        elif output.filename not in written:
+            written.append(output.filename)
         size, mtime_ns = file_stat(out / output.filename)
-        store.db.execute(
-            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
-            (folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo),
-        )
+        store.record_output(folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo)
         del data
         for article in output.entries:
             remaining[id(article)] -= 1
             if remaining[id(article)] == 0:
                 parts.release(article)
                 html.release(article)
-    return written, unchanged, unrenderable
+    return unchanged, unrenderable
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
@@ -307,7 +304,7 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) 
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _still(path: Path, known: tuple[str, int, int, str]) -> bool:
+def _still(path: Path, known: tuple[str, int, int, str | None]) -> bool:
     """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
     sha, size, mtime_ns, _ = known
     if file_stat(path) == (size, mtime_ns):
@@ -329,6 +326,18 @@ def _statics(published: Iterable[Article], config: Config) -> list[str]:
 
     covers = {str(p) for a in published if a.cover_image and (p := local_cover(a.cover_image, config))}
     return sorted(covers)
+
+
+def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
+    """Every file's recorded problem (as the load gave it), and the links out of the content folder."""
+    root = config.site.content
+    errors = []
+    for rel, record in store.recorded_errors():
+        try:
+            errors.append(error_from_record(rel if root == "." else f"{root.rstrip('/')}/{rel}", json.loads(record)))
+        except ValueError:
+            continue
+    return errors + [outside_link(path) for path in outside]
 
 
 def _log_summary(errors: list[ContentError], published: int) -> None:
