@@ -92,7 +92,7 @@ class Fingerprint:
         low, high = self.window
         if (low is not None and now < low) or (high is not None and now >= high):
             return False  # an article's publish time was crossed (or now went back)
-        out = Path(config.site.output)
+        out = config.output_folder
         folder = output_key(config)
         for name, (_, size, mtime_ns, _) in store.outputs(folder).items():
             if file_stat(out / name) != (size, mtime_ns):

@@ -173,7 +173,7 @@ def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[
 
 def _start_helper(sources: list[SourceFile], config: Config) -> _Helper | None:
     """A forked process (forked.py) parsing ``sources`` while this one parses the rest."""
-    forked = Forked.start(lambda out: put(out, _parse_all(sources, config)), config.site.state_dir)
+    forked = Forked.start(lambda out: put(out, _parse_all(sources, config)), config.site.state_dir or None)
     return None if forked is None else _Helper(forked, {source.rel for source in sources})
 
 

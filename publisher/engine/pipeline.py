@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..content import OUTSIDE, outside_link, scan
-from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed
 from ..model import Article
@@ -99,12 +98,11 @@ def build(
         raise ConfigError(f"lock_timeout: {lock_timeout!r} is not a number of seconds (0 or more)")
     if ping and not (isinstance(ping_timeout, (int, float)) and math.isfinite(ping_timeout) and ping_timeout > 0):
         raise ConfigError(f"ping_timeout: {ping_timeout!r} is not a number of seconds (more than 0)")
-    content = Path(config.site.content)
+    content = config.content_folder
     if not content.is_dir():
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
-        remove_stale_temporaries(config.site.output)
+        remove_stale_temporaries(config.output_folder)
         written: list[str] = []  # by every attempt: a file the damaged one wrote is new all the same
         try:
             result = _build(config, store, now, strict, written)
@@ -115,7 +113,7 @@ def build(
     if ping and result.written:
         from ..feeds.websub import ping_hubs
 
-        out = Path(config.site.output)
+        out = config.output_folder
         feeds = {name: (out / name).read_bytes() for name in result.written if (out / name).is_file()}
         result = _replace(result, pings=tuple(ping_hubs(feeds, result.written, timeout=ping_timeout)))
     return result
@@ -128,7 +126,7 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool, written: list[str]) -> BuildResult:
-    files, outside = scan(config.site.content, config.site.exclude or ())
+    files, outside = scan(config.content_folder, config.site.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
@@ -138,7 +136,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
             raise next(e for e in errors if e.is_problem)
         names = tuple(sorted(store.outputs(folder)))
         return BuildResult(
-            config.site.output,
+            str(config.output_folder),
             unchanged=names,
             errors=tuple(errors),
             articles=recorded.articles,
@@ -186,7 +184,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
             fresh += [failure.error for failure in unrenderable]
         made = set(written) | set(unchanged)
         before = set(store.outputs(folder))
-        removed = remove_outputs(sorted(before - made), config.site.output)
+        removed = remove_outputs(sorted(before - made), config.output_folder)
         store.forget_outputs(folder, sorted(before - made))
         store.put("settings", fingerprint.settings)
         store.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
@@ -200,7 +198,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
     if errors and fresh:
         _log_summary(errors, len(published))
     return BuildResult(
-        config.site.output,
+        str(config.output_folder),
         written=tuple(written),
         unchanged=tuple(unchanged),
         removed=tuple(removed),
@@ -236,7 +234,7 @@ def _stream_outputs(
 
     folder = output_key(config)
     previous = store.outputs(folder)
-    out = Path(config.site.output)
+    out = config.output_folder
     html = StoredHtml(config, store, shas, rels, settings)
     unrenderable: list[ArticleFailed] = []
     while True:
@@ -330,7 +328,7 @@ def _statics(published: Iterable[Article], config: Config) -> list[str]:
 
 def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
     """Every file's recorded problem (as the load gave it), and the links out of the content folder."""
-    root = config.site.content
+    root = str(config.content_folder)
     errors = []
     for rel, record in store.recorded_errors():
         try:
