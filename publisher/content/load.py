@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import ContentError
@@ -27,13 +27,21 @@ from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_articl
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
 
+if TYPE_CHECKING:
+    from ..engine.store import Store
+
 __all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
 log = logging.getLogger("publisher")
 
 
 def load_articles(
-    content: str | Path, config: Config, *, strict: bool = False, errors: list[ContentError] | None = None
+    content: str | Path,
+    config: Config,
+    *,
+    strict: bool = False,
+    errors: list[ContentError] | None = None,
+    store: Store | None = None,
 ) -> list[Article]:
     """Load every Markdown file under ``content`` (recursively), in path order.
 
@@ -43,7 +51,23 @@ def load_articles(
     ``errors`` with the reason "not an article", but neither logged nor fatal.
     Two articles with the same URL or id: the newer wins and the other is reported, naming both.
     Bodies are read from the files when first used (see DeferredBody).
+
+    With a ``store`` (``publisher.Store``) only files changed since its last load are parsed, and
+    a problem is logged by the call that first sees it (every one is still appended to ``errors``).
     """
+    if store is not None:
+        root = Path(content)
+        if not root.is_dir():
+            raise ContentError(root, None, "no such content folder", reason="missing folder")
+        found = store.load(*scan(root, config.site.exclude or ()), config)
+        problems = [e for e in found.errors if e.is_problem]
+        if strict and problems:
+            raise problems[0]
+        for exc in found.fresh_errors:
+            log.warning("skipped %s", exc)
+        if errors is not None:
+            errors.extend(found.errors)
+        return list(found.articles)
     files = scan_folder(content, config, errors, strict)
 
     def loaded() -> Iterator[Article]:

@@ -17,27 +17,23 @@ command line. One build, holding the state folder's lock:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..content import OUTSIDE, outside_link, scan
+from ..content import outside_link, scan
 from ..errors import ConfigError, ContentError, PublisherError
-from ..guard import ArticleFailed
 from ..model import Article
-from ..output import remove_outputs, remove_stale_temporaries, write_inside
+from ..output import remove_stale_temporaries
 from ..select import is_scheduled, select
 from ..text import counted
 from .damage import StateDamaged
-from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
-from .html_store import StoredHtml
+from .fingerprint import Fingerprint, listing_digest, settings_key
 from .records import error_from_record
 from .state import StateStore, open_state, output_key
 
@@ -144,50 +140,35 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
             nothing_changed=True,
         )
 
-    from .incremental import load_changed
+    from .store import Store
 
     store.check()  # the tables read below, whole: damage found now costs no half-done work
-
-    # Records of files and their HTML serve every output folder; they only need the same settings,
-    # which the last build of any folder recorded.
-    same_settings = store.get("settings") == fingerprint.settings
-    loaded = load_changed(store if same_settings else None, files, outside, config)
-    reported_outside = set(store.get("outside_reported", []))
-    fresh = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported_outside]
-    problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
-    if strict and problems:
-        raise problems[0]
-    if not loaded.articles and problems:
-        # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
-        # would replace the live feeds with empty ones.
-        raise PublisherError(
-            f"none of the {len(problems)} articles could be loaded; nothing written "
-            "(check [fields] and the messages above)"
-        )
-    published = select(loaded.articles, now=now)
-    errors = list(loaded.errors)
-
-    # Problems are said once the transaction is committed: a build that finds the state database
+    stages = Store.on(store)
+    # The public stages with the store (load_articles, select, render_feeds, write_feeds), as one
+    # transaction. Problems are said once it is committed: a build that finds the state database
     # damaged part-way starts again (see build), and says each of them once all the same.
     with store.transaction():
-        store.update_sources(loaded.rows, loaded.gone, forget_all=not same_settings)
-        unchanged, unrenderable = _stream_outputs(
-            published, config, store, loaded.shas, loaded.rels, fingerprint.settings, strict, written
-        )
-        if unrenderable:  # left out of every output, and recorded as the file's problem until it changes
-            dropped = {id(failure.article) for failure in unrenderable}
-            published = [a for a in published if id(a) not in dropped]
-            store.record_errors(
-                {loaded.rels[f.article.path]: f.error for f in unrenderable if f.article.path in loaded.rels}
+        loaded = stages.load(files, outside, config)
+        fresh = list(loaded.fresh_errors)
+        problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
+        if strict and problems:
+            raise problems[0]
+        if not loaded.articles and problems:
+            # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
+            # would replace the live feeds with empty ones.
+            raise PublisherError(
+                f"none of the {len(problems)} articles could be loaded; nothing written "
+                "(check [fields] and the messages above)"
             )
-            errors += [failure.error for failure in unrenderable]
-            fresh += [failure.error for failure in unrenderable]
-        made = set(written) | set(unchanged)
-        before = set(store.outputs(folder))
-        removed = remove_outputs(sorted(before - made), config.output_folder)
-        store.forget_outputs(folder, sorted(before - made))
-        store.put("settings", fingerprint.settings)
-        store.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
+        published = select(loaded.articles, now=now)
+        errors = list(loaded.errors)
+        feeds = stages.render(published, config, strict=strict)
+        if stages.unrenderable:  # left out of every output, and recorded as the file's problem until it changes
+            dropped = {id(failure.article) for failure in stages.unrenderable}
+            published = [a for a in published if id(a) not in dropped]
+            errors += [failure.error for failure in stages.unrenderable]
+            fresh += [failure.error for failure in stages.unrenderable]
+        unchanged, removed = stages.write(feeds, config.output_folder, written)
         fingerprint.articles = len(loaded.articles)
         fingerprint.published = len(published)
         fingerprint.window = _window(loaded.articles, published, now)
@@ -207,110 +188,6 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
         articles=len(loaded.articles),
         published=len(published),
     )
-
-
-def _stream_outputs(
-    published: list[Article],
-    config: Config,
-    store: StateStore,
-    shas: dict[str, str],
-    rels: dict[str, str],
-    settings: str,
-    strict: bool,
-    written: list[str],
-) -> tuple[list[str], list[ArticleFailed]]:
-    """Render and write the outputs one at a time, adding the names written to ``written``; returns
-    the names left unchanged, and the articles left out because they could not be rendered.
-
-    First every output is keyed by what it is made of: one whose key and file are as the last
-    build left them is not rendered at all. The HTML the others need and the state store does not
-    hold is rendered next (on both cores when there is much of it), each article within its time
-    budget (guard.py); an article that fails is left out and the outputs planned again without it
-    (``strict``: its ContentError is raised), before anything is written. Then the outputs are made
-    one by one, each article's pieces dropped as soon as no later output needs them.
-    """
-    from ..feeds import Parts, plan_outputs, render_output
-    from .prerender import prerender
-
-    folder = output_key(config)
-    previous = store.outputs(folder)
-    out = config.output_folder
-    html = StoredHtml(config, store, shas, rels, settings)
-    unrenderable: list[ArticleFailed] = []
-    while True:
-        outputs = plan_outputs(published, config)
-        todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
-        for output in outputs:
-            memo = _memo_key(output, settings, shas, config)
-            known = previous.get(output.filename)
-            reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
-            todo.append((output, memo, reuse))
-        needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
-        failed = prerender([a for a in needed.values() if not html.stored(a)], html, store)
-        if not failed:
-            break
-        if strict:
-            raise failed[0].error
-        unrenderable += failed
-        dropped = {id(failure.article) for failure in failed}
-        published = [a for a in published if id(a) not in dropped]  # and plan again: others may move up
-    parts = Parts(config, html)
-    remaining: dict[int, int] = {}  # id(article) -> outputs still to render that hold it
-    for output, _, reuse in todo:
-        if not reuse:
-            for article in output.entries:
-                remaining[id(article)] = remaining.get(id(article), 0) + 1
-    unchanged: list[str] = []
-    for output, memo, reuse in todo:
-        if reuse:
-            unchanged.append(output.filename)
-            continue
-        data = render_output(output, config, parts)
-        changed = write_inside(out, output.filename, data)
-        if not changed:
-            unchanged.append(output.filename)
-        elif output.filename not in written:
-            written.append(output.filename)
-        size, mtime_ns = file_stat(out / output.filename)
-        store.record_output(folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo)
-        del data
-        for article in output.entries:
-            remaining[id(article)] -= 1
-            if remaining[id(article)] == 0:
-                parts.release(article)
-                html.release(article)
-    return unchanged, unrenderable
-
-
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
-    """What an output is made of, as one digest: None when an entry does not come from a known file.
-
-    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
-    files, under the same settings.
-    """
-    from ..feeds.enclosure import local_cover
-
-    parts = [settings, output.key()]
-    for article in output.entries:
-        sha = shas.get(article.path) if article.path else None
-        if sha is None:
-            return None
-        parts.append(f"{article.path}\0{sha}")
-        if config.site.static and article.cover_image:
-            cover = local_cover(article.cover_image, config)
-            parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _still(path: Path, known: tuple[str, int, int, str | None]) -> bool:
-    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
-    sha, size, mtime_ns, _ = known
-    if file_stat(path) == (size, mtime_ns):
-        return True
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    except OSError:
-        return False
 
 
 def _window(articles: list[Article], published: list[Article], now: datetime) -> list[datetime | None]:

@@ -134,7 +134,11 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: committed when the block ends, rolled back if it raises."""
+        """All or nothing: committed when the block ends, rolled back if it raises. Inside another
+        transaction it is part of that one (a build's stages are one transaction)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         named(self.db.execute)("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -163,8 +167,7 @@ class StateStore:
 
     @named
     def check(self) -> None:
-        """StateDamaged when a table a build reads row by row is damaged, found before it is used
-        (about 1 ms a thousand articles). The HTML is checked as it is read: each row's SHA-256."""
+        """StateDamaged when a table a build reads row by row is damaged (1 ms a thousand articles)."""
         for table in ("meta", "sources", "outputs", "statics"):
             row = self.db.execute(f"PRAGMA quick_check({table})").fetchone()
             if row != ("ok",):
@@ -285,6 +288,13 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
             f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
             "keep it beside the configuration (the default, .publisher)"
         )
+    with open_folder(folder, lock_timeout=lock_timeout, lock=lock) as store:
+        yield store
+
+
+@contextmanager
+def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
@@ -368,7 +378,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _set_aside(path: Path, why: str) -> None:
+def _set_aside(path: Path, why: str) -> None:  # the one warning, whoever found the damage
     aside = move_aside(path)
     log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
 
