@@ -108,9 +108,11 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--subscribers",
         metavar="FILE.csv",
-        help="send one message to each subscriber (CSV: email, name, other columns as merge fields), "
-        "each with their own unsubscribe link; a run again after a failure sends only to those "
-        "not yet recorded",
+        nargs="?",
+        const=STORE,
+        help="send one message to each subscriber, each with their own unsubscribe link: the active "
+        "subscribers in the newsletter's database, or those of FILE.csv (email, name, other columns as "
+        "merge fields); a run again after a failure sends only to those not yet recorded",
     )
     group.add_argument(
         "--rate",
@@ -120,6 +122,7 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+STORE = "(the newsletter's database)"  # --subscribers without a file
 # A slower pace is a mistake (1e-9 would wait 31 years before the second message), not a wish.
 SLOWEST_RATE = 1 / 3600
 

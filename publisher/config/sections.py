@@ -98,8 +98,9 @@ class Site:
     state_dir: str | None = field(
         default=None,
         metadata=about(
-            "The state folder: one SQLite database that lets a build redo only what changed, and the digest history. "
-            "Never inside `output`; always safe to delete.",
+            "The state folder: the build's cache (`state.sqlite3`, always safe to delete) and the newsletter's "
+            "records (`newsletter.sqlite3`: subscribers, digest history, delivery journal; keep it). Never inside "
+            "`output`.",
             path=True,
             file_default=".publisher",
         ),

@@ -33,19 +33,8 @@ from .smtp import (
     reply_text,
     wire_bytes,
 )
-from .subscribers import (
-    UNSUBSCRIBE_MARKER,
-    StoredIssue,
-    Subscriber,
-    finish_issue,
-    record_delivery,
-    recorded,
-    require_secret,
-    start_issue,
-    suppressed,
-    unsubscribe_link,
-    unsubscribe_token,
-)
+from .store import StoredIssue, finish_issue, record_delivery, recorded, start_issue, suppressed
+from .subscribers import UNSUBSCRIBE_MARKER, Subscriber, require_secret, unsubscribe_link, unsubscribe_token
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -277,7 +266,7 @@ def send_to_subscribers(
 ) -> DeliveryReport:
     """Send a digest rendered with ``render_digest(..., for_subscribers=True)`` to each subscriber, once.
 
-    The issue is stored in the journal (``db``, from open_journal) first; running this again for the
+    The issue is stored in the journal (``db``, from open_journal or open_newsletter) first; running this again for the
     same digest, after a kill or a failure, sends only to those without a recorded delivery. ``secret``
     signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second; a 4xx reply is tried
     again after each of ``retry_delays`` seconds."""
@@ -316,55 +305,54 @@ def send_newsletter(
 ) -> DeliveryReport | EmailMessage:
     """What `publisher send --subscribers` runs: the issue the window asks for, to each subscriber once.
 
-    Holds the state folder's lock throughout and keeps the journal in the state database. An issue an
+    Holds the newsletter's lock throughout (never the build's: builds go on) and keeps the journal in the
+    newsletter's database, while articles are read through the build's cache without its lock. An issue an
     earlier run did not finish (killed, or a failure half-way) is resumed as it was rendered, whatever
     the window; otherwise the digest is rendered, its web page written, and the issue stored before
     the first message. With ``request.since_last`` the cut-off moves once every subscriber was tried.
     ``dry_run`` returns the first subscriber's message instead of sending anything.
     """
-    from ..engine.state import open_state
-    from .history import last_digest, record_digest
     from .newsletter import DigestRequest, _checked, _forget_if_forced
-    from .subscribers import ensure_schema, state_from_json, state_to_json, unfinished_issue
+    from .store import last_digest, open_newsletter, record_digest, unfinished_issue
+    from .subscribers import state_from_json, state_to_json
     from .webarchive import web_outputs
 
     require_secret(config.digest.unsubscribe_url, secret)
     request = request or DigestRequest()
-    with open_state(config, lock_timeout=lock_timeout) as store:
-        ensure_schema(store.db)
-        stored = unfinished_issue(store.db)
+    with open_newsletter(config, lock_timeout=lock_timeout) as db:
+        stored = unfinished_issue(db)
         if stored is not None:
             log.warning("resuming issue %s, which an earlier run did not finish", stored.issue)
         else:
-            _forget_if_forced(store, request)
+            _forget_if_forced(db, request)
             digest = _checked(
-                config, request, now or datetime.now(UTC), store, check, strict, "sent", for_subscribers=True
+                config, request, now or datetime.now(UTC), db, check, strict, "sent", for_subscribers=True
             )
             if dry_run:
                 sample = StoredIssue(digest.issue, digest.subject, digest.html, digest.text, None)
                 return personal_message(sample, config, subscribers[0], "TOKEN")
-            previous = None if request.force or not request.since_last else last_digest(store)
+            previous = None if request.force or not request.since_last else last_digest(db)
             state = (
                 {**state_to_json(digest.state(previous)), "since": digest.since and digest.since.isoformat()}
                 if request.since_last
                 else None
             )
             write_feeds(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
-            stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
+            stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")
         if smtp is None:
             raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
         report = deliver_issue(
-            stored, subscribers, config, smtp, store.db, secret=secret, sender=sender, rate=rate, progress=progress
+            stored, subscribers, config, smtp, db, secret=secret, sender=sender, rate=rate, progress=progress
         )
         if stored.state:  # the cut-off moves once every subscriber was tried
             since = stored.state.get("since")
             record_digest(
-                store,
+                db,
                 state_from_json(stored.state),
                 since=datetime.fromisoformat(str(since)) if since else None,
                 subject=stored.subject,
             )
-        finish_issue(store.db, stored.issue)
+        finish_issue(db, stored.issue)
     return report

@@ -30,11 +30,17 @@ if hasattr(os, "register_at_fork"):
 
 
 def lock_folder(folder: Path, timeout: float) -> int:
-    """Take the folder's lock, waiting up to ``timeout`` seconds; its descriptor (for unlock_folder)."""
+    """Take the state folder's lock, waiting up to ``timeout`` seconds; its descriptor (for unlock_folder)."""
+    return hold_lock(folder, timeout, "another publisher run still holds this state folder")
+
+
+def hold_lock(path: Path, timeout: float, busy: str) -> int:
+    """An flock on ``path`` (a folder, or a file that exists), waited for up to ``timeout`` seconds: the
+    open descriptor, for unlock_folder. After the wait, LockError ``path: busy after waiting...``."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot open the state folder to lock it ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot open it to lock it ({exc.strerror})") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -44,13 +50,11 @@ def lock_folder(folder: Path, timeout: float) -> int:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 os.close(fd)
-                raise LockError(
-                    f"{folder}: another publisher run still holds this state folder after waiting {timeout:g} s;"
-                    " try again later"
-                ) from None
+                raise LockError(f"{path}: {busy} after waiting {timeout:g} s; try again later") from None
             time.sleep(0.05)
 
 
 def unlock_folder(fd: int) -> None:
+    """Release a lock taken with lock_folder or hold_lock."""
     _HELD.discard(fd)
     os.close(fd)  # releases the flock

@@ -1,6 +1,7 @@
-"""The state store: one SQLite database in the state folder (default ``.publisher/`` beside the config).
+"""The state store: the build's cache, one SQLite database (``state.sqlite3``) in the state folder
+(default ``.publisher/`` beside the config).
 
-It holds what one run leaves for the next, in tables a run reads row by row:
+It holds what one build leaves for the next, in tables a build reads row by row:
 
 - ``sources``: every content file as last seen (path, size, mtime, SHA-256) with its parsed fields,
   or the load error it gave, and whether that error was already reported;
@@ -9,17 +10,15 @@ It holds what one run leaves for the next, in tables a run reads row by row:
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
   what it was made of (a scratch build into another folder keeps the main folder's rows);
 - ``statics``: the local cover files the outputs depend on;
-- ``digests`` and ``digest_articles``: the digest history (cut-offs, covered articles, messages);
-- ``newsletter_issues``, ``deliveries`` and ``suppressions``: issues sent to subscribers, the
-  delivery journal, and everyone who unsubscribed (see subscribers.py);
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
 (lock.py) from start to end. Every change is a transaction: a run killed at any point leaves the
 previous state whole. A database that is not ours, or is found damaged anywhere, is moved aside
-with one warning and the build is a full one; it is only ever an optimisation and a record, and
-deleting the folder is always safe (a digest with ``--since-last`` then needs ``--since`` or
-``--force`` once, since the previous cut-off is gone).
+with one warning and the build is a full one: it is only ever an optimisation. The newsletter's
+records (subscribers, digest history, delivery journal) live beside it in a database of their own
+with a lock of their own (publisher/email/store/), so a send never blocks a build and damage here
+never takes them.
 """
 
 from __future__ import annotations
@@ -62,48 +61,7 @@ CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, path)
 );
-CREATE TABLE digests (
-    id INTEGER PRIMARY KEY, since TEXT, until TEXT NOT NULL, message_id TEXT, subject TEXT,
-    recorded_at TEXT NOT NULL
-);
-CREATE TABLE digest_articles (
-    digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE, slug TEXT NOT NULL,
-    published TEXT NOT NULL, PRIMARY KEY (digest_id, slug)
-);
 """
-# The newsletter's tables: issues being sent, the delivery journal and the suppression list
-# (see subscribers.py). Part of the schema from the start, so that they are never lost to a
-# database that was moved aside for being another version's.
-NEWSLETTER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS newsletter_issues (
-    issue TEXT PRIMARY KEY,        -- "<date>-<slug>", the digest's name
-    subject TEXT NOT NULL,
-    html TEXT NOT NULL,            -- as rendered, with UNSUBSCRIBE_MARKER where each subscriber's link goes
-    text TEXT NOT NULL,
-    state TEXT,                    -- the --since-last state to record once every subscriber is done (JSON)
-    started TEXT NOT NULL,
-    finished TEXT                  -- NULL while some subscriber is still to be tried
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    issue TEXT NOT NULL,
-    email TEXT NOT NULL,           -- lower case
-    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
-    token TEXT NOT NULL,
-    reply TEXT,                    -- the server's reply to a refused message
-    message_id TEXT,
-    at TEXT NOT NULL,
-    PRIMARY KEY (issue, email)
-);
-CREATE INDEX IF NOT EXISTS deliveries_token ON deliveries (token);
-CREATE TABLE IF NOT EXISTS suppressions (
-    email TEXT PRIMARY KEY,        -- lower case
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
-# Set when a damaged database was moved aside: the digest history went with it, so a
-# --since-last digest must be told where to start (--since) or to start afresh (--force).
-LOST_HISTORY = "lost_digest_history"
 
 
 def state_folder(config: Config) -> Path:
@@ -163,7 +121,6 @@ class StateStore:
         self.db, self.fresh = _connect(self.folder)
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
-            self.put(LOST_HISTORY, True)
 
     @named
     def check(self) -> None:
@@ -275,26 +232,18 @@ class StateStore:
         self.db.close()
 
 
-@contextmanager
-def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
-    """Open (creating on first use) the state database of ``config``, holding the folder's lock.
-
-    ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
-    Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
-    """
+def prepare_folder(config: Config) -> Path:
+    """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
     folder = state_folder(config)
     if folder.resolve().is_relative_to(config.output_folder.resolve()):
         raise ConfigError(
             f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
             "keep it beside the configuration (the default, .publisher)"
         )
-    with open_folder(folder, lock_timeout=lock_timeout, lock=lock) as store:
-        yield store
+    return _made(folder)
 
 
-@contextmanager
-def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
-    """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
+def _made(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
@@ -302,7 +251,24 @@ def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) 
             ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
-    fd = lock_folder(folder, lock_timeout) if lock else None
+    return folder
+
+
+@contextmanager
+def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """Open (creating on first use) the state database of ``config``, holding the folder's lock.
+
+    ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
+    Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
+    """
+    with open_folder(prepare_folder(config), lock_timeout=lock_timeout, lock=lock) as store:
+        yield store
+
+
+@contextmanager
+def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
+    fd = lock_folder(_made(folder), lock_timeout) if lock else None
     try:
         db, fresh = _connect(folder)
         store = StateStore(folder, db, fresh)
@@ -354,13 +320,10 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             why = f"it is damaged ({exc})"
         _set_aside(path, why)
     db = _sqlite(path)
-    lost = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{LOST_HISTORY}', 'true');" if existed else ""
     db.executescript(
         "BEGIN IMMEDIATE;"
         + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
-        + NEWSLETTER_SCHEMA
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
-        + lost
         + "COMMIT;"
     )
     return db, True

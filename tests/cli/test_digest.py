@@ -160,16 +160,33 @@ def test_window_flags(digests, cli):
     assert cli.on(digests, "digest", "--since", "last tuesday", now=None).code == 2
 
 
-def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
+def test_a_damaged_newsletter_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
     post(digests, "one", "2026-11-24T09:00:00Z")
     assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 0
-    database = digests / ".publisher" / "state.sqlite3"
+    database = digests / ".publisher" / "newsletter.sqlite3"
     database.write_bytes(b"this is not a database" * 100)
     ran = cli.on(digests, "digest", "--since-last", now="2026-11-26")
     assert ran.code == 1
     err = ran.err
-    assert "moved it to state.sqlite3.damaged-" in err and "--force" in err
-    assert len(list((digests / ".publisher").glob("state.sqlite3.damaged-*"))) == 1
+    assert "moved it to newsletter.sqlite3.damaged-" in err and "Lost with it:" in err and "subscribers" in err
+    assert "the digest history was lost" in err and "--force" in err and "--since" in err
+    assert len(list((digests / ".publisher").glob("newsletter.sqlite3.damaged-*"))) == 1
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-26").code == 1  # still lost: asked again
+    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-26").code == 0
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-27").code == 0  # the history goes on from there
+
+
+def test_a_damaged_build_cache_never_takes_the_digest_history(digests, cli):
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "build", now="2026-11-25").code == 0
+    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 0
+    (digests / ".publisher" / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert cli.on(digests, "build", now="2026-11-26").code == 0
+    post(digests, "two", "2026-11-26T09:00:00Z")
+    ran = cli.on(digests, "digest", "--since-last", now="2026-11-27")
+    assert ran.code == 0, ran.err
+    text = (digests / "out" / "digest.txt").read_text()
+    assert "two" in text and "one" not in text  # the cut-off survived
 
 
 def test_cli_reports_a_broken_subject_without_a_traceback(digests, cli):
