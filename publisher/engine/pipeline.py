@@ -197,9 +197,9 @@ def _window(articles: list[Article], published: list[Article], now: datetime) ->
 
 
 def _statics(published: Iterable[Article], config: Config) -> list[str]:
-    from ..feeds.enclosure import local_cover
+    from ..feeds.enclosure import cover_file
 
-    covers = {str(p) for a in published if a.cover_image and (p := local_cover(a.cover_image, config))}
+    covers = {str(p) for a in published if a.cover_image and (p := cover_file(a, config))}
     return sorted(covers)
 
 
