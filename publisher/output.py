@@ -11,12 +11,9 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .errors import OutputError
-
-if TYPE_CHECKING:
-    from .engine.store import Store
 
 _TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_atomic's mkstemp names look like
 
@@ -106,7 +103,7 @@ def write_inside(out_dir: str | Path, name: str, data: bytes) -> bool:
     return write_atomic(target, data)
 
 
-def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Store | None = None) -> list[str]:
+def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any = None) -> list[str]:
     """Write each ``{relative name: bytes}`` under ``out_dir``; returns the names actually rewritten.
 
     Names may contain sub-folders (``tags/news.atom.xml``) but can never point outside ``out_dir``.

@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import Config
 from ..errors import ContentError
@@ -26,9 +26,6 @@ from . import SourceFile, decode, markdown_body, outside_link, read_body, read_b
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
-
-if TYPE_CHECKING:
-    from ..engine.store import Store
 
 __all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
@@ -41,7 +38,7 @@ def load_articles(
     *,
     strict: bool = False,
     errors: list[ContentError] | None = None,
-    store: Store | None = None,
+    store: Any = None,  # a publisher.Store (engine/store.py, which imports this module)
 ) -> list[Article]:
     """Load every Markdown file under ``content`` (recursively), in path order.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ..config import Config
 from ..errors import ContentError
@@ -29,9 +29,6 @@ from .links import FeedLink, feed_links, link_tags
 from .parts import Parts, last_uses
 from .plan import FeedSpec, Listed, Output, plan_outputs
 from .registry import Format, formats, get, register, unregister
-
-if TYPE_CHECKING:
-    from ..engine.store import Store
 
 __all__ = [
     "FeedLink",
@@ -66,7 +63,7 @@ def render_feeds(
     now: datetime | None = None,
     errors: list[ContentError] | None = None,
     strict: bool = False,
-    store: Store | None = None,
+    store: Any = None,  # a publisher.Store (engine/store.py, which imports this module)
 ) -> Mapping[str, bytes]:
     """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
@@ -80,7 +77,7 @@ def render_feeds(
     are made when asked for: ``write_feeds`` with the same store makes only the feeds that changed.
     """
     if store is not None:
-        feeds = store.render(select(articles, now=now), config, strict=strict)
+        feeds: Mapping[str, bytes] = store.render(select(articles, now=now), config, strict=strict)
         for failure in store.unrenderable:
             report(failure.error, errors, strict)
         return feeds
