@@ -155,7 +155,10 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
             raise problems[0]
         if not loaded.articles and problems:
             # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
-            # would replace the live feeds with empty ones.
+            # would replace the live feeds with empty ones. Nothing is committed, so each file is named
+            # now and again on the next run, until one loads.
+            for exc in problems:
+                log.warning("skipped %s", exc)
             raise PublisherError(
                 f"none of the {len(problems)} articles could be loaded; nothing written "
                 "(check [fields] and the messages above)"
