@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from ..errors import PublisherError, printable
+from .bounces import add_bounces_command
 from .build import add_build_command, add_links_command
 from .digest import add_digest_commands
 from .newsletter import add_unsubscribe_command
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_send_command(commands)
     add_unsubscribe_command(commands)
     add_subscribers_command(commands)
+    add_bounces_command(commands)
     add_serve_command(commands)
     add_links_command(commands)
     add_site_commands(commands)
