@@ -22,7 +22,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..email.subscribers import Subscriber
+    from ..email.store.subscribers import Subscriber
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 

@@ -8,6 +8,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from ..urls import PLACEHOLDERS, segment_uri, uri
@@ -22,6 +23,8 @@ _MAY_NEST = ("path", "folder", "dated_path")
 _DATED_PATH = re.compile(r"(?P<folder>.*)(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})[-/]?(?P<text>.*)")
 # Hugo's urlize (helpers.MakePath): spaces become hyphens; letters, digits, marks and these stay.
 _HUGO_KEEPS = frozenset("._~+#@-")
+# Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
+DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
 BUNDLE_NAMES = ("index",)  # a page bundle's file: first-post/index.md is the article "first-post"
 
 
@@ -99,8 +102,6 @@ def _dated_path(article: Article, config: Config) -> str:
     bundle's "/index") with a date in it written as folders: 2021-08-26-welcome -> 2021/08/26/welcome."""
     if not article.file:
         return article.slug
-    from .fields import file_name_parts
-
     if article.slug != file_name_parts(article.file, config)[0]:
         return article.slug  # given in the frontmatter ("/my/path" or "welcome")
     path = source_parts(article.file, article.slug)["path"]
@@ -172,3 +173,15 @@ def entry_id(article: Article, config: Config) -> str:
         return url
     values = placeholders(article, config)
     return uri(config.feeds.entry_id.format(url=url, **values))
+
+
+def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
+    """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
+    if file is None:
+        return None, None
+    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
+    if config.preset_rules.dated_file_names:
+        dated = DATED_NAME.fullmatch(stem)
+        if dated:
+            return dated.group(2), dated.group(1)
+    return stem, None

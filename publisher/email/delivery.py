@@ -27,14 +27,8 @@ from .message import addressed_message, build_message, stamped
 from .smtp import SmtpSettings, envelope
 from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
 from .store import subscribers as stored_subscribers
-from .subscribers import (
-    UNSUBSCRIBE_MARKER,
-    Subscriber,
-    personal_url,
-    require_secret,
-    unsubscribe_link,
-    unsubscribe_token,
-)
+from .store.subscribers import Subscriber
+from .subscribers import UNSUBSCRIBE_MARKER, personal_url, require_secret, unsubscribe_link, unsubscribe_token
 
 if TYPE_CHECKING:
     from .digest import Digest
