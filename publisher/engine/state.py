@@ -52,6 +52,7 @@ CREATE TABLE sources (
     kind TEXT NOT NULL CHECK (kind IN ('article', 'error')), record TEXT NOT NULL,
     reported INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX sources_problems ON sources (rel) WHERE kind = 'error';  -- the fast path lists only these
 CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE outputs (
     folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
@@ -322,7 +323,9 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
     db = _sqlite(path)
     db.executescript(
         "BEGIN IMMEDIATE;"
-        + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS").replace(
+            "CREATE INDEX", "CREATE INDEX IF NOT EXISTS"
+        )
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
         + "COMMIT;"
     )
