@@ -77,10 +77,12 @@ class Store:
         loaded = load_changed(self.state if same else None, files, outside, config)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
-        with self.state.transaction():
-            self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
-            self.state.put("settings", settings)
-            self.state.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
+        outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
+        if loaded.rows or loaded.gone or not same or outside_now != sorted(reported):  # a commit costs ~10 ms
+            with self.state.transaction():
+                self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
+                self.state.put("settings", settings)
+                self.state.put("outside_reported", outside_now)
         self.loaded = loaded
         return loaded
 
@@ -110,9 +112,10 @@ class Store:
                 dropped = {id(failure.article) for failure in failed}
                 published = [a for a in published if id(a) not in dropped]  # others may move up
             rels = self.loaded.rels
-            self.state.record_errors(
-                {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
-            )
+            if self.unrenderable:
+                self.state.record_errors(
+                    {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
+                )
         memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config) for o in outputs}
         return Rendered(outputs, memos, config, html)
 
