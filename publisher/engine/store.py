@@ -160,7 +160,7 @@ class Rendered(Mapping[str, bytes]):
         self.memos = memos  # what each output is made of, as one digest (None: not from known files)
         self.config = config
         self.html = html
-        self.parts = Parts(config, html)
+        self.parts = Parts(config, html, kept=_Entries(html, config))
         self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
         self.done: set[str] = set()
         for output in outputs:
@@ -170,7 +170,11 @@ class Rendered(Mapping[str, bytes]):
     def __getitem__(self, name: str) -> bytes:
         from ..feeds import render_output
 
-        data = render_output(self.outputs[name], self.config, self.parts)
+        if self.html.store is None:
+            data = render_output(self.outputs[name], self.config, self.parts)
+        else:
+            with self.html.store.transaction():  # the entries it keeps: one commit, not one a row
+                data = render_output(self.outputs[name], self.config, self.parts)
         self.skip(name)
         return data
 
@@ -190,6 +194,39 @@ class Rendered(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self.outputs)
+
+
+class _Entries:
+    """Each article's entries (feeds/parts.py KEPT) in the state store, under the key of its HTML
+    (every setting, its file's SHA-256) and its cover file's size (an enclosure's length)."""
+
+    def __init__(self, html: HtmlCache, config: Config) -> None:
+        self.html = html
+        self.config = config
+        self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
+
+    def _where(self, article: Article) -> tuple[str, str] | None:
+        from ..feeds.enclosure import cover_file
+
+        if article.key in self.keys:
+            return self.keys[article.key]
+        found = self.html.key(article)
+        where = None
+        if found is not None and self.html.store is not None:
+            rel, key = found
+            cover = str(file_stat(cover_file(article, self.config))[0]) if article.cover_image else ""
+            where = rel, hashlib.sha256(f"{key}\0{cover}".encode()).hexdigest()
+        self.keys[article.key] = where
+        return where
+
+    def get(self, article: Article, name: str) -> bytes | str | None:
+        where = self._where(article)
+        return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
+
+    def put(self, article: Article, name: str, value: bytes | str) -> None:
+        where = self._where(article)
+        if where is not None and self.html.store is not None:
+            self.html.store.store_entry(where[0], name, where[1], value)
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
