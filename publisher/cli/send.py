@@ -8,8 +8,8 @@ import math
 from typing import TYPE_CHECKING
 
 from ..config import Config
+from ..config.mail import MOST_CONNECTIONS
 from ..config.toml import PASSWORD_ENV, USER_ENV
-from ..email.connections import MOST_CONNECTIONS
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
 from .common import (

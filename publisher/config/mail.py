@@ -11,6 +11,11 @@ from ..errors import ConfigError
 from . import checks
 from .sections import about
 
+# SMTP connections a send may open at once (send --connections): more is no faster at any relay,
+# and looks like an attack to most. Here, not in email/connections.py, so that reading the command
+# line imports no SMTP or MIME code (every `publisher build` reads it).
+MOST_CONNECTIONS = 32
+
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
     "article{{ '' if count == 1 else 's' }}{% endif %}"
