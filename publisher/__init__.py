@@ -2,7 +2,8 @@
 
 The top level is the pipeline: ``load_config`` (or ``Config``), ``load_articles`` (or ``Article``
 made by the caller, with its own ``url`` and ``html`` if it has them), ``select``, ``render_feeds``,
-``write_feeds``; ``build`` runs them all, incremental, as ``publisher build`` does. The feed formats
+``write_feeds``, each incremental when given a ``Store``; ``build`` runs them all with one, as
+``publisher build`` does. The feed formats
 and what announces feeds (``link_tags``, ``ping_hubs``) are in ``publisher.feeds``, the e-mail digest
 in ``publisher.newsletter``, the settings' sections in ``publisher.config``, every error in
 ``publisher.errors``. Every other module is internal.
@@ -24,10 +25,12 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .content.dates import parse_date
     from .content.load import load_articles
     from .engine.pipeline import BuildResult, build
+    from .engine.store import Store
     from .feeds import render_feeds
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
+    "Store": ".engine.store",
     "BuildResult": ".engine.pipeline",
     "build": ".engine.pipeline",
     "load_articles": ".content.load",
@@ -45,6 +48,7 @@ __all__ = [
     "ConfigError",
     "ContentError",
     "PublisherError",
+    "Store",
     "__version__",
     "build",
     "load_articles",

@@ -16,7 +16,8 @@ from .email.digest import Digest, render_digest
 from .email.newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
 from .email.smtp import SmtpSettings, send_message
 from .email.store import open_journal
-from .email.subscribers import Subscriber, read_subscribers, unsubscribe
+from .email.store.subscribers import Subscriber
+from .email.subscribers import read_subscribers, unsubscribe
 from .email.webarchive import digest_outputs, write_digest_files
 
 __all__ = [

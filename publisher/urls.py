@@ -117,7 +117,19 @@ _SEGMENT_SAFE = _SUB_DELIMS + ":@"
 
 
 # What a permalink ([site] permalink, [feeds] entry_id) may name; content/permalinks.py fills them in.
-PLACEHOLDERS = ("slug", "year", "month", "day", "category", "path", "filename")
+PLACEHOLDERS = (
+    "slug",
+    "year",
+    "month",
+    "day",
+    "category",
+    "path",
+    "filename",
+    "folder",
+    "title",
+    "slug_or_title",
+    "dated_path",
+)
 
 
 def uri(address: str) -> str:

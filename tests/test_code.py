@@ -3,6 +3,7 @@ and a package whose folders are the pipeline's stages (docs/code.md lists them, 
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,22 @@ def test_the_configuration_imports_no_later_stage(module):
     filters.py, config/presets.py) imports none of them, so a setting is checked in its section alone."""
     later = {m for m in imported_modules(module) if m.split(".")[1:2] in (["content"], ["markup"], ["email"])}
     assert not later, f"publisher/config/{module.name} imports {sorted(later)}"
+
+
+def test_no_file_keeps_a_merge_conflict_marker():
+    """A conflict resolved by hand in a page or template leaves no marker behind (no check of Markdown or
+    Jinja would notice one: it reads as text)."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    marked = []
+    for name in tracked.splitlines():
+        path = ROOT / name
+        if (
+            path.suffix not in {".py", ".md", ".html", ".txt", ".toml", ".yml", ".cfg", ".j2", ".css"}
+            or not path.is_file()
+        ):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        marked += [
+            f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if line.startswith(("<<<<<<< ", ">>>>>>> "))
+        ]
+    assert not marked, marked

@@ -161,30 +161,34 @@ def test_every_entry_of_mkdocs_rss_plugin_is_in_ours_with_its_link_title_and_dat
         assert ours[entry.link].published_parsed == entry.published_parsed, entry.link
 
 
-def test_under_mkdocs_serve_an_edit_renders_one_page_again(tmp_path):
-    """What `mkdocs serve` does on a change: the config loaded again (the same plugin object: MkDocs keeps
-    plugins that have on_startup), the site built again; only the edited post's HTML is sanitised again."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+def stored_html(folder: Path) -> dict[str, str]:
+    """Page URL -> the key of its HTML in the state folder's store (what the HTML was made from)."""
+    from publisher import Store
 
+    with Store(folder / ".publisher") as store:
+        return dict(store.state.html_keys())
+
+
+def test_after_one_edited_post_a_build_renders_that_page_again_and_no_other(tmp_path):
+    """Each `mkdocs build` (and each rebuild of `mkdocs serve`) hands over every page again; the state
+    folder's store finds the 11 unchanged ones: their HTML and entries come from it, not rendered again."""
     folder = tmp_path / "blog"
     shutil.copytree(FIXTURE, folder)
-    config = load_config(str(folder / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
-    config.plugins.on_startup(command="serve", dirty=False)
-    try:
-        build(config)
-        plugin = config.plugins["publisher"]
-        first = set(plugin.memo.known)
-        assert len(first) == 12  # the draft, shown by Material under serve, is in no feed
-        post = folder / "docs" / "blog" / "posts" / "winter-field-kit.md"
-        post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-        config = load_config(str(folder / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
-        assert config.plugins["publisher"] is plugin
-        build(config)
-        assert len(plugin.memo.known) == 12 and len(set(plugin.memo.known) - first) == 1
-        assert b"One more line." in (tmp_path / "site" / "feeds" / "atom.xml").read_bytes()
-    finally:
-        config.plugins.on_shutdown()
+    assert mkdocs_build(folder).returncode == 0
+    before = stored_html(folder)
+    assert len(before) == 12
+    first = feed_files(folder / "site")
+    post = folder / "docs" / "blog" / "posts" / "winter-field-kit.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert mkdocs_build(folder).returncode == 0  # MkDocs empties site/ first: every feed is written again
+    after = stored_html(folder)
+    changed = {url for url in after if after[url] != before.get(url)}
+    assert changed == {SITE_URL + "blog/2026/02/20/winter-field-kit/"}
+    second = feed_files(folder / "site")
+    assert b"One more line." in second["feeds/atom.xml"]
+    differ = {name for name in first if first[name] != second.get(name)}
+    assert {"feeds/atom.xml", "feeds/archive/2026.atom.xml", "feeds/tags/kit.atom.xml"} <= differ
+    assert not differ & {"feeds/archive/2025.atom.xml", "feeds/tags/python.atom.xml", "feeds/categories/code.json"}
 
 
 @pytest.mark.parametrize(

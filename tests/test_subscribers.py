@@ -14,7 +14,8 @@ import pytest
 
 import publisher
 from publisher.email.store import open_journal, recorded, suppressed
-from publisher.email.subscribers import Subscriber, read_subscribers, unsubscribe, unsubscribe_token
+from publisher.email.subscribers import read_subscribers, unsubscribe, unsubscribe_token
+from publisher.newsletter import Subscriber
 from tests.conftest import make_config
 from tests.mailserver import Recorder, smtp_server
 

@@ -116,6 +116,21 @@ def port_number(lowest: int) -> Callable[[str], int]:
     return parse
 
 
+def whole_number(what: str, lowest: int, highest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ``what`` from ``lowest`` to ``highest``."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = lowest - 1
+        if not lowest <= number <= highest:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number of {what} ({lowest} to {highest})")
+        return number
+
+    return parse
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     overrides = {"content": args.content, "output": args.out}  # publisher.toml's keys
     if args.config:

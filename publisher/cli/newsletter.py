@@ -22,7 +22,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..email.subscribers import Subscriber
+    from ..email.store.subscribers import Subscriber
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
@@ -48,7 +48,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
 
 def run_send_subscribers(args: argparse.Namespace) -> int:
     from ..email.delivery import send_newsletter
-    from ..email.subscribers import SECRET_ENV, read_subscribers, require_secret
+    from ..email.subscribers import SECRET_ENV, personal_url, read_subscribers, require_secret
     from ..errors import EmptyDigest
 
     if args.to:
@@ -65,7 +65,8 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if not subscribers:
         raise ConfigError(f"{args.subscribers}: no subscribers in the list")
     secret = os.environ.get(SECRET_ENV)
-    require_secret(config.digest.unsubscribe_url, secret)
+    require_secret(personal_url(config.digest.unsubscribe_url), secret)  # send_newsletter adds a missing {token}
+    require_secret(None if args.sender else config.digest.bounce_address, secret, "[digest] bounce_address")
     try:
         result = send_newsletter(
             config,
@@ -75,6 +76,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
             secret=secret,
             sender=args.sender,
             rate=args.rate,
+            connections=args.connections,
             now=now_from_args(args, config),
             check=args.check,
             dry_run=args.dry_run,

@@ -90,8 +90,12 @@ def _check_markdown(markdown: Markdown) -> None:
 
 
 def _names(description: str) -> Any:
-    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS."""
+    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS.
+    An empty list switches the field off (``id = []``: no frontmatter key is read for it)."""
     return field(default=None, metadata=about(description))
+
+
+_REQUIRED = ("title", "published")  # an article has neither without them: never switched off
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,9 @@ class Fields(Mapping[str, tuple[str, ...]]):
     draft: tuple[str, ...] | None = _names(
         "Draft or not; a name starting with `!` is read inverted (Jekyll's `!published`)."
     )
-    id: tuple[str, ...] | None = _names("The entry id (a URI); none: `[feeds] entry_id` decides.")
+    id: tuple[str, ...] | None = _names(
+        "The entry id (a URI; other text is ignored with a warning); none: `[feeds] entry_id` decides."
+    )
 
     def __post_init__(self) -> None:
         checks.check_types(self, "fields")
@@ -123,10 +129,10 @@ class Fields(Mapping[str, tuple[str, ...]]):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
-            if value is not None and (
-                isinstance(value, str) or not all(isinstance(n, str) and n for n in value) or not value
-            ):
+            if value is not None and (isinstance(value, str) or not all(isinstance(n, str) and n for n in value)):
                 raise ConfigError(f"[fields] {name}: expected a frontmatter name or a list of names")
+            if value is not None and not value and name in _REQUIRED:
+                raise ConfigError(f"[fields] {name}: cannot be switched off (every article needs one); name it")
             object.__setattr__(self, name, None if value is None else tuple(value))
 
     def __getitem__(self, name: str) -> tuple[str, ...]:

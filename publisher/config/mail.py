@@ -3,12 +3,18 @@ how a section's fields are defined and used)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..addresses import address_list, mailbox, no_line_breaks
 from ..errors import ConfigError
 from . import checks
 from .sections import about
+
+# SMTP connections a send may open at once (send --connections): more is no faster at any relay,
+# and looks like an attack to most. Here, not in email/connections.py, so that reading the command
+# line imports no SMTP or MIME code (every `publisher build` reads it).
+MOST_CONNECTIONS = 32
 
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
@@ -55,6 +61,14 @@ class Digest:
         ),
     )
     unsubscribe_mailto: str | None = field(default=None, metadata=about("An address for `List-Unsubscribe` by mail."))
+    subscribe_url: str | None = field(
+        default=None,
+        metadata=about(
+            "Where readers reach the subscription web app (`publisher serve`), e.g. "
+            "`https://example.org/newsletter/`: its confirmation links are made from it, never from a request's "
+            "Host header."
+        ),
+    )
     postal_address: str | None = field(
         default=None, metadata=about("The footer's postal address line (anti-spam laws ask for one).")
     )
@@ -77,7 +91,22 @@ class Digest:
         ),
     )
     list_id: str | None = field(
-        default=None, metadata=about("The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`.")
+        default=None,
+        metadata=about(
+            "The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`; unset: the site title and "
+            '`newsletter.` the site\'s host; `""`: none.'
+        ),
+    )
+    bounce_address: str | None = field(
+        default=None,
+        metadata=about(
+            "The envelope sender (where bounces go) of each message of `send --subscribers`; `{token}` in it "
+            "(e.g. `bounces+{token}@example.org`) ties each bounce to its subscriber (VERP). Unset: the From address."
+        ),
+    )
+    soft_bounce_limit: int = field(
+        default=3,
+        metadata=about("Soft bounces (a full mailbox, a server down) after which an address is not sent to again."),
     )
     feedback_id: str | None = field(
         default=None, metadata=about("The `Feedback-ID` header (Gmail's feedback loop), e.g. `issue:news:example`.")
@@ -100,6 +129,8 @@ class Digest:
             raise ConfigError("[digest] subject: must not be empty (a Jinja2 template of the subject line)")
         if self.limit < 1:
             raise ConfigError(f"[digest] limit: {self.limit} must be 1 or more")
+        if self.soft_bounce_limit < 1:
+            raise ConfigError(f"[digest] soft_bounce_limit: {self.soft_bounce_limit} must be 1 or more")
         if self.budget < 1:
             raise ConfigError(f"[digest] budget: {self.budget} must be 1 or more bytes of HTML")
         _ = self.cover_shape  # raises ConfigError for a malformed size
@@ -160,6 +191,8 @@ def _check_addresses(digest: Digest) -> None:
     if digest.unsubscribe_mailto is not None:
         mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
         mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
+    if digest.bounce_address is not None:
+        _check_bounce_address(digest.bounce_address)
     for key, value in (
         ("[digest] unsubscribe_url", digest.unsubscribe_url),
         ("[digest] url", digest.url),
@@ -182,3 +215,14 @@ def _check_smtp(smtp: Smtp) -> None:
         )
     if smtp.port is not None and not 0 < smtp.port < 65536:
         raise ConfigError(f"[smtp] port: {smtp.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
+
+
+def _check_bounce_address(value: str, what: str = "[digest] bounce_address") -> None:
+    """One address, with at most a {token} (VERP), in the part before the @: a ConfigError (exit 2) otherwise."""
+    local, at, _ = value.rpartition("@")
+    if value.count("{token}") > 1 or ("{token}" in value and "{token}" not in local):
+        raise ConfigError(f"{what}: {value!r} may hold one {{token}}, in the part before the @")
+    if re.search(r"\{(?!token\})", value) or not at:
+        raise ConfigError(f"{what}: {value!r} is not an address (expected e.g. bounces+{{token}}@example.org)")
+    no_line_breaks(value, what)
+    mailbox(value.replace("{token}", "0" * 32), what)

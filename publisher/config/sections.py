@@ -69,8 +69,9 @@ class Site:
         default="/{slug}/",
         metadata=about(
             "Article path after `url`: `{slug}`, `{year}`, `{month}`, `{day}`, `{category}`, `{path}` (the file's path "
-            "under `content`, without extension; a bundle's folder) and `{filename}` are filled in; an empty one drops "
-            "its segment."
+            "under `content`, without extension; a bundle's folder), `{filename}`, `{folder}` (the folder that holds "
+            "the article), `{title}` (the title as Hugo's urlize makes it) and `{slug_or_title}` (Hugo's `:slug`: "
+            "the frontmatter slug, else `{title}`) are filled in; an empty one drops its segment."
         ),
     )
     static: str | None = field(
@@ -78,6 +79,15 @@ class Site:
         metadata=about(
             "Folder of local files: a cover `/images/a.png` is `static/images/a.png` (gives enclosure lengths and "
             "e-mail-sized copies).",
+            path=True,
+        ),
+    )
+    authors: str | None = field(
+        default=None,
+        metadata=about(
+            "A YAML, TOML or JSON file mapping author keys to a `name` and `url` (Docusaurus' `blog/authors.yml`, "
+            "Jekyll's `_data/authors.yml`), or a folder of one file per author (Hugo's `data/authors/`): an "
+            "article's author that is a key there gets that name and address.",
             path=True,
         ),
     )

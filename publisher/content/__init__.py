@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("publisher")
 
-SUFFIXES = (".md", ".markdown")
+SUFFIXES = (".md", ".markdown", ".mdx")  # .mdx: Markdown with JSX (Docusaurus, Astro), read as content/mdx.py says
 _KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",
     stat.S_IFCHR: "a character device",
@@ -99,6 +99,14 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
     return [f for _, f in files], [p for _, p in outside]
+
+
+OUTSIDE = "link outside content"  # the reason of outside_link's error
+
+
+def outside_link(path: str) -> ContentError:
+    """The problem of a symbolic link in the content folder that leads out of it (``scan`` lists them)."""
+    return ContentError(path, None, "symbolic link to a file outside the content folder; not followed", reason=OUTSIDE)
 
 
 def matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
@@ -235,7 +243,17 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
     text, _ = decode(read_bytes(path, config.site.max_article_bytes), path, config, quiet=True)
-    return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)
+    return markdown_body(split_text(text, path, header_lines=config.preset_rules.header_lines).body, path, config)
+
+
+def markdown_body(body: str, path: str | Path | None, config: Config) -> str:
+    """A file's body as repaired Markdown: an .mdx file's ES modules and JSX taken out (content/mdx.py),
+    and every file's where the preset reads Markdown as MDX (Docusaurus)."""
+    if config.preset_rules.mdx or (path is not None and str(path).lower().endswith(".mdx")):
+        from .mdx import mdx_to_markdown
+
+        body = mdx_to_markdown(body)
+    return repair(body)
 
 
 # The loader's public names (publisher.content.parse_article ...), imported on first use: they need YAML,

@@ -10,41 +10,29 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config.presets import PLACEMENT_KEYS, REDIRECT_KEYS
+from ..config.presets import not_an_article
 from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
 from ..urls import web_url
 from .dates import parse_date, read_date
+from .plain import plain_line
 
 if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger("publisher")
 
-__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date", "read_date"]
+__all__ = ["NOT_AN_ARTICLE", "Fields", "kind", "not_an_article", "parse_date", "read_date"]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
 # Words generators write in a status field (Pelican's "Status: draft"; "hidden" is unlisted).
 _DRAFT_WORDS = {"draft": True, "hidden": True, "published": False, "public": False}
-# Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
-DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _COVER_KEYS = ("image", "src", "url", "path", "teaser", "overlay_image")
-
-
-def not_an_article(meta: Mapping[str, Any], path: str | Path | None) -> ContentError | None:
-    """Why a file is not an article (a redirect stub, a page that only says where it lives), if so."""
-    redirect = REDIRECT_KEYS.intersection(meta)
-    if redirect:
-        key = sorted(redirect)[0]
-        return ContentError(path, None, f"not an article ({key}: {meta[key]!r})", reason=NOT_AN_ARTICLE)
-    if meta and set(meta) <= PLACEMENT_KEYS:
-        return ContentError(path, None, f"not an article (only {', '.join(sorted(meta))})", reason=NOT_AN_ARTICLE)
-    return None
 
 
 class Fields:
@@ -56,7 +44,7 @@ class Fields:
         self.path = path
         self.separators = config.preset_rules.separators
         self.lookup, every_name = _lookup(config)
-        self.used = every_name.intersection(meta)
+        self.used = set(every_name.intersection(meta))
 
     def names(self, name: str) -> tuple[str, ...]:
         return tuple(key for key, _ in self.lookup[name])
@@ -67,6 +55,8 @@ class Fields:
         pairs = self.lookup[name]
         for key, configured in pairs:
             value = self.meta.get(key)
+            if value is None and "." in key:
+                value = nested(self.meta, key)
             if value is not None:
                 return configured, value
         return pairs[0][0] if pairs else name, None
@@ -197,34 +187,42 @@ class Fields:
         _, names = self.names_list("category", "categories", found)
         return (names[0] if names else None), names[1:]
 
-    def authors(self) -> tuple[str, ...]:
-        """Every author: a name, a list of names, or mappings with a name (``{name: A, url: ...}``)."""
-        key, value = self.raw("author")
-        if isinstance(value, dict):
-            value = value.get("name")
-            if value is not None and not isinstance(value, str):
-                raise self.error(key, "expected a name or a list of names")
-        if isinstance(value, bool):
-            raise self.error(key, f"expected a name, got {kind(value)}")
-        try:
-            return self.names_list("author", "names", (key, value))[1] if value is not None else ()
-        except ContentError:
-            raise self.error(key, "expected a name or a list of names") from None
+    def title(self) -> str | None:
+        """The title as plain text: Markdown and HTML in it rendered (content/plain.py)."""
+        value = self.text("title")
+        return plain_line(value)[0] if value else value
 
     def entry_id(self) -> str | None:
-        """The frontmatter id: an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC 4287 4.2.6)."""
-        value = self.text("id")
-        if value is None:
+        """The frontmatter id when it is an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC
+        4287 4.2.6). Other text (Astro's and Docusaurus' short names, ``id: nix-0.9``) is no entry id:
+        it is ignored with a warning and ``[feeds] entry_id`` gives the id, as for an article without one."""
+        key, value = self.raw("id")
+        if value is None or isinstance(value, (bool, list, dict)):
+            return None  # not text: no id, and the article is still published
+        text = repair_line(str(value))
+        if not text:
             return None
-        if not _SCHEME.match(value):
-            key, _ = self.raw("id")
-            raise self.error(
+        if not _SCHEME.match(text) or " " in text:
+            self.warn(
                 key,
-                f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... or an http address)",
+                f"{text[:200]!r} is not a URI, so it is no entry id; ignored ([feeds] entry_id makes this "
+                "entry's id; [fields] id = [] stops reading it)",
             )
+            self.used.discard(key.lstrip("!"))  # kept in extra, for templates
+            return None
         from ..urls import uri
 
-        return uri(value)
+        return uri(text)
+
+
+def nested(meta: Mapping[str, Any], dotted: str) -> Any:
+    """``params.author`` (Hugo) or ``extra.author`` (Zola): the value under mappings, else None."""
+    value: Any = meta
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], frozenset[str]]:
@@ -236,20 +234,6 @@ def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], fro
         found = (pairs, frozenset(key for both in pairs.values() for key, _ in both))
         object.__setattr__(config, "_field_lookup", found)  # a cache on the frozen Config, not a setting
     return found
-
-
-def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
-    """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
-    if file is None:
-        return None, None
-    from .permalinks import source_parts
-
-    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
-    if config.preset_rules.dated_file_names:
-        dated = DATED_NAME.fullmatch(stem)
-        if dated:
-            return dated.group(2), dated.group(1)
-    return stem, None
 
 
 def _web_uri(value: str, *, always: bool = False) -> str:

@@ -83,10 +83,7 @@ class Fingerprint:
                 "published": self.published,
             },
         )
-        store.db.execute("DELETE FROM statics WHERE folder = ?", (folder,))
-        store.db.executemany(
-            "INSERT INTO statics VALUES (?, ?, ?, ?)", [(folder, path, *file_stat(Path(path))) for path in self.statics]
-        )
+        store.replace_statics(folder, [(path, *file_stat(Path(path))) for path in self.statics])
 
     def unchanged(self, now_: Fingerprint, store: StateStore, config: Config, now: datetime) -> bool:
         """True when a build now would write exactly what the last one did."""
@@ -97,14 +94,10 @@ class Fingerprint:
             return False  # an article's publish time was crossed (or now went back)
         out = config.output_folder
         folder = output_key(config)
-        for name, size, mtime_ns in store.db.execute(
-            "SELECT name, size, mtime_ns FROM outputs WHERE folder = ?", (folder,)
-        ):
+        for name, (_, size, mtime_ns, _) in store.outputs(folder).items():
             if file_stat(out / name) != (size, mtime_ns):
                 return False
-        for path, size, mtime_ns in store.db.execute(
-            "SELECT path, size, mtime_ns FROM statics WHERE folder = ?", (folder,)
-        ):
+        for path, size, mtime_ns in store.statics(folder):
             if file_stat(Path(path)) != (size, mtime_ns):
                 return False
         return True
@@ -118,6 +111,8 @@ def settings_key(config: Config) -> str:
         # from (config_file, the one field Config does not compare).
         "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config) if f.compare},
         "templates": [_tree(folder) for folder in template_dirs(config)],
+        # The authors file gives articles their authors' names: an edit reads the articles again.
+        "authors": _authors(config),
         "code": _tree(_PACKAGE, "*.py"),
         "libraries": {name: _library(name) for name in LIBRARIES},
     }
@@ -158,6 +153,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     return value
+
+
+def _authors(config: Config) -> Any:
+    if not config.site.authors:
+        return None
+    source = Path(config.site.authors)
+    return _tree(source) if source.is_dir() else [str(source), *file_stat(source)]
 
 
 def _tree(folder: Path, pattern: str = "*") -> list[list[Any]]:

@@ -11,7 +11,7 @@ key in publisher.toml is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,17 +83,25 @@ def host_config(
     return config_from_mapping(data, base=base, source=source)
 
 
-def publish(articles: Iterable[Article], config: Config, *, now: datetime | None = None) -> list[str]:
+def publish(articles: list[Article], config: Config, *, now: datetime | None = None) -> list[str]:
     """Every configured feed, the feeds page and the archives of ``articles``, written into the
     output folder (atomic, only what changed); returns the names written. An article that cannot
-    be rendered is named once and left out, as in a build."""
+    be rendered is named once and left out, as in a build.
+
+    The state folder's store (``publisher.Store``) keeps each page's HTML and entries and what each
+    output was made of, so the next call renders only the pages that changed and makes only the
+    outputs that hold them, though the host hands over every page again."""
+    from ..engine.store import Store
     from ..feeds import render_feeds
 
     errors: list[ContentError] = []
-    feeds = render_feeds(articles, config, now=now, errors=errors)
+    with Store(config.state_folder) as store:
+        store.take(articles, config)
+        feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
+        written = write_feeds(feeds, config.output_folder, store=store)
     for error in errors:
         log.warning("publisher: skipped %s", error)
-    return write_feeds(feeds, config.output_folder)
+    return written
 
 
 def write_week_digest(

@@ -13,9 +13,8 @@ import fnmatch
 import logging
 import posixpath
 import re
-from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -27,14 +26,12 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from ..config import Config
+from ..content.authors import authors_of
 from ..content.fields import Fields
-from ..errors import ConfigError, ContentError
+from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from ..urls import web_url
 from . import host
-
-if TYPE_CHECKING:
-    from ..markup.html import RenderMemo
 
 log = logging.getLogger("mkdocs.plugins.publisher")
 SOURCE = "mkdocs.yml plugins.publisher"  # how messages name the settings
@@ -74,16 +71,10 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         self.articles: dict[str, Article] = {}
         self.tags: str | None = None  # the <link> tags: every page's content is rendered before any page is
         self.posts: set[int] | None = None  # ids of the blog's post pages (Page.__eq__ compares titles: slow)
-        self.memo: RenderMemo | None = None
         self.dirty = self.complete = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Under `mkdocs serve` this plugin lives from one rebuild to the next (MkDocs keeps plugins that
-        have on_startup): each page's sanitised HTML is kept, keyed by its content and URL, so an edit
-        renders that one page's HTML again. (The build's state store will keep it across `mkdocs build`s.)"""
-        from ..markup.html import RenderMemo
-
-        self.memo = RenderMemo() if command == "serve" else None
+        """Once per `mkdocs build`, or per `mkdocs serve` (which keeps this plugin across its rebuilds)."""
         self.dirty = dirty  # --dirty: MkDocs renders only the pages that changed
         self.complete = False  # a build of this process saw every page (serve's first build does)
 
@@ -162,15 +153,13 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
             log.warning("publisher: --dirty renders only changed pages; the feeds were left as they were")
             return
         self.complete = True
-        from ..markup.html import remembering
-
         articles = list(self.articles.values())
-        with remembering(self.memo) if self.memo is not None else nullcontext():
+        try:
             written = host.publish(articles, self.site)
-        if self.memo is not None:  # what this build used is what the next one may reuse
-            self.memo.known, self.memo.used = self.memo.used, {}
-        if self.config.digest_days:
-            written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
+            if self.config.digest_days:
+                written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
+        except PublisherError as exc:  # the state folder locked by another build, an output not writable
+            raise PluginError(f"publisher: {exc}") from None
         log.info("publisher: %d articles, %d files written to %s", len(articles), len(written), self.site.site.output)
 
     def _is_article(self, page: Page, config: MkDocsConfig) -> bool:
@@ -198,7 +187,7 @@ def page_article(page: Page, html: str, config: Config, files: Files) -> Article
         if published is None:
             raise fields.missing("date", "published", "expected YYYY-MM-DD or ISO 8601")
         updated = fields.date("updated")
-        authors = fields.authors()
+        authors = authors_of(fields)[0]
         category, more_tags = fields.category()
     url = page.canonical_url or page.abs_url or page.url  # canonical: site_url is set (on_config checks)
     return Article(

@@ -19,7 +19,7 @@ from typing import Any
 from ..config import Config
 from ..content.dates import parse_date
 from ..content.fields import Fields
-from ..errors import ConfigError, ContentError
+from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from . import host
 
@@ -48,18 +48,23 @@ def _collect(generator: Any) -> None:
 
 def _publish(pelican: Any) -> None:
     settings = pelican.settings
-    config = pelican_config(settings)
-    siteurl = config.site.url.rstrip("/")
-    articles = []
-    for item in _articles.pop(id(settings), []):
-        try:
-            articles.append(pelican_article(item, config, siteurl))
-        except ContentError as exc:
-            log.warning("publisher: skipped %s", exc)
-    written = host.publish(articles, config)
-    days = settings.get("PUBLISHER_DIGEST_DAYS")
-    if days:
-        written += host.write_week_digest(articles, config, days=float(days))
+    found = _articles.pop(id(settings), [])
+    try:  # a bad setting, the state folder locked by another build, an output not writable: said, no traceback
+        config = pelican_config(settings)
+        siteurl = config.site.url.rstrip("/")
+        articles = []
+        for item in found:
+            try:
+                articles.append(pelican_article(item, config, siteurl))
+            except ContentError as exc:
+                log.warning("publisher: skipped %s", exc)
+        written = host.publish(articles, config)
+        days = settings.get("PUBLISHER_DIGEST_DAYS")
+        if days:
+            written += host.write_week_digest(articles, config, days=float(days))
+    except PublisherError as exc:
+        log.error("publisher: %s", exc)
+        return
     log.info("publisher: %d articles, %d files written to %s", len(articles), len(written), config.site.output)
 
 
