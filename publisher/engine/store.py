@@ -91,9 +91,10 @@ class Store:
 
     def take(self, articles: Iterable[Article], config: Config) -> None:
         """Articles a host made (``Article(url=, html=)`` from its pages, no file of ours), as ``load``
-        leaves files: each known by its URL and a digest of every field, its HTML included (an article
-        without a file path is kept in memory only, as the HTML cache keeps those), so that render keeps its HTML and pieces and write skips the outputs it is not
-        in, until the page changes (the MkDocs and Pelican plugins: publisher/integrations/)."""
+        leaves files: each known by its URL and a digest of every field, its HTML included, so that
+        render keeps its HTML and pieces and write skips the outputs it is not in, until the page
+        changes (the MkDocs and Pelican plugins: publisher/integrations/). An article without a file
+        path is kept in memory only, as the HTML cache keeps those."""
         settings = settings_key(config)
         if self.state.get("settings") != settings:
             with self.state.transaction():
