@@ -300,3 +300,26 @@ def test_a_loaded_body_is_read_when_first_used_and_equals_the_parsed_one(tmp_pat
     assert "_body" in vars(loaded) and not isinstance(vars(loaded)["_body"], str)
     assert loaded.body == publisher.parse_article(text, config, path=path).body == "OpenAI’s body\n"
     assert loaded == publisher.parse_article(text, config, path=path)
+
+
+def test_terms_past_max_terms_are_dropped_with_one_warning(tmp_path, caplog):
+    # Each tag gives feeds that carry the entry with all its tags: the output of one article grows with
+    # the square of its tag count, so the count is bounded ([site] max_terms).
+    config = make_config(max_terms=3)
+    text = "---\ntitle: T\npublishDate: 2025-10-01\ntags: [a, b, c, d, e]\ncategories: [news, f]\n---\nBody.\n"
+    with caplog.at_level("WARNING", logger="publisher"):
+        loaded = load_one(tmp_path, text, config)
+    assert loaded.tags == ("a", "b", "c") and loaded.category == "news"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'post.md'}: tags, categories: 6 terms, more than max_terms (3): 3 dropped ('d', 'e', 'f')"
+    ]
+
+
+def test_ten_thousand_plain_tags_are_read_and_capped(tmp_path, caplog):
+    tags = ", ".join(f"tag{i}" for i in range(10_000))
+    text = f"---\ntitle: T\npublishDate: 2025-10-01\ntags: [{tags}]\n---\nBody.\n"
+    with caplog.at_level("WARNING", logger="publisher"):
+        loaded = load_one(tmp_path, text, make_config())
+    assert len(loaded.tags) == 100 and loaded.tags[-1] == "tag99"
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "tags: 10,000 terms, more than max_terms (100): 9,900 dropped ('tag100', 'tag101', 'tag102', ...)" in message

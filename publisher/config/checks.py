@@ -223,11 +223,14 @@ def check_site_bounds_and_addresses(site: Site) -> None:
     """The article size within bounds, one-line settings on one line, icon and logo http(s) (relative
     to ``url`` allowed): addresses a reader's software fetches or follows (urls.py)."""
     from ..content import READ_CEILING
+    from ..content.frontmatter import MAX_FRONTMATTER_VALUES
     from ..email.addresses import no_line_breaks
     from ..urls import web_url
 
     if not 1 <= site.max_article_bytes <= READ_CEILING:
         raise ConfigError(f"max_article_bytes: {site.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
+    if not 1 <= site.max_terms <= MAX_FRONTMATTER_VALUES:
+        raise ConfigError(f"max_terms: {site.max_terms} must be 1 to {MAX_FRONTMATTER_VALUES:,}")
     for name in ("title", "url", "author"):  # they end up in a message header or a link
         value = getattr(site, name)
         if isinstance(value, str):

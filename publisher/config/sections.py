@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..content import DEFAULT_MAX_ARTICLE_BYTES
+from ..content import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_MAX_TERMS
 from ..content.presets import Preset, preset_named
 from ..email.addresses import mailbox
 from ..errors import ConfigError
@@ -123,6 +123,14 @@ class Site:
         metadata=about(
             "An article file larger than this many bytes is reported and skipped without being read (at most 64 MiB); "
             "default 2 MiB."
+        ),
+    )
+    max_terms: int = field(
+        default=DEFAULT_MAX_TERMS,
+        metadata=about(
+            "Tags and categories kept per article (at most 10,000); the rest are named in a warning and dropped. Each "
+            "term gives feeds that carry the entry with all its terms, so one article's output grows with the square "
+            "of its count; default 100."
         ),
     )
     preset: str | None = field(

@@ -30,6 +30,9 @@ SUFFIXES = (".md", ".markdown")
 # An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
 # gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
 DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+# Tags and categories kept per article ([site] max_terms): each term's feeds carry the entry with all
+# of its terms, so one article with 9,990 tags wrote 30,000 files (8 GB); 100 keep it to 300 small ones.
+DEFAULT_MAX_TERMS = 100
 READ_CEILING = 64 * 1024 * 1024
 _KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",

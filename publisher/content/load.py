@@ -255,13 +255,14 @@ def article_from_metadata(
         # Pelican makes it from the title; so does a text parsed without a file name.
         slug = name_slug if name_slug and not config.preset_rules.slug_from_title else slugify(title)
     category, more_tags = fields.category()
+    tags = _bounded_terms(fields, fields.tags(), more_tags, config.site.max_terms)
     return Article(
         slug=slug.strip(),
         title=title,
         published=published,
         updated=fields.date("updated"),
         authors=fields.authors(),
-        tags=tuple(dict.fromkeys(fields.tags() + more_tags)),
+        tags=tags,
         category=category,
         featured=fields.flag("featured"),
         description=fields.text("description"),
@@ -275,3 +276,19 @@ def article_from_metadata(
         id=fields.entry_id(),
         file=rel,
     )
+
+
+def _bounded_terms(fields: Fields, tags: tuple[str, ...], more: tuple[str, ...], bound: int) -> tuple[str, ...]:
+    """The article's tags (its own, then a list of categories' others), the first ``bound`` of them: the
+    rest are named in one warning and dropped (each tag's feeds carry the entry with all its tags)."""
+    terms = tuple(dict.fromkeys(tags + more))
+    if len(terms) <= bound:
+        return terms
+    dropped = terms[bound:]
+    keys = [fields.raw("tags")[0]] if set(dropped) & set(tags) else []
+    keys += [fields.raw("category")[0]] if set(dropped) & set(more) else []
+    shown = ", ".join(repr(term[:100]) for term in dropped[:3]) + (", ..." if len(dropped) > 3 else "")
+    fields.warn(
+        ", ".join(keys), f"{len(terms):,} terms, more than max_terms ({bound:,}): {len(dropped):,} dropped ({shown})"
+    )
+    return terms[:bound]

@@ -80,6 +80,7 @@ def test_a_subject_template_that_raises_is_a_config_error(one_post, cli, subject
         ("[digest]\nbudget = -1", "[digest] budget: -1 must be 1 or more bytes of HTML"),
         ("max_article_bytes = 0", "max_article_bytes: 0 must be 1 to 67,108,864 bytes"),
         ("max_article_bytes = 100_000_000", "max_article_bytes: 100000000 must be 1 to 67,108,864 bytes"),
+        ("max_terms = 0", "max_terms: 0 must be 1 to 10,000"),
         ('icon = "javascript:alert(1)"', "icon: 'javascript:alert(1)' is not an http(s) address"),
         (
             '[digest]\nunsubscribe_url = "javascript:alert(1)"',
