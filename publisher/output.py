@@ -6,8 +6,10 @@ requests with 304 and rsync/cron pipelines see nothing to do.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -68,6 +70,25 @@ def write_atomic(path: str | Path, data: bytes) -> bool:
             except OSError:
                 pass
     return True
+
+
+def database_unwritable(path: Path, exc: sqlite3.Error) -> OutputError | None:
+    """A database write that failed for want of disk space, said as a file write says it; None for
+    anything else. SQLite reports a full disk as SQLITE_FULL, or as SQLITE_IOERR when the file it
+    could not grow was its shared-memory index; it does not pass on the errno, so the file system's
+    free space tells that case apart from a failing disk."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_IOERR:
+        try:
+            stat = os.statvfs(path.parent)
+            full = stat.f_bavail == 0 or stat.f_favail == 0
+        except OSError:
+            full = False
+        if not full:
+            return None
+    elif code != sqlite3.SQLITE_FULL:
+        return None
+    return OutputError(f"{path}: cannot be written ({os.strerror(errno.ENOSPC)}); the previous state is unchanged")
 
 
 def _fsync_dir(folder: Path) -> None:

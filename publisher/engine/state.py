@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import ConfigError, ContentError, LockError, OutputError
+from ..output import database_unwritable
 
 if TYPE_CHECKING:
     from ..guard import ArticleFailed
@@ -186,6 +187,8 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
             yield store
         finally:
             store.close()
+    except sqlite3.OperationalError as exc:  # a full disk is the user's to fix, not a bug: say it as a write does
+        raise database_unwritable(folder / DB_NAME, exc) or exc from None
     finally:
         if fd is not None:
             os.close(fd)  # releases the flock

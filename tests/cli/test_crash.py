@@ -1,5 +1,5 @@
 """Crashes and overlapping runs: a killed build never leaves a half-written feed, two runs never
-interleave, and a full or read-only output folder keeps the previous outputs."""
+interleave, and a full or read-only output or state folder keeps the previous outputs."""
 
 from __future__ import annotations
 
@@ -164,24 +164,20 @@ def _grow(folder: Path) -> None:
         )
 
 
-def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
-    _grow(small_site / "big")
-    (small_site / "feeds").mkdir()
+def _fill_up(site: Path, folder: str, size: str, then: str = "") -> subprocess.CompletedProcess:
+    """Build on a ``size`` tmpfs mounted on ``folder`` (status in ``first=``), add articles that do not fit,
+    build again (``status=``), then run ``then``."""
+    _grow(site / "big")
+    (site / folder).mkdir()
     cmd = " ".join(publisher_command(*BUILD))
-    result = _in_mount_namespace(
-        f"""
-        mount -t tmpfs -o size=256k tmpfs feeds
-        {cmd}
-        mkdir before && cp -a feeds/. before/
-        cp big/*.md content/
-        set +e
-        {cmd}
-        echo status=$?
-        set -e
-        diff -r before feeds && echo unchanged
-        """,
-        small_site,
+    script = (
+        f"mount -t tmpfs -o size={size} tmpfs {folder}\n{cmd}\necho first=$?\nmkdir before && cp -a feeds/. before/"
     )
+    return _in_mount_namespace(f"{script}\ncp big/*.md content/\nset +e\n{cmd}\necho status=$?\n{then}", site)
+
+
+def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
+    result = _fill_up(small_site.root, "feeds", "256k", then="set -e\ndiff -r before feeds && echo unchanged")
     assert "status=1" in result.stdout, result
     assert "cannot be written (No space left on device); the previous file is unchanged" in result.stderr
     assert "unchanged" in result.stdout, result.stdout
@@ -199,3 +195,15 @@ def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_feeds
     assert "status=1" in result.stdout, result
     assert "Read-only file system" in result.stderr
     assert snapshot(small_site / "feeds") == before
+
+
+def test_a_full_state_folder_is_one_line_naming_the_database_and_the_next_run_goes_on(small_site):
+    result = _fill_up(small_site.root, ".publisher", "512k")
+    assert "first=0" in result.stdout and "status=1" in result.stdout, result
+    assert result.stderr.splitlines() == [
+        "publisher: error: .publisher/state.sqlite3: cannot be written (No space left on device); "
+        "the previous state is unchanged"
+    ]
+    again = run_publisher(*BUILD, cwd=small_site, timeout=300)  # the disk has room again (the tmpfs is gone)
+    assert again.returncode == 0, again.stderr
+    assert len(feedparser.parse((small_site / "feeds" / "atom.xml").read_bytes()).entries) == 33
