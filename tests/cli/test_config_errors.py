@@ -40,6 +40,17 @@ def test_a_config_that_is_a_folder(tmp_path, cli):
     assert ran == Ran(2, "", f"publisher: error: {folder}: is a folder, not a configuration file\n")
 
 
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a = " * 2000 + "1" + "}" * 2000])
+def test_a_config_nested_too_deeply_to_read_is_a_config_error(one_post, cli, nested):
+    config = written(one_post, BASE + f"x = {nested}\n")
+    ran = cli.on(one_post, "build")
+    assert ran == Ran(
+        2,
+        "",
+        f"publisher: error: {config}: arrays or tables nested too deeply to read (a setting is a few levels deep)\n",
+    )
+
+
 @pytest.mark.parametrize(
     ("setting", "key"),
     [
