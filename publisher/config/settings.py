@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, PublisherDeprecationWarning
 from ..model import DEFAULT_FIELDS
-from .checks import check_digest_addresses
+from .checks import check_digest_addresses, check_output_folders
 from .feeds import Feeds
 from .mail import Digest, Smtp
 from .sections import Fields, Html, Markdown, Site
@@ -179,6 +179,7 @@ class Config:
 
     def __post_init__(self) -> None:
         check_digest_addresses(self.site, self.digest.url, self.digest.unsubscribe_url)
+        check_output_folders(self.feeds, self.digest.archive)
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")

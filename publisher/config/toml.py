@@ -60,7 +60,9 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
-        raise ConfigError(f"{path}: arrays or tables nested too deeply to read (a setting is a few levels deep)") from None
+        raise ConfigError(
+            f"{path}: arrays or tables nested too deeply to read (a setting is a few levels deep)"
+        ) from None
     return config_from_mapping(data, base=path.parent, source=str(path), config_file=str(path), **overrides)
 
 

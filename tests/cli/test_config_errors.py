@@ -130,6 +130,47 @@ def test_a_feed_file_outside_the_output_folder_is_a_config_error_and_nothing_is_
 @pytest.mark.parametrize(
     "setting, message",
     [
+        (
+            '[feeds]\natom = "tags"\ntags = true\n',
+            "[feeds] atom: 'tags' is also the folder of [feeds] tag_pattern ('tags/{slug}.{format}.xml')",
+        ),
+        (
+            '[feeds]\nrss = "archive"\n',
+            "[feeds] rss: 'archive' is also the folder of [feeds] archive_pattern ('archive/{year}.atom.xml')",
+        ),
+        (
+            '[feeds]\ncategories = true\ncategory_json_pattern = "feed.json/{slug}.json"\n',
+            "[feeds] json: 'feed.json' is also the folder of [feeds] category_json_pattern ('feed.json/{slug}.json')",
+        ),
+        (
+            '[feeds]\nindex = "newsletter"\n',
+            "[feeds] index: 'newsletter' is also the folder of the newsletter's web archive ('newsletter/')",
+        ),
+        (
+            '[feeds]\natom = "x/atom.xml"\nrss = "x"\n',
+            "[feeds] rss: 'x' is also the folder of [feeds] atom ('x/atom.xml')",
+        ),
+    ],
+)
+def test_a_feed_file_named_as_another_outputs_folder_is_a_config_error(one_post, cli, setting, message):
+    config = written(one_post, BASE + setting)
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2 and ran.out == ""
+    assert ran.err == f"publisher: error: {config}: {message}; a file and a folder cannot share a name\n"
+    assert not (one_post.config_file.parent / "out").exists()
+
+
+def test_a_feed_named_as_the_folder_of_outputs_that_are_off_is_allowed(one_post, cli):
+    # Tags are off, and so is the newsletter's web archive: no folder of that name is ever made.
+    written(one_post, BASE + '[feeds]\natom = "tags"\nrss = "newsletter"\n[digest]\narchive = false\n')
+    ran = cli.on(one_post, "build")
+    assert ran.code == 0, ran.err
+    assert (one_post.config_file.parent / "out" / "tags").is_file()
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
         ('permalink = "/{slug:>99999999999}/"', "permalink: '/{slug:>99999999999}/': {slug:>99999999999} is not"),
         ('[feeds]\nentry_id = "{url!r}"', "[feeds] entry_id: '{url!r}': {url!r} is not a placeholder"),
         ('[feeds]\narchive_pattern = "a/{year:>999999999999}.xml"', "[feeds] archive_pattern: 'a/{year:>999999999999}"),
