@@ -132,7 +132,8 @@ def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
 
 
 def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
-    """Delete files an earlier build wrote that this one no longer makes (a tag nobody uses any more).
+    """Delete files an earlier build wrote that this one no longer makes (a tag nobody uses any more),
+    and the folders that leaves empty (``tags/`` after the last tag feed), as a cold build has none.
 
     Only regular files inside ``out_dir`` are removed; returns the names removed.
     """
@@ -146,7 +147,22 @@ def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
         except OSError as exc:
             raise OutputError(f"{target}: cannot remove this feed, which is no longer made ({exc.strerror})") from None
         removed.append(name)
+        _remove_empty_folders(out_dir, name)
     return removed
+
+
+def _remove_empty_folders(out_dir: str | Path, name: str) -> None:
+    """The folders of ``name`` under ``out_dir``, innermost first, while they are empty. rmdir removes
+    only an empty folder: one holding anything else (the site's own files) stays, and so does a link."""
+    parts = Path(name).parts[:-1]
+    for depth in range(len(parts), 0, -1):
+        folder = Path(out_dir, *parts[:depth])
+        if folder.is_symlink():
+            return
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:
