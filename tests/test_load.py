@@ -241,6 +241,32 @@ def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, co
     assert str(tmp_path / "a/post.md") in str(errors[0]) and str(tmp_path / "b/post.md") in str(errors[0])
 
 
+def test_slugs_in_nfc_and_nfd_are_one_slug_and_one_address(tmp_path, config):
+    # macOS writes file names in NFD; the same name typed elsewhere is NFC: one address to a reader.
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    write_article(tmp_path, f"{nfd}.md", "---\ntitle: Old\npublishDate: 2025-01-01\n---\n")
+    write_article(tmp_path, "other.md", f"---\ntitle: New\nslug: {nfc}\npublishDate: 2025-06-01\n---\n")
+    errors: list[ContentError] = []
+    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    assert [(a.title, a.slug) for a in articles] == [("New", nfc)]
+    assert [e.reason for e in errors] == ["duplicate slug"] and errors[0].path == str(tmp_path / f"{nfd}.md")
+
+
+def test_slugs_that_differ_only_in_case_are_named_as_one_address(tmp_path, config):
+    # /Post/ and /post/ are one address on case-insensitive hosts (macOS, Windows, many CDNs).
+    write_article(tmp_path, "Post.md", "---\ntitle: Old\npublishDate: 2025-01-01\n---\n")
+    write_article(tmp_path, "post.md", "---\ntitle: New\npublishDate: 2025-06-01\n---\n")
+    errors: list[ContentError] = []
+    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    assert [a.title for a in articles] == ["New"]
+    (error,) = errors
+    assert error.path == str(tmp_path / "Post.md") and error.reason == "duplicate permalink"
+    assert str(error).endswith(
+        "permalink: https://example.org/Post/ differs only in letter case from https://example.org/post/, the "
+        f"address of {tmp_path / 'post.md'} (one address on case-insensitive hosts); the newer article wins"
+    )
+
+
 def test_symlinks_outside_the_content_folder_are_not_followed(tmp_path, config):
     outside = write_article(tmp_path / "outside", "secret.md", "---\ntitle: Secret\npublishDate: 2025-01-01\n---\n")
     content = tmp_path / "content"
