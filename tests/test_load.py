@@ -232,11 +232,19 @@ def test_strict_makes_a_bad_file_fatal(tmp_path, config):
         publisher.load_articles(tmp_path, config, strict=True)
 
 
-def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, config):
-    write_article(tmp_path, "a/post.md", "---\ntitle: Old\nslug: same\npublishDate: 2025-01-01\n---\n")
-    write_article(tmp_path, "b/post.md", "---\ntitle: New\nslug: same\npublishDate: 2025-06-01\n---\n")
+def old_and_new(folder, config, old: tuple[str, str], new: tuple[str, str]):
+    """Load ``folder`` after writing an older and a newer article there, as (file name, frontmatter lines)
+    pairs: the articles kept and the errors."""
+    for (name, lines), day in ((old, "2025-01-01"), (new, "2025-06-01")):
+        write_article(folder, name, f"---\n{lines}publishDate: {day}\n---\n")
     errors: list[ContentError] = []
-    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    return publisher.load_articles(folder, config, errors=errors), errors
+
+
+def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, config):
+    articles, errors = old_and_new(
+        tmp_path, config, ("a/post.md", "title: Old\nslug: same\n"), ("b/post.md", "title: New\nslug: same\n")
+    )
     assert [a.title for a in articles] == ["New"]
     assert str(tmp_path / "a/post.md") in str(errors[0]) and str(tmp_path / "b/post.md") in str(errors[0])
 
@@ -244,20 +252,16 @@ def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, co
 def test_slugs_in_nfc_and_nfd_are_one_slug_and_one_address(tmp_path, config):
     # macOS writes file names in NFD; the same name typed elsewhere is NFC: one address to a reader.
     nfc, nfd = "caf\u00e9", "cafe\u0301"
-    write_article(tmp_path, f"{nfd}.md", "---\ntitle: Old\npublishDate: 2025-01-01\n---\n")
-    write_article(tmp_path, "other.md", f"---\ntitle: New\nslug: {nfc}\npublishDate: 2025-06-01\n---\n")
-    errors: list[ContentError] = []
-    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    articles, errors = old_and_new(
+        tmp_path, config, (f"{nfd}.md", "title: Old\n"), ("b.md", f"title: New\nslug: {nfc}\n")
+    )
     assert [(a.title, a.slug) for a in articles] == [("New", nfc)]
     assert [e.reason for e in errors] == ["duplicate slug"] and errors[0].path == str(tmp_path / f"{nfd}.md")
 
 
 def test_slugs_that_differ_only_in_case_are_named_as_one_address(tmp_path, config):
     # /Post/ and /post/ are one address on case-insensitive hosts (macOS, Windows, many CDNs).
-    write_article(tmp_path, "Post.md", "---\ntitle: Old\npublishDate: 2025-01-01\n---\n")
-    write_article(tmp_path, "post.md", "---\ntitle: New\npublishDate: 2025-06-01\n---\n")
-    errors: list[ContentError] = []
-    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    articles, errors = old_and_new(tmp_path, config, ("Post.md", "title: Old\n"), ("post.md", "title: New\n"))
     assert [a.title for a in articles] == ["New"]
     (error,) = errors
     assert error.path == str(tmp_path / "Post.md") and error.reason == "duplicate permalink"

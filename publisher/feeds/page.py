@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import Config
 from ..model import Article
-from ..text import distinct_lines, distinct_terms, join_names, one_line
+from ..text import distinct_terms, join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .parts import Parts
 from .plan import Listed, Output
