@@ -81,6 +81,14 @@ def test_unknown_fields_are_kept_in_extra(tmp_path, config):
         ("2017-02-22T14:41:04Z", datetime(2017, 2, 22, 14, 41, 4, tzinfo=UTC)),
         ("'2025-03-17T10:00:00-04:00'", datetime(2025, 3, 17, 14, 0, tzinfo=UTC)),
         ("2026-05-02 08:00:00", datetime(2026, 5, 2, 8, 0, tzinfo=UTC)),
+        # The YAML 1.1 timestamp examples: one-digit hours, a fraction, offsets of hours only, a space.
+        ("2001-12-14 21:59:43.10 -5", datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-14t21:59:43.10-05:00", datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-14 2:59:43.10", datetime(2001, 12, 14, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-15 2:59:43.10 +5:30", datetime(2001, 12, 14, 21, 29, 43, 100000, tzinfo=UTC)),
+        # A leap second is the last second of its minute (Python has no 60th second).
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("'2016-12-31 23:59:60.5 +00:00'", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
     ],
 )
 def test_publish_date_forms(tmp_path, config, value, expected):
@@ -96,7 +104,10 @@ def test_naive_dates_are_in_the_sites_time_zone(tmp_path):
     assert a.published.utcoffset() == timedelta(hours=2)
 
 
-@pytest.mark.parametrize("value", ["2025-13-45", "'next Tuesday'", "'1st of October 2025'", "[2025]"])
+@pytest.mark.parametrize(
+    "value",
+    ["2025-13-45", "'next Tuesday'", "'1st of October 2025'", "[2025]", "2025-01-01 10:00 +25", "2025-01-01T23:59:61Z"],
+)
 def test_impossible_or_worded_dates_are_reported_by_field(tmp_path, config, value):
     err = error_of(tmp_path, f"---\ntitle: T\npublishDate: {value}\n---\n", config)
     assert err.field == "publishDate"
