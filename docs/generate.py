@@ -153,7 +153,9 @@ def configuration_page() -> str:
         "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
         'it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output="public"`) '
         'and tables (`feeds={"limit": 10}`) that win over the file. Paths given in code are relative to the '
-        "current folder. See [Library](library.md).\n",
+        "current folder. A Config made in code has no folders unless it names them: rendering needs only "
+        "`title` and `url`; what reads or writes files (`build`, the digest) names the folder it lacks. "
+        "See [Library](library.md).\n",
     ]
     for name, kind in settings.SECTIONS.items():
         table = "" if name == "site" else name
@@ -169,6 +171,8 @@ def configuration_page() -> str:
             type_name = str(field.type).removesuffix(" | None")
             kind_text = "path" if about["path"] else TYPES.get(type_name, f"`{field.type}`")
             default = "required" if field.default is dataclasses.MISSING else field.default
+            if about["file_default"] is not None:  # a folder: the file gives it, a Config made in code has none
+                default = about["file_default"]
             lines.append(
                 f"| `{about['key'] or field.name}` | {kind_text} | {_toml(default)} | "
                 f"`config.{name}.{field.name}` | {about['description']} |"
@@ -196,18 +200,6 @@ def configuration_page() -> str:
         "| --- | --- |",
     ]
     lines += [f"| `{name}` | {text} |" for name, text in ENVIRONMENT.items()]
-    renamed = {flat: place for flat, place in settings.FLAT_NAMES.items() if flat != place[1] or place[0] != "site"}
-    lines += [
-        "",
-        "## Earlier names\n",
-        "Until this release `Config` was flat: `Config(title=..., feed_limit=3)`, `config.feed_limit`, "
-        "`load_config(path, output_dir=...)`. Those names still work for one release, each use with a "
-        "`DeprecationWarning` naming its new place; the top-level keys kept their names "
-        "(`title` is `config.site.title`).\n",
-        "| earlier name | now |",
-        "| --- | --- |",
-    ]
-    lines += [f"| `{flat}` | `config.{section}.{attribute}` |" for flat, (section, attribute) in renamed.items()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -258,7 +250,7 @@ def _api_entry(name: str, value: Any) -> list[str]:
         if hasattr(value, "exit_code"):  # the errors; the deprecation warning has none
             lines.append(f"Exit code of the command line: {value.exit_code}.\n")
         return lines
-    if value is publisher.Config:  # its own __init__ takes the flat keywords of earlier releases too
+    if value is publisher.Config:  # its sections' defaults, as a reader writes them (its __init__ takes None)
         signature = (
             "Config(\n    site: Site,\n"
             + "".join(

@@ -9,20 +9,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .config import Config, config_from_mapping, load_config
-from .errors import (
-    ConfigError,
-    ContentError,
-    EmptyDigest,
-    OutputError,
-    PublisherDeprecationWarning,
-    PublisherError,
-    SendError,
-)
+from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
 from .model import Article
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
+    from .content.dates import parse_date
     from .content.load import check, load_article, load_articles, parse_article
     from .email.delivery import DeliveryReport, send_newsletter, send_to_subscribers
     from .email.digest import Digest, render_digest
@@ -50,6 +43,7 @@ _LAZY = {
     "SmtpSettings": ".email.smtp",
     "send_message": ".email.smtp",
     "ping_hubs": ".feeds.websub",
+    "parse_date": ".content.dates",
     "check": ".content.load",
     "load_article": ".content.load",
     "load_articles": ".content.load",
@@ -78,7 +72,6 @@ __all__ = [
     "DigestRun",
     "EmptyDigest",
     "OutputError",
-    "PublisherDeprecationWarning",
     "PublisherError",
     "SendError",
     "SmtpSettings",
@@ -94,6 +87,7 @@ __all__ = [
     "load_config",
     "open_journal",
     "parse_article",
+    "parse_date",
     "ping_hubs",
     "preview_digest",
     "read_subscribers",

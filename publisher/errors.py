@@ -122,11 +122,3 @@ class EmptyDigest(PublisherError):
     """Nothing was published in the window: there is no digest to write or send."""
 
     exit_code = 3
-
-
-class PublisherDeprecationWarning(DeprecationWarning):
-    """A spelling of earlier releases that still works for one more (flat Config settings and the like).
-
-    A class of its own, so that a caller (and publisher's own tests) can turn exactly these into errors:
-    ``warnings.simplefilter("error", PublisherDeprecationWarning)``.
-    """

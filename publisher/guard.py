@@ -166,13 +166,14 @@ def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any
     time budget (``renders`` times it, for a step that renders the body more than once); ArticleFailed
     if it fails. The body is read once, here, and handed to ``fn`` as text."""
     body = article_step(article, "reading the body", lambda: article.body)
-    key = hashlib.sha256(f"{step}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    source = body if article.html is None else article.html  # given HTML is what the step works on
+    key = hashlib.sha256(f"{step}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
     slow = _TOO_SLOW.get(key)
     if slow is not None:  # this very body ran out of its budget before, in this process: not again
         raise ArticleFailed(article, ContentError(article.path, None, slow, reason="too slow"))
     loaded = dataclasses.replace(article, body=body)
     try:
-        return article_step(article, step, fn, loaded, *args, budget=renders * render_budget(len(body)), **kwargs)
+        return article_step(article, step, fn, loaded, *args, budget=renders * render_budget(len(source)), **kwargs)
     except ArticleFailed as failure:
         if failure.error.reason == "too slow":
             if len(_TOO_SLOW) >= 1000:

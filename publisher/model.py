@@ -75,6 +75,10 @@ class Article:
     article reads it from its file the first time it is used (see DeferredBody).
     ``extra`` holds the frontmatter fields publisher does not know, for templates.
 
+    Another publisher hands over its pages as they are: ``url`` is the entry's link as given (not
+    made from ``[site] permalink``) and ``html`` the body it already rendered, which is sanitised and
+    made absolute against ``url`` but never read as Markdown (``body`` is then not used).
+
     ``authors`` is every author, in order; ``author`` is the first of them, kept for callers that
     know one: ``Article(author="A")`` means ``authors=("A",)``, and when ``authors`` is given it
     wins (so ``replace(article, authors=...)`` also updates ``author``).
@@ -99,6 +103,8 @@ class Article:
     authors: tuple[str, ...] = ()
     id: str | None = None  # the entry id from the frontmatter; None: [feeds] entry_id decides
     file: str | None = None  # its path under the content folder ("2024/post/index.md"), for {path}
+    url: str | None = None  # the entry's link as given; None: site url + [site] permalink
+    html: str | None = None  # the body as HTML already rendered; None: ``body`` is Markdown
 
     def __post_init__(self) -> None:
         if isinstance(self.authors, str):
@@ -112,14 +118,18 @@ class Article:
             raise TypeError(f"Article {self.slug!r}: published must be a timezone-aware datetime")
         if self.updated is not None and (not isinstance(self.updated, datetime) or self.updated.tzinfo is None):
             raise TypeError(f"Article {self.slug!r}: updated must be a timezone-aware datetime")
+        for name in ("url", "html"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise TypeError(f"Article {self.slug!r}: {name} must be text, not {type(getattr(self, name)).__name__}")
         if isinstance(self.tags, (list, str)):
             object.__setattr__(self, "tags", (self.tags,) if isinstance(self.tags, str) else tuple(self.tags))
 
     @property
     def key(self) -> str:
-        """What tells the article apart within a build: its file, else its slug. Not the slug alone:
-        a {path} permalink lets two folders hold files of one name (gc-elections/ of each year)."""
-        return self.path or self.slug
+        """What tells the article apart within a build: its file, else its given URL, else its slug. Not
+        the slug alone: a {path} permalink lets two folders hold files of one name (gc-elections/ of
+        each year), and a host's pages are often all "index"."""
+        return self.path or self.url or self.slug
 
     @property
     def last_modified(self) -> datetime:

@@ -300,15 +300,6 @@ def run_publisher(
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests speak today's configuration: a deprecated spelling (a flat Config keyword or attribute, a flat
-    load_config override) fails them. tests/test_config*.py, whose subject is the constructor and those
-    spellings, are left to check the warnings themselves."""
-    for item in items:
-        if not item.path.name.startswith("test_config"):
-            item.add_marker(pytest.mark.filterwarnings("error::publisher.errors.PublisherDeprecationWarning"))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def checkout_left_alone() -> Iterator[None]:
     """No test leaves a state folder in the checkout (one beside the bundled publisher.toml would be

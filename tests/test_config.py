@@ -18,29 +18,35 @@ def write(tmp_path, text) -> Path:
 
 def test_the_bundled_example_config_loads():
     config = publisher.load_config(ROOT / "publisher.toml")
-    assert config.title == "AI Photo Prompt Lab"
-    assert config.url == "https://aiphotoprompt.example.org/"
-    assert Path(config.content_dir) == ROOT / "content"
-    assert Path(config.static_dir) == ROOT / "content" / "static"
+    assert config.site.title == "AI Photo Prompt Lab"
+    assert config.site.url == "https://aiphotoprompt.example.org/"
+    assert config.content_folder == ROOT / "content"
+    assert Path(config.site.static) == ROOT / "content" / "static"
 
 
 def test_only_title_and_url_are_needed(tmp_path):
     config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org"\n'))
-    assert config.url == "https://e.org/"
-    assert config.feed_limit == 50 and config.atom_file == "atom.xml" and config.timezone == "UTC"
+    assert config.site.url == "https://e.org/"
+    assert config.feeds.limit == 50 and config.feeds.atom == "atom.xml" and config.site.timezone == "UTC"
     assert config.feeds_base == "https://e.org/feeds/"
+    # The file's folders sit beside it.
+    assert (config.content_folder, config.output_folder, config.state_folder) == (
+        tmp_path / "content",
+        tmp_path / "feeds",
+        tmp_path / ".publisher",
+    )
 
 
 def test_relative_paths_are_relative_to_the_config_file(tmp_path):
     config = publisher.load_config(write(tmp_path, 'title = "T"\nurl = "https://e.org/"\ncontent = "posts"\n'))
-    assert config.content_dir == str(tmp_path / "posts")
+    assert config.site.content == str(tmp_path / "posts")
 
 
 def test_overrides_win_over_the_file(tmp_path):
     config = publisher.load_config(
-        write(tmp_path, 'title = "T"\nurl = "https://e.org/"\noutput = "a"\n'), output_dir="/srv/feeds"
+        write(tmp_path, 'title = "T"\nurl = "https://e.org/"\noutput = "a"\n'), output="/srv/feeds"
     )
-    assert config.output_dir == "/srv/feeds"
+    assert config.site.output == "/srv/feeds"
 
 
 def test_feeds_and_fields_tables(tmp_path):
@@ -53,7 +59,7 @@ def test_feeds_and_fields_tables(tmp_path):
             ),
         )
     )
-    assert config.feed_limit == 10 and config.tag_feeds is True and config.atom_file == "index.atom"
+    assert config.feeds.limit == 10 and config.feeds.tags is True and config.feeds.atom == "index.atom"
     assert config.fields["published"] == ("date",)
     assert config.fields["cover_image"] == ("hero", "image")
     assert config.fields["title"] == ("title",)  # unnamed fields keep their defaults
@@ -83,9 +89,13 @@ def test_bad_settings_are_named(tmp_path, text, message):
     )
 
 
-def test_config_built_in_code_needs_only_title_and_url():
-    config = publisher.Config(title="My site", url="https://example.org/")
-    assert config.permalink == "/{slug}/" and config.language == "en"
+def test_config_built_in_code_needs_only_title_and_url_and_names_a_folder_it_lacks():
+    config = publisher.Config(site=publisher.config.Site(title="My site", url="https://example.org/"))
+    assert config.site.permalink == "/{slug}/" and config.site.language == "en"
+    with pytest.raises(ConfigError, match=r"output: no folder set; rendering needs none.*Site\(output=\.\.\.\)"):
+        config.output_folder  # noqa: B018
+    with pytest.raises(ConfigError, match=r"content: no folder set"):
+        publisher.build(config)
 
 
 @pytest.mark.parametrize(

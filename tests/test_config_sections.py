@@ -1,6 +1,6 @@
 """The sectioned Config: one section per table of publisher.toml, each setting defined once (its type,
-default, key and description in the section's fields), and the flat Config of earlier releases kept
-working for one release with a DeprecationWarning."""
+default, key and description in the section's fields). 0.1 is the first release: there are no
+earlier spellings to accept."""
 
 from __future__ import annotations
 
@@ -14,18 +14,10 @@ import pytest
 import publisher
 from publisher.cli import main
 from publisher.config import Config, Digest, Feeds, Fields, Html, Markdown, Site, Smtp, config_from_mapping
-from publisher.config.sections import about
 from publisher.config.settings import SECTIONS
 from publisher.email.smtp import SmtpSettings
 from publisher.engine.fingerprint import settings_key
 from tests.conftest import NOW, ROOT, article
-
-OURS = r".*goes in the next release"  # what every deprecation of publisher's own says
-
-
-def caught_here(caught: pytest.WarningsRecorder) -> bool:
-    """The warnings name this file: the line to change, not one inside publisher or dataclasses."""
-    return all(warning.filename == __file__ for warning in caught)
 
 
 def sectioned() -> Config:
@@ -82,7 +74,7 @@ def test_every_setting_names_its_key_and_says_what_it_does():
             assert key == field.name or (key, field.name) == ("from", "from_"), "attributes are the keys"
 
 
-def test_each_section_checks_its_own_values_with_the_messages_of_the_flat_config():
+def test_each_section_checks_its_own_values_naming_the_setting():
     with pytest.raises(publisher.ConfigError, match=r"\[feeds\] limit: 0 must be 1 or more"):
         Feeds(limit=0)
     with pytest.raises(publisher.ConfigError, match="url: 'example.org' is not an absolute http"):
@@ -93,51 +85,6 @@ def test_each_section_checks_its_own_values_with_the_messages_of_the_flat_config
         Smtp(host="smtp.example.org\r\nRCPT TO:<x@example.org>")
     with pytest.raises(publisher.ConfigError, match=r"\[digest\] unsubscribe_url: 'javascript:x' is not an http"):
         Config(site=Site(title="T", url="https://example.org/"), digest=Digest(unsubscribe_url="javascript:x"))
-
-
-def test_flat_keywords_build_the_same_config_with_one_warning_naming_the_new_spelling():
-    with pytest.warns(DeprecationWarning) as caught:
-        config = Config(
-            title="T",
-            url="https://example.org",
-            feed_limit=3,
-            tag_feeds=True,
-            digest_limit=5,
-            digest_from="News <news@example.org>",
-            smtp_host="smtp.example.org",
-        )
-    assert len(caught) == 1
-    message = str(caught[0].message)
-    assert "Config(site=Site(title=..., url=...), feeds=Feeds(limit=..., tags=...)" in message
-    assert "digest=Digest(limit=..., from_=...)" in message and "smtp=Smtp(host=...)" in message
-    assert caught_here(caught)  # it points at the caller's line
-    assert config == sectioned()
-
-
-def test_flat_keywords_win_over_the_sections_given_with_them():
-    with pytest.warns(DeprecationWarning, match="feeds=Feeds"):
-        config = Config(site=Site(title="T", url="https://example.org/"), feeds=Feeds(limit=3, tags=True), feed_limit=7)
-    assert config.feeds.limit == 7 and config.feeds.tags is True
-
-
-def test_flat_attribute_reads_return_the_section_value_with_a_warning():
-    config = sectioned()
-    with pytest.warns(DeprecationWarning, match=r"Config.feed_limit .* use config.feeds.limit"):
-        assert config.feed_limit == 3
-    with pytest.warns(DeprecationWarning, match=r"use config.digest.from_"):
-        assert config.digest_from == "News <news@example.org>"
-    with pytest.warns(DeprecationWarning, match=r"use config.site.title"):
-        assert config.title == "T"
-    with pytest.raises(AttributeError, match="no attribute 'feed_limits'"):
-        config.feed_limits  # noqa: B018 - a name that never was a setting is no setting
-
-
-def test_replace_with_a_flat_keyword_still_works():
-    config = sectioned()
-    with pytest.warns(DeprecationWarning, match=r"Config\(feed_limit=...\) is deprecated") as caught:
-        changed = dataclasses.replace(config, feed_limit=9)
-    assert caught_here(caught)
-    assert changed.feeds.limit == 9 and changed.feeds.tags is True and changed.digest == config.digest
 
 
 def test_the_sectioned_spellings_emit_no_warning(tmp_path):
@@ -158,14 +105,18 @@ def test_the_sectioned_spellings_emit_no_warning(tmp_path):
         SmtpSettings.of(config.smtp, password="pw", timeout=5)
 
 
-def test_load_config_still_takes_the_flat_names_with_a_warning(tmp_path):
+def test_no_spelling_of_a_release_that_never_was_is_taken(tmp_path):
+    """0.1 is the first release: the flat names (Config(title=...), feed_limit, output_dir) are unknown."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'title'"):
+        Config(title="T", url="https://example.org/")  # type: ignore[call-arg]
+    with pytest.raises(AttributeError, match="no attribute 'feed_limit'"):
+        sectioned().feed_limit  # type: ignore[attr-defined]  # noqa: B018
     (tmp_path / "publisher.toml").write_text('title = "T"\nurl = "https://example.org/"\n')
-    with pytest.warns(DeprecationWarning) as caught:
-        config = publisher.load_config(tmp_path / "publisher.toml", output_dir="out", feed_limit=3)
-    assert len(caught) == 1 and caught_here(caught)
-    assert "load_config(output_dir=..., feed_limit=...) is deprecated" in str(caught[0].message)
-    assert "load_config(path, output=..., feeds={'limit': ...})" in str(caught[0].message)
-    assert config.site.output == "out" and config.feeds.limit == 3  # a path as given: relative to the current folder
+    with pytest.raises(publisher.ConfigError, match="output_dir: unknown setting"):
+        publisher.load_config(tmp_path / "publisher.toml", output_dir="out")
+    with pytest.raises(TypeError, match="username"):
+        SmtpSettings("smtp.example.org", username="me")  # type: ignore[call-arg]
+    assert not hasattr(publisher, "PublisherDeprecationWarning")
 
 
 def test_an_unknown_override_is_named():
@@ -188,8 +139,6 @@ def test_smtp_settings_are_the_smtp_section_plus_what_a_run_adds():
         "me",
         "pw",
     )
-    with pytest.warns(DeprecationWarning, match=r"SmtpSettings\(user=...\)"):
-        assert SmtpSettings("smtp.example.org", username="me") == SmtpSettings("smtp.example.org", user="me")
 
 
 def test_the_settings_key_covers_every_section_but_not_the_folders():
@@ -210,13 +159,13 @@ def test_the_settings_key_covers_every_section_but_not_the_folders():
         assert settings_key(other) == key, folder
 
 
-def test_the_bundled_site_builds_and_sends_without_a_deprecated_setting(tmp_path, monkeypatch):
+def test_the_bundled_site_builds_and_sends_without_a_deprecation_warning(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
     monkeypatch.chdir(tmp_path)
     now = NOW.isoformat()
     with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=OURS, category=DeprecationWarning)
+        warnings.filterwarnings("error", category=DeprecationWarning, module="publisher")
         config = publisher.load_config(Path("publisher.toml"), output=str(tmp_path / "library"))
         publisher.build(config, now=NOW)
         publisher.write_digest(config, publisher.DigestRequest(days=30), now=NOW)
@@ -230,17 +179,6 @@ def test_the_bundled_site_builds_and_sends_without_a_deprecated_setting(tmp_path
     assert (tmp_path / "library" / "digest.html").is_file() and (tmp_path / "feeds" / "digest.eml").is_file()
 
 
-def test_a_format_naming_a_flat_setting_still_finds_its_feeds_attribute():
-    from publisher.feeds import Format
-
-    def render(output, config, parts):
-        return b""
-
-    with pytest.warns(DeprecationWarning, match="config.feeds attribute"):
-        fmt = Format(name="x", label="X", media_type="text/plain", render=render, settings={"all": "atom_file"})
-    assert fmt.settings == {"all": "atom"} and fmt.filename(sectioned(), "all") == "atom.xml"
-
-
 def test_templates_see_the_site_section_and_the_whole_config():
     config = Config(
         site=Site(title="News", url="https://example.org/"),
@@ -251,32 +189,6 @@ def test_templates_see_the_site_section_and_the_whole_config():
         warnings.simplefilter("error", DeprecationWarning)
         digest = publisher.render_digest([article("one", published=NOW)], config, now=NOW, days=7)
     assert digest.subject == "News at https://example.org/, 4 a feed"
-
-
-def test_a_setting_added_since_the_flat_config_has_no_flat_spelling(monkeypatch):
-    """Only the earlier release's names are deprecated spellings: a new setting is never offered as one
-    (nor listed under "Earlier names" on the configuration page)."""
-    from publisher.config import settings
-
-    @dataclasses.dataclass(frozen=True)
-    class NewFeeds(Feeds):
-        generator_name: str = dataclasses.field(default="publisher", metadata=about("A new setting."))
-
-    monkeypatch.setitem(settings.SECTIONS, "feeds", NewFeeds)
-    names = settings._flat_names()
-    assert set(names) == settings.EARLIER_NAMES
-    assert ("feeds", "generator_name") not in names.values()
-    assert names["feed_limit"] == ("feeds", "limit")
-
-
-def test_the_deprecation_of_a_load_config_override_gives_advice_that_works(tmp_path):
-    path = tmp_path / "publisher.toml"
-    path.write_text('title = "T"\nurl = "https://e.org/"\n', encoding="utf-8")
-    with pytest.warns(publisher.PublisherDeprecationWarning, match=r"digest=\{'from': \.\.\.\}") as caught:
-        old = publisher.load_config(path, digest_from="News <news@e.org>")
-    assert len(caught) == 1
-    new = publisher.load_config(path, digest={"from": "News <news@e.org>"})
-    assert new.digest.from_ == old.digest.from_ == "News <news@e.org>"
 
 
 def test_replacing_the_preset_reads_the_fields_as_that_preset_does():

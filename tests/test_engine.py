@@ -90,20 +90,6 @@ def test_a_foreign_database_is_moved_aside_too(blog, caplog):
     assert any("from another version of publisher" in r.message for r in caplog.records)
 
 
-def test_old_state_files_in_the_output_folder_are_taken_out_and_said_so_once(blog, caplog):
-    out = blog / "feeds"
-    out.mkdir()
-    (out / ".publisher-cache").write_text('{"cache": "publisher build cache"}\n')
-    (out / ".publisher.lock").write_text("")
-    (out / ".digest-state.json").write_text('{"until": "2026-11-18T00:00:00+00:00", "sent": {}}')
-    publisher.build(blog.config(), now=NOW)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
-    moved = [r.message for r in caplog.records if "the state now lives in" in r.message]
-    assert len(moved) == 1 and ".digest-state.json" in moved[0] and ".publisher-cache" in moved[0]
-    run = publisher.write_digest(blog.config(), publisher.DigestRequest(since_last=True), now=NOW)
-    assert [a.slug for a in run.digest.articles] == ["two", "one"]  # after the imported cut-off
-
-
 def test_a_scratch_build_into_another_folder_leaves_the_main_one_warm(blog):
     publisher.build(blog.config(), now=NOW)
     scratch = publisher.build(blog.config(output="then"), now=datetime(2025, 12, 1, tzinfo=UTC))

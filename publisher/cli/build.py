@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from ..engine.pipeline import build
 from ..errors import ConfigError, ContentError, PublisherError
@@ -64,7 +63,7 @@ def run_build(args: argparse.Namespace) -> int:
         )
     except ContentError as exc:
         raise PublisherError(f"{exc} (--strict)") from None
-    out = Path(config.site.output)
+    out = config.output_folder
     for name in result.written:
         log.info("wrote %s", out / name)
     for name in result.removed:
@@ -82,6 +81,6 @@ def run_links(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     # The articles decide whether the default featured feeds exist, so whether to announce them.
-    articles = load_silently(config)[0] if Path(config.site.content).is_dir() else None
+    articles = load_silently(config)[0] if config.content_folder.is_dir() else None
     sys.stdout.write(link_tags(config, articles, now=now_from_args(args, config)))
     return 0

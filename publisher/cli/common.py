@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import Config
 from ..config.toml import load_config
 from ..email.newsletter import DigestRequest
-from ..errors import ConfigError, PublisherError
+from ..errors import ConfigError, ContentError, PublisherError
 
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
@@ -125,12 +125,12 @@ def now_from_args(args: argparse.Namespace, config: Config) -> datetime:
 def date_from_args(value: str | None, flag: str, config: Config) -> datetime | None:
     if value is None:
         return None
-    from ..content.load import parse_date
+    from ..content.dates import parse_date
 
-    parsed = parse_date(value, config)
-    if parsed is None:
-        raise ConfigError(f"{flag}: {value!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
-    return parsed
+    try:
+        return parse_date(value, config)
+    except ContentError as exc:
+        raise ConfigError(f"{flag}: {exc.message}") from None
 
 
 def request_from_args(args: argparse.Namespace, config: Config) -> DigestRequest:

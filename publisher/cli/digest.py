@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config
@@ -80,7 +79,7 @@ def run_digest(args: argparse.Namespace) -> int:
         print(digest_report(run.digest))
         if run.written:
             digest_files = [n for n in run.written if n.startswith("digest.")]
-            print(f"wrote {', '.join(str(Path(config.site.output) / n) for n in digest_files)}")
+            print(f"wrote {', '.join(str(config.output_folder / n) for n in digest_files)}")
             _report_web_page(config, run.digest)
     return 0
 
@@ -88,7 +87,7 @@ def run_digest(args: argparse.Namespace) -> int:
 def _report_web_page(config: Config, digest: Digest) -> None:
     page = next((name for name in digest.files if name.endswith(".html")), None)
     if page:
-        out = Path(config.site.output)
+        out = config.output_folder
         print(f"web page {out / page} (index: {out / 'newsletter' / 'index.html'})")
 
 

@@ -45,8 +45,8 @@ def run_check(args: argparse.Namespace) -> int:
     from ..content.load import check
 
     config = config_from_args(args)
-    if not Path(config.site.content).is_dir():
-        raise ConfigError(f"{config.site.content}: no such content folder (set --content, or content in the config)")
+    if not config.content_folder.is_dir():
+        raise ConfigError(f"{config.content_folder}: no such content folder (set --content, or content in the config)")
     problems = check(config)
     for problem in problems:
         print(problem)

@@ -16,14 +16,9 @@ class Feeds:
     A file name or pattern of "" turns that feed off: not written, linked, announced or pinged."""
 
     url: str | None = field(
-        default=None,
-        metadata=about(
-            "Where the feeds are served (self links and feed ids); unset: `url` + `feeds/`.", flat="feeds_url"
-        ),
+        default=None, metadata=about("Where the feeds are served (self links and feed ids); unset: `url` + `feeds/`.")
     )
-    limit: int = field(
-        default=50, metadata=about("Entries per feed: the newest published articles.", flat="feed_limit")
-    )
+    limit: int = field(default=50, metadata=about("Entries per feed: the newest published articles."))
     entry_id: str = field(
         default="{url}",
         metadata=about(
@@ -36,40 +31,32 @@ class Feeds:
         default="atom.xml",
         metadata=about(
             'File name of the main Atom feed; `""` turns it off everywhere (not written, linked, announced or '
-            "pinged), as for every file name and pattern here.",
-            flat="atom_file",
+            "pinged), as for every file name and pattern here."
         ),
     )
-    rss: str = field(default="rss.xml", metadata=about("File name of the main RSS feed.", flat="rss_file"))
+    rss: str = field(default="rss.xml", metadata=about("File name of the main RSS feed."))
     # None: featured.atom.xml (and .rss.xml, .json) only while some article is featured; a name: always.
     featured_atom: str | None = field(
         default=None,
         metadata=about(
             "File name of the Atom feed of featured articles. Featured feeds left unset are made only while some "
-            "article is featured; named, always.",
-            flat="featured_atom_file",
+            "article is featured; named, always."
         ),
     )
-    featured_rss: str | None = field(
-        default=None, metadata=about("File name of the RSS feed of featured articles.", flat="featured_rss_file")
-    )
-    tags: bool = field(default=False, metadata=about("One Atom, RSS and JSON feed per tag.", flat="tag_feeds"))
-    categories: bool = field(
-        default=False, metadata=about("One Atom, RSS and JSON feed per category.", flat="category_feeds")
-    )
+    featured_rss: str | None = field(default=None, metadata=about("File name of the RSS feed of featured articles."))
+    tags: bool = field(default=False, metadata=about("One Atom, RSS and JSON feed per tag."))
+    categories: bool = field(default=False, metadata=about("One Atom, RSS and JSON feed per category."))
     tag_pattern: str = field(
-        default="tags/{slug}.{format}.xml",
-        metadata=about("File names of tag feeds; `{format}` is `atom` or `rss`.", flat="tag_feed_pattern"),
+        default="tags/{slug}.{format}.xml", metadata=about("File names of tag feeds; `{format}` is `atom` or `rss`.")
     )
     category_pattern: str = field(
         default="categories/{slug}.{format}.xml",
-        metadata=about("File names of category feeds; `{format}` is `atom` or `rss`.", flat="category_feed_pattern"),
+        metadata=about("File names of category feeds; `{format}` is `atom` or `rss`."),
     )
     hub: tuple[str, ...] = field(
         default=(),
         metadata=about(
-            "WebSub hub address, or a list of them: announced in every feed, notified by `publisher build --ping`.",
-            flat="hubs",
+            "WebSub hub address, or a list of them: announced in every feed, notified by `publisher build --ping`."
         ),
     )
     archives: bool = field(
@@ -82,20 +69,15 @@ class Feeds:
         default="archive/{year}.atom.xml", metadata=about("File names of the archives; must contain `{year}`.")
     )
     # JSON Feed 1.1: "{format}.xml" patterns would name them .json.xml, hence patterns of their own.
-    json: str = field(default="feed.json", metadata=about("File name of the main JSON Feed.", flat="json_file"))
-    featured_json: str | None = field(
-        default=None, metadata=about("File name of the JSON Feed of featured articles.", flat="featured_json_file")
-    )
+    json: str = field(default="feed.json", metadata=about("File name of the main JSON Feed."))
+    featured_json: str | None = field(default=None, metadata=about("File name of the JSON Feed of featured articles."))
     tag_json_pattern: str = field(default="tags/{slug}.json", metadata=about("File names of tag JSON Feeds."))
     category_json_pattern: str = field(
         default="categories/{slug}.json", metadata=about("File names of category JSON Feeds.")
     )
     index: str = field(
         default="index.html",
-        metadata=about(
-            'File name of the feeds page (for people who open a feed in a browser); `""` for none.',
-            flat="feeds_index_file",
-        ),
+        metadata=about('File name of the feeds page (for people who open a feed in a browser); `""` for none.'),
     )
 
     def __post_init__(self) -> None:

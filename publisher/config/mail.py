@@ -24,22 +24,16 @@ class Digest:
         default=DEFAULT_DIGEST_SUBJECT,
         metadata=about(
             "The subject line: a Jinja2 template with `site`, `articles`, `lead` (the first featured article, or none) "
-            "and `count`.",
-            flat="digest_subject",
+            "and `count`."
         ),
     )
-    limit: int = field(
-        default=20, metadata=about("Most articles in a digest; featured ones are kept first.", flat="digest_limit")
-    )
-    full_bodies: bool = field(
-        default=False, metadata=about("Whole articles instead of descriptions.", flat="digest_full_bodies")
-    )
+    limit: int = field(default=20, metadata=about("Most articles in a digest; featured ones are kept first."))
+    full_bodies: bool = field(default=False, metadata=about("Whole articles instead of descriptions."))
     url: str | None = field(
         default=None,
         metadata=about(
             'Where the digest is on the web, for the "View this e-mail in your browser" link; unset: the issue\'s page '
-            "in the web archive.",
-            flat="digest_url",
+            "in the web archive."
         ),
     )
     from_: str | None = field(
@@ -47,14 +41,12 @@ class Digest:
         metadata=about(
             "The From header; unset: the site title with `author_email`, else `newsletter@` the site's host.",
             key="from",
-            flat="digest_from",
         ),
     )
     to: str | None = field(
-        default=None,
-        metadata=about("The To header; unset: `undisclosed-recipients:;` for your ESP to fill.", flat="digest_to"),
+        default=None, metadata=about("The To header; unset: `undisclosed-recipients:;` for your ESP to fill.")
     )
-    reply_to: str | None = field(default=None, metadata=about("The Reply-To header.", flat="digest_reply_to"))
+    reply_to: str | None = field(default=None, metadata=about("The Reply-To header."))
     unsubscribe_url: str | None = field(
         default=None,
         metadata=about(
@@ -81,8 +73,7 @@ class Digest:
         default=90_000,
         metadata=about(
             "Bytes of HTML after inlining; over it, whole bodies and then the oldest items give way (Gmail clips "
-            "messages over 102 KB).",
-            flat="digest_budget",
+            "messages over 102 KB)."
         ),
     )
     list_id: str | None = field(
@@ -99,8 +90,7 @@ class Digest:
         default=True,
         metadata=about(
             "Write each issue as a web page in `newsletter/` of the output folder, with an index and an Atom feed of "
-            "past issues.",
-            flat="newsletter_archive",
+            "past issues."
         ),
     )
 
@@ -133,30 +123,23 @@ class Smtp:
 
     host: str | None = field(
         default=None,
-        metadata=about(
-            "The SMTP server `send` delivers to (for a real list, your ESP's relay); `--smtp-host` wins.",
-            flat="smtp_host",
-        ),
+        metadata=about("The SMTP server `send` delivers to (for a real list, your ESP's relay); `--smtp-host` wins."),
     )
     port: int | None = field(
-        default=None, metadata=about("Its port; unset: 465 with `ssl`, else 587. `--smtp-port` wins.", flat="smtp_port")
+        default=None, metadata=about("Its port; unset: 465 with `ssl`, else 587. `--smtp-port` wins.")
     )
     starttls: bool = field(
         default=False,
         metadata=about(
-            "Upgrade the connection to TLS; a server that does not offer it is an error, never a plain-text send.",
-            flat="smtp_starttls",
+            "Upgrade the connection to TLS; a server that does not offer it is an error, never a plain-text send."
         ),
     )
-    ssl: bool = field(
-        default=False, metadata=about("TLS from the first byte (implicit TLS, usually port 465).", flat="smtp_ssl")
-    )
+    ssl: bool = field(default=False, metadata=about("TLS from the first byte (implicit TLS, usually port 465)."))
     user: str | None = field(
         default=None,
         metadata=about(
             "User to log in as (`--smtp-user` or `PUBLISHER_SMTP_USER` also work); the password only ever comes from "
-            "`PUBLISHER_SMTP_PASSWORD`, never from this file.",
-            flat="smtp_user",
+            "`PUBLISHER_SMTP_PASSWORD`, never from this file."
         ),
     )
 

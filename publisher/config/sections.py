@@ -27,12 +27,14 @@ from ..markup.engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 from . import checks
 
 
-def about(description: str, *, key: str | None = None, flat: str | None = None, path: bool = False) -> dict[str, Any]:
+def about(
+    description: str, *, key: str | None = None, path: bool = False, file_default: str | None = None
+) -> dict[str, Any]:
     """A field's metadata: ``description`` for the documentation; ``key`` in publisher.toml when it is not
-    the field's name (``from`` is a Python keyword); ``flat``, the name of the setting in the flat
-    Config of earlier releases, when it is not the key (still accepted, with a DeprecationWarning);
-    ``path``: a folder, relative to publisher.toml's folder when read from the file."""
-    return {"description": description, "key": key, "flat": flat, "path": path}
+    the field's name (``from`` is a Python keyword); ``path``: a folder, relative to publisher.toml's
+    folder when read from the file; ``file_default``: the folder publisher.toml gives when it does not
+    name one (a Config made in code has none: rendering needs no folder)."""
+    return {"description": description, "key": key, "path": path, "file_default": file_default}
 
 
 @dataclass(frozen=True)
@@ -71,35 +73,35 @@ class Site:
         metadata=about(
             "Folder of local files: a cover `/images/a.png` is `static/images/a.png` (gives enclosure lengths and "
             "e-mail-sized copies).",
-            flat="static_dir",
             path=True,
         ),
     )
     icon: str | None = field(default=None, metadata=about("Atom `icon`, JSON Feed `icon` and `favicon`."))
     logo: str | None = field(default=None, metadata=about("Atom `logo` and RSS `image`."))
-    content: str = field(
-        default="content",
+    content: str | None = field(
+        default=None,
         metadata=about(
             "Folder of Markdown articles, searched recursively for `*.md` and `*.markdown`; `--content` wins.",
-            flat="content_dir",
             path=True,
+            file_default="content",
         ),
     )
-    output: str = field(
-        default="feeds",
+    output: str | None = field(
+        default=None,
         metadata=about(
             "Output folder for feeds, the feeds page and the digest; `--out` wins. When both the build and the digest "
             "run, set it here so that both use one folder.",
-            flat="output_dir",
             path=True,
+            file_default="feeds",
         ),
     )
-    state_dir: str = field(
-        default=".publisher",
+    state_dir: str | None = field(
+        default=None,
         metadata=about(
             "The state folder: one SQLite database that lets a build redo only what changed, and the digest history. "
             "Never inside `output`; always safe to delete.",
             path=True,
+            file_default=".publisher",
         ),
     )
     templates: str | None = field(
@@ -107,7 +109,6 @@ class Site:
         metadata=about(
             "Folder of your own Jinja2 templates: a file there replaces the bundled one of the same name "
             "(`digest.html.j2`, `digest.txt.j2`, `feeds-index.html.j2`).",
-            flat="templates_dir",
             path=True,
         ),
     )
@@ -207,13 +208,10 @@ class Html:
 
     allow: tuple[str, ...] = field(
         default=(),
-        metadata=about(
-            "HTML tag names added to the allow-list for article bodies (`script` and `style` never pass).",
-            flat="allow_tags",
-        ),
+        metadata=about("HTML tag names added to the allow-list for article bodies (`script` and `style` never pass)."),
     )
     deny: tuple[str, ...] = field(
-        default=(), metadata=about("HTML tag names removed from the allow-list for article bodies.", flat="deny_tags")
+        default=(), metadata=about("HTML tag names removed from the allow-list for article bodies.")
     )
 
     def __post_init__(self) -> None:
@@ -233,15 +231,12 @@ class Markdown:
         default=DEFAULT_ENGINE,
         metadata=about(
             "How bodies become HTML: `gfm` (CommonMark with GitHub's extensions, pyromark) or `python-markdown`; see "
-            "[Markdown engines](articles.md#markdown-engines).",
-            flat="markdown_engine",
+            "[Markdown engines](articles.md#markdown-engines)."
         ),
     )
     extensions: tuple[str, ...] = field(
         default=PYTHON_MARKDOWN_EXTENSIONS,
-        metadata=about(
-            'Python-Markdown\'s extensions, with `engine = "python-markdown"` only.', flat="markdown_extensions"
-        ),
+        metadata=about('Python-Markdown\'s extensions, with `engine = "python-markdown"` only.'),
     )
 
     def __post_init__(self) -> None:

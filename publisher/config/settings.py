@@ -6,23 +6,20 @@
 [fields] (article field -> frontmatter names, also a read-only mapping). What is derived from several settings (``tz``,
 ``feeds_base``, ``article_url``, ``local_time`` ...) is a property or method of Config itself.
 
-The flat Config of earlier releases (``Config(title=..., feed_limit=3)``, ``config.feed_limit``,
-``dataclasses.replace(config, feed_limit=3)``) still works for one release, with a DeprecationWarning.
+Rendering needs only the site's title and url; the folders (content, output, state) are needed only by
+what reads or writes them, which asks for them through ``content_folder``, ``output_folder`` and
+``state_folder``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import sys
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, PublisherDeprecationWarning
+from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from .checks import check_digest_addresses, check_output_folders
 from .feeds import Feeds
@@ -42,78 +39,6 @@ SECTIONS: Mapping[str, type] = {
     "digest": Digest,
     "smtp": Smtp,
 }
-
-
-# The settings of the flat Config of earlier releases, by their names there: what the deprecated
-# spellings accept. Fixed: a setting added since has its section's spelling only.
-EARLIER_NAMES = frozenset(
-    """
-    title url description language author author_email timezone permalink static_dir feeds_url icon logo
-    feed_limit atom_file rss_file featured_atom_file featured_rss_file tag_feeds category_feeds
-    tag_feed_pattern category_feed_pattern json_file featured_json_file tag_json_pattern
-    category_json_pattern feeds_index_file hubs archives archive_pattern preset exclude entry_id
-    body_filters html_filters fallback_encoding allow_tags deny_tags markdown_engine markdown_extensions
-    content_dir output_dir state_dir templates_dir digest_subject digest_limit digest_full_bodies digest_url
-    digest_from digest_to digest_reply_to unsubscribe_url unsubscribe_mailto postal_address utm_source
-    utm_medium utm_campaign max_article_bytes cover_size digest_budget list_id feedback_id video_poster
-    newsletter_archive smtp_host smtp_port smtp_starttls smtp_ssl smtp_user
-    """.split()
-)
-
-
-def _flat_names() -> dict[str, tuple[str, str]]:
-    """The flat Config's attribute names -> (section, field), from the fields' metadata."""
-    names: dict[str, tuple[str, str]] = {}
-    for section, kind in SECTIONS.items():
-        for f in dataclasses.fields(kind):
-            flat = f.metadata["flat"] or f.metadata["key"] or f.name
-            if flat in EARLIER_NAMES:
-                assert flat not in names, f"two settings once named {flat}"
-                names[flat] = (section, f.name)
-    missing = EARLIER_NAMES - names.keys()
-    assert not missing, f"earlier settings without a place in the sections: {sorted(missing)}"
-    return names
-
-
-FLAT_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(_flat_names())
-
-
-def flat_to_sections(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{"feed_limit": 3} -> {"feeds": {"limit": 3}}; a TypeError names the unknown names."""
-    unknown = sorted(set(flat) - FLAT_NAMES.keys())
-    if unknown:
-        raise TypeError(f"Config got unexpected keyword argument(s) {', '.join(unknown)}")
-    grouped: dict[str, dict[str, Any]] = {}
-    for name, value in flat.items():
-        section, attribute = FLAT_NAMES[name]
-        grouped.setdefault(section, {})[attribute] = value
-    return grouped
-
-
-def outside_level() -> int:
-    """The ``stacklevel`` that makes a warning point at the first caller outside publisher/config/ and
-    dataclasses (whose replace() calls Config): the line a user has to change."""
-    level, frame = 1, sys._getframe(1)  # level 1: the function that warns
-    while frame.f_back is not None and (
-        frame.f_code.co_filename.startswith(_HERE) or frame.f_code.co_filename == dataclasses.__file__
-    ):
-        level, frame = level + 1, frame.f_back
-    return level
-
-
-_HERE = str(Path(__file__).parent)
-
-
-def deprecated_spelling(flat: Mapping[str, Any], grouped: Mapping[str, Mapping[str, Any]], call: str) -> str:
-    """The warning for flat keywords: what was used and how to write it now."""
-    new = ", ".join(
-        f"{section}={SECTIONS[section].__name__}({', '.join(f'{k}=...' for k in values)})"
-        for section, values in grouped.items()
-    )
-    return (
-        f"{call}({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next release: "
-        f"use {call}({new}) (publisher.config.{', '.join(SECTIONS[s].__name__ for s in grouped)})"
-    )
 
 
 @dataclass(frozen=True, init=False)
@@ -143,7 +68,6 @@ class Config:
         smtp: Smtp | None = None,
         fields: Fields | Mapping[str, Any] | None = None,
         config_file: str | None = None,
-        **flat: Any,
     ) -> None:
         sections: dict[str, Any] = {
             "site": site,
@@ -153,14 +77,6 @@ class Config:
             "digest": digest,
             "smtp": smtp,
         }
-        if flat:  # the flat keywords of earlier releases; they win over the sections given with them
-            grouped = flat_to_sections(flat)
-            warnings.warn(
-                deprecated_spelling(flat, grouped, "Config"), PublisherDeprecationWarning, stacklevel=outside_level()
-            )
-            for name, values in grouped.items():
-                given = sections[name]
-                sections[name] = SECTIONS[name](**values) if given is None else dataclasses.replace(given, **values)
         if sections["site"] is None:
             raise TypeError("Config needs site=publisher.config.Site(title=..., url=...)")
         for name, kind in SECTIONS.items():
@@ -191,20 +107,6 @@ class Config:
         resolved = Fields(**{**DEFAULT_FIELDS, **self.preset_rules.fields, **given})
         object.__setattr__(resolved, "_given", dict(given))
         object.__setattr__(self, "fields", resolved)
-
-    if not TYPE_CHECKING:  # hidden from type checkers, so that they report a flat read as the error it will be
-
-        def __getattr__(self, name: str) -> Any:
-            """``config.feed_limit`` and the other flat names of earlier releases, with a DeprecationWarning."""
-            if name not in FLAT_NAMES:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            section, attribute = FLAT_NAMES[name]
-            warnings.warn(
-                f"Config.{name} is deprecated and goes in the next release: use config.{section}.{attribute}",
-                PublisherDeprecationWarning,
-                stacklevel=2,
-            )
-            return getattr(getattr(self, section), attribute)
 
     @property
     def tz(self) -> tzinfo:
@@ -248,6 +150,30 @@ class Config:
         from ..content.permalinks import article_url
 
         return article_url(article, self)
+
+    @property
+    def content_folder(self) -> Path:
+        """The folder of articles ([site] content); ConfigError when none is set."""
+        return self._folder("content")
+
+    @property
+    def output_folder(self) -> Path:
+        """The folder outputs go to ([site] output); ConfigError when none is set."""
+        return self._folder("output")
+
+    @property
+    def state_folder(self) -> Path:
+        """The state folder ([site] state_dir); ConfigError when none is set."""
+        return self._folder("state_dir")
+
+    def _folder(self, name: str) -> Path:
+        value: str | None = getattr(self.site, name)
+        if value is None:
+            raise ConfigError(
+                f"{name}: no folder set; rendering needs none, but reading or writing files does "
+                f"(publisher.toml gives one by default; in code: Site({name}=...))"
+            )
+        return Path(value)
 
     def static_path(self, url_path: str) -> Path | None:
         """The local file behind a root-relative path such as "/images/a.png", if configured."""

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, PublisherDeprecationWarning
+from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from .sections import Site
-from .settings import FLAT_NAMES, SECTIONS, Config, flat_to_sections, outside_level
+from .settings import SECTIONS, Config
 
 # Secrets come from the environment, never from publisher.toml (which is often committed). Named
 # here rather than in send.py so the command line can mention them without importing smtplib.
@@ -74,8 +73,10 @@ def config_from_mapping(
     **overrides: Any,
 ) -> Config:
     """A Config from a mapping shaped as publisher.toml is (``{"title": ..., "url": ..., "feeds": {...}}``),
-    checked as the file is: unknown keys and wrong types are errors naming ``source``. Relative paths in
-    it are taken relative to ``base`` (the file's folder) when one is given.
+    checked as the file is: unknown keys and wrong types are errors naming ``source``. With ``base`` (the
+    file's folder), relative paths in it are taken relative to it, and the folders it does not name are
+    the file's defaults beside it (content, feeds, .publisher); without, they stay unset, as rendering
+    needs none.
 
     ``overrides`` (the command line's --content and --out) have the same shape and win; their paths
     stay as given: relative to the current folder, as a shell user means them.
@@ -96,11 +97,9 @@ def config_from_mapping(
     if base is not None:
         site = values["site"]
         for f in dataclasses.fields(Site):
-            if not f.metadata["path"]:
-                continue
-            if isinstance(f.default, str):  # the default folders too sit beside the configuration
-                site.setdefault(f.name, f.default)
-            if isinstance(site.get(f.name), str):
+            if f.metadata["file_default"] is not None:  # a file's default folders sit beside it
+                site.setdefault(f.name, f.metadata["file_default"])
+            if f.metadata["path"] and isinstance(site.get(f.name), str):
                 site[f.name] = str(base / site[f.name])
         for name in ("body_filters", "html_filters"):  # "filters.py:expand" is next to publisher.toml
             if isinstance(site.get(name), list):
@@ -128,29 +127,8 @@ def _override(
     source: str,
 ) -> dict[str, tuple[str, ...]] | None:
     """Apply load_config's overrides to ``values``; returns [fields], which they may replace."""
-    flat = {k: v for k, v in overrides.items() if k in FLAT_NAMES and k not in SETTINGS[""] and v is not None}
-    if flat:  # the flat Config names of earlier releases (output_dir=...)
-        grouped = flat_to_sections(flat)
-
-        def toml_key(section: str, attribute: str) -> str:  # as publisher.toml spells it: "from", not from_
-            return next(k for k, f in SETTINGS["" if section == "site" else section].items() if f.name == attribute)
-
-        now = [f"{toml_key('site', name)}=..." for name in grouped.get("site", {})]
-        now += [
-            f"{section}={{{', '.join(repr(toml_key(section, name)) + ': ...' for name in items)}}}"
-            for section, items in grouped.items()
-            if section != "site"
-        ]
-        warnings.warn(
-            f"load_config({', '.join(f'{name}=...' for name in flat)}) is deprecated and goes in the next "
-            f"release: use publisher.toml's keys, load_config(path, {', '.join(now)})",
-            PublisherDeprecationWarning,
-            stacklevel=outside_level(),
-        )
-        for section, items in grouped.items():
-            values[section].update(items)
     for key, value in overrides.items():
-        if value is None or key in flat:
+        if value is None:
             continue
         if key in TABLES and not isinstance(value, Mapping):
             raise ConfigError(f"{source}: [{key}] must be a table")

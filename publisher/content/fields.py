@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
 from ..urls import web_url
+from .dates import parse_date, read_date
 from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
 
 if TYPE_CHECKING:
@@ -23,22 +24,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("publisher")
 
-__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date"]
+__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date", "read_date"]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
 # Words generators write in a status field (Pelican's "Status: draft"; "hidden" is unlisted).
 _DRAFT_WORDS = {"draft": True, "hidden": True, "published": False, "public": False}
-# Dates as generators write them beyond what datetime.fromisoformat reads: unpadded (2024-4-9),
-# Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon.
-# YAML 1.1's timestamp (https://yaml.org/type/timestamp.html) and the looser forms generators write:
-# "2001-12-14 21:59:43.10 -5" has spaces before the time and the offset, and an offset of hours only.
-_DATE = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:(?:T|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
-    r"\s*(Z|[+-]\d{1,2}(?::?\d{2})?)?",
-    re.IGNORECASE,
-)
 # Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
 DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -146,19 +137,10 @@ class Fields:
         key, value = self.raw(name)
         if value is None:
             return None
-        parsed = _parse_date(value, self.config)
-        shown = value.isoformat() if isinstance(value, (datetime, date)) else value
-        if parsed is None:
-            raise self.error(key, f"{shown!r} is not a date (expected YYYY-MM-DD or ISO 8601)", reason="bad date")
-        if not _in_range(parsed, self.config):
-            raise self.error(
-                key,
-                f"{shown!r} is outside years 1 to 9999 in UTC or in the site's time zone "
-                f'({self.config.site.timezone}); Hugo writes 0001-01-01 for "no date": '
-                "give the real one",
-                reason="bad date",
-            )
-        return parsed
+        try:
+            return parse_date(value, self.config)
+        except ContentError as exc:
+            raise self.error(key, exc.message, reason=exc.reason) from None
 
     def flag(self, name: str) -> bool:
         key, value = self.raw(name)
@@ -268,93 +250,6 @@ def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | 
         if dated:
             return dated.group(2), dated.group(1)
     return stem, None
-
-
-def parse_date(value: Any, config: Config) -> datetime | None:
-    """A YAML/TOML date or datetime, or text as generators write it -> aware datetime.
-
-    Naive values are in the site's zone. None for anything else (words, impossible dates), and for
-    a moment outside years 1 to 9999 in UTC or in the site's zone (feeds write it in UTC, URLs and
-    archives in the site's zone).
-    """
-    parsed = _parse_date(value, config)
-    return parsed if parsed is not None and _in_range(parsed, config) else None
-
-
-def _in_range(moment: datetime, config: Config) -> bool:
-    try:
-        moment.astimezone(timezone.utc)
-        moment.astimezone(config.tz)
-    except (OverflowError, ValueError):
-        return False
-    return True
-
-
-def _parse_date(value: Any, config: Config) -> datetime | None:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time())
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            if len(text) == 10:
-                parsed = datetime.combine(date.fromisoformat(text), time())
-            else:
-                parsed = datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            found = _loose_date(text)
-            if found is None and config.preset_rules.lenient_dates:
-                found = _lenient_date(text)
-            if found is None:
-                return None
-            parsed = found
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=config.tz)
-    return parsed
-
-
-def _loose_date(text: str) -> datetime | None:
-    match = _DATE.fullmatch(text)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    if second == "60":  # a leap second (23:59:60Z): Python has no 60th second, so the last instant before it
-        second, micro = "59", 999_999
-    try:
-        zone = _zone(offset) if offset else None
-        return datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=zone
-        )
-    except ValueError:
-        return None
-
-
-def _zone(offset: str) -> timezone:
-    """``Z``, ``-5``, ``+0530``, ``+05:30`` as a fixed zone; ValueError past a day."""
-    if offset.upper() == "Z":
-        return timezone.utc
-    digits = offset[1:].replace(":", "")
-    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
-    delta = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-delta if offset[0] == "-" else delta)
-
-
-_OFFSET = re.compile(r"(?<![\d:])([+-]\d{2}:?\d{2}|Z|UTC|GMT)\b")
-
-
-def _lenient_date(text: str) -> datetime | None:
-    """The first date (and time) in the text, with the first offset after it; the rest is skipped."""
-    match = _DATE.match(text)
-    if match is None:
-        return None
-    date_and_time = text[: match.end()].strip()
-    offset = _OFFSET.search(text, match.end())
-    zone = "" if offset is None else "Z" if offset.group(1) in ("Z", "UTC", "GMT") else offset.group(1)
-    return _loose_date(date_and_time if _DATE.fullmatch(date_and_time + zone) is None else date_and_time + zone)
 
 
 def _web_uri(value: str, *, always: bool = False) -> str:

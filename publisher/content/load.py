@@ -24,11 +24,11 @@ from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import distinct_terms, repair, slugify
 from . import SourceFile, decode, read_body, read_bytes, scan, too_large
-from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, parse_date
+from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
 
-__all__ = ["check", "load_article", "load_articles", "parse_article", "parse_date", "split_frontmatter"]
+__all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
 log = logging.getLogger("publisher")
 
@@ -69,7 +69,7 @@ def load_silently(config: Config) -> tuple[list[Article], list[ContentError]]:
     errors: list[ContentError] = []
     logger_disabled, log.disabled = log.disabled, True
     try:
-        return load_articles(config.site.content, config, errors=errors), errors
+        return load_articles(config.content_folder, config, errors=errors), errors
     finally:
         log.disabled = logger_disabled
 
@@ -251,7 +251,7 @@ def article_from_metadata(
     title = fields.text("title")
     published = fields.date("published")
     if published is None and name_date is not None:
-        published = parse_date(name_date, config)
+        published = read_date(name_date, config)
     if title is None and published is None:
         raise ContentError(path, None, "not an article (no title and no date)", reason=NOT_AN_ARTICLE)
     if title is None:

@@ -141,10 +141,27 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
 
 
 def article_url(article: Article, config: Config) -> str:
-    """The article's public address: site url + permalink, a valid URI."""
+    """The article's public address, a valid URI: the ``url`` it was given (relative to the site url),
+    else site url + permalink."""
+    if article.url is not None:
+        return given_url(article, config.site.url)
     return config.site.url + fill_permalink(
         config.site.permalink, placeholders(article, config, used_placeholders(config.site.permalink))
     )
+
+
+def given_url(article: Article, site_url: str) -> str:
+    """An Article's own ``url`` as a valid absolute URI; ContentError when it is no http(s) address."""
+    from ..errors import ContentError
+    from ..urls import web_url
+
+    found = web_url(article.url, site_url)
+    try:
+        if found is not None:
+            return uri(found)
+    except ValueError:  # "http://[broken"
+        pass
+    raise ContentError(article.path, "url", f"{article.url!r} is not an http(s) address")
 
 
 def entry_id(article: Article, config: Config) -> str:

@@ -323,7 +323,7 @@ def send_newsletter(
     ``dry_run`` returns the first subscriber's message instead of sending anything.
     """
     from ..engine.state import open_state
-    from .history import last_digest, migrate_output_folder, record_digest
+    from .history import last_digest, record_digest
     from .newsletter import DigestRequest, _checked, _forget_if_forced
     from .subscribers import ensure_schema, state_from_json, state_to_json, unfinished_issue
     from .webarchive import web_outputs
@@ -336,7 +336,6 @@ def send_newsletter(
         if stored is not None:
             log.warning("resuming issue %s, which an earlier run did not finish", stored.issue)
         else:
-            migrate_output_folder(config, store)
             _forget_if_forced(store, request)
             digest = _checked(
                 config, request, now or datetime.now(UTC), store, check, strict, "sent", for_subscribers=True
@@ -350,7 +349,7 @@ def send_newsletter(
                 if request.since_last
                 else None
             )
-            write_feeds(web_outputs(digest, config), config.site.output)  # before sending: every message links it
+            write_feeds(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
             stored = start_issue(store.db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")

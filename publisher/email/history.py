@@ -8,13 +8,9 @@ sending.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
-from ..config import Config
 from ..engine.state import LOST_HISTORY, StateStore
 from ..errors import OutputError
 from ..model import DigestState
@@ -70,30 +66,6 @@ def forget_lost_history(store: StateStore) -> None:
         db.execute("DELETE FROM meta WHERE key = ?", (LOST_HISTORY,))
 
 
-def import_digest_state(store: StateStore, path: Path) -> None:
-    """Take an old output folder's ``.digest-state.json`` into the history, then remove the file.
-
-    One that cannot be read marks the history lost, so that the next --since-last digest asks
-    for --since or --force, as reading it would have.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        state = DigestState(
-            until=_aware(data["until"]),
-            sent={str(slug): _aware(when) for slug, when in data.get("sent", {}).items()},
-            message_id=data.get("message_id"),
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        with store.transaction():
-            store.put(LOST_HISTORY, f"{path} was not a digest state file: {exc}")
-    else:
-        record_digest(store, state, since=None, subject="(imported from .digest-state.json)")
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 def _lost_reason(lost: object) -> str:
     if isinstance(lost, str):
         return lost
@@ -105,24 +77,3 @@ def _aware(value: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone offset")
     return moment
-
-
-def migrate_output_folder(config: Config, store: StateStore) -> None:
-    """Old builds kept their cache, lock and digest state in the output folder: take the digest
-    state into the state store, remove the rest, and say so once."""
-    out = Path(config.site.output)
-    moved = []
-    state_file = out / ".digest-state.json"
-    if state_file.is_file():
-        import_digest_state(store, state_file)
-        moved.append(state_file.name)
-    for name in (".publisher-cache", ".publisher.lock"):
-        path = out / name
-        if path.is_file() and not path.is_symlink():
-            try:
-                os.unlink(path)
-            except OSError:
-                continue
-            moved.append(name)
-    if moved:
-        log.warning("the state now lives in %s: took %s out of the output folder %s", store.path, ", ".join(moved), out)

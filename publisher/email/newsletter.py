@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config
@@ -22,7 +21,6 @@ from ..engine.state import StateStore, open_state, peek_state
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from ..output import write_feeds
-from .history import migrate_output_folder
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -90,7 +88,7 @@ def load_current(
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
-    root = Path(config.site.content)
+    root = config.content_folder
     if not root.is_dir():
         raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
     files, outside = scan(root, config.site.exclude or ())
@@ -179,7 +177,7 @@ def write_digest(
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
-        write_feeds(files, config.site.output)
+        write_feeds(files, config.output_folder)
         recorded = _record(store, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
@@ -215,7 +213,7 @@ def send_digest(
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
-        written = write_feeds(web_outputs(digest, config), config.site.output)
+        written = write_feeds(web_outputs(digest, config), config.output_folder)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(store, request, digest)
     return DigestRun(
@@ -286,10 +284,9 @@ def _checked(
 def _job(
     config: Config, request: DigestRequest, now: datetime, check: bool, strict: bool, verb: str, lock_timeout: float
 ) -> Iterator[tuple[StateStore, Digest]]:
-    """The state store, locked for the whole job (old state files taken in, a forced start honoured),
+    """The state store, locked for the whole job (a forced start honoured),
     and the checked digest of ``request``."""
     with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
         _forget_if_forced(store, request)
         yield store, _checked(config, request, now, store, check, strict, verb)
 

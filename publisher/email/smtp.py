@@ -13,9 +13,8 @@ import logging
 import smtplib
 import socket
 import ssl
-import warnings
 from collections.abc import Sequence
-from dataclasses import InitVar, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
 from email.utils import getaddresses
 from ssl import SSLContext
@@ -23,7 +22,7 @@ from typing import Any
 
 from ..config.mail import Smtp
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
-from ..errors import ConfigError, PublisherDeprecationWarning, SendError
+from ..errors import ConfigError, SendError
 from .addresses import address_list, plausible
 from .message import WIRE, WIRE_UTF8
 
@@ -48,8 +47,6 @@ class SmtpSettings(Smtp):
     cafile: str | None = None
     # Log in without TLS to a server that is not on loopback; off, such a login is refused before connecting.
     plain_auth: bool = False
-    # The name ``user`` had before it was [smtp]'s own field; accepted for one release.
-    username: InitVar[str | None] = None
 
     @classmethod
     def of(cls, server: Smtp, **run: Any) -> SmtpSettings:
@@ -57,14 +54,7 @@ class SmtpSettings(Smtp):
         timeout, cafile, plain_auth."""
         return cls(**{f.name: getattr(server, f.name) for f in fields(Smtp)}, **run)
 
-    def __post_init__(self, username: str | None = None) -> None:
-        if username is not None:
-            warnings.warn(
-                "SmtpSettings(username=...) is deprecated and goes in the next release: use SmtpSettings(user=...)",
-                PublisherDeprecationWarning,
-                stacklevel=3,
-            )
-            object.__setattr__(self, "user", username)
+    def __post_init__(self) -> None:
         if not self.host or any(c.isspace() for c in self.host) or not _encodable(self.host):
             raise ConfigError(f"smtp host: {self.host!r} is not a host name (e.g. smtp.example.org)")
         super().__post_init__()  # the [smtp] checks: types, port range, starttls or ssl

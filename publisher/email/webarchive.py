@@ -201,5 +201,5 @@ def web_outputs(digest: DigestLike, config: Config, output_dir: str | Path | Non
     """What a sent digest leaves on the web: its images, its page, the index and the feed of past issues."""
     files = dict(digest.files)
     if digest.web_html:
-        files.update(archive_files(config, output_dir or config.site.output, digest.files))
+        files.update(archive_files(config, output_dir or config.output_folder, digest.files))
     return files

@@ -95,7 +95,7 @@ class Fingerprint:
         low, high = self.window
         if (low is not None and now < low) or (high is not None and now >= high):
             return False  # an article's publish time was crossed (or now went back)
-        out = Path(config.site.output)
+        out = config.output_folder
         folder = output_key(config)
         for name, size, mtime_ns in store.db.execute(
             "SELECT name, size, mtime_ns FROM outputs WHERE folder = ?", (folder,)

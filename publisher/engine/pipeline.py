@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..content import scan
-from ..email.history import migrate_output_folder
 from ..errors import ConfigError, ContentError, PublisherError
 from ..guard import ArticleFailed
 from ..model import Article
@@ -96,17 +95,16 @@ def build(
         raise ConfigError(f"lock_timeout: {lock_timeout!r} is not a number of seconds (0 or more)")
     if ping and not (isinstance(ping_timeout, (int, float)) and math.isfinite(ping_timeout) and ping_timeout > 0):
         raise ConfigError(f"ping_timeout: {ping_timeout!r} is not a number of seconds (more than 0)")
-    content = Path(config.site.content)
+    content = config.content_folder
     if not content.is_dir():
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
-        migrate_output_folder(config, store)
-        remove_stale_temporaries(config.site.output)
+        remove_stale_temporaries(config.output_folder)
         result = _build(config, store, now, strict)
     if ping and result.written:
         from ..feeds.websub import ping_hubs
 
-        out = Path(config.site.output)
+        out = config.output_folder
         feeds = {name: (out / name).read_bytes() for name in result.written if (out / name).is_file()}
         result = _replace(result, pings=tuple(ping_hubs(feeds, result.written, timeout=ping_timeout)))
     return result
@@ -119,7 +117,7 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> BuildResult:
-    files, outside = scan(config.site.content, config.site.exclude or ())
+    files, outside = scan(config.content_folder, config.site.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
@@ -131,7 +129,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
             name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name", (folder,))
         )
         return BuildResult(
-            config.site.output,
+            str(config.output_folder),
             unchanged=names,
             errors=tuple(errors),
             articles=recorded.articles,
@@ -182,7 +180,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
             fresh += [failure.error for failure in unrenderable]
         made = set(written) | set(unchanged)
         before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
-        removed = remove_outputs(sorted(before - made), config.site.output)
+        removed = remove_outputs(sorted(before - made), config.output_folder)
         store.db.executemany(
             "DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in before - made]
         )
@@ -198,7 +196,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     if errors and fresh:
         _log_summary(errors, len(published))
     return BuildResult(
-        config.site.output,
+        str(config.output_folder),
         written=tuple(written),
         unchanged=tuple(unchanged),
         removed=tuple(removed),
@@ -238,7 +236,7 @@ def _stream_outputs(
             "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,)
         )
     }
-    out = Path(config.site.output)
+    out = config.output_folder
     html = StoredHtml(config, store, shas, rels, settings)
     unrenderable: list[ArticleFailed] = []
     while True:

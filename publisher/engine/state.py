@@ -109,12 +109,12 @@ LOST_HISTORY = "lost_digest_history"
 
 
 def state_folder(config: Config) -> Path:
-    return Path(config.site.state_dir)
+    return config.state_folder
 
 
 def output_key(config: Config) -> str:
     """The output folder as the state store names it (absolute, so that any working folder agrees)."""
-    return str(Path(config.site.output).resolve())
+    return str(config.output_folder.resolve())
 
 
 class StateStore:
@@ -167,9 +167,9 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
     Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
     """
     folder = state_folder(config)
-    if folder.resolve().is_relative_to(Path(config.site.output).resolve()):
+    if folder.resolve().is_relative_to(config.output_folder.resolve()):
         raise ConfigError(
-            f"state_dir: {folder} is inside the output folder {config.site.output}, which is served; "
+            f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
             "keep it beside the configuration (the default, .publisher)"
         )
     try:
@@ -317,7 +317,7 @@ def record_render_errors(store: StateStore, rels: dict[str, str], failures: list
 def recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
     """Every file's recorded problem (each a ContentError as the load gave it), and the links out of the
     content folder that were not followed."""
-    root = config.site.content
+    root = str(config.content_folder)
     errors = []
     for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
         try:

@@ -9,15 +9,12 @@ and listed in registration order.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ..config import Config, Feeds
-from ..config.settings import FLAT_NAMES
-from ..errors import PublisherDeprecationWarning
 from ..model import Article
 
 if TYPE_CHECKING:
@@ -60,19 +57,6 @@ class Format:
                 f"(expected {', '.join(FEED_KINDS + OTHER_KINDS)})"
             )
         settings = dict(self.settings)
-        flat = {
-            kind: name
-            for kind, name in settings.items()
-            if FLAT_NAMES.get(name, ("",))[0] == "feeds" and name not in Feeds.__dataclass_fields__
-        }
-        if flat:  # the flat Config's names of earlier releases ("atom_file")
-            settings.update({kind: FLAT_NAMES[name][1] for kind, name in flat.items()})
-            warnings.warn(
-                f"format {self.name!r}: settings {flat} name the flat Config of earlier releases, which "
-                f"goes in the next release: name the config.feeds attribute ({settings})",
-                PublisherDeprecationWarning,
-                stacklevel=3,
-            )
         missing = sorted(set(settings.values()) - set(Feeds.__dataclass_fields__))
         if missing:
             raise ValueError(

@@ -285,7 +285,8 @@ def render_html(article: Article, config: Config) -> str:
         return _render(article, url, tags, config)
     # The engine is part of the key: HTML from another engine (or extension list) is not reused.
     engine_key = " ".join([config.markdown.engine, *config.markdown.extensions])
-    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, article.body]).encode()).hexdigest()
+    source = article.body if article.html is None else "html\0" + article.html
+    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, source]).encode()).hexdigest()
     html = memo.used.get(key)
     if html is None:
         html = memo.known.get(key)
@@ -304,7 +305,15 @@ def _render(article: Article, url: str, tags: frozenset[str], config: Config) ->
 
 
 def body_html(article: Article, config: Config) -> str:
-    """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters."""
+    """The body as HTML, unsanitised: the site's body filters, its Markdown engine, then its HTML filters.
+    HTML given with the article (``Article(html=...)``) is never read as Markdown: only the HTML filters
+    run on it (a CommonMark HTML block ends at a blank line, which broke highlighted code)."""
+    if article.html is not None:
+        if not config.site.html_filters:
+            return article.html
+        from ..content.filters import apply
+
+        return apply(config.site.html_filters, article.html)
 
     def to_html(body: str) -> str:
         return markdown_to_html(body, config.markdown.engine, config.markdown.extensions)
@@ -367,5 +376,8 @@ def summary(article: Article, html: str | None = None, limit: int = 300, *, conf
     if article.description:
         return article.description
     if html is None:
-        html = body_html(article, config) if config is not None else markdown_to_html(article.body)
+        if config is not None:
+            html = body_html(article, config)
+        else:
+            html = markdown_to_html(article.body) if article.html is None else article.html
     return first_paragraph(html, limit)

@@ -160,38 +160,6 @@ def test_window_flags(digests, cli):
     assert cli.on(digests, "digest", "--since", "last tuesday", now=None).code == 2
 
 
-def test_an_old_state_file_that_cannot_be_read_is_a_clear_error(digests, cli):
-    post(digests, "one", "2026-11-24T09:00:00Z")
-    (digests / "out").mkdir()
-    (digests / "out" / ".digest-state.json").write_text("{not json")
-    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
-    assert ran.code == 1
-    err = ran.err
-    assert ".digest-state.json was not a digest state file" in err and "--force" in err and "--since" in err
-    assert not (digests / "out" / ".digest-state.json").exists()  # taken out of the served folder all the same
-    assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 1  # still lost: asked again
-    assert cli.on(digests, "digest", "--since-last", "--force", now="2026-11-25").code == 0
-    assert cli.on(digests, "digest", "--since-last", now="2026-11-26").code == 0  # the history goes on from there
-
-
-def test_an_old_state_file_is_taken_into_the_state_folder(digests, cli):
-    post(digests, "before", "2026-11-10T09:00:00Z")  # more than 7 days before the cut-off: no late arrival
-    post(digests, "after", "2026-11-24T09:00:00Z")
-    (digests / "out").mkdir()
-    (digests / "out" / ".digest-state.json").write_text('{"until": "2026-11-22T00:00:00+00:00", "sent": {}}')
-    (digests / "out" / ".publisher-cache").write_text("old cache")
-    ran = cli.on(digests, "digest", "--since-last", now="2026-11-25")
-    assert ran.code == 0 and "the state now lives in" in ran.err
-    text = (digests / "out" / "digest.txt").read_text()
-    assert "after" in text and "before" not in text  # the old cut-off was kept
-    assert sorted(p.name for p in (digests / "out").iterdir()) == [
-        "digest.eml",
-        "digest.html",
-        "digest.txt",
-        "newsletter",
-    ]
-
-
 def test_a_damaged_state_database_is_moved_aside_and_the_digest_asks_where_to_start(digests, cli):
     post(digests, "one", "2026-11-24T09:00:00Z")
     assert cli.on(digests, "digest", "--since-last", now="2026-11-25").code == 0

@@ -81,13 +81,12 @@ def test_since_last_moves_only_after_the_server_accepted(site, cli, tmp_path):
 def test_a_refused_send_leaves_the_since_last_state_unchanged(site, cli, tmp_path):
     with smtp_server(Recorder(refuse=frozenset({"readers@send.example.org"}))) as (server, recorder):
         news = send_site(site, server.port)
-        (news / "out").mkdir()
-        (news / "out" / ".digest-state.json").write_text('{"until": "2026-11-01T00:00:00+00:00", "message_id": null}\n')
+        assert cli.on(news, "digest", "--since-last", now="2026-11-19T00:00:00Z").code == 0  # the note
         ran = cli.on(news, "send", "--since-last")
     err = ran.err
     assert ran.code == 1
     assert f"127.0.0.1:{server.port} refused every recipient: <readers@send.example.org> (550 5.1.1" in err
-    assert state(news).until.isoformat() == "2026-11-01T00:00:00+00:00"  # taken in from the old file, not moved
+    assert state(news).until.isoformat() == "2026-11-19T00:00:00+00:00"  # the last digest's, not moved
     assert recorder.messages == []
 
 

@@ -1,0 +1,121 @@
+"""Another publisher's pages in, feeds out: each page hands over its own URL and the HTML it already
+rendered (MkDocs, Pelican), and a Config with only a title and a url renders them. The HTML is
+sanitised and made absolute, never read as Markdown again: a highlighted code block with blank
+lines (a CommonMark HTML block would end at the first one) comes out as it went in."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import feedparser
+import pytest
+from lxml import etree
+
+import publisher
+from publisher.config import Site
+from tests.conftest import NOW
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+
+
+@dataclass
+class Page:
+    """A host's page as a site generator keeps it: no frontmatter, no Markdown."""
+
+    title: str
+    url: str
+    date: str
+    html: str
+
+
+CODE = '<div class="highlight"><pre><span></span><code>x = 1\n\n\ny = 2\n</code></pre></div>'
+PAGES = [
+    Page(
+        "Install",
+        "https://docs.example.org/guide/install/",
+        "2025-03-01",
+        f'<h2 id="setup">Setup</h2>\n{CODE}\n<p><img alt="diagram" src="../img/flow.png"></p>\n'
+        '<p>See <a href="../usage/">usage</a>.</p>',
+    ),
+    Page(
+        "Demo",
+        "https://docs.example.org/guide/demo/",
+        "2025-03-02T10:30:00+01:00",
+        '<video controls="" poster="poster.jpg" width="640"><source src="clip.mp4" type="video/mp4"></video>\n'
+        f'<p>Then:</p>\n{CODE.replace("x = 1", "z = 3")}\n<p><img alt="" src="/assets/logo.svg"></p>',
+    ),
+]
+# The same HTML with every address absolute against its page: nothing else may change.
+EXPECTED = {
+    PAGES[0].url: PAGES[0]
+    .html.replace('src="../img/flow.png"', 'src="https://docs.example.org/guide/img/flow.png"')
+    .replace('href="../usage/"', 'href="https://docs.example.org/guide/usage/"'),
+    PAGES[1].url: PAGES[1]
+    .html.replace('poster="poster.jpg"', 'poster="https://docs.example.org/guide/demo/poster.jpg"')
+    .replace('src="clip.mp4"', 'src="https://docs.example.org/guide/demo/clip.mp4"')
+    .replace('src="/assets/logo.svg"', 'src="https://docs.example.org/assets/logo.svg"'),
+}
+
+
+def feeds_of(pages: list[Page]) -> dict[str, bytes]:
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+    articles = [
+        publisher.Article(
+            slug=page.url.rstrip("/").rsplit("/", 1)[1],
+            title=page.title,
+            published=publisher.parse_date(page.date, config),
+            url=page.url,
+            html=page.html,
+        )
+        for page in pages
+    ]
+    return publisher.render_feeds(articles, config, now=NOW)
+
+
+def test_a_render_only_config_carries_no_folders():
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+    assert (config.site.content, config.site.output, config.site.state_dir) == (None, None, None)
+
+
+def test_given_html_comes_out_byte_equal_with_absolute_urls_and_links_are_the_given_urls():
+    feeds = feeds_of(PAGES)
+    atom = etree.fromstring(feeds["atom.xml"])
+    entries = {e.find(f"{ATOM}link").get("href"): e.find(f"{ATOM}content").text for e in atom.iter(f"{ATOM}entry")}
+    assert entries == EXPECTED
+    rss = etree.fromstring(feeds["rss.xml"])
+    assert {item.findtext("link"): item.findtext(CONTENT) for item in rss.iter("item")} == EXPECTED
+    items = json.loads(feeds["feed.json"])["items"]
+    assert {item["url"]: item["content_html"] for item in items} == EXPECTED
+    assert CODE in entries[PAGES[0].url]  # blank lines and all, inside its <div>
+
+
+def test_feedparser_reads_every_feed_without_complaint():
+    feeds = feeds_of(PAGES)
+    xml = [name for name in feeds if name.endswith(".xml")]
+    assert len(xml) >= 3  # atom.xml, rss.xml and the year's archive
+    for name in xml:
+        parsed = feedparser.parse(feeds[name])
+        assert not parsed.bozo, f"{name}: {parsed.get('bozo_exception')}"
+        assert sorted(entry.link for entry in parsed.entries) == sorted(page.url for page in PAGES), name
+
+
+def test_a_given_url_that_is_no_web_address_is_reported_and_the_page_left_out():
+    bad = Page("Bad", "javascript:alert(1)", "2025-03-03", "<p>x</p>")
+    errors: list[publisher.ContentError] = []
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+    articles = [
+        publisher.Article(slug=p.title, title=p.title, published=publisher.parse_date(p.date), url=p.url, html=p.html)
+        for p in [*PAGES, bad]
+    ]
+    feeds = publisher.render_feeds(articles, config, now=NOW, errors=errors)
+    assert [(e.field, e.message) for e in errors] == [("url", "'javascript:alert(1)' is not an http(s) address")]
+    assert sorted(e.link for e in feedparser.parse(feeds["atom.xml"]).entries) == sorted(p.url for p in PAGES)
+
+
+def test_parse_date_is_public_and_names_what_it_expected():
+    assert publisher.parse_date("2025-03-02T10:30:00+01:00").isoformat() == "2025-03-02T10:30:00+01:00"
+    assert publisher.parse_date("2025-3-2").isoformat() == "2025-03-02T00:00:00+00:00"
+    with pytest.raises(publisher.ContentError, match=r"'2025-13-45' is not a date \(expected YYYY-MM-DD or ISO 8601\)"):
+        publisher.parse_date("2025-13-45")
