@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("publisher")
 DIGEST_FILES = ("digest.html", "digest.txt", "digest.eml")
+REPORTED = "digest_reported"  # the skipped articles the last digest or send named (state meta key)
 
 
 class DigestCheckFailed(PublisherError):
@@ -268,8 +269,7 @@ def _checked(
     for_subscribers: bool = False,
 ) -> Digest:
     articles, errors = load_current(config, store, strict=strict)
-    for exc in errors:
-        log.warning("skipped %s", exc)
+    _name_once(store, errors)
     digest = prepare_digest(
         config, request, articles, now=now, store=store, for_subscribers=for_subscribers, strict=strict
     )
@@ -278,6 +278,20 @@ def _checked(
             f"digest not {verb}: {len(digest.problems)} problem(s) found by --check", digest.problems
         )
     return digest
+
+
+def _name_once(store: StateStore, problems: list[ContentError]) -> None:
+    """Name each skipped article once, as the build does: a weekly cron digest would otherwise mail the
+    same warnings every week. The problems named are remembered until they are gone or change; ``publisher
+    check`` lists every current one."""
+    named = set(store.get(REPORTED, []))
+    current = [str(problem) for problem in problems]
+    for problem in current:
+        if problem not in named:
+            log.warning("skipped %s", problem)
+    if set(current) != named:
+        with store.transaction():
+            store.put(REPORTED, current)
 
 
 @contextmanager

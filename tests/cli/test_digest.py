@@ -134,6 +134,21 @@ def test_dry_run_and_force(digests, cli):
     assert "one" in (digests / "out" / "digest.txt").read_text()
 
 
+def test_a_bad_article_is_named_by_the_first_digest_only_and_again_once_it_changes(digests, cli):
+    # A weekly cron digest mails its warnings: a skipped article is news once, not every week.
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    broken = digests.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    problem = f"{broken}:3: publishDate: '2025-13-45' is not a date"
+    runs = [cli.on(digests, "digest", "--since-last", now=f"2026-11-{day}T12:00:00Z") for day in (25, 26, 27)]
+    assert [run.code for run in runs] == [0, 0, 0]
+    assert [run.err.count(problem) for run in runs] == [1, 0, 0], [run.err for run in runs]
+    assert cli.on(digests, "check", now=None).out.count(problem) == 1  # check lists every current one
+    broken.write_text("---\ntitle: Broken\npublishDate: 2025-14-45\n---\n")
+    assert "'2025-14-45' is not a date" in cli.on(digests, "digest", "--days", "7").err
+    broken.write_text("---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")  # back as it was: news again
+    assert problem in cli.on(digests, "digest", "--days", "7").err
+
+
 def test_empty_window_writes_nothing(digests, cli):
     post(digests, "old", "2025-01-01")
     ran = cli.on(digests, "digest", "--days", "7", now="2026-11-25")
