@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html as lxml_html
 
+from publisher.cli import build_parser
+from publisher.cli.digest import preview_renderer
 from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
+from tests.pages import code_blocks, publisher_args, read
 from tests.test_digest import assert_email_safe, body_elements
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
@@ -27,6 +30,26 @@ def bundled(tmp_path_factory):
     ran = Cli()("digest", "--config", folder / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
     assert ran.code == 0, ran.err
     return out
+
+
+def test_the_readmes_newsletter_example_works_as_written_a_year_later_and_passes_its_checks(tmp_path, monkeypatch, cli):
+    # The bundled articles end in November 2026: the README's window is written to hold them on any
+    # later day, and its covers are JPEG and PNG, which Outlook and every Gmail app show.
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    monkeypatch.chdir(tmp_path)
+    later = ("--now", "2027-11-25T12:00:00Z")
+    (line,) = [
+        line for block in code_blocks(read("README.md"), "sh") for line in block.splitlines() if " digest " in line
+    ]
+    digest, preview = (publisher_args(part) for part in line.split("&&"))
+    ran = cli(*digest, *later)
+    assert (ran.code, ran.err) == (0, ""), ran.err
+    assert ran.out.startswith("digest: 7 articles (1 featured)") and (tmp_path / "feeds" / "digest.eml").is_file()
+    shown = preview_renderer(build_parser().parse_args([*preview, *later, "--no-open"]))()
+    assert len(shown.articles) == 7 and shown.problems == ()
+    sent = cli("send", "--check", "--dry-run", "--to", "me@example.org", "--since", "2026-01-01", *later)
+    assert (sent.code, sent.err) == (0, ""), sent.err
 
 
 def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
