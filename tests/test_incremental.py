@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import publisher
-from tests.conftest import NOW, Site
+from tests.conftest import NOW, Site, sized
 
 START = NOW - timedelta(days=5)
 TEMPLATE = (
@@ -135,7 +135,7 @@ def tree(folder: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
 
 
-@settings(max_examples=100 if os.environ.get("CI") else 25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=sized(100, 25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(st.sampled_from(NAMES), words, dates, st.booleans()), min_size=1, max_size=4),
     st.lists(edits, min_size=1, max_size=6),
