@@ -76,13 +76,18 @@ def cli_page() -> str:
     lines.append("")
     lines += _flag_table(parser._action_groups, skip_help=False)
     for name, sub in subparsers.choices.items():
-        lines += [
-            f"## publisher {name}\n",
-            f"{markdown_text(sub.description or summaries[name])}\n",
-            f"```\n{_usage(sub)}\n```\n",
-        ]
-        lines += _flag_table(sub._action_groups, skip_help=True)
+        lines += _command_section(f"## publisher {name}", sub, summaries[name])
+        for nested in sub._actions:  # a command with actions of its own (publisher subscribers import ...)
+            if isinstance(nested, argparse._SubParsersAction):
+                helps = {a.dest: a.help or "" for a in nested._choices_actions}
+                for action, of in nested.choices.items():
+                    lines += _command_section(f"### publisher {name} {action}", of, helps[action])
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _command_section(title: str, parser: argparse.ArgumentParser, summary: str) -> list[str]:
+    lines = [f"{title}\n", f"{markdown_text(parser.description or summary)}\n", f"```\n{_usage(parser)}\n```\n"]
+    return lines + _flag_table(parser._action_groups, skip_help=True)
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
@@ -372,10 +377,17 @@ def code_page() -> str:
         if path.is_dir():
             about = _first_sentence(_docstring(path / "__init__.py"))
             lines += [f"## `{name}/`: {stage}", "", markdown_text(about), ""]
-            for module in sorted(path.glob("*.py")):
-                if module.name == "__init__.py":
+            for module in sorted([*path.glob("*.py"), *path.glob("*/__init__.py")]):
+                if module.name == "__init__.py" and module.parent == path:
                     continue
-                lines.append(f"- `{name}/{module.name}`: {cell(_first_sentence(_docstring(module)))}")
+                shown = f"{module.parent.name}/" if module.name == "__init__.py" else module.name
+                lines.append(f"- `{name}/{shown}`: {cell(_first_sentence(_docstring(module)))}")
+                if module.name == "__init__.py":  # a package within the stage: its modules under it
+                    lines += [
+                        f"    - `{name}/{shown}{part.name}`: {cell(_first_sentence(_docstring(part)))}"
+                        for part in sorted(module.parent.glob("*.py"))
+                        if part.name != "__init__.py"
+                    ]
             lines.append("")
         else:
             lines += [f"## `{name}`: {stage}", "", markdown_text(_first_sentence(_docstring(path))), ""]

@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .email.digest import Digest, render_digest
     from .email.newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
     from .email.smtp import SmtpSettings, send_message
-    from .email.subscribers import Subscriber, open_journal, read_subscribers, unsubscribe
+    from .email.store import open_journal
+    from .email.subscribers import Subscriber, read_subscribers, unsubscribe
     from .email.webarchive import digest_outputs
     from .engine.pipeline import BuildResult, build
     from .feeds import link_tags, render_feeds
@@ -54,7 +55,7 @@ _LAZY = {
     "send_newsletter": ".email.delivery",
     "digest_outputs": ".email.webarchive",
     "Subscriber": ".email.subscribers",
-    "open_journal": ".email.subscribers",
+    "open_journal": ".email.store",
     "read_subscribers": ".email.subscribers",
     "unsubscribe": ".email.subscribers",
 }

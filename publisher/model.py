@@ -18,7 +18,8 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "title": ("title",),
         "published": ("publishDate", "pubDate", "date", "published", "publish_date", "pubdate"),
         "updated": ("updatedDate", "updated", "lastmod", "modified", "updateDate", "lastModified"),
-        "author": ("author", "authors", "by"),
+        # Dotted names look inside mappings: Hugo's params.author, Zola's extra.author.
+        "author": ("author", "authors", "by", "params.author", "extra.author"),
         "tags": ("tags", "keywords"),
         "category": ("category", "categories"),
         "featured": ("featured",),
@@ -105,6 +106,9 @@ class Article:
     file: str | None = None  # its path under the content folder ("2024/post/index.md"), for {path}
     url: str | None = None  # the entry's link as given; None: site url + [site] permalink
     html: str | None = None  # the body as HTML already rendered; None: ``body`` is Markdown
+    # Each author's web address, in the order of ``authors`` ("" for none): an author's link
+    # ("[Jane](https://...)") or its authors.yml entry's url. Feeds give it as the author's uri.
+    author_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.authors, str):

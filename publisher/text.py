@@ -84,6 +84,17 @@ def distinct_terms(names: Iterable[str]) -> list[str]:
     return list(first.values())
 
 
+def entry_authors(article: Article) -> list[tuple[str, str]]:
+    """An entry's authors as (name, web address or ""), by ``distinct_lines``' rule."""
+    urls = dict(zip(article.authors, article.author_urls, strict=False))
+    found: dict[str, str] = {}
+    for name in article.authors:
+        line = one_line(name)
+        if line and line not in found:
+            found[line] = urls.get(name, "")
+    return list(found.items())
+
+
 def entry_terms(article: Article) -> list[str]:
     """An entry's categories in a feed: its tags, then its category."""
     return distinct_terms([*article.tags, *([article.category] if article.category else [])])

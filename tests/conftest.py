@@ -238,12 +238,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Site]:
 
 
 def digest_history(config_file: Path):
-    """The last --since-last digest's state as the state store holds it (None: no digest yet)."""
-    from publisher.email.history import last_digest
-    from publisher.engine.state import peek_state
+    """The last --since-last digest's state as the newsletter's database holds it (None: no digest yet)."""
+    from publisher.email.store import last_digest, peek_newsletter
 
-    with peek_state(publisher.load_config(config_file)) as store:
-        return last_digest(store) if store is not None else None
+    db = peek_newsletter(publisher.load_config(config_file))
+    if db is None:
+        return None
+    try:
+        return last_digest(db)
+    finally:
+        db.close()
 
 
 # The command line ----------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_the_fields_section_names_every_article_field_and_is_a_mapping():
     assert list(config.fields) == [f.name for f in dataclasses.fields(publisher.Article) if f.name in config.fields]
     assert config == Config(site=config.site, fields={"published": "posted"})  # a mapping gives the same
     with pytest.raises(publisher.ConfigError, match=r"\[fields\] tags: expected a frontmatter name"):
-        Fields(tags=())
+        Fields(tags=("",))
 
 
 def test_every_setting_names_its_key_and_says_what_it_does():

@@ -291,12 +291,9 @@ def test_preset_in_publisher_toml():
 # -- entry ids -------------------------------------------------------------------------------------
 
 
-def test_a_frontmatter_id_must_be_a_uri(config):
+def test_a_frontmatter_id_that_is_a_uri_is_the_entry_id(config):
     article = publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2020:post-1\n---\n", config)
     assert article.id == "tag:example.org,2020:post-1"
-    with pytest.raises(ContentError, match="'42' is not a URI") as caught:
-        publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: 42\n---\n", config)
-    assert caught.value.field == "id"
 
 
 def test_a_page_bundles_cover_sits_beside_it(tmp_path):

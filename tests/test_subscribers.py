@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 
 import publisher
-from publisher.email.subscribers import (
-    Subscriber,
-    open_journal,
-    read_subscribers,
-    recorded,
-    suppressed,
-    unsubscribe,
-    unsubscribe_token,
-)
+from publisher.email.store import open_journal, recorded, suppressed
+from publisher.email.subscribers import Subscriber, read_subscribers, unsubscribe, unsubscribe_token
 from tests.conftest import make_config
 from tests.mailserver import Recorder, smtp_server
 
@@ -60,7 +53,7 @@ def library_issue(tmp_path: Path):
     digest = publisher.render_digest(
         [article("a", featured=True, published=NOW - timedelta(days=1))], config, now=NOW, for_subscribers=True
     )
-    return config, digest, open_journal(tmp_path / "state.sqlite3")
+    return config, digest, open_journal(tmp_path / "newsletter.sqlite3")
 
 
 def test_temporary_refusals_are_retried_and_permanent_ones_recorded_as_failed(tmp_path):
@@ -101,14 +94,15 @@ def test_a_subscriber_still_refused_for_now_is_reported_and_gets_it_on_the_next_
 
 
 def test_unsubscribe_by_address_or_token_and_an_unknown_token_is_an_error(tmp_path):
-    db = open_journal(tmp_path / "state.sqlite3")
+    db = open_journal(tmp_path / "newsletter.sqlite3")
     assert unsubscribe(db, "Someone <Someone@Example.net>") == "someone@example.net"
     with pytest.raises(publisher.PublisherError, match="no delivery has the token 'nope'"):
         unsubscribe(db, "nope")
     assert suppressed(db) == {"someone@example.net"}
     # The journal is an ordinary SQLite database.
-    rows = sqlite3.connect(tmp_path / "state.sqlite3").execute("SELECT email, reason FROM suppressions").fetchall()
-    assert rows == [("someone@example.net", "unsubscribed by address")]
+    query = "SELECT email, status, reason FROM subscribers"
+    rows = sqlite3.connect(tmp_path / "newsletter.sqlite3").execute(query).fetchall()
+    assert rows == [("someone@example.net", "unsubscribed", "unsubscribed by address")]
 
 
 def test_tokens_are_per_address_and_issue_and_need_the_secret():
@@ -132,9 +126,10 @@ def test_the_subscriber_list_reports_bad_rows_and_keeps_merge_fields(tmp_path):
         ("a@example.net", "Ann", {"city": "Oslo"}),
         ("d@example.net", "", {"city": "Lima"}),
     ]
+    expected = "(expected name@example.org or Name <name@example.org>); skipped"
     assert errors == [
-        f"{path}:3: email: 'not an address' is not one e-mail address (expected name@example.org); skipped",
-        f"{path}:5: email: 'c@example.net junk' is not one e-mail address (expected name@example.org); skipped",
+        f"{path}:3: email: 'not an address' is not one e-mail address {expected}",
+        f"{path}:5: email: 'c@example.net junk' is not one e-mail address {expected}",
     ]
     (tmp_path / "bad.csv").write_text("address\nx@example.net\n")
     with pytest.raises(publisher.ConfigError, match="bad.csv:1: no 'email' column"):

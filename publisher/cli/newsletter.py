@@ -6,9 +6,14 @@ import argparse
 import os
 import sqlite3
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, OutputError, SendError
 from .common import add_config_flag, config_from_args, empty, now_from_args, request_from_args, seconds
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..email.subscribers import Subscriber
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
@@ -17,7 +22,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
     unsubscribe = commands.add_parser(
         "unsubscribe",
         help="keep an address out of every later newsletter (by address or unsubscribe token)",
-        description="Put an address on the suppression list in the state database: give the address, or the "
+        description="Mark an address unsubscribed in the newsletter's database: give the address, or the "
         "token of an unsubscribe link (what the site's unsubscribe page receives).",
     )
     unsubscribe.add_argument("who", metavar="ADDRESS|TOKEN", help="an e-mail address or an unsubscribe token")
@@ -34,9 +39,9 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
 
 def run_send_subscribers(args: argparse.Namespace) -> int:
     from ..email.delivery import send_newsletter
-    from ..email.subscribers import SECRET_ENV, read_subscribers, require_secret
+    from ..email.subscribers import SECRET_ENV, personal_url, read_subscribers, require_secret
     from ..errors import EmptyDigest
-    from .send import smtp_settings_from_args
+    from .send import STORE, smtp_settings_from_args
 
     if args.to:
         raise ConfigError("--subscribers and --to: each subscriber is a recipient; leave out --to")
@@ -48,11 +53,12 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
         except SendError as exc:
             raise ConfigError(str(exc)) from None
     # What needs no article is checked before any is read: the list, the secret.
-    subscribers = read_subscribers(args.subscribers)
+    subscribers = stored_subscribers(config) if args.subscribers == STORE else read_subscribers(args.subscribers)
     if not subscribers:
         raise ConfigError(f"{args.subscribers}: no subscribers in the list")
     secret = os.environ.get(SECRET_ENV)
-    require_secret(config.digest.unsubscribe_url, secret)
+    require_secret(personal_url(config.digest.unsubscribe_url), secret)  # send_newsletter adds a missing {token}
+    require_secret(None if args.sender else config.digest.bounce_address, secret, "[digest] bounce_address")
     try:
         result = send_newsletter(
             config,
@@ -62,6 +68,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
             secret=secret,
             sender=args.sender,
             rate=args.rate,
+            connections=args.connections,
             now=now_from_args(args, config),
             check=args.check,
             dry_run=args.dry_run,
@@ -83,13 +90,21 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     return EX_TEMPFAIL if result.deferred else 0
 
 
+def stored_subscribers(config: Config) -> list[Subscriber]:
+    """The active subscribers in the newsletter's database."""
+    from ..email.store import open_newsletter, subscribers
+
+    with open_newsletter(config, lock=False) as db:
+        return [record.subscriber for record in subscribers(db, "active")]
+
+
 def run_unsubscribe(args: argparse.Namespace) -> int:
-    from ..email.subscribers import ensure_schema, unsubscribe
-    from ..engine.state import open_state
+    from ..email.store import open_newsletter
+    from ..email.subscribers import unsubscribe
 
     config = config_from_args(args)
-    with open_state(config, lock_timeout=args.lock_timeout) as store:
-        ensure_schema(store.db)
-        email = unsubscribe(store.db, args.who)
+    # No lock: one transaction, which a send that goes on meanwhile sees before its next message.
+    with open_newsletter(config, lock=False) as db:
+        email = unsubscribe(db, args.who)
     print(f"unsubscribed {email}: no later newsletter goes to it")
     return 0

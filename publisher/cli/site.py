@@ -67,4 +67,6 @@ def run_init(args: argparse.Namespace) -> int:
     found = write_config(args.content, target, url=args.url, title=args.title)
     what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
     print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")
+    for note in found.notes:
+        print(f"note: {note}")
     return 0

@@ -64,8 +64,9 @@ class Site:
         default="/{slug}/",
         metadata=about(
             "Article path after `url`: `{slug}`, `{year}`, `{month}`, `{day}`, `{category}`, `{path}` (the file's path "
-            "under `content`, without extension; a bundle's folder) and `{filename}` are filled in; an empty one drops "
-            "its segment."
+            "under `content`, without extension; a bundle's folder), `{filename}`, `{folder}` (the folder that holds "
+            "the article), `{title}` (the title as Hugo's urlize makes it) and `{slug_or_title}` (Hugo's `:slug`: "
+            "the frontmatter slug, else `{title}`) are filled in; an empty one drops its segment."
         ),
     )
     static: str | None = field(
@@ -73,6 +74,15 @@ class Site:
         metadata=about(
             "Folder of local files: a cover `/images/a.png` is `static/images/a.png` (gives enclosure lengths and "
             "e-mail-sized copies).",
+            path=True,
+        ),
+    )
+    authors: str | None = field(
+        default=None,
+        metadata=about(
+            "A YAML, TOML or JSON file mapping author keys to a `name` and `url` (Docusaurus' `blog/authors.yml`, "
+            "Jekyll's `_data/authors.yml`), or a folder of one file per author (Hugo's `data/authors/`): an "
+            "article's author that is a key there gets that name and address.",
             path=True,
         ),
     )
@@ -98,8 +108,9 @@ class Site:
     state_dir: str | None = field(
         default=None,
         metadata=about(
-            "The state folder: one SQLite database that lets a build redo only what changed, and the digest history. "
-            "Never inside `output`; always safe to delete.",
+            "The state folder: the build's cache (`state.sqlite3`, always safe to delete) and the newsletter's "
+            "records (`newsletter.sqlite3`: subscribers, digest history, delivery journal; keep it). Never inside "
+            "`output`.",
             path=True,
             file_default=".publisher",
         ),
@@ -256,8 +267,12 @@ def _site_address(url: str) -> bool:
 
 
 def _names(description: str) -> Any:
-    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS."""
+    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS.
+    An empty list switches the field off (``id = []``: no frontmatter key is read for it)."""
     return field(default=None, metadata=about(description))
+
+
+_REQUIRED = ("title", "published")  # an article has neither without them: never switched off
 
 
 @dataclass(frozen=True)
@@ -281,7 +296,9 @@ class Fields(Mapping[str, tuple[str, ...]]):
     draft: tuple[str, ...] | None = _names(
         "Draft or not; a name starting with `!` is read inverted (Jekyll's `!published`)."
     )
-    id: tuple[str, ...] | None = _names("The entry id (a URI); none: `[feeds] entry_id` decides.")
+    id: tuple[str, ...] | None = _names(
+        "The entry id (a URI; other text is ignored with a warning); none: `[feeds] entry_id` decides."
+    )
 
     def __post_init__(self) -> None:
         checks.check_types(self, "fields")
@@ -289,10 +306,10 @@ class Fields(Mapping[str, tuple[str, ...]]):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
-            if value is not None and (
-                isinstance(value, str) or not all(isinstance(n, str) and n for n in value) or not value
-            ):
+            if value is not None and (isinstance(value, str) or not all(isinstance(n, str) and n for n in value)):
                 raise ConfigError(f"[fields] {name}: expected a frontmatter name or a list of names")
+            if value is not None and not value and name in _REQUIRED:
+                raise ConfigError(f"[fields] {name}: cannot be switched off (every article needs one); name it")
             object.__setattr__(self, name, None if value is None else tuple(value))
 
     def __getitem__(self, name: str) -> tuple[str, ...]:

@@ -165,7 +165,7 @@ def _fields(table: Mapping[str, Any], source: str) -> dict[str, tuple[str, ...]]
             raise ConfigError(f"{source}: [fields] {name}: unknown article field (known: {', '.join(DEFAULT_FIELDS)})")
         if isinstance(names, str):
             names = [names]
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"{source}: [fields] {name}: expected a frontmatter name or a list of names")
         fields[name] = tuple(names)
     return fields

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # model imports the presets from this package: no cycle at ru
 
 log = logging.getLogger("publisher")
 
-SUFFIXES = (".md", ".markdown")
+SUFFIXES = (".md", ".markdown", ".mdx")  # .mdx: Markdown with JSX (Docusaurus, Astro), read as content/mdx.py says
 # An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
 # gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
 DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
@@ -241,4 +241,14 @@ def decode(raw: bytes, path: str | Path, config: Config, *, quiet: bool = False)
 def read_body(path: str | Path, config: Config) -> str:
     """The repaired Markdown body of an article file, read again when something needs it."""
     text, _ = decode(read_bytes(path, config.site.max_article_bytes), path, config, quiet=True)
-    return repair(split_text(text, path, header_lines=config.preset_rules.header_lines).body)
+    return markdown_body(split_text(text, path, header_lines=config.preset_rules.header_lines).body, path, config)
+
+
+def markdown_body(body: str, path: str | Path | None, config: Config) -> str:
+    """A file's body as repaired Markdown: an .mdx file's ES modules and JSX taken out (content/mdx.py),
+    and every file's where the preset reads Markdown as MDX (Docusaurus)."""
+    if config.preset_rules.mdx or (path is not None and str(path).lower().endswith(".mdx")):
+        from .mdx import mdx_to_markdown
+
+        body = mdx_to_markdown(body)
+    return repair(body)

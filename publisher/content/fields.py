@@ -17,7 +17,8 @@ from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
 from ..urls import web_url
 from .dates import parse_date, read_date
-from .presets import PLACEMENT_KEYS, REDIRECT_KEYS
+from .plain import plain_line
+from .presets import not_an_article
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -36,17 +37,6 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _COVER_KEYS = ("image", "src", "url", "path", "teaser", "overlay_image")
 
 
-def not_an_article(meta: Mapping[str, Any], path: str | Path | None) -> ContentError | None:
-    """Why a file is not an article (a redirect stub, a page that only says where it lives), if so."""
-    redirect = REDIRECT_KEYS.intersection(meta)
-    if redirect:
-        key = sorted(redirect)[0]
-        return ContentError(path, None, f"not an article ({key}: {meta[key]!r})", reason=NOT_AN_ARTICLE)
-    if meta and set(meta) <= PLACEMENT_KEYS:
-        return ContentError(path, None, f"not an article (only {', '.join(sorted(meta))})", reason=NOT_AN_ARTICLE)
-    return None
-
-
 class Fields:
     """Reads Article fields out of frontmatter, by the configured names, with errors naming the key."""
 
@@ -56,7 +46,7 @@ class Fields:
         self.path = path
         self.separators = config.preset_rules.separators
         self.lookup, every_name = _lookup(config)
-        self.used = every_name.intersection(meta)
+        self.used = set(every_name.intersection(meta))
 
     def names(self, name: str) -> tuple[str, ...]:
         return tuple(key for key, _ in self.lookup[name])
@@ -67,6 +57,8 @@ class Fields:
         pairs = self.lookup[name]
         for key, configured in pairs:
             value = self.meta.get(key)
+            if value is None and "." in key:
+                value = nested(self.meta, key)
             if value is not None:
                 return configured, value
         return pairs[0][0] if pairs else name, None
@@ -197,34 +189,48 @@ class Fields:
         _, names = self.names_list("category", "categories", found)
         return (names[0] if names else None), names[1:]
 
-    def authors(self) -> tuple[str, ...]:
-        """Every author: a name, a list of names, or mappings with a name (``{name: A, url: ...}``)."""
-        key, value = self.raw("author")
-        if isinstance(value, dict):
-            value = value.get("name")
-            if value is not None and not isinstance(value, str):
-                raise self.error(key, "expected a name or a list of names")
-        if isinstance(value, bool):
-            raise self.error(key, f"expected a name, got {kind(value)}")
-        try:
-            return self.names_list("author", "names", (key, value))[1] if value is not None else ()
-        except ContentError:
-            raise self.error(key, "expected a name or a list of names") from None
+    def title(self) -> str | None:
+        """The title as plain text: Markdown and HTML in it rendered (content/plain.py)."""
+        value = self.text("title")
+        return plain_line(value)[0] if value else value
+
+    def authors(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(names, web addresses) of every author (content/authors.py)."""
+        from .authors import authors_of
+
+        return authors_of(self)
 
     def entry_id(self) -> str | None:
-        """The frontmatter id: an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC 4287 4.2.6)."""
-        value = self.text("id")
-        if value is None:
+        """The frontmatter id when it is an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC
+        4287 4.2.6). Other text (Astro's and Docusaurus' short names, ``id: nix-0.9``) is no entry id:
+        it is ignored with a warning and ``[feeds] entry_id`` gives the id, as for an article without one."""
+        key, value = self.raw("id")
+        if value is None or isinstance(value, (bool, list, dict)):
+            return None  # not text: no id, and the article is still published
+        text = repair_line(str(value))
+        if not text:
             return None
-        if not _SCHEME.match(value):
-            key, _ = self.raw("id")
-            raise self.error(
+        if not _SCHEME.match(text) or " " in text:
+            self.warn(
                 key,
-                f"{value!r} is not a URI (expected e.g. tag:example.org,2025:post, urn:uuid:... or an http address)",
+                f"{text[:200]!r} is not a URI, so it is no entry id; ignored ([feeds] entry_id makes this "
+                "entry's id; [fields] id = [] stops reading it)",
             )
+            self.used.discard(key.lstrip("!"))  # kept in extra, for templates
+            return None
         from .permalinks import uri
 
-        return uri(value)
+        return uri(text)
+
+
+def nested(meta: Mapping[str, Any], dotted: str) -> Any:
+    """``params.author`` (Hugo) or ``extra.author`` (Zola): the value under mappings, else None."""
+    value: Any = meta
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], frozenset[str]]:

@@ -22,8 +22,8 @@ from ..config import Config
 from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
-from ..text import distinct_terms, repair, slugify
-from . import SourceFile, decode, read_body, read_bytes, scan, too_large
+from ..text import distinct_terms, slugify
+from . import SourceFile, decode, markdown_body, read_body, read_bytes, scan, too_large
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
@@ -248,7 +248,7 @@ def article_from_metadata(
         rel = f"{pure.parent.name}/{pure.name}" if pure.stem.lower() == "index" and pure.parent.name else pure.name
     fields = Fields(meta, config, path)
     name_slug, name_date = file_name_parts(rel, config)
-    title = fields.text("title")
+    title = fields.title()
     published = fields.date("published")
     if published is None and name_date is not None:
         published = read_date(name_date, config)
@@ -264,12 +264,14 @@ def article_from_metadata(
         slug = name_slug if name_slug and not config.preset_rules.slug_from_title else slugify(title)
     category, more_tags = fields.category()
     tags = _bounded_terms(fields, fields.tags(), more_tags, config.site.max_terms)
+    authors, author_urls = fields.authors()
+    given_id = fields.entry_id()  # before extra: an id that is ignored stays there, for templates
     return Article(
         slug=unicodedata.normalize("NFC", slug.strip()),  # macOS names files in NFD: one slug, one address
         title=title,
         published=published,
         updated=fields.date("updated"),
-        authors=fields.authors(),
+        authors=authors,
         tags=tags,
         category=category,
         featured=fields.flag("featured"),
@@ -278,11 +280,12 @@ def article_from_metadata(
         cover_image=fields.cover(),
         source=fields.address("source"),
         draft=fields.flag("draft"),
-        body=repair(body) if isinstance(body, str) else body,
+        body=markdown_body(body, path, config) if isinstance(body, str) else body,
         extra={k: v for k, v in meta.items() if k not in fields.used},
         path=str(path) if path is not None else None,
-        id=fields.entry_id(),
+        id=given_id,
         file=rel,
+        author_urls=author_urls,
     )
 
 

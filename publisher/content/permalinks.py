@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,7 +32,25 @@ _PATH_SAFE = _SUB_DELIMS + ":@/"
 _QUERY_SAFE = _SUB_DELIMS + ":@/?"
 _SEGMENT_SAFE = _SUB_DELIMS + ":@"
 
-PLACEHOLDERS = ("slug", "year", "month", "day", "category", "path", "filename")
+PLACEHOLDERS = (
+    "slug",
+    "year",
+    "month",
+    "day",
+    "category",
+    "path",
+    "filename",
+    "folder",
+    "title",
+    "slug_or_title",
+    "dated_path",
+)
+# {path}, {folder} and {dated_path} may hold "/"; a slash in any other value is encoded.
+_MAY_NEST = ("path", "folder", "dated_path")
+# Docusaurus' blogUtils DATE_FILENAME_REGEX, on the path without extension and "/index".
+_DATED_PATH = re.compile(r"(?P<folder>.*)(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})[-/]?(?P<text>.*)")
+# Hugo's urlize (helpers.MakePath): spaces become hyphens; letters, digits, marks and these stay.
+_HUGO_KEEPS = frozenset("._~+#@-")
 BUNDLE_NAMES = ("index",)  # a page bundle's file: first-post/index.md is the article "first-post"
 
 
@@ -72,18 +91,35 @@ def _ascii_netloc(netloc: str) -> str:
 
 
 def source_parts(file: str | None, slug: str) -> dict[str, str]:
-    """{path} and {filename} of an article from its file under the content folder.
+    """{path}, {filename} and {folder} of an article from its file under the content folder.
 
-    ``2024/first-post/index.md`` is a page bundle: its path is ``2024/first-post`` and its file
-    name ``first-post``. An article built in code, with no file, has its slug for both.
+    ``2024/first-post/index.md`` is a page bundle: its path is ``2024/first-post``, its file
+    name ``first-post`` and its folder ``2024`` (the folder that holds the article, "" at the top).
+    An article built in code, with no file, has its slug for path and file name, and no folder.
     """
     if not file:
-        return {"path": slug, "filename": slug}
+        return {"path": slug, "filename": slug, "folder": ""}
     folder, _, name = file.rpartition("/")
     stem = name.rpartition(".")[0] or name
     if folder and stem.lower() in BUNDLE_NAMES:
-        return {"path": folder, "filename": folder.rpartition("/")[2]}
-    return {"path": f"{folder}/{stem}" if folder else stem, "filename": stem}
+        return {"path": folder, "filename": folder.rpartition("/")[2], "folder": folder.rpartition("/")[0]}
+    return {"path": f"{folder}/{stem}" if folder else stem, "filename": stem, "folder": folder}
+
+
+def hugo_urlize(text: str) -> str:
+    """A title as Hugo's urlize makes a path segment of it (its :title, and :slug without a slug;
+    helpers.UnicodeSanitize): lower case; letters, digits, marks and ``._~+#@-`` kept; a space
+    becomes a hyphen unless one was just written; everything else dropped."""
+    kept: list[str] = []
+    hyphen = False
+    for char in text.lower():
+        if char.isalnum() or char in _HUGO_KEEPS or unicodedata.category(char).startswith("M"):
+            kept.append(char)
+            hyphen = char == "-"
+        elif char.isspace() and not hyphen:
+            kept.append("-")
+            hyphen = True
+    return "".join(kept)
 
 
 def web_address(value: str | None) -> str | None:
@@ -110,9 +146,33 @@ def placeholders(article: Article, config: Config, names: frozenset[str] = froze
     if names & {"year", "month", "day"}:
         local = config.local_time(article.published)  # Hugo's zero date is year 0 in New York
         values.update(year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}")
-    if names & {"path", "filename"}:
+    if names & {"path", "filename", "folder", "slug_or_title"}:
         values.update(source_parts(article.file, article.slug))
+    if names & {"title", "slug_or_title"}:
+        values["title"] = hugo_urlize(article.title) or article.slug
+        # Hugo's :slug: the frontmatter slug, else the title. A slug that is the file's own name
+        # counts as none (the loader gives the file name when there is no slug).
+        given = article.slug != values.get("filename", article.slug) or not article.file
+        values["slug_or_title"] = article.slug if given else values["title"]
+    if "dated_path" in names:
+        values["dated_path"] = _dated_path(article, config)
     return values
+
+
+def _dated_path(article: Article, config: Config) -> str:
+    """Docusaurus' blog path: the frontmatter slug, else the file's path without extension (and a
+    bundle's "/index") with a date in it written as folders: 2021-08-26-welcome -> 2021/08/26/welcome."""
+    if not article.file:
+        return article.slug
+    from .fields import file_name_parts
+
+    if article.slug != file_name_parts(article.file, config)[0]:
+        return article.slug  # given in the frontmatter ("/my/path" or "welcome")
+    path = source_parts(article.file, article.slug)["path"]
+    dated = _DATED_PATH.fullmatch(path)
+    if dated is None:
+        return path
+    return f"{dated['folder']}{dated['date'].replace('-', '/')}/{dated['text']}"
 
 
 @functools.cache
@@ -123,11 +183,12 @@ def used_placeholders(pattern: str) -> frozenset[str]:
 def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
     """The path a permalink pattern gives, encoded, without the empty segments of empty placeholders.
 
-    Only ``{path}`` may add "/" to the path; a slash in any other value is encoded, so a category
-    cannot move an article to another folder.
+    Only ``{path}`` and ``{folder}`` may add "/" to the path; a slash in any other value is encoded,
+    so a category cannot move an article to another folder.
     """
     values = {
-        name: value.replace("/", "%2F") if name != "path" and "/" in value else value for name, value in values.items()
+        name: value.replace("/", "%2F") if name not in _MAY_NEST and "/" in value else value
+        for name, value in values.items()
     }
     segments = []
     for part in pattern.split("/"):

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
+
+from ..errors import NOT_AN_ARTICLE, ContentError
 
 # Files that are never articles in any layout: the folder's README, partials and section pages
 # (Hugo's _index.md, Jekyll's _drafts), hidden files. Matched against each part of a file's path
@@ -28,6 +32,17 @@ REDIRECT_KEYS = frozenset({"redirect", "redirect_to", "redirectTo", "redirect_ur
 PLACEMENT_KEYS = frozenset(
     {"aliases", "redirect_from", "layout", "permalink", "url", "type", "sitemap", "outputs", "_build", "build"}
 )
+
+
+def not_an_article(meta: Mapping[str, Any], path: str | Path | None) -> ContentError | None:
+    """Why a file is not an article (a redirect stub, a page that only says where it lives), if so."""
+    redirect = REDIRECT_KEYS.intersection(meta)
+    if redirect:
+        key = sorted(redirect)[0]
+        return ContentError(path, None, f"not an article ({key}: {meta[key]!r})", reason=NOT_AN_ARTICLE)
+    if meta and set(meta) <= PLACEMENT_KEYS:
+        return ContentError(path, None, f"not an article (only {', '.join(sorted(meta))})", reason=NOT_AN_ARTICLE)
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,8 @@ class Preset:
     markers: tuple[str, ...] = ()
     # The generator's own configuration files, which init reads for the site's title and url.
     site_files: tuple[str, ...] = ()
+    # Docusaurus 3 reads every .md file as MDX (its markdown.format "mdx"): imports, JSX comments.
+    mdx: bool = False
 
 
 PRESETS: Mapping[str, Preset] = MappingProxyType(
@@ -69,6 +86,8 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
                 "updated": ("updatedDate", "modDatetime", "updated", "lastmod"),
                 "description": ("description", "summary", "excerpt"),
                 "cover_image": ("heroImage", "cover", "image", "ogImage", "coverImage"),
+                # A content collection's id is the entry's short name ("nix-0.9"), never a feed id.
+                "id": (),
             },
             dated_file_names=False,
             permalink="/blog/{slug}/",
@@ -127,6 +146,29 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
             permalink="/{path}/",
             markers=("eleventyNavigation", "eleventyExcludeFromCollections", "eleventyComputed", "eleventyImport"),
             site_files=("eleventy.config.js", "eleventy.config.mjs", ".eleventy.js", "eleventy.config.cjs"),
+        ),
+        "docusaurus": Preset(
+            name="docusaurus",
+            generator="Docusaurus",
+            fields={
+                "published": ("date",),
+                "updated": ("last_update", "lastmod", "updated"),
+                "description": ("description", "summary"),
+                "cover_image": ("image",),
+                # unlisted posts are left out of the blog's lists and feeds, as drafts are
+                "draft": ("draft", "unlisted"),
+                "id": (),  # a post's id is a short name, never a feed id
+            },
+            # Docusaurus' blog URL: the frontmatter slug, else the file's path with its date as folders
+            # (docusaurus.io/docs/blog#blog-post-date; 2021-08-26-welcome/index.md -> 2021/08/26/welcome).
+            permalink="/blog/{dated_path}",
+            markers=("hide_table_of_contents", "authors", "unlisted", "sidebar_label", "toc_max_heading_level"),
+            site_files=(
+                "docusaurus.config.js",
+                "docusaurus.config.ts",
+                "docusaurus.config.mjs",
+                "docusaurus.config.cjs",
+            ),
         ),
         "pelican": Preset(
             name="pelican",

@@ -10,6 +10,7 @@ Everything it guessed is said in a comment beside the setting, so a person can c
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections import Counter
@@ -24,9 +25,10 @@ from .presets import DEFAULT_EXCLUDE, PRESETS, Preset
 
 MOST = 0.5  # a key in at least this share of the files is the site's name for a field
 PAGES = 0.1  # dateless pages are excluded by name when they are at most this share (or 3)
-_LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2,4})?")
 _ASSIGN = re.compile(r"^(?P<key>[A-Z_]+)\s*=\s*(?P<quote>['\"])(?P<value>.*?)(?P=quote)", re.MULTILINE)
 _ASTRO_SITE = re.compile(r"\bsite\s*:\s*(['\"`])(?P<value>https?://[^'\"`]+)\1")
+# docusaurus.config.js: the top-level keys of the exported object (two spaces in), quoted.
+_DOCUSAURUS_KEY = re.compile(r"^ {0,2}(?P<key>title|url|baseUrl)\s*:\s*(['\"`])(?P<value>[^'\"`]*)\2", re.MULTILINE)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Survey:
     field_notes: dict[str, str] = field(default_factory=dict)
     pages: list[str] = field(default_factory=list)
     unreadable: int = 0
+    notes: list[str] = field(default_factory=list)  # what init tells the person, beside what it wrote
 
 
 def survey(folder: str | Path) -> Survey:
@@ -108,27 +111,14 @@ def _site_file(folder: Path) -> tuple[Path | None, Preset | None]:
 def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
     """title, url, timezone and permalink as the generator's own configuration gives them."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    data: dict[str, Any] = {}
-    try:
-        if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix in (".yml", ".yaml"):
-            data = _yaml(text) or {}
-        elif path.suffix == ".json":
-            data = json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError, ImportError):
-        data = {}
-    except Exception:  # PyYAML's errors: a configuration we cannot read gives nothing, not a crash
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = _read_settings(path)
     site: dict[str, Any] = {}
     if preset == "hugo":
         site.update(
             url=data.get("baseURL") or data.get("baseurl"),
             title=data.get("title"),
             timezone=data.get("timeZone") or data.get("timezone"),
-            permalinks=data.get("permalinks"),
+            permalinks=data.get("permalinks") or _hugo_file(path, "permalinks", site),
             languages=list(data.get("languages") or ()),
         )
     elif preset == "jekyll":
@@ -154,7 +144,87 @@ def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
     elif preset == "astro":
         match = _ASTRO_SITE.search(text)
         site.update(url=match.group("value") if match else None)
+    elif preset == "docusaurus":
+        keys: dict[str, str] = {}
+        for found in _DOCUSAURUS_KEY.finditer(text):
+            keys.setdefault(found.group("key"), found.group("value"))  # the first: the site's, not a navbar's
+        url = keys.get("url")
+        if url and keys.get("baseUrl", "/").strip("/"):
+            url = url.rstrip("/") + "/" + keys["baseUrl"].strip("/")
+        site.update(url=url, title=keys.get("title"))
+    if preset in ("astro", "eleventy") and not site.get("title"):
+        site.update(_starter_metadata(path.parent, site))
     return {k: v for k, v in site.items() if v}
+
+
+# The site's name and address where the starter projects keep them: Astro's blog template
+# (src/consts.ts: SITE_TITLE) and eleventy-base-blog (_data/metadata.js or .json: title, url).
+_STARTER_FILES = ("src/consts.ts", "src/consts.js", "src/config.ts", "_data/metadata.js", "_data/metadata.json")
+_STARTER_KEY = re.compile(
+    r"\b(?P<key>SITE_TITLE|title|SITE_URL|url|website)[\"']?\s*[:=]\s*(['\"`])(?P<value>[^'\"`\n]+)\2"
+)
+
+
+def _starter_metadata(root: Path, known: dict[str, Any]) -> dict[str, Any]:
+    for name in _STARTER_FILES:
+        candidate = root / name
+        if not candidate.is_file():
+            continue
+        found: dict[str, Any] = {}
+        for match in _STARTER_KEY.finditer(candidate.read_text(encoding="utf-8", errors="replace")):
+            key = "title" if "title" in match["key"].lower() else "url"
+            if key == "url" and not match["value"].startswith(("http://", "https://")):
+                continue
+            found.setdefault(key, match["value"].strip())
+        if found.get("title"):
+            return {**({} if known.get("url") else found), "title": found["title"], "title_file": candidate}
+    return {}
+
+
+def authors_file(found: Survey) -> Path | None:
+    """The generator's authors data: Docusaurus' blog/authors.yml, Jekyll's _data/authors.yml,
+    Hugo's data/authors/ folder or data/authors.yaml."""
+    if found.site_file is None:
+        return None
+    root = found.site_file.parent
+    if root.name == "_default" and root.parent.name == "config":
+        root = root.parent.parent
+    places = {
+        "docusaurus": [found.folder / f"authors{s}" for s in (".yml", ".yaml", ".json")],
+        "jekyll": [root / "_data" / f"authors{s}" for s in (".yml", ".yaml", ".json", ".toml")],
+        "hugo": [root / "data" / f"authors{s}" for s in ("", ".yaml", ".yml", ".toml", ".json")],
+    }
+    return next((p for p in places.get(found.preset or "", ()) if p.exists()), None)
+
+
+def _hugo_file(site_file: Path, name: str, site: dict[str, Any]) -> Any:
+    """A setting Hugo reads from its own file in the configuration folder (config/_default/permalinks.yaml);
+    the file is noted in ``site`` as "<name>_file", for init's comment."""
+    root = site_file.parent
+    if root.name == "_default" and root.parent.name == "config":
+        root = root.parent.parent
+    for suffix in (".toml", ".yaml", ".yml", ".json"):
+        candidate = root / "config" / "_default" / f"{name}{suffix}"
+        if candidate.is_file():
+            site[f"{name}_file"] = candidate
+            return _read_settings(candidate)
+    return None
+
+
+def _read_settings(path: Path) -> dict[str, Any]:
+    """A TOML, YAML or JSON settings file as a mapping ({} for one that cannot be read)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    data: Any = {}
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix in (".yml", ".yaml"):
+            data = _yaml(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+    except Exception:  # tomllib's, json's and PyYAML's errors: a file we cannot read gives nothing, not a crash
+        data = {}
+    return data if isinstance(data, dict) else {}
 
 
 def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> None:
@@ -191,91 +261,6 @@ def _guess_fields(found: Survey, metas: list[tuple[str, dict[str, Any]]]) -> Non
 def _dated(rel: str) -> bool:
     stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return DATED_NAME.fullmatch(stem) is not None
-
-
-def guessed_permalink(found: Survey) -> tuple[str, str]:
-    """(permalink, why): the generator's own URL setting translated, else its default under the folder's section."""
-    rules = PRESETS[found.preset] if found.preset else None
-    section = _section(found)
-    own = found.site.get("permalink")
-    if found.preset == "jekyll" and isinstance(own, str):
-        styles = {
-            "date": "/:categories/:year/:month/:day/:title:output_ext",
-            "pretty": "/:categories/:year/:month/:day/:title/",
-            "none": "/:categories/:title:output_ext",
-        }
-        pattern = styles.get(own, own)
-        for token, ours in (
-            (":categories", "{category}"),
-            (":year", "{year}"),
-            (":month", "{month}"),
-            (":day", "{day}"),
-            (":title", "{slug}"),
-            (":slug", "{slug}"),
-            (":output_ext", ".html"),
-        ):
-            pattern = pattern.replace(token, ours)
-        if ":" not in pattern:
-            return pattern, f"from permalink in {found.site_file}"
-    hugo = found.site.get("permalinks")
-    if found.preset == "hugo" and isinstance(hugo, dict) and section:
-        # [permalinks] posts = "/:year/:month/:slug/" (newer Hugo nests it under "page")
-        given = hugo.get(section.split("/")[0]) or (hugo.get("page") or {}).get(section.split("/")[0])
-        if isinstance(given, str):
-            pattern = given
-            for token, ours in (
-                (":slugorcontentbasename", "{slug}"),
-                (":slugorfilename", "{slug}"),
-                (":contentbasename", "{filename}"),
-                (":filename", "{filename}"),
-                (":year", "{year}"),
-                (":month", "{month}"),
-                (":day", "{day}"),
-                (":slug", "{slug}"),
-                (":title", "{slug}"),
-                (":section", section.split("/")[0]),
-            ):
-                pattern = pattern.replace(token, ours)
-            if ":" not in pattern:
-                return "/" + pattern.lstrip("/"), f"from [permalinks] in {found.site_file}"
-    if found.preset == "pelican" and isinstance(own, str):
-        pattern = own.replace("{date:%Y}", "{year}").replace("{date:%m}", "{month}").replace("{date:%d}", "{day}")
-        try:
-            pattern.format(slug="s", year="y", month="m", day="d", category="c")
-            return "/" + pattern.lstrip("/"), f"from ARTICLE_URL in {found.site_file}"
-        except (KeyError, IndexError, ValueError):
-            pass
-    if found.preset == "eleventy":
-        data = found.folder / f"{found.folder.name}.json"
-        try:
-            own = json.loads(data.read_text(encoding="utf-8")).get("permalink")
-        except (OSError, ValueError, AttributeError):
-            own = None
-        if isinstance(own, str) and re.fullmatch(r"[\w/{}. -]*\{\{\s*page\.fileSlug\s*\}\}[\w/. -]*", own):
-            return re.sub(r"\{\{\s*page\.fileSlug\s*\}\}", "{slug}", own), f"from permalink in {data}"
-    default = rules.permalink if rules else "/{slug}/"
-    if found.preset == "astro" or not section:
-        return default, f"{rules.generator if rules else 'publisher'}'s usual address; check it against the live site"
-    return f"/{section}{default}", f"the folder's section ({section}) and {rules.generator if rules else 'the'} default"
-
-
-def _section(found: Survey) -> str:
-    """The folder's path under the generator's content root: content/en/blog -> "blog"."""
-    if found.site_file is None:
-        return ""
-    root = found.site_file.parent
-    if root.name == "_default" and root.parent.name == "config":  # Hugo's config/_default/hugo.yaml
-        root = root.parent.parent
-    try:
-        parts = list(found.folder.relative_to(root.resolve()).parts)
-    except ValueError:
-        return ""
-    roots = {"hugo": ("content",), "eleventy": ("src", "content", "site"), "jekyll": (), "pelican": ("content",)}
-    if parts and parts[0] in roots.get(found.preset or "", ()):
-        parts = parts[1:]
-    if len(parts) > 1 and (_LANGUAGE.fullmatch(parts[0]) and (parts[0] in found.site.get("languages", [parts[0]]))):
-        parts = parts[1:]  # Hugo's content/en/blog: the default language has no prefix
-    return "/".join(parts)
 
 
 def write_config(content: str | Path, target: Path, *, url: str | None = None, title: str | None = None) -> Survey:
@@ -316,36 +301,59 @@ def config_text(found: Survey, config_path: Path, *, url: str | None = None, tit
     if not url:
         where = f" ({found.site_file} has none)" if found.site_file else ""
         raise ConfigError(f"init: the site's public address is not known{where}; pass --url https://...")
-    title = title or found.site.get("title") or found.folder.name
     base = config_path.resolve().parent
-    try:
-        content = found.folder.relative_to(base).as_posix()
-    except ValueError:
-        content = found.folder.as_posix()
+
+    def shown(path: Path | str) -> str:
+        """A path as publisher.toml gives it: relative to its folder (never this machine's layout)."""
+        return Path(os.path.relpath(path, base)).as_posix()
+
+    site_file = shown(found.site_file) if found.site_file else None
+    if title:
+        title_note = ""
+    elif found.site.get("title"):
+        title_file = found.site.get("title_file")
+        title, title_note = found.site["title"], f"  # from {shown(title_file) if title_file else site_file}"
+    else:
+        title = found.folder.name
+        where = f"{site_file} has no title" if site_file else "no generator configuration found"
+        title_note = f"  # the content folder's name ({where}): write the site's real name here"
+        found.notes.append(f'the title is the content folder\'s name, "{title}": {where}; pass --title or edit it')
+    content = shown(found.folder)
     rules = PRESETS[found.preset] if found.preset else None
+    from .site_permalinks import guessed_permalink
+
     permalink, why = guessed_permalink(found)
+    # Where a reason names a file, it is named relative to publisher.toml too.
+    local = [p for p in (found.site_file, found.site.get("permalinks_file"), found.folder) if p]
+    reason, why = found.reason, why
+    for path in local:
+        reason, why = reason.replace(str(path), shown(path)), why.replace(str(path), shown(path))
     lines = [
         f"# publisher.toml written by `publisher init` from {content} ({found.files} files with frontmatter).",
         "# Every setting but title and url has a default; the comments say where each value came from.",
         "",
-        f"title = {_toml(title)}",
-        f"url = {_toml(url)}" + (f"  # from {found.site_file}" if from_site else ""),
+        f"title = {_toml(title)}{title_note}",
+        f"url = {_toml(url)}" + (f"  # from {site_file}" if from_site else ""),
         f"content = {_toml(content)}",
         'output = "feeds"',
     ]
     if rules is not None:
-        lines.append(f"preset = {_toml(rules.name)}  # {rules.generator}: {found.reason}")
+        lines.append(f"preset = {_toml(rules.name)}  # {rules.generator}: {reason}")
     else:
         lines.append('# preset = "hugo"  # none fitted: publisher\'s own field names are used')
     lines.append(f"permalink = {_toml(permalink)}  # {why}")
     if found.site.get("timezone"):
         lines.append(f"timezone = {_toml(found.site['timezone'])}  # dates without an offset are in this zone")
+    authors = authors_file(found)
+    if authors is not None:
+        lines.append(f"authors = {_toml(shown(authors))}  # author keys in articles become these names and links")
     excluded = rules.exclude if rules else DEFAULT_EXCLUDE
+    whose = "the preset's" if rules else "publisher's default"
     if found.pages:
         lines.append("# Pages with a title but no date (a list page, an about page): not articles.")
         lines.append(f"exclude = {_toml([*excluded, *('/' + page for page in found.pages)])}")
     else:
-        lines.append(f"# exclude = {_toml(list(excluded))}  # the preset's; files and folders that are not articles")
+        lines.append(f"# exclude = {_toml(list(excluded))}  # {whose}; files and folders that are not articles")
     lines += [
         "",
         "[feeds]",

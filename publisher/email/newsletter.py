@@ -1,10 +1,10 @@
 """The digest as a job: choose the window, render, check, write or send, and keep the history.
 
 ``write_digest`` is what ``publisher digest`` runs and ``send_digest`` what ``publisher send``
-runs; both hold the state folder's lock from reading the history to recording the new cut-off,
-so that two overlapping runs never send the same articles twice. They read articles through the
-state store (files unchanged since the last build are not parsed again) but never write the
-build's records.
+runs; both hold the newsletter's lock (store/) from reading the history to recording the new
+cut-off, so that two overlapping runs never send the same articles twice. They read articles
+through the build's cache without its lock (files unchanged since the last build are not parsed
+again) and never write it, so a build runs while a long send goes on.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..engine.state import StateStore, open_state, peek_state
+from ..engine.state import StateStore, peek_state
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from ..output import write_feeds
 
 if TYPE_CHECKING:
+    import sqlite3
     from email.message import EmailMessage
 
     from .digest import Digest
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("publisher")
 DIGEST_FILES = ("digest.html", "digest.txt", "digest.eml")
-REPORTED = "digest_reported"  # the skipped articles the last digest or send named (state meta key)
 
 
 class DigestCheckFailed(PublisherError):
@@ -114,19 +114,20 @@ def prepare_digest(
     articles: list[Article],
     *,
     now: datetime,
-    store: StateStore | None,
+    history: sqlite3.Connection | None,
     for_subscribers: bool = False,
     strict: bool = False,
 ) -> Digest:
-    """Render the digest ``request`` asks for; raises EmptyDigest (with what was empty) when nothing is new.
+    """Render the digest ``request`` asks for, after the last one in ``history`` (the newsletter's database);
+    raises EmptyDigest (with what was empty) when nothing is new.
 
     An article that cannot be rendered is named and left out (``strict``: raised, see guard.py)."""
     from ..errors import EmptyDigest
     from .digest import render_digest
-    from .history import last_digest
+    from .store import last_digest
 
     request.check()
-    last = last_digest(store) if request.since_last and not request.force and store is not None else None
+    last = last_digest(history) if request.since_last and not request.force and history is not None else None
     days = request.days
     if last is None and request.since is None and days is None:
         days = 7.0
@@ -172,14 +173,14 @@ def write_digest(
     """
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
-    with _job(config, request, now, check, strict, "written", lock_timeout) as (store, digest):
+    with _job(config, request, now, check, strict, "written", lock_timeout) as (db, digest):
         if dry_run:
             return DigestRun(digest)
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
         write_feeds(files, config.output_folder)
-        recorded = _record(store, request, digest)
+        recorded = _record(db, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
 
@@ -209,14 +210,14 @@ def send_digest(
 
     request = request or DigestRequest()
     now = now or datetime.now(UTC)
-    with _job(config, request, now, check, strict, "sent", lock_timeout) as (store, digest):
+    with _job(config, request, now, check, strict, "sent", lock_timeout) as (db, digest):
         outgoing = stamped(digest.message, config)
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
         written = write_feeds(web_outputs(digest, config), config.output_folder)
         send_message(outgoing, smtp, to=to, sender=sender)
-        recorded = _record(store, request, digest)
+        recorded = _record(db, request, digest)
     return DigestRun(
         digest,
         written=tuple(written),
@@ -237,17 +238,25 @@ def preview_digest(
 ) -> Digest:
     """The digest as write_digest would render it, without the lock and writing nothing (the preview)."""
     from ..errors import EmptyDigest
+    from .store import peek_newsletter
 
     request = request or DigestRequest()
-    with peek_state(config) as store:
-        articles, errors = load_current(config, store, strict=strict)
+    history = peek_newsletter(config)
+    try:
+        with peek_state(config) as store:
+            articles, errors = load_current(config, store, strict=strict)
         for exc in errors:
             log.warning("skipped %s", exc)
         try:
-            return prepare_digest(config, request, articles, now=now or datetime.now(UTC), store=store, strict=strict)
+            return prepare_digest(
+                config, request, articles, now=now or datetime.now(UTC), history=history, strict=strict
+            )
         except EmptyDigest as exc:
             log.warning("%s: %s", exc, if_empty)
             raise EmptyDigest("nothing was published in the window; widen it with --days or --since") from None
+    finally:
+        if history is not None:
+            history.close()
 
 
 def digest_files(digest: Digest) -> dict[str, bytes]:
@@ -262,16 +271,19 @@ def _checked(
     config: Config,
     request: DigestRequest,
     now: datetime,
-    store: StateStore,
+    history: sqlite3.Connection,
     check: bool,
     strict: bool,
     verb: str,
     for_subscribers: bool = False,
 ) -> Digest:
-    articles, errors = load_current(config, store, strict=strict)
-    _name_once(store, errors)
+    """The digest ``request`` asks for, from the articles as they are now (read through the build's cache,
+    without its lock: a build may be writing it), checked when ``check``."""
+    with peek_state(config) as store:
+        articles, errors = load_current(config, store, strict=strict)
+    _name_once(history, errors)
     digest = prepare_digest(
-        config, request, articles, now=now, store=store, for_subscribers=for_subscribers, strict=strict
+        config, request, articles, now=now, history=history, for_subscribers=for_subscribers, strict=strict
     )
     if check and digest.problems:
         raise DigestCheckFailed(
@@ -280,45 +292,48 @@ def _checked(
     return digest
 
 
-def _name_once(store: StateStore, problems: list[ContentError]) -> None:
+def _name_once(history: sqlite3.Connection, problems: list[ContentError]) -> None:
     """Name each skipped article once, as the build does: a weekly cron digest would otherwise mail the
-    same warnings every week. The problems named are remembered until they are gone or change; ``publisher
-    check`` lists every current one."""
-    named = set(store.get(REPORTED, []))
+    same warnings every week. What was named is kept in the newsletter's database until the problem is
+    gone or changes; ``publisher check`` lists every current one."""
+    from .store import named_problems, record_named_problems
+
+    named = named_problems(history)
     current = [str(problem) for problem in problems]
     for problem in current:
         if problem not in named:
             log.warning("skipped %s", problem)
     if set(current) != named:
-        with store.transaction():
-            store.put(REPORTED, current)
+        record_named_problems(history, current)
 
 
 @contextmanager
 def _job(
     config: Config, request: DigestRequest, now: datetime, check: bool, strict: bool, verb: str, lock_timeout: float
-) -> Iterator[tuple[StateStore, Digest]]:
-    """The state store, locked for the whole job (a forced start honoured),
-    and the checked digest of ``request``."""
-    with open_state(config, lock_timeout=lock_timeout) as store:
-        _forget_if_forced(store, request)
-        yield store, _checked(config, request, now, store, check, strict, verb)
+) -> Iterator[tuple[sqlite3.Connection, Digest]]:
+    """The newsletter's database, locked for the whole job (a forced start honoured), and the checked
+    digest of ``request``."""
+    from .store import open_newsletter
+
+    with open_newsletter(config, lock_timeout=lock_timeout) as db:
+        _forget_if_forced(db, request)
+        yield db, _checked(config, request, now, db, check, strict, verb)
 
 
-def _forget_if_forced(store: StateStore, request: DigestRequest) -> None:
+def _forget_if_forced(db: sqlite3.Connection, request: DigestRequest) -> None:
     if request.force and request.since_last:
-        from .history import forget_lost_history
+        from .store import forget_lost_history
 
-        forget_lost_history(store)
+        forget_lost_history(db)
 
 
-def _record(store: StateStore, request: DigestRequest, digest: Digest) -> bool:
+def _record(db: sqlite3.Connection, request: DigestRequest, digest: Digest) -> bool:
     """Move the --since-last cut-off. A one-off digest (--days, --since) leaves it alone, so that it
     does not use up the list's next issue."""
-    from .history import last_digest, record_digest
+    from .store import last_digest, record_digest
 
     if not request.since_last:
         return False
-    previous = None if request.force else last_digest(store)
-    record_digest(store, digest.state(previous), since=digest.since, subject=digest.subject)
+    previous = None if request.force else last_digest(db)
+    record_digest(db, digest.state(previous), since=digest.since, subject=digest.subject)
     return True

@@ -1,11 +1,6 @@
-"""Subscribers, their unsubscribe tokens, and the delivery journal and suppression list (SQLite).
+"""Subscribers: a list read from CSV, their unsubscribe tokens and links, and unsubscribing.
 
-The journal is what makes a newsletter go out exactly once: each delivery the SMTP server accepted
-is recorded (in its own transaction) before the next message is sent, so a send that is killed or
-fails half-way and is run again sends only to those not yet recorded; at most the one message in
-flight at the kill goes twice. The suppression list keeps everyone who unsubscribed out of every
-later send. All of it lives in one SQLite database (the state store); every function here takes the
-open ``sqlite3.Connection`` and changes it in a transaction.
+What the newsletter remembers of them (status, the delivery journal) is in its database (store/).
 """
 
 from __future__ import annotations
@@ -14,29 +9,28 @@ import base64
 import csv
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
-from ..engine.state import NEWSLETTER_SCHEMA
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
-from .addresses import address_list
+from .addresses import Mailbox, address_list
+
+if TYPE_CHECKING:
+    from .store import SubscriberRecord
 
 log = logging.getLogger("publisher")
 
 SECRET_ENV = "PUBLISHER_UNSUBSCRIBE_SECRET"
-SCHEMA = NEWSLETTER_SCHEMA  # in state.py, with every other table of the state store
 # Where each subscriber's own unsubscribe URL goes in the rendered issue: a plain https URL that survives
 # inlining and escaping unchanged, replaced per message.
 UNSUBSCRIBE_MARKER = "https://unsubscribe.invalid/publisher-subscriber-link"
@@ -57,7 +51,8 @@ class Subscriber:
 
 
 def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[Subscriber]:
-    """A CSV file with a header row: ``email``, optional ``name``, any other columns kept as merge fields.
+    """A CSV file with a header row: ``email`` (``name@example.org`` or ``Name <name@example.org>``), optional
+    ``name`` (else the display name), any other columns kept as merge fields.
 
     A row whose address is not one is reported (logged, appended to ``errors``) and skipped; an
     address listed twice is sent to once. A file without an ``email`` column, or a path that is not a
@@ -73,16 +68,16 @@ def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[
                 raise ConfigError(f"{path}:1: no 'email' column (the first row names the columns: email,name,...)")
             reader.fieldnames = columns
             for row in reader:
-                problem = _row_problem(row)
-                if problem:
+                box, problem = _mailbox(row)
+                if box is None:
                     message = f"{path}:{reader.line_num}: {problem}; skipped"
                     log.warning("%s", message)
                     if errors is not None:
                         errors.append(message)
                     continue
-                email = row["email"].strip()
+                name = (row.get("name") or "").strip() or box.name  # the name column wins over a display name
                 extra = {k: (v or "").strip() for k, v in row.items() if k not in ("email", "name") and k}
-                subscribers.setdefault(email.lower(), Subscriber(email, (row.get("name") or "").strip(), extra))
+                subscribers.setdefault(box.address.lower(), Subscriber(box.address, name, extra))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not a CSV file in UTF-8 ({exc})") from None
     return list(subscribers.values())
@@ -106,17 +101,70 @@ def _open_list(path: Path) -> TextIO:
     return open(fd, encoding="utf-8-sig", newline="")
 
 
-def _row_problem(row: Mapping[str, str | None]) -> str | None:
+def _mailbox(row: Mapping[str, str | None]) -> tuple[Mailbox | None, str]:
+    """The row's one address (``name@example.org`` or ``Name <name@example.org>``), or why it has none."""
     email = (row.get("email") or "").strip()
     try:
         boxes = address_list(email, "email")
     except ConfigError:
         boxes = []
-    if len(boxes) != 1 or boxes[0].address != email:
-        return f"email: {email!r} is not one e-mail address (expected name@example.org)"
+    if len(boxes) != 1:
+        return (
+            None,
+            f"email: {email!r} is not one e-mail address (expected name@example.org or Name <name@example.org>)",
+        )
     if any(c in (row.get("name") or "") for c in "\r\n"):
-        return "name: holds a line break"
-    return None
+        return None, "name: holds a line break"
+    return boxes[0], ""
+
+
+# What an export adds to each row besides the address, the name and the merge fields; an import reads
+# ``status`` back (so a list moved in keeps who left) and drops the others.
+STORE_COLUMNS = ("status", "changed", "soft_bounces")
+
+
+def import_csv(db: sqlite3.Connection, path: str | Path, errors: list[str] | None = None) -> tuple[int, int, int]:
+    """Take the CSV list at ``path`` into the newsletter's database, in one transaction: (added, updated, kept).
+
+    Rows are read as read_subscribers reads them; a ``status`` column (as export_csv writes it) gives
+    each row's status, else active. Whoever unsubscribed, bounced or complained stays so."""
+    from .store import STATUSES, import_subscribers
+
+    people, statuses = [], {}
+    for person in read_subscribers(path, errors):
+        status = person.fields.get("status", "") or "active"
+        if status not in STATUSES:
+            message = f"{path}: {person.email}: status {status!r} is not one of {', '.join(STATUSES)}; skipped"
+            log.warning("%s", message)
+            if errors is not None:
+                errors.append(message)
+            continue
+        statuses[person.key] = status
+        fields = {k: v for k, v in person.fields.items() if k not in STORE_COLUMNS}
+        people.append(Subscriber(person.email, person.name, fields))
+    return import_subscribers(db, people, f"imported from {Path(path).name}", statuses)
+
+
+def export_csv(records: Iterable[SubscriberRecord], handle: TextIO) -> int:
+    """Write ``records`` as CSV (email, name, status, changed, soft_bounces, then every merge field), a
+    list import_csv and send --subscribers read back; returns how many rows were written."""
+    records = list(records)
+    extra = sorted({k for r in records for k in r.subscriber.fields} - {"email", "name", *STORE_COLUMNS})
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(["email", "name", *STORE_COLUMNS, *extra])
+    for r in records:
+        fields = r.subscriber.fields
+        writer.writerow(
+            [
+                r.subscriber.email,
+                r.subscriber.name,
+                r.status,
+                r.changed,
+                r.soft_bounces,
+                *(fields.get(k, "") for k in extra),
+            ]
+        )
+    return len(records)
 
 
 def unsubscribe_token(secret: str | bytes, email: str, issue: str) -> str:
@@ -149,116 +197,38 @@ def unsubscribe_link(template: str, subscriber: Subscriber, token: str) -> str:
     return _PLACEHOLDER.sub(fill, template)
 
 
+def personal_url(template: str | None) -> str | None:
+    """The unsubscribe URL of a newsletter to each subscriber: ``template`` itself when it has {token};
+    else ``template`` with ``token={token}`` added to its query, since without a token every reader
+    would get the same one-click link, and anyone holding one message could unsubscribe them all."""
+    if not template or needs_token(template):
+        return template
+    base, hash_, fragment = template.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}token={{token}}{hash_}{fragment}"
+
+
+def list_url(template: str | None) -> str | None:
+    """The unsubscribe URL of a digest for a list (an ESP's, or send --to): the query parameters whose
+    value is one of our {placeholders} left out, since only a send to each subscriber fills them in
+    (``/unsubscribe?token={token}`` becomes ``/unsubscribe``). ESP merge tags ({{ ... }}) stay."""
+    if not template or not _PLACEHOLDER.search(template):
+        return template
+    base, hash_, fragment = template.partition("#")
+    path, _, query = base.partition("?")
+    kept = [p for p in query.split("&") if p and not _PLACEHOLDER.fullmatch(p.partition("=")[2])]
+    return path + ("?" + "&".join(kept) if kept else "") + hash_ + fragment
+
+
 def needs_token(template: str | None) -> bool:
     return bool(template) and "token" in _PLACEHOLDER.findall(template or "")
 
 
-def require_secret(unsubscribe_url: str | None, secret: str | None) -> None:
-    """A ConfigError (exit 2, before anything is sent) when the URL has {token} and there is no secret."""
-    if needs_token(unsubscribe_url) and not secret:
+def require_secret(template: str | None, secret: str | None, what: str = "[digest] unsubscribe_url") -> None:
+    """A ConfigError (exit 2, before anything is sent) when ``template`` has {token} and there is no secret."""
+    if needs_token(template) and not secret:
         raise ConfigError(
-            f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
+            f"{what} has {{token}}: set the {SECRET_ENV} environment variable "
             "(a long random string, the same for every issue)"
-        )
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All or nothing, on a connection in autocommit mode (the state store's, or open_journal's)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    db.commit()
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    """The journal's tables, in the state database (``StateStore.db``) or any other."""
-    db.executescript(SCHEMA)
-
-
-def open_journal(path: str | Path) -> sqlite3.Connection:
-    """The SQLite database at ``path`` (created with its folder), WAL mode, with the journal's tables: for a
-    library caller without the state store (the CLI uses the state store's database)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)  # transactions are explicit (transaction())
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed delivery survives a killed process
-    ensure_schema(db)
-    return db
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class StoredIssue:
-    issue: str
-    subject: str
-    html: str
-    text: str
-    state: Mapping[str, object] | None
-
-
-def start_issue(
-    db: sqlite3.Connection, issue: str, subject: str, html: str, text: str, state: Mapping[str, object] | None = None
-) -> StoredIssue:
-    """Record the issue about to go out (kept as rendered: a run that resumes sends the same bytes);
-    an issue already recorded is returned as it was stored."""
-    with transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO newsletter_issues (issue, subject, html, text, state, started) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (issue, subject, html, text, json.dumps(state) if state is not None else None, _now()),
-        )
-    stored = stored_issue(db, issue)
-    assert stored is not None
-    return stored
-
-
-def stored_issue(db: sqlite3.Connection, issue: str) -> StoredIssue | None:
-    row = db.execute(
-        "SELECT issue, subject, html, text, state FROM newsletter_issues WHERE issue = ?", (issue,)
-    ).fetchone()
-    return StoredIssue(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None) if row else None
-
-
-def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
-    """The newest issue some subscriber is still to be tried for (a send that was killed or deferred)."""
-    row = db.execute(
-        "SELECT issue FROM newsletter_issues WHERE finished IS NULL ORDER BY started DESC, issue DESC"
-    ).fetchone()
-    return stored_issue(db, row[0]) if row else None
-
-
-def finish_issue(db: sqlite3.Connection, issue: str) -> None:
-    with transaction(db):
-        db.execute("UPDATE newsletter_issues SET finished = ? WHERE issue = ?", (_now(), issue))
-
-
-def recorded(db: sqlite3.Connection, issue: str) -> dict[str, str]:
-    """address (lower case) -> 'sent' or 'failed', for the issue."""
-    return dict(db.execute("SELECT email, status FROM deliveries WHERE issue = ?", (issue,)).fetchall())
-
-
-def record_delivery(
-    db: sqlite3.Connection,
-    issue: str,
-    email: str,
-    status: str,
-    token: str,
-    message_id: str | None = None,
-    reply: str | None = None,
-) -> None:
-    with transaction(db):
-        db.execute(
-            "INSERT OR REPLACE INTO deliveries (issue, email, status, token, reply, message_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (issue, email.lower(), status, token, reply, message_id, _now()),
         )
 
 
@@ -279,31 +249,23 @@ def state_from_json(data: Mapping[str, Any]) -> DigestState:
     )
 
 
-def suppressed(db: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in db.execute("SELECT email FROM suppressions")}
-
-
-def suppress(db: sqlite3.Connection, emails: Iterable[str], reason: str) -> None:
-    with transaction(db):
-        db.executemany(
-            "INSERT OR IGNORE INTO suppressions (email, reason, at) VALUES (?, ?, ?)",
-            [(e.lower(), reason, _now()) for e in emails],
-        )
-
-
 def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
     """Put an address on the suppression list: given itself, or a token from an unsubscribe link (found in
-    the journal). Returns the address; an unknown token is a PublisherError."""
+    the journal). Returns the address; an unknown token is a PublisherError, an empty one a ConfigError."""
+    from .store import delivery_of_token, set_status
+
     value = address_or_token.strip()
+    if not value:  # the journal holds '' as the token of deliveries sent without one
+        raise ConfigError("unsubscribe: the address or token is empty; give an e-mail address or the token of a link")
     if "@" in value:
         address = address_list(value, "unsubscribe")
         if len(address) != 1:
             raise ConfigError(f"unsubscribe: {value!r} is not one e-mail address")
         email, reason = address[0].address, "unsubscribed by address"
     else:
-        row = db.execute("SELECT email, issue FROM deliveries WHERE token = ?", (value,)).fetchone()
+        row = delivery_of_token(db, value)
         if row is None:
             raise PublisherError(f"unsubscribe: no delivery has the token {value!r}; check the link it came from")
         email, reason = row[0], f"unsubscribe link of {row[1]}"
-    suppress(db, [email], reason)
+    set_status(db, email, "unsubscribed", reason)
     return email.lower()

@@ -160,7 +160,10 @@ def issues_feed(issues: list[Issue], config: Config) -> bytes:
     feed_url = config.feeds_base + FEED
     feed.id(feed_url)
     feed.title(f"{config.site.title}: newsletter")
-    feed.subtitle(f"Every issue of the {config.site.title} newsletter, as a web page")
+    title = config.site.title
+    # "the The Go Blog newsletter" reads wrong: a title with its own article keeps it.
+    named = title if title.lower().startswith(("the ", "a ", "an ")) else f"the {title}"
+    feed.subtitle(f"Every issue of {named} newsletter, as a web page")
     feed.author(
         {
             "name": config.site.author or config.site.title,

@@ -118,6 +118,8 @@ def settings_key(config: Config) -> str:
         # from (config_file, the one field Config does not compare).
         "config": {f.name: _plain(getattr(config, f.name)) for f in dataclasses.fields(config) if f.compare},
         "templates": [_tree(folder) for folder in template_dirs(config)],
+        # The authors file gives articles their authors' names: an edit reads the articles again.
+        "authors": _authors(config),
         "code": _tree(_PACKAGE, "*.py"),
         "libraries": {name: _library(name) for name in LIBRARIES},
     }
@@ -158,6 +160,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     return value
+
+
+def _authors(config: Config) -> Any:
+    if not config.site.authors:
+        return None
+    source = Path(config.site.authors)
+    return _tree(source) if source.is_dir() else [str(source), *file_stat(source)]
 
 
 def _tree(folder: Path, pattern: str = "*") -> list[list[Any]]:

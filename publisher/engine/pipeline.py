@@ -291,7 +291,7 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) 
     An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
     files, under the same settings.
     """
-    from ..feeds.enclosure import local_cover
+    from ..feeds.enclosure import cover_file
 
     parts = [settings, output.key()]
     for article in output.entries:
@@ -299,8 +299,8 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) 
         if sha is None:
             return None
         parts.append(f"{article.path}\0{sha}")
-        if config.site.static and article.cover_image:
-            cover = local_cover(article.cover_image, config)
+        if article.cover_image:
+            cover = cover_file(article, config)
             parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -323,9 +323,9 @@ def _window(articles: list[Article], published: list[Article], now: datetime) ->
 
 
 def _statics(published: Iterable[Article], config: Config) -> list[str]:
-    from ..feeds.enclosure import local_cover
+    from ..feeds.enclosure import cover_file
 
-    covers = {str(p) for a in published if a.cover_image and (p := local_cover(a.cover_image, config))}
+    covers = {str(p) for a in published if a.cover_image and (p := cover_file(a, config))}
     return sorted(covers)
 
 

@@ -1,6 +1,7 @@
-"""The state store: one SQLite database in the state folder (default ``.publisher/`` beside the config).
+"""The state store: the build's cache, one SQLite database (``state.sqlite3``) in the state folder
+(default ``.publisher/`` beside the config).
 
-It holds what one run leaves for the next, in tables a run reads row by row:
+It holds what one build leaves for the next, in tables a build reads row by row:
 
 - ``sources``: every content file as last seen (path, size, mtime, SHA-256) with its parsed fields,
   or the load error it gave, and whether that error was already reported;
@@ -8,18 +9,16 @@ It holds what one run leaves for the next, in tables a run reads row by row:
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
   what it was made of (a scratch build into another folder keeps the main folder's rows);
 - ``statics``: the local cover files the outputs depend on;
-- ``digests`` and ``digest_articles``: the digest history (cut-offs, covered articles, messages);
-- ``newsletter_issues``, ``deliveries`` and ``suppressions``: issues sent to subscribers, the
-  delivery journal, and everyone who unsubscribed (see subscribers.py);
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
 (an flock on the folder itself, which the kernel releases however the run ends) from start to
 end, so runs never interleave. Every change is a transaction: a run killed at any point leaves
 the previous state whole. A database that is damaged or is not ours is moved aside with one
-warning and the next build is a full one; it is only ever an optimisation and a record, and
-deleting the folder is always safe (a digest with ``--since-last`` then needs ``--since`` or
-``--force`` once, since the previous cut-off is gone).
+warning and the next build is a full one: it is only ever an optimisation. The newsletter's
+records (subscribers, digest history, delivery journal) live beside it in a database of their own
+with a lock of their own (publisher/email/store.py), so a send never blocks a build and damage
+here never takes them.
 """
 
 from __future__ import annotations
@@ -64,48 +63,7 @@ CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, path)
 );
-CREATE TABLE digests (
-    id INTEGER PRIMARY KEY, since TEXT, until TEXT NOT NULL, message_id TEXT, subject TEXT,
-    recorded_at TEXT NOT NULL
-);
-CREATE TABLE digest_articles (
-    digest_id INTEGER NOT NULL REFERENCES digests (id) ON DELETE CASCADE, slug TEXT NOT NULL,
-    published TEXT NOT NULL, PRIMARY KEY (digest_id, slug)
-);
 """
-# The newsletter's tables: issues being sent, the delivery journal and the suppression list
-# (see subscribers.py). Part of the schema from the start, so that they are never lost to a
-# database that was moved aside for being another version's.
-NEWSLETTER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS newsletter_issues (
-    issue TEXT PRIMARY KEY,        -- "<date>-<slug>", the digest's name
-    subject TEXT NOT NULL,
-    html TEXT NOT NULL,            -- as rendered, with UNSUBSCRIBE_MARKER where each subscriber's link goes
-    text TEXT NOT NULL,
-    state TEXT,                    -- the --since-last state to record once every subscriber is done (JSON)
-    started TEXT NOT NULL,
-    finished TEXT                  -- NULL while some subscriber is still to be tried
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    issue TEXT NOT NULL,
-    email TEXT NOT NULL,           -- lower case
-    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
-    token TEXT NOT NULL,
-    reply TEXT,                    -- the server's reply to a refused message
-    message_id TEXT,
-    at TEXT NOT NULL,
-    PRIMARY KEY (issue, email)
-);
-CREATE INDEX IF NOT EXISTS deliveries_token ON deliveries (token);
-CREATE TABLE IF NOT EXISTS suppressions (
-    email TEXT PRIMARY KEY,        -- lower case
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
-# Set when a damaged database was moved aside: the digest history went with it, so a
-# --since-last digest must be told where to start (--since) or to start afresh (--force).
-LOST_HISTORY = "lost_digest_history"
 
 
 def state_folder(config: Config) -> Path:
@@ -159,13 +117,8 @@ class StateStore:
         self.db.close()
 
 
-@contextmanager
-def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
-    """Open (creating on first use) the state database of ``config``, holding the folder's lock.
-
-    ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
-    Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
-    """
+def prepare_folder(config: Config) -> Path:
+    """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
     folder = state_folder(config)
     if folder.resolve().is_relative_to(config.output_folder.resolve()):
         raise ConfigError(
@@ -179,6 +132,17 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
             ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
+    return folder
+
+
+@contextmanager
+def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """Open (creating on first use) the state database of ``config``, holding the folder's lock.
+
+    ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
+    Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
+    """
+    folder = prepare_folder(config)
     fd = _lock(folder, lock_timeout) if lock else None
     try:
         db, fresh = _connect(folder)
@@ -223,10 +187,16 @@ def peek_state(config: Config) -> Iterator[StateStore | None]:
 
 
 def _lock(folder: Path, timeout: float) -> int:
+    return hold_lock(folder, timeout, "another publisher run still holds this state folder")
+
+
+def hold_lock(path: Path, timeout: float, busy: str) -> int:
+    """An flock on ``path`` (a folder, or a file that exists), waited for up to ``timeout`` seconds: the
+    open descriptor, whose closing releases it. After the wait, LockError ``path: busy after waiting...``."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot open the state folder to lock it ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot open it to lock it ({exc.strerror})") from None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -235,10 +205,7 @@ def _lock(folder: Path, timeout: float) -> int:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 os.close(fd)
-                raise LockError(
-                    f"{folder}: another publisher run still holds this state folder after waiting {timeout:g} s;"
-                    " try again later"
-                ) from None
+                raise LockError(f"{path}: {busy} after waiting {timeout:g} s; try again later") from None
             time.sleep(0.05)
 
 
@@ -259,13 +226,10 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
         aside = move_aside(path)
         log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
     db = _sqlite(path)
-    lost = f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{LOST_HISTORY}', 'true');" if existed else ""
     db.executescript(
         "BEGIN IMMEDIATE;"
         + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
-        + NEWSLETTER_SCHEMA
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
-        + lost
         + "COMMIT;"
     )
     return db, True

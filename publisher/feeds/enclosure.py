@@ -53,12 +53,23 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     path = urlsplit(url).path
     suffix = posixpath.splitext(path)[1].lower()
     media_type = IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return Enclosure(url=url, type=media_type, length=_local_size(article.cover_image, config))
+    return Enclosure(url=url, type=media_type, length=_local_size(article, config))
 
 
-def _local_size(cover: str, config: Config) -> int:
-    """Size of a cover given as a path ("/images/a.png" is images/a.png in [site] static); 0 if unknown."""
-    candidate = local_cover(cover, config)
+def cover_file(article: Article, config: Config) -> Path | None:
+    """The local file of an article's cover given as a path: "/images/a.png" is images/a.png in
+    [site] static; a page bundle's "cover.png" sits beside its index.md. None if there is none."""
+    if not article.cover_image:
+        return None
+    found = local_cover(article.cover_image, config)
+    if found is None and is_bundle(article.file) and article.path:
+        found = _beside(article.cover_image, Path(article.path).parent)
+    return found
+
+
+def _local_size(article: Article, config: Config) -> int:
+    """Size of the cover's local file (cover_file); 0 if unknown."""
+    candidate = cover_file(article, config)
     if candidate is None:
         return 0
     try:
@@ -69,17 +80,25 @@ def _local_size(cover: str, config: Config) -> int:
 
 def local_cover(cover: str, config: Config) -> Path | None:
     """The file under ``static`` a cover given as a path names, if any (never outside ``static``)."""
+    if not config.site.static:
+        return None
+    return _beside(cover, Path(config.site.static), relative_only=False)
+
+
+def _beside(cover: str, folder: Path, *, relative_only: bool = True) -> Path | None:
+    """The file under ``folder`` a cover given as a path names (never outside it); None for an
+    address, and with ``relative_only`` for a site path ("/images/a.png")."""
     try:
         parts = urlsplit(cover)
     except ValueError:
         return None
-    if not config.site.static or parts.scheme or cover.startswith("//"):
+    if parts.scheme or cover.startswith("//") or (relative_only and cover.startswith("/")):
         return None
-    static = Path(config.site.static).resolve()
     try:
-        candidate = (static / unquote(parts.path).lstrip("/")).resolve()
+        root = folder.resolve()
+        candidate = (root / unquote(parts.path).lstrip("/")).resolve()
     except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte
         return None
-    if not candidate.is_relative_to(static):  # "/../../etc/passwd" is never looked at
+    if not candidate.is_relative_to(root):  # "/../../etc/passwd" is never looked at
         return None
     return candidate

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from ..config import Config
 from ..content.permalinks import entry_id, web_address
 from ..model import Article
-from ..text import distinct_lines, entry_terms, one_line
+from ..text import entry_authors, entry_terms, one_line
 from .parts import Parts
 from .plan import Output
 from .registry import Format, register
@@ -88,7 +88,7 @@ def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         entry["attachments"] = [attachment]
     entry["date_published"] = _rfc3339(article.published)
     entry["date_modified"] = _rfc3339(article.last_modified)
-    authors = [{"name": name} for name in distinct_lines(article.authors)]
+    authors = [{"name": name, "url": url} if url else {"name": name} for name, url in entry_authors(article)]
     if authors:
         entry["authors"] = authors
     tags = entry_terms(article)

@@ -20,6 +20,9 @@ from .registry import FEED_KINDS, Format, register
 FEEDS_PAGE_TEMPLATE = "feeds-index.html.j2"
 FEEDS_PAGE_ENTRIES = 12
 SECTION_HEADINGS = {"all": "All articles", "featured": "Featured articles", "tag": "By tag", "category": "By category"}
+# Above this many tag (or category) feeds a section is an index: one line per name with a link per
+# format, folded in a <details> (a blog with 138 tags made a page 16,000 px tall with 420 buttons).
+COMPACT_FROM = 12
 
 
 def plan(published: list[Article], config: Config, outputs: list[Output]) -> list[Output]:
@@ -67,7 +70,14 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
         head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),
         main=sections.get("all", []) + sections.get("featured", []),
         sections=[
-            {"kind": kind, "heading": SECTION_HEADINGS[kind], "feeds": sections[kind]}
+            {
+                "kind": kind,
+                "heading": SECTION_HEADINGS[kind],
+                "feeds": sorted(sections[kind], key=lambda feed: feed["name"].casefold())
+                if len(sections[kind]) > COMPACT_FROM
+                else sections[kind],
+                "compact": len(sections[kind]) > COMPACT_FROM,
+            }
             for kind in ("tag", "category")
             if kind in sections
         ],

@@ -28,7 +28,7 @@ from .. import __version__
 from ..config import Config
 from ..content.permalinks import entry_id, web_address
 from ..model import Article
-from ..text import distinct_lines, entry_terms
+from ..text import entry_authors, entry_terms
 from ..text import one_line as _line
 from .enclosure import Enclosure
 from .parts import Parts
@@ -234,9 +234,9 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     fe.link(href=url)
     fe.published(article.published)
     fe.updated(article.last_modified)
-    authors = distinct_lines(article.authors)
+    authors = entry_authors(article)
     if authors:
-        fe.author([{"name": name} for name in authors])
+        fe.author([{"name": name, "uri": url} if url else {"name": name} for name, url in authors])
     for term in entry_terms(article):
         fe.category(term=term)
     text = parts.summary(article)
@@ -247,6 +247,6 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     extras.enclosure = parts.enclosure(article)
     # A source that is not an address (a publication's name, say) cannot be an Atom link.
     extras.via = web_address(article.source)
-    extras.creators = authors
+    extras.creators = [name for name, _ in authors]
     extras.description = text or None
     return fe

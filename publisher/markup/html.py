@@ -298,8 +298,20 @@ def render_html(article: Article, config: Config) -> str:
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
     def dropped(attribute: str, value: str) -> None:
+        from .where import locate
+
         where = printable(article.path) if article.path else f"<article {article.slug!r}>"
-        log.warning("%s: %s=%r is not an http(s) address; dropped", where, attribute, value[:200])
+        line, text = locate(article, value)
+        found = ", ".join(
+            ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
+        )
+        log.warning(
+            "%s: %s=%r is not an http(s) address; dropped%s",
+            where,
+            attribute,
+            value[:200],
+            f" ({found})" if found else "",
+        )
 
     return sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
 
@@ -318,11 +330,15 @@ def body_html(article: Article, config: Config) -> str:
     def to_html(body: str) -> str:
         return markdown_to_html(body, config.markdown.engine, config.markdown.extensions)
 
+    from ..content.mdx import admonitions
+
+    body = article.body
     if not config.site.body_filters and not config.site.html_filters:
-        return to_html(article.body)
+        return to_html(admonitions(body, alerts=config.markdown.engine == "gfm"))
     from ..content.filters import apply
 
-    return apply(config.site.html_filters, to_html(apply(config.site.body_filters, article.body)))
+    body = admonitions(apply(config.site.body_filters, body), alerts=config.markdown.engine == "gfm")
+    return apply(config.site.html_filters, to_html(body))
 
 
 class RenderMemo:

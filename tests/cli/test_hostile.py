@@ -51,7 +51,7 @@ PUBLISHED = {
     "active-html": "Active HTML",
     "mojibake": "OpenAI’s mojibake title – repaired",
     "loose-types": "2025",
-    "escaped-title": "Fish & Chips <b>tonight</b>",
+    "escaped-title": "Fish & Chips tonight",  # HTML in a title is rendered to its text (content/plain.py)
     "with-bom": "Starts with a byte-order mark",
     "crlf": "Windows line endings",
     "huge": "A five megabyte article",

@@ -204,7 +204,7 @@ def test_init_reads_pelican_and_hugo_url_settings(tmp_path, monkeypatch, cli):
     monkeypatch.chdir(hugo)
     assert cli("init", "--content", "content/posts").code == 0
     config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
-    assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug}/")
+    assert (config["preset"], config["permalink"]) == ("hugo", "/{year}/{month}/{slug_or_title}/")
 
 
 @pytest.mark.parametrize(
@@ -219,3 +219,71 @@ def test_init_writes_no_file_the_next_command_would_refuse(sample, cli, flags, m
     ran = cli("init", "--content", "docs/_posts", *flags)
     assert ran.code == 2 and "init: not written: " in ran.err and message in ran.err, ran
     assert not Path("publisher.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        (
+            "config/_default/permalinks.yaml",
+            "blog: /:year/:month/:day/:slug/\n",
+            "/{year}/{month}/{day}/{slug_or_title}/",
+        ),
+        ("config/_default/permalinks.toml", "[page]\nblog = '/:sections/:title/'\n", "/blog/{folder}/{title}/"),
+        ("config/_default/permalinks.json", '{"page": {"blog": "/b/:contentbasename/"}}', "/b/{filename}/"),
+        ("hugo.yaml", "baseURL: https://hugo.example/\npermalinks:\n  blog: /:slugorfilename/\n", "/{slug}/"),
+    ],
+)
+def test_init_reads_hugos_permalinks_where_hugo_does(tmp_path, monkeypatch, cli, file, text, expected):
+    """Hugo's issue-20 repro: content/blog/p1/index.md is served at /2024/05/01/hello-world/."""
+    site = tmp_path / "hugo"
+    (site / "content" / "blog" / "p1").mkdir(parents=True)
+    (site / "content" / "blog" / "p1" / "index.md").write_text("---\ntitle: Hello World\ndate: 2024-05-01\n---\nx\n")
+    (site / "config" / "_default").mkdir(parents=True)
+    if file != "hugo.yaml":
+        (site / "config" / "_default" / "hugo.yaml").write_text("baseURL: https://hugo.example/\ntitle: H\n")
+    (site / file).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(site)
+    assert cli("init", "--content", "content/blog").code == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert config["permalink"] == expected
+    assert cli("build", "--now", NOW_ARG).code == 0
+    link = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0].link
+    hugo_serves = {
+        "/{year}/{month}/{day}/{slug_or_title}/": "/2024/05/01/hello-world/",
+        "/blog/{folder}/{title}/": "/blog/hello-world/",
+        "/b/{filename}/": "/b/p1/",
+        "/{slug}/": "/p1/",
+    }
+    assert link == "https://hugo.example" + hugo_serves[expected]
+
+
+def test_docusaurus_react_native_blog(sample, cli):
+    sample("docusaurus-react-native")
+    config, entries = init_and_build(cli, "--content", "website/blog")
+    assert (config["preset"], config["url"], config["title"], config["permalink"], config["authors"]) == (
+        "docusaurus",
+        "https://reactnative.dev",
+        "React Native",
+        "/blog/{dated_path}",
+        "website/blog/authors.yml",
+    )
+    assert [(e.link, e.author_detail) for e in entries] == [
+        (
+            "https://reactnative.dev/blog/2023/06/21/package-exports-support",
+            {"name": "Alex Hunt", "href": "https://x.com/huntie"},
+        ),
+        (
+            "https://reactnative.dev/blog/2022/03/15/an-update-on-the-new-architecture-rollout",
+            {"name": "Nicola Corti", "href": "https://x.com/cortinico"},
+        ),
+        (
+            "https://reactnative.dev/blog/2016/03/24/introducing-hot-reloading",
+            {"name": "Martín Bigio", "href": "https://twitter.com/martinbigio"},
+        ),
+    ]
+    rollout = entries[1].content[0].value
+    assert '<blockquote class="markdown-alert-note">' in rollout and "<strong>Info</strong>" in rollout
+    assert ":::" not in rollout and "truncate" not in rollout
+    assert "/*" not in entries[0].content[0].value
+    assert_addresses_are_uris("https://reactnative.dev/")

@@ -157,28 +157,62 @@ def test_a_subscriber_list_that_is_not_a_regular_file_is_refused_before_it_is_re
 
 
 def test_a_second_send_waits_for_the_one_running_and_gives_up_with_75(site):
-    from publisher.engine.state import open_state
+    from publisher.email.store import open_newsletter
 
     with smtp_server() as (server, recorder):
         news = newsletter_site(site, server.port, 3)
-        # Another send --subscribers holds the state folder (both would find the same subscribers unrecorded).
-        with open_state(publisher.load_config(news / "publisher.toml"), lock_timeout=0):
+        # Another send --subscribers holds the newsletter (both would find the same subscribers unrecorded).
+        with open_newsletter(publisher.load_config(news / "publisher.toml"), lock_timeout=0):
             proc = run_publisher(*send_args(news, "--lock-timeout", "0.2"), cwd=news, env=ENV)
     assert proc.returncode == 75, proc.stderr
-    assert "another publisher run still holds this state folder" in proc.stderr and recorder.messages == []
+    assert "another send or digest still holds the newsletter" in proc.stderr and recorder.messages == []
+
+
+def test_a_build_started_during_a_long_send_finishes_normally(site):
+    from publisher.email.store import open_newsletter, recorded, unfinished_issue
+    from publisher.errors import LockError
+
+    with smtp_server() as (server, recorder):
+        news = newsletter_site(site, server.port, 2)
+        # One message every three minutes: a send three minutes long, holding the newsletter's lock throughout.
+        sender = subprocess.Popen(
+            publisher_command(*send_args(news, "--rate", str(1 / 180))),
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not recorder.messages and sender.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(recorder.messages) == 1, sender.stderr.read().decode() if sender.poll() is not None else ""
+            built = run_publisher(
+                "build", "--config", news.config_file, "--now", NOW_ARG, "--lock-timeout", "5", cwd=news, timeout=60
+            )
+            assert built.returncode == 0, built.stderr
+            assert built.stderr == "" and (news / "out" / "atom.xml").is_file()
+            config = publisher.load_config(news / "publisher.toml")
+            with pytest.raises(LockError), open_newsletter(config, lock_timeout=0):
+                pass  # the send still holds the newsletter: the build ran beside it, not after it
+            assert sender.poll() is None and len(recorder.messages) == 1
+            with open_newsletter(config, lock=False) as db:  # the journal row of the message sent is there
+                issue = unfinished_issue(db)
+                assert issue is not None and list(recorded(db, issue.issue).values()) == ["sent"]
+        finally:
+            sender.kill()
+            sender.communicate()
 
 
 def test_since_last_moves_the_cut_off_once_every_subscriber_was_tried(site):
-    from publisher.email.history import last_digest
-    from publisher.engine.state import open_state
+    from publisher.email.store import last_digest, open_newsletter
 
     with smtp_server() as (server, recorder):
         news = newsletter_site(site, server.port, 3)
         command = send_args(news, "--since-last", window=())
         first = run_publisher(*command, cwd=news, env=ENV)
         assert first.returncode == 0, first.stderr
-        with open_state(publisher.load_config(news / "publisher.toml")) as store:
-            state = last_digest(store)
+        with open_newsletter(publisher.load_config(news / "publisher.toml")) as db:
+            state = last_digest(db)
         assert state is not None and state.until.isoformat() == "2026-11-25T12:00:00+00:00"
         again = run_publisher(*command, cwd=news, env=ENV)
     assert again.returncode == 0 and "nothing new since the previous digest" in again.stderr

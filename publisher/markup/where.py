@@ -1,0 +1,38 @@
+"""Where in an article's source an address that is dropped was written: its line and link text.
+
+Asked only when something is dropped (rare), so the file is read again here rather than every
+render keeping positions. The line counts from the top of the file, frontmatter included, as an
+editor shows it; an article built in code counts in its body.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..model import Article
+
+_EMPTY_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:<>)?\s*\)|\bhref\s*=\s*(?:\"\"|'')")
+
+
+def locate(article: Article, value: str) -> tuple[int | None, str | None]:
+    """(line, link text) of the first place ``value`` is written as an address; (None, None) if not found."""
+    text = _source(article)
+    if value.strip():
+        escaped = re.escape(value)
+        found = re.search(rf"\[([^\]\n]*)\]\(\s*<?{escaped}|(?:=\s*[\"']?|\(\s*<?){escaped}", text)
+    else:
+        found = _EMPTY_LINK.search(text)
+    if found is None:
+        return None, None
+    label = found.group(1) if found.lastindex else None
+    return text.count("\n", 0, found.start()) + 1, label
+
+
+def _source(article: Article) -> str:
+    if article.path:
+        try:
+            return Path(article.path).read_text(encoding="utf-8-sig", errors="replace")
+        except OSError:
+            pass
+    return article.body
