@@ -222,6 +222,9 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             db.close()
             why = "it is from another version of publisher or not publisher's"
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+            full = database_unwritable(path, exc) if isinstance(exc, sqlite3.Error) else None
+            if full is not None:  # a full disk is not damage
+                raise full from None
             why = f"it is damaged ({exc})"
         aside = move_aside(path)
         log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)

@@ -207,3 +207,38 @@ def test_a_full_state_folder_is_one_line_naming_the_database_and_the_next_run_go
     again = run_publisher(*BUILD, cwd=small_site, timeout=300)  # the disk has room again (the tmpfs is gone)
     assert again.returncode == 0, again.stderr
     assert len(feedparser.parse((small_site / "feeds" / "atom.xml").read_bytes()).entries) == 33
+
+
+def test_a_full_state_folder_keeps_the_newsletters_records_and_the_next_digest_goes_on(site):
+    # The disk fills up between two weekly digests: the newsletter's database is not damaged, only
+    # full. Moving it aside lost the subscribers and the history, and the next digest sent everything again.
+    news = site(title="Full", url="https://full.example.org/", digest={"unsubscribe_url": "https://full.example.org/u"})
+    for day in (21, 22, 23):
+        news.add(f"p{day}.md", title=f"P{day}", date=f"2026-11-{day}T08:00:00Z")
+    (news / ".publisher").mkdir()
+    digest = " ".join(publisher_command("digest", "--since-last", "-q", "--now"))
+    result = _in_mount_namespace(
+        f"""
+        mount -t tmpfs -o size=1m tmpfs .publisher
+        {digest} 2026-11-24T12:00:00Z
+        dd if=/dev/zero of=.publisher/filler bs=4k 2>/dev/null || true
+        printf -- '---\\ntitle: Late\\npublishDate: 2026-11-24T13:00:00Z\\n---\\nx\\n' > content/late.md
+        set +e
+        {digest} 2026-11-25T12:00:00Z
+        echo status=$?
+        set -e
+        ls .publisher
+        rm .publisher/filler
+        {digest} 2026-11-25T12:00:00Z
+        cat feeds/digest.txt
+        """,
+        news,
+    )
+    assert "status=1" in result.stdout, result
+    assert result.stderr.splitlines() == [
+        "publisher: error: .publisher/newsletter.sqlite3: cannot be written (No space left on device); "
+        "the previous state is unchanged"
+    ]
+    assert "damaged" not in result.stdout
+    sent = result.stdout.split("status=1", 1)[1]
+    assert "Late" in sent and "P23" not in sent  # after the room came back: only what was new
