@@ -147,12 +147,21 @@ def prepare_digest(
         )
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
-        raise EmptyDigest(f"nothing new {start}") from None
+        raise EmptyDigest(f"nothing new {start}{'' if last else _newest(articles, now)}") from None
     for note in digest.notes:
         log.warning("digest: %s", note)
     for problem in digest.problems:
         log.warning("digest check: %s", problem)
     return digest
+
+
+def _newest(articles: list[Article], now: datetime) -> str:
+    """Where a window with nothing in it could start: the newest published article's day, said so."""
+    newest = max((a.published for a in articles if not a.draft and a.published <= now), default=None)
+    if newest is None:
+        return ""
+    day = f"{newest:%Y-%m-%d}"
+    return f" (the newest article is from {day}; --since {day} takes it)"
 
 
 def write_digest(

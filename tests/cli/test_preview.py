@@ -93,7 +93,8 @@ def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(previewe
         err = stop_with_ctrl_c(proc)
     assert "no digest written" not in err
     # Said once, however often the page is reloaded (the page says it on every load).
-    assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 1
+    said = "nothing new in the window (the newest article is from 2026-11-20; --since 2026-11-20 takes it)"
+    assert err.count(f"publisher: {said}: the preview keeps serving and its page says so") == 1
 
 
 def test_preview_offers_only_the_flags_it_honours(capsys):
