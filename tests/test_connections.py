@@ -1,6 +1,6 @@
 """A newsletter over several SMTP connections at once (send --connections N): every subscriber gets
 exactly one message, refusals are handled as over one connection, and a server that cannot be
-reached stops the send with its error (the kills are in tests/cli/test_send_kills.py)."""
+reached stops the send with its error (the kills are in tests/cli/test_send_refusals.py)."""
 
 from __future__ import annotations
 

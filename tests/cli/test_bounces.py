@@ -5,6 +5,10 @@ toward the limit; VERP ties a bounce that hides the address to its subscriber.""
 from __future__ import annotations
 
 import mailbox
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,47 @@ def test_verp_ties_a_bounce_that_hides_the_address_to_its_subscriber(site, cli, 
 def test_a_folder_that_is_not_a_maildir_is_a_usage_error(site, cli, tmp_path):
     ran = cli("bounces", "--maildir", tmp_path, "--config", site().config_file)
     assert ran.code == 2 and "is not a Maildir" in ran.err
+
+
+@pytest.fixture
+def imap_server(tmp_path):
+    """pymap, a real IMAP server (in memory), on a free port of 127.0.0.1 in a process of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pymap = Path(sys.executable).with_name("pymap")
+    args = ["--host", "127.0.0.1", "--port", str(port), "--no-tls", "--no-service", "admin", "dict", "--demo-data"]
+    server = subprocess.Popen([pymap, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_reports_in_an_imap_folder_are_read_once(readers, cli, imap_server, monkeypatch):
+    from imap_tools import AND, MailBoxUnencrypted
+
+    with MailBoxUnencrypted("127.0.0.1", imap_server).login("demouser", "demopass") as box:
+        box.folder.create("Bounces")
+        for name in ("dsn-failed.eml", "arf-complaint.eml", "dsn-delayed.eml"):
+            box.append((FIXTURES / name).read_bytes(), "Bounces")
+    monkeypatch.setenv("PUBLISHER_IMAP_PASSWORD", "demopass")
+    command = ["bounces", "--imap-host", "127.0.0.1", "--imap-port", str(imap_server), "--imap-user", "demouser"]
+    command += ["--imap-folder", "Bounces", "--imap-insecure-plain", "--config", readers.config_file]
+    ran = cli(*command)
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("3 messages read, 1 hard bounces, 1 soft bounces, 1 complaints")
+    assert (stored(readers, HARD).status, stored(readers, COMPLAINED).status) == ("bounced", "complained")
+    with MailBoxUnencrypted("127.0.0.1", imap_server).login("demouser", "demopass", "Bounces") as box:
+        assert [m.uid for m in box.fetch(AND(seen=False), mark_seen=False)] == []
+    assert cli(*command).out.startswith("0 messages read")
+    monkeypatch.setenv("PUBLISHER_IMAP_PASSWORD", "wrong")
+    refused = cli(*command)
+    assert refused.code == 2 and "IMAP login as 'demouser' refused" in refused.err

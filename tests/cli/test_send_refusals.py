@@ -163,3 +163,34 @@ def test_verp_puts_each_deliverys_token_in_its_envelope_sender(site, cli, secret
         for reader, envelope_from in senders.items():
             assert envelope_from.startswith("bounces+") and envelope_from.endswith("@send.example.org")
             assert verp_delivery("bounces+{token}@send.example.org", [envelope_from.upper()], db) == (reader, issue)
+
+
+def test_a_send_over_four_connections_killed_twice_repeats_at_most_one_message_per_connection_per_kill(site):
+    import random
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli.test_subscribers import ENV
+    from tests.conftest import publisher_command, run_publisher
+
+    count, kills, connections = 300, 2, 4
+    with smtp_server() as (server, recorder):
+        news = newsletter_site(site, server.port, count)
+        command = send_args(news, "--connections", str(connections))
+        for _ in range(kills):
+            kill_after = len(recorder.messages) + random.Random().randint(20, 80)
+            process = subprocess.Popen(
+                publisher_command(*command), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            deadline = time.monotonic() + 120
+            while len(recorder.messages) < kill_after and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=30)
+            assert len(recorder.messages) < count, "the kill came too late to test anything"
+        last = run_publisher(*command, cwd=news, env=ENV, timeout=300)
+        assert last.returncode == 0, last.stderr
+    got = Counter(m.rcpt_tos[0] for m in recorder.messages)
+    assert set(got) == {f"reader{i:04d}@example.net" for i in range(count)}  # nobody missed
+    assert sum(n - 1 for n in got.values()) <= kills * connections and max(got.values()) <= 2, got.most_common(3)
