@@ -9,7 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError
 from ..text import counted
 from .common import DEFAULT_CONFIG, add_config_flag, config_from_args
 
@@ -46,8 +45,7 @@ def run_check(args: argparse.Namespace) -> int:
     from ..content.load import load_silently
 
     config = config_from_args(args)
-    if not config.content_folder.is_dir():
-        raise ConfigError(f"{config.content_folder}: no such content folder (set --content, or content in the config)")
+    config.existing_content_folder()
     articles, errors = load_silently(config)
     problems = [e for e in errors if e.is_problem]  # files that are not articles at all are not problems
     for problem in problems:
@@ -60,7 +58,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from ..content.presets import PRESETS
+    from ..config.presets import PRESETS
     from ..content.survey import write_config
 
     target = Path(args.config)
