@@ -15,22 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase, translate
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..config.sections import READ_CEILING
 from ..errors import ContentError, display_path
 from ..text import repair
 from .frontmatter import split_text
 
-if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
+if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown", ".mdx")  # .mdx: Markdown with JSX (Docusaurus, Astro), read as content/mdx.py says
-# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
-# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
-DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-READ_CEILING = 64 * 1024 * 1024
 _KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",
     stat.S_IFCHR: "a character device",
@@ -102,6 +99,14 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
     files.sort(key=lambda item: item[0])
     outside.sort(key=lambda item: item[0])
     return [f for _, f in files], [p for _, p in outside]
+
+
+OUTSIDE = "link outside content"  # the reason of outside_link's error
+
+
+def outside_link(path: str) -> ContentError:
+    """The problem of a symbolic link in the content folder that leads out of it (``scan`` lists them)."""
+    return ContentError(path, None, "symbolic link to a file outside the content folder; not followed", reason=OUTSIDE)
 
 
 def matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
@@ -249,3 +254,16 @@ def markdown_body(body: str, path: str | Path | None, config: Config) -> str:
 
         body = mdx_to_markdown(body)
     return repair(body)
+
+
+# The loader's public names (publisher.content.parse_article ...), imported on first use: they need YAML,
+# which the listing above, all a build that finds nothing changed reads, does not.
+LOADER = ("check", "load_article", "load_articles", "parse_article")
+
+
+def __getattr__(name: str) -> Any:
+    if name in LOADER:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
