@@ -9,6 +9,7 @@ import logging
 
 import feedparser
 import pytest
+from lxml import html as lxml_html
 
 import publisher
 from tests.conftest import make_config, write_article
@@ -209,3 +210,13 @@ def test_the_newsletter_feeds_subtitle_reads_right(title, subtitle):
 
     feed = feedparser.parse(issues_feed([], make_config(title=title)))
     assert feed.feed.subtitle == f"{subtitle}, as a web page"
+
+
+def test_a_replacement_character_in_a_body_reaches_readers_as_a_reference(tmp_path):
+    """v8.dev's 'well-formed JSON.stringify' shows '"\ufffd"': the validator took it for bad encoding."""
+    write_article(tmp_path, "p.md", "---\ntitle: T\ndate: 2024-01-01\ndescription: D\n---\nIt prints `'\"\ufffd\"'`.\n")
+    config = make_config(title="T")
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    assert "\ufffd".encode() not in feeds["atom.xml"] and b"&amp;#xFFFD;" in feeds["atom.xml"]
+    html = feedparser.parse(feeds["atom.xml"]).entries[0].content[0].value
+    assert lxml_html.fragment_fromstring(html, create_parent="div").text_content() == "It prints '\"\ufffd\"'."
