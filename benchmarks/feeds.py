@@ -7,7 +7,7 @@ everywhere" saves, apart from loading and Markdown.
 
 Tag and category feeds and archives are on (632 outputs at 2,000 articles and more). Bodies are
 read into memory and every article's HTML is rendered once before timing; the timed runs take it
-from a RenderMemo, so what is timed is planning, the pieces and the documents. Prints the median
+from there, so what is timed is planning, the pieces and the documents. Prints the median
 wall and CPU time (CPU is steadier when other processes share the machine) and, for the seam,
 the most text the Parts kept and how many pieces it made.
 """
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import publisher
 from publisher.config import Feeds, Site
 from publisher.feeds import Parts, last_uses, plan_outputs, render_output
-from publisher.markup.html import RenderMemo, remembering, render_html
+from publisher.markup.html import render_html
 from publisher.select import select
 
 NOW = datetime(2025, 12, 30, tzinfo=UTC)
@@ -58,19 +58,11 @@ def main() -> None:
     )
     loaded = publisher.load_articles(args.folder, config)
     articles = [publisher.Article(**{name: getattr(a, name) for name in a.__dataclass_fields__}) for a in loaded]
-    memo = RenderMemo()
-    with remembering(memo):
-        for article in select(articles, now=NOW):
-            render_html(article, config)
+    html = {article.key: render_html(article, config) for article in select(articles, now=NOW)}
     walls, cpus = [], []
     for _ in range(args.runs):
         wall, cpu = time.perf_counter(), time.process_time()
-        with remembering(RenderMemo(memo.used)):
-            if args.budget is None:
-                outputs = publisher.render_feeds(articles, config, now=NOW)
-                made = f"{len(outputs)} outputs, {sum(map(len, outputs.values())) / 1e6:.0f} MB"
-            else:
-                made = seam(articles, config, int(args.budget * 1e6))
+        made = seam(articles, config, html, None if args.budget is None else int(args.budget * 1e6))
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     print(
@@ -79,10 +71,10 @@ def main() -> None:
     )
 
 
-def seam(articles: list[publisher.Article], config: publisher.Config, budget: int) -> str:
-    """What a build engine does: plan, render each output, release each article after its last one."""
+def seam(articles: list[publisher.Article], config: publisher.Config, html: dict[str, str], budget: int | None) -> str:
+    """What a render of feeds does: plan, render each output, release each article after its last one."""
     outputs = plan_outputs(select(articles, now=NOW), config)
-    parts = MeasuredParts(config, lambda article: render_html(article, config), budget=budget)
+    parts = MeasuredParts(config, lambda article: html[article.key], budget=budget)
     for output, done in zip(outputs, last_uses(outputs), strict=True):
         render_output(output, config, parts)
         for article in done:

@@ -15,6 +15,8 @@ drops it, since that needs root and would slow every other process on the machin
   (e) the 7-day digest (``publisher digest --days 7``), when this publisher has it
   (f) the baseline: benchmarks/baseline.py, the same libraries without publisher
   (g) Hugo building only its RSS for the same folder, when ``hugo`` is installed
+  (h) a library caller's second call through the public stages with a ``publisher.Store``, the
+      articles unchanged (and a check that no output file was rewritten)
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ unsafe = true
 # Times publisher.render_digest itself (Markdown, Jinja2, premailer): the digest's own target.
 DIGEST_ALONE = """
 import sys, time, publisher
-from publisher.content.load import parse_date
+from publisher import parse_date
 config = publisher.load_config(sys.argv[1])
 now = parse_date(sys.argv[2], config)
 articles = publisher.load_articles(config.site.content, config)
@@ -82,6 +84,18 @@ for _ in range(int(sys.argv[3])):
     publisher.render_digest(articles, config, now=now, days=7)
     times.append(time.perf_counter() - start)
 print(len(digest.articles), *times)
+"""
+
+# A library caller (a site generator calling publisher on each rebuild) through the public stages
+# with a store: the same calls build makes, without build's nothing-changed fast path.
+LIBRARY = """
+import sys, publisher
+config = publisher.load_config(sys.argv[1])
+now = publisher.parse_date(sys.argv[2])
+with publisher.Store(sys.argv[3]) as store:
+    articles = publisher.load_articles(config.content_folder, config, store=store)
+    feeds = publisher.render_feeds(articles, config, now=now, store=store)
+    publisher.write_feeds(feeds, sys.argv[4], store=store)
 """
 
 
@@ -277,6 +291,13 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     else:
         print("(e) 7-day digest: not available (this publisher has no render_digest yet)")
 
+    library = [python, "-c", LIBRARY, str(config), NOW, str(work / "library-state"), str(work / "library-out")]
+    run_once(library, work)  # the first call: every article parsed, rendered and stored
+    before = snapshot(work / "library-out", set())
+    figures["h"] = measure("h", "library caller's second call, unchanged articles, with a store", library, work, runs)
+    rewritten = [name for name, mtime in snapshot(work / "library-out", set()).items() if before.get(name) != mtime]
+    figures["h"].note = f"{len(before)} outputs, {len(rewritten)} rewritten"
+
     baseline = [python, str(HERE / "baseline.py"), str(content), str(work / "baseline"), NOW]
     figures["f"] = measure("f", "baseline script (frontmatter, markdown, feedgen, premailer)", baseline, work, runs)
 
@@ -322,7 +343,10 @@ def report(figures: dict[str, Figure], n: int) -> None:
         f"one change / nothing changed: {c.median / b.median:.2f}; one added / nothing changed: "
         f"{d.median / b.median:.2f}"
     )
+    if "h" in figures:
+        print(f"library second call / build nothing changed: {figures['h'].median / b.median:.2f}")
     if base:
+        print(f"cold build / baseline: {figures['a'].median / base.median:.2f}")
         print(f"baseline / warm nothing changed: {base.median / b.median:.1f}x")
     if "e" in figures:
         cold_all = figures["a"].median + figures["e"].median

@@ -25,11 +25,13 @@ if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary im
     from .email.subscribers import Subscriber, read_subscribers, unsubscribe
     from .email.webarchive import digest_outputs
     from .engine.pipeline import BuildResult, build
+    from .engine.store import Store
     from .feeds import link_tags, render_feeds
     from .feeds.websub import ping_hubs
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
+    "Store": ".engine.store",
     "BuildResult": ".engine.pipeline",
     "build": ".engine.pipeline",
     "DigestCheckFailed": ".email.newsletter",
@@ -76,6 +78,7 @@ __all__ = [
     "PublisherError",
     "SendError",
     "SmtpSettings",
+    "Store",
     "Subscriber",
     "__version__",
     "build",

@@ -11,6 +11,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -102,11 +103,18 @@ def write_inside(out_dir: str | Path, name: str, data: bytes) -> bool:
     return write_atomic(target, data)
 
 
-def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
+def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any = None) -> list[str]:
     """Write each ``{relative name: bytes}`` under ``out_dir``; returns the names actually rewritten.
 
     Names may contain sub-folders (``tags/news.atom.xml``) but can never point outside ``out_dir``.
+    With a ``store`` (``publisher.Store``), feeds from ``render_feeds`` with that store whose
+    articles and settings did not change are not even made, and files an earlier call with that
+    store wrote into ``out_dir`` and this one does not are removed.
     """
+    if store is not None:
+        written: list[str] = []
+        store.write(feeds, out_dir, written)
+        return written
     return [name for name, data in sorted(feeds.items()) if write_inside(out_dir, name, data)]
 
 

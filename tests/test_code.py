@@ -3,6 +3,7 @@ and a package whose folders are the pipeline's stages (docs/code.md lists them, 
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,22 @@ def test_the_package_folders_are_the_stages():
     assert folders == {"config", "content", "markup", "feeds", "email", "engine", "cli"}
     for folder in folders:  # each says what it is for: docs/code.md is made from these
         assert (PACKAGE / folder / "__init__.py").read_text(encoding="utf-8").startswith('"""'), folder
+
+
+def test_no_file_keeps_a_merge_conflict_marker():
+    """A conflict resolved by hand in a page or template leaves no marker behind (no check of Markdown or
+    Jinja would notice one: it reads as text)."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    marked = []
+    for name in tracked.splitlines():
+        path = ROOT / name
+        if (
+            path.suffix not in {".py", ".md", ".html", ".txt", ".toml", ".yml", ".cfg", ".j2", ".css"}
+            or not path.is_file()
+        ):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        marked += [
+            f"{name}:{n}" for n, line in enumerate(text.splitlines(), 1) if line.startswith(("<<<<<<< ", ">>>>>>> "))
+        ]
+    assert not marked, marked

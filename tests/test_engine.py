@@ -149,3 +149,28 @@ def test_a_timeout_that_is_no_number_of_seconds_is_refused_before_anything_is_wr
     with pytest.raises(publisher.ConfigError, match="is not a number of seconds"):
         publisher.build(blog.config(), now=NOW, **options)
     assert not (blog / "feeds").exists()
+
+
+def test_the_public_stages_with_a_store_write_what_build_writes_and_then_only_what_changed(blog, tmp_path):
+    config = blog.config()
+    publisher.build(config, now=NOW)
+    out = tmp_path / "library"
+    with publisher.Store(tmp_path / "state") as store:
+
+        def run() -> list[str]:
+            articles = publisher.load_articles(blog.content, config, store=store)
+            feeds = publisher.render_feeds(articles, config, now=NOW, store=store)
+            return publisher.write_feeds(feeds, out, store=store)
+
+        assert sorted(run()) == sorted(files(blog / "feeds"))
+        assert files(out) == files(blog / "feeds")
+        assert run() == []  # unchanged: nothing made again, nothing rewritten
+        post(blog, "two.md", "2026-11-21", tags="[b]", featured="true", description="'Changed'")
+        publisher.build(config, now=NOW)
+        changed = run()
+        assert "atom.xml" in changed and "tags/a.atom.xml" not in changed
+        assert files(out) == files(blog / "feeds")
+        (blog.content / "three.md").unlink()
+        publisher.build(config, now=NOW)
+        run()
+        assert files(out) == files(blog / "feeds")  # the feeds only three.md was in are removed too

@@ -15,7 +15,7 @@ import publisher
 from publisher.config.toml import config_from_mapping
 from publisher.markup import engines
 from publisher.markup.autolink import _links, autolink
-from publisher.markup.html import RenderMemo, markdown_to_html, remembering, render_html
+from publisher.markup.html import markdown_to_html, render_html
 from tests.conftest import NODEJS_BLOG, SEED, article, make_config, need_shared
 
 
@@ -211,17 +211,6 @@ def test_an_extension_python_markdown_cannot_load_is_a_config_error():
     """When the configuration is read, not when the first article renders (then every article failed)."""
     with pytest.raises(publisher.ConfigError, match=r"\[markdown\] extensions: \['no_such_extension'\]"):
         make_config(title="T", markdown={"engine": "python-markdown", "extensions": ("no_such_extension",)})
-
-
-def test_remembered_html_is_not_reused_across_engines(config):
-    body = "See https://example.org/ now."
-    memo = RenderMemo()
-    with remembering(memo):
-        gfm = render_html(article(body=body), config)
-        other = make_config(description="Testing publisher", markdown={"engine": "python-markdown"})
-        python_markdown = render_html(article(body=body), other)
-    assert "<a " in gfm and "<a " not in python_markdown
-    assert len(memo.used) == 2
 
 
 @pytest.mark.parametrize("engine", ["gfm", "python-markdown"])

@@ -51,7 +51,7 @@ def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
 
 
 def test_list_id_and_feedback_id_are_set_when_configured():
-    plain = make_config(title="ESP")
+    plain = make_config(title="ESP", digest={"list_id": ""})  # "" turns List-Id off
     config = make_config(
         title="ESP", digest={"list_id": "ESP news <news.example.org>", "feedback_id": "weekly:news:example"}
     )
@@ -62,6 +62,23 @@ def test_list_id_and_feedback_id_are_set_when_configured():
     bare = publisher.render_digest(articles, plain, now=NOW).message
     assert bare["List-Id"] is None and bare["Feedback-ID"] is None
     assert re.search(rb"^List-Id: ", digest.as_bytes(), re.M)
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "list_id"),
+    [
+        ("ESP", "https://news.example.org/blog/", "ESP <newsletter.news.example.org>"),
+        ("Dev, Notes", "http://localhost:8000/", '"Dev, Notes" <newsletter.localhost>'),
+        ("V6", "http://[::1]:8000/", "V6 <newsletter.localhost>"),
+    ],
+)
+def test_list_id_is_on_by_default_from_the_site_host(title, url, list_id):
+    digest = publisher.render_digest(
+        [article("a", published=NOW - timedelta(days=1))], make_config(title=title, url=url), now=NOW
+    )
+    assert digest.message["List-Id"] == list_id
+    parsed = message_from_bytes(digest.as_bytes(), policy=policy.default)
+    assert parsed["List-Id"] == list_id
 
 
 def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sources():

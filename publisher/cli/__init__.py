@@ -16,10 +16,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from ..errors import PublisherError, printable
+from .bounces import add_bounces_command
 from .build import add_build_command, add_links_command
 from .digest import add_digest_commands
 from .newsletter import add_unsubscribe_command
 from .send import add_send_command
+from .serve import add_serve_command
 from .site import add_site_commands
 from .subscribers import add_subscribers_command
 
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_send_command(commands)
     add_unsubscribe_command(commands)
     add_subscribers_command(commands)
+    add_bounces_command(commands)
+    add_serve_command(commands)
     add_links_command(commands)
     add_site_commands(commands)
     return parser

@@ -39,7 +39,7 @@ def add_unsubscribe_command(commands: argparse._SubParsersAction) -> None:  # ty
 
 def run_send_subscribers(args: argparse.Namespace) -> int:
     from ..email.delivery import send_newsletter
-    from ..email.subscribers import SECRET_ENV, read_subscribers, require_secret
+    from ..email.subscribers import SECRET_ENV, personal_url, read_subscribers, require_secret
     from ..errors import EmptyDigest
     from .send import STORE, smtp_settings_from_args
 
@@ -57,7 +57,8 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     if not subscribers:
         raise ConfigError(f"{args.subscribers}: no subscribers in the list")
     secret = os.environ.get(SECRET_ENV)
-    require_secret(config.digest.unsubscribe_url, secret)
+    require_secret(personal_url(config.digest.unsubscribe_url), secret)  # send_newsletter adds a missing {token}
+    require_secret(None if args.sender else config.digest.bounce_address, secret, "[digest] bounce_address")
     try:
         result = send_newsletter(
             config,
@@ -67,6 +68,7 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
             secret=secret,
             sender=args.sender,
             rate=args.rate,
+            connections=args.connections,
             now=now_from_args(args, config),
             check=args.check,
             dry_run=args.dry_run,

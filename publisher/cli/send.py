@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..config.toml import PASSWORD_ENV, USER_ENV
+from ..email.connections import MOST_CONNECTIONS
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
 from .common import (
@@ -120,6 +121,14 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"at most N messages a second, from {SLOWEST_RATE:.6f} (1 an hour) up (default: no limit)",
     )
+    group.add_argument(
+        "--connections",
+        type=connection_count,
+        default=1,
+        metavar="N",
+        help=f"send over N SMTP connections at once, 1 to {MOST_CONNECTIONS} (default: 1); a send that is killed "
+        "and run again repeats at most the one message each connection had on its way",
+    )
 
 
 STORE = "(the newsletter's database)"  # --subscribers without a file
@@ -138,6 +147,17 @@ def messages_a_second(value: str) -> float:
             f"{value!r} is not a rate of at least 1 message an hour ({SLOWEST_RATE:.6f} a second)"
         )
     return rate
+
+
+def connection_count(value: str) -> int:
+    """The argparse type of --connections: a whole number from 1 to MOST_CONNECTIONS."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MOST_CONNECTIONS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of connections (1 to {MOST_CONNECTIONS})")
+    return count
 
 
 def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:

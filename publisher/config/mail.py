@@ -55,6 +55,14 @@ class Digest:
         ),
     )
     unsubscribe_mailto: str | None = field(default=None, metadata=about("An address for `List-Unsubscribe` by mail."))
+    subscribe_url: str | None = field(
+        default=None,
+        metadata=about(
+            "Where readers reach the subscription web app (`publisher serve`), e.g. "
+            "`https://example.org/newsletter/`: its confirmation links are made from it, never from a request's "
+            "Host header."
+        ),
+    )
     postal_address: str | None = field(
         default=None, metadata=about("The footer's postal address line (anti-spam laws ask for one).")
     )
@@ -77,7 +85,22 @@ class Digest:
         ),
     )
     list_id: str | None = field(
-        default=None, metadata=about("The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`.")
+        default=None,
+        metadata=about(
+            "The `List-Id` header (RFC 2919), e.g. `Site news <news.example.org>`; unset: the site title and "
+            '`newsletter.` the site\'s host; `""`: none.'
+        ),
+    )
+    bounce_address: str | None = field(
+        default=None,
+        metadata=about(
+            "The envelope sender (where bounces go) of each message of `send --subscribers`; `{token}` in it "
+            "(e.g. `bounces+{token}@example.org`) ties each bounce to its subscriber (VERP). Unset: the From address."
+        ),
+    )
+    soft_bounce_limit: int = field(
+        default=3,
+        metadata=about("Soft bounces (a full mailbox, a server down) after which an address is not sent to again."),
     )
     feedback_id: str | None = field(
         default=None, metadata=about("The `Feedback-ID` header (Gmail's feedback loop), e.g. `issue:news:example`.")
@@ -100,6 +123,8 @@ class Digest:
             raise ConfigError("[digest] subject: must not be empty (a Jinja2 template of the subject line)")
         if self.limit < 1:
             raise ConfigError(f"[digest] limit: {self.limit} must be 1 or more")
+        if self.soft_bounce_limit < 1:
+            raise ConfigError(f"[digest] soft_bounce_limit: {self.soft_bounce_limit} must be 1 or more")
         if self.budget < 1:
             raise ConfigError(f"[digest] budget: {self.budget} must be 1 or more bytes of HTML")
         _ = self.cover_shape  # raises ConfigError for a malformed size

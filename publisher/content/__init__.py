@@ -104,6 +104,14 @@ def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile
     return [f for _, f in files], [p for _, p in outside]
 
 
+OUTSIDE = "link outside content"  # the reason of outside_link's error
+
+
+def outside_link(path: str) -> ContentError:
+    """The problem of a symbolic link in the content folder that leads out of it (``scan`` lists them)."""
+    return ContentError(path, None, "symbolic link to a file outside the content folder; not followed", reason=OUTSIDE)
+
+
 def matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     """``excluded(rel, patterns)`` as one compiled test: a cron run lists every file of the folder,
     and a regular expression per pattern kind is several times faster than fnmatch per pattern."""

@@ -22,7 +22,7 @@ from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import slugify
-from . import SourceFile, decode, markdown_body, read_body, read_bytes, scan, too_large
+from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
 from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id
@@ -33,7 +33,12 @@ log = logging.getLogger("publisher")
 
 
 def load_articles(
-    content: str | Path, config: Config, *, strict: bool = False, errors: list[ContentError] | None = None
+    content: str | Path,
+    config: Config,
+    *,
+    strict: bool = False,
+    errors: list[ContentError] | None = None,
+    store: Any = None,  # a publisher.Store (engine/store.py, which imports this module)
 ) -> list[Article]:
     """Load every Markdown file under ``content`` (recursively), in path order.
 
@@ -43,7 +48,23 @@ def load_articles(
     ``errors`` with the reason "not an article", but neither logged nor fatal.
     Two articles with the same URL or id: the newer wins and the other is reported, naming both.
     Bodies are read from the files when first used (see DeferredBody).
+
+    With a ``store`` (``publisher.Store``) only files changed since its last load are parsed, and
+    a problem is logged by the call that first sees it (every one is still appended to ``errors``).
     """
+    if store is not None:
+        root = Path(content)
+        if not root.is_dir():
+            raise ContentError(root, None, "no such content folder", reason="missing folder")
+        found = store.load(*scan(root, config.site.exclude or ()), config)
+        problems = [e for e in found.errors if e.is_problem]
+        if strict and problems:
+            raise problems[0]
+        for exc in found.fresh_errors:
+            log.warning("skipped %s", exc)
+        if errors is not None:
+            errors.extend(found.errors)
+        return list(found.articles)
     files = scan_folder(content, config, errors, strict)
 
     def loaded() -> Iterator[Article]:
@@ -83,16 +104,7 @@ def scan_folder(
         raise ContentError(root, None, "no such content folder", reason="missing folder")
     files, outside = scan(root, config.site.exclude or ())
     for path in outside:
-        report(
-            ContentError(
-                path,
-                None,
-                "symbolic link to a file outside the content folder; not followed",
-                reason="link outside content",
-            ),
-            errors,
-            strict,
-        )
+        report(outside_link(path), errors, strict)
     return files
 
 

@@ -8,6 +8,7 @@ reports, any CR or LF, or a part that is not name@domain is a ConfigError naming
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email import policy
 from typing import TYPE_CHECKING
@@ -97,6 +98,8 @@ def check_mail_settings(digest: Digest) -> None:
     if digest.unsubscribe_mailto is not None:
         mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
         mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
+    if digest.bounce_address is not None:
+        check_bounce_address(digest.bounce_address)
     for key, value in (
         ("[digest] unsubscribe_url", digest.unsubscribe_url),
         ("[digest] url", digest.url),
@@ -105,3 +108,14 @@ def check_mail_settings(digest: Digest) -> None:
     ):
         if value is not None:
             no_line_breaks(value, key)
+
+
+def check_bounce_address(value: str, what: str = "[digest] bounce_address") -> None:
+    """One address, with at most a {token} (VERP), in the part before the @: a ConfigError (exit 2) otherwise."""
+    local, at, _ = value.rpartition("@")
+    if value.count("{token}") > 1 or ("{token}" in value and "{token}" not in local):
+        raise ConfigError(f"{what}: {value!r} may hold one {{token}}, in the part before the @")
+    if re.search(r"\{(?!token\})", value) or not at:
+        raise ConfigError(f"{what}: {value!r} is not an address (expected e.g. bounces+{{token}}@example.org)")
+    no_line_breaks(value, what)
+    mailbox(value.replace("{token}", "0" * 32), what)

@@ -8,13 +8,12 @@ take thousands of messages an hour over one connection and handle bounces and re
 from __future__ import annotations
 
 import logging
-import smtplib
 import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -22,19 +21,20 @@ from ..config import Config
 from ..errors import ConfigError
 from ..output import write_feeds
 from .addresses import Mailbox
+from .bounces import refused_at_send, soft_bounce, verp_address
+from .connections import Pace, SmtpSession, deliver_each
 from .message import addressed_message, build_message, stamped
-from .smtp import (
-    SmtpSettings,
-    close_connection,
-    decoded_refusals,
-    envelope,
-    explain,
-    open_connection,
-    reply_text,
-    wire_bytes,
+from .smtp import SmtpSettings, envelope
+from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
+from .store import subscribers as stored_subscribers
+from .subscribers import (
+    UNSUBSCRIBE_MARKER,
+    Subscriber,
+    personal_url,
+    require_secret,
+    unsubscribe_link,
+    unsubscribe_token,
 )
-from .store import StoredIssue, finish_issue, record_delivery, recorded, start_issue, suppressed
-from .subscribers import UNSUBSCRIBE_MARKER, Subscriber, require_secret, unsubscribe_link, unsubscribe_token
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -44,54 +44,13 @@ log = logging.getLogger("publisher")
 
 # A 4xx reply (greylisting, a rate limit, a full mailbox) is tried again after these pauses, within the run.
 RETRY_DELAYS = (10.0, 60.0, 240.0)
+# ... and by every later run of the send until the issue is this old; then it is given up (give_up).
+GIVE_UP = timedelta(days=5)
+VERP = "<verp>"  # _round's sender when each message's envelope sender is [digest] bounce_address with its token
 
 
-class SmtpSession:
-    """One connection for many messages (a newsletter to each subscriber): connected, secured and logged
-    in once, and again after the server drops it. ``deliver`` gives the server's answer for one message
-    and one recipient instead of raising, so a refusal of one subscriber never stops the others."""
-
-    def __init__(self, settings: SmtpSettings) -> None:
-        settings.check_login()
-        self.settings = settings
-        self.smtp: smtplib.SMTP | None = None
-
-    def __enter__(self) -> SmtpSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.smtp is not None:
-            close_connection(self.smtp)
-            self.smtp = None
-
-    def deliver(self, message: EmailMessage, sender: str, recipient: str) -> tuple[int, str]:
-        """(code, reply): 250 when the server accepted the message for ``recipient``, else its refusal
-        (4xx: try again later; 5xx: it will not take it). A lost connection is opened again once; a
-        server that cannot be reached or refuses the sender raises SendError (it would refuse them all)."""
-        data, utf8 = wire_bytes(message, [sender, recipient])
-        options = ["SMTPUTF8"] if utf8 else []
-        for attempt in (1, 2):
-            if self.smtp is None:
-                self.smtp = open_connection(self.settings)
-            try:
-                self.smtp.sendmail(sender, [recipient], data, mail_options=options)
-                return 250, "accepted"
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, text = decoded_refusals(exc.recipients).get(recipient, (550, "refused"))
-                return code, text
-            except smtplib.SMTPDataError as exc:
-                return exc.smtp_code, reply_text(exc).split(" ", 1)[-1]
-            except smtplib.SMTPSenderRefused as exc:
-                raise explain(exc, self.settings) from None
-            except (OSError, smtplib.SMTPException) as exc:
-                self.smtp.close()
-                self.smtp = None
-                if attempt == 2:
-                    raise explain(exc, self.settings) from None
-        raise AssertionError("unreachable")
+# Why a subscriber was not sent to, as the report says it.
+LEFT_OUT = {"unsubscribed": "unsubscribed", "bounced": "bounced earlier", "complained": "complained"}
 
 
 @dataclass
@@ -102,9 +61,13 @@ class DeliveryReport:
     listed: int  # subscribers in the list
     sent: int = 0  # accepted by the server in this run
     earlier: int = 0  # recorded as sent (or failed) by an earlier run: not sent again
-    suppressed: int = 0  # unsubscribed: not sent
+    suppressed: int = 0  # unsubscribed, bounced or complained: not sent
     failed: dict[str, str] = field(default_factory=dict)  # address -> the server's 5xx reply (recorded)
     deferred: dict[str, str] = field(default_factory=dict)  # address -> 4xx reply after every retry (not recorded)
+    # Not sent, by why: "unsubscribed", "bounced", "complained" (each a count).
+    left_out: dict[str, int] = field(default_factory=dict)
+    bounced: int = 0  # suppressed in this run: a 5xx refusal, or the soft bounces that reached the limit
+    soft_bounces: int = 0  # counted in this run (5.7.x refusals, 4xx given up on), not yet at the limit
 
     def summary(self, server: str) -> str:
         parts = [f"{self.sent:,} sent"]
@@ -112,8 +75,10 @@ class DeliveryReport:
             f"{n:,} {what}"
             for n, what in (
                 (self.earlier, "already sent earlier"),
-                (self.suppressed, "unsubscribed"),
+                *((self.left_out.get(why, 0), what) for why, what in LEFT_OUT.items()),
                 (len(self.failed), "failed"),
+                (self.bounced, "bounced now (never sent to again)"),
+                (self.soft_bounces, "soft bounces counted"),
                 (len(self.deferred), "deferred (4xx; run again later)"),
             )
             if n
@@ -121,19 +86,18 @@ class DeliveryReport:
         return f"issue {self.issue}: {', '.join(parts)} of {self.listed:,} subscribers via {server}"
 
 
-class _Pace:
-    """At most ``rate`` messages a second (None: as fast as the server takes them)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1 / rate if rate else 0.0
-        self.next = time.monotonic()
-
-    def wait(self) -> None:
-        if self.interval:
-            delay = self.next - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            self.next = max(self.next, time.monotonic() - self.interval) + self.interval
+def personal_links(config: Config) -> Config:
+    """``config`` with the unsubscribe URL of a send to each subscriber (personal_url), saying so when
+    the {token} had to be added."""
+    url = personal_url(config.digest.unsubscribe_url)
+    if url == config.digest.unsubscribe_url:
+        return config
+    log.warning(
+        "[digest] unsubscribe_url has no {token}: every subscriber would get the same one-click link, so each "
+        "gets %s with their own token; write {token} where your unsubscribe page expects it",
+        url,
+    )
+    return replace(config, digest=replace(config.digest, unsubscribe_url=url))
 
 
 def personal_message(
@@ -165,12 +129,16 @@ def deliver_issue(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
-    retry_delays: Sequence[float] = RETRY_DELAYS,
+    connections: int = 1,
+    retry_delays: Sequence[float] | None = None,
     progress: bool = False,
 ) -> DeliveryReport:
-    """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe."""
+    """Send ``issue`` to every subscriber the journal has no delivery for and who did not unsubscribe,
+    over ``connections`` SMTP connections at once (see connections.py for what exactly-once means then)."""
     require_secret(config.digest.unsubscribe_url, secret)
-    done, left = recorded(db, issue.issue), suppressed(db)
+    verp = None if sender else config.digest.bounce_address
+    require_secret(verp, secret, "[digest] bounce_address")
+    done, left = recorded(db, issue.issue), _suppressed(db)
     report = DeliveryReport(issue.issue, len(subscribers))
     todo = []
     for subscriber in subscribers:
@@ -178,18 +146,19 @@ def deliver_issue(
             report.earlier += 1
         elif subscriber.key in left:
             report.suppressed += 1
+            report.left_out[left[subscriber.key]] = report.left_out.get(left[subscriber.key], 0) + 1
         else:
             todo.append(subscriber)
-    envelope_from = envelope(addressed_message(config), to=["subscriber@example.org"], sender=sender)[0]
-    pace = _Pace(rate)
+    envelope_from = envelope(addressed_message(config), to=["subscriber@example.org"], sender=verp or sender)[0]
+    pace = Pace(rate)
     bar = _progress(len(todo), progress)
     try:
-        with SmtpSession(settings) as session:
-            for delay in (0.0, *retry_delays):
-                if not todo:
-                    break
-                time.sleep(delay)
-                todo = _round(todo, issue, config, session, db, secret, envelope_from, pace, report, bar)
+        for delay in (0.0, *(RETRY_DELAYS if retry_delays is None else retry_delays)):
+            if not todo:
+                break
+            time.sleep(delay)
+            by = VERP if verp else envelope_from
+            todo = _round(todo, issue, config, settings, connections, db, secret, by, pace, report, bar)
     finally:
         bar.close()
     for subscriber in todo:
@@ -201,28 +170,57 @@ def deliver_issue(
     return report
 
 
+def _suppressed(db: sqlite3.Connection) -> dict[str, str]:
+    """address (lower case) -> why no message goes to it: unsubscribed, bounced or complained."""
+    return {r.subscriber.key: r.status for status in SUPPRESSED for r in stored_subscribers(db, status)}
+
+
+def give_up(
+    db: sqlite3.Connection, issue: StoredIssue, report: DeliveryReport, config: Config, secret: str | None
+) -> None:
+    """Record the subscribers still deferred as failed, each a soft bounce: a server that said "later" for
+    GIVE_UP since the issue started will not say yes (RFC 5321 section 4.5.4.1: give up after 4-5 days)."""
+    for key, reply in sorted(report.deferred.items()):
+        token = unsubscribe_token(secret, key, issue.issue) if secret else ""
+        record_delivery(db, issue.issue, key, "failed", token, reply=f"{reply} (given up after {GIVE_UP.days} days)")
+        outcome = soft_bounce(db, key, f"{reply} (issue {issue.issue})", config.digest.soft_bounce_limit)
+        report.failed[key] = reply
+        report.bounced += outcome.status == "bounced"
+        report.soft_bounces += outcome.status == "active"
+    report.deferred.clear()
+
+
 def _round(
     todo: list[Subscriber],
     issue: StoredIssue,
     config: Config,
-    session: SmtpSession,
+    settings: SmtpSettings,
+    connections: int,
     db: sqlite3.Connection,
     secret: str | None,
     sender: str,
-    pace: _Pace,
+    pace: Pace,
     report: DeliveryReport,
     bar: object,
 ) -> list[Subscriber]:
     """One pass over ``todo``; returns those who got a 4xx reply, to try again after a pause."""
     again = []
-    for subscriber in todo:
+
+    verp = config.digest.bounce_address if sender == VERP else None
+
+    def send(session: SmtpSession, subscriber: Subscriber) -> tuple[str, str, int, str]:
         token = unsubscribe_token(secret, subscriber.email, issue.issue) if secret else ""
         message = personal_message(issue, config, subscriber, token)
         pace.wait()
-        code, reply = session.deliver(message, sender, subscriber.email)
+        envelope_from = verp_address(verp, token) if verp else sender
+        code, reply = session.deliver(message, envelope_from, subscriber.email)
+        return token, message["Message-ID"], code, reply
+
+    def record(subscriber: Subscriber, outcome: tuple[str, str, int, str]) -> None:
+        token, message_id, code, reply = outcome
         if code < 400:
-            # Recorded before the next message goes: a kill from here on never sends this one again.
-            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message["Message-ID"])
+            # Recorded before this connection sends its next message: a kill from here on never sends this one again.
+            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message_id)
             report.sent += 1
             report.deferred.pop(subscriber.key, None)
             bar.update(1)  # type: ignore[attr-defined]
@@ -233,7 +231,13 @@ def _round(
             record_delivery(db, issue.issue, subscriber.email, "failed", token, reply=f"{code} {reply}")
             report.failed[subscriber.email] = f"{code} {reply}"
             report.deferred.pop(subscriber.key, None)
+            # Not tried again by any later issue either (a 5.7.x refusal counts as a soft bounce: bounces.py).
+            refusal = refused_at_send(db, subscriber.email, code, reply, issue.issue, config.digest.soft_bounce_limit)
+            report.bounced += refusal.status == "bounced"
+            report.soft_bounces += refusal.status == "active"
             bar.update(1)  # type: ignore[attr-defined]
+
+    deliver_each(todo, send, record, settings, connections)
     return again
 
 
@@ -261,15 +265,17 @@ def send_to_subscribers(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
-    retry_delays: Sequence[float] = RETRY_DELAYS,
+    connections: int = 1,
+    retry_delays: Sequence[float] | None = None,
     progress: bool = False,
 ) -> DeliveryReport:
     """Send a digest rendered with ``render_digest(..., for_subscribers=True)`` to each subscriber, once.
 
     The issue is stored in the journal (``db``, from open_journal or open_newsletter) first; running this again for the
     same digest, after a kill or a failure, sends only to those without a recorded delivery. ``secret``
-    signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second; a 4xx reply is tried
-    again after each of ``retry_delays`` seconds."""
+    signs the {token} of [digest] unsubscribe_url; ``rate`` is messages a second over ``connections``
+    SMTP connections at once; a 4xx reply is tried again after each of ``retry_delays`` seconds."""
+    config = personal_links(config)
     stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text)
     report = deliver_issue(
         stored,
@@ -280,6 +286,7 @@ def send_to_subscribers(
         secret=secret,
         sender=sender,
         rate=rate,
+        connections=connections,
         retry_delays=retry_delays,
         progress=progress,
     )
@@ -296,6 +303,7 @@ def send_newsletter(
     secret: str | None = None,
     sender: str | None = None,
     rate: float | None = None,
+    connections: int = 1,
     now: datetime | None = None,
     check: bool = False,
     dry_run: bool = False,
@@ -313,10 +321,11 @@ def send_newsletter(
     ``dry_run`` returns the first subscriber's message instead of sending anything.
     """
     from .newsletter import DigestRequest, _checked, _forget_if_forced
-    from .store import last_digest, open_newsletter, record_digest, unfinished_issue
+    from .store import issue_started, last_digest, open_newsletter, record_digest, unfinished_issue
     from .subscribers import state_from_json, state_to_json
     from .webarchive import web_outputs
 
+    config = personal_links(config)
     require_secret(config.digest.unsubscribe_url, secret)
     request = request or DigestRequest()
     with open_newsletter(config, lock_timeout=lock_timeout) as db:
@@ -344,8 +353,28 @@ def send_newsletter(
         if smtp is None:
             raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
         report = deliver_issue(
-            stored, subscribers, config, smtp, db, secret=secret, sender=sender, rate=rate, progress=progress
+            stored,
+            subscribers,
+            config,
+            smtp,
+            db,
+            secret=secret,
+            sender=sender,
+            rate=rate,
+            connections=connections,
+            progress=progress,
         )
+        if report.deferred:
+            started = issue_started(db, stored.issue) or datetime.now(UTC)
+            if datetime.now(UTC) - started < GIVE_UP:  # real time, as servers retry: not --now
+                # Open until every subscriber got it: the next run of this command resumes it first.
+                log.warning(
+                    "issue %s stays open for %d deferred subscriber(s): run the same command again later",
+                    stored.issue,
+                    len(report.deferred),
+                )
+                return report
+            give_up(db, stored, report, config, secret)
         if stored.state:  # the cut-off moves once every subscriber was tried
             since = stored.state.get("since")
             record_digest(

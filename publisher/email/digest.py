@@ -26,7 +26,7 @@ from ..templates import render_string, render_template, template_env
 from ..text import join_names, repair_line
 from ..urls import web_url
 from .html import email_html
-from .images import Derivative, cover_derivatives, known_shape
+from .images import Derivative, cover_derivatives, known_shape, upscaled
 from .inline import Inliner, default_inliner, keeping_merge_tags
 from .message import WIRE, build_message, check_digest
 from .webarchive import WebAddresses, issue_name, web_addresses, web_page
@@ -113,10 +113,11 @@ def render_digest(
     raises instead; see guard.py).
     """
     now = now or datetime.now(UTC)
-    if for_subscribers and config.digest.unsubscribe_url:
-        from .subscribers import UNSUBSCRIBE_MARKER
+    if config.digest.unsubscribe_url:
+        from .subscribers import UNSUBSCRIBE_MARKER, list_url
 
-        config = replace(config, digest=replace(config.digest, unsubscribe_url=UNSUBSCRIBE_MARKER))
+        link = UNSUBSCRIBE_MARKER if for_subscribers else list_url(config.digest.unsubscribe_url)
+        config = replace(config, digest=replace(config.digest, unsubscribe_url=link))
     if after is not None:
         late = after.until - LATE_ARRIVALS
         since = max(since, late) if since is not None else late
@@ -218,11 +219,32 @@ def _render(
         since=since,
         until=upper,
         notes=tuple(notes),
-        problems=tuple(check_digest(html, message, budget=config.digest.budget)),
+        problems=tuple(
+            check_digest(html, message, budget=config.digest.budget) + _cover_problems(included, config, images)
+        ),
         issue=issue_name(config, context["subject"], upper),
         web_html=web,
         files=files,
     )
+
+
+def _cover_problems(
+    included: Sequence[Article], config: Config, images: Mapping[str, Mapping[str, Derivative]]
+) -> list[str]:
+    """Covers stretched to a blur: a featured article's at the lead's width, the others' at the thumbnail's.
+    A remote cover's size is known only when the article's body gives it (known_shape)."""
+    problems = []
+    for article in included:
+        derived = images[article.key]
+        if derived:
+            source: tuple[int, int] | None = derived["lead"].source
+        else:
+            enclosure = cover_enclosure(article, config)
+            source = known_shape(article, enclosure.url) if enclosure is not None else None
+        problem = upscaled(article, WIDTH if article.featured else THUMB, source)
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def _subject(included: Sequence[Article], config: Config) -> str:
@@ -286,12 +308,11 @@ def _item(
     shape_w, shape_h = config.cover_shape
     cover = thumb = None
     if derived:
-        cover = {**vars(derived["lead"].image), "alt": article.title}
-        thumb = {**vars(derived["thumb"].image), "alt": article.title}
+        cover, thumb = vars(derived["lead"].image), vars(derived["thumb"].image)
     elif enclosure is not None:
         shape_w, shape_h = known_shape(article, enclosure.url) or (shape_w, shape_h)
-        cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w), "alt": article.title}
-        thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w), "alt": article.title}
+        cover = {"url": enclosure.url, "width": WIDTH, "height": round(WIDTH * shape_h / shape_w)}
+        thumb = {"url": enclosure.url, "width": THUMB, "height": round(THUMB * shape_h / shape_w)}
     body = None
     if bodies:
         body = email_html(article, config, width=COLUMN, poster=_poster(article, config), link=link)

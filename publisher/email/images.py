@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..config import Config
+from ..errors import display_path
 from ..feeds.enclosure import cover_file
 from ..model import Article
 
@@ -49,6 +50,7 @@ class Derivative:
     name: str  # relative to the output folder
     data: bytes
     image: EmailImage
+    source: tuple[int, int]  # the original's size in pixels
 
 
 def cover_derivatives(article: Article, config: Config) -> dict[str, Derivative]:
@@ -71,13 +73,13 @@ def cover_derivatives(article: Article, config: Config) -> dict[str, Derivative]
         return {}
     base = config.feeds_base
     return {
-        role: Derivative(name, data, EmailImage(base + name, width, height))
-        for role, (name, data, width, height) in made.items()
+        role: Derivative(name, data, EmailImage(base + name, width, height), source)
+        for role, (name, data, width, height, source) in made.items()
     }
 
 
 @lru_cache(maxsize=256)
-def _derivatives(path: str, size: int, mtime_ns: int) -> dict[str, tuple[str, bytes, int, int]]:
+def _derivatives(path: str, size: int, mtime_ns: int) -> dict[str, tuple[str, bytes, int, int, tuple[int, int]]]:
     """Keyed by the file's size and modification time too: the preview renders again on every reload,
     and a cover that did not change is not resized again."""
     from PIL import Image, ImageOps
@@ -101,8 +103,25 @@ def _derivatives(path: str, size: int, mtime_ns: int) -> dict[str, tuple[str, by
             resized.save(out, "JPEG", quality=82, optimize=True, progressive=True)
         suffix = "png" if alpha else "jpg"
         name = f"{FOLDER}/{Path(path).stem}-{tag}-{pixels}w.{suffix}"
-        made[role] = (name, out.getvalue(), shown, max(1, round(shown * image.height / image.width)))
+        shown_height = max(1, round(shown * image.height / image.width))
+        made[role] = (name, out.getvalue(), shown, shown_height, (image.width, image.height))
     return made
+
+
+# A cover shown more than this many times its own width is visibly blurred on every screen.
+UPSCALE_LIMIT = 2
+
+
+def upscaled(article: Article, shown: int, source: tuple[int, int] | None) -> str | None:
+    """The send-readiness problem of a cover ``source`` pixels big shown ``shown`` px wide, if it is
+    stretched more than UPSCALE_LIMIT times (a 64x40 icon as a 600 px lead image); else None."""
+    if source is None or shown <= UPSCALE_LIMIT * source[0]:
+        return None
+    where = display_path(article.path or article.slug)
+    return (
+        f"{where}: cover {article.cover_image} is {source[0]}x{source[1]} px, shown "
+        f"{shown} px wide ({shown / source[0]:.1f}x upscaled, blurred); use one at least {shown * SCALE} px wide"
+    )
 
 
 _SIZED_IMAGE = re.compile(r"!\[[^\]\n]*\|(\d{1,5})x(\d{1,5})\]\(\s*<?([^)\s>]+)>?")

@@ -6,13 +6,16 @@ import copy
 import hashlib
 from datetime import UTC, datetime
 from email import policy as email_policy
+from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
 from ..config import Config
+from ..text import repair_line
 from ..urls import URL_ATTRIBUTES
 from .addresses import no_line_breaks
 from .html import EMAIL_FORBIDDEN
@@ -56,12 +59,16 @@ def build_message(config: Config, *, subject: str, html: str, text: str, date: d
         message.set_raw("List-Unsubscribe", ",\n ".join(unsubscribe))  # one address a line; see WIRE
     if config.digest.unsubscribe_url and config.digest.unsubscribe_url.startswith("https://"):
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058 needs an HTTPS URL
-    if config.digest.list_id:
-        message["List-Id"] = config.digest.list_id
+    if config.digest.list_id != "":  # "" turns it off
+        message["List-Id"] = config.digest.list_id or default_list_id(config.site.title, host)
     if config.digest.feedback_id:
         message["Feedback-ID"] = config.digest.feedback_id
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # MIME-Version on the message only (RFC 2045 section 4): EmailMessage.add_alternative stamped it on the
+    # HTML part too, which spam filters score.
+    message["MIME-Version"] = "1.0"
+    message["Content-Type"] = "multipart/alternative"
+    message.attach(_text_part(text, "plain"))
+    message.attach(_text_part(html, "html"))
     # Not the random default: the same digest gives the same bytes, so an unchanged digest.eml is not rewritten.
     message.set_boundary(f"=_publisher_{digest_id}")  # "=_" never occurs in quoted-printable text
     return message
@@ -79,6 +86,34 @@ def stamped(message: EmailMessage, config: Config, now: datetime | None = None) 
     sent.replace_header("Date", format_datetime(now or datetime.now(UTC)))
     sent.replace_header("Message-ID", make_msgid("digest", domain=urlsplit(config.site.url).hostname or "localhost"))
     return sent
+
+
+def _text_part(text: str, subtype: str) -> EmailMessage:
+    """A UTF-8 quoted-printable text part, byte for byte what ``set_content(text, cte="quoted-printable")``
+    makes, encoded a line at a time with each line's encoding kept: the messages of a newsletter to
+    each subscriber differ in a few lines (the unsubscribe link), and encoding the whole 37 KB HTML
+    part again for every subscriber was two thirds of a message's CPU time."""
+    part = EmailMessage()  # only set_content adds a MIME-Version; these parts get none
+    part["Content-Type"] = f"text/{subtype}"
+    part.set_param("charset", "utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    # bytes.splitlines, as the email package splits a body: only CR, LF and CRLF end a line.
+    part.set_payload("".join(_quoted_printable(line) for line in text.encode("utf-8").splitlines()))
+    return part
+
+
+@lru_cache(maxsize=16_384)
+def _quoted_printable(line: bytes) -> str:
+    # Quoted-printable encodes each line on its own (RFC 2045 section 6.7), so line by line is the same text.
+    return quoprimime.body_encode(line.decode("latin-1") + "\n", 78)  # set_content's width (policy.default)
+
+
+def default_list_id(title: str, host: str) -> str:
+    """RFC 2919's List-Id for a site: its title as the phrase and ``newsletter.<host>`` as the id, so that
+    filters and mail clients tell the list apart from the site's other mail. A host without a dot
+    (localhost) or an IPv6 address gives an id in RFC 2919's unmanaged "localhost" space."""
+    domain = host if "." in host and ":" not in host else "localhost"  # an IPv6 literal is no dot-atom either
+    return formataddr((repair_line(title), f"newsletter.{domain}"))
 
 
 def _default_from(config: Config, host: str) -> str:

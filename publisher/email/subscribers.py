@@ -197,15 +197,37 @@ def unsubscribe_link(template: str, subscriber: Subscriber, token: str) -> str:
     return _PLACEHOLDER.sub(fill, template)
 
 
+def personal_url(template: str | None) -> str | None:
+    """The unsubscribe URL of a newsletter to each subscriber: ``template`` itself when it has {token};
+    else ``template`` with ``token={token}`` added to its query, since without a token every reader
+    would get the same one-click link, and anyone holding one message could unsubscribe them all."""
+    if not template or needs_token(template):
+        return template
+    base, hash_, fragment = template.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}token={{token}}{hash_}{fragment}"
+
+
+def list_url(template: str | None) -> str | None:
+    """The unsubscribe URL of a digest for a list (an ESP's, or send --to): the query parameters whose
+    value is one of our {placeholders} left out, since only a send to each subscriber fills them in
+    (``/unsubscribe?token={token}`` becomes ``/unsubscribe``). ESP merge tags ({{ ... }}) stay."""
+    if not template or not _PLACEHOLDER.search(template):
+        return template
+    base, hash_, fragment = template.partition("#")
+    path, _, query = base.partition("?")
+    kept = [p for p in query.split("&") if p and not _PLACEHOLDER.fullmatch(p.partition("=")[2])]
+    return path + ("?" + "&".join(kept) if kept else "") + hash_ + fragment
+
+
 def needs_token(template: str | None) -> bool:
     return bool(template) and "token" in _PLACEHOLDER.findall(template or "")
 
 
-def require_secret(unsubscribe_url: str | None, secret: str | None) -> None:
-    """A ConfigError (exit 2, before anything is sent) when the URL has {token} and there is no secret."""
-    if needs_token(unsubscribe_url) and not secret:
+def require_secret(template: str | None, secret: str | None, what: str = "[digest] unsubscribe_url") -> None:
+    """A ConfigError (exit 2, before anything is sent) when ``template`` has {token} and there is no secret."""
+    if needs_token(template) and not secret:
         raise ConfigError(
-            f"[digest] unsubscribe_url has {{token}}: set the {SECRET_ENV} environment variable "
+            f"{what} has {{token}}: set the {SECRET_ENV} environment variable "
             "(a long random string, the same for every issue)"
         )
 
@@ -229,10 +251,12 @@ def state_from_json(data: Mapping[str, Any]) -> DigestState:
 
 def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
     """Put an address on the suppression list: given itself, or a token from an unsubscribe link (found in
-    the journal). Returns the address; an unknown token is a PublisherError."""
+    the journal). Returns the address; an unknown token is a PublisherError, an empty one a ConfigError."""
     from .store import delivery_of_token, set_status
 
     value = address_or_token.strip()
+    if not value:  # the journal holds '' as the token of deliveries sent without one
+        raise ConfigError("unsubscribe: the address or token is empty; give an e-mail address or the token of a link")
     if "@" in value:
         address = address_list(value, "unsubscribe")
         if len(address) != 1:

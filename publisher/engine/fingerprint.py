@@ -83,10 +83,7 @@ class Fingerprint:
                 "published": self.published,
             },
         )
-        store.db.execute("DELETE FROM statics WHERE folder = ?", (folder,))
-        store.db.executemany(
-            "INSERT INTO statics VALUES (?, ?, ?, ?)", [(folder, path, *file_stat(Path(path))) for path in self.statics]
-        )
+        store.replace_statics(folder, [(path, *file_stat(Path(path))) for path in self.statics])
 
     def unchanged(self, now_: Fingerprint, store: StateStore, config: Config, now: datetime) -> bool:
         """True when a build now would write exactly what the last one did."""
@@ -97,14 +94,10 @@ class Fingerprint:
             return False  # an article's publish time was crossed (or now went back)
         out = config.output_folder
         folder = output_key(config)
-        for name, size, mtime_ns in store.db.execute(
-            "SELECT name, size, mtime_ns FROM outputs WHERE folder = ?", (folder,)
-        ):
+        for name, (_, size, mtime_ns, _) in store.outputs(folder).items():
             if file_stat(out / name) != (size, mtime_ns):
                 return False
-        for path, size, mtime_ns in store.db.execute(
-            "SELECT path, size, mtime_ns FROM statics WHERE folder = ?", (folder,)
-        ):
+        for path, size, mtime_ns in store.statics(folder):
             if file_stat(Path(path)) != (size, mtime_ns):
                 return False
         return True

@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config
-from ..content import SourceFile, read_bytes
+from ..content import SourceFile, outside_link, read_bytes
 from ..errors import ContentError
 from ..model import Article
-from .records import decode, dumps, encode
+from .forked import Forked, put
+from .records import decode, dumps, encode, error_from_record, error_record
 from .state import StateStore
 
 log = logging.getLogger("publisher")
@@ -50,18 +50,31 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     known = _known(store)
     loaded = Loaded()
     for path in outside:
-        _error(
-            loaded,
-            ContentError(
-                path,
-                None,
-                "symbolic link to a file outside the content folder; not followed",
-                reason="link outside content",
-            ),
-            fresh=True,
-        )
+        _error(loaded, outside_link(path), fresh=True)
     unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
-    helper = _Helper.start(unknown[len(unknown) // 2 :], config) if len(unknown) >= PARALLEL_MIN else None
+    helper = _start_helper(unknown[len(unknown) // 2 :], config) if len(unknown) >= PARALLEL_MIN else None
+    try:
+        _load_each(loaded, files, known, helper, config, load.article_from_bytes)
+    finally:
+        if helper is not None:
+            helper.forked.stop()
+    loaded.gone = sorted(known)
+    duplicates: list[ContentError] = []
+    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
+    for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
+        _error(loaded, duplicate, fresh=True)
+    return loaded
+
+
+def _load_each(
+    loaded: Loaded,
+    files: list[SourceFile],
+    known: dict[str, tuple[Any, ...]],
+    helper: _Helper | None,
+    config: Config,
+    parse: Any,
+) -> None:
+    """Add each file's article or error to ``loaded``: as recorded, as the helper parsed it, or parsed here."""
     for source in files:
         row = known.pop(source.rel, None)
         got = helper.result(source.rel) if helper is not None and source.rel in helper.rels else None
@@ -89,12 +102,11 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
             except ContentError as exc:
                 _error(loaded, exc, fresh=True)
                 continue
-            kind, digest, payload, article = _parse(raw, source, config, load.article_from_bytes)
+            kind, digest, payload, article = _parse(raw, source, config, parse)
             if article is not None:  # parsed here: the object itself, not its record decoded again
                 _article(loaded, article, source, digest)
             elif kind == "error":
-                field_name, message, line, reason = payload
-                _error(loaded, ContentError(source.path, field_name, message, line=line, reason=reason), fresh=True)
+                _error(loaded, error_from_record(source.path, payload), fresh=True)
             if payload is None:
                 continue  # fields JSON cannot hold exactly: parsed again on every run
         else:
@@ -103,19 +115,13 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
                 continue
         # Errors are reported when first seen, so they are recorded as reported.
         loaded.rows.append((source.rel, source.size, source.mtime_ns, digest, kind, dumps(payload).decode(), 1))
-    loaded.gone = sorted(known)
-    duplicates: list[ContentError] = []
-    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
-    for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
-        _error(loaded, duplicate, fresh=True)
-    return loaded
 
 
 def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
     """rel -> (size, mtime_ns, sha256, kind, record, reported) as recorded."""
     if store is None:
         return {}
-    rows = store.db.execute("SELECT rel, size, mtime_ns, sha256, kind, record, reported FROM sources").fetchall()
+    rows = store.sources()
     try:  # one call for every record: several times faster than one json.loads per row
         records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
     except ValueError:
@@ -132,9 +138,7 @@ def _take(loaded: Loaded, source: SourceFile, row: tuple[Any, ...], config: Conf
     try:
         values = json.loads(record) if isinstance(record, str) else record
         if kind == "error":
-            field_name, message, line, reason = values
-            exc = ContentError(source.path, field_name, str(message), line=line, reason=str(reason))
-            _error(loaded, exc, fresh=not reported)
+            _error(loaded, error_from_record(source.path, values), fresh=not reported)
             return True
         if values is None:
             return False
@@ -163,55 +167,35 @@ def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[
     try:
         article, _ = parse(raw, source.path, config, rel=source.rel)
     except ContentError as exc:
-        return "error", digest, [exc.field, exc.message, exc.line, exc.reason], None
+        return "error", digest, error_record(exc), None
     return "article", digest, encode(article), article
 
 
+def _start_helper(sources: list[SourceFile], config: Config) -> _Helper | None:
+    """A forked process (forked.py) parsing ``sources`` while this one parses the rest."""
+    forked = Forked.start(lambda out: put(out, _parse_all(sources, config)), config.site.state_dir or None)
+    return None if forked is None else _Helper(forked, {source.rel for source in sources})
+
+
 class _Helper:
-    """A forked process that parses the second half of the files to parse while this one does the first.
+    """The forked parse's results: only plain values cross (the JSON-ready records); anything it
+    could not do (a file it could not read, a helper that died) is parsed here instead."""
 
-    Only plain results cross the pipe (the JSON-ready records); anything it could not do (a file
-    it could not read, a helper that died) is parsed here instead.
-    """
-
-    def __init__(self, process: Any, receiver: Any, rels: set[str]) -> None:
+    def __init__(self, forked: Forked, rels: set[str]) -> None:
+        self.forked = forked
         self.rels = rels
-        self.process = process
-        self.receiver = receiver
         self.results: dict[str, tuple[str, str, Any]] | None = None
-
-    @classmethod
-    def start(cls, sources: list[SourceFile], config: Config) -> _Helper | None:
-        import multiprocessing
-
-        if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            return None
-        context = multiprocessing.get_context("fork")  # inherits sources and config: nothing to pickle
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_parse_for, args=(sources, config, sender), daemon=True)
-        try:
-            process.start()
-        except OSError:
-            return None
-        sender.close()
-        return cls(process, receiver, {source.rel for source in sources})
 
     def result(self, rel: str) -> tuple[str, str, Any] | None:
         if self.results is None:
-            try:
-                self.results = self.receiver.recv()
-            except (EOFError, OSError):
-                self.results = {}
-            self.receiver.close()
-            self.process.join()
+            self.results = next(self.forked.results(), {})
         return self.results.get(rel)
 
 
-def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
+def _parse_all(sources: list[SourceFile], config: Config) -> dict[str, tuple[str, str, Any]]:
     """In the helper process: rel -> (kind, SHA-256, record) for each file it could read."""
     from ..content.load import article_from_bytes
 
-    log.disabled = True  # this process reports nothing; the parent reports in path order
     results: dict[str, tuple[str, str, Any]] = {}
     for source in sources:
         try:
@@ -221,5 +205,4 @@ def _parse_for(sources: list[SourceFile], config: Config, sender: Any) -> None:
         kind, digest, payload, _ = _parse(raw, source, config, article_from_bytes)
         if payload is not None:  # an article whose fields JSON cannot hold is parsed by the parent
             results[source.rel] = (kind, digest, payload)
-    sender.send(results)
-    sender.close()
+    return results

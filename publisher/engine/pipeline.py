@@ -17,26 +17,25 @@ command line. One build, holding the state folder's lock:
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..content import scan
+from ..content import outside_link, scan
 from ..errors import ConfigError, ContentError, PublisherError
-from ..guard import ArticleFailed
 from ..model import Article
-from ..output import remove_outputs, remove_stale_temporaries, write_inside
+from ..output import remove_stale_temporaries
 from ..select import is_scheduled, select
 from ..text import counted
-from .fingerprint import Fingerprint, file_stat, listing_digest, settings_key
-from .html_store import StoredHtml
-from .state import StateStore, open_state, output_key, record_render_errors, recorded_errors
+from .damage import StateDamaged
+from .fingerprint import Fingerprint, listing_digest, settings_key
+from .records import error_from_record
+from .state import StateStore, open_state, output_key
 
 if TYPE_CHECKING:
     from ..feeds.websub import Ping
@@ -100,7 +99,13 @@ def build(
         raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
     with open_state(config, lock_timeout=lock_timeout) as store:
         remove_stale_temporaries(config.output_folder)
-        result = _build(config, store, now, strict)
+        written: list[str] = []  # by every attempt: a file the damaged one wrote is new all the same
+        try:
+            result = _build(config, store, now, strict, written)
+        except StateDamaged as damage:  # found anywhere in the state database: moved aside, a full build
+            store.start_afresh(damage)
+            result = _build(config, store, now, strict, written)
+        result = _replace(result, written=tuple(written), unchanged=tuple(sorted(set(result.unchanged) - set(written))))
     if ping and result.written:
         from ..feeds.websub import ping_hubs
 
@@ -116,18 +121,16 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
     return replace(result, **changes)
 
 
-def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> BuildResult:
+def _build(config: Config, store: StateStore, now: datetime, strict: bool, written: list[str]) -> BuildResult:
     files, outside = scan(config.content_folder, config.site.exclude or ())
     fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
     if recorded is not None and recorded.unchanged(fingerprint, store, config, now):
-        errors = recorded_errors(store, config, outside)
+        errors = _recorded_errors(store, config, outside)
         if strict and any(e.is_problem for e in errors):
             raise next(e for e in errors if e.is_problem)
-        names = tuple(
-            name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ? ORDER BY name", (folder,))
-        )
+        names = tuple(sorted(store.outputs(folder)))
         return BuildResult(
             str(config.output_folder),
             unchanged=names,
@@ -137,62 +140,42 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
             nothing_changed=True,
         )
 
-    from .incremental import load_changed
+    from .store import Store
 
-    # Records of files and their HTML serve every output folder; they only need the same settings,
-    # which the last build of any folder recorded.
-    same_settings = store.get("settings") == fingerprint.settings
-    loaded = load_changed(store if same_settings else None, files, outside, config)
-    reported_outside = set(store.get("outside_reported", []))
-    fresh = [e for e in loaded.fresh_errors if e.reason != "link outside content" or e.path not in reported_outside]
-    problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
-    if strict and problems:
-        raise problems[0]
-    for exc in fresh:
-        log.warning("skipped %s", exc)
-    if not loaded.articles and problems:
-        # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
-        # would replace the live feeds with empty ones.
-        raise PublisherError(
-            f"none of the {len(problems)} articles could be loaded; nothing written "
-            "(check [fields] and the messages above)"
-        )
-    published = select(loaded.articles, now=now)
-    errors = list(loaded.errors)
-
+    store.check()  # the tables read below, whole: damage found now costs no half-done work
+    stages = Store.on(store)
+    # The public stages with the store (load_articles, select, render_feeds, write_feeds), as one
+    # transaction. Problems are said once it is committed: a build that finds the state database
+    # damaged part-way starts again (see build), and says each of them once all the same.
     with store.transaction():
-        if not same_settings:
-            store.db.execute("DELETE FROM sources")
-            store.db.execute("DELETE FROM html")
-        store.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", loaded.rows)
-        store.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        store.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in loaded.gone])
-        written, unchanged, unrenderable = _stream_outputs(
-            published, config, store, loaded.shas, loaded.rels, fingerprint.settings, strict
-        )
-        if unrenderable:  # left out of every output, and recorded as the file's problem until it changes
-            dropped = {id(failure.article) for failure in unrenderable}
+        loaded = stages.load(files, outside, config)
+        fresh = list(loaded.fresh_errors)
+        problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
+        if strict and problems:
+            raise problems[0]
+        if not loaded.articles and problems:
+            # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
+            # would replace the live feeds with empty ones.
+            raise PublisherError(
+                f"none of the {len(problems)} articles could be loaded; nothing written "
+                "(check [fields] and the messages above)"
+            )
+        published = select(loaded.articles, now=now)
+        errors = list(loaded.errors)
+        feeds = stages.render(published, config, strict=strict)
+        if stages.unrenderable:  # left out of every output, and recorded as the file's problem until it changes
+            dropped = {id(failure.article) for failure in stages.unrenderable}
             published = [a for a in published if id(a) not in dropped]
-            record_render_errors(store, loaded.rels, unrenderable)
-            for failure in unrenderable:
-                log.warning("skipped %s", failure.error)
-            errors += [failure.error for failure in unrenderable]
-            fresh += [failure.error for failure in unrenderable]
-        made = set(written) | set(unchanged)
-        before = {name for (name,) in store.db.execute("SELECT name FROM outputs WHERE folder = ?", (folder,))}
-        removed = remove_outputs(sorted(before - made), config.output_folder)
-        store.db.executemany(
-            "DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in before - made]
-        )
-        store.put("settings", fingerprint.settings)
-        store.put(
-            "outside_reported", sorted(e.path for e in loaded.errors if e.reason == "link outside content" and e.path)
-        )
+            errors += [failure.error for failure in stages.unrenderable]
+            fresh += [failure.error for failure in stages.unrenderable]
+        unchanged, removed = stages.write(feeds, config.output_folder, written)
         fingerprint.articles = len(loaded.articles)
         fingerprint.published = len(published)
         fingerprint.window = _window(loaded.articles, published, now)
         fingerprint.statics = _statics(published, config)
         fingerprint.write(store, config)
+    for exc in fresh:
+        log.warning("skipped %s", exc)
     if errors and fresh:
         _log_summary(errors, len(published))
     return BuildResult(
@@ -207,115 +190,6 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool) -> Bu
     )
 
 
-def _stream_outputs(
-    published: list[Article],
-    config: Config,
-    store: StateStore,
-    shas: dict[str, str],
-    rels: dict[str, str],
-    settings: str,
-    strict: bool = False,
-) -> tuple[list[str], list[str], list[ArticleFailed]]:
-    """Render and write the outputs one at a time; returns the names written and left unchanged, and
-    the articles left out because they could not be rendered.
-
-    First every output is keyed by what it is made of: one whose key and file are as the last
-    build left them is not rendered at all. The HTML the others need and the state store does not
-    hold is rendered next (on both cores when there is much of it), each article within its time
-    budget (guard.py); an article that fails is left out and the outputs planned again without it
-    (``strict``: its ContentError is raised), before anything is written. Then the outputs are made
-    one by one, each article's pieces dropped as soon as no later output needs them.
-    """
-    from ..feeds import Parts, plan_outputs, render_output
-    from .prerender import prerender
-
-    folder = output_key(config)
-    previous = {
-        name: (sha, size, mtime_ns, memo)
-        for name, sha, size, mtime_ns, memo in store.db.execute(
-            "SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,)
-        )
-    }
-    out = config.output_folder
-    html = StoredHtml(config, store, shas, rels, settings)
-    unrenderable: list[ArticleFailed] = []
-    while True:
-        outputs = plan_outputs(published, config)
-        todo: list[tuple[Any, str | None, bool]] = []  # (output, memo key, reuse the file as it is)
-        for output in outputs:
-            memo = _memo_key(output, settings, shas, config)
-            known = previous.get(output.filename)
-            reuse = memo is not None and known is not None and known[3] == memo and _still(out / output.filename, known)
-            todo.append((output, memo, reuse))
-        needed = {id(a): a for output, _, reuse in todo if not reuse for a in output.entries}
-        failed = prerender([a for a in needed.values() if not html.stored(a)], html, store)
-        if not failed:
-            break
-        if strict:
-            raise failed[0].error
-        unrenderable += failed
-        dropped = {id(failure.article) for failure in failed}
-        published = [a for a in published if id(a) not in dropped]  # and plan again: others may move up
-    parts = Parts(config, html)
-    remaining: dict[int, int] = {}  # id(article) -> outputs still to render that hold it
-    for output, _, reuse in todo:
-        if not reuse:
-            for article in output.entries:
-                remaining[id(article)] = remaining.get(id(article), 0) + 1
-    written: list[str] = []
-    unchanged: list[str] = []
-    for output, memo, reuse in todo:
-        if reuse:
-            unchanged.append(output.filename)
-            continue
-        data = render_output(output, config, parts)
-        changed = write_inside(out, output.filename, data)
-        (written if changed else unchanged).append(output.filename)
-        size, mtime_ns = file_stat(out / output.filename)
-        store.db.execute(
-            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
-            (folder, output.filename, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo),
-        )
-        del data
-        for article in output.entries:
-            remaining[id(article)] -= 1
-            if remaining[id(article)] == 0:
-                parts.release(article)
-                html.release(article)
-    return written, unchanged, unrenderable
-
-
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
-    """What an output is made of, as one digest: None when an entry does not come from a known file.
-
-    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
-    files, under the same settings.
-    """
-    from ..feeds.enclosure import cover_file
-
-    parts = [settings, output.key()]
-    for article in output.entries:
-        sha = shas.get(article.path) if article.path else None
-        if sha is None:
-            return None
-        parts.append(f"{article.path}\0{sha}")
-        if article.cover_image:
-            cover = cover_file(article, config)
-            parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _still(path: Path, known: tuple[str, int, int, str]) -> bool:
-    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
-    sha, size, mtime_ns, _ = known
-    if file_stat(path) == (size, mtime_ns):
-        return True
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    except OSError:
-        return False
-
-
 def _window(articles: list[Article], published: list[Article], now: datetime) -> list[datetime | None]:
     """[newest published, next scheduled]: the nothing-changed path is not trusted outside it."""
     later = [a.published for a in articles if is_scheduled(a, now)]
@@ -327,6 +201,18 @@ def _statics(published: Iterable[Article], config: Config) -> list[str]:
 
     covers = {str(p) for a in published if a.cover_image and (p := cover_file(a, config))}
     return sorted(covers)
+
+
+def _recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
+    """Every file's recorded problem (as the load gave it), and the links out of the content folder."""
+    root = str(config.content_folder)
+    errors = []
+    for rel, record in store.recorded_errors():
+        try:
+            errors.append(error_from_record(rel if root == "." else f"{root.rstrip('/')}/{rel}", json.loads(record)))
+        except ValueError:
+            continue
+    return errors + [outside_link(path) for path in outside]
 
 
 def _log_summary(errors: list[ContentError], published: int) -> None:

@@ -2,31 +2,30 @@
 
 A cold build of a site with archives renders every article once; that is most of its time after
 parsing, and each article is independent of the others. When there are at least ``PARALLEL_MIN``
-to render and a second core, a forked process renders the second half into a database of its own
-(in the state folder) while this one renders the first half into the state store; the rows are
-then copied over, a batch at a time. Nothing is held in memory but one article's HTML, and if the
-helper fails its half is simply rendered here.
+to render and a second core, a forked process (forked.py) renders the second half while this one
+renders the first half into the state store; its results are then copied over, a batch at a time.
+Nothing is held in memory but a batch of HTML, and if the helper fails its half is simply
+rendered here, when an output needs it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from ..errors import ContentError
 from ..guard import ArticleFailed, rendered_html
 from ..model import Article
+from .forked import Forked, put
 from .state import StateStore
 
 log = logging.getLogger("publisher")
 
 # Articles to render from which a second process is started. Measured here (benchmarks/README.md):
-# a fork and its database cost about 30 ms, about a hundred articles' rendering.
+# a fork costs about 30 ms, about a hundred articles' rendering.
 PARALLEL_MIN = 400
-HELPER_DB = "render-helper.sqlite3"
+BATCH = 200  # articles' HTML per pickled batch from the helper
 
 
 class HtmlStore(Protocol):
@@ -42,95 +41,42 @@ def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -
     Each within its time budget (guard.py); returns the articles that could not be rendered, with why.
     """
     jobs = [(article, where) for article in articles if (where := html.key(article)) is not None]
-    helper = _Helper.start(jobs[len(jobs) // 2 :], html.config, store) if len(jobs) >= PARALLEL_MIN else None
+    theirs = jobs[len(jobs) // 2 :]
+    helper = None
+    if len(jobs) >= PARALLEL_MIN:
+        helper = Forked.start(lambda out: _render_into(out, theirs, html.config), store.folder)
     mine = jobs[: len(jobs) // 2] if helper is not None else jobs
     failed = []
-    for article, (rel, key) in mine:
-        try:
-            html.store_html(rel, key, rendered_html(article, html.config))
-        except ArticleFailed as failure:
-            failed.append(failure)
-    if helper is not None:
-        by_rel = {rel: article for article, (rel, _) in jobs}
-        for rel, message, reason in helper.collect(html):
-            article = by_rel[rel]
-            failed.append(ArticleFailed(article, ContentError(article.path, None, message, reason=reason)))
+    try:
+        for article, (rel, key) in mine:
+            try:
+                html.store_html(rel, key, rendered_html(article, html.config))
+            except ArticleFailed as failure:
+                failed.append(failure)
+        if helper is not None:
+            by_rel = {rel: article for article, (rel, _) in jobs}
+            for batch in helper.results():
+                for rel, key, text, problem in batch:
+                    if problem is None:
+                        html.store_html(rel, key, text)
+                    else:  # reported here, without spending the article's budget again
+                        article, (message, reason) = by_rel[rel], problem
+                        failed.append(ArticleFailed(article, ContentError(article.path, None, message, reason=reason)))
+    finally:
+        if helper is not None:
+            helper.stop()
     return failed
 
 
-class _Helper:
-    def __init__(self, pid: int, path: str) -> None:
-        self.pid = pid
-        self.path = path
-
-    @classmethod
-    def start(cls, jobs: list[tuple[Article, tuple[str, str]]], config: Any, store: StateStore) -> _Helper | None:
-        if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
-            return None
-        path = str(store.folder / HELPER_DB)
-        _remove(path)
-        try:
-            pid = os.fork()
-        except OSError:
-            return None
-        if pid == 0:  # the helper: render, write its own database, leave without running any cleanup
-            code = 1
-            try:
-                code = _render_into(path, jobs, config)
-            finally:
-                os._exit(code)
-        return cls(pid, path)
-
-    def collect(self, html: HtmlStore) -> list[tuple[str, str, str]]:
-        """Wait for the helper and copy its rows into the state store; what it missed stays unrendered.
-        Returns (rel, message, reason) of each article it could not render."""
-        _, status = os.waitpid(self.pid, 0)
-        failed: list[tuple[str, str, str]] = []
-        try:
-            if os.waitstatus_to_exitcode(status) != 0:
-                log.debug("the render helper failed; its articles are rendered when an output needs them")
-                return []
-            source = sqlite3.connect(self.path)
-            try:
-                rows = source.execute("SELECT rel, key, html FROM html")
-                while batch := rows.fetchmany(200):
-                    for rel, key, text in batch:
-                        html.store_html(rel, key, text)
-                failed = source.execute("SELECT rel, message, reason FROM failed").fetchall()
-            finally:
-                source.close()
-        except sqlite3.DatabaseError:
-            pass
-        finally:
-            _remove(self.path)
-        return failed
-
-
-def _render_into(path: str, jobs: list[tuple[Article, tuple[str, str]]], config: Any) -> int:
-    logging.getLogger("publisher").disabled = True  # the parent reports, in order
-    db = sqlite3.connect(path, isolation_level=None)
-    # A scratch file, read once and removed: no journal, no syncing.
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.execute("CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL)")
-    db.execute("CREATE TABLE failed (rel TEXT PRIMARY KEY, message TEXT NOT NULL, reason TEXT NOT NULL)")
-    db.execute("BEGIN")
+def _render_into(out: IO[bytes], jobs: list[tuple[Article, tuple[str, str]]], config: Any) -> None:
+    """In the helper: batches of (rel, key, html, None), or (rel, key, "", (message, reason)) for a failure."""
+    batch: list[tuple[str, str, str, tuple[str, str] | None]] = []
     for article, (rel, key) in jobs:
         try:
-            text = rendered_html(article, config)
-        except ArticleFailed as failure:  # the parent reports it, without spending its budget again
-            db.execute(
-                "INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (rel, failure.error.message, failure.error.reason)
-            )
-            continue
-        db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?)", (rel, key, text))
-    db.execute("COMMIT")
-    db.close()
-    return 0
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+            batch.append((rel, key, rendered_html(article, config), None))
+        except ArticleFailed as failure:
+            batch.append((rel, key, "", (failure.error.message, failure.error.reason)))
+        if len(batch) >= BATCH:
+            put(out, batch)
+            batch = []
+    put(out, batch)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import Config
 from ..content import read_body
+from ..errors import ContentError
 from ..model import Article, DeferredBody
 
 # Article fields kept in a record, in order, with how each is written: "d" a datetime (or None),
@@ -34,6 +35,22 @@ _TUPLES = [i for i, (_, kind) in enumerate(FIELDS) if kind == "t"]
 
 class _Unstorable(Exception):
     pass
+
+
+def error_record(error: ContentError) -> list[Any]:
+    """A file's problem as the state store keeps it (``error_from_record`` gives it back)."""
+    return [error.field, error.message, error.line, error.reason]
+
+
+def error_from_record(path: str, values: Any) -> ContentError:
+    """The ContentError of ``error_record``; ValueError when ``values`` is not one."""
+    try:
+        field, message, line, reason = values
+    except (TypeError, ValueError):
+        raise ValueError("not an error record") from None
+    if not (field is None or isinstance(field, str)) or not (line is None or isinstance(line, int)):
+        raise ValueError("not an error record")
+    return ContentError(path, field, str(message), line=line, reason=str(reason))
 
 
 def dumps(value: Any) -> bytes:

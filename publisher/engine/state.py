@@ -5,47 +5,46 @@ It holds what one build leaves for the next, in tables a build reads row by row:
 
 - ``sources``: every content file as last seen (path, size, mtime, SHA-256) with its parsed fields,
   or the load error it gave, and whether that error was already reported;
-- ``html``: each article's rendered HTML, keyed by the file's SHA-256 and the render settings;
+- ``html``: each article's rendered HTML, keyed by the file's SHA-256 and the render settings, with
+  its own SHA-256 (HTML that is not what was stored is rendered again);
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
   what it was made of (a scratch build into another folder keeps the main folder's rows);
 - ``statics``: the local cover files the outputs depend on;
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
-(an flock on the folder itself, which the kernel releases however the run ends) from start to
-end, so runs never interleave. Every change is a transaction: a run killed at any point leaves
-the previous state whole. A database that is damaged or is not ours is moved aside with one
-warning and the next build is a full one: it is only ever an optimisation. The newsletter's
+(lock.py) from start to end. Every change is a transaction: a run killed at any point leaves the
+previous state whole. A database that is not ours, or is found damaged anywhere, is moved aside
+with one warning and the build is a full one: it is only ever an optimisation. The newsletter's
 records (subscribers, digest history, delivery journal) live beside it in a database of their own
-with a lock of their own (publisher/email/store.py), so a send never blocks a build and damage
-here never takes them.
+with a lock of their own (publisher/email/store/), so a send never blocks a build and damage here
+never takes them.
 """
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
 import json
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import Config
-from ..errors import ConfigError, ContentError, LockError, OutputError
-
-if TYPE_CHECKING:
-    from ..guard import ArticleFailed
+from ..errors import ConfigError, ContentError, OutputError
+from .damage import StateDamaged, named
+from .lock import lock_folder, unlock_folder
+from .records import dumps, error_record
 
 log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -53,7 +52,7 @@ CREATE TABLE sources (
     kind TEXT NOT NULL CHECK (kind IN ('article', 'error')), record TEXT NOT NULL,
     reported INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL);
+CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE outputs (
     folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, memo TEXT, PRIMARY KEY (folder, name)
@@ -75,7 +74,12 @@ def output_key(config: Config) -> str:
 
 
 class StateStore:
-    """An open state database. Use ``open_state(config)``; it holds the folder's lock while open."""
+    """An open state database. Use ``open_state(config)``; it holds the folder's lock while open.
+
+    The build reads and writes it only through the named methods below, so the SQL is here alone.
+    Each of them raises StateDamaged when the database is found damaged, wherever that is found;
+    ``start_afresh`` then moves it aside and the build starts again as a full one.
+    """
 
     def __init__(self, folder: Path, db: sqlite3.Connection, fresh: bool) -> None:
         self.folder = folder
@@ -88,17 +92,47 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: committed when the block ends, rolled back if it raises."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """All or nothing: committed when the block ends, rolled back if it raises. Inside another
+        transaction it is part of that one (a build's stages are one transaction)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        named(self.db.execute)("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
-            self.db.rollback()
+            with suppress(sqlite3.Error):  # a damaged database may refuse even that; it goes aside next
+                self.db.rollback()
             raise
-        self.db.commit()
+        named(self.db.commit)()
 
-    # -- meta ------------------------------------------------------------------------------------
+    def start_afresh(self, damage: StateDamaged) -> None:
+        """Move the damaged database aside (one warning) and go on with an empty one. The names of the
+        files it says a build wrote are kept where they can be read: the full build removes those it
+        no longer makes, as any build does."""
+        with suppress(sqlite3.Error):
+            self.db.rollback()
+        try:
+            written = self.db.execute("SELECT folder, name FROM outputs").fetchall()
+        except sqlite3.Error:
+            written = []
+        self.db.close()
+        _set_aside(self.path, str(damage))
+        self.db, self.fresh = _connect(self.folder)
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
 
+    @named
+    def check(self) -> None:
+        """StateDamaged when a table a build reads row by row is damaged (1 ms a thousand articles)."""
+        for table in ("meta", "sources", "outputs", "statics"):
+            row = self.db.execute(f"PRAGMA quick_check({table})").fetchone()
+            if row != ("ok",):
+                raise StateDamaged(f"it is damaged ({row[0] if row else 'no answer'})")
+
+    # -- meta: JSON values by name -----------------------------------------------------------------
+
+    @named
     def get(self, key: str, default: Any = None) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -108,9 +142,91 @@ class StateStore:
         except ValueError:
             return default
 
+    @named
     def put(self, key: str, value: Any) -> None:
         """Set a meta value; call inside a transaction."""
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # -- sources: each content file as last seen -------------------------------------------------
+
+    @named
+    def sources(self) -> list[tuple[str, int, int, str, str, str, int]]:
+        """(rel, size, mtime_ns, sha256, kind, record, reported) of every file recorded."""
+        return self.db.execute("SELECT rel, size, mtime_ns, sha256, kind, record, reported FROM sources").fetchall()
+
+    @named
+    def update_sources(self, rows: list[tuple[Any, ...]], gone: list[str], *, forget_all: bool = False) -> None:
+        """Record ``rows`` (as ``sources`` returns them) and forget the files ``gone`` with their HTML;
+        ``forget_all`` first forgets every file and its HTML (the settings changed)."""
+        if forget_all:
+            self.db.execute("DELETE FROM sources")
+            self.db.execute("DELETE FROM html")
+        self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in gone])
+        self.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in gone])
+
+    @named
+    def record_errors(self, errors: dict[str, ContentError]) -> None:
+        """Record each file's (rel -> its error) problem, as reported: a file whose article could not be
+        rendered is listed on every build and not rendered again until it or the settings change."""
+        self.db.executemany(
+            "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
+            [(dumps(error_record(error)).decode(), rel) for rel, error in errors.items()],
+        )
+
+    @named
+    def recorded_errors(self) -> list[tuple[str, str]]:
+        """(rel, record) of every file recorded with a problem, in path order."""
+        return self.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel").fetchall()
+
+    # -- html: each article's HTML, with the digest of what made it and of itself -----------------
+
+    @named
+    def html_keys(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT rel, key FROM html").fetchall())
+
+    @named
+    def html(self, rel: str) -> str | None:
+        """The HTML stored for ``rel``, None when there is none; StateDamaged when it is not what was stored."""
+        row = self.db.execute("SELECT html, sha256 FROM html WHERE rel = ?", (rel,)).fetchone()
+        if row is None:
+            return None
+        if hashlib.sha256(str(row[0]).encode()).hexdigest() != row[1]:
+            raise StateDamaged(f"it is damaged (the HTML kept for {rel} is not what was stored)")
+        return str(row[0])
+
+    @named
+    def store_html(self, rel: str, key: str, html: str) -> None:
+        sha = hashlib.sha256(html.encode()).hexdigest()
+        self.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?, ?)", (rel, key, html, sha))
+
+    # -- outputs and statics: what a build wrote into a folder, and the files it read besides -----
+
+    @named
+    def outputs(self, folder: str) -> dict[str, tuple[str, int, int, str | None]]:
+        """name -> (sha256, size, mtime_ns, memo) of every file a build recorded in ``folder``."""
+        rows = self.db.execute("SELECT name, sha256, size, mtime_ns, memo FROM outputs WHERE folder = ?", (folder,))
+        return {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in rows.fetchall()}
+
+    @named
+    def record_output(self, folder: str, name: str, sha: str, size: int, mtime_ns: int, memo: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (folder, name, sha, size, mtime_ns, memo)
+        )
+
+    @named
+    def forget_outputs(self, folder: str, names: list[str]) -> None:
+        self.db.executemany("DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in names])
+
+    @named
+    def statics(self, folder: str) -> list[tuple[str, int, int]]:
+        """(path, size, mtime_ns) of each local file the outputs of ``folder`` were made from."""
+        return self.db.execute("SELECT path, size, mtime_ns FROM statics WHERE folder = ?", (folder,)).fetchall()
+
+    @named
+    def replace_statics(self, folder: str, rows: list[tuple[str, int, int]]) -> None:
+        self.db.execute("DELETE FROM statics WHERE folder = ?", (folder,))
+        self.db.executemany("INSERT INTO statics VALUES (?, ?, ?, ?)", [(folder, *row) for row in rows])
 
     def close(self) -> None:
         self.db.close()
@@ -124,6 +240,10 @@ def prepare_folder(config: Config) -> Path:
             f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
             "keep it beside the configuration (the default, .publisher)"
         )
+    return _made(folder)
+
+
+def _made(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
@@ -141,8 +261,14 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
     ``lock=False`` (the preview, which writes nothing) opens it without waiting for a build.
     Raises LockError (exit 75) when another run still holds the folder after ``lock_timeout`` seconds.
     """
-    folder = prepare_folder(config)
-    fd = _lock(folder, lock_timeout) if lock else None
+    with open_folder(prepare_folder(config), lock_timeout=lock_timeout, lock=lock) as store:
+        yield store
+
+
+@contextmanager
+def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
+    """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
+    fd = lock_folder(_made(folder), lock_timeout) if lock else None
     try:
         db, fresh = _connect(folder)
         store = StateStore(folder, db, fresh)
@@ -152,7 +278,7 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
             store.close()
     finally:
         if fd is not None:
-            os.close(fd)  # releases the flock
+            unlock_folder(fd)
 
 
 @contextmanager
@@ -163,47 +289,19 @@ def peek_state(config: Config) -> Iterator[StateStore | None]:
     a build writes. A damaged database is left for the next build to move aside.
     """
     path = state_folder(config) / DB_NAME
-    if not path.is_file():
-        yield None
-        return
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30)
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None or json.loads(row[0]) != [MAGIC, SCHEMA_VERSION]:
-            db.close()
-            yield None
-            return
-    except (sqlite3.DatabaseError, ValueError, TypeError):
-        yield None
-        return
-    store = StateStore(state_folder(config), db, fresh=False)
+    store = None
+    with suppress(sqlite3.Error, StateDamaged):
+        if path.is_file():
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            store = StateStore(path.parent, db, fresh=False)
+            if store.get("schema") != [MAGIC, SCHEMA_VERSION]:
+                db.close()
+                store = None
     try:
         yield store
     finally:
-        store.close()
-
-
-def _lock(folder: Path, timeout: float) -> int:
-    return hold_lock(folder, timeout, "another publisher run still holds this state folder")
-
-
-def hold_lock(path: Path, timeout: float, busy: str) -> int:
-    """An flock on ``path`` (a folder, or a file that exists), waited for up to ``timeout`` seconds: the
-    open descriptor, whose closing releases it. After the wait, LockError ``path: busy after waiting...``."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot open it to lock it ({exc.strerror})") from None
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise LockError(f"{path}: {busy} after waiting {timeout:g} s; try again later") from None
-            time.sleep(0.05)
+        if store is not None:
+            store.close()
 
 
 def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
@@ -220,8 +318,7 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             why = "it is from another version of publisher or not publisher's"
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
             why = f"it is damaged ({exc})"
-        aside = move_aside(path)
-        log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
+        _set_aside(path, why)
     db = _sqlite(path)
     db.executescript(
         "BEGIN IMMEDIATE;"
@@ -244,6 +341,11 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     return db
 
 
+def _set_aside(path: Path, why: str) -> None:  # the one warning, whoever found the damage
+    aside = move_aside(path)
+    log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
+
+
 def move_aside(path: Path) -> Path:
     """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -260,40 +362,3 @@ def move_aside(path: Path) -> Path:
         except OSError as exc:
             raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
     return aside
-
-
-def record_render_errors(store: StateStore, rels: dict[str, str], failures: list[ArticleFailed]) -> None:
-    """A file whose article could not be rendered is recorded as that file's problem, as a load error
-    is: reported once, listed on every build, not rendered again until the file or the settings change."""
-    store.db.executemany(
-        "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
-        [
-            (json.dumps([f.error.field, f.error.message, f.error.line, f.error.reason]), rels[f.article.path])
-            for f in failures
-            if f.article.path in rels
-        ],
-    )
-
-
-def recorded_errors(store: StateStore, config: Config, outside: list[str]) -> list[ContentError]:
-    """Every file's recorded problem (each a ContentError as the load gave it), and the links out of the
-    content folder that were not followed."""
-    root = str(config.content_folder)
-    errors = []
-    for rel, record in store.db.execute("SELECT rel, record FROM sources WHERE kind = 'error' ORDER BY rel"):
-        try:
-            field_name, message, line, reason = json.loads(record)
-        except (ValueError, TypeError):
-            continue
-        path = rel if root == "." else f"{root.rstrip('/')}/{rel}"
-        errors.append(ContentError(path, field_name, str(message), line=line, reason=str(reason)))
-    errors.extend(
-        ContentError(
-            path,
-            None,
-            "symbolic link to a file outside the content folder; not followed",
-            reason="link outside content",
-        )
-        for path in outside
-    )
-    return errors

@@ -8,12 +8,14 @@ one module that registers itself when imported here, in this order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from ..config import Config
 from ..errors import ContentError
-from ..guard import rendered_html, without_failures
+from ..guard import report, without_failures
+from ..markup.cache import HtmlCache
 from ..model import Article
 from ..select import select
 from .enclosure import cover_enclosure  # digests take it from here
@@ -61,22 +63,26 @@ def render_feeds(
     now: datetime | None = None,
     errors: list[ContentError] | None = None,
     strict: bool = False,
-) -> dict[str, bytes]:
+    store: Any = None,  # a publisher.Store (engine/store.py, which imports this module)
+) -> Mapping[str, bytes]:
     """Render every configured feed: ``{"atom.xml": b"...", "rss.xml": b"...", "feed.json": b"...", ...}``.
 
     Only published articles appear (not drafts, not dated after ``now``), newest first. The feeds
     page (``index.html``, unless [feeds] ``index`` is empty) comes along with them. An article
     that cannot be rendered (see guard.py) is logged, appended to ``errors`` and left out of every
     feed, as load_articles does (``strict=True`` raises its ContentError instead).
+
+    With a ``store`` (``publisher.Store``, which the articles were loaded with) each article's HTML
+    is kept there and rendered only when its file changed, and the result is a mapping whose bytes
+    are made when asked for: ``write_feeds`` with the same store makes only the feeds that changed.
     """
-    html: dict[str, str] = {}  # kept while a failed article is left out and the feeds rendered again
-
-    def rendered(article: Article) -> str:
-        if article.key not in html:
-            html[article.key] = rendered_html(article, config)
-        return html[article.key]
-
-    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, rendered), errors, strict)
+    if store is not None:
+        feeds: Mapping[str, bytes] = store.render(select(articles, now=now), config, strict=strict)
+        for failure in store.unrenderable:
+            report(failure.error, errors, strict)
+        return feeds
+    html = HtmlCache(config)  # kept while a failed article is left out and the feeds rendered again
+    return without_failures(select(articles, now=now), lambda kept: _render_all(kept, config, html), errors, strict)
 
 
 def _render_all(published: list[Article], config: Config, html: Callable[[Article], str]) -> dict[str, bytes]:

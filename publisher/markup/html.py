@@ -6,13 +6,10 @@ Rendering is pure: (article, config) in, text out.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 
 import nh3
 from lxml import html as lxml_html
@@ -274,26 +271,9 @@ def noscript_unwrapped(html: str) -> str:
 def render_html(article: Article, config: Config) -> str:
     """The article body as safe HTML whose links and image sources are absolute against its URL.
 
-    Inside ``remembering(memo)``, HTML rendered earlier from the same body, URL, allow-list and
-    engine is taken from the memo instead (benchmarks/feeds.py uses it to time the feeds alone;
-    builds keep HTML in the state store, see engine.py).
+    Renders of feeds keep it in markup/cache.py (and the state store), never here.
     """
-    url = config.article_url(article)
-    tags = allowed_tags(config)
-    memo = _memo.get()
-    if memo is None:
-        return _render(article, url, tags, config)
-    # The engine is part of the key: HTML from another engine (or extension list) is not reused.
-    engine_key = " ".join([config.markdown.engine, *config.markdown.extensions])
-    source = article.body if article.html is None else "html\0" + article.html
-    key = hashlib.sha256("\0".join([url, " ".join(sorted(tags)), engine_key, source]).encode()).hexdigest()
-    html = memo.used.get(key)
-    if html is None:
-        html = memo.known.get(key)
-        if html is None:
-            html = _render(article, url, tags, config)
-        memo.used[key] = html
-    return html
+    return _render(article, config.article_url(article), allowed_tags(config), config)
 
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
@@ -331,27 +311,6 @@ def body_html(article: Article, config: Config) -> str:
 
     body = admonitions(apply(config.site.body_filters, body), alerts=config.markdown.engine == "gfm")
     return apply(config.site.html_filters, to_html(body))
-
-
-class RenderMemo:
-    """Article HTML by key: ``known`` from an earlier run, ``used`` by this one (what to keep)."""
-
-    def __init__(self, known: Mapping[str, str] | None = None) -> None:
-        self.known = dict(known or {})
-        self.used: dict[str, str] = {}
-
-
-_memo: ContextVar[RenderMemo | None] = ContextVar("publisher_render_memo", default=None)
-
-
-@contextmanager
-def remembering(memo: RenderMemo) -> Iterator[RenderMemo]:
-    """Within the block, render_html reuses and records HTML in ``memo``."""
-    token = _memo.set(memo)
-    try:
-        yield memo
-    finally:
-        _memo.reset(token)
 
 
 def allowed_tags(config: Config) -> frozenset[str]:

@@ -86,6 +86,45 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         old = new
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running, or stopped: not gone and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_build_killed_while_its_forked_helper_works_locks_out_no_later_run(site, sent):
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs /proc to see the build's forked helper")
+    made = site(**CRASH)
+    make_corpus(1200, made.content)  # from 1,000 files to parse, a cold build forks a helper (forked.py)
+    proc = subprocess.Popen(
+        publisher_command(*BUILD), cwd=made, env=PROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while not (helpers := _children(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert helpers, "the build finished without forking a helper: nothing was tested"
+    proc.send_signal(sent)
+    proc.wait()
+    later = run_publisher(*BUILD, "--lock-timeout", "10", cwd=made, timeout=300)
+    assert later.returncode == 0, later.stderr
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in helpers), "the helper outlived the build that forked it"
+    assert feedparser.parse((made / "feeds" / "atom.xml").read_bytes()).bozo == 0
+
+
 @pytest.fixture
 def small_site(site):
     made = site(title="Lock", url="https://lock.example.org/")

@@ -41,6 +41,8 @@ def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
     assert all(p.get_content_charset() == "utf-8" for p in parts)
     assert message["Message-ID"].endswith("@aiphotoprompt.example.org>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Id"] == "AI Photo Prompt Lab <newsletter.aiphotoprompt.example.org>"  # on by default
+    assert raw.count(b"MIME-Version:") == 1 and all(p["MIME-Version"] is None for p in parts)  # RFC 2045 section 4
     for part, name in zip(parts, ("digest.txt", "digest.html"), strict=True):
         content = part.get_content().replace("\r\n", "\n").rstrip("\n")
         assert content == (bundled / name).read_text(encoding="utf-8").rstrip("\n")
@@ -59,6 +61,16 @@ def test_bundled_digest_html_is_email_safe(bundled):
     assert tree.find(".//meta[@name='color-scheme']").get("content") == "light dark"
     assert '<!--[if mso]><table role="presentation" align="center" width="600"' in html
     assert tree.find(".//table[@class='container']").get("width") == "600"
+    # Most mail clients ignore aspect-ratio (caniemail): it was 144 of the digest's flags and did nothing.
+    assert "aspect-ratio" not in html
+    # A cover links where the title below it does: no alt text saying the title a second time, and the
+    # duplicate link hidden from screen readers.
+    titles = {a.text_content() for a in tree.xpath("//h2/a | //h3/a")}
+    images = list(tree.iter("img"))
+    assert images and all(img.get("alt") not in titles for img in images)
+    for img in tree.xpath("//img[@class='card-image' or @class='thumb']"):
+        assert img.get("alt") == "" and img.getparent().get("aria-hidden") == "true"
+        assert img.getparent().get("tabindex") == "-1"
 
 
 def test_text_part_is_rendered_from_the_data_not_from_the_html(bundled):
@@ -147,6 +159,26 @@ def test_check_fails_the_digest_without_writing(site, cli):
     assert cli.on(digests, "digest", "--check", now="2026-11-25").code == 1
     assert not (digests / "out" / "digest.html").exists()
     assert cli.on(digests, "digest", now="2026-11-25").code == 0  # without --check: written, problems reported
+
+
+def test_check_flags_a_cover_stretched_more_than_twice_its_width(digests, cli):
+    from PIL import Image
+
+    (digests / "content" / "static").mkdir(parents=True)
+    Image.new("RGB", (64, 40), "red").save(digests / "content" / "static" / "tiny.png")
+    Image.new("RGB", (300, 188), "blue").save(digests / "content" / "static" / "fair.png")
+    digests.configure(static="content/static")
+    digests.add("lead.md", title="Lead", date="'2026-11-24T09:00:00Z'", featured="true", coverImage="/tiny.png")
+    digests.add("fair.md", title="Fair", date="'2026-11-24T08:00:00Z'", featured="true", coverImage="/fair.png")
+    digests.add("item.md", title="Item", date="'2026-11-23T09:00:00Z'", coverImage="/tiny.png")  # 120 px: 1.9x
+    ran = cli.on(digests, "digest", "--check", now="2026-11-25")
+    assert ran.code == 1, ran.err
+    flagged = [line for line in ran.err.splitlines() if "upscaled" in line]
+    assert flagged == [
+        f"publisher: digest check: {digests / 'content' / 'lead.md'}: cover /tiny.png is 64x40 px, "
+        "shown 600 px wide (9.4x upscaled, blurred); use one at least 1200 px wide"
+    ], ran.err
+    assert not (digests / "out" / "digest.html").exists()
 
 
 def test_window_flags(digests, cli):

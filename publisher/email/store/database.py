@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...config import Config
-from ...engine.state import hold_lock, move_aside, prepare_folder, state_folder
+from ...engine.lock import hold_lock, unlock_folder
+from ...engine.state import move_aside, prepare_folder, state_folder
 from ...errors import OutputError
 
 log = logging.getLogger("publisher")
@@ -86,7 +87,7 @@ def open_newsletter(config: Config, *, lock: bool = True, lock_timeout: float = 
             yield db
     finally:
         if fd is not None:
-            os.close(fd)  # releases the flock
+            unlock_folder(fd)  # releases the flock (and tells a forked helper not to close it)
 
 
 def open_journal(path: str | Path) -> sqlite3.Connection:

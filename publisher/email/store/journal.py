@@ -104,6 +104,12 @@ def unfinished_issue(db: sqlite3.Connection) -> StoredIssue | None:
     return stored_issue(db, row[0]) if row else None
 
 
+def issue_started(db: sqlite3.Connection, issue: str) -> datetime | None:
+    """When the first run of ``issue`` stored it (UTC), or None when it is not stored."""
+    row = db.execute("SELECT started FROM issues WHERE issue = ?", (issue,)).fetchone()
+    return _aware(row[0]) if row else None
+
+
 def finish_issue(db: sqlite3.Connection, issue: str) -> None:
     with transaction(db):
         db.execute("UPDATE issues SET finished = ? WHERE issue = ?", (now(), issue))
@@ -135,3 +141,10 @@ def delivery_of_token(db: sqlite3.Connection, token: str) -> tuple[str, str] | N
     """(address, issue) of the delivery whose unsubscribe link carries ``token``, or None."""
     row = db.execute("SELECT email, issue FROM deliveries WHERE token = ? AND token != ''", (token,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def delivery_of_address(db: sqlite3.Connection, address: str) -> str | None:
+    """The newest issue a delivery to ``address`` was recorded for, or None: was it ever sent to?"""
+    query = "SELECT issue FROM deliveries WHERE email = ? ORDER BY at DESC LIMIT 1"
+    row = db.execute(query, (address.strip().lower(),)).fetchone()
+    return str(row[0]) if row else None

@@ -1,0 +1,234 @@
+"""`publisher bounces`: bounces (RFC 3464 DSNs and the other formats mail servers send) and complaints
+(ARF, RFC 5965) read from a Maildir or an IMAP folder, each message once, and applied to the
+subscribers they name (see bounces.py for what each one does).
+
+Detection is flufl.bounce's (the bounce detectors of GNU Mailman: RFC 3464 and a dozen servers'
+own formats); an ARF report is a MIME structure the email package reads (its
+``message/feedback-report`` part holds header fields). A Maildir is read with the standard library's
+mailbox module, an IMAP folder with imap-tools. A message that was read is marked seen (Maildir: moved
+to ``cur/`` with the ``S`` flag), so the next run, from cron, reads only new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import mailbox
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.iterators import typed_subpart_iterator
+from email.message import Message
+from email.utils import getaddresses
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import Config
+from ..errors import ConfigError
+from .bounces import Outcome, complaint, hard_bounce, soft_bounce, verp_delivery
+from .store import delivery_of_address, subscriber
+
+if TYPE_CHECKING:
+    from imap_tools import BaseMailBox
+
+log = logging.getLogger("publisher")
+
+# Where a report was delivered to (the envelope recipient: our VERP address), as mail servers record it.
+DELIVERED = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
+COMPLAINTS = ("abuse", "fraud")  # ARF feedback types that are a reader's "this is spam"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One address a report names, and what it says about it."""
+
+    kind: str  # "hard", "soft" or "complaint"
+    address: str
+    detail: str
+
+
+@dataclass
+class BounceReport:
+    """What one run of `publisher bounces` read and did."""
+
+    read: int = 0  # messages read
+    outcomes: list[Outcome] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # addresses named that no delivery went to
+    not_reports: int = 0  # messages that were neither a bounce nor a complaint
+
+    def summary(self) -> str:
+        count = {kind: sum(o.kind == kind for o in self.outcomes) for kind in ("hard", "soft", "complaint")}
+        suppressed = sum(o.status in ("bounced", "complained") for o in self.outcomes)
+        parts = [
+            f"{self.read:,} messages read",
+            f"{count['hard']:,} hard bounces",
+            f"{count['soft']:,} soft bounces",
+            f"{count['complaint']:,} complaints",
+            f"{suppressed:,} addresses suppressed",
+        ]
+        parts += [f"{n:,} {what}" for n, what in ((len(self.unknown), "not ours"), (self.not_reports, "other")) if n]
+        return ", ".join(parts)
+
+
+def findings(message: Message) -> list[Finding]:
+    """What ``message`` reports: a complaint (ARF) for each address it names, else the bounces flufl.bounce
+    finds (permanent: hard; temporary, e.g. ``Action: delayed``: soft)."""
+    found = []
+    for part in typed_subpart_iterator(message, "message", "feedback-report"):
+        fields = _inner(part)
+        if fields is None or (fields.get("Feedback-Type") or "").strip().lower() not in COMPLAINTS:
+            continue
+        named = [a for _, a in getaddresses(fields.get_all("Original-Rcpt-To") or []) if "@" in a]
+        if not named:  # many feedback loops redact it; the reported message's own To is the next best
+            named = [a for _, a in getaddresses(_original_headers(message).get_all("To") or []) if "@" in a]
+        found += [Finding("complaint", a, f"complaint ({fields.get('User-Agent', 'ARF')})") for a in named]
+    if (
+        found
+        or message.get_content_type() == "multipart/report"
+        and message.get_param("report-type") == ("feedback-report")
+    ):
+        return found
+    import flufl.bounce
+
+    temporary, permanent = flufl.bounce.all_failures(message)
+    subject = " ".join((message.get("Subject") or "a bounce").split())
+    found += [Finding("hard", a.decode(), f"bounce: {subject}") for a in sorted(permanent)]
+    found += [Finding("soft", a.decode(), f"bounce: {subject}") for a in sorted(temporary - permanent)]
+    return found
+
+
+def _original_headers(message: Message) -> Message:
+    """The reported message's headers (an ARF report's third part), or an empty Message."""
+    for part in typed_subpart_iterator(message, "message", "rfc822"):
+        inner = _inner(part)
+        if inner is not None:
+            return inner
+    return Message()
+
+
+def _inner(part: object) -> Message | None:
+    """The one message a message/* part holds (the email package parses its body as one), or None.
+    typeshed types typed_subpart_iterator's items as str; they are Message parts."""
+    payload = part.get_payload() if isinstance(part, Message) else None
+    return payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+
+
+def apply(
+    message: Message, db: sqlite3.Connection, report: BounceReport, *, bounce_address: str | None, soft_limit: int
+) -> None:
+    """Apply what ``message`` reports to the subscribers it names. With VERP (``bounce_address`` holds
+    {token}) the address the report was delivered to names the subscriber, whatever the report says."""
+    report.read += 1
+    found = findings(message)
+    if not found:
+        report.not_reports += 1
+        return
+    if bounce_address and "{token}" in bounce_address:
+        headers = [*(message.get_all(h) or [] for h in DELIVERED), _original_headers(message).get_all("Return-Path")]
+        delivered = [a for values in headers for _, a in getaddresses(values or [])]
+        by_verp = verp_delivery(bounce_address, delivered, db)
+        if by_verp is not None:
+            found = [Finding(f.kind, by_verp[0], f"{f.detail} (issue {by_verp[1]})") for f in found[:1]]
+    for finding in found:
+        address = finding.address.lower()
+        if subscriber(db, address) is None and delivery_of_address(db, address) is None:
+            report.unknown.append(address)
+            continue
+        if finding.kind == "complaint":
+            report.outcomes.append(complaint(db, address, finding.detail))
+        elif finding.kind == "hard":
+            report.outcomes.append(hard_bounce(db, address, finding.detail))
+        else:
+            report.outcomes.append(soft_bounce(db, address, finding.detail, soft_limit))
+        log.info("%s: %s -> %s", address, finding.detail, report.outcomes[-1].status)
+
+
+def read_maildir(folder: str | Path) -> Iterator[tuple[Message, Callable[[], None]]]:
+    """Each unread message of the Maildir at ``folder`` (new/, and cur/ without the S flag), with what marks
+    it read (moved to cur/ with the S flag, as mail clients do) once it was applied."""
+    path = Path(folder)
+    if not (path / "new").is_dir() or not (path / "cur").is_dir():
+        raise ConfigError(f"{path}: is not a Maildir (no new/ and cur/ folders in it)")
+    box = mailbox.Maildir(path, create=False)
+    for key in list(box.iterkeys()):
+        try:
+            message = box[key]
+        except (KeyError, OSError):  # taken by another reader meanwhile
+            continue
+        if "S" not in message.get_flags():
+            yield message, partial(_mark_read, box, key)
+
+
+def _mark_read(box: mailbox.Maildir, key: str) -> None:
+    message = box[key]
+    message.set_subdir("cur")
+    message.add_flag("S")
+    box[key] = message
+
+
+def _flag_seen(box: BaseMailBox, uid: str) -> None:
+    from imap_tools import MailMessageFlags
+
+    box.flag(uid, MailMessageFlags.SEEN, True)
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """An IMAP folder to read reports from. The password only ever comes from the environment."""
+
+    host: str
+    user: str
+    password: str = field(repr=False)
+    folder: str = "INBOX"
+    port: int | None = None  # default: 993, or 143 with starttls or plain
+    starttls: bool = False
+    plain: bool = False  # no TLS at all: a server on this machine only
+
+
+def read_imap(settings: ImapSettings) -> Iterator[tuple[Message, Callable[[], None]]]:
+    """Each unseen message of the IMAP folder, with what flags it seen once it was applied; the connection
+    stays open until the iteration ends. A refused login is a ConfigError; the network's errors are OSError."""
+    from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted
+    from imap_tools.errors import MailboxLoginError
+
+    box: MailBox | MailBoxStartTls | MailBoxUnencrypted
+    if settings.plain:
+        box = MailBoxUnencrypted(settings.host, settings.port or 143)
+    elif settings.starttls:
+        box = MailBoxStartTls(settings.host, settings.port or 143)
+    else:
+        box = MailBox(settings.host, settings.port or 993)
+    try:
+        box.login(settings.user, settings.password, initial_folder=settings.folder)
+    except MailboxLoginError as exc:
+        raise ConfigError(f"{settings.host}: IMAP login as {settings.user!r} refused ({exc})") from None
+    try:
+        for mail in box.fetch(AND(seen=False), mark_seen=False, bulk=True):
+            yield mail.obj, partial(_flag_seen, box, mail.uid or "")
+    finally:
+        box.logout()
+
+
+def read_bounces(
+    config: Config, *, maildir: str | Path | None = None, imap: ImapSettings | None = None
+) -> BounceReport:
+    """What `publisher bounces` runs: every unread report in the Maildir (or the IMAP folder) applied to
+    the newsletter's subscribers, and marked read. No lock: each change is one short transaction, so a
+    send going on meanwhile sees a suppression before its next message."""
+    from .store import open_newsletter
+
+    if (maildir is None) == (imap is None):
+        raise ConfigError("bounces: give one mailbox to read: a Maildir folder or an IMAP server")
+    messages = read_maildir(maildir) if maildir is not None else read_imap(imap)  # type: ignore[arg-type]
+    report = BounceReport()
+    digest = config.digest
+    with open_newsletter(config, lock=False) as db:
+        for message, mark_read in messages:
+            try:
+                apply(message, db, report, bounce_address=digest.bounce_address, soft_limit=digest.soft_bounce_limit)
+            except (ValueError, LookupError, TypeError, AttributeError) as exc:
+                # A report is written by whoever sent it: one that trips the parsers is skipped, never fatal.
+                log.warning("a message %r could not be read as a report (%s); skipped", message["Subject"], exc)
+                report.not_reports += 1
+            mark_read()
+    return report

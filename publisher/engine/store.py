@@ -1,0 +1,220 @@
+"""``publisher.Store``: the build's state store opened on a folder, which makes the public stages
+incremental for any caller::
+
+    with publisher.Store(".publisher") as store:
+        articles = publisher.load_articles("content/", config, store=store)
+        feeds = publisher.render_feeds(articles, config, store=store)
+        publisher.write_feeds(feeds, "feeds/", store=store)
+
+Each stage with a store does only what changed since the last call on that folder, by the same
+methods ``publisher.build`` calls (engine/pipeline.py adds the lock, the nothing-changed fast
+path, the problems said once, and the records of the run):
+
+- ``load``: files unchanged since the last call give back their recorded article or error
+  without being read (engine/incremental.py);
+- ``render``: each article's HTML comes from the store (rendered once, on both cores when there
+  is much of it: engine/prerender.py), and the feeds come back as ``Rendered``, a mapping whose
+  bytes are made only when asked for;
+- ``write``: an output whose articles and settings are unchanged and whose file still holds what
+  was written is not made at all; any other is made, written atomically when its bytes changed,
+  and its pieces dropped once no later output needs them; outputs the store recorded in that
+  folder and no longer made are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..config import Config
+from ..content import OUTSIDE, SourceFile
+from ..guard import ArticleFailed
+from ..markup.cache import HtmlCache
+from ..model import Article
+from ..output import remove_outputs, write_inside
+from .fingerprint import file_stat, settings_key
+from .incremental import Loaded, load_changed
+from .state import StateStore, open_folder
+
+
+class Store:
+    """The state database of ``folder`` (created on first use), its lock held until ``close``."""
+
+    def __init__(self, folder: str | Path, *, lock_timeout: float = 60.0) -> None:
+        self._opened: AbstractContextManager[StateStore] | None = open_folder(Path(folder), lock_timeout=lock_timeout)
+        self.state = self._opened.__enter__()
+        self.loaded = Loaded()  # what the last load found: each article's file digest and path
+        self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
+
+    @classmethod
+    def on(cls, state: StateStore) -> Store:
+        """A Store over a database already open (the build's)."""
+        store = cls.__new__(cls)
+        store._opened = None
+        store.state, store.loaded, store.unrenderable = state, Loaded(), []
+        return store
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.__exit__(None, None, None)
+            self._opened = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def load(self, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
+        """Every article and problem of ``files``, parsing only what the store does not know, recorded."""
+        settings = settings_key(config)
+        # Records of files and their HTML serve every output folder; they need the same settings.
+        same = self.state.get("settings") == settings
+        loaded = load_changed(self.state if same else None, files, outside, config)
+        reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
+        loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
+        with self.state.transaction():
+            self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
+            self.state.put("settings", settings)
+            self.state.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
+        self.loaded = loaded
+        return loaded
+
+    def render(self, published: list[Article], config: Config, *, strict: bool = False) -> Rendered:
+        """The outputs of ``published`` (newest first) with each article's HTML made once and stored.
+
+        The HTML the outputs need and the store does not hold is rendered first, each article within
+        its time budget (guard.py); one that fails is left out (``unrenderable``, recorded as its
+        file's problem) and the outputs planned again without it (``strict``: its error is raised).
+        """
+        from ..feeds import plan_outputs
+        from .prerender import prerender
+
+        settings = self.state.get("settings", "")
+        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, settings)
+        self.unrenderable = []
+        with self.state.transaction():
+            while True:
+                outputs = plan_outputs(published, config)
+                needed = {id(a): a for output in outputs for a in output.entries}
+                failed = prerender([a for a in needed.values() if not html.stored(a)], html, self.state)
+                if not failed:
+                    break
+                if strict:
+                    raise failed[0].error
+                self.unrenderable += failed
+                dropped = {id(failure.article) for failure in failed}
+                published = [a for a in published if id(a) not in dropped]  # others may move up
+            rels = self.loaded.rels
+            self.state.record_errors(
+                {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
+            )
+        memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config) for o in outputs}
+        return Rendered(outputs, memos, config, html)
+
+    def write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str]) -> tuple[list[str], list[str]]:
+        """Write ``feeds`` into ``out``, adding the names rewritten to ``written``; returns the names
+        left unchanged and those removed (recorded in ``out`` by an earlier call, no longer made)."""
+        folder = str(Path(out).resolve())
+        previous = self.state.outputs(folder)
+        unchanged: list[str] = []
+        with self.state.transaction():
+            for name in list(feeds):
+                memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
+                known = previous.get(name)
+                if memo is not None and known is not None and known[3] == memo and _still(Path(out) / name, known):
+                    if isinstance(feeds, Rendered):
+                        feeds.skip(name)
+                    unchanged.append(name)
+                    continue
+                data = feeds[name]
+                if not write_inside(out, name, data):
+                    unchanged.append(name)
+                elif name not in written:
+                    written.append(name)
+                size, mtime_ns = file_stat(Path(out) / name)
+                self.state.record_output(folder, name, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo)
+                del data
+            gone = sorted(set(previous) - set(feeds))
+            removed = remove_outputs(gone, out)
+            self.state.forget_outputs(folder, gone)
+        return unchanged, removed
+
+
+class Rendered(Mapping[str, bytes]):
+    """The outputs of one render, by file name in the order they are made: each output's bytes are
+    made when asked for, and an article's pieces dropped once every output holding it was made or
+    skipped (so asking in order keeps only the articles still to come in memory)."""
+
+    def __init__(self, outputs: list[Any], memos: dict[str, str | None], config: Config, html: HtmlCache) -> None:
+        from ..feeds import Parts
+
+        self.outputs = {output.filename: output for output in outputs}
+        self.memos = memos  # what each output is made of, as one digest (None: not from known files)
+        self.config = config
+        self.html = html
+        self.parts = Parts(config, html)
+        self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
+        self.done: set[str] = set()
+        for output in outputs:
+            for article in output.entries:
+                self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
+
+    def __getitem__(self, name: str) -> bytes:
+        from ..feeds import render_output
+
+        data = render_output(self.outputs[name], self.config, self.parts)
+        self.skip(name)
+        return data
+
+    def skip(self, name: str) -> None:
+        """``name`` will not be asked for (again): its articles' pieces may go once no other output needs them."""
+        if name in self.done:
+            return
+        self.done.add(name)
+        for article in self.outputs[name].entries:
+            self.remaining[id(article)] -= 1
+            if self.remaining[id(article)] == 0:
+                self.parts.release(article)
+                self.html.release(article)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.outputs)
+
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+
+def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
+    """What an output is made of, as one digest: None when an entry does not come from a known file.
+
+    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
+    files, under the same settings.
+    """
+    from ..feeds.enclosure import cover_file
+
+    parts = [settings, output.key()]
+    for article in output.entries:
+        sha = shas.get(article.path) if article.path else None
+        if sha is None:
+            return None
+        parts.append(f"{article.path}\0{sha}")
+        if article.cover_image:
+            cover = cover_file(article, config)
+            parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _still(path: Path, known: tuple[str, int, int, str | None]) -> bool:
+    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
+    sha, size, mtime_ns, _ = known
+    if file_stat(path) == (size, mtime_ns):
+        return True
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    except OSError:
+        return False
