@@ -60,7 +60,7 @@ def corpus(folders: list[Path], render: Callable[[str], str]) -> None:
     for folder in folders:
         for path in sorted(folder.rglob("*.md")):
             try:
-                body = publisher.load_article(path, config).body
+                body = publisher.content.load_article(path, config).body
             except publisher.ContentError:
                 continue
             seconds = cpu(lambda body=body: sanitize(render(body), base_url=BASE))

@@ -67,7 +67,7 @@ unsafe = true
 """
 
 
-# Times publisher.render_digest itself (Markdown, Jinja2, premailer): the digest's own target.
+# Times publisher.newsletter.render_digest itself (Markdown, Jinja2, premailer): the digest's own target.
 DIGEST_ALONE = """
 import sys, time, publisher
 from publisher import parse_date
@@ -75,13 +75,13 @@ config = publisher.load_config(sys.argv[1])
 now = parse_date(sys.argv[2], config)
 articles = publisher.load_articles(config.site.content, config)
 try:
-    digest = publisher.render_digest(articles, config, now=now, days=7)
-except publisher.EmptyDigest:
+    digest = publisher.newsletter.render_digest(articles, config, now=now, days=7)
+except publisher.errors.EmptyDigest:
     sys.exit(print(0))
 times = []
 for _ in range(int(sys.argv[3])):
     start = time.perf_counter()
-    publisher.render_digest(articles, config, now=now, days=7)
+    publisher.newsletter.render_digest(articles, config, now=now, days=7)
     times.append(time.perf_counter() - start)
 print(len(digest.articles), *times)
 """
@@ -154,7 +154,9 @@ def snapshot(folder: Path, skip: set[str]) -> dict[str, int]:
 
 
 def has_digest(python: str, cwd: Path) -> bool:
-    probe = subprocess.run([python, "-c", "import publisher; publisher.render_digest"], cwd=cwd, capture_output=True)
+    probe = subprocess.run(
+        [python, "-c", "import publisher; publisher.newsletter.render_digest"], cwd=cwd, capture_output=True
+    )
     return probe.returncode == 0
 
 

@@ -3,7 +3,8 @@
 - cli.md from publisher.cli.build_parser(): every command, flag and help text;
 - configuration.md from the fields of publisher.config.sections (types, defaults, and the key and
   description in each field's metadata), publisher.config.toml's docstring and DEFAULT_FIELDS;
-- api.md from publisher.__all__: signatures and docstrings;
+- api.md from publisher.__all__ and the __all__ of its public modules (feeds, newsletter, content, config,
+  errors): signatures and docstrings;
 - code.md from the docstrings of publisher's sub-packages and modules, in the pipeline's order;
 - benchmarks.md, a copy of benchmarks/README.md (MkDocs builds only what is under docs/).
 
@@ -27,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
 
 import publisher  # noqa: E402
-from publisher import cli, model  # noqa: E402
-from publisher.config import sections, settings  # noqa: E402
+from publisher import cli, content, errors, model  # noqa: E402
+from publisher.config import articles, settings  # noqa: E402
 from publisher.config import toml as config  # noqa: E402
 
 COMMAND = "python docs/generate.py"
@@ -155,11 +156,11 @@ def configuration_page() -> str:
         "In code, each table is a section of `publisher.Config`, and its keys are the section's attributes (the "
         "*attribute* column; `[digest] from` is `from_`, `from` being a Python keyword): "
         "`publisher.Config(site=Site(title=..., url=...), feeds=Feeds(limit=10))`, the sections from "
-        "`publisher.config`. `publisher.config_from_mapping({...})` takes the file's shape as a mapping and checks "
-        'it as the file is checked; `load_config(path, **overrides)` takes top-level keys (`output="public"`) '
-        'and tables (`feeds={"limit": 10}`) that win over the file. Paths given in code are relative to the '
-        "current folder. A Config made in code has no folders unless it names them: rendering needs only "
-        "`title` and `url`; what reads or writes files (`build`, the digest) names the folder it lacks. "
+        "`publisher.config`. `publisher.config.config_from_mapping({...})` takes the file's shape as a mapping "
+        "and checks it as the file is checked; `load_config(path, **overrides)` takes top-level keys "
+        '(`output="public"`) and tables (`feeds={"limit": 10}`) that win over the file. Paths given in code are '
+        "relative to the current folder. A Config made in code has no folders unless it names them: rendering "
+        "needs only `title` and `url`; what reads or writes files (`build`, the digest) names the folder it lacks. "
         "See [Library](library.md).\n",
     ]
     for name, kind in settings.SECTIONS.items():
@@ -194,7 +195,7 @@ def configuration_page() -> str:
         "| field | frontmatter names, in order | attribute | meaning |",
         "| --- | --- | --- | --- |",
     ]
-    for field in dataclasses.fields(sections.Fields):
+    for field in dataclasses.fields(articles.Fields):
         names = ", ".join(f"`{n}`" for n in model.DEFAULT_FIELDS[field.name])
         lines.append(f"| `{field.name}` | {names} | `config.fields.{field.name}` | {field.metadata['description']} |")
     lines += [
@@ -225,29 +226,61 @@ def _toml(value: Any) -> str:
 # ---------------------------------------------------------------- library API
 
 
+# The public modules beside the top level, each with the names it offers (its __all__).
+API_MODULES = ("feeds", "newsletter", "content", "config", "errors")
+
+
+def public_names(module: str) -> list[str]:
+    """The documented names of ``publisher`` ("") or one of API_MODULES."""
+    if not module:
+        return [n for n in publisher.__all__ if n != "__version__"]
+    if module == "content":
+        return [n for n in content.LOADER if n not in publisher.__all__]
+    if module == "errors":
+        return sorted(
+            n
+            for n, v in vars(errors).items()
+            if inspect.isclass(v) and issubclass(v, errors.PublisherError) and n not in publisher.__all__
+        )
+    names: list[str] = getattr(publisher, module).__all__
+    return [n for n in names if n not in publisher.__all__]
+
+
 def api_page() -> str:
-    names = [n for n in publisher.__all__ if n != "__version__"]
-    values = {name: getattr(publisher, name) for name in names}
     groups: list[tuple[str, Callable[[Any], bool]]] = [
         ("Functions", inspect.isfunction),
         ("Data", lambda v: inspect.isclass(v) and not issubclass(v, BaseException)),
         ("Errors", lambda v: inspect.isclass(v) and issubclass(v, BaseException)),
     ]
     lines = [
-        header("publisher.__all__"),
+        header("publisher.__all__ and the __all__ of publisher.feeds, .newsletter, .content, .config, .errors"),
         "# Library API\n",
         f"{markdown_text(inspect.getdoc(publisher) or '')}\n",
         "`publisher.__version__` is the installed version. [The library guide](library.md) shows these at work.\n",
     ]
     for title, belongs in groups:
+        values = {name: getattr(publisher, name) for name in public_names("")}
         lines.append(f"## {title}\n")
-        for name in sorted((n for n in names if belongs(values[n])), key=str.lower):
+        for name in sorted((n for n in values if belongs(values[n])), key=str.lower):
             lines += _api_entry(name, values[name])
+    for module in API_MODULES:
+        owner = getattr(publisher, module)
+        lines += [f"## publisher.{module}\n", f"{markdown_text((inspect.getdoc(owner) or '').split(chr(10) * 2)[0])}\n"]
+        for name in sorted(public_names(module), key=str.lower):
+            if module == "config" and inspect.isclass(getattr(owner, name)):
+                continue  # the sections: every setting is on the Configuration page
+            lines += _api_entry(f"{module}.{name}", getattr(owner, name))
+        if module == "config":
+            lines.append(
+                "The sections `Site`, `Feeds`, `Html`, `Markdown`, `Digest`, `Smtp` and `Fields`: every setting, its "
+                "type, default and attribute, in [Configuration](configuration.md).\n"
+            )
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _api_entry(name: str, value: Any) -> list[str]:
     lines = [f"### {name}\n"]
+    name = name.rpartition(".")[2]
     if inspect.isclass(value) and issubclass(value, BaseException):
         bases = ", ".join(b.__name__ for b in value.__bases__)
         lines.append(f"```python\nclass {name}({bases})\n```\n")
@@ -335,6 +368,7 @@ STAGES = [
     ("markup", "render: Markdown -> safe HTML"),
     ("feeds", "feeds: the formats, the feeds page, archives"),
     ("email", "e-mail: the digest, its message, sending"),
+    ("newsletter.py", "e-mail: the newsletter's public names"),
     ("output.py", "write: files replaced atomically"),
     ("engine", "the build that runs it all, incrementally"),
     ("cli", "the command line: a thin shell over the library"),
@@ -343,6 +377,8 @@ STAGES = [
     ("guard.py", "shared: one article never stops a run"),
     ("text.py", "shared: text repair"),
     ("urls.py", "shared: the URL policy"),
+    ("addresses.py", "shared: e-mail addresses"),
+    ("filters.py", "shared: the site's own markup filters"),
     ("templates.py", "shared: where templates come from"),
 ]
 

@@ -1,66 +1,45 @@
-"""publisher: Markdown articles in; Atom and RSS feeds and an e-mail digest out.
+"""publisher: Markdown articles in; Atom, RSS and JSON feeds and an e-mail digest out.
 
-The public API is what ``__all__`` lists; every other module is internal. Names whose modules
-pull in heavy libraries (Markdown, feedgen, lxml, YAML) are imported on first use, so that a
-build that finds nothing changed never pays for them (see ``__getattr__``).
+The top level is the pipeline: ``load_config`` (or ``Config``), ``load_articles`` (or ``Article``
+made by the caller, with its own ``url`` and ``html`` if it has them), ``select``, ``render_feeds``,
+``write_feeds``, each incremental when given a ``Store``; ``build`` runs them all with one, as
+``publisher build`` does. The feed formats
+and what announces feeds (``link_tags``, ``ping_hubs``) are in ``publisher.feeds``, the e-mail digest
+in ``publisher.newsletter``, the settings' sections in ``publisher.config``, every error in
+``publisher.errors``. Every other module is internal.
+
+Names whose modules pull in heavy libraries (Markdown, feedgen, lxml, YAML) are imported on first use,
+so that a build that finds nothing changed never pays for them (see ``__getattr__``).
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, config_from_mapping, load_config
-from .errors import ConfigError, ContentError, EmptyDigest, OutputError, PublisherError, SendError
+from .config import Config, load_config
+from .errors import ConfigError, ContentError, PublisherError
 from .model import Article
 from .output import write_feeds
 from .select import select
 
 if TYPE_CHECKING:  # type checkers and editors see the lazy names as ordinary imports
     from .content.dates import parse_date
-    from .content.load import check, load_article, load_articles, parse_article
-    from .email.delivery import DeliveryReport, send_newsletter, send_to_subscribers
-    from .email.digest import Digest, render_digest
-    from .email.newsletter import DigestCheckFailed, DigestRequest, DigestRun, preview_digest, send_digest, write_digest
-    from .email.smtp import SmtpSettings, send_message
-    from .email.store import open_journal
-    from .email.subscribers import Subscriber, read_subscribers, unsubscribe
-    from .email.webarchive import digest_outputs
+    from .content.load import load_articles
     from .engine.pipeline import BuildResult, build
     from .engine.store import Store
-    from .feeds import link_tags, render_feeds
-    from .feeds.websub import ping_hubs
+    from .feeds import render_feeds
 
 # name -> module that defines it, imported when the name is first asked for
 _LAZY = {
     "Store": ".engine.store",
     "BuildResult": ".engine.pipeline",
     "build": ".engine.pipeline",
-    "DigestCheckFailed": ".email.newsletter",
-    "DigestRequest": ".email.newsletter",
-    "DigestRun": ".email.newsletter",
-    "preview_digest": ".email.newsletter",
-    "send_digest": ".email.newsletter",
-    "write_digest": ".email.newsletter",
-    "Digest": ".email.digest",
-    "render_digest": ".email.digest",
-    "link_tags": ".feeds",
-    "SmtpSettings": ".email.smtp",
-    "send_message": ".email.smtp",
-    "ping_hubs": ".feeds.websub",
-    "parse_date": ".content.dates",
-    "check": ".content.load",
-    "load_article": ".content.load",
     "load_articles": ".content.load",
-    "parse_article": ".content.load",
+    "parse_date": ".content.dates",
     "render_feeds": ".feeds",
-    "DeliveryReport": ".email.delivery",
-    "send_to_subscribers": ".email.delivery",
-    "send_newsletter": ".email.delivery",
-    "digest_outputs": ".email.webarchive",
-    "Subscriber": ".email.subscribers",
-    "open_journal": ".email.store",
-    "read_subscribers": ".email.subscribers",
-    "unsubscribe": ".email.subscribers",
 }
+# The public modules beside the top level: ``publisher.newsletter.write_digest`` works after ``import publisher``
+# (publisher.content: load_article, parse_article and check, beside load_articles).
+_MODULES = ("config", "content", "errors", "feeds", "newsletter")
 
 __all__ = [
     "Article",
@@ -68,51 +47,27 @@ __all__ = [
     "Config",
     "ConfigError",
     "ContentError",
-    "DeliveryReport",
-    "Digest",
-    "DigestCheckFailed",
-    "DigestRequest",
-    "DigestRun",
-    "EmptyDigest",
-    "OutputError",
     "PublisherError",
-    "SendError",
-    "SmtpSettings",
     "Store",
-    "Subscriber",
     "__version__",
     "build",
-    "check",
-    "config_from_mapping",
-    "digest_outputs",
-    "link_tags",
-    "load_article",
     "load_articles",
     "load_config",
-    "open_journal",
-    "parse_article",
     "parse_date",
-    "ping_hubs",
-    "preview_digest",
-    "read_subscribers",
-    "render_digest",
     "render_feeds",
     "select",
-    "send_digest",
-    "send_message",
-    "send_newsletter",
-    "send_to_subscribers",
-    "unsubscribe",
-    "write_digest",
     "write_feeds",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    value: Any
     if name == "__version__":
         value = _version()
     elif name in _LAZY:
         value = getattr(import_module(_LAZY[name], __name__), name)
+    elif name in _MODULES:
+        value = import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -11,7 +11,7 @@ from typing import Any
 
 # Frontmatter names tried for each Article field, in order. The reference article's names
 # come first; the rest are what Astro, Hugo, Jekyll and Eleventy collections use (a preset
-# changes some of them: content/presets.py). A draft name starting with "!" is read inverted.
+# changes some of them: config/presets.py). A draft name starting with "!" is read inverted.
 DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "slug": ("slug",),

@@ -103,10 +103,20 @@ def write_inside(out_dir: str | Path, name: str, data: bytes) -> bool:
     return write_atomic(target, data)
 
 
-def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any = None) -> list[str]:
+def write_files(files: Mapping[str, bytes], out_dir: str | Path) -> list[str]:
     """Write each ``{relative name: bytes}`` under ``out_dir``; returns the names actually rewritten.
 
     Names may contain sub-folders (``tags/news.atom.xml``) but can never point outside ``out_dir``.
+    """
+    return [name for name, data in sorted(files.items()) if write_inside(out_dir, name, data)]
+
+
+def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any = None) -> list[str]:
+    """Write what ``render_feeds`` returned under ``out_dir``, each file atomically and only when its
+    bytes changed; returns the names rewritten. Names may hold sub-folders (``tags/news.atom.xml``) but
+    never point outside ``out_dir``. (The digest's files have their own writer:
+    ``publisher.newsletter.write_digest_files``.)
+
     With a ``store`` (``publisher.Store``), feeds from ``render_feeds`` with that store whose
     articles and settings did not change are not even made, and files an earlier call with that
     store wrote into ``out_dir`` and this one does not are removed.
@@ -115,7 +125,7 @@ def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any =
         written: list[str] = []
         store.write(feeds, out_dir, written)
         return written
-    return [name for name, data in sorted(feeds.items()) if write_inside(out_dir, name, data)]
+    return write_files(feeds, out_dir)
 
 
 def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:

@@ -5,12 +5,18 @@ Only ``http`` and ``https`` addresses go out, made absolute against the page the
 else (``javascript:``, ``vbscript:``, ``data:``, ``file:``, a scheme nobody knows, a URL that does not
 parse) is refused: the caller drops it, and says so where it knows which article it came from.
 Links in article bodies may also be ``mailto:`` and ``tel:``, which run nothing (see LINK_SCHEMES).
+
+Feeds must carry URIs (RFC 3986), not IRIs: the W3C Feed Validator flags a raw space or "ü" in an
+href (InvalidUriChar, UriNotIri), JSON Feed's schema says ``format: uri``, and feed readers
+differ in how they repair them. So an IRI is converted (``uri``) as RFC 3987 section 3.1 says: the
+host to IDNA (punycode), everything else to UTF-8 and percent-encoded; what is already a valid
+percent-escape is kept, never encoded twice.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
 # An <a href> may also open a mail program or a phone dialler; an image or a cover may not.
@@ -96,3 +102,72 @@ def _candidates(value: str) -> list[tuple[str, str]]:
         if address:
             found.append((address, descriptor))
     return found
+
+
+# Characters a URI may hold as they are (RFC 3986 section 2: unreserved, reserved, and "%").
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_PLAIN = re.compile(r"[A-Za-z0-9\-._~]*")
+# What stays literal in each part (RFC 3986 section 3.3 pchar, 3.4 query, 3.5 fragment).
+_SUB_DELIMS = "!$&'()*+,;="
+_PATH_SAFE = _SUB_DELIMS + ":@/"
+_QUERY_SAFE = _SUB_DELIMS + ":@/?"
+_SEGMENT_SAFE = _SUB_DELIMS + ":@"
+
+
+# What a permalink ([site] permalink, [feeds] entry_id) may name; content/permalinks.py fills them in.
+PLACEHOLDERS = (
+    "slug",
+    "year",
+    "month",
+    "day",
+    "category",
+    "path",
+    "filename",
+    "folder",
+    "title",
+    "slug_or_title",
+    "dated_path",
+)
+
+
+def uri(address: str) -> str:
+    """``address`` (absolute or relative) as a valid URI reference; unchanged when it is one already."""
+    if _URI_CHARS.fullmatch(address) and not _BAD_ESCAPE.search(address) and "[" not in address:
+        return address
+    parts = urlsplit(address.strip())  # ValueError for "http://[broken": callers decide what to do
+    netloc = parts.netloc
+    if netloc and not netloc.isascii():
+        netloc = _ascii_netloc(netloc)
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            _encode(parts.path, _PATH_SAFE),
+            _encode(parts.query, _QUERY_SAFE),
+            _encode(parts.fragment, _QUERY_SAFE),
+        )
+    )
+
+
+def _encode(text: str, safe: str) -> str:
+    """Percent-encode what is not ``safe`` (as UTF-8), keeping escapes that are already there."""
+    if _PLAIN.fullmatch(text):
+        return text  # the common case: nothing to encode
+    return "".join(part if _ESCAPE.fullmatch(part) else quote(part, safe=safe) for part in _ESCAPE.split(text))
+
+
+def _ascii_netloc(netloc: str) -> str:
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:  # not a name IDNA can take (too long a label...): percent-encoded, still a URI
+        host = quote(host, safe=_SUB_DELIMS)
+    return (quote(userinfo, safe=_SEGMENT_SAFE) + at if at else "") + host + colon + port
+
+
+def segment_uri(segment: str) -> str:
+    """One path segment percent-encoded as a URI's segment may be: a "/" in it is encoded too."""
+    return _encode(segment, _SEGMENT_SAFE)

@@ -19,6 +19,20 @@ def test_public_name_resolves_and_has_a_docstring(name):
     assert name in dir(publisher)
 
 
+def test_the_top_level_is_the_pipeline_in_at_most_15_names():
+    assert len(publisher.__all__) <= 15, sorted(publisher.__all__)
+    assert "write_digest" not in publisher.__all__ and not hasattr(publisher, "send_digest")
+
+
+@pytest.mark.parametrize("module", ["feeds", "newsletter", "content", "config"])
+def test_each_public_module_names_resolve_after_import_publisher_and_have_docstrings(module):
+    owner = getattr(publisher, module)  # no import of its own needed
+    names = owner.LOADER if module == "content" else owner.__all__
+    for name in names:
+        value = getattr(owner, name)
+        assert (value.__doc__ or "").strip(), f"publisher.{module}.{name} has no docstring"
+
+
 def commands():
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]

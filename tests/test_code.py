@@ -36,6 +36,32 @@ def test_the_package_folders_are_the_stages():
         assert (PACKAGE / folder / "__init__.py").read_text(encoding="utf-8").startswith('"""'), folder
 
 
+def imported_modules(path: Path) -> set[str]:
+    """The publisher modules ``path`` imports, as dotted names (relative imports resolved), at any depth
+    of the file: a lazy import inside a function counts, as one under TYPE_CHECKING does."""
+    import ast
+
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, [base, node.module or ""]))
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("publisher")}
+
+
+@pytest.mark.parametrize("module", sorted((PACKAGE / "config").glob("*.py")), ids=lambda p: p.name)
+def test_the_configuration_imports_no_later_stage(module):
+    """config/ is a leaf: the vocabulary it shares with content/, markup/ and email/ (addresses.py, urls.py,
+    filters.py, config/presets.py) imports none of them, so a setting is checked in its section alone."""
+    later = {m for m in imported_modules(module) if m.split(".")[1:2] in (["content"], ["markup"], ["email"])}
+    assert not later, f"publisher/config/{module.name} imports {sorted(later)}"
+
+
 def test_no_file_keeps_a_merge_conflict_marker():
     """A conflict resolved by hand in a page or template leaves no marker behind (no check of Markdown or
     Jinja would notice one: it reads as text)."""

@@ -149,7 +149,7 @@ def test_a_list_setting_may_be_any_iterable_and_is_read_once():
 def test_a_name_outside_the_output_folder_is_refused_when_written_too(tmp_path):
     from publisher.output import write_inside
 
-    with pytest.raises(publisher.OutputError, match="outside the output folder"):
+    with pytest.raises(publisher.errors.OutputError, match="outside the output folder"):
         write_inside(tmp_path / "out", "../victim.txt", b"x")
     assert not (tmp_path / "victim.txt").exists()
 
@@ -173,13 +173,13 @@ def test_a_site_address_every_link_can_be_made_from(url):
             "Config feeds=: expected publisher.config.Feeds",
         ),
         (
-            lambda: publisher.config_from_mapping(
+            lambda: publisher.config.config_from_mapping(
                 {"title": "T", "url": "https://e.org/", "fallback_encoding": "rot13"}
             ),
             "fallback_encoding: 'rot13' is not a known encoding",
         ),
         (
-            lambda: publisher.config_from_mapping(
+            lambda: publisher.config.config_from_mapping(
                 {
                     "title": "T",
                     "url": "https://e.org/",

@@ -40,7 +40,7 @@ def test_a_config_is_built_from_sections_that_mirror_the_tables():
 
 
 def test_a_mapping_shaped_as_the_file_gives_the_same_config():
-    config = publisher.config_from_mapping(
+    config = publisher.config.config_from_mapping(
         {
             "title": "T",
             "url": "https://example.org",
@@ -168,7 +168,7 @@ def test_the_bundled_site_builds_and_sends_without_a_deprecation_warning(tmp_pat
         warnings.filterwarnings("error", category=DeprecationWarning, module="publisher")
         config = publisher.load_config(Path("publisher.toml"), output=str(tmp_path / "library"))
         publisher.build(config, now=NOW)
-        publisher.write_digest(config, publisher.DigestRequest(days=30), now=NOW)
+        publisher.newsletter.write_digest(config, publisher.newsletter.DigestRequest(days=30), now=NOW)
         for command in (
             ["build"],
             ["digest", "--days", "30"],
@@ -187,7 +187,7 @@ def test_templates_see_the_site_section_and_the_whole_config():
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        digest = publisher.render_digest([article("one", published=NOW)], config, now=NOW, days=7)
+        digest = publisher.newsletter.render_digest([article("one", published=NOW)], config, now=NOW, days=7)
     assert digest.subject == "News at https://example.org/, 4 a feed"
 
 

@@ -35,8 +35,8 @@ def test_several_connections_deliver_each_subscriber_exactly_once(tmp_path):
     config, digest, db = library_issue(tmp_path)
     handler = Slow(0.01, refuse=frozenset({"r5@example.net"}), later=frozenset({"r7@example.net"}), times=1)
     with smtp_server(handler) as (server, recorder):
-        settings = publisher.SmtpSettings("127.0.0.1", server.port)
-        report = publisher.send_to_subscribers(
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port)
+        report = publisher.newsletter.send_to_subscribers(
             digest, subscribers(40), config, settings, db, secret=SECRET, connections=4, retry_delays=(0.05,)
         )
     assert (report.sent, list(report.failed), report.deferred) == (39, ["r5@example.net"], {})
@@ -51,8 +51,10 @@ def test_several_connections_deliver_each_subscriber_exactly_once(tmp_path):
 def test_a_server_that_cannot_be_reached_stops_every_connection(tmp_path):
     config, digest, db = library_issue(tmp_path)
     with closed_port() as port, pytest.raises(SendError, match=f"127.0.0.1:{port}"):
-        settings = publisher.SmtpSettings("127.0.0.1", port, timeout=2)
-        publisher.send_to_subscribers(digest, subscribers(10), config, settings, db, secret=SECRET, connections=3)
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", port, timeout=2)
+        publisher.newsletter.send_to_subscribers(
+            digest, subscribers(10), config, settings, db, secret=SECRET, connections=3
+        )
     assert recorded(db, digest.issue) == {}
 
 

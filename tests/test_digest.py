@@ -45,13 +45,22 @@ def test_rendering_twice_gives_the_same_bytes(config):
     assert first == second
 
 
+def test_the_digest_has_its_own_writer_that_rewrites_only_what_changed(config, tmp_path):
+    digest = render_digest([article("a", featured=True, published=NOW)], config, now=NOW)
+    written = publisher.newsletter.write_digest_files(digest, config, tmp_path)
+    assert {"digest.html", "digest.txt", "digest.eml"} <= set(written)
+    assert sorted(written) == sorted(publisher.newsletter.digest_outputs(digest, config, tmp_path))
+    assert (tmp_path / "digest.eml").read_bytes() == digest.as_bytes()
+    assert publisher.newsletter.write_digest_files(digest, config, tmp_path) == []
+
+
 def test_seed_article_in_the_digest(seed, tmp_path):
     config = make_config(
         title="Lab",
         url="https://lab.example.org/",
         digest={"full_bodies": True, "unsubscribe_url": "https://lab.example.org/unsubscribe"},
     )
-    seed_article = publisher.load_article(seed, config)
+    seed_article = publisher.content.load_article(seed, config)
     digest = render_digest([seed_article], config, now=NOW, days=3650)
     assert digest.subject == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
     assert "â€" not in digest.html and "â€" not in digest.text and "â€" not in digest.subject
@@ -219,7 +228,7 @@ def test_library_example_from_the_readme(tmp_path):
             slug="hello", title="Hello", published=datetime(2025, 10, 1, tzinfo=UTC), body="Markdown *text*"
         )
     ]
-    digest = publisher.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
+    digest = publisher.newsletter.render_digest(articles, config, now=datetime(2025, 10, 3, tzinfo=UTC), days=7)
     assert digest.subject == "My site: 1 new article" and "Hello" in digest.text
     assert digest.message.get_content_type() == "multipart/alternative"
     assert digest.html.startswith("<!DOCTYPE html>") and digest.size == len(digest.html.encode())
@@ -298,7 +307,7 @@ def test_a_video_shows_its_own_poster_then_the_configured_field_never_the_cover(
 
 def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
     config = make_config(title="Lab", url="https://lab.example.org/")
-    seed_article = publisher.load_article(seed, config)
+    seed_article = publisher.content.load_article(seed, config)
     tree = lxml_html.document_fromstring(render_digest([seed_article], config, now=NOW, days=3650).html)
     card = tree.xpath("//img[@class='card-image']")[0]
     # ![image-b4c17f8c160b|700x521](<the cover>) in the body: 600 wide, 447 high, not the 1200x630 guess.

@@ -87,7 +87,7 @@ def test_digest_renders_at_600_and_375_pixels(tmp_path, images):
             ),
             article("third", cover_image="/images/studio-lighting.png", published=NOW - timedelta(days=3)),
         ]
-        digest = publisher.render_digest(articles, config, now=NOW, days=7)
+        digest = publisher.newsletter.render_digest(articles, config, now=NOW, days=7)
         (site / "digest.html").write_text(digest.html, encoding="utf-8")
         (site / "frames.html").write_text(FRAMES, encoding="utf-8")
         for name, data in digest.files.items():  # the e-mail-sized covers, where the digest says they are
@@ -158,7 +158,7 @@ def test_blocked_images_keep_the_layout_and_phones_keep_thumbnails_beside_the_te
                 for i in range(3)
             ],
         ]
-        digest = publisher.render_digest(articles, config, now=NOW, days=7)
+        digest = publisher.newsletter.render_digest(articles, config, now=NOW, days=7)
         (site / "digest.html").write_text(digest.html, encoding="utf-8")
         (site / "frames.html").write_text(FRAMES, encoding="utf-8")
         for name, data in digest.files.items():

@@ -19,7 +19,7 @@ def links_of(markup: str) -> list[dict[str, str]]:
 
 def test_link_tags_announce_main_and_featured_feeds_in_every_format():
     config = make_config(title='Tom & "Jerry"', url="https://example.org/blog/")
-    links = links_of(publisher.link_tags(config, [article(featured=True)]))
+    links = links_of(publisher.feeds.link_tags(config, [article(featured=True)]))
     assert [(ln["type"], ln["href"]) for ln in links] == [
         ("application/atom+xml", "https://example.org/blog/feeds/atom.xml"),
         ("application/rss+xml", "https://example.org/blog/feeds/rss.xml"),
@@ -38,7 +38,7 @@ def page_of(feeds: dict[str, bytes]) -> lxml_html.HtmlElement:
 
 def test_feeds_page_lists_every_feed_address_and_the_newest_entries(seed, config):
     grouped = make_config(title="Test Site", feeds={"tags": True, "categories": True})
-    articles = [publisher.load_article(seed, grouped), article("older", published=NOW - timedelta(days=800))]
+    articles = [publisher.content.load_article(seed, grouped), article("older", published=NOW - timedelta(days=800))]
     feeds = publisher.render_feeds(articles, grouped, now=NOW)
     page = page_of(feeds)
     addresses = [code.text_content() for code in page.cssselect(".feed code")]
@@ -102,4 +102,4 @@ def test_feeds_page_file_name_is_configurable():
 def test_the_feeds_page_example_is_what_publisher_links_prints_for_the_bundled_site():
     page = (ROOT / "docs" / "feeds.md").read_text(encoding="utf-8")
     example = page.split("$ publisher links\n", 1)[1].split("```", 1)[0]
-    assert example == publisher.link_tags(publisher.load_config(ROOT / "publisher.toml"))
+    assert example == publisher.feeds.link_tags(publisher.load_config(ROOT / "publisher.toml"))

@@ -46,7 +46,14 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
     assert sorted(p.name for p in (blog / ".publisher").iterdir()) == [".gitignore", "state.sqlite3"]
     with closing(sqlite3.connect(blog / ".publisher" / "state.sqlite3")) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"sources", "html", "outputs", "statics", "meta"} == tables  # the newsletter's records are elsewhere
+        assert {
+            "sources",
+            "html",
+            "entries",
+            "outputs",
+            "statics",
+            "meta",
+        } == tables  # the newsletter's records are elsewhere
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (3,)
         assert db.execute("SELECT count(*) FROM html").fetchone() == (3,)
     ignored = subprocess.run(

@@ -30,20 +30,20 @@ def test_featured_feeds_exist_only_while_something_is_featured():
     plain = publisher.render_feeds([article("a")], config, now=NOW)
     assert not set(FEATURED) & set(plain)
     assert all(mentions(plain, name) == [] for name in FEATURED)
-    assert "featured" not in publisher.link_tags(config, [article("a")])
-    assert "featured" not in publisher.link_tags(config)  # without the articles: only configured ones
+    assert "featured" not in publisher.feeds.link_tags(config, [article("a")])
+    assert "featured" not in publisher.feeds.link_tags(config)  # without the articles: only configured ones
     starred = [article("a"), article("b", featured=True)]
     featured = publisher.render_feeds(starred, config, now=NOW)
     assert set(FEATURED) <= set(featured)
     assert "index.html" in mentions(featured, "featured.atom.xml")
-    assert publisher.link_tags(config, starred).count("/feeds/featured") == 3
+    assert publisher.feeds.link_tags(config, starred).count("/feeds/featured") == 3
 
 
 def test_a_featured_feed_named_in_the_config_is_written_even_when_empty():
     config = make_config(title="T", feeds={"featured_atom": "stars.xml"})
     feeds = publisher.render_feeds([article("a")], config, now=NOW)
     assert "stars.xml" in feeds and "featured.rss.xml" not in feeds
-    assert 'href="https://example.org/feeds/stars.xml"' in publisher.link_tags(config)
+    assert 'href="https://example.org/feeds/stars.xml"' in publisher.feeds.link_tags(config)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_an_empty_name_turns_a_feed_off_everywhere(tmp_path, setting, file):
     feeds = publisher.render_feeds(articles, grouped(feeds={setting: ""}), now=NOW)
     assert file not in feeds and "" not in feeds
     assert mentions(feeds, file) == []
-    assert f"/feeds/{file}" not in publisher.link_tags(grouped(feeds={setting: ""}), articles)
+    assert f"/feeds/{file}" not in publisher.feeds.link_tags(grouped(feeds={setting: ""}), articles)
     assert file in publisher.render_feeds(articles, grouped(), now=NOW)  # there by default
     # A build writes none of it, and so pings no hub about it.
     config = grouped(feeds={setting: ""}, content="content", output="out", state_dir="state", base=tmp_path)

@@ -39,7 +39,7 @@ def config(engine_config):
 
 @pytest.fixture
 def seed_feeds(seed, config):
-    articles = [publisher.load_article(seed, config)]
+    articles = [publisher.content.load_article(seed, config)]
     return publisher.render_feeds(articles, config, now=NOW)
 
 

@@ -1,4 +1,4 @@
-"""Body and HTML filters: the seam for site markup publisher does not know (content/filters.py)."""
+"""Body and HTML filters: the seam for site markup publisher does not know (publisher/filters.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 import publisher
-from publisher.content.filters import GROUP
+from publisher.filters import GROUP
 from tests.conftest import make_config
 
 # The Go blog writes images as template actions: {{image "gopher.png" 850}}.
@@ -80,7 +80,7 @@ def test_filters_reach_the_digest_summary():
         return "Filtered lead paragraph.\n\n" + text
 
     config = make_config(title="T", body_filters=[lead])
-    digest = publisher.render_digest([ARTICLE], config, now=datetime(2025, 1, 2, tzinfo=UTC))
+    digest = publisher.newsletter.render_digest([ARTICLE], config, now=datetime(2025, 1, 2, tzinfo=UTC))
     assert "Filtered lead paragraph." in digest.text
 
 

@@ -92,7 +92,7 @@ def test_a_format_defined_here_is_rendered_announced_and_listed(titles_format, f
     assert (
         '<link rel="alternate" type="text/plain" title="Test Site (Title list)" '
         'href="https://example.org/feeds/titles.txt">'
-    ) in publisher.link_tags(full_config)
+    ) in publisher.feeds.link_tags(full_config)
     # linked from the same feed in the other formats
     atom = feedparser.parse(made["tags/shared.atom.xml"]).feed
     assert {

@@ -119,3 +119,18 @@ def test_parse_date_is_public_and_names_what_it_expected():
     assert publisher.parse_date("2025-3-2").isoformat() == "2025-03-02T00:00:00+00:00"
     with pytest.raises(publisher.ContentError, match=r"'2025-13-45' is not a date \(expected YYYY-MM-DD or ISO 8601\)"):
         publisher.parse_date("2025-13-45")
+
+
+def test_given_html_goes_through_the_html_filters_but_never_the_body_filters():
+    def mark_html(html: str) -> str:
+        return html.replace("<p>", '<p class="host">')
+
+    def mark_markdown(text: str) -> str:
+        return text + "\n\nadded to Markdown"
+
+    config = publisher.Config(
+        site=Site(title="Docs", url="https://docs.example.org/", html_filters=[mark_html], body_filters=[mark_markdown])
+    )
+    page = publisher.Article(slug="a", title="A", published=NOW, url="https://docs.example.org/a/", html="<p>x</p>")
+    items = json.loads(publisher.render_feeds([page], config, now=NOW)["feed.json"])["items"]
+    assert [item["content_html"] for item in items] == ['<p class="host">x</p>']

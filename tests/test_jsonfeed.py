@@ -76,7 +76,7 @@ def test_the_schema_allows_extensions(validator):
 
 @pytest.fixture
 def seed_feeds(seed, config):
-    return publisher.render_feeds([publisher.load_article(seed, config)], config, now=NOW)
+    return publisher.render_feeds([publisher.content.load_article(seed, config)], config, now=NOW)
 
 
 @pytest.mark.parametrize("name", ["feed.json", "featured.json"])

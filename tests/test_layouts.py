@@ -28,7 +28,7 @@ def preset(name, **settings):
 
 
 def test_toml_frontmatter_between_plus_lines(config):
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         '+++\ntitle = "Hugo in TOML"\ndate = 2024-04-09T10:00:00Z\ntags = ["a", "b"]\ndraft = false\n+++\n'
         "The *body*.\n",
         config,
@@ -41,7 +41,7 @@ def test_toml_frontmatter_between_plus_lines(config):
 def test_toml_error_names_the_files_own_line(tmp_path, config):
     path = write_article(tmp_path, "bad.md", '+++\ntitle = "T"\ndate = 2024-04-09\ntags = [a\n+++\nBody\n')
     with pytest.raises(ContentError) as caught:
-        publisher.load_article(path, config)
+        publisher.content.load_article(path, config)
     assert caught.value.line == 4 and "frontmatter is not valid TOML" in caught.value.message
 
 
@@ -50,7 +50,7 @@ def test_json_frontmatter_with_a_nested_object(config):
         '{\n  "title": "Hugo in JSON",\n  "date": "2024-04-09",\n  "params": {\n    "x": 1\n}\n}\n'
         "Body after the object.\n"
     )
-    article = publisher.parse_article(text, config)
+    article = publisher.content.parse_article(text, config)
     assert article.title == "Hugo in JSON" and article.extra["params"] == {"x": 1}
     assert article.body == "Body after the object.\n"
 
@@ -58,18 +58,18 @@ def test_json_frontmatter_with_a_nested_object(config):
 def test_json_error_names_line_and_column(tmp_path, config):
     path = write_article(tmp_path, "bad.md", '{\n  "title": "T",\n  "date": 2024-04-09\n}\nBody\n')
     with pytest.raises(ContentError) as caught:
-        publisher.load_article(path, config)
+        publisher.content.load_article(path, config)
     assert caught.value.line == 3 and "frontmatter is not valid JSON" in caught.value.message
 
 
 def test_a_loaded_toml_article_reads_its_body_back(tmp_path, config):
     path = write_article(tmp_path, "post.md", '+++\ntitle = "T"\ndate = 2024-04-09\n+++\nBody text.\n')
-    assert publisher.load_article(path, config).body == "Body text.\n"
+    assert publisher.content.load_article(path, config).body == "Body text.\n"
 
 
 def test_pelican_metadata_lines():
     config = preset("pelican")
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "Title: My super title\nDate: 2010-12-03 10:20\nModified: 2010-12-05 19:30\nTags: thats, awesome\n"
         "Authors: Alexis Métaireau, Conan Doyle\nSummary: Short version\n    on two lines\n\nThe body.\n",
         config,
@@ -80,13 +80,13 @@ def test_pelican_metadata_lines():
     assert article.description == "Short version on two lines"
     assert article.updated == datetime(2010, 12, 5, 19, 30, tzinfo=UTC)
     assert article.body == "The body.\n"
-    draft = publisher.parse_article("Title: T\nDate: 2010-12-03\nStatus: draft\n\nBody\n", config)
+    draft = publisher.content.parse_article("Title: T\nDate: 2010-12-03\nStatus: draft\n\nBody\n", config)
     assert draft.draft
 
 
 def test_header_lines_are_not_frontmatter_without_the_pelican_preset(config):
     with pytest.raises(ContentError, match="no frontmatter"):
-        publisher.parse_article("Title: T\nDate: 2010-12-03\n\nBody\n", config)
+        publisher.content.parse_article("Title: T\nDate: 2010-12-03\n\nBody\n", config)
 
 
 # -- dates -----------------------------------------------------------------------------------------
@@ -106,14 +106,14 @@ def test_header_lines_are_not_frontmatter_without_the_pelican_preset(config):
     ],
 )
 def test_dates_as_generators_write_them(config, value, expected):
-    article = publisher.parse_article(f"---\ntitle: T\ndate: {value}\n---\n", config)
+    article = publisher.content.parse_article(f"---\ntitle: T\ndate: {value}\n---\n", config)
     assert article.published == expected
 
 
 @pytest.mark.parametrize("value", ["2024-13-09", "2024-4-31", "April 9, 2024", "2024-04-09 25:00", "09/04/2024"])
 def test_other_dates_are_still_refused(config, value):
     with pytest.raises(ContentError, match="is not a date"):
-        publisher.parse_article(f"---\ntitle: T\ndate: '{value}'\n---\n", config)
+        publisher.content.parse_article(f"---\ntitle: T\ndate: '{value}'\n---\n", config)
 
 
 # -- file names and bundles ------------------------------------------------------------------------
@@ -196,12 +196,12 @@ def test_a_title_without_a_date_is_still_an_error(tmp_path, config):
 
 
 def test_a_list_of_authors_stays_a_list(config):
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "---\ntitle: T\ndate: 2024-01-01\nby: [Ethan Lee, Hana Kim, Jonathan Amsterdam]\n---\n", config
     )
     assert article.authors == ("Ethan Lee", "Hana Kim", "Jonathan Amsterdam")
     assert article.author == "Ethan Lee"
-    mapped = publisher.parse_article(
+    mapped = publisher.content.parse_article(
         "---\ntitle: T\ndate: 2024-01-01\nauthors:\n  - name: A\n    url: https://a.example\n  - B\n---\n", config
     )
     assert mapped.authors == ("A", "B")
@@ -218,7 +218,7 @@ def test_author_in_code_is_the_first_of_authors():
 
 def test_an_author_that_is_not_a_name_is_an_error(config):
     with pytest.raises(ContentError, match="expected a name or a list of names") as caught:
-        publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nauthor: [[a]]\n---\n", config)
+        publisher.content.parse_article("---\ntitle: T\ndate: 2024-01-01\nauthor: [[a]]\n---\n", config)
     assert caught.value.field == "author"
 
 
@@ -237,7 +237,7 @@ def test_fields_in_the_config_win_over_the_preset():
 
 def test_hugo_preset():
     config = preset("hugo")
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "---\ntitle: T\ndate: 2024-01-01\npublishDate: 2023-01-01\nlastmod: 2024-02-01\n"
         "images: [cover one.png, other.png]\ncategories: [news, go]\n---\n",
         config,
@@ -250,7 +250,7 @@ def test_hugo_preset():
 
 def test_jekyll_preset():
     config = preset("jekyll")
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "---\ntitle: T\ndate: 2025-01-29 18:15:32 +0530\ntags: ruby jekyll release\ncategories: news\n"
         "image:\n  path: /img/og.png\n  height: 100\nguid: http://old.example/?p=12\n---\n",
         config,
@@ -258,13 +258,13 @@ def test_jekyll_preset():
     assert article.tags == ("ruby", "jekyll", "release")
     assert article.cover_image == "/img/og.png"
     assert article.id == "http://old.example/?p=12"
-    hidden = publisher.parse_article("---\ntitle: T\ndate: 2025-01-01\npublished: false\n---\n", config)
+    hidden = publisher.content.parse_article("---\ntitle: T\ndate: 2025-01-01\npublished: false\n---\n", config)
     assert hidden.draft
 
 
 def test_eleventy_preset():
     config = preset("eleventy")
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "---\ntitle: T\ndate: 2024-01-01\neleventyExcludeFromCollections: true\n---\n", config
     )
     assert article.draft
@@ -272,7 +272,7 @@ def test_eleventy_preset():
 
 def test_astro_preset():
     config = preset("astro")
-    article = publisher.parse_article(
+    article = publisher.content.parse_article(
         "---\ntitle: T\ndescription: D\npubDatetime: 2024-04-09T00:00:00.000Z\nmodDatetime: 2024-05-01T00:00:00Z\n"
         "ogImage: /og.png\ndraft: false\n---\n",
         config,
@@ -292,7 +292,9 @@ def test_preset_in_publisher_toml():
 
 
 def test_a_frontmatter_id_that_is_a_uri_is_the_entry_id(config):
-    article = publisher.parse_article("---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2020:post-1\n---\n", config)
+    article = publisher.content.parse_article(
+        "---\ntitle: T\ndate: 2024-01-01\nid: tag:example.org,2020:post-1\n---\n", config
+    )
     assert article.id == "tag:example.org,2020:post-1"
 
 

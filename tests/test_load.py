@@ -13,7 +13,7 @@ from tests.conftest import make_config, write_article
 
 def load_one(tmp_path, text, config, name="post.md"):
     path = write_article(tmp_path, name, text)
-    return publisher.load_article(path, config)
+    return publisher.content.load_article(path, config)
 
 
 def error_of(tmp_path, text, config, name="post.md") -> ContentError:
@@ -23,7 +23,7 @@ def error_of(tmp_path, text, config, name="post.md") -> ContentError:
 
 
 def test_reference_article_loads_with_every_field(seed, config):
-    a = publisher.load_article(seed, config)
+    a = publisher.content.load_article(seed, config)
     assert a.slug == "sora2-app-guide"
     assert a.title == "OpenAI’s Sora 2 App Guide - Features, Invite Codes, and How to Get Started"
     assert a.author == "AI Photo Prompt Lab Team"
@@ -40,7 +40,7 @@ def test_reference_article_loads_with_every_field(seed, config):
 
 
 def test_mojibake_in_the_body_is_repaired_and_typographic_quotes_kept(seed, config):
-    a = publisher.load_article(seed, config)
+    a = publisher.content.load_article(seed, config)
     assert "â€" not in a.body and "ðŸ" not in a.body
     assert "social landscape—Sora" in a.body
     assert "download link 🔗" in a.body
@@ -49,7 +49,7 @@ def test_mojibake_in_the_body_is_repaired_and_typographic_quotes_kept(seed, conf
 def test_utf8_byte_order_mark_keeps_the_frontmatter(tmp_path, config):
     path = tmp_path / "bom.md"
     path.write_bytes(b"\xef\xbb\xbf---\ntitle: With BOM\npublishDate: 2025-01-02\n---\nBody\n")
-    a = publisher.load_article(path, config)
+    a = publisher.content.load_article(path, config)
     assert a.title == "With BOM"
     assert a.body == "Body\n"
 
@@ -57,7 +57,7 @@ def test_utf8_byte_order_mark_keeps_the_frontmatter(tmp_path, config):
 def test_crlf_line_endings(tmp_path, config):
     path = tmp_path / "crlf.md"
     path.write_bytes(b"---\r\ntitle: Windows\r\npublishDate: 2025-01-02\r\ntags:\r\n  - a\r\n---\r\nLine one\r\n")
-    a = publisher.load_article(path, config)
+    a = publisher.content.load_article(path, config)
     assert a.title == "Windows" and a.tags == ("a",)
     assert a.body == "Line one\n"
 
@@ -158,7 +158,7 @@ def test_not_utf8_names_the_byte_offset(tmp_path, config):
     path = tmp_path / "latin1.md"
     path.write_bytes("---\ntitle: Café\npublishDate: 2025-01-01\n---\n".encode("latin-1"))
     with pytest.raises(ContentError) as info:
-        publisher.load_article(path, config)
+        publisher.content.load_article(path, config)
     assert str(info.value) == (
         f"{path}:2: not UTF-8 (byte 0xe9 at offset 14); save it as UTF-8, "
         'or set fallback_encoding (e.g. "cp1252") in the config'
@@ -296,7 +296,7 @@ def test_a_loaded_body_is_read_when_first_used_and_equals_the_parsed_one(tmp_pat
     text = "---\ntitle: Lazy\npublishDate: 2025-10-01\n---\r\nOpenAIâ€™s body\r\n"
     path = tmp_path / "lazy.md"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    loaded = publisher.load_article(path, config)
+    loaded = publisher.content.load_article(path, config)
     assert "_body" in vars(loaded) and not isinstance(vars(loaded)["_body"], str)
-    assert loaded.body == publisher.parse_article(text, config, path=path).body == "OpenAI’s body\n"
-    assert loaded == publisher.parse_article(text, config, path=path)
+    assert loaded.body == publisher.content.parse_article(text, config, path=path).body == "OpenAI’s body\n"
+    assert loaded == publisher.content.parse_article(text, config, path=path)

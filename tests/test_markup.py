@@ -38,7 +38,7 @@ def test_the_digest_names_every_author():
         body="Hi.",
         authors=("Ethan Lee", "Hana Kim", "Jonathan Amsterdam"),
     )
-    digest = publisher.render_digest([article], config, now=datetime(2025, 1, 2, tzinfo=UTC))
+    digest = publisher.newsletter.render_digest([article], config, now=datetime(2025, 1, 2, tzinfo=UTC))
     assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.text
     assert "Ethan Lee, Hana Kim and Jonathan Amsterdam" in digest.html
 

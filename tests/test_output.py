@@ -54,7 +54,7 @@ def test_existing_permissions_are_kept(tmp_path):
 @pytest.mark.parametrize("name", ["../escape.xml", "/etc/passwd", "tags/../../escape.xml"])
 def test_nothing_is_written_outside_the_output_folder(tmp_path, name):
     out = tmp_path / "out"
-    with pytest.raises(publisher.OutputError, match="outside the output folder"):
+    with pytest.raises(publisher.errors.OutputError, match="outside the output folder"):
         publisher.write_feeds({name: b"x"}, out)
     assert not (tmp_path / "escape.xml").exists()
 
@@ -65,7 +65,7 @@ def test_read_only_folder_is_a_clear_error_and_keeps_the_old_file(tmp_path):
     target.write_bytes(b"old")
     tmp_path.chmod(0o555)
     try:
-        with pytest.raises(publisher.OutputError, match="previous file is unchanged"):
+        with pytest.raises(publisher.errors.OutputError, match="previous file is unchanged"):
             write_atomic(target, b"new")
     finally:
         tmp_path.chmod(0o755)
@@ -74,6 +74,6 @@ def test_read_only_folder_is_a_clear_error_and_keeps_the_old_file(tmp_path):
 
 def test_a_target_that_cannot_be_replaced_is_a_clear_error(tmp_path):
     (tmp_path / "atom.xml").mkdir()
-    with pytest.raises(publisher.OutputError, match="atom.xml"):
+    with pytest.raises(publisher.errors.OutputError, match="atom.xml"):
         publisher.write_feeds({"atom.xml": b"x"}, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["atom.xml"]

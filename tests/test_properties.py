@@ -56,8 +56,8 @@ bodies = st.one_of(any_text, html_bits, st.tuples(any_text, html_bits).map("".jo
 
 def check_digest(articles):
     try:
-        digest = publisher.render_digest(articles, CONFIG, now=NOW, full_bodies=True)
-    except publisher.EmptyDigest:
+        digest = publisher.newsletter.render_digest(articles, CONFIG, now=NOW, full_bodies=True)
+    except publisher.errors.EmptyDigest:
         assert not publisher.select(articles, now=NOW)
         return
     tree = lxml_html.document_fromstring(digest.html)

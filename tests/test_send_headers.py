@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 import pytest
 
 import publisher
-from publisher.email.addresses import address_list, mailbox
+from publisher.addresses import address_list, mailbox
 from publisher.errors import ConfigError
 from tests.conftest import NOW, article, make_config
 
@@ -37,7 +37,7 @@ def test_esp_merge_tags_pass_through_verbatim_in_header_html_and_text():
     config = make_config(
         title="ESP", digest={"unsubscribe_url": MERGE_URL, "url": "https://example.org/news/{{ campaign.id }}.html"}
     )
-    digest = publisher.render_digest([article("a", published=NOW - timedelta(days=1))], config, now=NOW)
+    digest = publisher.newsletter.render_digest([article("a", published=NOW - timedelta(days=1))], config, now=NOW)
     html = digest.html.replace("&amp;", "&")
     for tag in TAGS:
         assert tag in digest.message["List-Unsubscribe"]
@@ -56,10 +56,10 @@ def test_list_id_and_feedback_id_are_set_when_configured():
         title="ESP", digest={"list_id": "ESP news <news.example.org>", "feedback_id": "weekly:news:example"}
     )
     articles = [article("a", published=NOW - timedelta(days=1))]
-    digest = publisher.render_digest(articles, config, now=NOW)
+    digest = publisher.newsletter.render_digest(articles, config, now=NOW)
     assert digest.message["List-Id"] == "ESP news <news.example.org>"
     assert digest.message["Feedback-ID"] == "weekly:news:example"
-    bare = publisher.render_digest(articles, plain, now=NOW).message
+    bare = publisher.newsletter.render_digest(articles, plain, now=NOW).message
     assert bare["List-Id"] is None and bare["Feedback-ID"] is None
     assert re.search(rb"^List-Id: ", digest.as_bytes(), re.M)
 
@@ -73,7 +73,7 @@ def test_list_id_and_feedback_id_are_set_when_configured():
     ],
 )
 def test_list_id_is_on_by_default_from_the_site_host(title, url, list_id):
-    digest = publisher.render_digest(
+    digest = publisher.newsletter.render_digest(
         [article("a", published=NOW - timedelta(days=1))], make_config(title=title, url=url), now=NOW
     )
     assert digest.message["List-Id"] == list_id
@@ -84,7 +84,7 @@ def test_list_id_is_on_by_default_from_the_site_host(title, url, list_id):
 def test_the_check_flags_images_mail_clients_do_not_show_and_script_or_data_sources():
     from publisher.email.message import check_digest
 
-    message = publisher.render_digest(
+    message = publisher.newsletter.render_digest(
         [article("a", published=NOW - timedelta(days=1))], make_config(title="C"), now=NOW
     ).message
     html = (

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from publisher import SendError, SmtpSettings, send_message
+from publisher.errors import SendError
+from publisher.newsletter import SmtpSettings, send_message
 from tests.mailserver import PASSWORD, USER, check_password, smtp_server
 from tests.test_send import digest_message
 

@@ -24,8 +24,8 @@ from publisher.email.store import (
     subscribers,
     suppressed,
 )
-from publisher.email.subscribers import Subscriber
 from publisher.errors import LockError
+from publisher.newsletter import Subscriber
 from tests.conftest import make_config
 
 

@@ -14,7 +14,8 @@ import pytest
 
 import publisher
 from publisher.email.store import open_journal, recorded, suppressed
-from publisher.email.subscribers import Subscriber, read_subscribers, unsubscribe, unsubscribe_token
+from publisher.email.subscribers import read_subscribers, unsubscribe, unsubscribe_token
+from publisher.newsletter import Subscriber
 from tests.conftest import make_config
 from tests.mailserver import Recorder, smtp_server
 
@@ -50,7 +51,7 @@ def library_issue(tmp_path: Path):
         url="https://lib.example.org/",
         digest={"unsubscribe_url": UNSUBSCRIBE, "from": "Lib <news@lib.example.org>"},
     )
-    digest = publisher.render_digest(
+    digest = publisher.newsletter.render_digest(
         [article("a", featured=True, published=NOW - timedelta(days=1))], config, now=NOW, for_subscribers=True
     )
     return config, digest, open_journal(tmp_path / "newsletter.sqlite3")
@@ -62,8 +63,8 @@ def test_temporary_refusals_are_retried_and_permanent_ones_recorded_as_failed(tm
         refuse=frozenset({"r1@example.net"}), later=frozenset({"r2@example.net", "r3@example.net"}), times=2
     )
     with smtp_server(handler) as (server, recorder):
-        settings = publisher.SmtpSettings("127.0.0.1", server.port)
-        report = publisher.send_to_subscribers(
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port)
+        report = publisher.newsletter.send_to_subscribers(
             digest, subscribers(5), config, settings, db, secret=SECRET, retry_delays=(0.05, 0.1, 0.2)
         )
     assert report.sent == 4 and report.deferred == {}
@@ -80,13 +81,13 @@ def test_a_subscriber_still_refused_for_now_is_reported_and_gets_it_on_the_next_
     config, digest, db = library_issue(tmp_path)
     handler = Refusing(refuse=frozenset(), later=frozenset({"r2@example.net"}), times=3)
     with smtp_server(handler) as (server, recorder):
-        settings = publisher.SmtpSettings("127.0.0.1", server.port)
-        first = publisher.send_to_subscribers(
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port)
+        first = publisher.newsletter.send_to_subscribers(
             digest, subscribers(3), config, settings, db, secret=SECRET, retry_delays=(0.05,)
         )
         assert first.sent == 2 and list(first.deferred) == ["r2@example.net"]
         assert "deferred (4xx; run again later)" in first.summary("x")
-        second = publisher.send_to_subscribers(
+        second = publisher.newsletter.send_to_subscribers(
             digest, subscribers(3), config, settings, db, secret=SECRET, retry_delays=(0.05,)
         )
     assert (second.sent, second.earlier, second.deferred) == (1, 2, {})
@@ -139,8 +140,8 @@ def test_the_subscriber_list_reports_bad_rows_and_keeps_merge_fields(tmp_path):
 def test_rate_limits_messages_a_second(tmp_path):
     config, digest, db = library_issue(tmp_path)
     with smtp_server() as (server, recorder):
-        settings = publisher.SmtpSettings("127.0.0.1", server.port)
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port)
         started = time.monotonic()
-        publisher.send_to_subscribers(digest, subscribers(6), config, settings, db, secret=SECRET, rate=10)
+        publisher.newsletter.send_to_subscribers(digest, subscribers(6), config, settings, db, secret=SECRET, rate=10)
         elapsed = time.monotonic() - started
     assert len(recorder.messages) == 6 and elapsed >= 0.5  # 6 messages at 10 a second: 5 intervals

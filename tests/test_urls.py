@@ -10,7 +10,8 @@ import pytest
 from rfc3986_validator import validate_rfc3986
 
 import publisher
-from publisher.content.permalinks import entry_id, uri
+from publisher.content.permalinks import article_url, entry_id
+from publisher.urls import uri
 from tests.conftest import make_config, write_article
 
 
@@ -60,15 +61,15 @@ def test_file_names_with_spaces_and_umlauts_give_valid_urls_in_every_format(tmp_
 
 def test_an_empty_placeholder_drops_its_segment():
     config = make_config(title="T", permalink="/blog/{category}/{slug}/")
-    assert config.article_url(article(category="news")) == "https://example.org/blog/news/post/"
-    assert config.article_url(article()) == "https://example.org/blog/post/"
+    assert article_url(article(category="news"), config) == "https://example.org/blog/news/post/"
+    assert article_url(article(), config) == "https://example.org/blog/post/"
 
 
 def test_every_placeholder(tmp_path):
     write_article(tmp_path, "2024/first-post/index.md", "---\ntitle: A\ndate: 2024-04-09\ncategory: Go/Rust\n---\n")
     write_article(tmp_path, "2024/notes.md", "---\ntitle: B\ndate: 2024-04-10\n---\n")
     config = make_config(title="T", permalink="/{category}/{year}/{month}/{day}/{filename}/{path}/{slug}.html")
-    urls = sorted(config.article_url(a) for a in publisher.load_articles(tmp_path, config))
+    urls = sorted(article_url(a, config) for a in publisher.load_articles(tmp_path, config))
     assert urls == [
         "https://example.org/2024/04/10/notes/2024/notes/notes.html",
         "https://example.org/Go%2FRust/2024/04/09/first-post/2024/first-post/first-post.html",
@@ -120,7 +121,7 @@ def test_the_sites_own_addresses_written_as_iris_become_uris():
     config = make_config(title="T", url="https://bücher.example/über uns", icon="/bilder/ä.ico")
     assert config.site.url == "https://xn--bcher-kva.example/%C3%BCber%20uns/"
     assert config.site.icon == "/bilder/%C3%A4.ico"
-    digest = publisher.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
+    digest = publisher.newsletter.render_digest([article()], config, now=datetime(2024, 4, 10, tzinfo=UTC))
     assert "https://xn--bcher-kva.example/%C3%BCber%20uns/post/" in digest.html
     assert "bücher" not in digest.html
 

@@ -72,7 +72,7 @@ def newsletter(site):
         config = news.config()
 
         def app(proxies: int = 0, **limits: float) -> SubscriptionApp:
-            settings = publisher.SmtpSettings("127.0.0.1", server.port)
+            settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port)
             return SubscriptionApp(config, secret=SECRET, smtp=settings, limits=Limits(**limits), proxies=proxies)  # type: ignore[arg-type]
 
         yield config, recorder, app

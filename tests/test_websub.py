@@ -76,7 +76,7 @@ def test_library_ping_hubs_returns_what_happened(hubs):
     feeds = publisher.render_feeds(
         [article(published=datetime(2025, 1, 1, tzinfo=UTC), featured=True)], config, now=NOW
     )
-    results = publisher.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
+    results = publisher.feeds.ping_hubs(feeds, ["atom.xml", "featured.atom.xml", "index.html"])
     assert [(r.hub, r.topic, r.ok, r.attempts) for r in results] == [
         (hub.url, BASE + "atom.xml", True, 1),
         (hub.url, BASE + "featured.atom.xml", True, 1),

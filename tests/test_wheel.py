@@ -23,7 +23,7 @@ assert publisher.__file__.startswith(sys.argv[1]), publisher.__file__
 dirs = [str(d) for d in template_dirs(config)]
 assert dirs == [sys.argv[1] + "/publisher/templates"], dirs
 art = publisher.Article(slug="a", title="From the wheel", published=datetime(2025, 1, 1, tzinfo=timezone.utc))
-digest = publisher.render_digest([art], config, now=datetime(2025, 1, 2, tzinfo=timezone.utc))
+digest = publisher.newsletter.render_digest([art], config, now=datetime(2025, 1, 2, tzinfo=timezone.utc))
 print(digest.subject)
 page = publisher.render_feeds([art], config, now=datetime(2025, 1, 2, tzinfo=timezone.utc))["index.html"]
 assert b"From the wheel" in page and b"https://wheel.example/feeds/feed.json" in page, page

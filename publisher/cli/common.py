@@ -6,17 +6,24 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..config.toml import load_config
+from ..config.toml import PASSWORD_ENV, USER_ENV, load_config
 from ..email.newsletter import DigestRequest
 from ..errors import ConfigError, ContentError, PublisherError
 
+if TYPE_CHECKING:
+    from ..email.smtp import SmtpSettings
+
 log = logging.getLogger("publisher")
 DEFAULT_CONFIG = "publisher.toml"
+STORE = "(the newsletter's database)"  # --subscribers without a file
 
 
 def add_config_flag(parser: argparse.ArgumentParser) -> None:
@@ -109,6 +116,21 @@ def port_number(lowest: int) -> Callable[[str], int]:
     return parse
 
 
+def whole_number(what: str, lowest: int, highest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of ``what`` from ``lowest`` to ``highest``."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = lowest - 1
+        if not lowest <= number <= highest:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number of {what} ({lowest} to {highest})")
+        return number
+
+    return parse
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     overrides = {"content": args.content, "output": args.out}  # publisher.toml's keys
     if args.config:
@@ -148,3 +170,30 @@ def request_from_args(args: argparse.Namespace, config: Config) -> DigestRequest
 def empty(args: argparse.Namespace, exc: PublisherError, what_now: str) -> int:
     log.warning("%s: %s", exc, what_now)
     return exc.exit_code if args.fail_if_empty else 0
+
+
+def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
+    """Flags first, then [smtp] in the config; the user may also come from the environment."""
+    from ..email.smtp import SmtpSettings
+
+    host = args.smtp_host or config.smtp.host
+    if not host:
+        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+    starttls, ssl = args.starttls, args.ssl
+    if starttls is None and ssl is None:
+        starttls, ssl = config.smtp.starttls, config.smtp.ssl
+    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
+        starttls = False
+    elif ssl is None:
+        ssl = False
+    server = replace(
+        config.smtp,
+        host=host,
+        port=args.smtp_port or config.smtp.port,
+        starttls=bool(starttls),
+        ssl=bool(ssl),
+        user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None,
+    )
+    return SmtpSettings.of(
+        server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout, plain_auth=args.insecure_plain_auth
+    )

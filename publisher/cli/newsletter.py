@@ -9,11 +9,20 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, OutputError, SendError
-from .common import add_config_flag, config_from_args, empty, now_from_args, request_from_args, seconds
+from .common import (
+    STORE,
+    add_config_flag,
+    config_from_args,
+    empty,
+    now_from_args,
+    request_from_args,
+    seconds,
+    smtp_settings_from_args,
+)
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..email.subscribers import Subscriber
+    from ..email.store.subscribers import Subscriber
 
 EX_TEMPFAIL = 75  # sysexits.h: some subscribers' servers said "try again later"
 
@@ -41,7 +50,6 @@ def run_send_subscribers(args: argparse.Namespace) -> int:
     from ..email.delivery import send_newsletter
     from ..email.subscribers import SECRET_ENV, personal_url, read_subscribers, require_secret
     from ..errors import EmptyDigest
-    from .send import STORE, smtp_settings_from_args
 
     if args.to:
         raise ConfigError("--subscribers and --to: each subscriber is a recipient; leave out --to")

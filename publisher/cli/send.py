@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..config import Config
+from ..config.mail import MOST_CONNECTIONS
 from ..config.toml import PASSWORD_ENV, USER_ENV
-from ..email.connections import MOST_CONNECTIONS
 from ..email.newsletter import send_digest
 from ..errors import ConfigError, EmptyDigest, SendError
 from .common import (
+    STORE,
     add_common_flags,
     add_window_flags,
     config_from_args,
@@ -23,6 +22,7 @@ from .common import (
     port_number,
     request_from_args,
     seconds,
+    smtp_settings_from_args,
 )
 from .digest import digest_report
 
@@ -131,7 +131,6 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-STORE = "(the newsletter's database)"  # --subscribers without a file
 # A slower pace is a mistake (1e-9 would wait 31 years before the second message), not a wish.
 SLOWEST_RATE = 1 / 3600
 
@@ -158,33 +157,6 @@ def connection_count(value: str) -> int:
     if not 1 <= count <= MOST_CONNECTIONS:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of connections (1 to {MOST_CONNECTIONS})")
     return count
-
-
-def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
-    """Flags first, then [smtp] in the config; the user may also come from the environment."""
-    from ..email.smtp import SmtpSettings
-
-    host = args.smtp_host or config.smtp.host
-    if not host:
-        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
-    starttls, ssl = args.starttls, args.ssl
-    if starttls is None and ssl is None:
-        starttls, ssl = config.smtp.starttls, config.smtp.ssl
-    elif starttls is None:  # a flag for one choice replaces the config's choice of the other
-        starttls = False
-    elif ssl is None:
-        ssl = False
-    server = replace(
-        config.smtp,
-        host=host,
-        port=args.smtp_port or config.smtp.port,
-        starttls=bool(starttls),
-        ssl=bool(ssl),
-        user=args.smtp_user or config.smtp.user or os.environ.get(USER_ENV) or None,
-    )
-    return SmtpSettings.of(
-        server, password=os.environ.get(PASSWORD_ENV), timeout=args.smtp_timeout, plain_auth=args.insecure_plain_auth
-    )
 
 
 def check_envelope_and_login(args: argparse.Namespace, config: Config, settings: SmtpSettings | None) -> None:

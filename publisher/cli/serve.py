@@ -6,7 +6,7 @@ import argparse
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from .common import add_config_flag, config_from_args, port_number
+from .common import add_config_flag, config_from_args, port_number, whole_number
 
 
 def add_serve_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,10 +21,16 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     add_config_flag(serve)
     serve.add_argument("--host", default="127.0.0.1", help="listen on this address (default: 127.0.0.1)")
     serve.add_argument("--port", type=port_number(1), default=8025, help="listen on this port (default: 8025)")
-    serve.add_argument("--threads", type=int, default=4, metavar="N", help="requests served at once (default: 4)")
+    serve.add_argument(
+        "--threads",
+        type=whole_number("threads", 1, 64),
+        default=4,
+        metavar="N",
+        help="requests served at once (default: 4)",
+    )
     serve.add_argument(
         "--proxies",
-        type=int,
+        type=whole_number("proxies", 0, 10),
         default=0,
         metavar="N",
         help="reverse proxies in front of the app (default: 0): their X-Forwarded-For names the client the "
@@ -53,7 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         url_prefix=prefix,
         ident="publisher",
-        **(proxy if args.proxies > 0 else {}),
+        **(proxy if args.proxies else {}),
     )
     print(f"serving {app.url} at http://{args.host}:{args.port}{prefix}/ (Ctrl-C stops)", flush=True)
     server.run()

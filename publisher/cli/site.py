@@ -1,6 +1,6 @@
 """`publisher check` and `publisher init`: a content folder's problems, and a publisher.toml for an existing site.
 
-Thin, as the rest of the command line: they call ``publisher.check`` and ``content.survey.write_config``.
+Thin, as the rest of the command line: they call ``publisher.content.check`` and ``content.survey.write_config``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError
 from ..text import counted
 from .common import DEFAULT_CONFIG, add_config_flag, config_from_args
 
@@ -45,8 +44,7 @@ def run_check(args: argparse.Namespace) -> int:
     from ..content.load import check
 
     config = config_from_args(args)
-    if not config.content_folder.is_dir():
-        raise ConfigError(f"{config.content_folder}: no such content folder (set --content, or content in the config)")
+    config.existing_content_folder()
     problems = check(config)
     for problem in problems:
         print(problem)
@@ -56,7 +54,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from ..content.presets import PRESETS
+    from ..config.presets import PRESETS
     from ..content.survey import write_config
 
     target = Path(args.config)

@@ -20,7 +20,9 @@ def add_subscribers_command(commands: argparse._SubParsersAction) -> None:  # ty
         "sends to the active ones.",
     )
     add_config_flag(group)  # before the action (as `publisher subscribers --config X list`) or after it
-    actions = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+    actions = group.add_subparsers(
+        title="actions", metavar="ACTION", required=True, help="import, export or list (each has its --help)"
+    )
     load = actions.add_parser(
         "import",
         help="add the subscribers of a CSV list (email, name, other columns as merge fields)",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..addresses import no_line_breaks
 from ..errors import ConfigError
+from ..urls import web_url
 from . import checks
 from .sections import about
 
@@ -86,7 +88,7 @@ class Feeds:
             object.__setattr__(self, "url", self.url + "/")
         if self.limit < 1:
             raise ConfigError(f"[feeds] limit: {self.limit} must be 1 or more")
-        checks.check_feeds(self)
+        _check_files(self)
         checks.addresses_as_uris(self, {"url": "feeds_url"})
         hubs = (self.hub,) if isinstance(self.hub, str) else self.hub
         if not all(isinstance(hub, str) and hub.startswith(("http://", "https://")) for hub in hubs):
@@ -108,3 +110,48 @@ class Feeds:
 
     def archive_file(self, year: int) -> str:
         return self.archive_pattern.format(year=f"{year:04d}")
+
+
+def _check_files(feeds: Feeds) -> None:
+    """[feeds] url one line and http(s); the entry id a pattern; file names that would overwrite each other,
+    or patterns that cannot be filled in, are errors."""
+    if isinstance(feeds.url, str):
+        no_line_breaks(feeds.url, "[feeds] url")
+        if web_url(feeds.url) is None:
+            raise ConfigError(f"[feeds] url: {feeds.url!r} is not an absolute http(s) address")
+    checks.check_pattern("[feeds] entry_id", feeds.entry_id, url="x")
+    files = {
+        "atom": "[feeds] atom",
+        "rss": "[feeds] rss",
+        "json": "[feeds] json",
+        "featured_atom": "[feeds] featured_atom",
+        "featured_rss": "[feeds] featured_rss",
+        "featured_json": "[feeds] featured_json",
+        "index": "[feeds] index",
+    }
+    seen: dict[str, str] = {}
+    for name, label in files.items():
+        value = getattr(feeds, name)
+        if value:
+            checks.check_output_name(f"[feeds] {name}", value)
+        if value and value in seen:
+            raise ConfigError(f"{label}: {value!r} is also {seen[value]}; every feed needs a file of its own")
+        seen[value] = label
+    for name, label, needs in (
+        ("tag_pattern", "[feeds] tag_pattern", "{slug} and {format}"),
+        ("category_pattern", "[feeds] category_pattern", "{slug} and {format}"),
+        ("tag_json_pattern", "[feeds] tag_json_pattern", "{slug}"),
+        ("category_json_pattern", "[feeds] category_json_pattern", "{slug}"),
+    ):
+        pattern = getattr(feeds, name)
+        if pattern == "":
+            continue  # none of these feeds
+        checks.check_placeholders(label, pattern, None)
+        try:
+            filled = {pattern.format(slug=slug, format=fmt) for slug in ("a", "b") for fmt in ("atom", "rss")}
+        except (KeyError, IndexError, ValueError):
+            filled = set()
+        if len(filled) != (4 if "format" in needs else 2):
+            raise ConfigError(f"{label}: {pattern!r} must contain {needs} (and no other {{...}})")
+        for example in sorted(filled):
+            checks.check_output_name(f"[feeds] {name}", example)

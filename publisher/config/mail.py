@@ -3,12 +3,18 @@ how a section's fields are defined and used)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from ..email.addresses import check_mail_settings
+from ..addresses import address_list, mailbox, no_line_breaks
 from ..errors import ConfigError
 from . import checks
 from .sections import about
+
+# SMTP connections a send may open at once (send --connections): more is no faster at any relay,
+# and looks like an attack to most. Here, not in email/connections.py, so that reading the command
+# line imports no SMTP or MIME code (every `publisher build` reads it).
+MOST_CONNECTIONS = 32
 
 DEFAULT_DIGEST_SUBJECT = (
     "{% if lead %}{{ lead.title }}{% else %}{{ site.title }}: {{ count }} new "
@@ -128,7 +134,7 @@ class Digest:
         if self.budget < 1:
             raise ConfigError(f"[digest] budget: {self.budget} must be 1 or more bytes of HTML")
         _ = self.cover_shape  # raises ConfigError for a malformed size
-        check_mail_settings(self)
+        _check_addresses(self)
 
     @property
     def cover_shape(self) -> tuple[int, int]:
@@ -170,4 +176,53 @@ class Smtp:
 
     def __post_init__(self) -> None:
         checks.check_types(self, "smtp")
-        checks.check_smtp(self)
+        _check_smtp(self)
+
+
+def _check_addresses(digest: Digest) -> None:
+    """The [digest] addresses and header values: exit 2 (ConfigError) for anything that would write a
+    header other than the one meant: CR/LF, a second mailbox in From, junk after an address."""
+    if digest.from_ is not None:
+        mailbox(digest.from_, "[digest] from")
+    if digest.to is not None:
+        address_list(digest.to, "[digest] to")
+    if digest.reply_to is not None:
+        address_list(digest.reply_to, "[digest] reply_to")
+    if digest.unsubscribe_mailto is not None:
+        mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
+        mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
+    if digest.bounce_address is not None:
+        _check_bounce_address(digest.bounce_address)
+    for key, value in (
+        ("[digest] unsubscribe_url", digest.unsubscribe_url),
+        ("[digest] url", digest.url),
+        ("[digest] list_id", digest.list_id),
+        ("[digest] feedback_id", digest.feedback_id),
+    ):
+        if value is not None:
+            no_line_breaks(value, key)
+
+
+def _check_smtp(smtp: Smtp) -> None:
+    for name in ("host", "user"):
+        value = getattr(smtp, name)
+        if isinstance(value, str):
+            no_line_breaks(value, f"[smtp] {name}")
+    if smtp.starttls and smtp.ssl:
+        raise ConfigError(
+            "[smtp] starttls and ssl cannot both be on: ssl is TLS from the start (port 465), "
+            "starttls upgrades a plain connection (port 587); choose the one the server offers"
+        )
+    if smtp.port is not None and not 0 < smtp.port < 65536:
+        raise ConfigError(f"[smtp] port: {smtp.port!r} is not a port number (587 for STARTTLS, 465 for SSL)")
+
+
+def _check_bounce_address(value: str, what: str = "[digest] bounce_address") -> None:
+    """One address, with at most a {token} (VERP), in the part before the @: a ConfigError (exit 2) otherwise."""
+    local, at, _ = value.rpartition("@")
+    if value.count("{token}") > 1 or ("{token}" in value and "{token}" not in local):
+        raise ConfigError(f"{what}: {value!r} may hold one {{token}}, in the part before the @")
+    if re.search(r"\{(?!token\})", value) or not at:
+        raise ConfigError(f"{what}: {value!r} is not an address (expected e.g. bounces+{{token}}@example.org)")
+    no_line_breaks(value, what)
+    mailbox(value.replace("{token}", "0" * 32), what)

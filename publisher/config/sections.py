@@ -1,30 +1,35 @@
-"""The sections of a Config, one per table of publisher.toml: Site (the top level), Html, Markdown and
-Fields here; Feeds in config/feeds.py; Digest and Smtp in config/mail.py (SECTIONS in config/settings.py
-lists them all).
+"""The sections of a Config, one per table of publisher.toml: Site (the top level) here; Html, Markdown
+and Fields in config/articles.py; Feeds in config/feeds.py; Digest and Smtp in config/mail.py (SECTIONS
+in config/settings.py lists them all).
 
 Each field is the one definition of its setting: its type and default here, and in its metadata (see
 ``about``) the key in the file when that is not the field's name, and what it does for people.
 Loading (config/toml.py: unknown keys, types, relative paths) and docs/configuration.md
-(docs/generate.py) are derived from these fields. Each section checks its own values when it is made
-(config/checks.py); what needs two sections is checked by Config.
+(docs/generate.py) are derived from these fields. Each section checks its own values when it is made, in
+its own module (what all sections check alike is in config/checks.py); what needs two sections is
+checked by Config. Nothing here imports content/, markup/ or email/: the vocabulary they share with the
+settings (addresses.py, urls.py, filters.py, config/presets.py) imports none of them either.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..content import DEFAULT_MAX_ARTICLE_BYTES
-from ..content.presets import Preset, preset_named
-from ..email.addresses import mailbox
+from ..addresses import mailbox, no_line_breaks
 from ..errors import ConfigError
-from ..markup.engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
+from ..urls import web_url
 from . import checks
+from .presets import PRESETS, Preset, preset_named
+
+# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
+# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
+DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+READ_CEILING = 64 * 1024 * 1024
 
 
 def about(
@@ -177,10 +182,10 @@ class Site:
             )
         if not self.url.endswith("/"):
             object.__setattr__(self, "url", self.url + "/")
-        checks.check_site_bounds_and_addresses(self)
+        _check_bounds_and_addresses(self)
         _ = self.tz  # raises ConfigError for an unknown zone name
         checks.check_pattern("permalink", self.permalink)
-        checks.check_reading(self)
+        _check_reading(self)
         if self.fallback_encoding is not None:
             try:
                 if not codecs.lookup(self.fallback_encoding)._is_text_encoding:  # rot13, base64: bytes to bytes
@@ -205,48 +210,6 @@ class Site:
         return preset_named(self.preset)
 
 
-@dataclass(frozen=True)
-class Html:
-    """[html]: changes to the allow-list of tags for article bodies in feeds (markup/html.py ALLOWED_TAGS)."""
-
-    allow: tuple[str, ...] = field(
-        default=(),
-        metadata=about("HTML tag names added to the allow-list for article bodies (`script` and `style` never pass)."),
-    )
-    deny: tuple[str, ...] = field(
-        default=(), metadata=about("HTML tag names removed from the allow-list for article bodies.")
-    )
-
-    def __post_init__(self) -> None:
-        checks.check_types(self, "html")
-        for name in ("allow", "deny"):
-            value = getattr(self, name)
-            if isinstance(value, str) or not all(isinstance(tag, str) for tag in value):
-                raise ConfigError(f"[html] {name}: expected a list of HTML tag names")
-            object.__setattr__(self, name, tuple(tag.lower() for tag in value))
-
-
-@dataclass(frozen=True)
-class Markdown:
-    """[markdown]: the engine that turns bodies into HTML (markup/engines.py)."""
-
-    engine: str = field(
-        default=DEFAULT_ENGINE,
-        metadata=about(
-            "How bodies become HTML: `gfm` (CommonMark with GitHub's extensions, pyromark) or `python-markdown`; see "
-            "[Markdown engines](articles.md#markdown-engines)."
-        ),
-    )
-    extensions: tuple[str, ...] = field(
-        default=PYTHON_MARKDOWN_EXTENSIONS,
-        metadata=about('Python-Markdown\'s extensions, with `engine = "python-markdown"` only.'),
-    )
-
-    def __post_init__(self) -> None:
-        checks.check_types(self, "markdown")
-        checks.check_markdown(self)
-
-
 def _site_address(url: str) -> bool:
     """An address every article URL can be made from by appending a path: a host, a valid port, no
     user name, query or fragment (they would end up in the middle of every link)."""
@@ -258,60 +221,47 @@ def _site_address(url: str) -> bool:
     return bool(parts.hostname) and not (parts.query or parts.fragment or parts.username or parts.password)
 
 
-def _names(description: str) -> Any:
-    """A [fields] setting: unset (None) until Config fills it in from the preset's names, else DEFAULT_FIELDS.
-    An empty list switches the field off (``id = []``: no frontmatter key is read for it)."""
-    return field(default=None, metadata=about(description))
+def _check_reading(site: Site) -> None:
+    """preset, exclude and the filters: known names and the right shapes."""
+    if site.preset and site.preset not in PRESETS:
+        raise ConfigError(f"preset: {site.preset!r} is not a known preset (known: {', '.join(PRESETS)})")
+    exclude = site.preset_rules.exclude if site.exclude is None else site.exclude
+    if isinstance(exclude, str) or not all(isinstance(p, str) and p for p in exclude):
+        raise ConfigError(
+            f"exclude: {site.exclude!r} is not valid (expected a list of file name patterns, "
+            'e.g. ["README*", "drafts/*"])'
+        )
+    object.__setattr__(site, "exclude", tuple(exclude))
+    for name in ("body_filters", "html_filters"):
+        value = getattr(site, name)
+        if isinstance(value, str) or callable(value):
+            value = (value,)
+        if not all(callable(f) or (isinstance(f, str) and f) for f in value):
+            raise ConfigError(f'{name}: expected a list of functions or "module:function" names')
+        object.__setattr__(site, name, tuple(value))
+        if value:
+            from ..filters import resolve  # importlib.metadata: only for a site with filters
+
+            for spec in value:  # a name that leads nowhere is a configuration error now, not at render
+                try:
+                    resolve(spec)
+                except ConfigError as exc:
+                    raise ConfigError(f"{name}: {exc}") from None
 
 
-_REQUIRED = ("title", "published")  # an article has neither without them: never switched off
-
-
-@dataclass(frozen=True)
-class Fields(Mapping[str, tuple[str, ...]]):
-    """[fields]: which frontmatter names fill each article field, first found wins. A field left unset
-    keeps the preset's names, else model.DEFAULT_FIELDS; Config fills every one in, so ``config.fields``
-    names them all. Also a read-only mapping (``config.fields["published"]``) of the fields that are set."""
-
-    slug: tuple[str, ...] | None = _names("The article's slug (its URL segment); none: the file or folder name.")
-    title: tuple[str, ...] | None = _names("The article's title.")
-    published: tuple[str, ...] | None = _names("The publication date: the entry's `published`; required.")
-    updated: tuple[str, ...] | None = _names("The date of the last change: the entry's `updated` when later.")
-    author: tuple[str, ...] | None = _names("The author or authors (names, or mappings with a `name`).")
-    tags: tuple[str, ...] | None = _names("The tags (a list, or one tag).")
-    category: tuple[str, ...] | None = _names("The category (the first, for a list).")
-    featured: tuple[str, ...] | None = _names("Featured or not: featured feeds and the digest's lead.")
-    description: tuple[str, ...] | None = _names("The summary in feeds, the feeds page and the digest.")
-    seo_title: tuple[str, ...] | None = _names("A title for search engines, kept for templates.")
-    cover_image: tuple[str, ...] | None = _names("The cover image: enclosure, media thumbnail, digest image.")
-    source: tuple[str, ...] | None = _names("Where the article first appeared.")
-    draft: tuple[str, ...] | None = _names(
-        "Draft or not; a name starting with `!` is read inverted (Jekyll's `!published`)."
-    )
-    id: tuple[str, ...] | None = _names(
-        "The entry id (a URI; other text is ignored with a warning); none: `[feeds] entry_id` decides."
-    )
-
-    def __post_init__(self) -> None:
-        checks.check_types(self, "fields")
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            if isinstance(value, str):
-                value = (value,)
-            if value is not None and (isinstance(value, str) or not all(isinstance(n, str) and n for n in value)):
-                raise ConfigError(f"[fields] {name}: expected a frontmatter name or a list of names")
-            if value is not None and not value and name in _REQUIRED:
-                raise ConfigError(f"[fields] {name}: cannot be switched off (every article needs one); name it")
-            object.__setattr__(self, name, None if value is None else tuple(value))
-
-    def __getitem__(self, name: str) -> tuple[str, ...]:
-        value: tuple[str, ...] | None = getattr(self, name) if name in self.__dataclass_fields__ else None
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name in self.__dataclass_fields__ if getattr(self, name) is not None)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+def _check_bounds_and_addresses(site: Site) -> None:
+    """The article size within bounds, one-line settings on one line, icon and logo http(s) (relative
+    to ``url`` allowed): addresses a reader's software fetches or follows (urls.py)."""
+    if not 1 <= site.max_article_bytes <= READ_CEILING:
+        raise ConfigError(f"max_article_bytes: {site.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
+    for name in ("title", "url", "author"):  # they end up in a message header or a link
+        value = getattr(site, name)
+        if isinstance(value, str):
+            no_line_breaks(value, name)
+            control = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
+            if control is not None:  # shown as is on the feeds page and in mail clients
+                raise ConfigError(f"{name}: {value!r} holds a control character (U+{ord(control):04X})")
+    for name in ("icon", "logo"):
+        value = getattr(site, name)
+        if value is not None and web_url(value, site.url) is None:
+            raise ConfigError(f"{name}: {value!r} is not an http(s) address")

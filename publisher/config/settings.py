@@ -4,7 +4,7 @@
 
 ``config.site`` holds the top-level keys, ``config.feeds`` [feeds], and so on; ``config.fields`` is
 [fields] (article field -> frontmatter names, also a read-only mapping). What is derived from several settings (``tz``,
-``feeds_base``, ``article_url``, ``local_time`` ...) is a property or method of Config itself.
+``feeds_base``, ``local_time`` ...) is a property or method of Config itself.
 
 Rendering needs only the site's title and url; the folders (content, output, state) are needed only by
 what reads or writes them, which asks for them through ``content_folder``, ``output_folder`` and
@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
-from .checks import check_digest_addresses
+from ..urls import web_url
+from .articles import Fields, Html, Markdown
 from .feeds import Feeds
 from .mail import Digest, Smtp
-from .sections import Fields, Html, Markdown, Site
+from .sections import Site
 
 if TYPE_CHECKING:
-    from ..content.presets import Preset
-    from ..model import Article
+    from .presets import Preset
 
 # The tables of publisher.toml, as Config's fields name them: the top level is "site".
 SECTIONS: Mapping[str, type] = {
@@ -84,7 +84,7 @@ class Config:
             if not isinstance(value, kind):
                 raise ConfigError(
                     f"Config {name}=: expected publisher.config.{kind.__name__}(...), not {type(value).__name__} "
-                    "(a mapping shaped as publisher.toml goes to publisher.config_from_mapping)"
+                    "(a mapping shaped as publisher.toml goes to publisher.config.config_from_mapping)"
                 )
             object.__setattr__(self, name, value)
         if fields is not None and not isinstance(fields, Mapping):
@@ -144,16 +144,17 @@ class Config:
         """How the content folder is read: the named preset's rules, or publisher's own."""
         return self.site.preset_rules
 
-    def article_url(self, article: Article) -> str:
-        """The article's public address (see permalinks.article_url)."""
-        from ..content.permalinks import article_url
-
-        return article_url(article, self)
-
     @property
     def content_folder(self) -> Path:
         """The folder of articles ([site] content); ConfigError when none is set."""
         return self._folder("content")
+
+    def existing_content_folder(self) -> Path:
+        """The folder of articles, to be read: ConfigError when it is unset or is no folder."""
+        folder = self.content_folder
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: no such content folder (set --content, or content in the config)")
+        return folder
 
     @property
     def output_folder(self) -> Path:
@@ -179,3 +180,11 @@ class Config:
         if not self.site.static:
             return None
         return Path(self.site.static) / url_path.lstrip("/")
+
+
+def check_digest_addresses(site: Site, digest_url: str | None, unsubscribe_url: str | None) -> None:
+    """The digest's own addresses may be relative to the site's url, or an ESP's merge tag (``*|UNSUB|*``):
+    only an address with another scheme (javascript:, data:, file:) is refused."""
+    for key, value in (("[digest] url", digest_url), ("[digest] unsubscribe_url", unsubscribe_url)):
+        if value is not None and web_url(value, keep_relative=True) is None and web_url(value, site.url) is None:
+            raise ConfigError(f"{key}: {value!r} is not an http(s) address")

@@ -15,22 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase, translate
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..config.sections import READ_CEILING
 from ..errors import ContentError, display_path
 from ..text import repair
 from .frontmatter import split_text
 
-if TYPE_CHECKING:  # model imports the presets from this package: no cycle at run time
+if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger("publisher")
 
 SUFFIXES = (".md", ".markdown", ".mdx")  # .mdx: Markdown with JSX (Docusaurus, Astro), read as content/mdx.py says
-# An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
-# gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
-DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-READ_CEILING = 64 * 1024 * 1024
 _KINDS = {
     stat.S_IFIFO: "a named pipe (FIFO)",
     stat.S_IFCHR: "a character device",
@@ -257,3 +254,16 @@ def markdown_body(body: str, path: str | Path | None, config: Config) -> str:
 
         body = mdx_to_markdown(body)
     return repair(body)
+
+
+# The loader's public names (publisher.content.parse_article ...), imported on first use: they need YAML,
+# which the listing above, all a build that finds nothing changed reads, does not.
+LOADER = ("check", "load_article", "load_articles", "parse_article")
+
+
+def __getattr__(name: str) -> Any:
+    if name in LOADER:
+        from . import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,29 +10,27 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.presets import not_an_article
 from ..errors import NOT_AN_ARTICLE, ContentError, printable
 from ..text import repair_line
 from ..urls import web_url
 from .dates import parse_date, read_date
 from .plain import plain_line
-from .presets import not_an_article
 
 if TYPE_CHECKING:
     from ..config import Config
 
 log = logging.getLogger("publisher")
 
-__all__ = ["NOT_AN_ARTICLE", "Fields", "file_name_parts", "kind", "not_an_article", "parse_date", "read_date"]
+__all__ = ["NOT_AN_ARTICLE", "Fields", "kind", "not_an_article", "parse_date", "read_date"]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0", ""}
 # Words generators write in a status field (Pelican's "Status: draft"; "hidden" is unlisted).
 _DRAFT_WORDS = {"draft": True, "hidden": True, "published": False, "public": False}
-# Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
-DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _COVER_KEYS = ("image", "src", "url", "path", "teaser", "overlay_image")
 
@@ -194,12 +192,6 @@ class Fields:
         value = self.text("title")
         return plain_line(value)[0] if value else value
 
-    def authors(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(names, web addresses) of every author (content/authors.py)."""
-        from .authors import authors_of
-
-        return authors_of(self)
-
     def entry_id(self) -> str | None:
         """The frontmatter id when it is an absolute URI (tag:, urn:, http:), as Atom ids must be (RFC
         4287 4.2.6). Other text (Astro's and Docusaurus' short names, ``id: nix-0.9``) is no entry id:
@@ -218,7 +210,7 @@ class Fields:
             )
             self.used.discard(key.lstrip("!"))  # kept in extra, for templates
             return None
-        from .permalinks import uri
+        from ..urls import uri
 
         return uri(text)
 
@@ -244,24 +236,10 @@ def _lookup(config: Config) -> tuple[dict[str, tuple[tuple[str, str], ...]], fro
     return found
 
 
-def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
-    """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
-    if file is None:
-        return None, None
-    from .permalinks import source_parts
-
-    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
-    if config.preset_rules.dated_file_names:
-        dated = DATED_NAME.fullmatch(stem)
-        if dated:
-            return dated.group(2), dated.group(1)
-    return stem, None
-
-
 def _web_uri(value: str, *, always: bool = False) -> str:
     """An http(s) address (or, with ``always``, any address) as a valid URI; other text as written."""
     if always or value.lower().startswith(("http://", "https://")):
-        from .permalinks import uri
+        from ..urls import uri
 
         return uri(value)
     return value

@@ -23,9 +23,10 @@ from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import slugify
 from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
-from .fields import NOT_AN_ARTICLE, Fields, file_name_parts, kind, not_an_article, read_date
+from .authors import authors_of
+from .fields import NOT_AN_ARTICLE, Fields, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
-from .permalinks import article_url, entry_id
+from .permalinks import article_url, entry_id, file_name_parts
 
 __all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
@@ -269,7 +270,7 @@ def article_from_metadata(
         # Pelican makes it from the title; so does a text parsed without a file name.
         slug = name_slug if name_slug and not config.preset_rules.slug_from_title else slugify(title)
     category, more_tags = fields.category()
-    authors, author_urls = fields.authors()
+    authors, author_urls = authors_of(fields)
     given_id = fields.entry_id()  # before extra: an id that is ignored stays there, for templates
     return Article(
         slug=slug.strip(),

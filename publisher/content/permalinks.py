@@ -1,11 +1,5 @@
-"""Article URLs and entry ids (permalinks, with their placeholders), and every address made a valid URI.
-
-Feeds must carry URIs (RFC 3986), not IRIs: the W3C Feed Validator flags a raw space or "ü" in an
-href (InvalidUriChar, UriNotIri), JSON Feed's schema says ``format: uri``, and feed readers
-differ in how they repair them. So an IRI is converted as RFC 3987 section 3.1 says: the host
-to IDNA (punycode), everything else to UTF-8 and percent-encoded; what is already a valid
-percent-escape is kept, never encoded twice.
-"""
+"""Article URLs and entry ids: permalinks with their placeholders (urls.PLACEHOLDERS) filled in, each a
+valid URI (urls.uri)."""
 
 from __future__ import annotations
 
@@ -14,80 +8,24 @@ import re
 import string
 import unicodedata
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit, urlunsplit
+
+from ..urls import PLACEHOLDERS, segment_uri, uri
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..model import Article
 
-# Characters a URI may hold as they are (RFC 3986 section 2: unreserved, reserved, and "%").
-_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
-_PLAIN = re.compile(r"[A-Za-z0-9\-._~]*")
-# What stays literal in each part (RFC 3986 section 3.3 pchar, 3.4 query, 3.5 fragment).
-_SUB_DELIMS = "!$&'()*+,;="
-_PATH_SAFE = _SUB_DELIMS + ":@/"
-_QUERY_SAFE = _SUB_DELIMS + ":@/?"
-_SEGMENT_SAFE = _SUB_DELIMS + ":@"
-
-PLACEHOLDERS = (
-    "slug",
-    "year",
-    "month",
-    "day",
-    "category",
-    "path",
-    "filename",
-    "folder",
-    "title",
-    "slug_or_title",
-    "dated_path",
-)
 # {path}, {folder} and {dated_path} may hold "/"; a slash in any other value is encoded.
 _MAY_NEST = ("path", "folder", "dated_path")
 # Docusaurus' blogUtils DATE_FILENAME_REGEX, on the path without extension and "/index".
 _DATED_PATH = re.compile(r"(?P<folder>.*)(?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})[-/]?(?P<text>.*)")
 # Hugo's urlize (helpers.MakePath): spaces become hyphens; letters, digits, marks and these stay.
 _HUGO_KEEPS = frozenset("._~+#@-")
+# Jekyll's (and Eleventy's) dated file names: 2025-03-04-jekyll-post.md
+DATED_NAME = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})-(.+)")
 BUNDLE_NAMES = ("index",)  # a page bundle's file: first-post/index.md is the article "first-post"
-
-
-def uri(address: str) -> str:
-    """``address`` (absolute or relative) as a valid URI reference; unchanged when it is one already."""
-    if _URI_CHARS.fullmatch(address) and not _BAD_ESCAPE.search(address) and "[" not in address:
-        return address
-    parts = urlsplit(address.strip())  # ValueError for "http://[broken": callers decide what to do
-    netloc = parts.netloc
-    if netloc and not netloc.isascii():
-        netloc = _ascii_netloc(netloc)
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            _encode(parts.path, _PATH_SAFE),
-            _encode(parts.query, _QUERY_SAFE),
-            _encode(parts.fragment, _QUERY_SAFE),
-        )
-    )
-
-
-def _encode(text: str, safe: str) -> str:
-    """Percent-encode what is not ``safe`` (as UTF-8), keeping escapes that are already there."""
-    if _PLAIN.fullmatch(text):
-        return text  # the common case: nothing to encode
-    return "".join(part if _ESCAPE.fullmatch(part) else quote(part, safe=safe) for part in _ESCAPE.split(text))
-
-
-def _ascii_netloc(netloc: str) -> str:
-    userinfo, at, hostport = netloc.rpartition("@")
-    host, colon, port = hostport.partition(":")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:  # not a name IDNA can take (too long a label...): percent-encoded, still a URI
-        host = quote(host, safe=_SUB_DELIMS)
-    return (quote(userinfo, safe=_SEGMENT_SAFE) + at if at else "") + host + colon + port
 
 
 def source_parts(file: str | None, slug: str) -> dict[str, str]:
@@ -164,8 +102,6 @@ def _dated_path(article: Article, config: Config) -> str:
     bundle's "/index") with a date in it written as folders: 2021-08-26-welcome -> 2021/08/26/welcome."""
     if not article.file:
         return article.slug
-    from .fields import file_name_parts
-
     if article.slug != file_name_parts(article.file, config)[0]:
         return article.slug  # given in the frontmatter ("/my/path" or "welcome")
     path = source_parts(article.file, article.slug)["path"]
@@ -196,7 +132,7 @@ def fill_permalink(pattern: str, values: Mapping[str, str]) -> str:
         for segment in filled.split("/"):
             if segment in ("", ".", ".."):
                 continue  # an empty placeholder drops its segment: no "//" in the URL
-            segments.append(_encode(segment, _SEGMENT_SAFE))
+            segments.append(segment_uri(segment))
     path = "/".join(segments)
     return path + "/" if path and pattern.endswith("/") else path
 
@@ -237,3 +173,15 @@ def entry_id(article: Article, config: Config) -> str:
         return url
     values = placeholders(article, config)
     return uri(config.feeds.entry_id.format(url=url, **values))
+
+
+def file_name_parts(file: str | PurePath | None, config: Config) -> tuple[str | None, str | None]:
+    """(slug, date text) a file's name gives: a page bundle's folder name, a Jekyll date prefix."""
+    if file is None:
+        return None, None
+    stem = source_parts(str(file).replace("\\", "/"), "")["filename"]  # a bundle's is its folder's name
+    if config.preset_rules.dated_file_names:
+        dated = DATED_NAME.fullmatch(stem)
+        if dated:
+            return dated.group(2), dated.group(1)
+    return stem, None

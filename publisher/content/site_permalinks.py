@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from .presets import PRESETS
+from ..config.presets import PRESETS
 
-if TYPE_CHECKING:
-    from .survey import Survey
+
+class Found(Protocol):
+    """What a translation reads of init's survey (content/survey.py's Survey)."""
+
+    folder: Path
+    preset: str | None
+    site: dict[str, Any]
+    site_file: Path | None
+
 
 _LANGUAGE = re.compile(r"[a-z]{2}(-[A-Za-z]{2,4})?")
 
 
-def guessed_permalink(found: Survey) -> tuple[str, str]:
+def guessed_permalink(found: Found) -> tuple[str, str]:
     """(permalink, why): the generator's own URL setting translated, else its default under the folder's section."""
     rules = PRESETS[found.preset] if found.preset else None
     section = _section(found)
@@ -101,7 +109,7 @@ def _hugo_permalink(permalinks: dict[str, Any], section: str) -> str | None:
     return None if ":" in pattern else "/" + pattern.lstrip("/")
 
 
-def _section(found: Survey) -> str:
+def _section(found: Found) -> str:
     """The folder's path under the generator's content root: content/en/blog -> "blog"."""
     if found.site_file is None:
         return ""

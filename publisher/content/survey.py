@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config.presets import DEFAULT_EXCLUDE, PRESETS, Preset
 from ..errors import ContentError
-from .fields import DATED_NAME
 from .frontmatter import parse_other, split_text
-from .presets import DEFAULT_EXCLUDE, PRESETS, Preset
+from .permalinks import DATED_NAME
 
 MOST = 0.5  # a key in at least this share of the files is the site's name for a field
 PAGES = 0.1  # dateless pages are excluded by name when they are at most this share (or 3)

@@ -24,12 +24,13 @@ from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from typing import TypeVar
 
+from ..config import mail
 from .smtp import SmtpSettings, close_connection, decoded_refusals, explain, open_connection, reply_text, wire_bytes
 
 Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
 
-MOST_CONNECTIONS = 32  # more is no faster at any relay, and looks like an attack to most
+MOST_CONNECTIONS = mail.MOST_CONNECTIONS
 
 
 class SmtpSession:

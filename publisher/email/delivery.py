@@ -17,24 +17,18 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
+from ..addresses import Mailbox
 from ..config import Config
 from ..errors import ConfigError
-from ..output import write_feeds
-from .addresses import Mailbox
+from ..output import write_files
 from .bounces import refused_at_send, soft_bounce, verp_address
 from .connections import Pace, SmtpSession, deliver_each
 from .message import addressed_message, build_message, stamped
 from .smtp import SmtpSettings, envelope
 from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
 from .store import subscribers as stored_subscribers
-from .subscribers import (
-    UNSUBSCRIBE_MARKER,
-    Subscriber,
-    personal_url,
-    require_secret,
-    unsubscribe_link,
-    unsubscribe_token,
-)
+from .store.subscribers import Subscriber
+from .subscribers import UNSUBSCRIBE_MARKER, personal_url, require_secret, unsubscribe_link, unsubscribe_token
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -346,7 +340,7 @@ def send_newsletter(
                 if request.since_last
                 else None
             )
-            write_feeds(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
+            write_files(web_outputs(digest, config), config.output_folder)  # before sending: every message links it
             stored = start_issue(db, digest.issue, digest.subject, digest.html, digest.text, state)
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..config import Config
+from ..content.permalinks import article_url
 from ..errors import ConfigError, ContentError, EmptyDigest
 from ..feeds import cover_enclosure
 from ..guard import article_render, article_step, without_failures
@@ -303,7 +304,7 @@ def _context(
 def _item(
     article: Article, config: Config, bodies: bool, link: Any, derived: Mapping[str, Derivative]
 ) -> dict[str, Any]:
-    url = config.article_url(article)
+    url = article_url(article, config)
     enclosure = cover_enclosure(article, config)
     shape_w, shape_h = config.cover_shape
     cover = thumb = None
@@ -333,7 +334,7 @@ def _item(
 def _poster(article: Article, config: Config) -> str | None:
     """The configured video poster field ([digest] video_poster) of the article, as an absolute URL."""
     value = article.extra.get(config.digest.video_poster) if config.digest.video_poster else None
-    return web_url(value, config.article_url(article))  # the one URL policy (urls.py)
+    return web_url(value, article_url(article, config))  # the one URL policy (urls.py)
 
 
 def _markup(html: str) -> Any:

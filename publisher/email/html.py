@@ -9,6 +9,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from ..config import Config
+from ..content.permalinks import article_url
 from ..markup.html import allowed_tags, render_html, sanitize
 from ..model import Article
 
@@ -51,7 +52,7 @@ def email_html(
     "▶ Watch the video" block. Never the cover again: a digest once showed the same image seven
     times. ``link`` rewrites each link (campaign parameters).
     """
-    url = config.article_url(article)
+    url = article_url(article, config)
     html = render_html(article, config)
     if not html.strip():
         return ""

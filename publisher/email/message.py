@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
+from ..addresses import no_line_breaks
 from ..config import Config
 from ..text import repair_line
 from ..urls import URL_ATTRIBUTES
-from .addresses import no_line_breaks
 from .html import EMAIL_FORBIDDEN
 
 # Gmail drops a <style> block over 16 KB and clips HTML over 102 KB.

@@ -20,7 +20,7 @@ from ..config import Config
 from ..engine.state import StateStore, peek_state
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
-from ..output import write_feeds
+from ..output import write_files
 
 if TYPE_CHECKING:
     import sqlite3
@@ -89,9 +89,7 @@ def load_current(
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
-    root = config.content_folder
-    if not root.is_dir():
-        raise ConfigError(f"{root}: no such content folder (set --content, or content in the config)")
+    root = config.existing_content_folder()
     files, outside = scan(root, config.site.exclude or ())
     usable = store
     if store is not None:
@@ -179,7 +177,7 @@ def write_digest(
         from .webarchive import digest_outputs
 
         files = digest_outputs(digest, config)
-        write_feeds(files, config.output_folder)
+        write_files(files, config.output_folder)
         recorded = _record(db, request, digest)
     return DigestRun(digest, written=tuple(files), recorded=recorded)
 
@@ -215,7 +213,7 @@ def send_digest(
         mail_from, recipients = envelope(outgoing, to=to, sender=sender)
         if dry_run or smtp is None:
             return DigestRun(digest, sender=mail_from, recipients=tuple(recipients), message=outgoing)
-        written = write_feeds(web_outputs(digest, config), config.output_folder)
+        written = write_files(web_outputs(digest, config), config.output_folder)
         send_message(outgoing, smtp, to=to, sender=sender)
         recorded = _record(db, request, digest)
     return DigestRun(

@@ -20,10 +20,10 @@ from email.utils import getaddresses
 from ssl import SSLContext
 from typing import Any
 
+from ..addresses import address_list, plausible
 from ..config.mail import Smtp
 from ..config.toml import PASSWORD_ENV, USER_ENV  # noqa: F401 - USER_ENV re-exported here, where it used to live
 from ..errors import ConfigError, SendError
-from .addresses import address_list, plausible
 from .message import WIRE, WIRE_UTF8
 
 log = logging.getLogger("publisher")

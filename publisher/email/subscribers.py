@@ -15,15 +15,15 @@ import re
 import sqlite3
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
+from ..addresses import Mailbox, address_list
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
-from .addresses import Mailbox, address_list
+from .store.subscribers import Subscriber
 
 if TYPE_CHECKING:
     from .store import SubscriberRecord
@@ -35,19 +35,6 @@ SECRET_ENV = "PUBLISHER_UNSUBSCRIBE_SECRET"
 # inlining and escaping unchanged, replaced per message.
 UNSUBSCRIBE_MARKER = "https://unsubscribe.invalid/publisher-subscriber-link"
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")  # {token}, {email}, {name}; never {{ merge tags }}
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    """One reader on the list: their address, name, and the list's other columns as merge fields."""
-
-    email: str
-    name: str = ""
-    fields: Mapping[str, str] = field(default_factory=dict)  # the other CSV columns, as merge fields
-
-    @property
-    def key(self) -> str:
-        return self.email.lower()
 
 
 def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[Subscriber]:

@@ -33,10 +33,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from ..addresses import address_list
 from ..config import Config
 from ..errors import ConfigError, PublisherError
 from ..templates import render_template, template_env
-from .addresses import address_list
 from .smtp import SmtpSettings, send_message
 from .store import allow_attempt, delivery_of_token, open_newsletter, set_status, subscriber
 

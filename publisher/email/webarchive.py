@@ -20,6 +20,7 @@ from typing import Protocol
 from lxml import html as lxml_html
 
 from ..config import Config
+from ..output import write_files
 from ..templates import render_template, template_env
 from ..text import slugify
 
@@ -206,3 +207,11 @@ def web_outputs(digest: DigestLike, config: Config, output_dir: str | Path | Non
     if digest.web_html:
         files.update(archive_files(config, output_dir or config.output_folder, digest.files))
     return files
+
+
+def write_digest_files(digest: DigestLike, config: Config, output_dir: str | Path | None = None) -> list[str]:
+    """Write every file of ``digest_outputs`` under ``output_dir`` (else [site] output), each atomically and
+    only when its bytes changed; returns the names rewritten. The digest's own writer: ``write_feeds``
+    writes feeds."""
+    out = config.output_folder if output_dir is None else Path(output_dir)
+    return write_files(digest_outputs(digest, config, out), out)

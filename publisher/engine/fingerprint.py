@@ -145,7 +145,7 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):  # the other sections: every setting
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if callable(value):  # a filter passed as a function: its name, the same in every run
-        from ..content.filters import describe
+        from ..filters import describe
 
         return describe(value)
     if isinstance(value, Mapping):

@@ -94,9 +94,7 @@ def build(
         raise ConfigError(f"lock_timeout: {lock_timeout!r} is not a number of seconds (0 or more)")
     if ping and not (isinstance(ping_timeout, (int, float)) and math.isfinite(ping_timeout) and ping_timeout > 0):
         raise ConfigError(f"ping_timeout: {ping_timeout!r} is not a number of seconds (more than 0)")
-    content = config.content_folder
-    if not content.is_dir():
-        raise ConfigError(f"{content}: no such content folder (set --content, or content in the config)")
+    config.existing_content_folder()
     with open_state(config, lock_timeout=lock_timeout) as store:
         remove_stale_temporaries(config.output_folder)
         written: list[str] = []  # by every attempt: a file the damaged one wrote is new all the same
@@ -155,7 +153,10 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
             raise problems[0]
         if not loaded.articles and problems:
             # Every file failed: a wrong [fields] mapping or encoding, not a few bad articles. Writing
-            # would replace the live feeds with empty ones.
+            # would replace the live feeds with empty ones. Nothing is committed, so each file is named
+            # now and again on the next run, until one loads.
+            for exc in problems:
+                log.warning("skipped %s", exc)
             raise PublisherError(
                 f"none of the {len(problems)} articles could be loaded; nothing written "
                 "(check [fields] and the messages above)"

@@ -44,7 +44,7 @@ log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -52,7 +52,12 @@ CREATE TABLE sources (
     kind TEXT NOT NULL CHECK (kind IN ('article', 'error')), record TEXT NOT NULL,
     reported INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX sources_problems ON sources (rel) WHERE kind = 'error';  -- the fast path lists only these
 CREATE TABLE html (rel TEXT PRIMARY KEY, key TEXT NOT NULL, html TEXT NOT NULL, sha256 TEXT NOT NULL);
+CREATE TABLE entries (
+    rel TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL, text INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, PRIMARY KEY (rel, name)
+);
 CREATE TABLE outputs (
     folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, memo TEXT, PRIMARY KEY (folder, name)
@@ -158,12 +163,11 @@ class StateStore:
     def update_sources(self, rows: list[tuple[Any, ...]], gone: list[str], *, forget_all: bool = False) -> None:
         """Record ``rows`` (as ``sources`` returns them) and forget the files ``gone`` with their HTML;
         ``forget_all`` first forgets every file and its HTML (the settings changed)."""
-        if forget_all:
-            self.db.execute("DELETE FROM sources")
-            self.db.execute("DELETE FROM html")
+        for table in ("sources", "html", "entries"):
+            if forget_all:
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.executemany(f"DELETE FROM {table} WHERE rel = ?", [(rel,) for rel in gone])
         self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        self.db.executemany("DELETE FROM sources WHERE rel = ?", [(rel,) for rel in gone])
-        self.db.executemany("DELETE FROM html WHERE rel = ?", [(rel,) for rel in gone])
 
     @named
     def record_errors(self, errors: dict[str, ContentError]) -> None:
@@ -199,6 +203,25 @@ class StateStore:
     def store_html(self, rel: str, key: str, html: str) -> None:
         sha = hashlib.sha256(html.encode()).hexdigest()
         self.db.execute("INSERT OR REPLACE INTO html VALUES (?, ?, ?, ?)", (rel, key, html, sha))
+
+    @named
+    def entry(self, rel: str, name: str, key: str) -> bytes | str | None:
+        """An article's entry in one format (Atom, RSS, JSON) as kept under ``key``; None when not kept."""
+        row = self.db.execute("SELECT key, data, text, sha256 FROM entries WHERE rel = ? AND name = ?", (rel, name))
+        found = row.fetchone()
+        if found is None or found[0] != key:
+            return None
+        if hashlib.sha256(found[1]).hexdigest() != found[3]:
+            raise StateDamaged(f"it is damaged (the {name} entry kept for {rel} is not what was stored)")
+        return bytes(found[1]).decode() if found[2] else bytes(found[1])
+
+    @named
+    def store_entry(self, rel: str, name: str, key: str, value: bytes | str) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        self.db.execute(
+            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+            (rel, name, key, data, isinstance(value, str), hashlib.sha256(data).hexdigest()),
+        )
 
     # -- outputs and statics: what a build wrote into a folder, and the files it read besides -----
 
@@ -322,7 +345,9 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
     db = _sqlite(path)
     db.executescript(
         "BEGIN IMMEDIATE;"
-        + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        + SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS").replace(
+            "CREATE INDEX", "CREATE INDEX IF NOT EXISTS"
+        )
         + f"INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', '{json.dumps([MAGIC, SCHEMA_VERSION])}');"
         + "COMMIT;"
     )

@@ -77,10 +77,12 @@ class Store:
         loaded = load_changed(self.state if same else None, files, outside, config)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
-        with self.state.transaction():
-            self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
-            self.state.put("settings", settings)
-            self.state.put("outside_reported", sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path))
+        outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
+        if loaded.rows or loaded.gone or not same or outside_now != sorted(reported):  # a commit costs ~10 ms
+            with self.state.transaction():
+                self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
+                self.state.put("settings", settings)
+                self.state.put("outside_reported", outside_now)
         self.loaded = loaded
         return loaded
 
@@ -110,9 +112,10 @@ class Store:
                 dropped = {id(failure.article) for failure in failed}
                 published = [a for a in published if id(a) not in dropped]  # others may move up
             rels = self.loaded.rels
-            self.state.record_errors(
-                {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
-            )
+            if self.unrenderable:
+                self.state.record_errors(
+                    {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
+                )
         memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config) for o in outputs}
         return Rendered(outputs, memos, config, html)
 
@@ -157,7 +160,7 @@ class Rendered(Mapping[str, bytes]):
         self.memos = memos  # what each output is made of, as one digest (None: not from known files)
         self.config = config
         self.html = html
-        self.parts = Parts(config, html)
+        self.parts = Parts(config, html, kept=_Entries(html, config))
         self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
         self.done: set[str] = set()
         for output in outputs:
@@ -167,7 +170,11 @@ class Rendered(Mapping[str, bytes]):
     def __getitem__(self, name: str) -> bytes:
         from ..feeds import render_output
 
-        data = render_output(self.outputs[name], self.config, self.parts)
+        if self.html.store is None:
+            data = render_output(self.outputs[name], self.config, self.parts)
+        else:
+            with self.html.store.transaction():  # the entries it keeps: one commit, not one a row
+                data = render_output(self.outputs[name], self.config, self.parts)
         self.skip(name)
         return data
 
@@ -187,6 +194,39 @@ class Rendered(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self.outputs)
+
+
+class _Entries:
+    """Each article's entries (feeds/parts.py KEPT) in the state store, under the key of its HTML
+    (every setting, its file's SHA-256) and its cover file's size (an enclosure's length)."""
+
+    def __init__(self, html: HtmlCache, config: Config) -> None:
+        self.html = html
+        self.config = config
+        self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
+
+    def _where(self, article: Article) -> tuple[str, str] | None:
+        from ..feeds.enclosure import cover_file
+
+        if article.key in self.keys:
+            return self.keys[article.key]
+        found = self.html.key(article)
+        where = None
+        if found is not None and self.html.store is not None:
+            rel, key = found
+            cover = str(file_stat(cover_file(article, self.config))[0]) if article.cover_image else ""
+            where = rel, hashlib.sha256(f"{key}\0{cover}".encode()).hexdigest()
+        self.keys[article.key] = where
+        return where
+
+    def get(self, article: Article, name: str) -> bytes | str | None:
+        where = self._where(article)
+        return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
+
+    def put(self, article: Article, name: str, value: bytes | str) -> None:
+        where = self._where(article)
+        if where is not None and self.html.store is not None:
+            self.html.store.store_entry(where[0], name, where[1], value)
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:

@@ -1,5 +1,9 @@
 """Articles -> feeds (Atom, RSS, JSON Feed), RFC 5005 archives and the feeds page, behind one seam.
 
+The feed API: ``render_feeds``; ``link_tags`` (the <link> tags that announce the feeds) and
+``ping_hubs`` (WebSub); ``register`` a format of your own (``Format``, rendered from ``Output`` and
+``Parts``).
+
 A build plans its outputs (``plan_outputs``: cheap, no Markdown, no XML), then renders each one
 (``render_output``) with one ``Parts``, which makes each article's pieces once and reuses them in
 every output that holds the article. Formats come from the registry (``registry.py``); each is
@@ -26,9 +30,11 @@ from . import atom, rss, jsonfeed, archive, page  # noqa: F401
 
 # isort: on
 from .links import FeedLink, feed_links, link_tags
+from .outputs import FeedSpec, Listed, Output
 from .parts import Parts, last_uses
-from .plan import FeedSpec, Listed, Output, plan_outputs
+from .plan import plan_outputs
 from .registry import Format, formats, get, register, unregister
+from .websub import Ping, ping_hubs
 
 __all__ = [
     "FeedLink",
@@ -37,12 +43,14 @@ __all__ = [
     "Listed",
     "Output",
     "Parts",
+    "Ping",
     "cover_enclosure",
     "feed_links",
     "formats",
     "get",
     "last_uses",
     "link_tags",
+    "ping_hubs",
     "plan_outputs",
     "register",
     "render_feeds",

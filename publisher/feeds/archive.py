@@ -14,8 +14,8 @@ from dataclasses import replace
 from ..config import Config
 from ..model import Article
 from . import atom
+from .outputs import FeedSpec, Output
 from .parts import Parts
-from .plan import FeedSpec, Output
 from .registry import Format, register
 
 

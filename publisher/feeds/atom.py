@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..config import Config
 from ..model import Article
+from .outputs import Output
 from .parts import Parts
-from .plan import Output
 from .registry import Format, register
 
 CLOSING = b"</feed>\n"

@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..config import Config
-from ..content.permalinks import is_bundle, uri
+from ..content.permalinks import article_url, is_bundle
 from ..model import Article
-from ..urls import web_url
+from ..urls import uri, web_url
 
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -42,7 +42,7 @@ def cover_enclosure(article: Article, config: Config) -> Enclosure | None:
     # A page bundle's cover sits beside it (Hugo's images: [cover.png]); others' are site paths.
     if article.cover_image is None:
         return None
-    base = config.article_url(article) if is_bundle(article.file) else config.site.url
+    base = article_url(article, config) if is_bundle(article.file) else config.site.url
     found = web_url(article.cover_image, base)
     if found is None:
         return None

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ..config import Config
-from ..content.permalinks import entry_id, web_address
+from ..content.permalinks import article_url, entry_id, web_address
 from ..model import Article
 from ..text import entry_authors, entry_terms, one_line
+from .outputs import Output
 from .parts import Parts
-from .plan import Output
 from .registry import Format, register
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -66,7 +66,7 @@ def encoded_item(article: Article, config: Config, parts: Parts) -> str:
 
 
 def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
-    url = config.article_url(article)
+    url = article_url(article, config)
     content = parts.html(article)
     entry: dict[str, Any] = {"id": entry_id(article, config), "url": url}  # the Atom entry's id, the RSS guid
     source = web_address(article.source)

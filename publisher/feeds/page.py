@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Config
+from ..content.permalinks import article_url
 from ..model import Article
 from ..text import distinct_lines, join_names, one_line
 from .links import FeedLink, feed_links, feed_title
+from .outputs import Listed, Output
 from .parts import Parts
-from .plan import Listed, Output
 from .registry import FEED_KINDS, Format, register
 
 FEEDS_PAGE_TEMPLATE = "feeds-index.html.j2"
@@ -92,7 +93,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
     cover = parts.enclosure(article)
     return {
         "title": one_line(article.title) or article.slug,
-        "url": config.article_url(article),
+        "url": article_url(article, config),
         "published": article.published.isoformat(),
         "date": config.local_time(article.published).date().isoformat(),
         "author": join_names(article.authors),  # "A, B and C"

@@ -9,6 +9,10 @@ that holds it (``last_uses``), so what is kept is bounded by the articles still 
 With a ``budget`` (bytes of text kept), the articles used least recently are forgotten when
 it is exceeded; their pieces are made again if a later output needs them. The output is the
 same either way: a budget trades CPU time for memory.
+
+With ``kept`` (a build, or a caller's ``publisher.Store``), the entries also outlive the build,
+keyed by the article's file, the settings and its cover: a build after one article changed makes
+that article's entries and splices every other one as it was kept.
 """
 
 from __future__ import annotations
@@ -24,14 +28,21 @@ from ..text import one_line
 from .enclosure import Enclosure, cover_enclosure
 
 T = TypeVar("T")
+# The pieces that are an article's entry in a feed format: the same bytes in every feed holding it.
+KEPT = ("atom", "rss", "json")
 
 
 class Parts:
     """Pieces by article (its key: unique in a build) and by name."""
 
-    def __init__(self, config: Config, html: Callable[[Article], str], *, budget: int | None = None) -> None:
+    def __init__(
+        self, config: Config, html: Callable[[Article], str], *, budget: int | None = None, kept: Any = None
+    ) -> None:
         self.config = config
         self.budget = budget
+        # Where each article's entries (KEPT) outlive the build: ``kept.get(article, name)`` gives one
+        # back or None, ``kept.put(article, name, value)`` keeps it (engine/store.py: the state store).
+        self.kept = kept
         self.size = 0  # bytes of the text pieces kept
         self._html = html  # the article's sanitised HTML; the caller decides where it comes from
         self._pieces: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -46,7 +57,12 @@ class Parts:
         if name in pieces:
             found: T = pieces[name]
             return found
-        made = pieces[name] = make(article, self.config, self)
+        made = self.kept.get(article, name) if self.kept is not None and name in KEPT else None
+        if made is None:
+            made = make(article, self.config, self)
+            if self.kept is not None and name in KEPT:
+                self.kept.put(article, name, made)
+        pieces[name] = made
         if isinstance(made, (str, bytes)):
             self.size += sys.getsizeof(made)
             if self.budget is not None:

@@ -18,8 +18,8 @@ from ..config import Config, Feeds
 from ..model import Article
 
 if TYPE_CHECKING:
+    from .outputs import Output
     from .parts import Parts
-    from .plan import Output
 
 # The kinds of feed a feed format can name a file for; "tag" and "category" are one feed per name.
 FEED_KINDS = ("all", "featured", "tag", "category")
@@ -101,6 +101,7 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> Format:
+    """The registered format ``name``; KeyError naming the formats there are."""
     try:
         return _formats[name]
     except KeyError:

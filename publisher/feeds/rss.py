@@ -10,8 +10,8 @@ import re
 
 from ..config import Config
 from ..model import Article
+from .outputs import Output
 from .parts import Parts
-from .plan import Output
 from .registry import Format, register
 
 CLOSING = b"  </channel>\n</rss>\n"

@@ -26,13 +26,13 @@ from lxml import etree
 
 from .. import __version__
 from ..config import Config
-from ..content.permalinks import entry_id, web_address
+from ..content.permalinks import article_url, entry_id, web_address
 from ..model import Article
 from ..text import entry_authors, entry_terms
 from ..text import one_line as _line
 from .enclosure import Enclosure
+from .outputs import Output
 from .parts import Parts
-from .plan import Output
 from .registry import get
 
 __all__ = [
@@ -224,7 +224,7 @@ def serialised(holder: etree._Element, after: bytes, closing: bytes) -> bytes:
 def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     """The article as one feedgen entry, for both Atom and RSS."""
     content = parts.html(article)
-    url = config.article_url(article)
+    url = article_url(article, config)
     identity = entry_id(article, config)
     fe = FeedEntry()
     fe.register_extension("publisher", _EntryExtras, atom=True, rss=True)

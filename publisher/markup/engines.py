@@ -18,39 +18,28 @@ from collections.abc import Callable
 
 import pyromark
 
-from ..errors import ConfigError
+from ..config.articles import DEFAULT_ENGINE, ENGINE_NAMES, PYTHON_MARKDOWN_EXTENSIONS
 from .autolink import autolink
 
 Convert = Callable[[str], str]
 Factory = Callable[[tuple[str, ...]], Convert]
 
-DEFAULT_ENGINE = "gfm"
-# Python-Markdown's extensions when [markdown] extensions is not set (what publisher always used).
-PYTHON_MARKDOWN_EXTENSIONS: tuple[str, ...] = ("tables", "fenced_code", "footnotes", "attr_list", "sane_lists")
-
 _ENGINES: dict[str, Factory] = {}
 
 
 def register(name: str, factory: Factory) -> None:
-    """Make ``[markdown] engine = name`` mean ``factory(extensions)``."""
+    """Make ``[markdown] engine = name`` mean ``factory(extensions)`` (the setting then takes the name)."""
     _ENGINES[name] = factory
+    if name not in ENGINE_NAMES:
+        ENGINE_NAMES.append(name)
     engine.cache_clear()
-
-
-def engine_names() -> tuple[str, ...]:
-    return tuple(_ENGINES)
 
 
 @functools.cache
 def engine(name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARKDOWN_EXTENSIONS) -> Convert:
-    """The ``text -> HTML`` function of an engine; a ConfigError names the setting at fault."""
-    try:
-        factory = _ENGINES[name]
-    except KeyError:
-        raise ConfigError(
-            f"[markdown] engine: {name!r} is not a Markdown engine (choices: {', '.join(_ENGINES)})"
-        ) from None
-    return factory(tuple(extensions))
+    """The ``text -> HTML`` function of an engine ([markdown] checked the name and extensions: a KeyError
+    here is a name no Config would take)."""
+    return _ENGINES[name](tuple(extensions))
 
 
 # -- gfm: pulldown-cmark through pyromark -------------------------------------------------------
@@ -91,13 +80,6 @@ def _gfm(extensions: tuple[str, ...]) -> Convert:
 def _python_markdown(extensions: tuple[str, ...]) -> Convert:
     import markdown  # imported only by the sites that use it: it takes ~50 ms with its extensions
 
-    try:
-        markdown.Markdown(extensions=list(extensions))
-    except Exception as exc:  # Python-Markdown raises whatever the extension's import raised
-        raise ConfigError(
-            f"[markdown] extensions: {list(extensions)!r} could not be loaded by Python-Markdown "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
     local = threading.local()
 
     def convert(text: str) -> str:

@@ -16,12 +16,13 @@ from lxml import html as lxml_html
 
 from .. import urls
 from ..config import Config
-from ..content.permalinks import uri
+from ..config.articles import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
+from ..content.permalinks import article_url
 from ..errors import ContentError
 from ..model import Article
 from ..text import xml_safe
-from ..urls import URL_ATTRIBUTES
-from .engines import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS, engine
+from ..urls import URL_ATTRIBUTES, uri
+from .engines import engine
 
 log = logging.getLogger("publisher")
 
@@ -273,7 +274,7 @@ def render_html(article: Article, config: Config) -> str:
 
     Renders of feeds keep it in markup/cache.py (and the state store), never here.
     """
-    return _render(article, config.article_url(article), allowed_tags(config), config)
+    return _render(article, article_url(article, config), allowed_tags(config), config)
 
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
@@ -295,7 +296,7 @@ def body_html(article: Article, config: Config) -> str:
     if article.html is not None:
         if not config.site.html_filters:
             return article.html
-        from ..content.filters import apply
+        from ..filters import apply
 
         return apply(config.site.html_filters, article.html)
 
@@ -307,7 +308,7 @@ def body_html(article: Article, config: Config) -> str:
     body = article.body
     if not config.site.body_filters and not config.site.html_filters:
         return to_html(admonitions(body, alerts=config.markdown.engine == "gfm"))
-    from ..content.filters import apply
+    from ..filters import apply
 
     body = admonitions(apply(config.site.body_filters, body), alerts=config.markdown.engine == "gfm")
     return apply(config.site.html_filters, to_html(body))

@@ -15,7 +15,7 @@ import pytest
 
 import publisher
 from publisher.email.store import import_subscribers, open_newsletter, subscriber
-from publisher.email.subscribers import Subscriber
+from publisher.newsletter import Subscriber
 from tests.cli.test_subscribers import SECRET, newsletter_site, send_args
 from tests.conftest import ROOT
 from tests.mailserver import smtp_server

@@ -145,6 +145,7 @@ def test_when_every_article_fails_the_live_feeds_are_left_alone(posts, cli):
     posts.configure(fields={"published": "pubDate"})  # a wrong mapping: every article lacks pubDate
     ran = cli.on(posts, "build")
     assert ran.code == 1 and "none of the 3 articles could be loaded; nothing written" in ran.err
+    assert "post-1.md: no date: looked for pubDate" in ran.err  # "the messages above" are there
     assert (posts.out / "atom.xml").read_bytes() == before
 
 

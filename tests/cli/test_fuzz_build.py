@@ -25,6 +25,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.content import excluded
+from publisher.content.permalinks import article_url
 from publisher.errors import ContentError, display_path, printable
 from tests.conftest import NOW, NOW_ARG, Ran, Site, run_publisher
 
@@ -227,15 +228,15 @@ def check_outputs(out: Path) -> list[dict]:
 
 def should_be_published(config: publisher.Config, path: Path) -> str | None:
     """The address of the file's article when it must be in the feeds (it loads, is not a draft and is
-    not dated later), else None. publisher.load_article is the oracle here; the build reads through the
+    not dated later), else None. publisher.content.load_article is the oracle here; the build reads through the
     build cache, another way."""
     try:
-        article = publisher.load_article(path, config)
+        article = publisher.content.load_article(path, config)
     except ContentError:
         return None
     if article.draft or article.published > NOW:
         return None
-    return config.article_url(article)
+    return article_url(article, config)
 
 
 def check_run(root: Path, config_file: Path, candidates: list[Path], code: int, err: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import build_parser
-from publisher.cli.send import smtp_settings_from_args
+from publisher.cli.common import smtp_settings_from_args
 from publisher.email.smtp import SmtpSettings
 from tests.conftest import NOW_ARG, PROCESS_ENV, digest_history, run_publisher
 from tests.mailserver import PASSWORD, USER, Recorder, certificates, check_password, closed_port, smtp_server

@@ -21,7 +21,8 @@ import pytest
 from lxml import html as lxml_html
 
 import publisher
-from publisher.email.subscribers import Subscriber, verify_token
+from publisher.email.subscribers import verify_token
+from publisher.newsletter import Subscriber
 from tests.conftest import NOW_ARG, PROCESS_ENV, Site, publisher_command, run_publisher
 from tests.mailserver import smtp_server
 from tests.test_send import send_site

@@ -7,15 +7,27 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..subscribers import Subscriber
 from .database import now as _now
 from .database import transaction
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 SUPPRESSED = ("unsubscribed", "bounced", "complained")  # never sent to again
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One reader on the list: their address, name, and the list's other columns as merge fields."""
+
+    email: str
+    name: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)  # the other CSV columns, as merge fields
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
 
 
 @dataclass(frozen=True)

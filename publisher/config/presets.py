@@ -1,6 +1,6 @@
 """What each static site generator calls things: field names, drafts, excluded files, file names.
 
-``preset = "hugo"`` in publisher.toml (or ``Config(preset="hugo")``) reads a folder the way that
+``preset = "hugo"`` in publisher.toml (or ``Site(preset="hugo")``) reads a folder the way that
 generator does; ``publisher init`` picks one by looking at the frontmatter (see ``guess``). A
 preset only sets defaults: ``[fields]`` and ``exclude`` in the config still win.
 

@@ -8,15 +8,10 @@ reports, any CR or LF, or a part that is not name@domain is a ConfigError naming
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from email import policy
-from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from ..config.mail import Digest
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -84,38 +79,3 @@ def plausible(address: str) -> bool:
     """name@domain with nothing in it that could not be sent in an SMTP envelope."""
     local, at, domain = address.rpartition("@")
     return bool(at and local and domain) and not any(c.isspace() or c in '<>,;"()[]\\' for c in domain)
-
-
-def check_mail_settings(digest: Digest) -> None:
-    """The [digest] addresses and header values: exit 2 (ConfigError) for anything that would write a
-    header other than the one meant: CR/LF, a second mailbox in From, junk after an address."""
-    if digest.from_ is not None:
-        mailbox(digest.from_, "[digest] from")
-    if digest.to is not None:
-        address_list(digest.to, "[digest] to")
-    if digest.reply_to is not None:
-        address_list(digest.reply_to, "[digest] reply_to")
-    if digest.unsubscribe_mailto is not None:
-        mailto = no_line_breaks(digest.unsubscribe_mailto, "[digest] unsubscribe_mailto")
-        mailbox(mailto.removeprefix("mailto:").split("?", 1)[0], "[digest] unsubscribe_mailto")
-    if digest.bounce_address is not None:
-        check_bounce_address(digest.bounce_address)
-    for key, value in (
-        ("[digest] unsubscribe_url", digest.unsubscribe_url),
-        ("[digest] url", digest.url),
-        ("[digest] list_id", digest.list_id),
-        ("[digest] feedback_id", digest.feedback_id),
-    ):
-        if value is not None:
-            no_line_breaks(value, key)
-
-
-def check_bounce_address(value: str, what: str = "[digest] bounce_address") -> None:
-    """One address, with at most a {token} (VERP), in the part before the @: a ConfigError (exit 2) otherwise."""
-    local, at, _ = value.rpartition("@")
-    if value.count("{token}") > 1 or ("{token}" in value and "{token}" not in local):
-        raise ConfigError(f"{what}: {value!r} may hold one {{token}}, in the part before the @")
-    if re.search(r"\{(?!token\})", value) or not at:
-        raise ConfigError(f"{what}: {value!r} is not an address (expected e.g. bounces+{{token}}@example.org)")
-    no_line_breaks(value, what)
-    mailbox(value.replace("{token}", "0" * 32), what)

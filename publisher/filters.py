@@ -8,7 +8,7 @@ cannot let a script through and may write relative addresses).
 
 They come from three places, in the order given:
 
-- a library caller passes functions: ``Config(body_filters=[expand_images])``;
+- a library caller passes functions: ``Site(body_filters=[expand_images])``;
 - publisher.toml names them: ``body_filters = ["mysite.markup:expand_images"]`` (a module on the
   Python path) or ``["filters.py:expand_images"]`` (a file, relative to publisher.toml);
 - an installed package registers them in the ``publisher.filters`` entry point group, and the
@@ -25,7 +25,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 GROUP = "publisher.filters"
 
