@@ -100,7 +100,7 @@ class Site:
     content: str | None = field(
         default=None,
         metadata=about(
-            "Folder of Markdown articles, searched recursively for `*.md` and `*.markdown`; `--content` wins.",
+            "Folder of Markdown articles, searched recursively for `*.md`, `*.markdown` and `*.mdx`; `--content` wins.",
             path=True,
             file_default="content",
         ),

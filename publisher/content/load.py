@@ -262,6 +262,8 @@ def article_from_metadata(
     fields = Fields(meta, config, path)
     name_slug, name_date = file_name_parts(rel, config)
     title = fields.title()
+    if title is None and config.preset_rules.title_from_heading:
+        title = _first_heading(body.read() if isinstance(body, DeferredBody) else body)
     published = fields.date("published")
     if published is None and name_date is not None:
         published = read_date(name_date, config)
@@ -316,3 +318,12 @@ def _bounded_terms(fields: Fields, tags: tuple[str, ...], more: tuple[str, ...],
         ", ".join(keys), f"{len(terms):,} terms, more than max_terms ({bound:,}): {len(dropped):,} dropped ({shown})"
     )
     return terms[:bound]
+
+
+def _first_heading(body: str) -> str | None:
+    """The text of the body's first level-1 ATX heading, outside fenced code (Docusaurus' title)."""
+    from .mdx import first_heading
+    from .plain import plain_line
+
+    found = first_heading(body)
+    return plain_line(found)[0] if found else None
