@@ -23,8 +23,7 @@ from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from ..urls import web_url
 from .articles import Fields, Html, Markdown
-from .checks import check_output_folders
-from .feeds import Feeds
+from .feeds import Feeds, check_output_folders
 from .mail import Digest, Smtp
 from .sections import Site
 
