@@ -214,7 +214,8 @@ def require_secret(template: str | None, secret: str | None, what: str = "[diges
     """A ConfigError (exit 2, before anything is sent) when ``template`` has {token} and there is no secret."""
     if needs_token(template) and not secret:
         raise ConfigError(
-            f"{what} has {{token}}: set the {SECRET_ENV} environment variable "
+            f"{what}: each subscriber's {{token}} is signed with a secret (a send to each subscriber adds one to an "
+            f"unsubscribe_url without it): set the {SECRET_ENV} environment variable "
             "(a long random string, the same for every issue)"
         )
 

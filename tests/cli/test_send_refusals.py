@@ -194,3 +194,15 @@ def test_a_send_over_four_connections_killed_twice_repeats_at_most_one_message_p
     got = Counter(m.rcpt_tos[0] for m in recorder.messages)
     assert set(got) == {f"reader{i:04d}@example.net" for i in range(count)}  # nobody missed
     assert sum(n - 1 for n in got.values()) <= kills * connections and max(got.values()) <= 2, got.most_common(3)
+
+
+BAD_BOUNCE_ADDRESSES = ["bounces@{token}.example.org", "b+{token}{token}@example.org", "b+{id}@example.org", "b"]
+
+
+@pytest.mark.parametrize("value", BAD_BOUNCE_ADDRESSES)
+def test_a_bounce_address_that_cannot_carry_a_token_is_a_configuration_error(value):
+    from publisher.errors import ConfigError
+    from tests.conftest import make_config
+
+    with pytest.raises(ConfigError, match="bounce_address"):
+        make_config(digest={"bounce_address": value})
