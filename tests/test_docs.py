@@ -356,3 +356,12 @@ def test_the_feeds_page_example_of_another_format_adds_it_to_a_build(tmp_path):
     )[0]
     assert titles[0] == newest.title
     assert (tmp_path / "feeds" / "featured.titles.txt").is_file()
+
+
+def test_no_page_installs_publisher_by_its_name_from_pypi():
+    """`publisher` on PyPI is another project (a plotly documentation tool): `pip install 'publisher[mkdocs]'`
+    installs it, warns of no missing extra, and leaves the reader with no plugin. Pages install the checkout."""
+    by_name = re.compile(r"pip install\s+(?:-\S+\s+)*['\"]?publisher(?:\[|['\"\s]|$)", re.M)
+    for name in written_pages():
+        for block in code_blocks(read(name), "sh") + code_blocks(read(name), "console"):
+            assert not by_name.search(block), f"{name}: {by_name.search(block)} installs PyPI's other `publisher`"
