@@ -57,11 +57,28 @@ def run_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+# Where generators keep their posts: Jekyll's _posts, Hugo's content/posts, an Astro blog's src/content/blog...
+_POSTS = {"_posts", "posts", "post", "blog", "articles"}
+
+
 def run_init(args: argparse.Namespace) -> int:
     from ..config.presets import PRESETS
     from ..content.survey import write_config
 
     target = Path(args.config)
+    if not Path(args.content).is_dir():  # the default, content/, is Hugo's; say where the posts may be instead
+        from ..errors import ConfigError
+
+        here = [
+            str(p)
+            for pattern in ("*", "*/*", "src/content/*")  # src/content/blog: an Astro site's
+            for p in sorted(Path().glob(pattern))
+            if p.name in _POSTS and p.is_dir()
+        ]
+        hint = f" (here: {', '.join(here[:3])})" if here else ""
+        raise ConfigError(
+            f"--content: {args.content}: no such folder; pass --content DIR, the folder of the site's articles{hint}"
+        )
     found = write_config(args.content, target, url=args.url, title=args.title)
     what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
     print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")

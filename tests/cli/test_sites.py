@@ -339,3 +339,16 @@ def test_init_leaves_jekylls_posts_folder_out_of_the_default_permalink(posts, pr
         "Welcome": f"https://j.example{prefix}/tips/2025/03/04/welcome.html",
         "Plain": f"https://j.example{prefix}/2025/03/05/plain.html",
     }
+
+
+def test_init_without_a_content_folder_says_which_to_pass(tmp_path, monkeypatch, cli):
+    """`publisher init` in a Jekyll site reads ./content by default, which Jekyll has not: the error says to
+    pass --content and names the posts folder it sees, and nothing is written."""
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text('title: J\nurl: "https://j.example"\n')
+    (tmp_path / "_posts" / "2025-03-04-welcome.md").write_text("---\ntitle: Welcome\n---\nHi.\n")
+    monkeypatch.chdir(tmp_path)
+    ran = cli("init")
+    assert ran.code == 2 and not Path("publisher.toml").exists()
+    assert "content: no such folder; pass --content DIR, the folder of the site's articles (here: _posts)" in ran.err
+    assert cli("init", "--content", "_posts").code == 0
