@@ -43,6 +43,7 @@ def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
 
 def run_check(args: argparse.Namespace) -> int:
     from ..content.load import load_silently
+    from ..select import select
 
     config = config_from_args(args)
     config.existing_content_folder()
@@ -53,7 +54,12 @@ def run_check(args: argparse.Namespace) -> int:
     if problems:
         print(counted(len(problems), "problem"), file=sys.stderr)
     else:  # one line: silence would not tell a person that it looked at anything
-        print(f"{counted(len(articles), 'article')}, all publishable")
+        drafts = sum(article.draft for article in articles)
+        later = len(articles) - drafts - len(select(articles))
+        waiting = [counted(drafts, "draft")] * bool(drafts) + [f"{later:,} dated later"] * bool(later)
+        # build counts only what is published by now: say why the two figures differ
+        kept = f" ({' and '.join(waiting)}, not in the feeds yet)" if waiting else ""
+        print(f"{counted(len(articles), 'article')}, all publishable{kept}")
     return 1 if problems else 0
 
 
