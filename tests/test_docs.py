@@ -188,15 +188,22 @@ def test_every_toml_example_in_the_docs_is_a_valid_configuration(page, block, tm
 
 
 @pytest.mark.parametrize("page", ["README.md", "library.md"])
-def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch):
+def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch, capsys):
+    """Each example on its own, as a reader pastes one into a script, after the README's `publisher build`;
+    what a `print(...)  # "..."` line says it prints is what it prints (up to a "...")."""
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
     monkeypatch.chdir(tmp_path)
+    publisher.build(publisher.load_config("publisher.toml"))  # the README's set-up command ran first
     blocks = code_blocks(read(page), "python")
     assert blocks, f"{page} has no Python example"
-    namespace: dict = {}
-    for block in blocks:  # one namespace, in order, as a reader would type them
-        exec(compile(block, f"{page} example", "exec"), namespace)
+    for block in blocks:  # in order (each may use what an earlier one wrote), each in a namespace of its own
+        capsys.readouterr()
+        exec(compile(block, f"{page} example", "exec"), {})
+        printed = capsys.readouterr().out
+        for said in re.findall(r"^\s*print\(.*\)\s+# (\S.*)$", block, re.M):
+            said = "[]" if said.startswith("[]") else said.split("...")[0]  # "[]: nothing changed", "['atom.xml', ..."
+            assert said.strip('"') in printed, f"{page}: an example says it prints {said}, and printed {printed!r}"
     assert (tmp_path / "feeds" / "atom.xml").is_file()
 
 
