@@ -372,6 +372,7 @@ STAGES = [
     ("output.py", "write: files replaced atomically"),
     ("engine", "the build that runs it all, incrementally"),
     ("cli", "the command line: a thin shell over the library"),
+    ("integrations", "other publishers: the MkDocs and Pelican plugins"),
     ("model.py", "shared: the data model"),
     ("errors.py", "shared: one error hierarchy"),
     ("guard.py", "shared: one article never stops a run"),

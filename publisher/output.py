@@ -6,8 +6,10 @@ requests with 304 and rsync/cron pipelines see nothing to do.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -71,6 +73,25 @@ def write_atomic(path: str | Path, data: bytes) -> bool:
     return True
 
 
+def database_unwritable(path: Path, exc: sqlite3.Error) -> OutputError | None:
+    """A database write that failed for want of disk space, said as a file write says it; None for
+    anything else. SQLite reports a full disk as SQLITE_FULL, or as SQLITE_IOERR when the file it
+    could not grow was its shared-memory index; it does not pass on the errno, so the file system's
+    free space tells that case apart from a failing disk."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_IOERR:
+        try:
+            stat = os.statvfs(path.parent)
+            full = stat.f_bavail == 0 or stat.f_favail == 0
+        except OSError:
+            full = False
+        if not full:
+            return None
+    elif code != sqlite3.SQLITE_FULL:
+        return None
+    return OutputError(f"{path}: cannot be written ({os.strerror(errno.ENOSPC)}); the previous state is unchanged")
+
+
 def _fsync_dir(folder: Path) -> None:
     # Makes the rename itself durable (POSIX); not possible on every platform.
     try:
@@ -129,7 +150,8 @@ def write_feeds(feeds: Mapping[str, bytes], out_dir: str | Path, *, store: Any =
 
 
 def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
-    """Delete files an earlier build wrote that this one no longer makes (a tag nobody uses any more).
+    """Delete files an earlier build wrote that this one no longer makes (a tag nobody uses any more),
+    and the folders that leaves empty (``tags/`` after the last tag feed), as a cold build has none.
 
     Only regular files inside ``out_dir`` are removed; returns the names removed.
     """
@@ -143,7 +165,22 @@ def remove_outputs(names: Iterable[str], out_dir: str | Path) -> list[str]:
         except OSError as exc:
             raise OutputError(f"{target}: cannot remove this feed, which is no longer made ({exc.strerror})") from None
         removed.append(name)
+        _remove_empty_folders(out_dir, name)
     return removed
+
+
+def _remove_empty_folders(out_dir: str | Path, name: str) -> None:
+    """The folders of ``name`` under ``out_dir``, innermost first, while they are empty. rmdir removes
+    only an empty folder: one holding anything else (the site's own files) stays, and so does a link."""
+    parts = Path(name).parts[:-1]
+    for depth in range(len(parts), 0, -1):
+        folder = Path(out_dir, *parts[:depth])
+        if folder.is_symlink():
+            return
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def remove_stale_temporaries(out_dir: str | Path) -> list[Path]:

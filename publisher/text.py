@@ -72,6 +72,18 @@ def distinct_lines(names: Iterable[str]) -> list[str]:
     return [name for name in dict.fromkeys(one_line(n) for n in names) if name]
 
 
+def distinct_terms(names: Iterable[str]) -> list[str]:
+    """Tags or categories each once, as distinct_lines gives them, where names that are the same text are
+    one term, spelled as first written: NFC or NFD, with or without invisible format characters (a
+    zero-width space), as their one feed is (slugify)."""
+    first: dict[str, str] = {}
+    for name in distinct_lines(names):
+        first.setdefault(
+            "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c) != "Cf"), name
+        )
+    return list(first.values())
+
+
 def entry_authors(article: Article) -> list[tuple[str, str]]:
     """An entry's authors as (name, web address or ""), by ``distinct_lines``' rule."""
     urls = dict(zip(article.authors, article.author_urls, strict=False))
@@ -85,7 +97,7 @@ def entry_authors(article: Article) -> list[tuple[str, str]]:
 
 def entry_terms(article: Article) -> list[str]:
     """An entry's categories in a feed: its tags, then its category."""
-    return distinct_lines([*article.tags, *([article.category] if article.category else [])])
+    return distinct_terms([*article.tags, *([article.category] if article.category else [])])
 
 
 def counted(count: int, noun: str) -> str:

@@ -31,7 +31,7 @@ def test_the_command_line_is_a_thin_shell():
 
 def test_the_package_folders_are_the_stages():
     folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
-    assert folders == {"config", "content", "markup", "feeds", "email", "engine", "cli"}
+    assert folders == {"config", "content", "markup", "feeds", "email", "engine", "cli", "integrations"}
     for folder in folders:  # each says what it is for: docs/code.md is made from these
         assert (PACKAGE / folder / "__init__.py").read_text(encoding="utf-8").startswith('"""'), folder
 

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 import publisher
-from tests.conftest import NODEJS_BLOG, NOW, make_config, need_shared
+from tests.conftest import FULL_SIZE, NODEJS_BLOG, NOW, make_config, need_shared
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,10 @@ def test_corpus_feeds_are_well_formed_and_read_back(corpus):
     _, config, articles, _ = corpus
     feeds = publisher.render_feeds(articles, config, now=NOW)
     assert {"atom.xml", "rss.xml", "categories/release.atom.xml"} <= set(feeds)
+    # feedparser reads 58 MB of feeds here in a minute: in CI all of them; on a developer's machine the
+    # main Atom feed and the smallest feed of each other kind and format (lxml still parses every one).
+    read_back = set(feeds) if FULL_SIZE else {"atom.xml", *_smallest_of_each_kind(feeds)}
+    parsed = {}
     for name, data in feeds.items():
         if name.endswith(".json"):
             assert json.loads(data)["version"] == "https://jsonfeed.org/version/1.1", name
@@ -50,11 +54,23 @@ def test_corpus_feeds_are_well_formed_and_read_back(corpus):
         if not name.endswith(".xml"):
             continue
         etree.fromstring(data)
-        parsed = feedparser.parse(data)
-        assert parsed.bozo == 0, (name, parsed.get("bozo_exception"))
-    main = feedparser.parse(feeds["atom.xml"])
+        if name in read_back:
+            parsed[name] = feedparser.parse(data)
+            assert parsed[name].bozo == 0, (name, parsed[name].get("bozo_exception"))
+    main = parsed["atom.xml"]
     assert len(main.entries) == 100
     dates = [e.published_parsed for e in main.entries]
     assert dates == sorted(dates, reverse=True)
     for entry in main.entries:
         assert "<iframe" not in entry.content[0].value and "<script" not in entry.content[0].value
+
+
+def _smallest_of_each_kind(feeds: dict[str, bytes]) -> list[str]:
+    """Per folder and format (archive/*.atom.xml, categories/*.rss.xml, ...), the feed with the fewest bytes."""
+    kinds: dict[tuple[str, str], str] = {}
+    for name, data in feeds.items():
+        folder, _, file = name.rpartition("/")
+        kind = (folder, file.partition(".")[2])
+        if folder and (kind not in kinds or len(data) < len(feeds[kinds[kind]])):
+            kinds[kind] = name
+    return sorted(kinds.values())

@@ -186,6 +186,16 @@ def test_over_the_budget_bodies_give_way_then_old_items(config):
     assert digest.problems == () or all("List-Unsubscribe" in p for p in digest.problems)
 
 
+def test_a_lone_article_over_the_budget_is_kept_with_a_note():
+    # The only article of the window never gives way to the budget: a digest of nothing is no digest.
+    tight = make_config(title="T", url="https://t.example/", digest={"budget": 5000})
+    long = article("long", description="word " * 20_000, published=NOW)  # a 100 KB description
+    for config in (tight, make_config(title="T", url="https://t.example/")):
+        digest = render_digest([long], config, now=NOW, days=7)
+        assert [a.slug for a in digest.articles] == ["long"] and digest.left_out == 0
+        assert any("over the" in n and "one article" in n and "[digest] budget" in n for n in digest.notes)
+
+
 def test_limit_keeps_featured_articles_first(config):
     articles = [article(f"p{i}", published=NOW - timedelta(hours=i)) for i in range(5)]
     articles.append(article("f", featured=True, published=NOW - timedelta(days=2)))

@@ -9,6 +9,7 @@ documented (the README's "Markdown engines" section gives the same figures).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from lxml import html as lxml_html
 
 import publisher
 from publisher.markup.html import render_html
-from tests.conftest import NODEJS_BLOG, SEED, make_config, need_shared
+from tests.conftest import NODEJS_BLOG, SEED, make_config, need_shared, sized
 
 READER_SEES = {
     "links": ("a",),
@@ -79,14 +80,16 @@ def autolinked(href: str, text: str) -> bool:
     return href in (text, "http://" + text, "mailto:" + text)
 
 
+@functools.cache  # one Config per engine, not two per post
+def engine_config(url: str, engine: str) -> publisher.Config:
+    return make_config(title="T", url=url, markdown={"engine": engine})
+
+
 def differences(body: str, url: str = "https://nodejs.org/en/blog/") -> set[str]:
     """The documented differences this body shows; an undocumented one is named as such."""
     article = publisher.Article(slug="post", title="Post", published=datetime(2020, 1, 1, tzinfo=UTC), body=body)
-    config = make_config(title="T", url=url)
-    gfm_counts, gfm_links, gfm_text = reader_view(render_html(article, config))
-    pm_counts, pm_links, pm_text = reader_view(
-        render_html(article, make_config(title="T", url=url, markdown={"engine": "python-markdown"}))
-    )
+    gfm_counts, gfm_links, gfm_text = reader_view(render_html(article, engine_config(url, "gfm")))
+    pm_counts, pm_links, pm_text = reader_view(render_html(article, engine_config(url, "python-markdown")))
     found: set[str] = set()
     for href, text in Counter(gfm_links) - Counter(pm_links):
         found.add(LINKS_AUTO if autolinked(href, text) else LINKS_MORE)
@@ -118,17 +121,26 @@ def differences(body: str, url: str = "https://nodejs.org/en/blog/") -> set[str]
     return found
 
 
+# Both engines over all 1,043 posts take most of a minute: in CI every post, and the documented counts
+# exactly; on a developer's machine every fourth post, whose differences must all be documented ones.
+EVERY = sized(1, 4)
+
+
 @pytest.fixture(scope="module")
 def corpus_differences() -> Counter[str]:
     root = need_shared(NODEJS_BLOG)
     found: Counter[str] = Counter()
-    for path in sorted(root.rglob("*.md")):
+    for path in sorted(root.rglob("*.md"))[::EVERY]:
         found.update(differences(frontmatter.load(path).content))
     return found
 
 
 def test_the_engines_differ_on_the_nodejs_blog_only_where_documented(corpus_differences):
-    assert dict(corpus_differences) == DOCUMENTED
+    if EVERY == 1:
+        assert dict(corpus_differences) == DOCUMENTED
+    else:
+        assert set(corpus_differences) <= set(DOCUMENTED), set(corpus_differences) - set(DOCUMENTED)
+        assert all(corpus_differences[name] <= DOCUMENTED[name] for name in corpus_differences)
 
 
 def test_the_reference_article_differs_only_in_its_list_and_its_bare_address():

@@ -16,7 +16,7 @@ from publisher.config.toml import config_from_mapping
 from publisher.markup import engines
 from publisher.markup.autolink import _links, autolink
 from publisher.markup.html import markdown_to_html, render_html
-from tests.conftest import NODEJS_BLOG, SEED, article, make_config, need_shared
+from tests.conftest import NODEJS_BLOG, SEED, article, make_config, need_shared, sized
 
 
 def parse(fragment: str):
@@ -125,15 +125,19 @@ def dom_walk_links(html: str) -> Counter:
 
 
 def test_autolinks_are_those_a_dom_walk_finds_over_real_posts():
+    # Every post in CI; every fourth on a developer's machine, of which some, not all, have a bare address.
+    every = sized(1, 4)
     bodies = [frontmatter.load(need_shared(SEED)).content]
-    bodies += [frontmatter.load(path).content for path in sorted(need_shared(NODEJS_BLOG).rglob("*.md"))]
+    bodies += [frontmatter.load(path).content for path in sorted(need_shared(NODEJS_BLOG).rglob("*.md"))[::every]]
     linked_posts = 0
     for body in bodies:
         html = pyromark.html(body, options=engines._GFM_OPTIONS)
         result = autolink(html)
         assert Counter((a.get("href"), a.text_content()) for a in parse(result).iter("a")) == dom_walk_links(html)
         linked_posts += result != html
-    assert linked_posts == 850  # the reference article and 849 of the 1,043 posts have a bare address
+    if every == 1:
+        assert linked_posts == 850  # the reference article and 849 of the 1,043 posts have a bare address
+    assert 0 < linked_posts < len(bodies)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import publisher
-from tests.conftest import NOW, Site
+from tests.conftest import NOW, Site, sized
 
 START = NOW - timedelta(days=5)
 TEMPLATE = (
@@ -119,7 +119,7 @@ class Edited:
         elif kind == "later":
             self.now += timedelta(days=args[0])
 
-    def build(self, out: str, state: str) -> dict[str, bytes] | None:
+    def build(self, out: str, state: str) -> dict[str, bytes | None] | None:
         config = self.site.config(output=out, state_dir=state)
         try:
             publisher.build(config, now=self.now)
@@ -127,11 +127,15 @@ class Edited:
             # Every file invalid: nothing is written, so the last outputs stay (a cold build has none).
             assert "could be loaded" in str(exc)
             return None
-        folder = self.root / out
-        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+        return tree(self.root / out)
 
 
-@settings(max_examples=100 if os.environ.get("CI") else 25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file under ``folder`` with its bytes, and every folder (None): an empty one left behind counts."""
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+@settings(max_examples=sized(100, 25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(st.sampled_from(NAMES), words, dates, st.booleans()), min_size=1, max_size=4),
     st.lists(edits, min_size=1, max_size=6),
@@ -155,3 +159,18 @@ def test_an_incremental_build_writes_what_a_cold_build_writes(site, initial, ste
             )
     finally:
         shutil.rmtree(edited.root, ignore_errors=True)  # up to 100 examples: keep no folder of them
+
+
+def test_the_folder_of_the_last_tag_category_or_archive_feed_goes_with_it(site):
+    blog = site(feeds={"tags": True, "categories": True})
+    blog.add("old.md", title="Old", date="2024-05-01", tags="[x]", category="news")
+    blog.add("new.md", title="New", date="2025-05-01")
+    blog.build()
+    assert {"tags", "categories", "archive"} <= set(tree(blog / "feeds"))
+    blog.add("old.md", title="Old", date="2025-04-01")  # no tag, no category, and the 2024 archive goes
+    blog.configure(feeds={"archives": False})
+    blog.build()
+    warm = tree(blog / "feeds")
+    assert not {"tags", "categories", "archive"} & set(warm)
+    publisher.build(blog.config(output="cold", state_dir="cold-state"), now=NOW)
+    assert warm == tree(blog / "cold")

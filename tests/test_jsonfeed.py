@@ -157,6 +157,22 @@ def test_tag_and_category_json_feeds(validator):
     assert feed["title"] == "T: News" and feed["feed_url"] == "https://example.org/feeds/tags/news.json"
 
 
+def test_tags_that_differ_only_by_invisible_characters_or_normalisation_are_one_tag_everywhere(validator, tmp_path):
+    # They share one tag feed (its slug drops format characters); each entry lists that tag once too.
+    names = ("news", "ne\u200bws", "news\u200d", "ne\u0301ws", "n\u00e9ws")
+    config = make_config(title="T", feeds={"tags": True})
+    (tmp_path / "a.md").write_text(f"---\ntitle: A\npublishDate: 2025-10-01\ntags: [{', '.join(names)}]\n---\nA\n")
+    for given in (article("a", tags=names), *publisher.load_articles(tmp_path, config)):
+        feeds = publisher.render_feeds([given], config, now=NOW)
+        assert sorted(n for n in feeds if n.startswith("tags/")) == [
+            f"tags/{slug}.{suffix}" for slug in ("news", "n\u00e9ws") for suffix in ("atom.xml", "json", "rss.xml")
+        ]
+        for name in ("feed.json", "tags/news.json"):
+            assert valid_json_feed(validator, feeds[name])["items"][0]["tags"] == ["news", "ne\u0301ws"]
+        entry = feedparser.parse(feeds["atom.xml"]).entries[0]
+        assert [t.term for t in entry.tags] == ["news", "ne\u0301ws"]
+
+
 def test_json_file_names_are_configurable():
     config = make_config(
         title="T",

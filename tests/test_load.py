@@ -81,6 +81,14 @@ def test_unknown_fields_are_kept_in_extra(tmp_path, config):
         ("2017-02-22T14:41:04Z", datetime(2017, 2, 22, 14, 41, 4, tzinfo=UTC)),
         ("'2025-03-17T10:00:00-04:00'", datetime(2025, 3, 17, 14, 0, tzinfo=UTC)),
         ("2026-05-02 08:00:00", datetime(2026, 5, 2, 8, 0, tzinfo=UTC)),
+        # The YAML 1.1 timestamp examples: one-digit hours, a fraction, offsets of hours only, a space.
+        ("2001-12-14 21:59:43.10 -5", datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-14t21:59:43.10-05:00", datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-14 2:59:43.10", datetime(2001, 12, 14, 2, 59, 43, 100000, tzinfo=UTC)),
+        ("2001-12-15 2:59:43.10 +5:30", datetime(2001, 12, 14, 21, 29, 43, 100000, tzinfo=UTC)),
+        # A leap second is the last second of its minute (Python has no 60th second).
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("'2016-12-31 23:59:60.5 +00:00'", datetime(2016, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
     ],
 )
 def test_publish_date_forms(tmp_path, config, value, expected):
@@ -96,7 +104,10 @@ def test_naive_dates_are_in_the_sites_time_zone(tmp_path):
     assert a.published.utcoffset() == timedelta(hours=2)
 
 
-@pytest.mark.parametrize("value", ["2025-13-45", "'next Tuesday'", "'1st of October 2025'", "[2025]"])
+@pytest.mark.parametrize(
+    "value",
+    ["2025-13-45", "'next Tuesday'", "'1st of October 2025'", "[2025]", "2025-01-01 10:00 +25", "2025-01-01T23:59:61Z"],
+)
 def test_impossible_or_worded_dates_are_reported_by_field(tmp_path, config, value):
     err = error_of(tmp_path, f"---\ntitle: T\npublishDate: {value}\n---\n", config)
     assert err.field == "publishDate"
@@ -232,13 +243,43 @@ def test_strict_makes_a_bad_file_fatal(tmp_path, config):
         publisher.load_articles(tmp_path, config, strict=True)
 
 
-def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, config):
-    write_article(tmp_path, "a/post.md", "---\ntitle: Old\nslug: same\npublishDate: 2025-01-01\n---\n")
-    write_article(tmp_path, "b/post.md", "---\ntitle: New\nslug: same\npublishDate: 2025-06-01\n---\n")
+def old_and_new(folder, config, old: tuple[str, str], new: tuple[str, str]):
+    """Load ``folder`` after writing an older and a newer article there, as (file name, frontmatter lines)
+    pairs: the articles kept and the errors."""
+    for (name, lines), day in ((old, "2025-01-01"), (new, "2025-06-01")):
+        write_article(folder, name, f"---\n{lines}publishDate: {day}\n---\n")
     errors: list[ContentError] = []
-    articles = publisher.load_articles(tmp_path, config, errors=errors)
+    return publisher.load_articles(folder, config, errors=errors), errors
+
+
+def test_duplicate_slugs_keep_the_newer_article_and_name_both_files(tmp_path, config):
+    articles, errors = old_and_new(
+        tmp_path, config, ("a/post.md", "title: Old\nslug: same\n"), ("b/post.md", "title: New\nslug: same\n")
+    )
     assert [a.title for a in articles] == ["New"]
     assert str(tmp_path / "a/post.md") in str(errors[0]) and str(tmp_path / "b/post.md") in str(errors[0])
+
+
+def test_slugs_in_nfc_and_nfd_are_one_slug_and_one_address(tmp_path, config):
+    # macOS writes file names in NFD; the same name typed elsewhere is NFC: one address to a reader.
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    articles, errors = old_and_new(
+        tmp_path, config, (f"{nfd}.md", "title: Old\n"), ("b.md", f"title: New\nslug: {nfc}\n")
+    )
+    assert [(a.title, a.slug) for a in articles] == [("New", nfc)]
+    assert [e.reason for e in errors] == ["duplicate slug"] and errors[0].path == str(tmp_path / f"{nfd}.md")
+
+
+def test_slugs_that_differ_only_in_case_are_named_as_one_address(tmp_path, config):
+    # /Post/ and /post/ are one address on case-insensitive hosts (macOS, Windows, many CDNs).
+    articles, errors = old_and_new(tmp_path, config, ("Post.md", "title: Old\n"), ("post.md", "title: New\n"))
+    assert [a.title for a in articles] == ["New"]
+    (error,) = errors
+    assert error.path == str(tmp_path / "Post.md") and error.reason == "duplicate permalink"
+    assert str(error).endswith(
+        "permalink: https://example.org/Post/ differs only in letter case from https://example.org/post/, the "
+        f"address of {tmp_path / 'post.md'} (one address on case-insensitive hosts); the newer article wins"
+    )
 
 
 def test_symlinks_outside_the_content_folder_are_not_followed(tmp_path, config):
@@ -300,3 +341,26 @@ def test_a_loaded_body_is_read_when_first_used_and_equals_the_parsed_one(tmp_pat
     assert "_body" in vars(loaded) and not isinstance(vars(loaded)["_body"], str)
     assert loaded.body == publisher.content.parse_article(text, config, path=path).body == "OpenAI’s body\n"
     assert loaded == publisher.content.parse_article(text, config, path=path)
+
+
+def test_terms_past_max_terms_are_dropped_with_one_warning(tmp_path, caplog):
+    # Each tag gives feeds that carry the entry with all its tags: the output of one article grows with
+    # the square of its tag count, so the count is bounded ([site] max_terms).
+    config = make_config(max_terms=3)
+    text = "---\ntitle: T\npublishDate: 2025-10-01\ntags: [a, b, c, d, e]\ncategories: [news, f]\n---\nBody.\n"
+    with caplog.at_level("WARNING", logger="publisher"):
+        loaded = load_one(tmp_path, text, config)
+    assert loaded.tags == ("a", "b", "c") and loaded.category == "news"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'post.md'}: tags, categories: 6 terms, more than max_terms (3): 3 dropped ('d', 'e', 'f')"
+    ]
+
+
+def test_ten_thousand_plain_tags_are_read_and_capped(tmp_path, caplog):
+    tags = ", ".join(f"tag{i}" for i in range(10_000))
+    text = f"---\ntitle: T\npublishDate: 2025-10-01\ntags: [{tags}]\n---\nBody.\n"
+    with caplog.at_level("WARNING", logger="publisher"):
+        loaded = load_one(tmp_path, text, make_config())
+    assert len(loaded.tags) == 100 and loaded.tags[-1] == "tag99"
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "tags: 10,000 terms, more than max_terms (100): 9,900 dropped ('tag100', 'tag101', 'tag102', ...)" in message

@@ -9,6 +9,7 @@ import logging
 
 import feedparser
 import pytest
+from lxml import html as lxml_html
 
 import publisher
 from publisher.content.permalinks import article_url
@@ -210,3 +211,31 @@ def test_the_newsletter_feeds_subtitle_reads_right(title, subtitle):
 
     feed = feedparser.parse(issues_feed([], make_config(title=title)))
     assert feed.feed.subtitle == f"{subtitle}, as a web page"
+
+
+def test_a_replacement_character_in_a_body_reaches_readers_as_a_reference(tmp_path):
+    """v8.dev's 'well-formed JSON.stringify' shows '"\ufffd"': the validator took it for bad encoding."""
+    write_article(tmp_path, "p.md", "---\ntitle: T\ndate: 2024-01-01\ndescription: D\n---\nIt prints `'\"\ufffd\"'`.\n")
+    config = make_config(title="T")
+    feeds = publisher.render_feeds(publisher.load_articles(tmp_path, config), config)
+    assert "\ufffd".encode() not in feeds["atom.xml"] and b"&amp;#xFFFD;" in feeds["atom.xml"]
+    html = feedparser.parse(feeds["atom.xml"]).entries[0].content[0].value
+    assert lxml_html.fragment_fromstring(html, create_parent="div").text_content() == "It prints '\"\ufffd\"'."
+
+
+def test_docusaurus_takes_a_missing_title_from_the_first_heading(tmp_path):
+    write_article(
+        tmp_path, "2024-02-03-hello.md", "---\nauthors: [a]\n---\n```\n# not this\n```\n# Hello *World*\n\nx\n"
+    )
+    config = make_config(title="T", preset="docusaurus", permalink="/blog/{dated_path}")
+    [article] = publisher.load_articles(tmp_path, config)
+    assert (article.title, article.published.date().isoformat()) == ("Hello World", "2024-02-03")
+    assert article_url(article, config) == "https://example.org/blog/2024/02/03/hello"
+
+
+def test_docusaurus_reads_every_markdown_file_as_mdx(tmp_path):
+    write_article(
+        tmp_path, "2024-02-03-a.md", "---\ntitle: A\n---\nimport X from '@site/x';\n\nText {/* truncate */}\n"
+    )
+    [article] = publisher.load_articles(tmp_path, make_config(title="T", preset="docusaurus"))
+    assert article.body.strip() == "Text"

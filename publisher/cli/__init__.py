@@ -10,7 +10,9 @@ not be reached (its name included) or answered with a temporary (4xx) error.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `publisher links | head -1`: the reader went away, which is no bug of ours
+        _quiet_stdout()
+        return 1
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one clear line for cron mail, the traceback with -v
         # At INFO, the level -v sets: the line below promises that -v shows where it happened.
         log.info("the traceback of the bug below", exc_info=True)
@@ -56,6 +61,16 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _quiet_stdout() -> None:
+    # Python flushes stdout again at exit and would report the closed pipe there: point it at
+    # /dev/null first (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a file (a test's StringIO)
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:

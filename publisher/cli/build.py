@@ -52,6 +52,8 @@ def run_build(args: argparse.Namespace) -> int:
     now = now_from_args(args, config)
     if args.ping and not config.feeds.hub:
         raise ConfigError("--ping: no WebSub hub configured (set [feeds] hub in the configuration)")
+    said = _Said()
+    log.addHandler(said)
     try:
         result = build(
             config,
@@ -63,6 +65,12 @@ def run_build(args: argparse.Namespace) -> int:
         )
     except ContentError as exc:
         raise PublisherError(f"{exc} (--strict)") from None
+    finally:
+        log.removeHandler(said)
+    # A problem is reported by the build that first sees it; -v names the ones still there on every build.
+    for problem in result.errors:
+        if problem.is_problem and f"skipped {problem}" not in said.lines:
+            log.info("still skipped %s", problem)
     out = config.output_folder
     for name in result.written:
         log.info("wrote %s", out / name)
@@ -73,6 +81,17 @@ def run_build(args: argparse.Namespace) -> int:
     if args.verbose or (sys.stderr.isatty() and not args.quiet):
         print(result.summary(), file=sys.stderr)
     return 0
+
+
+class _Said(logging.Handler):
+    """The lines this run has logged, to say each problem once."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.add(record.getMessage())
 
 
 def run_links(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..email.digest import Digest
+
+log = logging.getLogger("publisher")
 
 
 def add_digest_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -113,17 +116,39 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def preview_renderer(args: argparse.Namespace) -> Callable[[], Digest]:
-    """The preview's render(): everything is read again on each call, so edits show on reload."""
+    """The preview's render(): everything is read again on each call, so edits show on reload; what it
+    logs (a skipped article, the check's findings) is said once, by the first render that finds it."""
     from ..email.newsletter import preview_digest
+
+    said = _Once()
 
     def render() -> Digest:
         config = config_from_args(args)
-        return preview_digest(
-            config,
-            request_from_args(args, config),
-            now=now_from_args(args, config),
-            strict=args.strict,
-            if_empty=PREVIEW_EMPTY,
-        )
+        log.addFilter(said)
+        try:
+            return preview_digest(
+                config,
+                request_from_args(args, config),
+                now=now_from_args(args, config),
+                strict=args.strict,
+                if_empty=PREVIEW_EMPTY,
+            )
+        finally:
+            log.removeFilter(said)
 
     return render
+
+
+class _Once(logging.Filter):
+    """Lets each message through once (the preview renders again on every request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True

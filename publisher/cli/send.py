@@ -48,6 +48,12 @@ def add_send_command(commands: argparse._SubParsersAction) -> None:  # type: ign
         help="print the envelope and headers; connect to nothing, leave the --since-last state alone",
     )
     add_subscriber_flags(send)
+    send.add_argument(
+        "--message",
+        metavar="FILE.eml",
+        help="deliver this digest as written (digest.eml of `publisher digest` or of the MkDocs and Pelican "
+        "plugins) instead of rendering one: no window, no --since-last history",
+    )
     send.set_defaults(run=run_send)
 
 
@@ -177,6 +183,8 @@ def check_envelope_and_login(args: argparse.Namespace, config: Config, settings:
 
 
 def run_send(args: argparse.Namespace) -> int:
+    if args.message:
+        return run_send_message(args)
     if args.subscribers:
         from .newsletter import run_send_subscribers  # its own imports: subscribers, delivery
 
@@ -211,4 +219,43 @@ def run_send(args: argparse.Namespace) -> int:
         return 0
     if not args.quiet and settings is not None:
         print(f"sent to {', '.join(run.recipients)} via {settings.address}")
+    return 0
+
+
+def run_send_message(args: argparse.Namespace) -> int:
+    """`send --message FILE`: a digest written earlier (by a host's plugin, with the host's pages) goes out
+    as it is, with the Date of sending and a Message-ID of its own, as a rendered one does."""
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+
+    from ..email.message import stamped
+    from ..email.smtp import envelope, send_message
+
+    if args.subscribers:
+        raise ConfigError("--message sends one written message; --subscribers renders one for each subscriber")
+    config = config_from_args(args)
+    try:
+        with open(args.message, "rb") as fh:
+            written = message_from_bytes(fh.read(), _class=EmailMessage, policy=policy.default)
+    except OSError as exc:
+        raise ConfigError(f"--message {args.message}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(written, EmailMessage) or not written.get("From"):
+        raise ConfigError(f"--message {args.message}: not a digest message (no From header)")
+    settings = smtp_settings_from_args(args, config) if not args.dry_run else None
+    outgoing = stamped(written, config, now_from_args(args, config))
+    try:
+        mail_from, recipients = envelope(outgoing, to=args.to, sender=args.sender)
+        if settings is not None:
+            settings.check_login()
+    except SendError as exc:
+        raise ConfigError(str(exc)) from None
+    if args.dry_run:
+        print(f"MAIL FROM:<{mail_from}>")
+        print("\n".join(f"RCPT TO:<{r}>" for r in recipients))
+        print("\n".join(f"{name}: {value}" for name, value in outgoing.items()))
+        return 0
+    assert settings is not None
+    send_message(outgoing, settings, to=args.to, sender=args.sender)
+    if not args.quiet:
+        print(f"sent {args.message} to {', '.join(recipients)} via {settings.address}")
     return 0

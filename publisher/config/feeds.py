@@ -155,3 +155,30 @@ def _check_files(feeds: Feeds) -> None:
             raise ConfigError(f"{label}: {pattern!r} must contain {needs} (and no other {{...}})")
         for example in sorted(filled):
             checks.check_output_name(f"[feeds] {name}", example)
+
+
+def check_output_folders(feeds: Feeds, newsletter_archive: bool) -> None:
+    """No output file has the name of a folder that another output is written into (``atom = "tags"``
+    with tag feeds on): one of the two could never be written, on every build."""
+    # (label, pattern as written, one file name it gives), for every output that is on.
+    outputs = [(f"[feeds] {name}", getattr(feeds, name), getattr(feeds, name)) for name in _FEED_FILES]
+    switched = {"tag": feeds.tags, "category": feeds.categories}
+    for name in ("tag_pattern", "tag_json_pattern", "category_pattern", "category_json_pattern"):
+        if switched[name.split("_")[0]]:
+            pattern = getattr(feeds, name)
+            outputs.append((f"[feeds] {name}", pattern, pattern.replace("{slug}", "a").replace("{format}", "atom")))
+    if feeds.archives:
+        outputs.append(("[feeds] archive_pattern", feeds.archive_pattern, feeds.archive_file(2025)))
+    if newsletter_archive:
+        outputs.append(("the newsletter's web archive", "newsletter/", "newsletter/index.html"))
+    files = [(label, file) for label, file, _ in outputs if file and "{" not in file and not file.endswith("/")]
+    for label, file in files:
+        for other, pattern, example in outputs:
+            if example and example.startswith(f"{file}/"):  # "" turns an output off
+                raise ConfigError(
+                    f"{label}: {file!r} is also the folder of {other} ({pattern!r}); "
+                    "a file and a folder cannot share a name"
+                )
+
+
+_FEED_FILES = ("atom", "rss", "json", "featured_atom", "featured_rss", "featured_json", "index")

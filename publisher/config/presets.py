@@ -74,6 +74,8 @@ class Preset:
     site_files: tuple[str, ...] = ()
     # Docusaurus 3 reads every .md file as MDX (its markdown.format "mdx"): imports, JSX comments.
     mdx: bool = False
+    # Without a title in the frontmatter, the body's first "# Heading" is the title (Docusaurus).
+    title_from_heading: bool = False
 
 
 PRESETS: Mapping[str, Preset] = MappingProxyType(
@@ -169,6 +171,8 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
                 "docusaurus.config.mjs",
                 "docusaurus.config.cjs",
             ),
+            mdx=True,
+            title_from_heading=True,
         ),
         "pelican": Preset(
             name="pelican",

@@ -29,6 +29,10 @@ from .presets import PRESETS, Preset, preset_named
 # An article file larger than max_article_bytes is skipped and named (a 50 MB file took minutes and
 # gigabytes to render, and would be copied into every feed). No setting reads more than READ_CEILING.
 DEFAULT_MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+# Tags and categories kept per article (max_terms): each term's feeds carry the entry with all of its
+# terms, so one article with 9,990 tags wrote 30,000 files (8 GB); 100 keep it to 300 small ones.
+DEFAULT_MAX_TERMS = 100
+MAX_TERMS_CEILING = 10_000  # as many values as frontmatter may hold without aliases being suspected
 READ_CEILING = 64 * 1024 * 1024
 
 
@@ -96,7 +100,7 @@ class Site:
     content: str | None = field(
         default=None,
         metadata=about(
-            "Folder of Markdown articles, searched recursively for `*.md` and `*.markdown`; `--content` wins.",
+            "Folder of Markdown articles, searched recursively for `*.md`, `*.markdown` and `*.mdx`; `--content` wins.",
             path=True,
             file_default="content",
         ),
@@ -140,6 +144,14 @@ class Site:
         metadata=about(
             "An article file larger than this many bytes is reported and skipped without being read (at most 64 MiB); "
             "default 2 MiB."
+        ),
+    )
+    max_terms: int = field(
+        default=DEFAULT_MAX_TERMS,
+        metadata=about(
+            "Tags and categories kept per article (at most 10,000); the rest are named in a warning and dropped. Each "
+            "term gives feeds that carry the entry with all its terms, so one article's output grows with the square "
+            "of its count; default 100."
         ),
     )
     preset: str | None = field(
@@ -254,6 +266,8 @@ def _check_bounds_and_addresses(site: Site) -> None:
     to ``url`` allowed): addresses a reader's software fetches or follows (urls.py)."""
     if not 1 <= site.max_article_bytes <= READ_CEILING:
         raise ConfigError(f"max_article_bytes: {site.max_article_bytes} must be 1 to {READ_CEILING:,} bytes")
+    if not 1 <= site.max_terms <= MAX_TERMS_CEILING:
+        raise ConfigError(f"max_terms: {site.max_terms} must be 1 to {MAX_TERMS_CEILING:,}")
     for name in ("title", "url", "author"):  # they end up in a message header or a link
         value = getattr(site, name)
         if isinstance(value, str):

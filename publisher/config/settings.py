@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..model import DEFAULT_FIELDS
 from ..urls import web_url
 from .articles import Fields, Html, Markdown
-from .feeds import Feeds
+from .feeds import Feeds, check_output_folders
 from .mail import Digest, Smtp
 from .sections import Site
 
@@ -95,6 +95,7 @@ class Config:
 
     def __post_init__(self) -> None:
         check_digest_addresses(self.site, self.digest.url, self.digest.unsubscribe_url)
+        check_output_folders(self.feeds, self.digest.archive)
         unknown = set(self.fields) - set(DEFAULT_FIELDS)
         if unknown:
             raise ConfigError(f"fields: unknown article field(s) {sorted(unknown)}")

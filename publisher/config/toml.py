@@ -58,6 +58,10 @@ def load_config(path: str | Path, **overrides: Any) -> Config:
         raise ConfigError(f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
+        raise ConfigError(
+            f"{path}: arrays or tables nested too deeply to read (a setting is a few levels deep)"
+        ) from None
     return config_from_mapping(data, base=path.parent, source=str(path), config_file=str(path), **overrides)
 
 

@@ -1,8 +1,10 @@
 """Dates as generators write them -> timezone-aware datetimes: ``publisher.parse_date``.
 
 YAML and TOML dates and datetimes, ISO 8601, and what datetime.fromisoformat does not read: unpadded
-(2024-4-9), Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon. A preset with lenient dates
-(Pelican's) also takes the first date in text such as "2024-03-01 10:00 (updated later)".
+(2024-4-9), Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon, YAML's own
+"2001-12-14 21:59:43.10 -5", a leap second (23:59:60Z, read as the last instant of its minute). A
+preset with lenient dates (Pelican's) also takes the first date in text such as "2024-03-01 10:00
+(updated later)".
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ if TYPE_CHECKING:
     from ..config import Config
 
 # Dates as generators write them beyond what datetime.fromisoformat reads: unpadded (2024-4-9),
-# Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon.
+# Jekyll's "2025-01-29 18:15:32 +0530", an offset without colon, and YAML 1.1's timestamp
+# (https://yaml.org/type/timestamp.html): "2001-12-14 21:59:43.10 -5" has spaces before the time
+# and the offset, and an offset of hours only.
 _DATE = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?",
+    r"(?:(?:T|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"\s*(Z|[+-]\d{1,2}(?::?\d{2})?)?",
     re.IGNORECASE,
 )
 
@@ -93,27 +97,26 @@ def _loose_date(text: str) -> datetime | None:
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
-    zone = None
-    if offset:
-        if offset.upper() == "Z":
-            zone = timezone.utc
-        else:
-            digits = offset[1:].replace(":", "")
-            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-            zone = timezone(-delta if offset[0] == "-" else delta)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    if second == "60":  # a leap second (23:59:60Z): Python has no 60th second, so the last instant before it
+        second, micro = "59", 999_999
     try:
+        zone = _zone(offset) if offset else None
         return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
-            tzinfo=zone,
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tzinfo=zone
         )
     except ValueError:
         return None
+
+
+def _zone(offset: str) -> timezone:
+    """``Z``, ``-5``, ``+0530``, ``+05:30`` as a fixed zone; ValueError past a day."""
+    if offset.upper() == "Z":
+        return timezone.utc
+    digits = offset[1:].replace(":", "")
+    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-delta if offset[0] == "-" else delta)
 
 
 _OFFSET = re.compile(r"(?<![\d:])([+-]\d{2}:?\d{2}|Z|UTC|GMT)\b")

@@ -187,7 +187,8 @@ def _yaml() -> tuple[Any, type]:
 
 # YAML aliases let a few lines describe billions of values ("billion laughs"); PyYAML builds them
 # as shared references, cheaply, but anything that walks the result (templates, the cache) would
-# not finish. Frontmatter whose expanded size passes this many values is refused.
+# not finish. Frontmatter whose expanded size passes this many values, or its length in characters
+# when that is more, is refused.
 MAX_FRONTMATTER_VALUES = 10_000
 # Frontmatter is a few levels deep; a list nested hundreds of levels deep would reach Python's
 # recursion limit in whatever walks it later (the cache, templates). Refused right after parsing,
@@ -276,14 +277,15 @@ def check_limits(meta: Any, split: Split, path: str | Path | None = None) -> Non
     """Refuse frontmatter that would break whatever walks it later: aliases expanding past
     MAX_FRONTMATTER_VALUES values, nesting deeper than MAX_FRONTMATTER_DEPTH (any format)."""
     block, line = split.block, split.offset + 1
-    # Without an alias ("*name") every value is written out in the text, so a block this short cannot
-    # hold more than the limit (each value takes at least one character) and is not walked.
-    expandable = "*" in block or len(block) >= MAX_FRONTMATTER_VALUES // 2
-    if expandable and _expanded_size(meta, MAX_FRONTMATTER_VALUES) > MAX_FRONTMATTER_VALUES:
+    # Without an alias ("*name") every value is written out in the text, each in at least one character:
+    # a block holds no more values than it has characters (10,000 plain tags are read; max_terms bounds
+    # them later), and one without an alias is not walked at all.
+    bound = max(MAX_FRONTMATTER_VALUES, len(block))
+    if "*" in block and _expanded_size(meta, bound) > bound:
         raise ContentError(
             path,
             None,
-            f"frontmatter expands to more than {MAX_FRONTMATTER_VALUES:,} values (YAML aliases?); refused",
+            f"frontmatter expands through YAML aliases to more than {bound:,} values; refused",
             line=line,
             reason="oversized frontmatter",
         )

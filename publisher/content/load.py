@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ..config import Config
 from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
-from ..text import slugify
+from ..text import distinct_terms, slugify
 from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
 from .authors import authors_of
 from .fields import NOT_AN_ARTICLE, Fields, kind, not_an_article, read_date
@@ -115,37 +116,44 @@ def one_per_url(
     """Articles in the order given, one per URL and per entry id: the newer wins and the other is
     reported, naming both files (two entries with one address or id would be one to a feed reader);
     logged, unless ``quiet``: then only appended to ``errors``."""
-    kept: dict[str, Article] = {}
-    ids: dict[str, str] = {}  # entry id -> URL of the article that has it, when not the URL itself
+    kept: dict[str, Article] = {}  # by URL in lower case: /Post/ and /post/ are one on case-insensitive hosts
+    ids: dict[str, str] = {}  # entry id -> key of the article that has it, when not the URL itself
     templated = config.feeds.entry_id != "{url}"
     for article in articles:
         url = article_url(article, config)
-        other = kept.get(url)
-        key = url
+        other = kept.get(url.casefold())
+        key = url.casefold()
         if other is None and (templated or article.id):
             found = ids.get(entry_id(article, config))
             if found is not None:
                 other, key = kept[found], found
         if other is not None:
             keep, drop = (article, other) if _newer(article, other) else (other, article)
-            if drop.slug == keep.slug:
-                field, message = "slug", f"{drop.slug!r} is also the slug of {keep.path}"
-            elif key == url:
-                field, message = "permalink", f"{url} is also the address of {keep.path}"
-            else:
-                field, message = "id", f"{entry_id(drop, config)!r} is also the entry id of {keep.path}"
-            report(
-                ContentError(drop.path, field, f"{message}; the newer article wins", reason=f"duplicate {field}"),
-                errors,
-                strict,
-                quiet=quiet,
-            )
+            report(_duplicate(drop, keep, key == url.casefold(), config), errors, strict, quiet=quiet)
             del kept[key]
             article, url = keep, article_url(keep, config)
-        kept[url] = article
+        kept[url.casefold()] = article
         if templated or article.id:
-            ids[entry_id(article, config)] = url
+            ids[entry_id(article, config)] = url.casefold()
     return list(kept.values())
+
+
+def _duplicate(drop: Article, keep: Article, same_url: bool, config: Config) -> ContentError:
+    """What the article left out of a pair with one address or entry id is told, naming the other's file."""
+    url, other = article_url(drop, config), article_url(keep, config)
+    if drop.slug == keep.slug:
+        field, message = "slug", f"{drop.slug!r} is also the slug of {keep.path}"
+    elif same_url and url != other:
+        field, message = (
+            "permalink",
+            f"{url} differs only in letter case from {other}, the address of {keep.path} "
+            "(one address on case-insensitive hosts)",
+        )
+    elif same_url:
+        field, message = "permalink", f"{url} is also the address of {keep.path}"
+    else:
+        field, message = "id", f"{entry_id(drop, config)!r} is also the entry id of {keep.path}"
+    return ContentError(drop.path, field, f"{message}; the newer article wins", reason=f"duplicate {field}")
 
 
 def _newer(a: Article, b: Article) -> bool:
@@ -254,6 +262,8 @@ def article_from_metadata(
     fields = Fields(meta, config, path)
     name_slug, name_date = file_name_parts(rel, config)
     title = fields.title()
+    if title is None and config.preset_rules.title_from_heading:
+        title = _first_heading(body.read() if isinstance(body, DeferredBody) else body)
     published = fields.date("published")
     if published is None and name_date is not None:
         published = read_date(name_date, config)
@@ -268,15 +278,16 @@ def article_from_metadata(
         # Pelican makes it from the title; so does a text parsed without a file name.
         slug = name_slug if name_slug and not config.preset_rules.slug_from_title else slugify(title)
     category, more_tags = fields.category()
+    tags = _bounded_terms(fields, fields.tags(), more_tags, config.site.max_terms)
     authors, author_urls = authors_of(fields)
     given_id = fields.entry_id()  # before extra: an id that is ignored stays there, for templates
     return Article(
-        slug=slug.strip(),
+        slug=unicodedata.normalize("NFC", slug.strip()),  # macOS names files in NFD: one slug, one address
         title=title,
         published=published,
         updated=fields.date("updated"),
         authors=authors,
-        tags=tuple(dict.fromkeys(fields.tags() + more_tags)),
+        tags=tags,
         category=category,
         featured=fields.flag("featured"),
         description=fields.text("description"),
@@ -291,3 +302,28 @@ def article_from_metadata(
         file=rel,
         author_urls=author_urls,
     )
+
+
+def _bounded_terms(fields: Fields, tags: tuple[str, ...], more: tuple[str, ...], bound: int) -> tuple[str, ...]:
+    """The article's tags (its own, then a list of categories' others), the first ``bound`` of them: the
+    rest are named in one warning and dropped (each tag's feeds carry the entry with all its tags)."""
+    terms = tuple(distinct_terms(tags + more))  # names that share one feed are one term
+    if len(terms) <= bound:
+        return terms
+    dropped = terms[bound:]
+    keys = [fields.raw("tags")[0]] if set(dropped) & set(tags) else []
+    keys += [fields.raw("category")[0]] if set(dropped) & set(more) else []
+    shown = ", ".join(repr(term[:100]) for term in dropped[:3]) + (", ..." if len(dropped) > 3 else "")
+    fields.warn(
+        ", ".join(keys), f"{len(terms):,} terms, more than max_terms ({bound:,}): {len(dropped):,} dropped ({shown})"
+    )
+    return terms[:bound]
+
+
+def _first_heading(body: str) -> str | None:
+    """The text of the body's first level-1 ATX heading, outside fenced code (Docusaurus' title)."""
+    from .mdx import first_heading
+    from .plain import plain_line
+
+    found = first_heading(body)
+    return plain_line(found)[0] if found else None

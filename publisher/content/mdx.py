@@ -107,3 +107,16 @@ def admonitions(text: str, *, alerts: bool) -> str:
                 continue
         out.append((prefix + line).rstrip() if prefix else line)
     return "\n".join(out)
+
+
+_HEADING = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def first_heading(text: str) -> str | None:
+    """The first ``# Heading`` outside fenced code, as written; None without one."""
+    lines = text.split("\n")
+    for index, outside in _outside_fences(lines):
+        found = _HEADING.match(lines[index]) if outside else None
+        if found:
+            return found.group(1).strip() or None
+    return None

@@ -26,7 +26,8 @@ from .permalinks import DATED_NAME
 MOST = 0.5  # a key in at least this share of the files is the site's name for a field
 PAGES = 0.1  # dateless pages are excluded by name when they are at most this share (or 3)
 _ASSIGN = re.compile(r"^(?P<key>[A-Z_]+)\s*=\s*(?P<quote>['\"])(?P<value>.*?)(?P=quote)", re.MULTILINE)
-_ASTRO_SITE = re.compile(r"\bsite\s*:\s*(['\"`])(?P<value>https?://[^'\"`]+)\1")
+# site: "https://..." or, with a deploy preview's variable first, site: process.env.X || "https://..."
+_ASTRO_SITE = re.compile(r"\bsite\s*:\s*(?:[\w.]+\s*(?:\|\||\?\?)\s*)?(['\"`])(?P<value>https?://[^'\"`]+)\1")
 # docusaurus.config.js: the top-level keys of the exported object (two spaces in), quoted.
 _DOCUSAURUS_KEY = re.compile(r"^ {0,2}(?P<key>title|url|baseUrl)\s*:\s*(['\"`])(?P<value>[^'\"`]*)\2", re.MULTILINE)
 
@@ -135,6 +136,12 @@ def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
         )
     elif preset == "pelican":
         values = {m.group("key"): m.group("value") for m in _ASSIGN.finditer(text)}
+        published = path.with_name("publishconf.py")  # Pelican's settings for the live site win there
+        if published.is_file() and published != path:
+            more = published.read_text(encoding="utf-8", errors="replace")
+            values.update({m.group("key"): m.group("value") for m in _ASSIGN.finditer(more) if m.group("value")})
+            if values.get("SITEURL"):
+                site["url_file"] = published
         site.update(
             url=values.get("SITEURL"),
             title=values.get("SITENAME"),
@@ -159,7 +166,12 @@ def _site_settings(path: Path, preset: str | None) -> dict[str, Any]:
 
 # The site's name and address where the starter projects keep them: Astro's blog template
 # (src/consts.ts: SITE_TITLE) and eleventy-base-blog (_data/metadata.js or .json: title, url).
-_STARTER_FILES = ("src/consts.ts", "src/consts.js", "src/config.ts", "_data/metadata.js", "_data/metadata.json")
+_STARTER_FILES = (
+    "src/consts.ts",
+    "src/consts.js",
+    "src/config.ts",
+    *(f"{root}_data/{name}" for root in ("", "src/") for name in ("metadata.js", "metadata.json", "site.json")),
+)
 _STARTER_KEY = re.compile(
     r"\b(?P<key>SITE_TITLE|title|SITE_URL|url|website)[\"']?\s*[:=]\s*(['\"`])(?P<value>[^'\"`\n]+)\2"
 )
@@ -177,7 +189,8 @@ def _starter_metadata(root: Path, known: dict[str, Any]) -> dict[str, Any]:
                 continue
             found.setdefault(key, match["value"].strip())
         if found.get("title"):
-            return {**({} if known.get("url") else found), "title": found["title"], "title_file": candidate}
+            url = {} if known.get("url") or not found.get("url") else {"url": found["url"], "url_file": candidate}
+            return {**url, "title": found["title"], "title_file": candidate}
     return {}
 
 
@@ -308,6 +321,7 @@ def config_text(found: Survey, config_path: Path, *, url: str | None = None, tit
         return Path(os.path.relpath(path, base)).as_posix()
 
     site_file = shown(found.site_file) if found.site_file else None
+    url_file = (shown(found.site["url_file"]) if found.site.get("url_file") else site_file) if from_site else None
     if title:
         title_note = ""
     elif found.site.get("title"):
@@ -333,7 +347,7 @@ def config_text(found: Survey, config_path: Path, *, url: str | None = None, tit
         "# Every setting but title and url has a default; the comments say where each value came from.",
         "",
         f"title = {_toml(title)}{title_note}",
-        f"url = {_toml(url)}" + (f"  # from {site_file}" if from_site else ""),
+        f"url = {_toml(url)}" + (f"  # from {url_file}" if url_file else ""),
         f"content = {_toml(content)}",
         'output = "feeds"',
     ]

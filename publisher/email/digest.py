@@ -181,6 +181,12 @@ def _render(
                 "with only featured articles left"
             )
             break
+        if len(included) == 1:  # a digest of nothing is no digest: the lone article stays, said so
+            notes.append(
+                f"{size:,} bytes of HTML is over the {config.digest.budget:,}-byte budget with one article "
+                f"left ({included[0].slug}): raise [digest] budget or shorten its description"
+            )
+            break
         del included[droppable[-1]]  # the oldest non-featured article
         pages = web_addresses(config, _subject(included, config), upper)
     if len(included) < min(len(ordered), limit):

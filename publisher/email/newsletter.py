@@ -145,12 +145,21 @@ def prepare_digest(
         )
     except EmptyDigest:
         start = f"since the previous digest ({last.until:%Y-%m-%d %H:%M %Z})" if last else "in the window"
-        raise EmptyDigest(f"nothing new {start}") from None
+        raise EmptyDigest(f"nothing new {start}{'' if last else _newest(articles, now)}") from None
     for note in digest.notes:
         log.warning("digest: %s", note)
     for problem in digest.problems:
         log.warning("digest check: %s", problem)
     return digest
+
+
+def _newest(articles: list[Article], now: datetime) -> str:
+    """Where a window with nothing in it could start: the newest published article's day, said so."""
+    newest = max((a.published for a in articles if not a.draft and a.published <= now), default=None)
+    if newest is None:
+        return ""
+    day = f"{newest:%Y-%m-%d}"
+    return f" (the newest article is from {day}; --since {day} takes it)"
 
 
 def write_digest(
@@ -279,8 +288,7 @@ def _checked(
     without its lock: a build may be writing it), checked when ``check``."""
     with peek_state(config) as store:
         articles, errors = load_current(config, store, strict=strict)
-    for exc in errors:
-        log.warning("skipped %s", exc)
+    _name_once(history, errors)
     digest = prepare_digest(
         config, request, articles, now=now, history=history, for_subscribers=for_subscribers, strict=strict
     )
@@ -289,6 +297,21 @@ def _checked(
             f"digest not {verb}: {len(digest.problems)} problem(s) found by --check", digest.problems
         )
     return digest
+
+
+def _name_once(history: sqlite3.Connection, problems: list[ContentError]) -> None:
+    """Name each skipped article once, as the build does: a weekly cron digest would otherwise mail the
+    same warnings every week. What was named is kept in the newsletter's database until the problem is
+    gone or changes; ``publisher check`` lists every current one."""
+    from .store import named_problems, record_named_problems
+
+    named = named_problems(history)
+    current = [str(problem) for problem in problems]
+    for problem in current:
+        if problem not in named:
+            log.warning("skipped %s", problem)
+    if set(current) != named:
+        record_named_problems(history, current)
 
 
 @contextmanager

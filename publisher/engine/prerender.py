@@ -60,8 +60,7 @@ def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -
                     if problem is None:
                         html.store_html(rel, key, text)
                     else:  # reported here, without spending the article's budget again
-                        article, (message, reason) = by_rel[rel], problem
-                        failed.append(ArticleFailed(article, ContentError(article.path, None, message, reason=reason)))
+                        failed.append(ArticleFailed(by_rel[rel], problem))
     finally:
         if helper is not None:
             helper.stop()
@@ -69,13 +68,13 @@ def prerender(articles: Sequence[Article], html: HtmlStore, store: StateStore) -
 
 
 def _render_into(out: IO[bytes], jobs: list[tuple[Article, tuple[str, str]]], config: Any) -> None:
-    """In the helper: batches of (rel, key, html, None), or (rel, key, "", (message, reason)) for a failure."""
-    batch: list[tuple[str, str, str, tuple[str, str] | None]] = []
+    """In the helper: batches of (rel, key, html, None), or (rel, key, "", its ContentError) for a failure."""
+    batch: list[tuple[str, str, str, ContentError | None]] = []
     for article, (rel, key) in jobs:
         try:
             batch.append((rel, key, rendered_html(article, config), None))
         except ArticleFailed as failure:
-            batch.append((rel, key, "", (failure.error.message, failure.error.reason)))
+            batch.append((rel, key, "", failure.error))  # pickled as it is (ContentError.__reduce__)
         if len(batch) >= BATCH:
             put(out, batch)
             batch = []

@@ -36,6 +36,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError, ContentError, OutputError
+from ..output import database_unwritable
 from .damage import StateDamaged, named
 from .lock import lock_folder, unlock_folder
 from .records import dumps, error_record
@@ -299,6 +300,8 @@ def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) 
             yield store
         finally:
             store.close()
+    except sqlite3.OperationalError as exc:  # a full disk is the user's to fix, not a bug: say it as a write does
+        raise database_unwritable(folder / DB_NAME, exc) or exc from None
     finally:
         if fd is not None:
             unlock_folder(fd)
@@ -340,6 +343,9 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             db.close()
             why = "it is from another version of publisher or not publisher's"
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
+            full = database_unwritable(path, exc) if isinstance(exc, sqlite3.Error) else None
+            if full is not None:  # a full disk is not damage
+                raise full from None
             why = f"it is damaged ({exc})"
         _set_aside(path, why)
     db = _sqlite(path)

@@ -12,6 +12,8 @@ path, the problems said once, and the records of the run):
 
 - ``load``: files unchanged since the last call give back their recorded article or error
   without being read (engine/incremental.py);
+- ``take``: articles a host made from its pages (``Article(url=, html=)``) are known by a digest
+  of their fields, as files are by theirs;
 - ``render``: each article's HTML comes from the store (rendered once, on both cores when there
   is much of it: engine/prerender.py), and the feeds come back as ``Rendered``, a mapping whose
   bytes are made only when asked for;
@@ -23,8 +25,9 @@ path, the problems said once, and the records of the run):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -85,6 +88,25 @@ class Store:
                 self.state.put("outside_reported", outside_now)
         self.loaded = loaded
         return loaded
+
+    def take(self, articles: Iterable[Article], config: Config) -> None:
+        """Articles a host made (``Article(url=, html=)`` from its pages, no file of ours), as ``load``
+        leaves files: each known by its URL and a digest of every field, its HTML included, so that
+        render keeps its HTML and pieces and write skips the outputs it is not in, until the page
+        changes (the MkDocs and Pelican plugins: publisher/integrations/). An article without a file
+        path is kept in memory only, as the HTML cache keeps those."""
+        settings = settings_key(config)
+        if self.state.get("settings") != settings:
+            with self.state.transaction():
+                self.state.put("settings", settings)
+        loaded = Loaded()
+        for article in articles:
+            if article.path is None:
+                continue  # kept in memory only, as the HTML cache keeps articles without a file
+            fields = "\0".join(f"{f.name}={getattr(article, f.name)!r}" for f in dataclasses.fields(article))
+            loaded.shas[article.path] = hashlib.sha256(fields.encode("utf-8", "surrogatepass")).hexdigest()
+            loaded.rels[article.path] = article.url or article.path
+        self.loaded = loaded
 
     def render(self, published: list[Article], config: Config, *, strict: bool = False) -> Rendered:
         """The outputs of ``published`` (newest first) with each article's HTML made once and stored.

@@ -12,7 +12,7 @@ from typing import Any
 from ..config import Config
 from ..content.permalinks import article_url
 from ..model import Article
-from ..text import distinct_lines, join_names, one_line
+from ..text import distinct_terms, join_names, one_line
 from .links import FeedLink, feed_links, feed_title
 from .outputs import Listed, Output
 from .parts import Parts
@@ -98,7 +98,7 @@ def _entry(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
         "date": config.local_time(article.published).date().isoformat(),
         "author": join_names(article.authors),  # "A, B and C"
         "summary": parts.summary(article),
-        "tags": distinct_lines(article.tags),
+        "tags": distinct_terms(article.tags),
         "cover": cover.url if cover is not None and cover.type.startswith("image/") else None,
     }
 

@@ -18,7 +18,7 @@ from .. import urls
 from ..config import Config
 from ..config.articles import DEFAULT_ENGINE, PYTHON_MARKDOWN_EXTENSIONS
 from ..content.permalinks import article_url
-from ..errors import ContentError, printable
+from ..errors import ContentError
 from ..model import Article
 from ..text import xml_safe
 from ..urls import URL_ATTRIBUTES, uri
@@ -278,23 +278,15 @@ def render_html(article: Article, config: Config) -> str:
 
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
+    from .where import warn_dropped
+
     def dropped(attribute: str, value: str) -> None:
-        from .where import locate
+        warn_dropped(article, attribute, value)
 
-        where = printable(article.path) if article.path else f"<article {article.slug!r}>"
-        line, text = locate(article, value)
-        found = ", ".join(
-            ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
-        )
-        log.warning(
-            "%s: %s=%r is not an http(s) address; dropped%s",
-            where,
-            attribute,
-            value[:200],
-            f" ({found})" if found else "",
-        )
-
-    return sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
+    html = sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
+    # U+FFFD written by the author (an article about it): as a character reference, what readers
+    # show is the same, and feed validators stop taking it for broken encoding (W3C BadCharacters).
+    return html.replace("\ufffd", "&#xFFFD;") if "\ufffd" in html else html
 
 
 def body_html(article: Article, config: Config) -> str:

@@ -7,10 +7,14 @@ editor shows it; an article built in code counts in its body.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
+from ..errors import printable
 from ..model import Article
+
+log = logging.getLogger("publisher")
 
 _EMPTY_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:<>)?\s*\)|\bhref\s*=\s*(?:\"\"|'')")
 
@@ -20,7 +24,7 @@ def locate(article: Article, value: str) -> tuple[int | None, str | None]:
     text = _source(article)
     if value.strip():
         escaped = re.escape(value)
-        found = re.search(rf"\[([^\]\n]*)\]\(\s*<?{escaped}|(?:=\s*[\"']?|\(\s*<?){escaped}", text)
+        found = re.search(rf"\[([^\]\n]*)\]\(\s*<?{escaped}|(?:=\s*[\"']?|\(\s*<?|<){escaped}", text)
     else:
         found = _EMPTY_LINK.search(text)
     if found is None:
@@ -36,3 +40,15 @@ def _source(article: Article) -> str:
         except OSError:
             pass
     return article.body
+
+
+def warn_dropped(article: Article, attribute: str, value: str) -> None:
+    """One warning for an address the sanitiser dropped, with where it was written."""
+    where = printable(article.path) if article.path else f"<article {article.slug!r}>"
+    line, text = locate(article, value)
+    found = ", ".join(
+        ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
+    )
+    log.warning(
+        "%s: %s=%r is not an http(s) address; dropped%s", where, attribute, value[:200], f" ({found})" if found else ""
+    )

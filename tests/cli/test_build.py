@@ -44,6 +44,18 @@ def test_verbose_says_what_was_written(posts, cli):
     assert ran.code == 0 and "wrote " in ran.err
 
 
+def test_verbose_lists_the_skipped_articles_still_there_on_every_build(posts, cli):
+    posts.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    problem = f"{posts.content / 'broken.md'}:3: publishDate: '2025-13-45' is not a date"
+    for run in range(3):  # reported when first seen; -v names it again on each later build, once
+        ran = cli.on(posts, "build", "-v")
+        assert ran.code == 0 and ran.err.count(problem) == 1, ran.err
+        assert (f"publisher: skipped {problem}" if run == 0 else f"publisher: still skipped {problem}") in ran.err
+        if run == 1:  # the second build found nothing changed; the third finds an edit
+            posts.add("post-1.md", title="Post 1", date="2025-01-01", body="Edited.")
+    assert problem not in cli.on(posts, "build").err  # without -v, only the build that first saw it says so
+
+
 def test_a_bad_article_is_reported_and_skipped(posts, cli):
     posts.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
     ran = cli.on(posts, "build")
@@ -179,4 +191,4 @@ def test_check_lists_every_current_problem(posts, cli):
     ]
     assert ran.err == "1 problem\n"
     (posts.content / "broken.md").unlink()
-    assert cli.on(posts, "check", now=None) == Ran(0, "", "")
+    assert cli.on(posts, "check", now=None) == Ran(0, "3 articles, all publishable\n", "")

@@ -40,6 +40,17 @@ def test_a_config_that_is_a_folder(tmp_path, cli):
     assert ran == Ran(2, "", f"publisher: error: {folder}: is a folder, not a configuration file\n")
 
 
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a = " * 2000 + "1" + "}" * 2000])
+def test_a_config_nested_too_deeply_to_read_is_a_config_error(one_post, cli, nested):
+    config = written(one_post, BASE + f"x = {nested}\n")
+    ran = cli.on(one_post, "build")
+    assert ran == Ran(
+        2,
+        "",
+        f"publisher: error: {config}: arrays or tables nested too deeply to read (a setting is a few levels deep)\n",
+    )
+
+
 @pytest.mark.parametrize(
     ("setting", "key"),
     [
@@ -80,6 +91,7 @@ def test_a_subject_template_that_raises_is_a_config_error(one_post, cli, subject
         ("[digest]\nbudget = -1", "[digest] budget: -1 must be 1 or more bytes of HTML"),
         ("max_article_bytes = 0", "max_article_bytes: 0 must be 1 to 67,108,864 bytes"),
         ("max_article_bytes = 100_000_000", "max_article_bytes: 100000000 must be 1 to 67,108,864 bytes"),
+        ("max_terms = 0", "max_terms: 0 must be 1 to 10,000"),
         ('icon = "javascript:alert(1)"', "icon: 'javascript:alert(1)' is not an http(s) address"),
         (
             '[digest]\nunsubscribe_url = "javascript:alert(1)"',
@@ -113,6 +125,47 @@ def test_a_feed_file_outside_the_output_folder_is_a_config_error_and_nothing_is_
     assert ran.code == 2 and ran.out == ""
     assert ran.err.startswith(f"publisher: error: {config}: {key}: ") and "outside the output folder" in ran.err
     assert victim.read_text() == "precious\n" and not (folder / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        (
+            '[feeds]\natom = "tags"\ntags = true\n',
+            "[feeds] atom: 'tags' is also the folder of [feeds] tag_pattern ('tags/{slug}.{format}.xml')",
+        ),
+        (
+            '[feeds]\nrss = "archive"\n',
+            "[feeds] rss: 'archive' is also the folder of [feeds] archive_pattern ('archive/{year}.atom.xml')",
+        ),
+        (
+            '[feeds]\ncategories = true\ncategory_json_pattern = "feed.json/{slug}.json"\n',
+            "[feeds] json: 'feed.json' is also the folder of [feeds] category_json_pattern ('feed.json/{slug}.json')",
+        ),
+        (
+            '[feeds]\nindex = "newsletter"\n',
+            "[feeds] index: 'newsletter' is also the folder of the newsletter's web archive ('newsletter/')",
+        ),
+        (
+            '[feeds]\natom = "x/atom.xml"\nrss = "x"\n',
+            "[feeds] rss: 'x' is also the folder of [feeds] atom ('x/atom.xml')",
+        ),
+    ],
+)
+def test_a_feed_file_named_as_another_outputs_folder_is_a_config_error(one_post, cli, setting, message):
+    config = written(one_post, BASE + setting)
+    ran = cli.on(one_post, "build")
+    assert ran.code == 2 and ran.out == ""
+    assert ran.err == f"publisher: error: {config}: {message}; a file and a folder cannot share a name\n"
+    assert not (one_post.config_file.parent / "out").exists()
+
+
+def test_a_feed_named_as_the_folder_of_outputs_that_are_off_is_allowed(one_post, cli):
+    # Tags are off, and so is the newsletter's web archive: no folder of that name is ever made.
+    written(one_post, BASE + '[feeds]\natom = "tags"\nrss = "newsletter"\n[digest]\narchive = false\n')
+    ran = cli.on(one_post, "build")
+    assert ran.code == 0, ran.err
+    assert (one_post.config_file.parent / "out" / "tags").is_file()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Crashes and overlapping runs: a killed build never leaves a half-written feed, two runs never
-interleave, and a full or read-only output folder keeps the previous outputs."""
+interleave, and a full or read-only output or state folder keeps the previous outputs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from lxml import etree
 import publisher
 from benchmarks.make_corpus import make_corpus
 from publisher.engine.state import open_state
-from tests.conftest import NOW, NOW_ARG, PROCESS_ENV, publisher_command, run_publisher, write_article
+from tests.conftest import NOW, NOW_ARG, PROCESS_ENV, publisher_command, run_publisher, sized, write_article
 
 # Archives off: they would render all 2,000 articles on each of the many builds here, and they
 # are written by the same write_feeds path the tag and category feeds already exercise.
@@ -51,7 +51,7 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
     duration = time.monotonic() - started
     old = snapshot(site / "feeds")
     rng = random.Random(20251125)
-    for round_ in range(20):
+    for round_ in range(sized(20, 5)):  # 20 in CI; each round is a killed build and a whole one (20 took a minute)
         # Each round changes what every main feed holds, then kills a build somewhere in its run.
         # Newer than the whole corpus, and each round newer than the one before.
         published = (NOW - timedelta(days=20 - round_)).date().isoformat()
@@ -203,24 +203,20 @@ def _grow(folder: Path) -> None:
         )
 
 
-def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
-    _grow(small_site / "big")
-    (small_site / "feeds").mkdir()
+def _fill_up(site: Path, folder: str, size: str, then: str = "") -> subprocess.CompletedProcess:
+    """Build on a ``size`` tmpfs mounted on ``folder`` (status in ``first=``), add articles that do not fit,
+    build again (``status=``), then run ``then``."""
+    _grow(site / "big")
+    (site / folder).mkdir()
     cmd = " ".join(publisher_command(*BUILD))
-    result = _in_mount_namespace(
-        f"""
-        mount -t tmpfs -o size=256k tmpfs feeds
-        {cmd}
-        mkdir before && cp -a feeds/. before/
-        cp big/*.md content/
-        set +e
-        {cmd}
-        echo status=$?
-        set -e
-        diff -r before feeds && echo unchanged
-        """,
-        small_site,
+    script = (
+        f"mount -t tmpfs -o size={size} tmpfs {folder}\n{cmd}\necho first=$?\nmkdir before && cp -a feeds/. before/"
     )
+    return _in_mount_namespace(f"{script}\ncp big/*.md content/\nset +e\n{cmd}\necho status=$?\n{then}", site)
+
+
+def test_a_full_output_folder_is_a_clear_error_and_keeps_the_previous_feeds(small_site):
+    result = _fill_up(small_site.root, "feeds", "256k", then="set -e\ndiff -r before feeds && echo unchanged")
     assert "status=1" in result.stdout, result
     assert "cannot be written (No space left on device); the previous file is unchanged" in result.stderr
     assert "unchanged" in result.stdout, result.stdout
@@ -238,3 +234,50 @@ def test_a_read_only_output_folder_is_a_clear_error_and_keeps_the_previous_feeds
     assert "status=1" in result.stdout, result
     assert "Read-only file system" in result.stderr
     assert snapshot(small_site / "feeds") == before
+
+
+def test_a_full_state_folder_is_one_line_naming_the_database_and_the_next_run_goes_on(small_site):
+    result = _fill_up(small_site.root, ".publisher", "512k")
+    assert "first=0" in result.stdout and "status=1" in result.stdout, result
+    assert result.stderr.splitlines() == [
+        "publisher: error: .publisher/state.sqlite3: cannot be written (No space left on device); "
+        "the previous state is unchanged"
+    ]
+    again = run_publisher(*BUILD, cwd=small_site, timeout=300)  # the disk has room again (the tmpfs is gone)
+    assert again.returncode == 0, again.stderr
+    assert len(feedparser.parse((small_site / "feeds" / "atom.xml").read_bytes()).entries) == 33
+
+
+def test_a_full_state_folder_keeps_the_newsletters_records_and_the_next_digest_goes_on(site):
+    # The disk fills up between two weekly digests: the newsletter's database is not damaged, only
+    # full. Moving it aside lost the subscribers and the history, and the next digest sent everything again.
+    news = site(title="Full", url="https://full.example.org/", digest={"unsubscribe_url": "https://full.example.org/u"})
+    for day in (21, 22, 23):
+        news.add(f"p{day}.md", title=f"P{day}", date=f"2026-11-{day}T08:00:00Z")
+    (news / ".publisher").mkdir()
+    digest = " ".join(publisher_command("digest", "--since-last", "-q", "--now"))
+    result = _in_mount_namespace(
+        f"""
+        mount -t tmpfs -o size=1m tmpfs .publisher
+        {digest} 2026-11-24T12:00:00Z
+        dd if=/dev/zero of=.publisher/filler bs=4k 2>/dev/null || true
+        printf -- '---\\ntitle: Late\\npublishDate: 2026-11-24T13:00:00Z\\n---\\nx\\n' > content/late.md
+        set +e
+        {digest} 2026-11-25T12:00:00Z
+        echo status=$?
+        set -e
+        ls .publisher
+        rm .publisher/filler
+        {digest} 2026-11-25T12:00:00Z
+        cat feeds/digest.txt
+        """,
+        news,
+    )
+    assert "status=1" in result.stdout, result
+    assert result.stderr.splitlines() == [
+        "publisher: error: .publisher/newsletter.sqlite3: cannot be written (No space left on device); "
+        "the previous state is unchanged"
+    ]
+    assert "damaged" not in result.stdout
+    sent = result.stdout.split("status=1", 1)[1]
+    assert "Late" in sent and "P23" not in sent  # after the room came back: only what was new

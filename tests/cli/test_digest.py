@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from lxml import html as lxml_html
 
+from publisher.cli import build_parser
+from publisher.cli.digest import preview_renderer
 from tests.conftest import NOW_ARG, ROOT, Cli, digest_history
+from tests.pages import code_blocks, publisher_args, read
 from tests.test_digest import assert_email_safe, body_elements
 
 HEADERS = ["From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"]
@@ -27,6 +30,26 @@ def bundled(tmp_path_factory):
     ran = Cli()("digest", "--config", folder / "publisher.toml", "--out", out, "--now", NOW_ARG, "--days", "3650", "-q")
     assert ran.code == 0, ran.err
     return out
+
+
+def test_the_readmes_newsletter_example_works_as_written_a_year_later_and_passes_its_checks(tmp_path, monkeypatch, cli):
+    # The bundled articles end in November 2026: the README's window is written to hold them on any
+    # later day, and its covers are JPEG and PNG, which Outlook and every Gmail app show.
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    monkeypatch.chdir(tmp_path)
+    later = ("--now", "2027-11-25T12:00:00Z")
+    (line,) = [
+        line for block in code_blocks(read("README.md"), "sh") for line in block.splitlines() if " digest " in line
+    ]
+    digest, preview = (publisher_args(part) for part in line.split("&&"))
+    ran = cli(*digest, *later)
+    assert (ran.code, ran.err) == (0, ""), ran.err
+    assert ran.out.startswith("digest: 7 articles (1 featured)") and (tmp_path / "feeds" / "digest.eml").is_file()
+    shown = preview_renderer(build_parser().parse_args([*preview, *later, "--no-open"]))()
+    assert len(shown.articles) == 7 and shown.problems == ()
+    sent = cli("send", "--check", "--dry-run", "--to", "me@example.org", "--since", "2026-01-01", *later)
+    assert (sent.code, sent.err) == (0, ""), sent.err
 
 
 def test_bundled_digest_message_has_exactly_the_parts_and_headers(bundled):
@@ -146,10 +169,30 @@ def test_dry_run_and_force(digests, cli):
     assert "one" in (digests / "out" / "digest.txt").read_text()
 
 
+def test_a_bad_article_is_named_by_the_first_digest_only_and_again_once_it_changes(digests, cli):
+    # A weekly cron digest mails its warnings: a skipped article is news once, not every week.
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    broken = digests.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    problem = f"{broken}:3: publishDate: '2025-13-45' is not a date"
+    runs = [cli.on(digests, "digest", "--since-last", now=f"2026-11-{day}T12:00:00Z") for day in (25, 26, 27)]
+    assert [run.code for run in runs] == [0, 0, 0]
+    assert [run.err.count(problem) for run in runs] == [1, 0, 0], [run.err for run in runs]
+    assert cli.on(digests, "check", now=None).out.count(problem) == 1  # check lists every current one
+    broken.write_text("---\ntitle: Broken\npublishDate: 2025-14-45\n---\n")
+    assert "'2025-14-45' is not a date" in cli.on(digests, "digest", "--days", "7").err
+    broken.write_text("---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")  # back as it was: news again
+    assert problem in cli.on(digests, "digest", "--days", "7").err
+
+
 def test_empty_window_writes_nothing(digests, cli):
     post(digests, "old", "2025-01-01")
     ran = cli.on(digests, "digest", "--days", "7", now="2026-11-25")
-    assert ran.code == 0 and "nothing new in the window" in ran.err
+    assert ran.code == 0
+    # Where a window could start that holds something (a site's first digest, long after its last article).
+    assert ran.err == (
+        "publisher: nothing new in the window (the newest article is from 2025-01-01; --since 2025-01-01 takes it): "
+        "no digest written\n"
+    )
     assert not (digests / "out" / "digest.html").exists()
 
 

@@ -256,6 +256,23 @@ def test_tags_too_long_for_a_file_name_get_a_short_stable_one(site, cli, tmp_pat
     assert titles == {f"Hostile: {cjk}", f"Hostile: {long}"}
 
 
+def test_an_article_with_ten_thousand_tags_gives_the_feeds_of_max_terms_of_them_and_one_warning(site, cli):
+    # Before the bound, 9,990 tags wrote 29,978 files (8 GB): every tag feed held the entry with all its tags.
+    tags = ", ".join(f"t{i}" for i in range(10_000))
+    blog = hostile(site, {"tagged.md": article("Tagged", extra=f"tags: [{tags}]\n")}, feeds={"tags": True})
+    ran = cli.on(blog, "build")
+    assert ran.code == 0, ran.err
+    assert [line for line in ran.err.splitlines() if "tagged.md" in line] == [
+        f"publisher: {blog.content / 'tagged.md'}: tags: 10,000 terms, more than max_terms (100): "
+        "9,900 dropped ('t100', 't101', 't102', ...)"
+    ]
+    assert len(list((blog / "feeds" / "tags").iterdir())) == 3 * 100
+    blog.configure(max_terms=5)
+    assert cli.on(blog, "build").code == 0
+    assert len(list((blog / "feeds" / "tags").iterdir())) == 3 * 5
+    assert "tagged.md" not in cli.on(blog, "build").err  # said once, on the build that read the file
+
+
 def test_an_article_rendered_by_the_second_process_is_named_once_and_left_out(site, cli, tmp_path):
     # 401 articles to render: the engine renders the second half in a forked helper (prerender.py).
     # Outputs are planned newest first, then the 2024 archive, then the rest of 2025: the oldest

@@ -92,7 +92,9 @@ def test_publisher_preview_of_an_empty_window_keeps_serving_and_says_so(previewe
             assert "nothing was published in the window" in page.findtext(".//pre")
         err = stop_with_ctrl_c(proc)
     assert "no digest written" not in err
-    assert err.count("publisher: nothing new in the window: the preview keeps serving and its page says so") == 2
+    # Said once, however often the page is reloaded (the page says it on every load).
+    said = "nothing new in the window (the newest article is from 2026-11-20; --since 2026-11-20 takes it)"
+    assert err.count(f"publisher: {said}: the preview keeps serving and its page says so") == 1
 
 
 def test_preview_offers_only_the_flags_it_honours(capsys):
@@ -134,3 +136,24 @@ def test_a_broken_site_template_is_named_with_its_line_on_the_error_page(preview
         assert f"{broken}:{line}:" in message, message
         broken.unlink()
         assert fetch(server, "/")[0] == 200
+
+
+def test_the_preview_says_each_warning_once_however_often_it_is_reloaded(previewed, caplog):
+    # A skipped article and the check's findings (no unsubscribe address here) are said by the first
+    # render; each reload renders again, and says only what is new.
+    previewed.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-13-45\n---\n")
+    args = build_parser().parse_args(
+        ["preview", "--config", str(previewed.config_file), "--days", "30", "--now", NOW_ARG]
+    )
+    with caplog.at_level("WARNING", logger="publisher"), running(preview_renderer(args)) as server:
+        for _ in range(3):
+            assert fetch(server, "/")[0] == 200
+        said = [r.getMessage() for r in caplog.records]
+        assert len(said) == len(set(said)) and any("broken.md" in line for line in said), said
+        assert any(line.startswith("digest check: ") for line in said), said
+        previewed.add("broken.md", "---\ntitle: Broken\npublishDate: 2025-14-45\n---\n")
+        assert fetch(server, "/")[0] == 200
+        assert [r.getMessage() for r in caplog.records][len(said) :] == [
+            f"skipped {previewed.content / 'broken.md'}:3: publishDate: '2025-14-45' is not a date "
+            "(expected YYYY-MM-DD or ISO 8601)"
+        ]

@@ -287,3 +287,34 @@ def test_docusaurus_react_native_blog(sample, cli):
     assert ":::" not in rollout and "truncate" not in rollout
     assert "/*" not in entries[0].content[0].value
     assert_addresses_are_uris("https://reactnative.dev/")
+
+
+def test_init_writes_no_machine_paths_and_says_where_the_title_came_from(tmp_path, monkeypatch, cli):
+    """A publisher.toml is committed: no path of this machine in it, and a title that is only the
+    folder's name is said to be one; no 'the preset's' exclude without a preset."""
+    site = tmp_path / "golang-blog"
+    (site / "_content" / "blog").mkdir(parents=True)
+    (site / "_content" / "blog" / "go1.md").write_text("---\ntitle: Go 1\npublishDate: 2012-03-28\n---\nx\n")
+    monkeypatch.chdir(site)
+    ran = cli("init", "--content", "_content/blog", "--url", "https://go.dev/")
+    assert ran.code == 0 and 'note: the title is the content folder\'s name, "blog"' in ran.out
+    text = Path("publisher.toml").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and "the preset's" not in text
+    assert "publisher's default; files and folders that are not articles" in text
+    assert 'title = "blog"  # the content folder\'s name (no generator configuration found)' in text
+
+
+def test_init_names_the_sites_authors_file(tmp_path, monkeypatch, cli):
+    site = tmp_path / "jekyll"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_data").mkdir()
+    (site / "_config.yml").write_text("title: J\nurl: https://j.example\n")
+    (site / "_data" / "authors.yml").write_text("ann:\n  name: Ann Lee\n  url: https://ann.example/\n")
+    (site / "_posts" / "2024-01-02-hello.md").write_text("---\ntitle: Hello\nauthor: ann\n---\nx\n")
+    monkeypatch.chdir(site)
+    assert cli("init", "--content", "_posts").code == 0
+    config = tomllib.loads(Path("publisher.toml").read_text(encoding="utf-8"))
+    assert config["authors"] == "_data/authors.yml" and str(tmp_path) not in Path("publisher.toml").read_text()
+    assert cli("build", "--now", NOW_ARG).code == 0
+    entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
+    assert entry.author_detail == {"name": "Ann Lee", "href": "https://ann.example/"}

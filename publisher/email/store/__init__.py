@@ -9,7 +9,8 @@ It holds the newsletter's records, which (unlike the build's cache) cannot be ma
   covered); ``issues`` and ``deliveries``: issues sent to each subscriber, and the delivery journal
   that makes each go out exactly once (journal.py);
 - ``attempts``: recent signups per address and per client, for the web app's rate limits;
-- ``meta``: what the database is, and a note when the records were lost.
+- ``meta``: what the database is, a note when the records were lost, and the skipped articles the
+  last digest or send named (each is named once).
 
 A send or a digest holds the newsletter's lock (``newsletter.lock``, an flock the kernel releases
 however the run ends) for its whole length, so two never interleave; a build takes the state
@@ -29,8 +30,10 @@ from .journal import (
     forget_lost_history,
     issue_started,
     last_digest,
+    named_problems,
     record_delivery,
     record_digest,
+    record_named_problems,
     recorded,
     start_issue,
     stored_issue,
@@ -69,11 +72,13 @@ __all__ = [
     "import_subscribers",
     "issue_started",
     "last_digest",
+    "named_problems",
     "open_journal",
     "open_newsletter",
     "peek_newsletter",
     "record_delivery",
     "record_digest",
+    "record_named_problems",
     "recorded",
     "set_status",
     "start_issue",

@@ -16,6 +16,7 @@ from ...config import Config
 from ...engine.lock import hold_lock, unlock_folder
 from ...engine.state import move_aside, prepare_folder, state_folder
 from ...errors import OutputError
+from ...output import database_unwritable
 
 log = logging.getLogger("publisher")
 
@@ -85,6 +86,8 @@ def open_newsletter(config: Config, *, lock: bool = True, lock_timeout: float = 
     try:
         with closing(open_journal(folder / DB_NAME)) as db:
             yield db
+    except sqlite3.OperationalError as exc:  # a full disk is the user's to fix, not a bug: say it as a write does
+        raise database_unwritable(folder / DB_NAME, exc) or exc from None
     finally:
         if fd is not None:
             unlock_folder(fd)  # releases the flock (and tells a forked helper not to close it)
@@ -103,6 +106,12 @@ def open_journal(path: str | Path) -> sqlite3.Connection:
                 return db
             why = "it is not publisher's newsletter database"
         except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
+                db = None
+            full = database_unwritable(path, exc)
+            if full is not None:  # a full disk is not damage: moving the records aside would lose them
+                raise full from None
             why = f"it is damaged ({exc})"
         if db is not None:
             db.close()

@@ -22,6 +22,7 @@ from ...model import DigestState
 from .database import LOST, database_path, now, transaction
 
 FIX = "pass --since DATE to say where the next digest starts, or --force to start afresh"
+NAMED = "named_problems"  # meta key: the skipped articles the last digest or send named
 
 
 def last_digest(db: sqlite3.Connection) -> DigestState | None:
@@ -59,6 +60,20 @@ def forget_lost_history(db: sqlite3.Connection) -> None:
     """--force: start afresh after a lost history (the next record clears the mark for good)."""
     with transaction(db):
         db.execute("DELETE FROM meta WHERE key = ?", (LOST,))
+
+
+def named_problems(db: sqlite3.Connection) -> set[str]:
+    """The skipped articles the last digest or send named (each is named once, as by the build)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (NAMED,)).fetchone()
+    try:
+        return {str(problem) for problem in json.loads(row[0])} if row else set()
+    except (ValueError, TypeError):
+        return set()
+
+
+def record_named_problems(db: sqlite3.Connection, problems: list[str]) -> None:
+    with transaction(db):
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (NAMED, json.dumps(problems)))
 
 
 def _aware(value: str) -> datetime:
