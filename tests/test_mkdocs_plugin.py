@@ -15,8 +15,9 @@ import lxml.etree
 import lxml.html
 import pytest
 
+import publisher
 from publisher.markup.html import sanitize
-from tests.conftest import ROOT
+from tests.conftest import NOW, ROOT
 from tests.test_jsonfeed import json_feed_validator, valid_json_feed
 
 pytest.importorskip("material", reason="mkdocs-material is not installed (pip install -e '.[test]')")
@@ -257,3 +258,11 @@ def test_a_dirty_build_leaves_the_feeds_as_they_were(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "the feeds were left as they were" in proc.stderr
     assert (tmp_path / "site" / "feeds" / "atom.xml").read_bytes() == before
+
+
+def test_the_build_log_line_of_either_plugin_counts_in_words():
+    """MkDocs and Pelican print this line; a one-post blog once read "publisher: 1 articles"."""
+    from publisher.integrations import host
+
+    one = publisher.Article(slug="a", title="A", published=NOW)
+    assert host.summary([one], ["atom.xml"], "site/feeds") == "publisher: 1 article, 1 file written to site/feeds"

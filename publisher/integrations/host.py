@@ -21,6 +21,7 @@ from ..config.toml import config_from_mapping
 from ..errors import ConfigError, ContentError, EmptyDigest
 from ..model import Article
 from ..output import remove_outputs, write_feeds
+from ..text import counted
 
 log = logging.getLogger("publisher")
 
@@ -81,6 +82,11 @@ def host_config(
     data["static"] = str(site_dir)
     data.setdefault("state_dir", str((base or site_dir.parent) / ".publisher"))
     return config_from_mapping(data, base=base, source=source)
+
+
+def summary(articles: list[Article], written: list[str], folder: str | Path | None) -> str:
+    """What a host's build log says the plugin did: "publisher: 1 article, 5 files written to site/feeds"."""
+    return f"publisher: {counted(len(articles), 'article')}, {counted(len(written), 'file')} written to {folder}"
 
 
 def publish(articles: list[Article], config: Config, *, now: datetime | None = None) -> list[str]:

@@ -160,7 +160,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
                 written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
         except PublisherError as exc:  # the state folder locked by another build, an output not writable
             raise PluginError(f"publisher: {exc}") from None
-        log.info("publisher: %d articles, %d files written to %s", len(articles), len(written), self.site.site.output)
+        log.info("%s", host.summary(articles, written, self.site.site.output))
 
     def _is_article(self, page: Page, config: MkDocsConfig) -> bool:
         if self.config.pages:

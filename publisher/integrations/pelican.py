@@ -65,7 +65,7 @@ def _publish(pelican: Any) -> None:
     except PublisherError as exc:
         log.error("publisher: %s", exc)
         return
-    log.info("publisher: %d articles, %d files written to %s", len(articles), len(written), config.site.output)
+    log.info("%s", host.summary(articles, written, config.site.output))
 
 
 def pelican_config(settings: dict[str, Any]) -> Config:
