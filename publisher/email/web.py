@@ -111,7 +111,7 @@ class SubscriptionApp:
     # -- pages -----------------------------------------------------------------------------------
 
     def _signup(self, request: Request) -> Response:
-        if request.method == "GET":
+        if not _changes(request):
             return self._page(request, "signup")
         if request.form.get("website"):  # the field people never see: only a bot fills it in
             return self._page(request, "check-inbox")
@@ -137,7 +137,7 @@ class SubscriptionApp:
         return self._page(request, "check-inbox")
 
     def _confirm(self, request: Request) -> Response:
-        token = request.form.get("token") if request.method == "POST" else request.args.get("token")
+        token = request.form.get("token") if _changes(request) else request.args.get("token")
         try:
             address = str(self.signer.loads(token or "", max_age=int(self.limits.confirm_days * 86400)))
         except SignatureExpired:
@@ -148,7 +148,7 @@ class SubscriptionApp:
             return self._page(
                 request, "error", 400, message="This confirmation link is not valid: please sign up again."
             )
-        if request.method == "GET":  # the page a link scanner may open as well: a button, nothing done
+        if not _changes(request):  # the page a link scanner may open as well: a button, nothing done
             return self._page(request, "confirm", token=token)
         with open_newsletter(self.config, lock=False) as db:
             set_status(db, address, "active", "confirmed the signup")
@@ -162,7 +162,7 @@ class SubscriptionApp:
                 return self._page(
                     request, "error", 404, message="This unsubscribe link is not known; please write to us."
                 )
-            if request.method == "GET":  # the page with the button: a link scanner's GET changes nothing
+            if not _changes(request):  # the page with the button: a link scanner's GET changes nothing
                 return self._page(request, "unsubscribe", token=token)
             one_click = request.form.get("List-Unsubscribe") == "One-Click"
             reason = (
@@ -215,6 +215,13 @@ class SubscriptionApp:
             import logging
 
             logging.getLogger("publisher").warning("%s: the confirmation was not sent: %s", address, exc)
+
+
+def _changes(request: Request) -> bool:
+    """True for the one method that may change a subscription. Every route also answers HEAD (werkzeug adds
+    it to each GET rule, and a prefetcher or link checker sends it), so a page asks this rather than
+    whether the method is GET: a HEAD read as "not a GET" was a POST."""
+    return request.method == "POST"
 
 
 def _one_address(value: str) -> str | None:
