@@ -4,6 +4,7 @@ database: methods that must change nothing, tokens that must not work, bodies th
 from __future__ import annotations
 
 import http.client
+from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
 from publisher.email.store import open_newsletter, record_delivery, set_status
@@ -43,3 +44,21 @@ def test_no_method_but_post_changes_a_subscription(newsletter):
     assert status(config, "kept@example.net") == "active", codes
     assert status(config, "head@example.net") is None and len(recorder.messages) == 1, codes
     assert status(config, "pending@example.net") == "pending", codes
+
+
+def test_a_name_with_line_breaks_from_the_form_never_reaches_a_header(newsletter, cli, monkeypatch):
+    config, recorder, app = newsletter
+    with serving(app()) as base:
+        fetch(base + "/", {"email": "evil@example.net", "name": "Evil\r\nBcc: victim@example.com"})
+        query = urlsplit(confirmation_link(recorder)).query
+        assert fetch(base + "/confirm", {"token": query.removeprefix("token=")})[0] == 200
+    with open_newsletter(config, lock=False) as db:
+        set_status(db, "plain@example.net", "active", "imported")
+    recorder.messages.clear()
+    monkeypatch.setenv("PUBLISHER_UNSUBSCRIBE_SECRET", "a long random secret for the tests")
+    ran = cli("send", "--config", config.config_file, "--subscribers", "--days", "30", "--now", "2026-11-25T12:00:00Z")
+    assert "Traceback" not in ran.err, ran.err
+    rcpts = sorted(r for m in recorder.messages for r in m.rcpt_tos)
+    assert rcpts == ["evil@example.net", "plain@example.net"], (ran.code, ran.out, ran.err)
+    tos = sorted(str(message_from_bytes(m.data, policy=policy.default)["To"]) for m in recorder.messages)
+    assert tos == ['"Evil Bcc: victim@example.com" <evil@example.net>', "plain@example.net"]

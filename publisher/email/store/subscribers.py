@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...addresses import one_line
 from .database import now as _now
 from .database import transaction
 
@@ -24,6 +25,10 @@ class Subscriber:
     email: str
     name: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # the other CSV columns, as merge fields
+
+    def __post_init__(self) -> None:
+        # The name goes into each message's To header: one line, whatever the form or the list held.
+        object.__setattr__(self, "name", one_line(self.name))
 
     @property
     def key(self) -> str:
@@ -48,6 +53,7 @@ def set_status(db: sqlite3.Connection, address: str, status: str, reason: str, *
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     key, now = address.strip().lower(), _now()
+    name = None if name is None else one_line(name)
     with transaction(db):
         row = db.execute("SELECT status FROM subscribers WHERE email = ?", (key,)).fetchone()
         if row is not None and row[0] == status:
