@@ -4,6 +4,7 @@ database: methods that must change nothing, tokens that must not work, bodies th
 from __future__ import annotations
 
 import http.client
+import time
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
@@ -62,3 +63,27 @@ def test_a_name_with_line_breaks_from_the_form_never_reaches_a_header(newsletter
     assert rcpts == ["evil@example.net", "plain@example.net"], (ran.code, ran.out, ran.err)
     tos = sorted(str(message_from_bytes(m.data, policy=policy.default)["To"]) for m in recorder.messages)
     assert tos == ['"Evil Bcc: victim@example.com" <evil@example.net>', "plain@example.net"]
+
+
+def test_a_confirmation_link_used_again_never_undoes_a_later_unsubscribe_or_complaint(newsletter):
+    config, recorder, app = newsletter
+    with serving(app()) as base:
+        tokens = {}
+        for who in ("leaver@example.net", "complainer@example.net"):
+            fetch(base + "/", {"email": who})
+            tokens[who] = urlsplit(confirmation_link(recorder)).query.removeprefix("token=")
+            assert fetch(base + "/confirm", {"token": tokens[who]})[0] == 200
+            assert fetch(base + "/confirm", {"token": tokens[who]})[0] == 200  # twice: still subscribed
+        with open_newsletter(config, lock=False) as db:
+            set_status(db, "leaver@example.net", "unsubscribed", "one-click unsubscribe (RFC 8058)")
+            set_status(db, "complainer@example.net", "complained", "ARF report")
+        replies = [fetch(base + "/confirm", {"token": token}) for token in tokens.values()]
+        assert [code for code, _, _ in replies] == [400, 400]
+        assert all("sign up again" in page for _, _, page in replies)
+        assert status(config, "leaver@example.net") == "unsubscribed"
+        assert status(config, "complainer@example.net") == "complained"
+        time.sleep(1.1)  # a link signed after the unsubscribe (times are in seconds) brings the leaver back
+        fetch(base + "/", {"email": "leaver@example.net"})
+        fresh = urlsplit(confirmation_link(recorder)).query.removeprefix("token=")
+        assert fetch(base + "/confirm", {"token": fresh})[0] == 200
+    assert status(config, "leaver@example.net") == "active"

@@ -139,7 +139,10 @@ class SubscriptionApp:
     def _confirm(self, request: Request) -> Response:
         token = request.form.get("token") if _changes(request) else request.args.get("token")
         try:
-            address = str(self.signer.loads(token or "", max_age=int(self.limits.confirm_days * 86400)))
+            signed, at = self.signer.loads(
+                token or "", max_age=int(self.limits.confirm_days * 86400), return_timestamp=True
+            )
+            address = str(signed)
         except SignatureExpired:
             return self._page(
                 request, "error", 400, message="This confirmation link has expired: please sign up again."
@@ -151,7 +154,13 @@ class SubscriptionApp:
         if not _changes(request):  # the page a link scanner may open as well: a button, nothing done
             return self._page(request, "confirm", token=token)
         with open_newsletter(self.config, lock=False) as db:
-            set_status(db, address, "active", "confirmed the signup")
+            # A link used again after its reader unsubscribed, bounced or complained changes nothing.
+            set_status(db, address, "active", "confirmed the signup", asked=at.isoformat(timespec="seconds"))
+            known = subscriber(db, address)
+        if known is None or known.status != "active":
+            return self._page(
+                request, "error", 400, message="This confirmation link is no longer valid: please sign up again."
+            )
         return self._page(request, "confirmed")
 
     def _unsubscribe(self, request: Request) -> Response:
