@@ -87,3 +87,21 @@ def test_a_confirmation_link_used_again_never_undoes_a_later_unsubscribe_or_comp
         fresh = urlsplit(confirmation_link(recorder)).query.removeprefix("token=")
         assert fetch(base + "/confirm", {"token": fresh})[0] == 200
     assert status(config, "leaver@example.net") == "active"
+
+
+def test_the_rate_limits_count_one_inbox_and_one_ipv6_network_once(newsletter):
+    _, recorder, app = newsletter
+    with serving(app(per_address=2)) as base:
+        variants = ("same@example.net", "Same+news@EXAMPLE.net", "same+other@example.net")
+        assert [fetch(base + "/", {"email": who})[0] for who in variants] == [200, 200, 429]
+    assert len(recorder.messages) == 2  # one inbox, two confirmations
+
+    with serving(app(proxies=1, per_client=2), clear_untrusted_proxy_headers=False) as base:
+
+        def signup(address: str, client: str) -> int:
+            return fetch(base + "/", {"email": address}, {"X-Forwarded-For": client})[0]
+
+        # One host's /64 holds 2**64 addresses: it is one client, whatever address it sends from.
+        codes = [signup(f"r{i}@example.net", f"2001:db8:1:2::{i:x}") for i in range(1, 4)]
+        assert codes == [200, 200, 429]
+        assert signup("other@example.net", "2001:db8:1:3::1") == 200  # the next /64 is another client

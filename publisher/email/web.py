@@ -18,6 +18,7 @@ Requests are handled with werkzeug; each opens the newsletter's database for its
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -119,9 +120,11 @@ class SubscriptionApp:
         if address is None:
             message = "Please give one e-mail address, like name@example.org."
             return self._page(request, "signup", 400, message=message, email=request.form.get("email", ""))
-        client = request.remote_addr or "unknown"
         with open_newsletter(self.config, lock=False) as db:
-            limits = {"address": (address.lower(), self.limits.per_address), "client": (client, self.limits.per_client)}
+            limits = {
+                "address": (_inbox(address), self.limits.per_address),
+                "client": (_client(request.remote_addr), self.limits.per_client),
+            }
             if not allow_attempt(db, limits, self.limits.window):
                 response = self._page(
                     request, "error", 429, message="Too many signups from here; please try again later."
@@ -231,6 +234,32 @@ def _changes(request: Request) -> bool:
     it to each GET rule, and a prefetcher or link checker sends it), so a page asks this rather than
     whether the method is GET: a HEAD read as "not a GET" was a POST."""
     return request.method == "POST"
+
+
+def _inbox(address: str) -> str:
+    """The inbox ``address`` reaches, as the per-address limit counts it: a+news@x.org and A+x@X.ORG
+    are a@x.org (subaddresses, RFC 5233, reach one inbox at nearly every provider), the domain in
+    its ASCII form (IDNA), so a flood of spellings is one address's flood of confirmations."""
+    local, _, domain = address.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:  # a name the codec refuses (a label over 63 characters): counted as written
+        pass
+    return f"{local.split('+', 1)[0].casefold()}@{domain.lower()}"
+
+
+def _client(remote: str | None) -> str:
+    """The client as the per-client limit counts it: an IPv4 address, or an IPv6 address's /64 (one
+    host or one customer is given a whole /64, and can send from any of its 2**64 addresses)."""
+    try:
+        ip = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return remote or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, as a dual-stack socket names an IPv4 client
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _one_address(value: str) -> str | None:
