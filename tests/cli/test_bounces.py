@@ -150,3 +150,33 @@ def test_reports_in_an_imap_folder_are_read_once(readers, cli, imap_server, monk
     monkeypatch.setenv("PUBLISHER_IMAP_PASSWORD", "wrong")
     refused = cli(*command)
     assert refused.code == 2 and "IMAP login as 'demouser' refused" in refused.err
+
+
+def test_hostile_mail_in_the_maildir_is_skipped_and_never_stops_the_next_run(readers, cli, tmp_path):
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    nested = b"x"
+    for depth in range(3000):  # deeper than the email parser's recursion goes
+        nested = b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n%s\r\n--b%d--\r\n" % (
+            depth,
+            depth,
+            nested,
+            depth,
+        )
+    for raw in (
+        b"Subject: nested\r\n" + nested,
+        b"",
+        b"\xff\xfe\x00 no header\r\n\r\n\xff",
+        b"Subject: no From\r\n\r\nx",
+    ):
+        box.add(raw)
+    box.add((FIXTURES / "dsn-failed.eml").read_bytes())
+    folder = tmp_path / "Maildir"
+    ran = cli("bounces", "--maildir", folder, "--config", readers.config_file)
+    assert ran.code == 0 and "Traceback" not in ran.err, ran.err
+    assert ran.out.startswith("5 messages read, 1 hard bounces") and ran.out.rstrip().endswith("4 other")
+    assert "a message of 209,688 bytes" in ran.err and "could not be parsed (RecursionError); skipped" in ran.err
+    assert stored(readers, HARD).status == "bounced"
+    assert not list((folder / "new").iterdir())  # each one read once, the unreadable too: moved on, flagged S
+    assert sorted(f.name.rpartition(",")[2] for f in (folder / "cur").iterdir()) == ["S"] * 5
+    again = cli("bounces", "--maildir", folder, "--config", readers.config_file)
+    assert again.code == 0 and again.out.startswith("0 messages read")
