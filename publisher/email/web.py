@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 SIGNUP_SECRET_ENV = "PUBLISHER_SIGNUP_SECRET"
 CONFIRM_SALT = "publisher signup confirmation"  # a token signed for this purpose is good for no other
 ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058 section 3.1: the body of the one-click POST
+# The largest request body the app reads: its forms have two short fields. `publisher serve` gives it to
+# waitress too, which otherwise takes a body of up to 1 GB into a temporary file before the app sees it.
+FORM_LIMIT = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class SubscriptionApp:
 
     def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = request.max_form_memory_size = 16 * 1024  # a form of two short fields
+        request.max_content_length = request.max_form_memory_size = FORM_LIMIT
         try:
             endpoint, _ = self.routes.bind_to_environ(environ).match()
             handler: Callable[[Request], Response] = getattr(self, f"_{endpoint}")
