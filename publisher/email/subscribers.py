@@ -255,6 +255,10 @@ def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
     value = address_or_token.strip()
     if not value:  # the journal holds '' as the token of deliveries sent without one
         raise ConfigError("unsubscribe: the address or token is empty; give an e-mail address or the token of a link")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes a shell passed on that are not UTF-8 (Python holds them as surrogates)
+        raise ConfigError(f"unsubscribe: {value!r} is not UTF-8 text; give an e-mail address or a token") from None
     if "@" in value:
         address = address_list(value, "unsubscribe")
         if len(address) != 1:
