@@ -134,6 +134,13 @@ def apply(
         by_verp = verp_delivery(bounce_address, delivered, db)
         if by_verp is not None:
             found = [Finding(f.kind, by_verp[0], f"{f.detail} (issue {by_verp[1]})") for f in found[:1]]
+        else:
+            # With VERP every real bounce comes back to its own delivery's address. One that did not (no
+            # token, or a token no delivery has) is anyone's mail to the bounce address, and believing
+            # the addresses it names would let anyone suppress any reader. A complaint is taken as it
+            # is: feedback loops send it to the address registered with them, not to the sender.
+            report.unknown += [f.address.lower() for f in found if f.kind != "complaint"]
+            found = [f for f in found if f.kind == "complaint"]
     for finding in found:
         address = finding.address.lower()
         if subscriber(db, address) is None and delivery_of_address(db, address) is None:

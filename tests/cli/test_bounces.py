@@ -180,3 +180,22 @@ def test_hostile_mail_in_the_maildir_is_skipped_and_never_stops_the_next_run(rea
     assert sorted(f.name.rpartition(",")[2] for f in (folder / "cur").iterdir()) == ["S"] * 5
     again = cli("bounces", "--maildir", folder, "--config", readers.config_file)
     assert again.code == 0 and again.out.startswith("0 messages read")
+
+
+def test_with_verp_a_bounce_not_sent_back_to_a_delivery_of_ours_suppresses_nobody(site, cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PUBLISHER_UNSUBSCRIBE_SECRET", SECRET)
+    with smtp_server() as (server, recorder):
+        news = newsletter_site(site, server.port, 3)
+        news.configure(digest={"bounce_address": "bounces+{token}@send.example.org"})
+        assert cli(*send_args(news)).code == 0
+        with open_newsletter(news.config()) as db:
+            import_subscribers(db, [Subscriber("reader0001@example.net")], "test list")
+    # Anyone can write to the bounce address: a DSN naming a reader, sent to a made-up token, and one
+    # sent to the address without a token.
+    text = (FIXTURES / "dsn-failed.eml").read_text().replace(HARD, "reader0001@example.net")
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    for to in ("bounces+" + "ab" * 16 + "@send.example.org", "bounces@send.example.org"):
+        box.add(text.replace("To: wed_ride-bounces@grizz.org", f"To: {to}").encode())
+    ran = cli("bounces", "--maildir", tmp_path / "Maildir", "--config", news.config_file)
+    assert ran.code == 0 and ran.out.startswith("2 messages read, 0 hard bounces") and "2 not ours" in ran.out
+    assert stored(news, "reader0001@example.net").status == "active"
