@@ -83,12 +83,19 @@ def test_a_report_naming_an_address_never_sent_to_changes_nothing(site, cli, tmp
     assert ran.code == 0 and "1 not ours" in ran.out and stored(news, HARD) is None
 
 
-def test_verp_ties_a_bounce_that_hides_the_address_to_its_subscriber(site, cli, tmp_path, monkeypatch):
+@pytest.fixture
+def verp_sent(site, cli, monkeypatch):
+    """(the site, the SMTP recorder) once an issue went to 3 readers of a list file, each with a VERP sender."""
     monkeypatch.setenv("PUBLISHER_UNSUBSCRIBE_SECRET", SECRET)
     with smtp_server() as (server, recorder):
         news = newsletter_site(site, server.port, 3)
         news.configure(digest={"bounce_address": "bounces+{token}@send.example.org"})
         assert cli(*send_args(news)).code == 0
+    return news, recorder
+
+
+def test_verp_ties_a_bounce_that_hides_the_address_to_its_subscriber(verp_sent, cli, tmp_path):
+    news, recorder = verp_sent
     verp = {m.rcpt_tos[0]: m.mail_from for m in recorder.messages}["reader0001@example.net"]
     # The real DSN, as a relay that rewrites addresses would send it back: the failed recipient is one
     # we never wrote to, and only the address it was delivered to (our VERP address) says who it is.
@@ -182,14 +189,10 @@ def test_hostile_mail_in_the_maildir_is_skipped_and_never_stops_the_next_run(rea
     assert again.code == 0 and again.out.startswith("0 messages read")
 
 
-def test_with_verp_a_bounce_not_sent_back_to_a_delivery_of_ours_suppresses_nobody(site, cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("PUBLISHER_UNSUBSCRIBE_SECRET", SECRET)
-    with smtp_server() as (server, recorder):
-        news = newsletter_site(site, server.port, 3)
-        news.configure(digest={"bounce_address": "bounces+{token}@send.example.org"})
-        assert cli(*send_args(news)).code == 0
-        with open_newsletter(news.config()) as db:
-            import_subscribers(db, [Subscriber("reader0001@example.net")], "test list")
+def test_with_verp_a_bounce_not_sent_back_to_a_delivery_of_ours_suppresses_nobody(verp_sent, cli, tmp_path):
+    news, _ = verp_sent
+    with open_newsletter(news.config()) as db:
+        import_subscribers(db, [Subscriber("reader0001@example.net")], "test list")
     # Anyone can write to the bounce address: a DSN naming a reader, sent to a made-up token, and one
     # sent to the address without a token.
     text = (FIXTURES / "dsn-failed.eml").read_text().replace(HARD, "reader0001@example.net")
