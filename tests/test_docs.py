@@ -188,15 +188,22 @@ def test_every_toml_example_in_the_docs_is_a_valid_configuration(page, block, tm
 
 
 @pytest.mark.parametrize("page", ["README.md", "library.md"])
-def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch):
+def test_the_python_examples_run_on_the_bundled_site(page, tmp_path, monkeypatch, capsys):
+    """Each example on its own, as a reader pastes one into a script, after the README's `publisher build`;
+    what a `print(...)  # "..."` line says it prints is what it prints (up to a "...")."""
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
     monkeypatch.chdir(tmp_path)
+    publisher.build(publisher.load_config("publisher.toml"))  # the README's set-up command ran first
     blocks = code_blocks(read(page), "python")
     assert blocks, f"{page} has no Python example"
-    namespace: dict = {}
-    for block in blocks:  # one namespace, in order, as a reader would type them
-        exec(compile(block, f"{page} example", "exec"), namespace)
+    for block in blocks:  # in order (each may use what an earlier one wrote), each in a namespace of its own
+        capsys.readouterr()
+        exec(compile(block, f"{page} example", "exec"), {})
+        printed = capsys.readouterr().out
+        for said in re.findall(r"^\s*print\(.*\)\s+# (\S.*)$", block, re.M):
+            said = "[]" if said.startswith("[]") else said.split("...")[0]  # "[]: nothing changed", "['atom.xml', ..."
+            assert said.strip('"') in printed, f"{page}: an example says it prints {said}, and printed {printed!r}"
     assert (tmp_path / "feeds" / "atom.xml").is_file()
 
 
@@ -356,3 +363,12 @@ def test_the_feeds_page_example_of_another_format_adds_it_to_a_build(tmp_path):
     )[0]
     assert titles[0] == newest.title
     assert (tmp_path / "feeds" / "featured.titles.txt").is_file()
+
+
+def test_no_page_installs_publisher_by_its_name_from_pypi():
+    """`publisher` on PyPI is another project (a plotly documentation tool): `pip install 'publisher[mkdocs]'`
+    installs it, warns of no missing extra, and leaves the reader with no plugin. Pages install the checkout."""
+    by_name = re.compile(r"pip install\s+(?:-\S+\s+)*['\"]?publisher(?:\[|['\"\s]|$)", re.M)
+    for name in written_pages():
+        for block in code_blocks(read(name), "sh") + code_blocks(read(name), "console"):
+            assert not by_name.search(block), f"{name}: {by_name.search(block)} installs PyPI's other `publisher`"

@@ -80,6 +80,8 @@ def run_digest(args: argparse.Namespace) -> int:
         return empty(args, exc, "no digest written")
     if not args.quiet:
         print(digest_report(run.digest))
+        if args.check:  # a check that passed says so: silence would not tell the reader it ran
+            print("check: no problems found, ready to send")
         if run.written:
             digest_files = [n for n in run.written if n.startswith("digest.")]
             print(f"wrote {', '.join(str(config.output_folder / n) for n in digest_files)}")

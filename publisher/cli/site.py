@@ -43,6 +43,7 @@ def add_site_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
 
 def run_check(args: argparse.Namespace) -> int:
     from ..content.load import load_silently
+    from ..select import select
 
     config = config_from_args(args)
     config.existing_content_folder()
@@ -53,8 +54,17 @@ def run_check(args: argparse.Namespace) -> int:
     if problems:
         print(counted(len(problems), "problem"), file=sys.stderr)
     else:  # one line: silence would not tell a person that it looked at anything
-        print(f"{counted(len(articles), 'article')}, all publishable")
+        drafts = sum(article.draft for article in articles)
+        later = len(articles) - drafts - len(select(articles))
+        waiting = [counted(drafts, "draft")] * bool(drafts) + [f"{later:,} dated later"] * bool(later)
+        # build counts only what is published by now: say why the two figures differ
+        kept = f" ({' and '.join(waiting)}, not in the feeds yet)" if waiting else ""
+        print(f"{counted(len(articles), 'article')}, all publishable{kept}")
     return 1 if problems else 0
+
+
+# Where generators keep their posts: Jekyll's _posts, Hugo's content/posts, an Astro blog's src/content/blog...
+_POSTS = {"_posts", "posts", "post", "blog", "articles"}
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -62,6 +72,19 @@ def run_init(args: argparse.Namespace) -> int:
     from ..content.survey import write_config
 
     target = Path(args.config)
+    if not Path(args.content).is_dir():  # the default, content/, is Hugo's; say where the posts may be instead
+        from ..errors import ConfigError
+
+        here = [
+            str(p)
+            for pattern in ("*", "*/*", "src/content/*")  # src/content/blog: an Astro site's
+            for p in sorted(Path().glob(pattern))
+            if p.name in _POSTS and p.is_dir()
+        ]
+        hint = f" (here: {', '.join(here[:3])})" if here else ""
+        raise ConfigError(
+            f"--content: {args.content}: no such folder; pass --content DIR, the folder of the site's articles{hint}"
+        )
     found = write_config(args.content, target, url=args.url, title=args.title)
     what = PRESETS[found.preset].generator if found.preset else "no preset fitted"
     print(f"wrote {target}: {found.files} files, {what}; check the permalink, then run `publisher build`")

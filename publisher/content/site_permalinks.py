@@ -123,6 +123,8 @@ def _section(found: Found) -> str:
     roots = {"hugo": ("content",), "eleventy": ("src", "content", "site"), "jekyll": (), "pelican": ("content",)}
     if parts and parts[0] in roots.get(found.preset or "", ()):
         parts = parts[1:]
+    if found.preset == "jekyll":  # _posts is never part of a Jekyll URL (the folders above it are categories)
+        parts = [part for part in parts if part != "_posts"]
     if len(parts) > 1 and (_LANGUAGE.fullmatch(parts[0]) and (parts[0] in found.site.get("languages", [parts[0]]))):
         parts = parts[1:]  # Hugo's content/en/blog: the default language has no prefix
     return "/".join(parts)

@@ -46,6 +46,7 @@ def test_the_readmes_newsletter_example_works_as_written_a_year_later_and_passes
     ran = cli(*digest, *later)
     assert (ran.code, ran.err) == (0, ""), ran.err
     assert ran.out.startswith("digest: 7 articles (1 featured)") and (tmp_path / "feeds" / "digest.eml").is_file()
+    assert "\ncheck: no problems found, ready to send\n" in ran.out  # the README's --check says it passed
     shown = preview_renderer(build_parser().parse_args([*preview, *later, "--no-open"]))()
     assert len(shown.articles) == 7 and shown.problems == ()
     sent = cli("send", "--check", "--dry-run", "--to", "me@example.org", "--since", "2026-01-01", *later)

@@ -318,3 +318,37 @@ def test_init_names_the_sites_authors_file(tmp_path, monkeypatch, cli):
     assert cli("build", "--now", NOW_ARG).code == 0
     entry = feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries[0]
     assert entry.author_detail == {"name": "Ann Lee", "href": "https://ann.example/"}
+
+
+@pytest.mark.parametrize(
+    "posts, prefix",
+    [("_posts", ""), ("news/_posts", "/news")],  # Jekyll makes the folders above _posts categories of their posts
+)
+def test_init_leaves_jekylls_posts_folder_out_of_the_default_permalink(posts, prefix, tmp_path, monkeypatch, cli):
+    """A Jekyll site with no permalink setting: its posts are at /:categories/:year/:month/:day/:title.html,
+    never under /_posts/ (init once wrote "/_posts/{category}/..."; every entry's link was a 404)."""
+    (tmp_path / posts).mkdir(parents=True)
+    (tmp_path / "_config.yml").write_text('title: J\nurl: "https://j.example"\n')
+    (tmp_path / posts / "2025-03-04-welcome.md").write_text("---\ntitle: Welcome\ncategories: tips\n---\nHi.\n")
+    (tmp_path / posts / "2025-03-05-plain.md").write_text("---\ntitle: Plain\n---\nHi.\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli("init", "--content", posts).code == 0
+    assert cli("build", "--now", NOW_ARG).code == 0
+    links = {e.title: e.link for e in feedparser.parse(Path("feeds/atom.xml").read_bytes()).entries}
+    assert links == {
+        "Welcome": f"https://j.example{prefix}/tips/2025/03/04/welcome.html",
+        "Plain": f"https://j.example{prefix}/2025/03/05/plain.html",
+    }
+
+
+def test_init_without_a_content_folder_says_which_to_pass(tmp_path, monkeypatch, cli):
+    """`publisher init` in a Jekyll site reads ./content by default, which Jekyll has not: the error says to
+    pass --content and names the posts folder it sees, and nothing is written."""
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_config.yml").write_text('title: J\nurl: "https://j.example"\n')
+    (tmp_path / "_posts" / "2025-03-04-welcome.md").write_text("---\ntitle: Welcome\n---\nHi.\n")
+    monkeypatch.chdir(tmp_path)
+    ran = cli("init")
+    assert ran.code == 2 and not Path("publisher.toml").exists()
+    assert "content: no such folder; pass --content DIR, the folder of the site's articles (here: _posts)" in ran.err
+    assert cli("init", "--content", "_posts").code == 0
