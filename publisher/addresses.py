@@ -25,6 +25,13 @@ class Mailbox:
         return str(Address(display_name=self.name, addr_spec=self.address))
 
 
+def one_line(text: str) -> str:
+    """``text`` as one header-safe line: each run of white space, line breaks and control characters
+    becomes one space. For a display name that came from outside (a signup form, a CSV cell): a name
+    with a line break is nobody's name, and it must not stop a message to the address it belongs to."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def no_line_breaks(value: str, what: str) -> str:
     """``value`` unchanged; a ConfigError if it holds a character that could end a header line."""
     if any(c in value for c in "\r\n\x00\x0b\x0c\x85\u2028\u2029"):

@@ -134,3 +134,33 @@ def test_given_html_goes_through_the_html_filters_but_never_the_body_filters():
     page = publisher.Article(slug="a", title="A", published=NOW, url="https://docs.example.org/a/", html="<p>x</p>")
     items = json.loads(publisher.render_feeds([page], config, now=NOW)["feed.json"])["items"]
     assert [item["content_html"] for item in items] == ['<p class="host">x</p>']
+
+
+def test_a_second_call_with_a_store_finds_the_pages_unchanged_and_a_changed_page_is_made_again(tmp_path):
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+
+    def call(pages: list[Page]) -> list[str]:
+        articles = [
+            publisher.Article(
+                slug=page.title.lower(),
+                title=page.title,
+                published=publisher.parse_date(page.date, config),
+                url=page.url,
+                html=page.html,
+                path=f"docs/{page.title.lower()}.md",
+            )
+            for page in pages
+        ]
+        with publisher.Store(tmp_path / "state") as store:
+            store.take(articles, config)
+            feeds = publisher.render_feeds(articles, config, now=NOW, store=store)
+            return publisher.write_feeds(feeds, tmp_path / "out", store=store)
+
+    assert "atom.xml" in call(PAGES)
+    assert call(PAGES) == []
+    edited = [PAGES[0], Page(PAGES[1].title, PAGES[1].url, PAGES[1].date, PAGES[1].html + "<p>More.</p>")]
+    assert "atom.xml" in call(edited)
+    atom = etree.parse(str(tmp_path / "out" / "atom.xml")).getroot()
+    assert {e.find(f"{ATOM}link").get("href"): e.find(f"{ATOM}content").text for e in atom.iter(f"{ATOM}entry")}[
+        PAGES[1].url
+    ].endswith("<p>More.</p>")

@@ -43,7 +43,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         from waitress.server import create_server
 
-        from ..email.web import create_app
+        from ..email.web import FORM_LIMIT, create_app
     except ImportError as exc:
         raise ConfigError(f"publisher serve needs the web extras: pip install 'publisher[web]' ({exc})") from None
     config = config_from_args(args)
@@ -59,6 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         url_prefix=prefix,
         ident="publisher",
+        max_request_body_size=FORM_LIMIT,  # refused from its Content-Length, before a byte is buffered
         **(proxy if args.proxies else {}),
     )
     print(f"serving {app.url} at http://{args.host}:{args.port}{prefix}/ (Ctrl-C stops)", flush=True)

@@ -11,6 +11,8 @@ to ``cur/`` with the ``S`` flag), so the next run, from cron, reads only new one
 
 from __future__ import annotations
 
+import email
+import glob
 import logging
 import mailbox
 import sqlite3
@@ -29,7 +31,7 @@ from .bounces import Outcome, complaint, hard_bounce, soft_bounce, verp_delivery
 from .store import delivery_of_address, subscriber
 
 if TYPE_CHECKING:
-    from imap_tools import BaseMailBox
+    from imap_tools import BaseMailBox, MailMessage
 
 log = logging.getLogger("publisher")
 
@@ -90,6 +92,9 @@ def findings(message: Message) -> list[Finding]:
         return found
     import flufl.bounce
 
+    # flufl.bounce logs each of its detectors that trips on a hostile report with a traceback, and goes
+    # on with the next: for us that is noise on cron's mail, not news.
+    logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
     temporary, permanent = flufl.bounce.all_failures(message)
     subject = " ".join((message.get("Subject") or "a bounce").split())
     found += [Finding("hard", a.decode(), f"bounce: {subject}") for a in sorted(permanent)]
@@ -129,6 +134,13 @@ def apply(
         by_verp = verp_delivery(bounce_address, delivered, db)
         if by_verp is not None:
             found = [Finding(f.kind, by_verp[0], f"{f.detail} (issue {by_verp[1]})") for f in found[:1]]
+        else:
+            # With VERP every real bounce comes back to its own delivery's address. One that did not (no
+            # token, or a token no delivery has) is anyone's mail to the bounce address, and believing
+            # the addresses it names would let anyone suppress any reader. A complaint is taken as it
+            # is: feedback loops send it to the address registered with them, not to the sender.
+            report.unknown += [f.address.lower() for f in found if f.kind != "complaint"]
+            found = [f for f in found if f.kind == "complaint"]
     for finding in found:
         address = finding.address.lower()
         if subscriber(db, address) is None and delivery_of_address(db, address) is None:
@@ -143,27 +155,56 @@ def apply(
         log.info("%s: %s -> %s", address, finding.detail, report.outcomes[-1].status)
 
 
-def read_maildir(folder: str | Path) -> Iterator[tuple[Message, Callable[[], None]]]:
-    """Each unread message of the Maildir at ``folder`` (new/, and cur/ without the S flag), with what marks
-    it read (moved to cur/ with the S flag, as mail clients do) once it was applied."""
+def read_maildir(folder: str | Path) -> Iterator[tuple[Message | None, Callable[[], None]]]:
+    """Each unread message of the Maildir at ``folder`` (new/, and cur/ without the S flag), or None for one
+    that cannot be read as mail, with what marks it read (moved to cur/ with the S flag, as mail clients
+    do) once it was applied.
+
+    The mailbox module finds the messages; a message is parsed here (report_of), and marked read by
+    renaming its file, as the Maildir format defines: the module's own way parses it again and writes
+    it back, and a message that defeats the parser (nested 3,000 deep) would stop every later run."""
     path = Path(folder)
     if not (path / "new").is_dir() or not (path / "cur").is_dir():
         raise ConfigError(f"{path}: is not a Maildir (no new/ and cur/ folders in it)")
     box = mailbox.Maildir(path, create=False)
     for key in list(box.iterkeys()):
         try:
-            message = box[key]
-        except (KeyError, OSError):  # taken by another reader meanwhile
+            file = _maildir_file(path, key)
+            raw = file.read_bytes() if "S" not in _flags(file) else None
+        except OSError:  # taken by another reader meanwhile
             continue
-        if "S" not in message.get_flags():
-            yield message, partial(_mark_read, box, key)
+        if raw is not None:
+            yield report_of(raw), partial(_mark_read, path, key)
 
 
-def _mark_read(box: mailbox.Maildir, key: str) -> None:
-    message = box[key]
-    message.set_subdir("cur")
-    message.add_flag("S")
-    box[key] = message
+def _maildir_file(folder: Path, key: str) -> Path:
+    """The file of message ``key``: named ``key`` in new/, ``key:2,FLAGS`` in cur/ (the Maildir format)."""
+    for found in (folder / "new" / key, *(folder / "cur").glob(glob.escape(key) + ":*"), folder / "cur" / key):
+        if found.is_file():
+            return found
+    raise FileNotFoundError(key)
+
+
+def _flags(file: Path) -> str:
+    return file.name.partition(":2,")[2] if file.parent.name == "cur" else ""
+
+
+def _mark_read(folder: Path, key: str) -> None:
+    try:
+        file = _maildir_file(folder, key)
+        file.rename(folder / "cur" / f"{key}:2,{''.join(sorted(set(_flags(file) + 'S')))}")
+    except OSError:  # taken by another reader meanwhile
+        pass
+
+
+def report_of(raw: bytes) -> Message | None:
+    """``raw`` parsed as a message, or None when the parser gives up on it (a message nested thousands deep
+    exhausts its recursion): a report is written by whoever sent it."""
+    try:
+        return email.message_from_bytes(raw)
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as exc:
+        log.warning("a message of %s bytes could not be parsed (%s); skipped", f"{len(raw):,}", type(exc).__name__)
+        return None
 
 
 def _flag_seen(box: BaseMailBox, uid: str) -> None:
@@ -185,7 +226,7 @@ class ImapSettings:
     plain: bool = False  # no TLS at all: a server on this machine only
 
 
-def read_imap(settings: ImapSettings) -> Iterator[tuple[Message, Callable[[], None]]]:
+def read_imap(settings: ImapSettings) -> Iterator[tuple[Message | None, Callable[[], None]]]:
     """Each unseen message of the IMAP folder, with what flags it seen once it was applied; the connection
     stays open until the iteration ends. A refused login is a ConfigError; the network's errors are OSError."""
     from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted
@@ -202,11 +243,24 @@ def read_imap(settings: ImapSettings) -> Iterator[tuple[Message, Callable[[], No
         box.login(settings.user, settings.password, initial_folder=settings.folder)
     except MailboxLoginError as exc:
         raise ConfigError(f"{settings.host}: IMAP login as {settings.user!r} refused ({exc})") from None
+    box.email_message_class = _imap_report()
     try:
         for mail in box.fetch(AND(seen=False), mark_seen=False, bulk=True):
             yield mail.obj, partial(_flag_seen, box, mail.uid or "")
     finally:
         box.logout()
+
+
+def _imap_report() -> type[MailMessage]:
+    """imap-tools' message, parsed by report_of: its own parse raises inside the fetch, ending the folder."""
+    from imap_tools import MailMessage
+
+    class ImapReport(MailMessage):
+        def __init__(self, fetch_data: list[object]) -> None:
+            raw, self._raw_uid_data, self._raw_flag_data = self._get_message_data_parts(fetch_data)
+            self.obj = report_of(raw)  # type: ignore[assignment]
+
+    return ImapReport
 
 
 def read_bounces(
@@ -224,9 +278,14 @@ def read_bounces(
     digest = config.digest
     with open_newsletter(config, lock=False) as db:
         for message, mark_read in messages:
+            if message is None:
+                report.read += 1
+                report.not_reports += 1
+                mark_read()
+                continue
             try:
                 apply(message, db, report, bounce_address=digest.bounce_address, soft_limit=digest.soft_bounce_limit)
-            except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
                 # A report is written by whoever sent it: one that trips the parsers is skipped, never fatal.
                 log.warning("a message %r could not be read as a report (%s); skipped", message["Subject"], exc)
                 report.not_reports += 1

