@@ -58,6 +58,15 @@ def test_each_change_of_status_is_recorded_with_its_time(db):
         set_status(db, "ann@example.net", "gone", "?")
 
 
+def test_an_unsubscribe_never_weakens_a_complaint_or_a_bounce(db):
+    for address, status in (("cat@example.net", "complained"), ("dan@example.net", "bounced")):
+        set_status(db, address, "active", "confirmed")
+        set_status(db, address, status, "report")
+        assert not set_status(db, address, "unsubscribed", "one-click in an old issue")
+        record = subscriber(db, address)
+        assert record is not None and record.status == status
+
+
 def test_counts_per_status_and_soft_bounces(db):
     import_subscribers(db, [Subscriber(f"r{i}@example.net") for i in range(4)], "imported")
     set_status(db, "r0@example.net", "bounced", "550 5.1.1 no such user")

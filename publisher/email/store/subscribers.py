@@ -51,7 +51,8 @@ def set_status(
     db: sqlite3.Connection, address: str, status: str, reason: str, *, name: str | None = None, asked: str | None = None
 ) -> bool:
     """Give ``address`` the ``status`` (one of STATUSES) for ``reason``, adding it when new, and record the
-    change with its time. Returns False when it had that status already (nothing is recorded).
+    change with its time. Returns False when it had that status already, or a stronger one (an
+    unsubscribe of a bounced or complained address), and then nothing is recorded.
 
     ``asked`` (ISO 8601, UTC) is when the reader asked for the change, for a request that can arrive
     late (a confirmation link is good for days): a bounce or a complaint, or an unsubscribe at or
@@ -63,6 +64,11 @@ def set_status(
     with transaction(db):
         row = db.execute("SELECT status, changed FROM subscribers WHERE email = ?", (key,)).fetchone()
         if row is not None and row[0] == status:
+            return False
+        # An unsubscribe (a one-click link in an old issue) never turns a complaint or a bounce into a
+        # plain unsubscribe: a signup would then mail a confirmation again to an address that marked the
+        # newsletter as spam, or that does not exist.
+        if row is not None and status == "unsubscribed" and row[0] in ("bounced", "complained"):
             return False
         if row is not None and asked is not None and row[0] in SUPPRESSED:
             if row[0] != "unsubscribed" or row[1] >= asked:  # the same second: the unsubscribe came later
