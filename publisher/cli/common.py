@@ -174,11 +174,11 @@ def empty(args: argparse.Namespace, exc: PublisherError, what_now: str) -> int:
 
 def smtp_settings_from_args(args: argparse.Namespace, config: Config) -> SmtpSettings:
     """Flags first, then [smtp] in the config; the user may also come from the environment."""
-    from ..email.smtp import SmtpSettings
+    from ..email.smtp import NO_SERVER, SmtpSettings
 
     host = args.smtp_host or config.smtp.host
     if not host:
-        raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+        raise ConfigError(NO_SERVER)
     starttls, ssl = args.starttls, args.ssl
     if starttls is None and ssl is None:
         starttls, ssl = config.smtp.starttls, config.smtp.ssl

@@ -24,7 +24,7 @@ from ..output import write_files
 from .bounces import refused_at_send, soft_bounce, verp_address
 from .connections import Pace, SmtpSession, deliver_each
 from .message import addressed_message, build_message, stamped
-from .smtp import SmtpSettings, envelope
+from .smtp import NO_SERVER, SmtpSettings, envelope
 from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
 from .store import subscribers as stored_subscribers
 from .store.subscribers import Subscriber
@@ -345,7 +345,7 @@ def send_newsletter(
         if dry_run:
             return personal_message(stored, config, subscribers[0], "TOKEN")
         if smtp is None:
-            raise ConfigError("no SMTP server: pass --smtp-host HOST or set [smtp] host in the config")
+            raise ConfigError(NO_SERVER)
         report = deliver_issue(
             stored,
             subscribers,

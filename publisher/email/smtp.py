@@ -28,6 +28,9 @@ from .message import WIRE, WIRE_UTF8
 
 log = logging.getLogger("publisher")
 
+# What a send without a server is told, by the command line and the library alike.
+NO_SERVER = "no SMTP server: pass --smtp-host HOST or set [smtp] host in the config"
+
 
 @dataclass(frozen=True)
 class SmtpSettings(Smtp):
