@@ -58,7 +58,7 @@ def load_articles(
         root = Path(content)
         if not root.is_dir():
             raise ContentError(root, None, "no such content folder", reason="missing folder")
-        found = store.load(*scan(root, config.site.exclude or ()), config)
+        found = store.load(*scan(root, config.site.exclude or ()), config, root=root)
         problems = [e for e in found.errors if e.is_problem]
         if strict and problems:
             raise problems[0]

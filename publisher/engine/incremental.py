@@ -37,10 +37,14 @@ class Loaded:
     articles: list[Article] = field(default_factory=list)
     errors: list[ContentError] = field(default_factory=list)  # every current problem, in path order
     fresh_errors: list[ContentError] = field(default_factory=list)  # not reported by an earlier run
+    # Problems recorded with no file (one that cannot be read, two files with one address): fresh on every load.
+    again: list[ContentError] = field(default_factory=list)
     shas: dict[str, str] = field(default_factory=dict)  # article path -> SHA-256 of its file
     rels: dict[str, str] = field(default_factory=dict)  # article path -> path under the content folder
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # sources rows to insert or replace
     gone: list[str] = field(default_factory=list)  # rels recorded before and no longer present
+    snapshot: str | None = None  # the key of the listing they were loaded from (engine/snapshot.py)
+    ids: set[int] | None = None  # id() of each of ``articles``, once asked for (Store.render)
 
 
 def load_changed(store: StateStore | None, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
@@ -62,7 +66,7 @@ def load_changed(store: StateStore | None, files: list[SourceFile], outside: lis
     duplicates: list[ContentError] = []
     loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
     for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
-        _error(loaded, duplicate, fresh=True)
+        _error(loaded, duplicate, fresh=True, again=True)
     return loaded
 
 
@@ -84,7 +88,7 @@ def _load_each(
                 try:
                     raw = read_bytes(source.path)
                 except ContentError as exc:
-                    _error(loaded, exc, fresh=True)
+                    _error(loaded, exc, fresh=True, again=True)
                     continue
                 if hashlib.sha256(raw).hexdigest() != row[2]:
                     row = None
@@ -100,7 +104,7 @@ def _load_each(
             try:
                 raw = read_bytes(source.path) if raw is None else raw
             except ContentError as exc:
-                _error(loaded, exc, fresh=True)
+                _error(loaded, exc, fresh=True, again=True)
                 continue
             kind, digest, payload, article = _parse(raw, source, config, parse)
             if article is not None:  # parsed here: the object itself, not its record decoded again
@@ -155,10 +159,12 @@ def _article(loaded: Loaded, article: Article, source: SourceFile, digest: str) 
     loaded.rels[source.path] = source.rel
 
 
-def _error(loaded: Loaded, exc: ContentError, *, fresh: bool) -> None:
+def _error(loaded: Loaded, exc: ContentError, *, fresh: bool, again: bool = False) -> None:
     loaded.errors.append(exc)
     if fresh and exc.is_problem:  # a file that is not an article is counted, never reported
         loaded.fresh_errors.append(exc)
+    if again:
+        loaded.again.append(exc)
 
 
 def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[str, str, Any, Article | None]:

@@ -10,6 +10,9 @@ It holds what one build leaves for the next, in tables a build reads row by row:
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
   what it was made of (a scratch build into another folder keeps the main folder's rows);
 - ``statics``: the local cover files the outputs depend on;
+- ``snapshot``: the articles of the content listing last loaded, as one blob (engine/snapshot.py),
+  under the digest of that listing and every setting; ``rendered``: what each output of the last
+  render of them was made of. Both go whenever a file or its HTML does;
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
@@ -26,26 +29,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..errors import ConfigError, ContentError, OutputError
+from ..errors import ContentError
 from ..output import database_unwritable
-from .damage import StateDamaged, named
-from .lock import lock_folder, unlock_folder
+from .damage import StateDamaged, named, set_aside
+from .lock import lock_folder, made_folder, prepare_folder, unlock_folder
 from .records import dumps, error_record
 
 log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -67,11 +68,11 @@ CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, path)
 );
+CREATE TABLE snapshot (
+    one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, data BLOB NOT NULL, sha256 TEXT NOT NULL
+);
+CREATE TABLE rendered (one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, made TEXT NOT NULL);
 """
-
-
-def state_folder(config: Config) -> Path:
-    return config.state_folder
 
 
 def output_key(config: Config) -> str:
@@ -123,7 +124,7 @@ class StateStore:
         except sqlite3.Error:
             written = []
         self.db.close()
-        _set_aside(self.path, str(damage))
+        set_aside(self.path, str(damage))
         self.db, self.fresh = _connect(self.folder)
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
@@ -163,7 +164,8 @@ class StateStore:
     @named
     def update_sources(self, rows: list[tuple[Any, ...]], gone: list[str], *, forget_all: bool = False) -> None:
         """Record ``rows`` (as ``sources`` returns them) and forget the files ``gone`` with their HTML;
-        ``forget_all`` first forgets every file and its HTML (the settings changed)."""
+        ``forget_all`` first forgets every file and its HTML (the settings changed). The snapshot goes too."""
+        self._forget_snapshot()
         for table in ("sources", "html", "entries"):
             if forget_all:
                 self.db.execute(f"DELETE FROM {table}")
@@ -174,6 +176,7 @@ class StateStore:
     def record_errors(self, errors: dict[str, ContentError]) -> None:
         """Record each file's (rel -> its error) problem, as reported: a file whose article could not be
         rendered is listed on every build and not rendered again until it or the settings change."""
+        self._forget_snapshot()  # it holds those articles
         self.db.executemany(
             "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
             [(dumps(error_record(error)).decode(), rel) for rel, error in errors.items()],
@@ -224,6 +227,41 @@ class StateStore:
             (rel, name, key, data, isinstance(value, str), hashlib.sha256(data).hexdigest()),
         )
 
+    # -- snapshot: the last load's articles as one blob, under the key of what made them -------------
+
+    @named
+    def snapshot(self, key: str) -> bytes | None:
+        """The snapshot stored under ``key``; None when the one stored is another's (or none is);
+        StateDamaged when it is not what was stored."""
+        row = self.db.execute("SELECT data, sha256 FROM snapshot WHERE one = 1 AND key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        data = bytes(row[0])
+        if hashlib.sha256(data).hexdigest() != row[1]:
+            raise StateDamaged("it is damaged (the articles' snapshot is not what was stored)")
+        return data
+
+    @named
+    def store_snapshot(self, key: str, data: bytes) -> None:
+        """Replace the snapshot; call inside a transaction (with what the load recorded)."""
+        self._forget_snapshot()
+        self.db.execute("INSERT INTO snapshot VALUES (1, ?, ?, ?)", (key, data, hashlib.sha256(data).hexdigest()))
+
+    def _forget_snapshot(self) -> None:
+        self.db.execute("DELETE FROM snapshot")
+        self.db.execute("DELETE FROM rendered")
+
+    @named
+    def rendered(self, key: str) -> Any:
+        """What the last render of the snapshot's articles recorded under ``key`` (None: another or none)."""
+        row = self.db.execute("SELECT made FROM rendered WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    @named
+    def store_rendered(self, key: str, made: Any) -> None:
+        """Record what the outputs of the snapshot's articles were made of (the HTML they need is stored)."""
+        self.db.execute("INSERT OR REPLACE INTO rendered VALUES (1, ?, ?)", (key, json.dumps(made)))
+
     # -- outputs and statics: what a build wrote into a folder, and the files it read besides -----
 
     @named
@@ -256,28 +294,6 @@ class StateStore:
         self.db.close()
 
 
-def prepare_folder(config: Config) -> Path:
-    """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
-    folder = state_folder(config)
-    if folder.resolve().is_relative_to(config.output_folder.resolve()):
-        raise ConfigError(
-            f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
-            "keep it beside the configuration (the default, .publisher)"
-        )
-    return _made(folder)
-
-
-def _made(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():  # git-ignorable by itself: a site's repository never picks it up
-            ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
-    return folder
-
-
 @contextmanager
 def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
     """Open (creating on first use) the state database of ``config``, holding the folder's lock.
@@ -292,7 +308,7 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
 @contextmanager
 def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
     """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
-    fd = lock_folder(_made(folder), lock_timeout) if lock else None
+    fd = lock_folder(made_folder(folder), lock_timeout) if lock else None
     try:
         db, fresh = _connect(folder)
         store = StateStore(folder, db, fresh)
@@ -314,7 +330,7 @@ def peek_state(config: Config) -> Iterator[StateStore | None]:
     For the preview, which writes nothing and must not wait for a build; WAL lets it read while
     a build writes. A damaged database is left for the next build to move aside.
     """
-    path = state_folder(config) / DB_NAME
+    path = config.state_folder / DB_NAME
     store = None
     with suppress(sqlite3.Error, StateDamaged):
         if path.is_file():
@@ -347,7 +363,7 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             if full is not None:  # a full disk is not damage
                 raise full from None
             why = f"it is damaged ({exc})"
-        _set_aside(path, why)
+        set_aside(path, why)
     db = _sqlite(path)
     db.executescript(
         "BEGIN IMMEDIATE;"
@@ -370,26 +386,3 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     return db
-
-
-def _set_aside(path: Path, why: str) -> None:  # the one warning, whoever found the damage
-    aside = move_aside(path)
-    log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        try:
-            if suffix:
-                source.unlink()
-            else:
-                os.replace(source, aside)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
-    return aside

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
@@ -39,8 +39,11 @@ from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
 from ..output import remove_outputs, write_inside
+from . import snapshot
+from .damage import StateDamaged
 from .fingerprint import file_stat, settings_key
 from .incremental import Loaded, load_changed
+from .snapshot import snapshot_key
 from .state import StateStore, open_folder
 
 
@@ -72,20 +75,45 @@ class Store:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def load(self, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
-        """Every article and problem of ``files``, parsing only what the store does not know, recorded."""
+    def load(
+        self, files: list[SourceFile], outside: list[str], config: Config, *, root: str | Path | None = None
+    ) -> Loaded:
+        """Every article and problem of ``files``, parsing only what the store does not know, recorded.
+
+        With the content folder they were listed from (``root``) a listing the last load saw as it
+        is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
+        key = snapshot_key(settings, root, files, outside) if root is not None else None
+        try:
+            kept = self.state.snapshot(key) if same and key is not None else None
+        except StateDamaged as damage:
+            if self._opened is None:
+                raise  # the build's database: the build moves it aside and starts again (pipeline.py)
+            self.state.start_afresh(damage)
+            same, kept = False, None
+        if kept:
+            try:
+                self.loaded = snapshot.decode(kept, config)
+                self.loaded.snapshot = key
+                return self.loaded
+            except ValueError:
+                kept = None  # made again below
         loaded = load_changed(self.state if same else None, files, outside, config)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
         outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
-        if loaded.rows or loaded.gone or not same or outside_now != sorted(reported):  # a commit costs ~10 ms
+        changed = loaded.rows or loaded.gone or not same or outside_now != sorted(reported)
+        if changed or (key is not None and kept is None):  # a commit costs ~10 ms
             with self.state.transaction():
-                self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
-                self.state.put("settings", settings)
-                self.state.put("outside_reported", outside_now)
+                if changed:
+                    self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
+                    self.state.put("settings", settings)
+                    self.state.put("outside_reported", outside_now)
+                if key is not None:
+                    self.state.store_snapshot(key, snapshot.encode(loaded, config))
+        loaded.snapshot = key
         self.loaded = loaded
         return loaded
 
@@ -114,13 +142,32 @@ class Store:
         The HTML the outputs need and the store does not hold is rendered first, each article within
         its time budget (guard.py); one that fails is left out (``unrenderable``, recorded as its
         file's problem) and the outputs planned again without it (``strict``: its error is raised).
+        When ``published`` are articles of the last load and were rendered so before (the same files,
+        settings and cover sizes), what each output is made of is known: nothing is planned until an
+        output has to be made.
         """
+        settings = self.state.get("settings", "")
+        self.unrenderable = []
+        key = self._published_key(published, settings)
+        known = self.state.rendered(key) if key is not None else None
+        if known is not None and all(file_stat(Path(path))[0] == size for path, size in known["covers"]):
+            memos = dict(zip(known["names"], known["memos"], strict=True))
+            return Rendered(memos, lambda: self._plan(published, config, strict))
+        outputs, html = self._plan(published, config, strict)
+        covers: dict[str, int] = {}
+        memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config, covers) for o in outputs}
+        if key is not None and not self.unrenderable:
+            made = {"names": list(memos), "memos": list(memos.values()), "covers": sorted(covers.items())}
+            with self.state.transaction():
+                self.state.store_rendered(key, made)
+        return Rendered(memos, lambda: (outputs, html))
+
+    def _plan(self, published: list[Article], config: Config, strict: bool) -> tuple[list[Any], HtmlCache]:
+        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``)."""
         from ..feeds import plan_outputs
         from .prerender import prerender
 
-        settings = self.state.get("settings", "")
-        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, settings)
-        self.unrenderable = []
+        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, self.state.get("settings", ""))
         with self.state.transaction():
             while True:
                 outputs = plan_outputs(published, config)
@@ -138,8 +185,20 @@ class Store:
                 self.state.record_errors(
                     {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
                 )
-        memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config) for o in outputs}
-        return Rendered(outputs, memos, config, html)
+        return outputs, html
+
+    def _published_key(self, published: list[Article], settings: str) -> str | None:
+        """What the outputs of ``published`` are made of besides their covers, as one digest: None unless
+        each is an article the last load gave (the same object) from its snapshot."""
+        loaded = self.loaded
+        if loaded.snapshot is None:
+            return None
+        if loaded.ids is None:
+            loaded.ids = set(map(id, loaded.articles))
+        if not all(map(loaded.ids.__contains__, map(id, published))):
+            return None
+        paths = "\n".join(map(_path, published))  # the snapshot's articles all have one
+        return hashlib.sha256(f"{settings}\n{loaded.snapshot}\n{paths}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str]) -> tuple[list[str], list[str]]:
         """Write ``feeds`` into ``out``, adding the names rewritten to ``written``; returns the names
@@ -173,30 +232,28 @@ class Store:
 class Rendered(Mapping[str, bytes]):
     """The outputs of one render, by file name in the order they are made: each output's bytes are
     made when asked for, and an article's pieces dropped once every output holding it was made or
-    skipped (so asking in order keeps only the articles still to come in memory)."""
+    skipped (so asking in order keeps only the articles still to come in memory). The outputs are
+    planned when the first of them is made (``plan``): when every output is skipped, never."""
 
-    def __init__(self, outputs: list[Any], memos: dict[str, str | None], config: Config, html: HtmlCache) -> None:
-        from ..feeds import Parts
-
-        self.outputs = {output.filename: output for output in outputs}
+    def __init__(self, memos: dict[str, str | None], plan: Callable[[], tuple[list[Any], HtmlCache]]) -> None:
         self.memos = memos  # what each output is made of, as one digest (None: not from known files)
-        self.config = config
-        self.html = html
-        self.parts = Parts(config, html, kept=_Entries(html, config))
-        self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
+        self.plan = plan
+        self.planned: _Planned | None = None
         self.done: set[str] = set()
-        for output in outputs:
-            for article in output.entries:
-                self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
 
     def __getitem__(self, name: str) -> bytes:
         from ..feeds import render_output
 
-        if self.html.store is None:
-            data = render_output(self.outputs[name], self.config, self.parts)
+        if name not in self.memos:
+            raise KeyError(name)
+        if self.planned is None:
+            self.planned = _Planned(*self.plan(), self.done)
+        planned = self.planned
+        if planned.html.store is None:
+            data = render_output(planned.outputs[name], planned.html.config, planned.parts)
         else:
-            with self.html.store.transaction():  # the entries it keeps: one commit, not one a row
-                data = render_output(self.outputs[name], self.config, self.parts)
+            with planned.html.store.transaction():  # the entries it keeps: one commit, not one a row
+                data = render_output(planned.outputs[name], planned.html.config, planned.parts)
         self.skip(name)
         return data
 
@@ -205,17 +262,37 @@ class Rendered(Mapping[str, bytes]):
         if name in self.done:
             return
         self.done.add(name)
+        if self.planned is not None:
+            self.planned.skip(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.memos)
+
+    def __len__(self) -> int:
+        return len(self.memos)
+
+
+class _Planned:
+    """A render's outputs as planned, with the pieces of the articles that outputs still to come hold."""
+
+    def __init__(self, outputs: list[Any], html: HtmlCache, done: set[str]) -> None:
+        from ..feeds import Parts
+
+        self.outputs = {output.filename: output for output in outputs}
+        self.html = html
+        self.parts = Parts(html.config, html, kept=_Entries(html, html.config))
+        self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
+        for output in outputs:
+            if output.filename not in done:
+                for article in output.entries:
+                    self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
+
+    def skip(self, name: str) -> None:
         for article in self.outputs[name].entries:
             self.remaining[id(article)] -= 1
             if self.remaining[id(article)] == 0:
                 self.parts.release(article)
                 self.html.release(article)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.outputs)
-
-    def __len__(self) -> int:
-        return len(self.outputs)
 
 
 class _Entries:
@@ -251,11 +328,15 @@ class _Entries:
             self.html.store.store_entry(where[0], name, where[1], value)
 
 
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
+def _path(article: Article) -> str:
+    return article.path or ""
+
+
+def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, covers: dict[str, int]) -> str | None:
     """What an output is made of, as one digest: None when an entry does not come from a known file.
 
     An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
-    files, under the same settings.
+    files, under the same settings, and the sizes of their covers (added to ``covers``).
     """
     from ..feeds.enclosure import cover_file
 
@@ -267,7 +348,9 @@ def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) 
         parts.append(f"{article.path}\0{sha}")
         if article.cover_image:
             cover = cover_file(article, config)
-            parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
+            if cover is not None:
+                covers[str(cover)] = file_stat(cover)[0]
+            parts.append(str(covers[str(cover)]) if cover is not None else "-")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

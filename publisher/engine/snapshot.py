@@ -1,0 +1,141 @@
+"""One load's articles as one blob: how a load that finds the content listing unchanged hands back
+10,000 Articles in about 30 ms instead of 10,000 records decoded and checked one by one (0.2 s).
+
+The blob is marshal data: plain values only (marshal makes no object of ours and runs nothing), each
+article its instance dictionary with the dates as ISO 8601 text and the body left to be read from
+its file, as a loaded article's always is. An article that holds anything else (a YAML date in
+``extra``, a body given as something else) makes no snapshot: the load then goes the long way.
+
+It is kept in the state store under a key that covers all the articles are made from: the listing
+(each file's path, size and mtime, the links out), every setting with publisher's code and the
+libraries (``settings_key``), the content folder as given and as resolved, and this Python. The
+store drops it whenever it records a file (engine/state.py), so it never outlives its rows either.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import marshal
+import sys
+from collections import deque
+from collections.abc import Iterator
+from datetime import datetime
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..content import SourceFile, read_body
+from ..errors import ContentError
+from ..model import Article, DeferredBody, FileBody
+from .fingerprint import listing_digest
+from .incremental import Loaded
+from .records import Unstorable, decode_datetime, encode_datetime
+
+FORMAT = 1
+NONE = b""  # stored under a listing whose articles cannot be kept: the long way, without trying again
+_PLACEHOLDER = "0001-01-01T00:00:00+00:00"  # the date of an article whose date is in ``dates``
+_SHARED = ("category", "author", "authors", "author_urls")  # immutable, and the same in many articles
+
+
+def snapshot_key(settings: str, root: str | Path, files: list[SourceFile], outside: list[str]) -> str:
+    """What the articles of ``files`` are made from, as one digest."""
+    made_of = [str(FORMAT), sys.version, settings, str(root), str(Path(root).resolve())]
+    return hashlib.sha256("\0".join([*made_of, listing_digest(files, outside)]).encode()).hexdigest()
+
+
+def encode(loaded: Loaded, config: Config) -> bytes:
+    """``loaded`` as one blob; NONE when an article holds what the blob cannot give back equal.
+
+    Each article is its instance dictionary with the dates and the body taken out (they are put
+    back by ``decode`` a column at a time); text and tuples that many articles share (a category,
+    tags, an author) are written once, and read back as one object.
+    """
+    rows, published, bodies, shas, rels = [], [], [], [], []
+    dates: list[tuple[int, str, Any]] = []  # (index, field, value) of the dates not in plain offsets
+    shared: dict[Any, Any] = {}
+    try:
+        for i, article in enumerate(loaded.articles):
+            fields = dict(article.__dict__)
+            body = fields["_body"]
+            if isinstance(body, str):
+                bodies.append((i, body))
+            elif not isinstance(body, (DeferredBody, FileBody)) or not _reads_its_file(body, article, config):
+                return NONE
+            fields["_body"] = fields["published"] = fields["updated"] = None  # put back by decode
+            when = encode_datetime(article.published)
+            published.append(when if isinstance(when, str) else _PLACEHOLDER)
+            if not isinstance(when, str):  # in a zone of the tz database: put back after the others
+                dates.append((i, "published", when))
+            if article.updated is not None:
+                dates.append((i, "updated", encode_datetime(article.updated)))
+            for name in _SHARED:
+                fields[name] = shared.setdefault(fields[name], fields[name])
+            fields["tags"] = shared.setdefault(article.tags, tuple(shared.setdefault(t, t) for t in article.tags))
+            rows.append(fields)
+            shas.append(loaded.shas[article.path or ""])
+            rels.append(loaded.rels[article.path or ""])
+        again = {id(e) for e in loaded.again}
+        errors = [(e.path, e.field, e.message, e.line, e.reason, id(e) in again) for e in loaded.errors]
+        files = None if rels == [a.file for a in loaded.articles] else rels  # as a rule, rels are the articles' files
+        return marshal.dumps((FORMAT, rows, published, dates, bodies, shas, files, errors))
+    except (Unstorable, ValueError, KeyError, TypeError):  # marshal refuses all but plain types, subclasses too
+        return NONE
+
+
+def decode(data: bytes, config: Config) -> Loaded:
+    """The Loaded that ``encode`` made ``data`` of, with nothing to record; ValueError when it is not one."""
+    enabled = gc.isenabled()
+    gc.disable()  # 10,000 articles' objects at once: collections would cost more than the decoding
+    try:
+        return _decode(data, config)
+    except (EOFError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"not a snapshot ({exc})") from None
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _decode(data: bytes, config: Config) -> Loaded:
+    version, rows, published, dates, bodies, shas, files, errors = marshal.loads(data)
+    if version != FORMAT:
+        raise ValueError(f"snapshot format {version!r}")
+    # A column at a time, each a map over C functions: no Python code runs per article.
+    count, put = len(rows), dict.__setitem__
+    body = FileBody(partial(read_body, config=config))  # one for all: 10,000 objects fewer to make and to collect
+    _consume(map(put, rows, repeat("published"), map(datetime.fromisoformat, published)))
+    _consume(map(put, rows, repeat("_body"), repeat(body, count)))
+    for i, text in bodies:
+        rows[i]["_body"] = text
+    for i, name, when in dates:
+        rows[i][name] = decode_datetime(when)
+    articles = list(map(object.__new__, repeat(Article, count)))
+    _consume(map(object.__setattr__, articles, repeat("__dict__"), rows))  # as Article made them: checked then
+    paths = list(map(itemgetter("path"), rows))
+    rels = dict(zip(paths, files if files is not None else map(itemgetter("file"), rows), strict=True))
+    loaded = Loaded(articles=articles, shas=dict(zip(paths, shas, strict=True)), rels=rels)
+    for path, field, message, line, reason, again in errors:
+        error = ContentError(path, field, message, line=line, reason=reason)
+        loaded.errors.append(error)
+        if again:
+            loaded.again.append(error)
+            if error.is_problem:
+                loaded.fresh_errors.append(error)
+    return loaded
+
+
+def _consume(calls: Iterator[Any]) -> None:
+    deque(calls, maxlen=0)
+
+
+def _reads_its_file(body: DeferredBody | FileBody, article: Article, config: Config) -> bool:
+    """Whether ``body`` is read from the article's own file under ``config``, as a load makes it."""
+    read: Any = body.read
+    if not isinstance(read, partial) or read.func is not read_body:
+        return False
+    if isinstance(body, FileBody):
+        return read.args == () and len(read.keywords) == 1 and read.keywords.get("config") is config
+    return not read.keywords and len(read.args) == 2 and str(read.args[0]) == article.path and read.args[1] is config
