@@ -69,7 +69,7 @@ def select(
     since, upper = window(now, since=since, until=until, days=days)
     tag_key = tag.casefold() if tag is not None else None
     category_key = category.casefold() if category is not None else None
-    chosen = [a for a in articles if is_published(a, upper)]
+    chosen = [a for a in articles if not a.draft and a.published <= upper]  # is_published, inlined: 10,000 calls
     if since is not None or featured is not None or tag_key is not None or category_key is not None:
         chosen = [
             a

@@ -12,16 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..content import SourceFile, outside_link, read_bytes
 from ..errors import ContentError
 from ..model import Article
-from .forked import Forked, put
 from .records import decode, dumps, encode, error_from_record, error_record
 from .state import StateStore
+
+if TYPE_CHECKING:
+    from .forked import Forked
 
 log = logging.getLogger("publisher")
 
@@ -39,12 +42,32 @@ class Loaded:
     fresh_errors: list[ContentError] = field(default_factory=list)  # not reported by an earlier run
     # Problems recorded with no file (one that cannot be read, two files with one address): fresh on every load.
     again: list[ContentError] = field(default_factory=list)
-    shas: dict[str, str] = field(default_factory=dict)  # article path -> SHA-256 of its file
-    rels: dict[str, str] = field(default_factory=dict)  # article path -> path under the content folder
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # sources rows to insert or replace
     gone: list[str] = field(default_factory=list)  # rels recorded before and no longer present
     snapshot: str | None = None  # the key of the listing they were loaded from (engine/snapshot.py)
-    ids: set[int] | None = None  # id() of each of ``articles``, once asked for (Store.render)
+    index: dict[int, int] | None = None  # id() of each of ``articles`` -> its place, once asked for (Store.render)
+    oldest: list[int] | None = None  # the places of the articles but drafts, oldest first (``select`` reversed)
+    # ``shas`` and ``rels`` as a snapshot gives them: made when first asked for (a render that plans)
+    later: Callable[[], tuple[dict[str, str], dict[str, str]]] | None = None
+    _shas: dict[str, str] = field(default_factory=dict)
+    _rels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shas(self) -> dict[str, str]:
+        """article path -> SHA-256 of its file"""
+        self._made()
+        return self._shas
+
+    @property
+    def rels(self) -> dict[str, str]:
+        """article path -> its path under the content folder"""
+        self._made()
+        return self._rels
+
+    def _made(self) -> None:
+        if self.later is not None:
+            self._shas, self._rels = self.later()
+            self.later = None
 
 
 def load_changed(store: StateStore | None, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
@@ -179,6 +202,8 @@ def _parse(raw: bytes, source: SourceFile, config: Config, parse: Any) -> tuple[
 
 def _start_helper(sources: list[SourceFile], config: Config) -> _Helper | None:
     """A forked process (forked.py) parsing ``sources`` while this one parses the rest."""
+    from .forked import Forked, put  # pickle and signal: not for a load that parses little
+
     forked = Forked.start(lambda out: put(out, _parse_all(sources, config)), config.site.state_dir or None)
     return None if forked is None else _Helper(forked, {source.rel for source in sources})
 

@@ -27,11 +27,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
+from operator import attrgetter, is_
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ..config import Config
 from ..content import OUTSIDE, SourceFile
@@ -39,6 +43,7 @@ from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
 from ..output import remove_outputs, write_inside
+from ..select import select
 from . import snapshot
 from .damage import StateDamaged
 from .fingerprint import file_stat, settings_key
@@ -55,13 +60,14 @@ class Store:
         self.state = self._opened.__enter__()
         self.loaded = Loaded()  # what the last load found: each article's file digest and path
         self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
+        self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
 
     @classmethod
     def on(cls, state: StateStore) -> Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable = state, Loaded(), []
+        store.state, store.loaded, store.unrenderable, store.selected = state, Loaded(), [], None
         return store
 
     def close(self) -> None:
@@ -83,6 +89,7 @@ class Store:
         With the content folder they were listed from (``root``) a listing the last load saw as it
         is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
+        self.selected = None
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
         key = snapshot_key(settings, root, files, outside) if root is not None else None
@@ -135,6 +142,26 @@ class Store:
             loaded.shas[article.path] = hashlib.sha256(fields.encode("utf-8", "surrogatepass")).hexdigest()
             loaded.rels[article.path] = article.url or article.path
         self.loaded = loaded
+
+    def select(self, articles: Iterable[Article], now: datetime | None) -> list[Article]:
+        """``select(articles, now=now)``; for the very articles of the last load, from their order kept
+        with them (the published are the oldest up to ``now``, newest first: a bisection, not a sort)."""
+        loaded = self.loaded
+        if (
+            loaded.oldest is None
+            or now is None
+            or now.tzinfo is None
+            or not isinstance(articles, list)
+            or len(articles) != len(loaded.articles)
+            or not all(map(is_, articles, loaded.articles))
+        ):
+            self.selected = None
+            return select(articles, now=now)
+        oldest = list(map(articles.__getitem__, loaded.oldest))
+        cut = bisect_right(oldest, now, key=attrgetter("published"))
+        published = oldest[:cut][::-1]
+        self.selected = published, cut
+        return published
 
     def render(self, published: list[Article], config: Config, *, strict: bool = False) -> Rendered:
         """The outputs of ``published`` (newest first) with each article's HTML made once and stored.
@@ -189,16 +216,19 @@ class Store:
 
     def _published_key(self, published: list[Article], settings: str) -> str | None:
         """What the outputs of ``published`` are made of besides their covers, as one digest: None unless
-        each is an article the last load gave (the same object) from its snapshot."""
+        each is an article the last load gave (the same object), known by its place in that load."""
         loaded = self.loaded
         if loaded.snapshot is None:
             return None
-        if loaded.ids is None:
-            loaded.ids = set(map(id, loaded.articles))
-        if not all(map(loaded.ids.__contains__, map(id, published))):
+        if self.selected is not None and self.selected[0] is published:  # by ``select``: known by where it cut
+            return hashlib.sha256(f"{settings}\n{loaded.snapshot}\n{self.selected[1]}".encode()).hexdigest()
+        if loaded.index is None:
+            loaded.index = dict(zip(map(id, loaded.articles), range(len(loaded.articles)), strict=True))
+        places = list(map(loaded.index.get, map(id, published)))
+        if None in places:
             return None
-        paths = "\n".join(map(_path, published))  # the snapshot's articles all have one
-        return hashlib.sha256(f"{settings}\n{loaded.snapshot}\n{paths}".encode("utf-8", "surrogatepass")).hexdigest()
+        made_of = f"{settings}\n{loaded.snapshot}\n".encode() + array("q", cast(list[int], places)).tobytes()
+        return hashlib.sha256(made_of).hexdigest()
 
     def write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str]) -> tuple[list[str], list[str]]:
         """Write ``feeds`` into ``out``, adding the names rewritten to ``written``; returns the names
@@ -326,10 +356,6 @@ class _Entries:
         where = self._where(article)
         if where is not None and self.html.store is not None:
             self.html.store.store_entry(where[0], name, where[1], value)
-
-
-def _path(article: Article) -> str:
-    return article.path or ""
 
 
 def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, covers: dict[str, int]) -> str | None:
