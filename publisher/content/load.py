@@ -16,7 +16,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import ContentError
@@ -24,10 +24,11 @@ from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import distinct_terms, slugify
 from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
-from .authors import authors_of
-from .fields import NOT_AN_ARTICLE, Fields, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id, file_name_parts
+
+if TYPE_CHECKING:
+    from .fields import Fields
 
 __all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
@@ -217,6 +218,8 @@ def split_frontmatter(
     text: str, path: str | Path | None = None, config: Config | None = None
 ) -> tuple[dict[str, Any], str, int]:
     """Return (metadata, body, line where the frontmatter starts) or raise ContentError."""
+    from .fields import kind
+
     split = split_text(text, path, header_lines=config is not None and config.preset_rules.header_lines)
     offset, body = split.offset, split.body
     meta = parse_yaml(split, path) if split.kind == "yaml" else parse_other(split, path)
@@ -253,6 +256,10 @@ def article_from_metadata(
     Raises ContentError with the reason "not an article" for a redirect stub, or a file with
     neither a title nor a date (a section's list page, a site page).
     """
+    # Imported here: a load that finds its articles in the state store reads no field.
+    from .authors import authors_of
+    from .fields import NOT_AN_ARTICLE, Fields, not_an_article, read_date
+
     stub = not_an_article(meta, path)
     if stub is not None:
         raise stub

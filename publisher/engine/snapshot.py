@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,13 @@ def encode(loaded: Loaded, config: Config) -> bytes:
         again = {id(e) for e in loaded.again}
         errors = [(e.path, e.field, e.message, e.line, e.reason, id(e) in again) for e in loaded.errors]
         files = None if rels == [a.file for a in loaded.articles] else rels  # as a rule, rels are the articles' files
+        folder = _folder(loaded.articles)
+        if folder is not None:  # each path is the folder and the file: made again by decode
+            for fields in rows:
+                del fields["path"]
         places = {id(article): i for i, article in enumerate(loaded.articles)}
         oldest = [places[id(a)] for a in reversed(newest_first([a for a in loaded.articles if not a.draft]))]
-        return marshal.dumps((FORMAT, rows, published, dates, bodies, b"".join(shas), files, errors, oldest))
+        return marshal.dumps((FORMAT, rows, published, dates, bodies, b"".join(shas), files, errors, oldest, folder))
     except (Unstorable, ValueError, KeyError, TypeError):  # marshal refuses all but plain types, subclasses too
         return NONE
 
@@ -119,7 +124,7 @@ def decode(data: bytes, config: Config) -> Loaded:
 
 
 def _decode(data: bytes, config: Config) -> Loaded:
-    version, rows, published, dates, bodies, shas, files, errors, oldest = marshal.loads(data)
+    version, rows, published, dates, bodies, shas, files, errors, oldest, folder = marshal.loads(data)
     if version != FORMAT:
         raise ValueError(f"snapshot format {version!r}")
     # A column at a time, each a map over C functions: no Python code runs per article.
@@ -127,6 +132,8 @@ def _decode(data: bytes, config: Config) -> Loaded:
     body = FileBody(partial(read_body, config=config))  # one for all: 10,000 objects fewer to make and to collect
     _consume(map(put, rows, repeat("published"), map(datetime.fromisoformat, published)))
     _consume(map(put, rows, repeat("_body"), repeat(body, count)))
+    if folder is not None:
+        _consume(map(put, rows, repeat("path"), map(folder.__add__, map(itemgetter("file"), rows))))
     for i, text in bodies:
         rows[i]["_body"] = text
     for i, name, when in dates:
@@ -149,6 +156,14 @@ def _decode(data: bytes, config: Config) -> Loaded:
             if error.is_problem:
                 loaded.fresh_errors.append(error)
     return loaded
+
+
+def _folder(articles: list[Article]) -> str | None:
+    """What each article's path is its file under the content folder after, when that is one text for all."""
+    if not articles or not articles[0].path or not articles[0].file or not articles[0].path.endswith(articles[0].file):
+        return None
+    folder = articles[0].path[: -len(articles[0].file)]
+    return folder if all(a.file is not None and a.path == folder + a.file for a in articles) else None
 
 
 def _consume(calls: Iterator[Any]) -> None:

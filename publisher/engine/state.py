@@ -70,7 +70,7 @@ CREATE TABLE statics (
     PRIMARY KEY (folder, path)
 );
 CREATE TABLE snapshot (
-    one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, data BLOB NOT NULL, crc32 INTEGER NOT NULL
+    one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, crc32 INTEGER NOT NULL, data BLOB NOT NULL
 );
 CREATE TABLE rendered (one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, made TEXT NOT NULL);
 """
@@ -234,11 +234,12 @@ class StateStore:
     def snapshot(self, key: str) -> bytes | None:
         """The snapshot stored under ``key``; None when the one stored is another's (or none is);
         StateDamaged when it is not what was stored (its CRC-32: a third of SHA-256's time on 5 MB)."""
-        row = self.db.execute("SELECT data, crc32 FROM snapshot WHERE one = 1 AND key = ?", (key,)).fetchone()
+        row = self.db.execute("SELECT crc32 FROM snapshot WHERE one = 1 AND key = ?", (key,)).fetchone()
         if row is None:
             return None
-        data = bytes(row[0])
-        if zlib.crc32(data) != row[1]:
+        with self.db.blobopen("snapshot", "data", 1, readonly=True) as blob:  # one copy of 5 MB, not two
+            data = blob.read()
+        if zlib.crc32(data) != row[0]:
             raise StateDamaged("it is damaged (the articles' snapshot is not what was stored)")
         return data
 
@@ -246,7 +247,7 @@ class StateStore:
     def store_snapshot(self, key: str, data: bytes) -> None:
         """Replace the snapshot; call inside a transaction (with what the load recorded)."""
         self._forget_snapshot()
-        self.db.execute("INSERT INTO snapshot VALUES (1, ?, ?, ?)", (key, data, zlib.crc32(data)))
+        self.db.execute("INSERT INTO snapshot VALUES (1, ?, ?, ?)", (key, zlib.crc32(data), data))
 
     def _forget_snapshot(self) -> None:
         self.db.execute("DELETE FROM snapshot")
