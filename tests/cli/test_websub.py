@@ -68,6 +68,7 @@ def test_a_failing_hub_is_retried_once_and_never_fails_the_build(site, cli, hubs
     assert ran.code == 0
 
     assert (hubbed / "feeds" / "atom.xml").is_file()
+    hub.wait_for(2 * len(FEEDS_WITH_HUBS))
     assert len(hub.requests) == 2 * len(FEEDS_WITH_HUBS)  # every feed: the ping and one retry
     assert sorted(set(hub.topics())) == sorted(BASE + name for name in FEEDS_WITH_HUBS)
     err = ran.err
