@@ -70,18 +70,27 @@ class Loaded:
             self.later = None
 
 
-def load_changed(store: StateStore | None, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
-    """Every article and load error of ``files``, parsing only what ``store`` does not know."""
+def load_changed(
+    store: StateStore | None,
+    files: list[SourceFile],
+    outside: list[str],
+    config: Config,
+    prior: dict[str, Article] | None = None,
+) -> Loaded:
+    """Every article and load error of ``files``, parsing only what ``store`` does not know.
+
+    ``prior``: the articles of the last load by their files' paths under the content folder (its
+    snapshot), taken as they are for the files unchanged since, instead of their records decoded."""
     from ..content import load  # YAML and friends: only now that something may have to be read
 
-    known = _known(store)
+    known = _known(store, decode=not prior)
     loaded = Loaded()
     for path in outside:
         _error(loaded, outside_link(path), fresh=True)
     unknown = [f for f in files if f.rel not in known or known[f.rel][:2] != (f.size, f.mtime_ns)]
     helper = _start_helper(unknown[len(unknown) // 2 :], config) if len(unknown) >= PARALLEL_MIN else None
     try:
-        _load_each(loaded, files, known, helper, config, load.article_from_bytes)
+        _load_each(loaded, files, known, helper, config, load.article_from_bytes, prior or {})
     finally:
         if helper is not None:
             helper.forked.stop()
@@ -100,8 +109,10 @@ def _load_each(
     helper: _Helper | None,
     config: Config,
     parse: Any,
+    prior: dict[str, Article],
 ) -> None:
-    """Add each file's article or error to ``loaded``: as recorded, as the helper parsed it, or parsed here."""
+    """Add each file's article or error to ``loaded``: as the last load gave it, as recorded, as the helper
+    parsed it, or parsed here."""
     for source in files:
         row = known.pop(source.rel, None)
         got = helper.result(source.rel) if helper is not None and source.rel in helper.rels else None
@@ -118,9 +129,12 @@ def _load_each(
                 else:  # touched, not changed: the same record under the new size and mtime
                     row = (source.size, source.mtime_ns, *row[2:])
                     sha, kind, record, reported = row[2:]
-                    loaded.rows.append(
-                        (source.rel, source.size, source.mtime_ns, sha, kind, dumps(record).decode(), reported)
-                    )
+                    text = record if isinstance(record, str) else dumps(record).decode()
+                    loaded.rows.append((source.rel, source.size, source.mtime_ns, sha, kind, text, reported))
+            before = prior.get(source.rel) if row is not None and row[3] == "article" else None
+            if row is not None and before is not None and before.path == source.path:  # the snapshot: from these rows
+                _article(loaded, before, source, row[2])
+                continue
             if row is not None and _take(loaded, source, row, config):
                 continue
         if got is None:
@@ -144,11 +158,16 @@ def _load_each(
         loaded.rows.append((source.rel, source.size, source.mtime_ns, digest, kind, dumps(payload).decode(), 1))
 
 
-def _known(store: StateStore | None) -> dict[str, tuple[Any, ...]]:
-    """rel -> (size, mtime_ns, sha256, kind, record, reported) as recorded."""
+def _known(store: StateStore | None, *, decode: bool = True) -> dict[str, tuple[Any, ...]]:
+    """rel -> (size, mtime_ns, sha256, kind, record, reported) as recorded; each record as its JSON text
+    unless ``decode`` (most of them will be: the text of those that will not is never decoded)."""
     if store is None:
         return {}
     rows = store.sources()
+    if not decode:
+        return {
+            rel: (size, mtime, sha, kind, record, reported) for rel, size, mtime, sha, kind, record, reported in rows
+        }
     try:  # one call for every record: several times faster than one json.loads per row
         records = json.loads("[" + ",".join(row[5] for row in rows) + "]")
     except ValueError:

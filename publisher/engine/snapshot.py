@@ -66,26 +66,43 @@ def encode(loaded: Loaded, config: Config) -> bytes:
     rows, published, bodies, shas, rels = [], [], [], [], []
     dates: list[tuple[int, str, Any]] = []  # (index, field, value) of the dates not in plain offsets
     shared: dict[Any, Any] = {}
+    plain: dict[Any, bool] = {}  # tzinfo -> whether ISO 8601 gives its dates back (a fixed offset)
+    read: dict[int, bool] = {}  # id(body) -> whether it reads the article's file (one FileBody for many)
     try:
         for i, article in enumerate(loaded.articles):
-            body = article.__dict__["_body"]
+            state = article.__dict__
+            body = state["_body"]
             if isinstance(body, str):
                 bodies.append((i, body))
-            elif not isinstance(body, (DeferredBody, FileBody)) or not _reads_its_file(body, article, config):
+            elif isinstance(body, FileBody):
+                if id(body) not in read:
+                    read[id(body)] = _reads_its_file(body, article, config)
+                if not read[id(body)]:
+                    return NONE
+            elif not isinstance(body, DeferredBody) or not _reads_its_file(body, article, config):
                 return NONE
-            when = encode_datetime(article.published)
-            published.append(when if isinstance(when, str) else _PLACEHOLDER)
-            if not isinstance(when, str):  # in a zone of the tz database: put back after the others
-                dates.append((i, "published", when))
+            zone = article.published.tzinfo
+            if plain.get(zone) is None:
+                plain[zone] = isinstance(encode_datetime(article.published), str)
+            published.append(article.published.isoformat() if plain[zone] else _PLACEHOLDER)
+            if not plain[zone]:  # in a zone of the tz database: put back after the others
+                dates.append((i, "published", encode_datetime(article.published)))
             if article.updated is not None:
                 dates.append((i, "updated", encode_datetime(article.updated)))
-            fields = {
-                name: shared.setdefault(value, value) if name in _SHARED else value
-                for name, value in article.__dict__.items()
-                if name not in _PUT_BACK and _DEFAULTS.get(name, _PUT_BACK) is not value
-            }
-            if "tags" in fields:
-                fields["tags"] = shared.setdefault(article.tags, tuple(shared.setdefault(t, t) for t in article.tags))
+            if isinstance(body, FileBody):  # from a snapshot: its dictionary holds only what one keeps
+                fields = state.copy()
+                del fields["_body"], fields["published"]
+                fields.pop("updated", None)
+            else:
+                fields = {
+                    name: shared.setdefault(value, value) if name in _SHARED else value
+                    for name, value in state.items()
+                    if name not in _PUT_BACK and _DEFAULTS.get(name, _PUT_BACK) is not value
+                }
+                if "tags" in fields:
+                    fields["tags"] = shared.setdefault(
+                        article.tags, tuple(shared.setdefault(t, t) for t in article.tags)
+                    )
             rows.append(fields)
             shas.append(bytes.fromhex(loaded.shas[article.path or ""]))
             rels.append(loaded.rels[article.path or ""])
@@ -95,7 +112,7 @@ def encode(loaded: Loaded, config: Config) -> bytes:
         folder = _folder(loaded.articles)
         if folder is not None:  # each path is the folder and the file: made again by decode
             for fields in rows:
-                del fields["path"]
+                fields.pop("path", None)
         places = {id(article): i for i, article in enumerate(loaded.articles)}
         oldest = [places[id(a)] for a in reversed(newest_first([a for a in loaded.articles if not a.draft]))]
         return marshal.dumps((FORMAT, rows, published, dates, bodies, b"".join(shas), files, errors, oldest, folder))

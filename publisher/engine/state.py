@@ -231,10 +231,12 @@ class StateStore:
     # -- snapshot: the last load's articles as one blob, under the key of what made them -------------
 
     @named
-    def snapshot(self, key: str) -> bytes | None:
-        """The snapshot stored under ``key``; None when the one stored is another's (or none is);
-        StateDamaged when it is not what was stored (its CRC-32: a third of SHA-256's time on 5 MB)."""
-        row = self.db.execute("SELECT crc32 FROM snapshot WHERE one = 1 AND key = ?", (key,)).fetchone()
+    def snapshot(self, key: str | None) -> bytes | None:
+        """The snapshot stored under ``key`` (None: whichever is stored); None when the one stored is
+        another's (or none is); StateDamaged when it is not what was stored (its CRC-32: a third of
+        SHA-256's time on 5 MB)."""
+        found = "SELECT crc32 FROM snapshot WHERE one = 1 AND (?1 IS NULL OR key = ?1)"
+        row = self.db.execute(found, (key,)).fetchone()
         if row is None:
             return None
         with self.db.blobopen("snapshot", "data", 1, readonly=True) as blob:  # one copy of 5 MB, not two
