@@ -112,16 +112,28 @@ def scan_folder(
 
 
 def one_per_url(
-    articles: Iterable[Article], config: Config, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False
+    articles: Iterable[Article],
+    config: Config,
+    errors: list[ContentError] | None,
+    strict: bool,
+    *,
+    quiet: bool = False,
+    urls: dict[int, str] | None = None,
 ) -> list[Article]:
     """Articles in the order given, one per URL and per entry id: the newer wins and the other is
     reported, naming both files (two entries with one address or id would be one to a feed reader);
-    logged, unless ``quiet``: then only appended to ``errors``."""
+    logged, unless ``quiet``: then only appended to ``errors``. ``urls``: each article's URL by its
+    id() where known already (a snapshot's), and those made here added; the caller keeps the
+    articles alive meanwhile (a list), so that no id() is another's."""
     kept: dict[str, Article] = {}  # by URL in lower case: /Post/ and /post/ are one on case-insensitive hosts
     ids: dict[str, str] = {}  # entry id -> key of the article that has it, when not the URL itself
     templated = config.feeds.entry_id != "{url}"
     for article in articles:
-        url = article_url(article, config)
+        url = urls.get(id(article)) if urls is not None else None
+        if url is None:
+            url = article_url(article, config)
+            if urls is not None:
+                urls[id(article)] = url
         other = kept.get(url.casefold())
         key = url.casefold()
         if other is None and (templated or article.id):

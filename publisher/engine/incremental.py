@@ -47,6 +47,8 @@ class Loaded:
     snapshot: str | None = None  # the key of the listing they were loaded from (engine/snapshot.py)
     index: dict[int, int] | None = None  # id() of each of ``articles`` -> its place, once asked for (Store.render)
     oldest: list[int] | None = None  # the places of the articles but drafts, oldest first (``select`` reversed)
+    urls: dict[int, str] = field(default_factory=dict)  # id() of an article -> its URL, as the load made them
+    url_text: str | None = None  # a snapshot's: every article's URL, one a line, split when a load needs them
     # ``shas`` and ``rels`` as a snapshot gives them: made when first asked for (a render that plans)
     later: Callable[[], tuple[dict[str, str], dict[str, str]]] | None = None
     _shas: dict[str, str] = field(default_factory=dict)
@@ -76,11 +78,13 @@ def load_changed(
     outside: list[str],
     config: Config,
     prior: dict[str, Article] | None = None,
+    prior_urls: dict[int, str] | None = None,
 ) -> Loaded:
     """Every article and load error of ``files``, parsing only what ``store`` does not know.
 
     ``prior``: the articles of the last load by their files' paths under the content folder (its
-    snapshot), taken as they are for the files unchanged since, instead of their records decoded."""
+    snapshot), taken as they are for the files unchanged since, instead of their records decoded;
+    ``prior_urls``: their URLs by id(), not made again to find two articles with one address."""
     from ..content import load  # YAML and friends: only now that something may have to be read
 
     known = _known(store, decode=not prior)
@@ -96,7 +100,8 @@ def load_changed(
             helper.forked.stop()
     loaded.gone = sorted(known)
     duplicates: list[ContentError] = []
-    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True)
+    loaded.urls = dict(prior_urls or {})
+    loaded.articles = load.one_per_url(loaded.articles, config, duplicates, strict=False, quiet=True, urls=loaded.urls)
     for duplicate in duplicates:  # depends on two files, so it is not recorded with either: reported every run
         _error(loaded, duplicate, fresh=True, again=True)
     return loaded

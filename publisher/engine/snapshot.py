@@ -30,6 +30,7 @@ from typing import Any
 
 from ..config import Config
 from ..content import SourceFile, read_body
+from ..content.permalinks import article_url
 from ..errors import ContentError
 from ..model import Article, DeferredBody, FileBody
 from ..select import newest_first
@@ -37,7 +38,7 @@ from .fingerprint import listing_digest
 from .incremental import Loaded
 from .records import Unstorable, decode_datetime, encode_datetime
 
-FORMAT = 1
+FORMAT = 2
 NONE = b""  # stored under a listing whose articles cannot be kept: the long way, without trying again
 _PLACEHOLDER = "0001-01-01T00:00:00+00:00"  # the date of an article whose date is in ``dates``
 _SHARED = {"category", "author", "authors", "author_urls"}  # immutable, and the same in many articles
@@ -113,9 +114,12 @@ def encode(loaded: Loaded, config: Config) -> bytes:
         if folder is not None:  # each path is the folder and the file: made again by decode
             for fields in rows:
                 fields.pop("path", None)
+        urls = [loaded.urls.get(id(a)) or article_url(a, config) for a in loaded.articles]
+        url_text = "\n".join(urls) if not any("\n" in url for url in urls) else None  # split by a later load
         places = {id(article): i for i, article in enumerate(loaded.articles)}
         oldest = [places[id(a)] for a in reversed(newest_first([a for a in loaded.articles if not a.draft]))]
-        return marshal.dumps((FORMAT, rows, published, dates, bodies, b"".join(shas), files, errors, oldest, folder))
+        made = (FORMAT, rows, published, dates, bodies, b"".join(shas), files, errors, oldest, folder, url_text)
+        return marshal.dumps(made)
     except (Unstorable, ValueError, KeyError, TypeError):  # marshal refuses all but plain types, subclasses too
         return NONE
 
@@ -141,7 +145,7 @@ def decode(data: bytes, config: Config) -> Loaded:
 
 
 def _decode(data: bytes, config: Config) -> Loaded:
-    version, rows, published, dates, bodies, shas, files, errors, oldest, folder = marshal.loads(data)
+    version, rows, published, dates, bodies, shas, files, errors, oldest, folder, url_text = marshal.loads(data)
     if version != FORMAT:
         raise ValueError(f"snapshot format {version!r}")
     # A column at a time, each a map over C functions: no Python code runs per article.
@@ -164,7 +168,7 @@ def _decode(data: bytes, config: Config) -> Loaded:
         rels = files if files is not None else [article.file for article in articles]
         return dict(zip(paths, digests, strict=True)), dict(zip(paths, rels, strict=True))
 
-    loaded = Loaded(articles=articles, later=later, oldest=oldest)
+    loaded = Loaded(articles=articles, later=later, oldest=oldest, url_text=url_text)
     for path, field, message, line, reason, again in errors:
         error = ContentError(path, field, message, line=line, reason=reason)
         loaded.errors.append(error)

@@ -107,7 +107,8 @@ class Store:
                 return self.loaded
             except ValueError:
                 kept = None  # made again below
-        loaded = load_changed(self.state if same else None, files, outside, config, self._prior(same, key, config))
+        prior, urls = self._prior(same, key, config)
+        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
         outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
@@ -124,19 +125,20 @@ class Store:
         self.loaded = loaded
         return loaded
 
-    def _prior(self, same: bool, key: str | None, config: Config) -> dict[str, Article] | None:
-        """The articles of the snapshot another listing left (the last load's), by path under the content
-        folder: those of files unchanged since are taken as they are (0.03 s for 10,000, against 0.13 s
-        for their records decoded)."""
+    def _prior(self, same: bool, key: str | None, config: Config) -> tuple[dict[str, Article], dict[int, str]]:
+        """The articles of the snapshot another listing left (the last load's) by path under the content
+        folder, and their URLs by id(): those of files unchanged since are taken as they are (0.03 s for
+        10,000, against 0.13 s for their records decoded and 0.04 s for their URLs made again)."""
         kept = self.state.snapshot(None) if same and key is not None else None
         if not kept:
-            return None
+            return {}, {}
         try:
             before = snapshot.decode(kept, config)
         except ValueError:
-            return None
-        rels = before.rels
-        return {rels[article.path or ""]: article for article in before.articles}
+            return {}, {}
+        rels, text = before.rels, before.url_text
+        urls = dict(zip(map(id, before.articles), text.split("\n"), strict=True)) if text is not None else {}
+        return {rels[article.path or ""]: article for article in before.articles}, urls
 
     def take(self, articles: Iterable[Article], config: Config) -> None:
         """Articles a host made (``Article(url=, html=)`` from its pages, no file of ours), as ``load``
