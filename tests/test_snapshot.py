@@ -134,3 +134,20 @@ def test_a_damaged_snapshot_is_moved_aside_and_the_articles_loaded_from_the_file
     assert "moved it to state.sqlite3.damaged-" in caplog.text
     assert len(list((blog / "state").glob("state.sqlite3.damaged-*"))) == 1
     publisher.build(blog.config(state_dir=str(blog / "state")), now=NOW)  # and a build on that store goes on
+
+
+def test_render_feeds_with_the_store_gives_what_it_gives_without_whatever_now_is(blog):
+    blog.add("same-day.md", title="Same day", date="2026-11-21", tags="[b]")  # two.md's date: the slug decides
+    blog.add("draft.md", title="Draft", date="2026-11-19", draft="true")
+    blog.add("later.md", title="Later", date="2026-11-25")  # scheduled until then
+    config = blog.config()
+    moments = ("2025-01-01T00:00:00+00:00", "2026-11-21T00:00:00+00:00", NOW.isoformat(), "2027-01-01T00:00:00+00:00")
+    with publisher.Store(blog / "state") as store:
+        publisher.load_articles(blog.content, config, store=store)
+        articles = publisher.load_articles(blog.content, config, store=store)  # from the snapshot
+        assert all(isinstance(vars(a)["_body"], FileBody) for a in articles)
+        for moment in moments:
+            now = publisher.parse_date(moment)
+            plain = publisher.render_feeds(articles, config, now=now)
+            for _ in range(2):  # planned, then known from the store
+                assert dict(publisher.render_feeds(articles, config, now=now, store=store)) == plain

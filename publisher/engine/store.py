@@ -29,7 +29,7 @@ import dataclasses
 import hashlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from operator import attrgetter, is_
@@ -48,6 +48,7 @@ from . import snapshot
 from .damage import StateDamaged
 from .fingerprint import file_stat, settings_key
 from .incremental import Loaded, load_changed
+from .rendered import Rendered, memo_key, still
 from .snapshot import snapshot_key
 from .state import StateStore, open_folder
 
@@ -198,7 +199,7 @@ class Store:
             return Rendered(memos, lambda: self._plan(published, config, strict))
         outputs, html = self._plan(published, config, strict)
         covers: dict[str, int] = {}
-        memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config, covers) for o in outputs}
+        memos = {o.filename: memo_key(o, settings, self.loaded.shas, config, covers) for o in outputs}
         if key is not None and not self.unrenderable:
             made = {"names": list(memos), "memos": list(memos.values()), "covers": sorted(covers.items())}
             with self.state.transaction():
@@ -256,7 +257,7 @@ class Store:
             for name in list(feeds):
                 memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
                 known = previous.get(name)
-                if memo is not None and known is not None and known[3] == memo and _still(Path(out) / name, known):
+                if memo is not None and known is not None and known[3] == memo and still(Path(out) / name, known):
                     if isinstance(feeds, Rendered):
                         feeds.skip(name)
                     unchanged.append(name)
@@ -273,135 +274,3 @@ class Store:
             removed = remove_outputs(gone, out)
             self.state.forget_outputs(folder, gone)
         return unchanged, removed
-
-
-class Rendered(Mapping[str, bytes]):
-    """The outputs of one render, by file name in the order they are made: each output's bytes are
-    made when asked for, and an article's pieces dropped once every output holding it was made or
-    skipped (so asking in order keeps only the articles still to come in memory). The outputs are
-    planned when the first of them is made (``plan``): when every output is skipped, never."""
-
-    def __init__(self, memos: dict[str, str | None], plan: Callable[[], tuple[list[Any], HtmlCache]]) -> None:
-        self.memos = memos  # what each output is made of, as one digest (None: not from known files)
-        self.plan = plan
-        self.planned: _Planned | None = None
-        self.done: set[str] = set()
-
-    def __getitem__(self, name: str) -> bytes:
-        from ..feeds import render_output
-
-        if name not in self.memos:
-            raise KeyError(name)
-        if self.planned is None:
-            self.planned = _Planned(*self.plan(), self.done)
-        planned = self.planned
-        if planned.html.store is None:
-            data = render_output(planned.outputs[name], planned.html.config, planned.parts)
-        else:
-            with planned.html.store.transaction():  # the entries it keeps: one commit, not one a row
-                data = render_output(planned.outputs[name], planned.html.config, planned.parts)
-        self.skip(name)
-        return data
-
-    def skip(self, name: str) -> None:
-        """``name`` will not be asked for (again): its articles' pieces may go once no other output needs them."""
-        if name in self.done:
-            return
-        self.done.add(name)
-        if self.planned is not None:
-            self.planned.skip(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.memos)
-
-    def __len__(self) -> int:
-        return len(self.memos)
-
-
-class _Planned:
-    """A render's outputs as planned, with the pieces of the articles that outputs still to come hold."""
-
-    def __init__(self, outputs: list[Any], html: HtmlCache, done: set[str]) -> None:
-        from ..feeds import Parts
-
-        self.outputs = {output.filename: output for output in outputs}
-        self.html = html
-        self.parts = Parts(html.config, html, kept=_Entries(html, html.config))
-        self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
-        for output in outputs:
-            if output.filename not in done:
-                for article in output.entries:
-                    self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
-
-    def skip(self, name: str) -> None:
-        for article in self.outputs[name].entries:
-            self.remaining[id(article)] -= 1
-            if self.remaining[id(article)] == 0:
-                self.parts.release(article)
-                self.html.release(article)
-
-
-class _Entries:
-    """Each article's entries (feeds/parts.py KEPT) in the state store, under the key of its HTML
-    (every setting, its file's SHA-256) and its cover file's size (an enclosure's length)."""
-
-    def __init__(self, html: HtmlCache, config: Config) -> None:
-        self.html = html
-        self.config = config
-        self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
-
-    def _where(self, article: Article) -> tuple[str, str] | None:
-        from ..feeds.enclosure import cover_file
-
-        if article.key in self.keys:
-            return self.keys[article.key]
-        found = self.html.key(article)
-        where = None
-        if found is not None and self.html.store is not None:
-            rel, key = found
-            cover = str(file_stat(cover_file(article, self.config))[0]) if article.cover_image else ""
-            where = rel, hashlib.sha256(f"{key}\0{cover}".encode()).hexdigest()
-        self.keys[article.key] = where
-        return where
-
-    def get(self, article: Article, name: str) -> bytes | str | None:
-        where = self._where(article)
-        return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
-
-    def put(self, article: Article, name: str, value: bytes | str) -> None:
-        where = self._where(article)
-        if where is not None and self.html.store is not None:
-            self.html.store.store_entry(where[0], name, where[1], value)
-
-
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config, covers: dict[str, int]) -> str | None:
-    """What an output is made of, as one digest: None when an entry does not come from a known file.
-
-    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
-    files, under the same settings, and the sizes of their covers (added to ``covers``).
-    """
-    from ..feeds.enclosure import cover_file
-
-    parts = [settings, output.key()]
-    for article in output.entries:
-        sha = shas.get(article.path) if article.path else None
-        if sha is None:
-            return None
-        parts.append(f"{article.path}\0{sha}")
-        if article.cover_image:
-            cover = cover_file(article, config)
-            if cover is not None:
-                covers[str(cover)] = file_stat(cover)[0]
-            parts.append(str(covers[str(cover)]) if cover is not None else "-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _still(path: Path, known: tuple[str, int, int, str | None]) -> bool:
-    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
-    sha, size, mtime_ns, _ = known
-    if file_stat(path) == (size, mtime_ns):
-        return True
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    except OSError:
-        return False
