@@ -127,12 +127,21 @@ def test_a_problem_is_reported_by_the_first_load_only_and_listed_by_every_one(bl
 def test_a_damaged_snapshot_is_moved_aside_and_the_articles_loaded_from_the_files(blog, caplog):
     with publisher.Store(blog / "state") as store:
         first = publisher.load_articles(blog.content, blog.config(), store=store)
-    with closing(sqlite3.connect(blog / "state" / "state.sqlite3")) as db, db:
-        db.execute("UPDATE snapshot SET data = data || x'00'")  # one byte more: not what was stored
+
+    def damage() -> None:
+        with closing(sqlite3.connect(blog / "state" / "state.sqlite3")) as db, db:
+            db.execute("UPDATE snapshot SET data = data || x'00'")  # one byte more: not what was stored
+
+    damage()
     with publisher.Store(blog / "state") as store:
         assert publisher.load_articles(blog.content, blog.config(), store=store) == first
     assert "moved it to state.sqlite3.damaged-" in caplog.text
     assert len(list((blog / "state").glob("state.sqlite3.damaged-*"))) == 1
+    damage()  # and found by a load of a changed folder, which takes the unchanged articles from it
+    blog.add("new.md", title="Title new", date="2026-11-22", body="New.")
+    with publisher.Store(blog / "state") as store:
+        assert len(publisher.load_articles(blog.content, blog.config(), store=store)) == len(first) + 1
+    assert caplog.text.count("moved it to state.sqlite3.damaged-") == 2
     publisher.build(blog.config(state_dir=str(blog / "state")), now=NOW)  # and a build on that store goes on
 
 
