@@ -158,7 +158,8 @@ class Store:
                 memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
                 known = previous.get(name)
                 same = memo is not None and known is not None and known[3] == memo
-                present = known is not None and _still(Path(out) / name, known)  # the file as last written
+                # The file as last written (only asked where it decides something: a memo to compare or keep).
+                present = memo is not None and known is not None and _still(Path(out) / name, known)
                 fine = same and present
                 # A file gone or not as written (MkDocs empties its site folder before each build) whose
                 # parts did not change is written again from the bytes kept, not made again.
