@@ -155,7 +155,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         articles = list(self.articles.values())
         try:
             published = host.publish(articles, self.site)
-            written = published.written
+            written = list(published.written)
             if self.config.digest_days:
                 written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
         except PublisherError as exc:  # the state folder locked by another build, an output not writable

@@ -59,7 +59,7 @@ def _publish(pelican: Any) -> None:
             except ContentError as exc:
                 log.warning("publisher: skipped %s", exc)
         published = host.publish(articles, config)
-        written = published.written
+        written = list(published.written)
         days = settings.get("PUBLISHER_DIGEST_DAYS")
         if days:
             written += host.write_week_digest(articles, config, days=float(days))
