@@ -51,6 +51,7 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
             "html",
             "entries",
             "outputs",
+            "output_bytes",
             "statics",
             "meta",
         } == tables  # the newsletter's records are elsewhere

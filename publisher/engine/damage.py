@@ -5,10 +5,17 @@ build moves the database aside and starts again as a full one (``StateStore.star
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from ..errors import OutputError
+
+log = logging.getLogger("publisher")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -41,3 +48,26 @@ def named(method: Callable[P, R]) -> Callable[P, R]:
             raise StateDamaged(f"it is damaged ({exc})") from exc
 
     return checked
+
+
+def set_aside(path: Path, why: str) -> None:  # the one warning, whoever found the damage
+    aside = move_aside(path)
+    log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(path) + suffix)
+        try:
+            if suffix:
+                source.unlink()
+            else:
+                os.replace(source, aside)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
+    return aside

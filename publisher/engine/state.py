@@ -8,7 +8,10 @@ It holds what one build leaves for the next, in tables a build reads row by row:
 - ``html``: each article's rendered HTML, keyed by the file's SHA-256 and the render settings, with
   its own SHA-256 (HTML that is not what was stored is rendered again);
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
-  what it was made of (a scratch build into another folder keeps the main folder's rows);
+  what it was made of (a scratch build into another folder keeps the main folder's rows), and in
+  ``output_bytes`` its bytes where the folder may not keep them (a first write, or a file found
+  gone: MkDocs empties its site folder before each build), so that such an output, unchanged, is
+  written again as it was, not made again;
 - ``statics``: the local cover files the outputs depend on;
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
@@ -26,18 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError, ContentError, OutputError
 from ..output import database_unwritable
-from .damage import StateDamaged, named
+from .damage import StateDamaged, named, set_aside
 from .lock import lock_folder, unlock_folder
 from .records import dumps, error_record
 
@@ -45,7 +46,7 @@ log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -62,6 +63,9 @@ CREATE TABLE entries (
 CREATE TABLE outputs (
     folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, memo TEXT, PRIMARY KEY (folder, name)
+);
+CREATE TABLE output_bytes (
+    folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (folder, name)
 );
 CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -123,7 +127,7 @@ class StateStore:
         except sqlite3.Error:
             written = []
         self.db.close()
-        _set_aside(self.path, str(damage))
+        set_aside(self.path, str(damage))
         self.db, self.fresh = _connect(self.folder)
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
@@ -233,14 +237,38 @@ class StateStore:
         return {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in rows.fetchall()}
 
     @named
-    def record_output(self, folder: str, name: str, sha: str, size: int, mtime_ns: int, memo: str | None) -> None:
+    def record_output(
+        self, folder: str, name: str, sha: str, size: int, mtime_ns: int, memo: str | None, data: bytes | None = None
+    ) -> None:
+        """Record a file written into ``folder``, keeping its bytes when ``data`` is given (else
+        keeping those of SHA-256 ``sha``, if any: the file was found as it was written)."""
         self.db.execute(
             "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (folder, name, sha, size, mtime_ns, memo)
         )
+        if data is not None:
+            self.db.execute("INSERT OR REPLACE INTO output_bytes VALUES (?, ?, ?, ?)", (folder, name, sha, data))
+        else:
+            drop = "DELETE FROM output_bytes WHERE folder = ? AND name = ? AND sha256 != ?"
+            self.db.execute(drop, (folder, name, sha))
+
+    @named
+    def output_bytes(self, folder: str, name: str, sha: str) -> bytes | None:
+        """The bytes kept of ``name`` in ``folder`` when they are those of SHA-256 ``sha``, else None;
+        StateDamaged when they are not what was stored."""
+        row = self.db.execute("SELECT sha256, data FROM output_bytes WHERE folder = ? AND name = ?", (folder, name))
+        found = row.fetchone()
+        if found is None or found[0] != sha:
+            return None
+        data = bytes(found[1])
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise StateDamaged(f"it is damaged (the bytes kept of {name} are not what was stored)")
+        return data
 
     @named
     def forget_outputs(self, folder: str, names: list[str]) -> None:
-        self.db.executemany("DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in names])
+        rows = [(folder, name) for name in names]
+        for table in ("outputs", "output_bytes"):
+            self.db.executemany(f"DELETE FROM {table} WHERE folder = ? AND name = ?", rows)
 
     @named
     def statics(self, folder: str) -> list[tuple[str, int, int]]:
@@ -347,7 +375,7 @@ def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:
             if full is not None:  # a full disk is not damage
                 raise full from None
             why = f"it is damaged ({exc})"
-        _set_aside(path, why)
+        set_aside(path, why)
     db = _sqlite(path)
     db.executescript(
         "BEGIN IMMEDIATE;"
@@ -370,26 +398,3 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     return db
-
-
-def _set_aside(path: Path, why: str) -> None:  # the one warning, whoever found the damage
-    aside = move_aside(path)
-    log.warning("%s: %s; moved it to %s and starting afresh (this build is a full one)", path, why, aside.name)
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(str(path) + suffix)
-        try:
-            if suffix:
-                source.unlink()
-            else:
-                os.replace(source, aside)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise OutputError(f"{source}: cannot move the damaged state database aside ({exc.strerror})") from None
-    return aside

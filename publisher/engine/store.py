@@ -18,15 +18,17 @@ path, the problems said once, and the records of the run):
   is much of it: engine/prerender.py), and the feeds come back as ``Rendered``, a mapping whose
   bytes are made only when asked for;
 - ``write``: an output whose articles and settings are unchanged and whose file still holds what
-  was written is not made at all; any other is made, written atomically when its bytes changed,
-  and its pieces dropped once no later output needs them; outputs the store recorded in that
-  folder and no longer made are removed.
+  was written is not made at all, nor is one whose file is gone (a host's emptied site folder) and
+  whose bytes the store kept: those are written; any other is made, written atomically when its
+  bytes changed, and its pieces dropped once no later output needs them; outputs the store
+  recorded in that folder and no longer made are removed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -43,6 +45,8 @@ from .fingerprint import file_stat, settings_key
 from .incremental import Loaded, load_changed
 from .state import StateStore, open_folder
 
+_EVERY_FIELD = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
+
 
 class Store:
     """The state database of ``folder`` (created on first use), its lock held until ``close``."""
@@ -52,13 +56,15 @@ class Store:
         self.state = self._opened.__enter__()
         self.loaded = Loaded()  # what the last load found: each article's file digest and path
         self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
+        self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
+        self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
 
     @classmethod
     def on(cls, state: StateStore) -> Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable = state, Loaded(), []
+        store.state, store.loaded, store.unrenderable, store.made, store.entries_made = state, Loaded(), [], [], []
         return store
 
     def close(self) -> None:
@@ -103,7 +109,7 @@ class Store:
         for article in articles:
             if article.path is None:
                 continue  # kept in memory only, as the HTML cache keeps articles without a file
-            fields = "\0".join(f"{f.name}={getattr(article, f.name)!r}" for f in dataclasses.fields(article))
+            fields = repr(_EVERY_FIELD(article))  # one C call for every field: 13 ms for 1,000 pages, not 16
             loaded.shas[article.path] = hashlib.sha256(fields.encode("utf-8", "surrogatepass")).hexdigest()
             loaded.rels[article.path] = article.url or article.path
         self.loaded = loaded
@@ -151,19 +157,34 @@ class Store:
             for name in list(feeds):
                 memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
                 known = previous.get(name)
-                if memo is not None and known is not None and known[3] == memo and _still(Path(out) / name, known):
-                    if isinstance(feeds, Rendered):
-                        feeds.skip(name)
+                same = memo is not None and known is not None and known[3] == memo
+                # The file as last written (only asked where it decides something: a memo to compare or keep).
+                present = memo is not None and known is not None and _still(Path(out) / name, known)
+                fine = same and present
+                # A file gone or not as written (MkDocs empties its site folder before each build) whose
+                # parts did not change is written again from the bytes kept, not made again.
+                data = self.state.output_bytes(folder, name, known[0]) if same and known and not fine else None
+                kept = data is not None
+                if (fine or kept) and isinstance(feeds, Rendered):
+                    feeds.skip(name)
+                if fine:
                     unchanged.append(name)
                     continue
-                data = feeds[name]
+                data = feeds[name] if data is None else data
                 if not write_inside(out, name, data):
                     unchanged.append(name)
                 elif name not in written:
                     written.append(name)
                 size, mtime_ns = file_stat(Path(out) / name)
-                self.state.record_output(folder, name, hashlib.sha256(data).hexdigest(), size, mtime_ns, memo)
+                sha = known[0] if kept and known else hashlib.sha256(data).hexdigest()
+                # Its bytes are kept where the folder may not keep them: a first write, or a file that was
+                # gone. Not for a file that was there (publisher build's folder): +25 ms for one changed
+                # article of 3,000, for nothing, unless the folder is emptied (then they are kept next time).
+                keep = memo is not None and not kept and not present
+                self.state.record_output(folder, name, sha, size, mtime_ns, memo, data if keep else None)
                 del data
+            if isinstance(feeds, Rendered):
+                self.made, self.entries_made = list(feeds.made), sorted(feeds.parts.kept.made)
             gone = sorted(set(previous) - set(feeds))
             removed = remove_outputs(gone, out)
             self.state.forget_outputs(folder, gone)
@@ -185,6 +206,7 @@ class Rendered(Mapping[str, bytes]):
         self.parts = Parts(config, html, kept=_Entries(html, config))
         self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
         self.done: set[str] = set()
+        self.made: list[str] = []  # the outputs whose bytes were asked for, in order
         for output in outputs:
             for article in output.entries:
                 self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
@@ -197,6 +219,7 @@ class Rendered(Mapping[str, bytes]):
         else:
             with self.html.store.transaction():  # the entries it keeps: one commit, not one a row
                 data = render_output(self.outputs[name], self.config, self.parts)
+        self.made.append(name)
         self.skip(name)
         return data
 
@@ -226,6 +249,7 @@ class _Entries:
         self.html = html
         self.config = config
         self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
+        self.made: set[str] = set()  # the articles (Article.key) whose entries were made, not found kept
 
     def _where(self, article: Article) -> tuple[str, str] | None:
         from ..feeds.enclosure import cover_file
@@ -246,6 +270,7 @@ class _Entries:
         return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
 
     def put(self, article: Article, name: str, value: bytes | str) -> None:
+        self.made.add(article.key)
         where = self._where(article)
         if where is not None and self.html.store is not None:
             self.html.store.store_entry(where[0], name, where[1], value)

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...config import Config
+from ...engine.damage import move_aside
 from ...engine.lock import hold_lock, unlock_folder
-from ...engine.state import move_aside, prepare_folder, state_folder
+from ...engine.state import prepare_folder, state_folder
 from ...errors import OutputError
 from ...output import database_unwritable
 
