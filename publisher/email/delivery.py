@@ -204,13 +204,12 @@ def _round(
     def record(subscriber: Subscriber, outcome: tuple[str, str, int, str, bool]) -> None:
         token, message_id, code, reply, handed = outcome
         if code < 400:
-            if code == UNREAD:
-                log.warning(
-                    "%s: the connection was lost before the reply (%s); counted as sent", subscriber.email, reply
-                )
+            if code == UNREAD:  # the server has it all (RFC 1047): sending it again is the worse mistake
+                log.warning("%s: no reply to the end of data (%s); counted as sent", subscriber.email, reply)
                 report.unread += 1
-            else:
-                record_reply(db, issue.issue, subscriber.email, f"{code} {reply}")
+            record_reply(
+                db, issue.issue, subscriber.email, f"not read ({reply})" if code == UNREAD else f"{code} {reply}"
+            )
             report.sent += 1
             report.deferred.pop(subscriber.key, None)
             bar.update(1)  # type: ignore[attr-defined]

@@ -219,6 +219,53 @@ def test_a_send_over_eight_connections_repeats_at_most_one_message_a_kill_and_mi
     assert duplicates <= kills, f"{duplicates} duplicates in {kills} kills: {got.most_common(3)}"
 
 
+class Unanswered(Recorder):
+    """Keeps each message at its end of data and, while ``answering`` is false, never answers it."""
+
+    answering = False
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        reply = await super().handle_DATA(server, session, envelope)
+        while not self.answering:
+            await asyncio.sleep(0.01)
+        return reply
+
+
+def test_a_message_whose_reply_a_killed_send_never_read_counts_as_delivered_and_the_next_run_says_so(site):
+    import signal
+    import time
+    from contextlib import closing
+
+    from publisher.email.store import peek_newsletter
+    from tests.cli.test_subscribers import ENV
+    from tests.conftest import run_publisher
+
+    with smtp_server(Unanswered()) as (server, recorder):
+        news = newsletter_site(site, server.port, 3)
+        process = subprocess.Popen(
+            publisher_command(*send_args(news)), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline, rows = time.monotonic() + 60, 0
+        while not rows and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            db = peek_newsletter(publisher.load_config(news.config_file))
+            if db is not None:
+                with closing(db):
+                    rows = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        assert rows == 1 and len(recorder.messages) == 1  # the first message: handed over, its reply never read
+        server.handler.answering = True
+        again = run_publisher(*send_args(news), cwd=news, env=ENV)
+    assert again.returncode == 0, again.stderr
+    assert (
+        "1 message(s) were handed to the server before the last send was stopped; their replies were not read; "
+        "counted as delivered" in again.stderr
+    )
+    assert "2 sent, 1 already sent earlier of 3 subscribers" in again.stdout
+    assert Counter(m.rcpt_tos[0] for m in recorder.messages) == {f"reader{i:04d}@example.net": 1 for i in range(3)}
+
+
 BAD_BOUNCE_ADDRESSES = ["bounces@{token}.example.org", "b+{token}{token}@example.org", "b+{id}@example.org", "b"]
 
 
