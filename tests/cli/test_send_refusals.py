@@ -196,7 +196,7 @@ def test_a_send_over_eight_connections_repeats_at_most_one_message_a_kill_and_mi
     from tests.conftest import run_publisher, sized
 
     count, kills, connections = sized(1000, 400), sized(30, 10), 8
-    chance = random.Random()
+    chance, owed = random.Random(), []
     with smtp_server(Relay()) as (server, recorder):
         news = newsletter_site(site, server.port, count)
         command = send_args(news, "--connections", str(connections))
@@ -211,12 +211,25 @@ def test_a_send_over_eight_connections_repeats_at_most_one_message_a_kill_and_mi
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=30)
             assert len(recorder.messages) < count, "the kill came too late to test anything"
+            owed.append(duplicates_owed(news, recorder))
         last = run_publisher(*command, cwd=news, env=ENV, timeout=300)
         assert last.returncode == 0, last.stderr
+    # Each kill adds at most one: the message whose end of data was on the wire without its row.
+    assert all(now - before <= 1 for before, now in zip([0, *owed], owed, strict=False)), owed
     got = Counter(m.rcpt_tos[0] for m in recorder.messages)
     assert set(got) == {f"reader{i:04d}@example.net" for i in range(count)}  # nobody missed
-    duplicates = sum(n - 1 for n in got.values())
-    assert duplicates <= kills, f"{duplicates} duplicates in {kills} kills: {got.most_common(3)}"
+    assert sum(n - 1 for n in got.values()) == owed[-1] <= kills, (owed, got.most_common(3))
+
+
+def duplicates_owed(news, recorder: Recorder) -> int:
+    """The duplicates there will be once the send is run to the end: the copies the server has beyond one
+    for each address, and the addresses it has that the journal does not (they will be sent again)."""
+    from contextlib import closing
+
+    with closing(sqlite3.connect(news / ".publisher" / "newsletter.sqlite3")) as db:
+        journal = {email for (email,) in db.execute("SELECT email FROM deliveries")}
+    got = Counter(m.rcpt_tos[0] for m in recorder.messages)
+    return sum(n - 1 for n in got.values()) + len(set(got) - journal)
 
 
 class Unanswered(Recorder):
