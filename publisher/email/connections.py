@@ -11,9 +11,11 @@ data (the final ``.``) is handed to the server, not when the server's reply come
 calling thread writes every connection's ``.`` and commits that row before it writes the next
 one, so at any instant at most one message is on the wire without a row: a send killed and run
 again repeats at most one message, however many connections there were. A message whose ``.``
-was written counts as delivered even when its reply was never read (the kernel still sends
-what was written to a socket after the process is killed, and a server that read the end of
-data queues the message, the duplicate of RFC 1047); a refusal in that reply window is not seen.
+was written counts as delivered even when its reply was never read: the kernel still sends what
+was written to a socket after the process is killed, and a server that read the end of data
+queues the message (Postfix; the duplicate of RFC 1047). What that gives up: a refusal in the reply
+window is not seen, and a server that throws the message away when its client is gone before it
+replied (Exim, aiosmtpd) never delivers it (docs/newsletter.md, "Exactly once").
 """
 
 from __future__ import annotations

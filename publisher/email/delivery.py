@@ -204,7 +204,7 @@ def _round(
     def record(subscriber: Subscriber, outcome: tuple[str, str, int, str, bool]) -> None:
         token, message_id, code, reply, handed = outcome
         if code < 400:
-            if code == UNREAD:  # the server has it all (RFC 1047): sending it again is the worse mistake
+            if code == UNREAD:  # as after a kill in the same window (connections.py): never sent again
                 log.warning("%s: no reply to the end of data (%s); counted as sent", subscriber.email, reply)
                 report.unread += 1
             record_reply(
