@@ -16,6 +16,7 @@ class Hub:
     def __init__(self, answer: str = "ok") -> None:
         self.answer = answer
         self.requests: list[dict] = []
+        self.arrived = threading.Condition()
         self.release = threading.Event()  # a hanging hub answers once the test is over
         hub = self
 
@@ -23,13 +24,15 @@ class Hub:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length).decode("ascii")
-                hub.requests.append(
-                    {
-                        "path": self.path,
-                        "content_type": self.headers.get("Content-Type"),
-                        "form": urllib.parse.parse_qs(body, strict_parsing=True),
-                    }
-                )
+                with hub.arrived:
+                    hub.requests.append(
+                        {
+                            "path": self.path,
+                            "content_type": self.headers.get("Content-Type"),
+                            "form": urllib.parse.parse_qs(body, strict_parsing=True),
+                        }
+                    )
+                    hub.arrived.notify_all()
                 if hub.answer == "hang":
                     hub.release.wait(60)
                 status = {"fail": 500, "refuse": 400}.get(hub.answer, 204)
@@ -48,6 +51,13 @@ class Hub:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def wait_for(self, count: int, seconds: float = 30.0) -> None:
+        """Until ``count`` requests were read. A publisher that stopped waiting for a hanging hub has
+        still sent its request, but on a busy machine this server's thread may read it only after the
+        build returned."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.requests) >= count, seconds)
 
     def topics(self) -> list[str]:
         return sorted(url for r in self.requests for url in r["form"]["hub.url"])
