@@ -148,3 +148,24 @@ def test_lines_that_start_with_a_dot_arrive_as_they_were_written():
     assert handed == [1]
     [received] = recorder.messages
     assert received.data.replace(b"\r\n", b"\n") == message.as_bytes()
+
+
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_several_connections_over_tls_deliver_each_subscriber_once(tmp_path, tls):
+    from tests.mailserver import certificates
+
+    config, digest, db = library_issue(tmp_path)
+    certs = certificates(tmp_path)
+    server_tls = (
+        {"tls_context": certs.server, "require_starttls": True} if tls == "starttls" else {"ssl_context": certs.server}
+    )
+    with smtp_server(**server_tls) as (server, recorder):
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port, cafile=str(certs.cafile), **{tls: True})
+        report = publisher.newsletter.send_to_subscribers(
+            digest, subscribers(6), config, settings, db, secret=SECRET, connections=3
+        )
+    assert report.sent == 6
+    assert all(m.tls for m in recorder.messages) or tls == "ssl"  # aiosmtpd notes STARTTLS only
+    assert Counter(m.rcpt_tos[0] for m in recorder.messages) == {f"r{i}@example.net": 1 for i in range(6)}
+    replies = db.execute("SELECT DISTINCT reply FROM deliveries WHERE issue = ?", (digest.issue,)).fetchall()
+    assert replies == [("250 2.0.0 Ok: queued",)]
