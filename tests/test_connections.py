@@ -121,9 +121,9 @@ def test_refusals_of_the_end_of_data_are_deferred_or_recorded_as_failed(tmp_path
 
 def test_a_reply_to_the_end_of_data_that_never_comes_counts_as_sent_and_the_send_goes_on(tmp_path):
     config, digest, db = library_issue(tmp_path)
-    handler = RefusingAtTheEnd(silent={"r1@example.net"}, silence=5)
+    handler = RefusingAtTheEnd(silent={"r1@example.net"}, silence=10)
     with smtp_server(handler) as (server, recorder):
-        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port, timeout=1)
+        settings = publisher.newsletter.SmtpSettings("127.0.0.1", server.port, timeout=2)
         report = publisher.newsletter.send_to_subscribers(digest, subscribers(4), config, settings, db, secret=SECRET)
     assert (report.sent, report.unread) == (4, 1)
     assert Counter(m.rcpt_tos[0] for m in recorder.messages) == {f"r{i}@example.net": 1 for i in range(4)}
