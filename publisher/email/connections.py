@@ -32,6 +32,7 @@ from functools import partial
 from typing import TypeVar
 
 from ..config import mail
+from .keeper import Keeper
 from .smtp import SmtpSettings, close_connection, explain, open_connection, wire_bytes
 
 Job = TypeVar("Job")
@@ -48,13 +49,19 @@ class SmtpSession:
     in once, and again after the server drops it. ``deliver`` gives the server's answer for one message
     and one recipient instead of raising, so a refusal of one subscriber never stops the others."""
 
-    def __init__(self, settings: SmtpSettings, hand_over: Callable[[Callable[[], object]], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        hand_over: Callable[[Callable[[], object]], None] | None = None,
+        keeper: Keeper | None = None,
+    ) -> None:
         settings.check_login()
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
         # Runs the write of the end of data and its record in the calling thread (deliver_each's Caller.run),
         # one connection at a time; with one connection, right here.
         self.hand_over = hand_over or (lambda write: write())
+        self.keeper, self.kept = keeper, -1  # kept: the connection's number at the keeper
 
     def __enter__(self) -> SmtpSession:
         return self
@@ -63,9 +70,30 @@ class SmtpSession:
         self.close()
 
     def close(self) -> None:
-        if self.smtp is not None:
+        self._drop(quit=True)
+
+    def _open(self) -> smtplib.SMTP:
+        smtp = open_connection(self.settings)
+        if smtp.sock is not None:
+            # The end of data is a write of its own after the message: Nagle's algorithm would hold it
+            # until the server acknowledged the message, which it delays (40 ms on Linux) while it waits for more.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.keeper is not None:
+                self.kept = self.keeper.hold(smtp.sock)
+        self.smtp = smtp
+        return smtp
+
+    def _drop(self, quit: bool = False) -> None:
+        if self.smtp is None:
+            return
+        if self.keeper is not None and self.kept >= 0:
+            self.keeper.release(self.kept)
+            self.kept = -1
+        if quit:
             close_connection(self.smtp)
-            self.smtp = None
+        else:
+            self.smtp.close()
+        self.smtp = None
 
     def deliver(
         self, message: EmailMessage, sender: str, recipient: str, handed: Callable[[], None]
@@ -79,32 +107,26 @@ class SmtpSession:
         data, utf8 = wire_bytes(message, [sender, recipient])
         options = ["SMTPUTF8"] if utf8 else []
         for attempt in (1, 2):
-            if self.smtp is None:
-                self.smtp = open_connection(self.settings)
-                # The end of data is a write of its own after the message: Nagle's algorithm would hold it
-                # until the server acknowledged the message, which it delays (40 ms on Linux) while it waits for more.
-                if self.smtp.sock is not None:
-                    self.smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            smtp = self.smtp
+            smtp = self.smtp or self._open()
             try:
                 refused = self._up_to_the_end(smtp, sender, recipient, data, options)
                 if refused is not None:
                     return refused
-                self.hand_over(partial(_end_data, smtp, handed))
+                self.hand_over(partial(self._end_data, smtp, handed))
                 break
             except smtplib.SMTPSenderRefused as exc:
                 raise explain(exc, self.settings) from None
             except (OSError, smtplib.SMTPException) as exc:
-                smtp.close()
-                self.smtp = None
+                self._drop()
                 if attempt == 2:
                     raise explain(exc, self.settings) from None
         try:
             code, reply = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:  # recorded already: counted as delivered, never sent again
-            smtp.close()
-            self.smtp = None
+            self._drop()
             return UNREAD, str(exc) or type(exc).__name__
+        if self.keeper is not None:
+            self.keeper.answered(self.kept)
         if code != 250:
             self._reset(code)
         return code, " ".join(reply.decode("utf-8", "replace").split())
@@ -132,24 +154,23 @@ class SmtpSession:
         self._reset(code)
         return code, " ".join(reply.decode("utf-8", "replace").split())
 
+    def _end_data(self, smtp: smtplib.SMTP, handed: Callable[[], None]) -> None:
+        smtp.send(END_OF_DATA)
+        if self.keeper is not None:  # a kill before this line finds no row: the message is sent again
+            self.keeper.waiting(self.kept)
+        handed()
+
     def _reset(self, code: int) -> None:
         """After a refusal: RSET for the next message, or a new connection after a 421 (the server is closing)."""
         if self.smtp is None:
             return
         if code == 421:
-            self.smtp.close()
-            self.smtp = None
-        else:
-            try:
-                self.smtp.rset()
-            except (OSError, smtplib.SMTPException):
-                self.smtp.close()
-                self.smtp = None
-
-
-def _end_data(smtp: smtplib.SMTP, handed: Callable[[], None]) -> None:
-    smtp.send(END_OF_DATA)
-    handed()
+            self._drop()
+            return
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
 
 
 class Pace:
@@ -222,8 +243,23 @@ def deliver_each(
     before that connection takes its next job; so does the ``handed`` of each SmtpSession.deliver. The
     first error of any connection (SendError: the server cannot be reached, or refuses the sender) stops
     them all once their message in flight is recorded, and is raised here."""
+    keeper = Keeper(settings.timeout)
+    try:
+        _deliver_each(jobs, send, record, settings, connections, keeper)
+    finally:
+        keeper.close()
+
+
+def _deliver_each(
+    jobs: Sequence[Job],
+    send: Callable[[SmtpSession, Job], Outcome],
+    record: Callable[[Job, Outcome], None],
+    settings: SmtpSettings,
+    connections: int,
+    keeper: Keeper,
+) -> None:
     if connections <= 1 or len(jobs) <= 1:
-        with SmtpSession(settings) as session:
+        with SmtpSession(settings, keeper=keeper) as session:
             for job in jobs:
                 record(job, send(session, job))
         return
@@ -235,7 +271,7 @@ def deliver_each(
 
     def work() -> None:
         try:
-            with SmtpSession(settings, caller.run) as session:
+            with SmtpSession(settings, caller.run, keeper) as session:
                 while not stop.is_set():
                     with taking:
                         job = next(todo, None)
