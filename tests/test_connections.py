@@ -6,6 +6,7 @@ read after (the kills are in tests/cli/test_send_refusals.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 
 import pytest
@@ -169,3 +170,28 @@ def test_several_connections_over_tls_deliver_each_subscriber_once(tmp_path, tls
     assert Counter(m.rcpt_tos[0] for m in recorder.messages) == {f"r{i}@example.net": 1 for i in range(6)}
     replies = db.execute("SELECT DISTINCT reply FROM deliveries WHERE issue = ?", (digest.issue,)).fetchall()
     assert replies == [("250 2.0.0 Ok: queued",)]
+
+
+def test_the_keeper_lets_a_killed_sends_connections_go_once_the_server_answered_the_end_of_data():
+    import socket
+
+    from publisher.email.keeper import Keeper
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        keeper = Keeper(timeout=10)
+        waiting, idle = (socket.create_connection(server.getsockname()) for _ in range(2))
+        waiting_peer, idle_peer = server.accept()[0], server.accept()[0]
+        keeper.waiting(keeper.hold(waiting))
+        keeper.hold(idle)
+        waiting.close(), idle.close(), keeper.channel.close()  # what the kernel does to a killed send
+        idle_peer.settimeout(5)
+        assert idle_peer.recv(1) == b""  # not waiting for a reply: closed at once
+        waiting_peer.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            waiting_peer.recv(1)  # still open: the server may answer the end of data it read
+        waiting_peer.sendall(b"250 2.0.0 Ok: queued\r\n")
+        waiting_peer.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):  # closed with the reply unread: a reset
+            assert waiting_peer.recv(1) == b""
+        assert keeper.process.wait(timeout=5) == 0
+        waiting_peer.close(), idle_peer.close()

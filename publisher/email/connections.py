@@ -11,11 +11,11 @@ data (the final ``.``) is handed to the server, not when the server's reply come
 calling thread writes every connection's ``.`` and commits that row before it writes the next
 one, so at any instant at most one message is on the wire without a row: a send killed and run
 again repeats at most one message, however many connections there were. A message whose ``.``
-was written counts as delivered even when its reply was never read: the kernel still sends what
-was written to a socket after the process is killed, and a server that read the end of data
-queues the message (Postfix; the duplicate of RFC 1047). What that gives up: a refusal in the reply
-window is not seen, and a server that throws the message away when its client is gone before it
-replied (Exim, aiosmtpd) never delivers it (docs/newsletter.md, "Exactly once").
+was written counts as delivered even when its reply was never read (the duplicate of RFC 1047):
+the kernel still sends what was written to a socket after the process is killed, and the keeper
+(keeper.py) holds the connection open until the server answered, since some servers drop a
+message whose client is gone before they replied. What that gives up: a refusal in the reply
+window is not seen (docs/newsletter.md, "Exactly once").
 """
 
 from __future__ import annotations
@@ -243,11 +243,12 @@ def deliver_each(
     before that connection takes its next job; so does the ``handed`` of each SmtpSession.deliver. The
     first error of any connection (SendError: the server cannot be reached, or refuses the sender) stops
     them all once their message in flight is recorded, and is raised here."""
-    keeper = Keeper(settings.timeout)
+    keeper = Keeper.start(settings.timeout)
     try:
         _deliver_each(jobs, send, record, settings, connections, keeper)
     finally:
-        keeper.close()
+        if keeper is not None:
+            keeper.close()
 
 
 def _deliver_each(
@@ -256,7 +257,7 @@ def _deliver_each(
     record: Callable[[Job, Outcome], None],
     settings: SmtpSettings,
     connections: int,
-    keeper: Keeper,
+    keeper: Keeper | None,
 ) -> None:
     if connections <= 1 or len(jobs) <= 1:
         with SmtpSession(settings, keeper=keeper) as session:

@@ -15,6 +15,7 @@ server answered it (or after the SMTP timeout), then exits. It holds no lock and
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import select
 import socket
@@ -22,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+
+log = logging.getLogger("publisher")
 
 HOLD, RELEASE, WAITING, ANSWERED = b"h", b"r", b"w", b"a"
 
@@ -43,6 +46,17 @@ class Keeper:
         self.channel = ours
         self.lock = threading.Lock()  # the connections' threads tell it in turn
         self.numbers = itertools.count()
+
+    @classmethod
+    def start(cls, timeout: float) -> Keeper | None:
+        """A keeper, or None where one cannot be started (a system without SOCK_SEQPACKET Unix sockets,
+        such as macOS): the send goes on without it, and a killed send may then miss a subscriber whose
+        server drops a message its client left before the reply."""
+        try:
+            return cls(timeout)
+        except OSError as exc:
+            log.warning('sending without a keeper process (%s): see docs/newsletter.md, "Exactly once"', exc)
+            return None
 
     def hold(self, sock: socket.socket) -> int:
         """Give the keeper a copy of ``sock``; the number names it in the calls below."""
