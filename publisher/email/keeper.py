@@ -27,6 +27,7 @@ import time
 log = logging.getLogger("publisher")
 
 HOLD, RELEASE, WAITING, ANSWERED = b"h", b"r", b"w", b"a"
+NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)  # Linux's; where it is missing, so is the keeper (no SOCK_SEQPACKET)
 
 
 class Keeper:
@@ -35,14 +36,17 @@ class Keeper:
     def __init__(self, timeout: float) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with theirs:
-            # -I -S: no site packages and no user paths; the keeper needs only the standard library.
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", __file__, str(theirs.fileno()), str(timeout)],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,  # it may outlive the send: never hold the send's output open
-            )
+            try:  # -I -S: no site packages and no user paths; the keeper needs only the standard library.
+                self.process = subprocess.Popen(
+                    [sys.executable, "-I", "-S", __file__, str(theirs.fileno()), str(timeout)],
+                    pass_fds=[theirs.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,  # it may outlive the send: never hold the send's output open
+                )
+            except BaseException:
+                ours.close()
+                raise
         self.channel = ours
         self.lock = threading.Lock()  # the connections' threads tell it in turn
         self.numbers = itertools.count()
@@ -88,7 +92,7 @@ class Keeper:
             if self.channel.fileno() < 0:
                 return
             try:  # MSG_NOSIGNAL: a keeper that is gone must not take the send with it (SIGPIPE)
-                socket.send_fds(self.channel, [what + str(number).encode()], fds or [], socket.MSG_NOSIGNAL)
+                socket.send_fds(self.channel, [what + str(number).encode()], fds or [], NO_SIGNAL)
             except OSError:
                 pass  # a safety net only: the send goes on without it
 
