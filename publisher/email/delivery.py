@@ -194,7 +194,7 @@ def _round(
         envelope_from = verp_address(verp, token) if verp else sender
         handed = []
 
-        def hand_over() -> None:  # in this thread, the end of data just written: from here it counts as sent
+        def hand_over() -> None:  # by the thread that holds the journal, the end of data just written: now it is sent
             record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message["Message-ID"])
             handed.append(True)
 
