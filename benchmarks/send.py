@@ -2,12 +2,17 @@
 
     .venv/bin/python benchmarks/send.py                                  # 0 and 10 ms a reply, 1 and 8 connections
     .venv/bin/python benchmarks/send.py --latency 0.02 --subscribers 1000 --kills 10
+    .venv/bin/python benchmarks/send.py --latency 0.01 --kills 10 --store-late   # a server that drops on a kill
 
 The server is aiosmtpd in a process of its own on 127.0.0.1 (so it never shares the sender's
 interpreter), accepting everything and logging each message's recipient and arrival time. A relay
 across a network answers each command after a round trip and the end of the data after it has
 stored the message; ``--latency`` makes the local server wait that long before each reply to MAIL,
 RCPT and the end of the data (0: loopback speed, where the CPU of both processes is the limit).
+Like Postfix, it keeps a message once its end of data arrived, before it replies; with
+``--store-late`` it keeps it only after its wait, as aiosmtpd does when its handler awaits before
+storing: a message whose sender is gone by then (a kill) is dropped, as Exim drops one whose
+connection it finds closed after the final dot.
 
 The site is the bundled one (content/, publisher.toml, every article: 37 KB of HTML a message),
 with ``unsubscribe_url`` carrying ``{token}``. Each figure is a fresh state folder and one send of
@@ -17,7 +22,7 @@ the sending process's.
 
 Kills: the same send is killed (SIGKILL) ``--kills`` times at random moments once messages flow,
 and run again each time; the last run finishes. Then every subscriber must have got the issue at
-least once, and the duplicates are counted: at most one per connection per kill.
+least once, and the duplicates are counted: at most one per kill.
 """
 
 from __future__ import annotations
@@ -42,8 +47,8 @@ ROOT = HERE.parent
 NOW = "2026-12-01T00:00:00+00:00"
 
 
-def serve(port_file: Path, log_file: Path, latency: float) -> None:
-    """The server process: aiosmtpd until killed, one log line a message."""
+def serve(port_file: Path, log_file: Path, latency: float, late: bool = False) -> None:
+    """The server process: aiosmtpd until killed, one log line a message (``late``: stored after the wait)."""
     from aiosmtpd.controller import Controller
 
     log = open(log_file, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open until the process is killed
@@ -60,8 +65,11 @@ def serve(port_file: Path, log_file: Path, latency: float) -> None:
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            if not late:  # queued at its end of data, as Postfix does
+                log.write(f"{envelope.rcpt_tos[0]}\t{time.time():.6f}\n")
             await asyncio.sleep(latency)
-            log.write(f"{envelope.rcpt_tos[0]}\t{time.time():.6f}\n")
+            if late:  # only now: a client gone during the wait cancels this handler, and the message is lost
+                log.write(f"{envelope.rcpt_tos[0]}\t{time.time():.6f}\n")
             return "250 2.0.0 Ok: queued"
 
     with socket.socket() as probe:  # a free port (aiosmtpd's Controller cannot start on port 0)
@@ -75,13 +83,13 @@ def serve(port_file: Path, log_file: Path, latency: float) -> None:
 
 
 class Server:
-    def __init__(self, work: Path, latency: float) -> None:
+    def __init__(self, work: Path, latency: float, late: bool = False) -> None:
         self.log = work / f"arrivals-{latency}.log"
         self.log.write_text("")
         port_file = work / "port"
         port_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port_file), str(self.log), str(latency)]
+            [sys.executable, __file__, "--serve", str(port_file), str(self.log), str(latency), str(int(late))]
         )
         while not (port_file.exists() and port_file.read_text()):
             if self.process.poll() is not None:
@@ -202,10 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 8], help="(default: 1 and 8)")
     parser.add_argument("--kills", type=int, default=5, help="kills per connection count, at the last latency")
-    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--store-late",
+        action="store_true",
+        help="the server stores each message after its wait, so one whose sender is gone by then is lost (as Exim)",
+    )
+    parser.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(Path(args.serve[0]), Path(args.serve[1]), float(args.serve[2]))
+        serve(Path(args.serve[0]), Path(args.serve[1]), float(args.serve[2]), args.serve[3] == "1")
         return 0
     with tempfile.TemporaryDirectory(prefix="publisher-send-bench-") as folder:
         work = Path(folder)
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| reply latency | connections | messages/s | CPU ms a message, whole process | × one connection |")
         print("| --- | --- | --- | --- | --- |")
         for latency in args.latency:
-            server = Server(work, latency)
+            server = Server(work, latency, args.store_late)
             try:
                 one = None
                 for connections in args.connections:

@@ -131,7 +131,7 @@ def test_autolinks_are_those_a_dom_walk_finds_over_real_posts():
     bodies += [frontmatter.load(path).content for path in sorted(need_shared(NODEJS_BLOG).rglob("*.md"))[::every]]
     linked_posts = 0
     for body in bodies:
-        html = pyromark.html(body, options=engines._GFM_OPTIONS)
+        html = pyromark.html(body, options=engines.gfm_options())
         result = autolink(html)
         assert Counter((a.get("href"), a.text_content()) for a in parse(result).iter("a")) == dom_walk_links(html)
         linked_posts += result != html

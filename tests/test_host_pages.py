@@ -6,7 +6,12 @@ lines (a CommonMark HTML block would end at the first one) comes out as it went 
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -136,21 +141,26 @@ def test_given_html_goes_through_the_html_filters_but_never_the_body_filters():
     assert [item["content_html"] for item in items] == ['<p class="host">x</p>']
 
 
+def pages_with_files(pages: list[Page], config: publisher.Config) -> list[publisher.Article]:
+    """The pages as a plugin hands them over: each with its URL, its HTML and its source file."""
+    return [
+        publisher.Article(
+            slug=page.title.lower(),
+            title=page.title,
+            published=publisher.parse_date(page.date, config),
+            url=page.url,
+            html=page.html,
+            path=f"docs/{page.title.lower()}.md",
+        )
+        for page in pages
+    ]
+
+
 def test_a_second_call_with_a_store_finds_the_pages_unchanged_and_a_changed_page_is_made_again(tmp_path):
     config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
 
     def call(pages: list[Page]) -> list[str]:
-        articles = [
-            publisher.Article(
-                slug=page.title.lower(),
-                title=page.title,
-                published=publisher.parse_date(page.date, config),
-                url=page.url,
-                html=page.html,
-                path=f"docs/{page.title.lower()}.md",
-            )
-            for page in pages
-        ]
+        articles = pages_with_files(pages, config)
         with publisher.Store(tmp_path / "state") as store:
             store.take(articles, config)
             feeds = publisher.render_feeds(articles, config, now=NOW, store=store)
@@ -164,3 +174,53 @@ def test_a_second_call_with_a_store_finds_the_pages_unchanged_and_a_changed_page
     assert {e.find(f"{ATOM}link").get("href"): e.find(f"{ATOM}content").text for e in atom.iter(f"{ATOM}entry")}[
         PAGES[1].url
     ].endswith("<p>More.</p>")
+
+
+def store_call(pages: list[Page], folder: Path) -> tuple[list[str], list[str], dict[str, bytes]]:
+    """The public stages with a store, as the plugins call them: (outputs made, articles whose
+    entries were made, the files of the output folder)."""
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+    articles = pages_with_files(pages, config)
+    with publisher.Store(folder / "state") as store:
+        store.take(articles, config)
+        feeds = publisher.render_feeds(articles, config, now=NOW, store=store)
+        publisher.write_feeds(feeds, folder / "out", store=store)
+    files = {str(p.relative_to(folder / "out")): p.read_bytes() for p in (folder / "out").rglob("*") if p.is_file()}
+    return store.made, store.entries_made, files
+
+
+def test_an_emptied_output_folder_gets_the_kept_bytes_and_an_edit_makes_only_what_holds_the_page(tmp_path):
+    """MkDocs empties site/ before every build: the store writes each unchanged output from the bytes it
+    kept, and after an edit makes again only the outputs that hold the edited page, and its entries alone."""
+    old = Page("Old", "https://docs.example.org/old/", "2024-06-01", "<p>From last year.</p>")
+    made, entries, first = store_call([*PAGES, old], tmp_path)
+    assert set(made) == set(first) and len(entries) == 3
+    shutil.rmtree(tmp_path / "out")
+    made, entries, again = store_call([*PAGES, old], tmp_path)
+    assert (made, entries, again) == ([], [], first)
+    shutil.rmtree(tmp_path / "out")
+    edited = Page(PAGES[1].title, PAGES[1].url, PAGES[1].date, PAGES[1].html + "<p>More.</p>")
+    made, entries, after = store_call([PAGES[0], edited, old], tmp_path)
+    assert entries == ["docs/demo.md"]  # Article.key: its file
+    assert set(made) == {name for name in after if name != "archive/2024.atom.xml"}  # the old page's year
+    assert after["archive/2024.atom.xml"] == first["archive/2024.atom.xml"]
+    assert {name for name in after if after[name] != first[name]} == set(made) - {"index.html"}
+
+
+def test_kept_bytes_found_damaged_move_the_store_aside_and_the_feeds_are_made_afresh(tmp_path, caplog):
+    from publisher.integrations import host
+
+    config = host.host_config(
+        {}, title="Docs", url="https://docs.example.org/", site_dir=tmp_path / "site", base=tmp_path, source="test"
+    )
+    articles = pages_with_files(PAGES, config)
+    host.publish(articles, config, now=NOW)
+    first = {p.name: p.read_bytes() for p in config.output_folder.rglob("*") if p.is_file()}
+    shutil.rmtree(config.output_folder)
+    with closing(sqlite3.connect(config.state_folder / "state.sqlite3")) as db, db:
+        db.execute("UPDATE output_bytes SET data = X'00'")
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        published = host.publish(articles, config, now=NOW)
+    assert "the bytes kept of" in caplog.text and "moved it to state.sqlite3.damaged-" in caplog.text
+    assert published.made == len(first)
+    assert {p.name: p.read_bytes() for p in config.output_folder.rglob("*") if p.is_file()} == first

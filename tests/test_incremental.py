@@ -3,7 +3,7 @@ exactly the output folder a build from nothing writes.
 
 Each example starts a small site and applies random edits (add, change, touch without change,
 rename, delete, make invalid, make a draft, change the configuration, change a template, move
-``now`` past a scheduled article); after each one it builds incrementally into one folder and
+``now`` past a scheduled article, empty the output folder); after each one it builds incrementally into one folder and
 from scratch (a new state folder) into another, and compares the two byte for byte. File times
 are set explicitly, one second apart, so that an edit never hides in the one case the state store
 documents it cannot see (same size, same mtime).
@@ -50,6 +50,7 @@ edits = st.one_of(
     st.tuples(st.just("config"), words, st.booleans()),
     st.tuples(st.just("template"), words),
     st.tuples(st.just("later"), st.integers(min_value=1, max_value=5)),
+    st.tuples(st.just("wipe")),
 )
 
 
@@ -118,6 +119,8 @@ class Edited:
                 self.site.configure(templates="templates")
         elif kind == "later":
             self.now += timedelta(days=args[0])
+        elif kind == "wipe":  # the output folder emptied, as MkDocs empties site/ before every build
+            shutil.rmtree(self.root / "warm", ignore_errors=True)
 
     def build(self, out: str, state: str) -> dict[str, bytes | None] | None:
         config = self.site.config(output=out, state_dir=state)

@@ -4,9 +4,12 @@ byte-identical rebuilds, and every entry of mkdocs-rss-plugin's feed (built in t
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -190,6 +193,46 @@ def test_after_one_edited_post_a_build_renders_that_page_again_and_no_other(tmp_
     differ = {name for name in first if first[name] != second.get(name)}
     assert {"feeds/atom.xml", "feeds/archive/2026.atom.xml", "feeds/tags/kit.atom.xml"} <= differ
     assert not differ & {"feeds/archive/2025.atom.xml", "feeds/tags/python.atom.xml", "feeds/categories/code.json"}
+
+
+def stored_entries(folder: Path) -> dict[tuple[str, str], str]:
+    """(page, format) -> the key of its feed entry in the state folder's store (what it was made from)."""
+    with closing(sqlite3.connect(folder / ".publisher" / "state.sqlite3")) as db:
+        return {(rel, name): key for rel, name, key in db.execute("SELECT rel, name, key FROM entries")}
+
+
+def entry_links(name: str, data: bytes) -> set[str]:
+    if name.endswith(".json"):
+        return {item["url"] for item in json.loads(data)["items"]}
+    return {entry.link for entry in feedparser.parse(data).entries}
+
+
+def test_an_edit_makes_one_pages_entries_again_and_only_the_files_that_hold_it(tmp_path):
+    """MkDocs empties site/ before every build; the files that do not hold the edited post are written
+    from the bytes the store kept, and only those that hold it are made again (the build log counts them)."""
+    folder = tmp_path / "blog"
+    shutil.copytree(FIXTURE, folder)
+    assert mkdocs_build(folder).returncode == 0
+    first, before = feed_files(folder / "site"), stored_entries(folder)
+    post = folder / "docs" / "blog" / "posts" / "winter-field-kit.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    second, after = feed_files(folder / "site"), stored_entries(folder)
+    url = SITE_URL + "blog/2026/02/20/winter-field-kit/"
+    holding = {name for name, data in second.items() if url in entry_links(name, data)}
+    holding.add("feeds/index.html")  # the feeds page lists the newest entries (their summaries: unchanged here)
+    assert {name for name in first if first[name] != second[name]} == holding - {"feeds/index.html"}
+    assert 10 < len(holding) < len(second) / 2
+    assert f"(made: the entries of 1 article, {len(holding)} files)" in proc.stderr
+    assert {page for page, kind in after if after[page, kind] != before.get((page, kind))} == {url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+    assert "(made: the entries of 0 articles, 0 files)" in proc.stderr  # every file written as kept
+    assert feed_files(folder / "site") == second
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def add_subscriber_flags(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help=f"send over N SMTP connections at once, 1 to {MOST_CONNECTIONS} (default: 1); a send that is killed "
-        "and run again repeats at most the one message each connection had on its way",
+        "and run again repeats at most one message, however many connections",
     )
 
 

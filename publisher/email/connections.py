@@ -6,31 +6,42 @@ data, one round trip each), and a relay across a network answers in milliseconds
 second. Threads are enough to overlap that waiting; the CPU a message costs (its MIME part,
 about 4 ms) still runs one at a time.
 
-What exactly-once means with N connections: every delivery the server accepted is recorded by the
-one thread that writes the journal before its connection takes the next subscriber, so a send that
-is killed and run again repeats only the messages that were on their way at the kill: at most one
-per connection. A message whose end of data was sent but whose reply had not come back may or may
-not have been taken by the server (RFC 1047), and no journal can know which; with one connection
-that is at most one message per kill.
+What exactly-once means, with one connection or many: a delivery is recorded when the end of its
+data (the final ``.``) is handed to the server, not when the server's reply comes back. The
+calling thread writes every connection's ``.`` and commits that row before it writes the next
+one, so at any instant at most one message is on the wire without a row: a send killed and run
+again repeats at most one message, however many connections there were. A message whose ``.``
+was written counts as delivered even when its reply was never read (the duplicate of RFC 1047):
+the kernel still sends what was written to a socket after the process is killed, and the keeper
+(keeper.py) holds the connection open until the server answered, since some servers drop a
+message whose client is gone before they replied. What that gives up: a refusal in the reply
+window is not seen (docs/newsletter.md, "Exactly once").
 """
 
 from __future__ import annotations
 
 import queue
+import re
 import smtplib
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
+from functools import partial
 from typing import TypeVar
 
 from ..config import mail
-from .smtp import SmtpSettings, close_connection, decoded_refusals, explain, open_connection, reply_text, wire_bytes
+from .keeper import Keeper
+from .smtp import SmtpSettings, close_connection, explain, open_connection, wire_bytes
 
 Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
 
 MOST_CONNECTIONS = mail.MOST_CONNECTIONS
+END_OF_DATA = b".\r\n"
+DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
+UNREAD = 0  # deliver's code when the end of data was written but no reply was read: counted as delivered
 
 
 class SmtpSession:
@@ -38,10 +49,19 @@ class SmtpSession:
     in once, and again after the server drops it. ``deliver`` gives the server's answer for one message
     and one recipient instead of raising, so a refusal of one subscriber never stops the others."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        hand_over: Callable[[Callable[[], object]], None] | None = None,
+        keeper: Keeper | None = None,
+    ) -> None:
         settings.check_login()
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
+        # Runs the write of the end of data and its record in the calling thread (deliver_each's Caller.run),
+        # one connection at a time; with one connection, right here.
+        self.hand_over = hand_over or (lambda write: write())
+        self.keeper, self.kept = keeper, -1  # kept: the connection's number at the keeper
 
     def __enter__(self) -> SmtpSession:
         return self
@@ -50,35 +70,107 @@ class SmtpSession:
         self.close()
 
     def close(self) -> None:
-        if self.smtp is not None:
-            close_connection(self.smtp)
-            self.smtp = None
+        self._drop(quit=True)
 
-    def deliver(self, message: EmailMessage, sender: str, recipient: str) -> tuple[int, str]:
+    def _open(self) -> smtplib.SMTP:
+        smtp = open_connection(self.settings)
+        if smtp.sock is not None:
+            # The end of data is a write of its own after the message: Nagle's algorithm would hold it
+            # until the server acknowledged the message, which it delays (40 ms on Linux) while it waits for more.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.keeper is not None:
+                self.kept = self.keeper.hold(smtp.sock)
+        self.smtp = smtp
+        return smtp
+
+    def _drop(self, quit: bool = False) -> None:
+        if self.smtp is None:
+            return
+        if self.keeper is not None and self.kept >= 0:
+            self.keeper.release(self.kept)
+            self.kept = -1
+        if quit:
+            close_connection(self.smtp)
+        else:
+            self.smtp.close()
+        self.smtp = None
+
+    def deliver(
+        self, message: EmailMessage, sender: str, recipient: str, handed: Callable[[], None]
+    ) -> tuple[int, str]:
         """(code, reply): 250 when the server accepted the message for ``recipient``, else its refusal
-        (4xx: try again later; 5xx: it will not take it). A lost connection is opened again once; a
-        server that cannot be reached or refuses the sender raises SendError (it would refuse them all)."""
+        (4xx: try again later; 5xx: it will not take it), or UNREAD when the end of data was written but
+        the reply never came. ``handed()`` runs in the calling thread (see hand_over) just after the end of
+        data was written, before any other connection writes its own; a message refused earlier never
+        gets that far. A connection lost before the end of data is opened again once; a server that
+        cannot be reached or refuses the sender raises SendError (it would refuse them all)."""
         data, utf8 = wire_bytes(message, [sender, recipient])
         options = ["SMTPUTF8"] if utf8 else []
         for attempt in (1, 2):
-            if self.smtp is None:
-                self.smtp = open_connection(self.settings)
+            smtp = self.smtp or self._open()
             try:
-                self.smtp.sendmail(sender, [recipient], data, mail_options=options)
-                return 250, "accepted"
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, text = decoded_refusals(exc.recipients).get(recipient, (550, "refused"))
-                return code, text
-            except smtplib.SMTPDataError as exc:
-                return exc.smtp_code, reply_text(exc).split(" ", 1)[-1]
+                refused = self._up_to_the_end(smtp, sender, recipient, data, options)
+                if refused is not None:
+                    return refused
+                self.hand_over(partial(self._end_data, smtp, handed))
+                break
             except smtplib.SMTPSenderRefused as exc:
                 raise explain(exc, self.settings) from None
             except (OSError, smtplib.SMTPException) as exc:
-                self.smtp.close()
-                self.smtp = None
+                self._drop()
                 if attempt == 2:
                     raise explain(exc, self.settings) from None
-        raise AssertionError("unreachable")
+        try:
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:  # recorded already: counted as delivered, never sent again
+            self._drop()
+            return UNREAD, str(exc) or type(exc).__name__
+        if self.keeper is not None:
+            self.keeper.answered(self.kept)
+        if code != 250:
+            self._reset(code)
+        return code, " ".join(reply.decode("utf-8", "replace").split())
+
+    def _up_to_the_end(
+        self, smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, options: list[str]
+    ) -> tuple[int, str] | None:
+        """smtplib's sendmail for one recipient, but for the final ``.``: None when the server has the whole
+        message but its end, else its refusal of the recipient or of DATA (SMTPSenderRefused for the sender)."""
+        smtp.ehlo_or_helo_if_needed()
+        esmtp = [*([f"size={len(data)}"] if smtp.has_extn("size") else []), *options] if smtp.does_esmtp else []
+        code, reply = smtp.mail(sender, esmtp)
+        if code != 250:
+            self._reset(code)
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = smtp.rcpt(recipient)
+        if code in (250, 251):
+            smtp.putcmd("data")
+            code, reply = smtp.getreply()
+            if code == 354:
+                # RFC 5321 section 4.5.2: a line that starts with a dot gets another; the data ends with CRLF.
+                body = DOT_AT_LINE_START.sub(b"..", data)
+                smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+                return None
+        self._reset(code)
+        return code, " ".join(reply.decode("utf-8", "replace").split())
+
+    def _end_data(self, smtp: smtplib.SMTP, handed: Callable[[], None]) -> None:
+        smtp.send(END_OF_DATA)
+        if self.keeper is not None:  # a kill before this line finds no row: the message is sent again
+            self.keeper.waiting(self.kept)
+        handed()
+
+    def _reset(self, code: int) -> None:
+        """After a refusal: RSET for the next message, or a new connection after a 421 (the server is closing)."""
+        if self.smtp is None:
+            return
+        if code == 421:
+            self._drop()
+            return
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
 
 
 class Pace:
@@ -101,6 +193,44 @@ class Pace:
             time.sleep(delay)
 
 
+class Caller:
+    """Runs functions in the thread that made it, for the connections' threads: the journal's SQLite
+    connection stays in the thread that opened it, and one thread writing every connection's end of
+    data and its record, one after the other, is what keeps at most one message unrecorded on the wire."""
+
+    def __init__(self) -> None:
+        self.calls: queue.Queue[tuple[Callable[[], object], list[BaseException], threading.Event] | None] = (
+            queue.Queue()
+        )
+
+    def run(self, call: Callable[[], object]) -> None:
+        """``call()`` in the calling thread, from a connection's thread: back once it ran (raising what it raised)."""
+        raised: list[BaseException] = []
+        done = threading.Event()
+        self.calls.put((call, raised, done))
+        done.wait()
+        if raised:
+            raise raised[0]
+
+    def serve(self, workers: int) -> None:
+        """Run what the connections ask until ``workers`` said they stopped (done())."""
+        while workers:
+            item = self.calls.get()
+            if item is None:
+                workers -= 1
+                continue
+            call, raised, done = item
+            try:
+                call()
+            except BaseException as exc:  # handed back to the connection that asked, which stops
+                raised.append(exc)
+            finally:
+                done.set()
+
+    def done(self) -> None:
+        self.calls.put(None)
+
+
 def deliver_each(
     jobs: Sequence[Job],
     send: Callable[[SmtpSession, Job], Outcome],
@@ -110,57 +240,57 @@ def deliver_each(
 ) -> None:
     """``send(session, job)`` for every job over ``connections`` connections, and ``record(job, outcome)``
     for each in the calling thread (the journal's SQLite connection stays in the thread that opened it),
-    before that connection takes its next job. The first error of any connection (SendError: the server
-    cannot be reached, or refuses the sender) stops them all once their message in flight is recorded,
-    and is raised here."""
+    before that connection takes its next job; so does the ``handed`` of each SmtpSession.deliver. The
+    first error of any connection (SendError: the server cannot be reached, or refuses the sender) stops
+    them all once their message in flight is recorded, and is raised here."""
+    keeper = Keeper.start(settings.timeout)
+    try:
+        _deliver_each(jobs, send, record, settings, connections, keeper)
+    finally:
+        if keeper is not None:
+            keeper.close()
+
+
+def _deliver_each(
+    jobs: Sequence[Job],
+    send: Callable[[SmtpSession, Job], Outcome],
+    record: Callable[[Job, Outcome], None],
+    settings: SmtpSettings,
+    connections: int,
+    keeper: Keeper | None,
+) -> None:
     if connections <= 1 or len(jobs) <= 1:
-        with SmtpSession(settings) as session:
+        with SmtpSession(settings, keeper=keeper) as session:
             for job in jobs:
                 record(job, send(session, job))
         return
     todo = iter(jobs)
     taking = threading.Lock()
     stop = threading.Event()
-    results: queue.Queue[tuple[Job, Outcome, threading.Event] | BaseException | None] = queue.Queue()
+    caller = Caller()
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            with SmtpSession(settings) as session:
+            with SmtpSession(settings, caller.run, keeper) as session:
                 while not stop.is_set():
                     with taking:
                         job = next(todo, None)
                     if job is None:
                         break
-                    recorded = threading.Event()
-                    results.put((job, send(session, job), recorded))
-                    recorded.wait()  # never more than one unrecorded message on this connection
-        except BaseException as exc:  # handed to the calling thread, which raises it
-            results.put(exc)
+                    outcome = send(session, job)
+                    caller.run(lambda: record(job, outcome))  # noqa: B023 - run before job changes
+        except BaseException as exc:  # raised by the calling thread
+            errors.append(exc)
+            stop.set()
         finally:
-            results.put(None)
+            caller.done()
 
     workers = [threading.Thread(target=work, daemon=True) for _ in range(min(connections, len(jobs)))]
     for worker in workers:
         worker.start()
-    error: BaseException | None = None
-    running = len(workers)
-    while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-        elif isinstance(item, BaseException):
-            error = error or item
-            stop.set()
-        else:
-            job, outcome, recorded = item
-            try:
-                record(job, outcome)
-            except BaseException as exc:
-                error = error or exc
-                stop.set()
-            finally:
-                recorded.set()
+    caller.serve(len(workers))
     for worker in workers:
         worker.join()
-    if error is not None:
-        raise error
+    if errors:
+        raise errors[0]

@@ -12,23 +12,32 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
-from ..addresses import Mailbox
 from ..config import Config
 from ..errors import ConfigError
 from ..output import write_files
 from .bounces import refused_at_send, soft_bounce, verp_address
-from .connections import Pace, SmtpSession, deliver_each
-from .message import addressed_message, build_message, stamped
+from .connections import UNREAD, Pace, SmtpSession, deliver_each
+from .message import addressed_message
 from .smtp import NO_SERVER, SmtpSettings, envelope
-from .store import SUPPRESSED, StoredIssue, finish_issue, record_delivery, recorded, start_issue
+from .store import (
+    SUPPRESSED,
+    StoredIssue,
+    finish_issue,
+    forget_delivery,
+    record_delivery,
+    record_reply,
+    recorded,
+    start_issue,
+    unread_replies,
+)
 from .store import subscribers as stored_subscribers
 from .store.subscribers import Subscriber
-from .subscribers import UNSUBSCRIBE_MARKER, personal_url, require_secret, unsubscribe_link, unsubscribe_token
+from .subscribers import personal_links, personal_message, require_secret, unsubscribe_token
 
 if TYPE_CHECKING:
     from .digest import Digest
@@ -62,6 +71,9 @@ class DeliveryReport:
     left_out: dict[str, int] = field(default_factory=dict)
     bounced: int = 0  # suppressed in this run: a 5xx refusal, or the soft bounces that reached the limit
     soft_bounces: int = 0  # counted in this run (5.7.x refusals, 4xx given up on), not yet at the limit
+    # Handed to the server, their replies never read (counted as sent): by this run, and by the run that was stopped.
+    unread: int = 0
+    unread_earlier: int = 0
 
     def summary(self, server: str) -> str:
         parts = [f"{self.sent:,} sent"]
@@ -78,39 +90,6 @@ class DeliveryReport:
             if n
         ]
         return f"issue {self.issue}: {', '.join(parts)} of {self.listed:,} subscribers via {server}"
-
-
-def personal_links(config: Config) -> Config:
-    """``config`` with the unsubscribe URL of a send to each subscriber (personal_url), saying so when
-    the {token} had to be added."""
-    url = personal_url(config.digest.unsubscribe_url)
-    if url == config.digest.unsubscribe_url:
-        return config
-    log.warning(
-        "[digest] unsubscribe_url has no {token}: every subscriber would get the same one-click link, so each "
-        "gets %s with their own token; write {token} where your unsubscribe page expects it",
-        url,
-    )
-    return replace(config, digest=replace(config.digest, unsubscribe_url=url))
-
-
-def personal_message(
-    issue: StoredIssue, config: Config, subscriber: Subscriber, token: str, now: datetime | None = None
-) -> EmailMessage:
-    """The issue as ``subscriber`` gets it: To them, their unsubscribe link in the HTML, the text and
-    List-Unsubscribe (one-click when https), Date of sending and a Message-ID of its own."""
-    import html as html_escaping
-
-    link = unsubscribe_link(config.digest.unsubscribe_url, subscriber, token) if config.digest.unsubscribe_url else None
-    html, text = issue.html, issue.text
-    if link:
-        html = html.replace(html_escaping.escape(UNSUBSCRIBE_MARKER), html_escaping.escape(link))
-        text = text.replace(UNSUBSCRIBE_MARKER, link)
-    own = replace(
-        config, digest=replace(config.digest, unsubscribe_url=link, to=str(Mailbox(subscriber.name, subscriber.email)))
-    )
-    message = build_message(own, subject=issue.subject, html=html, text=text, date=now or datetime.now(UTC))
-    return stamped(message, config, now)
 
 
 def deliver_issue(
@@ -132,8 +111,14 @@ def deliver_issue(
     require_secret(config.digest.unsubscribe_url, secret)
     verp = None if sender else config.digest.bounce_address
     require_secret(verp, secret, "[digest] bounce_address")
+    report = DeliveryReport(issue.issue, len(subscribers), unread_earlier=unread_replies(db, issue.issue))
+    if report.unread_earlier:
+        log.warning(
+            "%d message(s) were handed to the server before the last send was stopped; their replies were not read; "
+            "counted as delivered",
+            report.unread_earlier,
+        )
     done, left = recorded(db, issue.issue), _suppressed(db)
-    report = DeliveryReport(issue.issue, len(subscribers))
     todo = []
     for subscriber in subscribers:
         if subscriber.key in done:
@@ -202,23 +187,35 @@ def _round(
 
     verp = config.digest.bounce_address if sender == VERP else None
 
-    def send(session: SmtpSession, subscriber: Subscriber) -> tuple[str, str, int, str]:
+    def send(session: SmtpSession, subscriber: Subscriber) -> tuple[str, str, int, str, bool]:
         token = unsubscribe_token(secret, subscriber.email, issue.issue) if secret else ""
         message = personal_message(issue, config, subscriber, token)
         pace.wait()
         envelope_from = verp_address(verp, token) if verp else sender
-        code, reply = session.deliver(message, envelope_from, subscriber.email)
-        return token, message["Message-ID"], code, reply
+        handed = []
 
-    def record(subscriber: Subscriber, outcome: tuple[str, str, int, str]) -> None:
-        token, message_id, code, reply = outcome
+        def hand_over() -> None:  # by the thread that holds the journal, the end of data just written: now it is sent
+            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message["Message-ID"])
+            handed.append(True)
+
+        code, reply = session.deliver(message, envelope_from, subscriber.email, hand_over)
+        return token, message["Message-ID"], code, reply, bool(handed)
+
+    def record(subscriber: Subscriber, outcome: tuple[str, str, int, str, bool]) -> None:
+        token, message_id, code, reply, handed = outcome
         if code < 400:
-            # Recorded before this connection sends its next message: a kill from here on never sends this one again.
-            record_delivery(db, issue.issue, subscriber.email, "sent", token, message_id=message_id)
+            if code == UNREAD:  # as after a kill in the same window (connections.py): never sent again
+                log.warning("%s: no reply to the end of data (%s); counted as sent", subscriber.email, reply)
+                report.unread += 1
+            record_reply(
+                db, issue.issue, subscriber.email, f"not read ({reply})" if code == UNREAD else f"{code} {reply}"
+            )
             report.sent += 1
             report.deferred.pop(subscriber.key, None)
             bar.update(1)  # type: ignore[attr-defined]
         elif code < 500:
+            if handed:
+                forget_delivery(db, issue.issue, subscriber.email)
             report.deferred[subscriber.key] = f"{code} {reply}"
             again.append(subscriber)
         else:

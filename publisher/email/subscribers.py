@@ -1,4 +1,5 @@
-"""Subscribers: a list read from CSV, their unsubscribe tokens and links, and unsubscribing.
+"""Subscribers: a list read from CSV, their unsubscribe tokens and links, the issue as each gets it, and
+unsubscribing.
 
 What the newsletter remembers of them (status, the delivery journal) is in its database (store/).
 """
@@ -15,18 +16,22 @@ import re
 import sqlite3
 import stat
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ..addresses import Mailbox, address_list
+from ..config import Config
 from ..errors import ConfigError, PublisherError
 from ..model import DigestState
+from .message import build_message, stamped
 from .store.subscribers import Subscriber
 
 if TYPE_CHECKING:
-    from .store import SubscriberRecord
+    from .store import StoredIssue, SubscriberRecord
 
 log = logging.getLogger("publisher")
 
@@ -271,3 +276,36 @@ def unsubscribe(db: sqlite3.Connection, address_or_token: str) -> str:
         email, reason = row[0], f"unsubscribe link of {row[1]}"
     set_status(db, email, "unsubscribed", reason)
     return email.lower()
+
+
+def personal_links(config: Config) -> Config:
+    """``config`` with the unsubscribe URL of a send to each subscriber (personal_url), saying so when
+    the {token} had to be added."""
+    url = personal_url(config.digest.unsubscribe_url)
+    if url == config.digest.unsubscribe_url:
+        return config
+    log.warning(
+        "[digest] unsubscribe_url has no {token}: every subscriber would get the same one-click link, so each "
+        "gets %s with their own token; write {token} where your unsubscribe page expects it",
+        url,
+    )
+    return replace(config, digest=replace(config.digest, unsubscribe_url=url))
+
+
+def personal_message(
+    issue: StoredIssue, config: Config, subscriber: Subscriber, token: str, now: datetime | None = None
+) -> EmailMessage:
+    """The issue as ``subscriber`` gets it: To them, their unsubscribe link in the HTML, the text and
+    List-Unsubscribe (one-click when https), Date of sending and a Message-ID of its own."""
+    import html as html_escaping
+
+    link = unsubscribe_link(config.digest.unsubscribe_url, subscriber, token) if config.digest.unsubscribe_url else None
+    html, text = issue.html, issue.text
+    if link:
+        html = html.replace(html_escaping.escape(UNSUBSCRIBE_MARKER), html_escaping.escape(link))
+        text = text.replace(UNSUBSCRIBE_MARKER, link)
+    own = replace(
+        config, digest=replace(config.digest, unsubscribe_url=link, to=str(Mailbox(subscriber.name, subscriber.email)))
+    )
+    message = build_message(own, subject=issue.subject, html=html, text=text, date=now or datetime.now(UTC))
+    return stamped(message, config, now)

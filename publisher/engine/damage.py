@@ -16,7 +16,6 @@ from typing import ParamSpec, TypeVar
 from ..errors import OutputError
 
 log = logging.getLogger("publisher")
-
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -26,6 +26,7 @@ class Rendered(Mapping[str, bytes]):
         self.plan = plan
         self.planned: _Planned | None = None
         self.done: set[str] = set()
+        self.made: list[str] = []  # the outputs whose bytes were asked for, in order
 
     def __getitem__(self, name: str) -> bytes:
         from ..feeds import render_output
@@ -40,6 +41,7 @@ class Rendered(Mapping[str, bytes]):
         else:
             with planned.html.store.transaction():  # the entries it keeps: one commit, not one a row
                 data = render_output(planned.outputs[name], planned.html.config, planned.parts)
+        self.made.append(name)
         self.skip(name)
         return data
 
@@ -89,6 +91,7 @@ class _Entries:
         self.html = html
         self.config = config
         self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
+        self.made: set[str] = set()  # the articles (Article.key) whose entries were made, not found kept
 
     def _where(self, article: Article) -> tuple[str, str] | None:
         from ..feeds.enclosure import cover_file
@@ -109,6 +112,7 @@ class _Entries:
         return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
 
     def put(self, article: Article, name: str, value: bytes | str) -> None:
+        self.made.add(article.key)
         where = self._where(article)
         if where is not None and self.html.store is not None:
             self.html.store.store_entry(where[0], name, where[1], value)

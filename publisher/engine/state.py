@@ -8,11 +8,14 @@ It holds what one build leaves for the next, in tables a build reads row by row:
 - ``html``: each article's rendered HTML, keyed by the file's SHA-256 and the render settings, with
   its own SHA-256 (HTML that is not what was stored is rendered again);
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
-  what it was made of (a scratch build into another folder keeps the main folder's rows);
+  what it was made of (a scratch build into another folder keeps the main folder's rows), and in
+  ``output_bytes`` its bytes where the folder may not keep them (a first write, or a file found
+  gone: MkDocs empties its site folder before each build), so that such an output, unchanged, is
+  written again as it was, not made again;
 - ``statics``: the local cover files the outputs depend on;
 - ``snapshot``: the articles of the content listing last loaded, as one blob (engine/snapshot.py),
-  under the digest of that listing and every setting; ``rendered``: what each output of the last
-  render of them was made of. Both go whenever a file or its HTML does;
+  under the digest of that listing and every setting; it goes whenever a file or its HTML does,
+  and with it the ``rendered`` meta value (what each output of a render of them was made of);
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
@@ -47,7 +50,7 @@ log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -65,6 +68,9 @@ CREATE TABLE outputs (
     folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, memo TEXT, PRIMARY KEY (folder, name)
 );
+CREATE TABLE output_bytes (
+    folder TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (folder, name)
+);
 CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, path)
@@ -72,7 +78,6 @@ CREATE TABLE statics (
 CREATE TABLE snapshot (
     one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, crc32 INTEGER NOT NULL, data BLOB NOT NULL
 );
-CREATE TABLE rendered (one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, made TEXT NOT NULL);
 """
 
 
@@ -259,18 +264,7 @@ class StateStore:
 
     def _forget_snapshot(self) -> None:
         self.db.execute("DELETE FROM snapshot")
-        self.db.execute("DELETE FROM rendered")
-
-    @named
-    def rendered(self, key: str) -> Any:
-        """What the last render of the snapshot's articles recorded under ``key`` (None: another or none)."""
-        row = self.db.execute("SELECT made FROM rendered WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
-
-    @named
-    def store_rendered(self, key: str, made: Any) -> None:
-        """Record what the outputs of the snapshot's articles were made of (the HTML they need is stored)."""
-        self.db.execute("INSERT OR REPLACE INTO rendered VALUES (1, ?, ?)", (key, json.dumps(made)))
+        self.db.execute("DELETE FROM meta WHERE key = 'rendered'")  # what the outputs of its articles were made of
 
     # -- outputs and statics: what a build wrote into a folder, and the files it read besides -----
 
@@ -281,14 +275,38 @@ class StateStore:
         return {name: (sha, size, mtime_ns, memo) for name, sha, size, mtime_ns, memo in rows.fetchall()}
 
     @named
-    def record_output(self, folder: str, name: str, sha: str, size: int, mtime_ns: int, memo: str | None) -> None:
+    def record_output(
+        self, folder: str, name: str, sha: str, size: int, mtime_ns: int, memo: str | None, data: bytes | None = None
+    ) -> None:
+        """Record a file written into ``folder``, keeping its bytes when ``data`` is given (else
+        keeping those of SHA-256 ``sha``, if any: the file was found as it was written)."""
         self.db.execute(
             "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (folder, name, sha, size, mtime_ns, memo)
         )
+        if data is not None:
+            self.db.execute("INSERT OR REPLACE INTO output_bytes VALUES (?, ?, ?, ?)", (folder, name, sha, data))
+        else:
+            drop = "DELETE FROM output_bytes WHERE folder = ? AND name = ? AND sha256 != ?"
+            self.db.execute(drop, (folder, name, sha))
+
+    @named
+    def output_bytes(self, folder: str, name: str, sha: str) -> bytes | None:
+        """The bytes kept of ``name`` in ``folder`` when they are those of SHA-256 ``sha``, else None;
+        StateDamaged when they are not what was stored."""
+        row = self.db.execute("SELECT sha256, data FROM output_bytes WHERE folder = ? AND name = ?", (folder, name))
+        found = row.fetchone()
+        if found is None or found[0] != sha:
+            return None
+        data = bytes(found[1])
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise StateDamaged(f"it is damaged (the bytes kept of {name} are not what was stored)")
+        return data
 
     @named
     def forget_outputs(self, folder: str, names: list[str]) -> None:
-        self.db.executemany("DELETE FROM outputs WHERE folder = ? AND name = ?", [(folder, name) for name in names])
+        rows = [(folder, name) for name in names]
+        for table in ("outputs", "output_bytes"):
+            self.db.executemany(f"DELETE FROM {table} WHERE folder = ? AND name = ?", rows)
 
     @named
     def statics(self, folder: str) -> list[tuple[str, int, int]]:
@@ -331,29 +349,6 @@ def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) 
     finally:
         if fd is not None:
             unlock_folder(fd)
-
-
-@contextmanager
-def peek_state(config: Config) -> Iterator[StateStore | None]:
-    """The state database opened read-only, without the lock, or None when there is none to read.
-
-    For the preview, which writes nothing and must not wait for a build; WAL lets it read while
-    a build writes. A damaged database is left for the next build to move aside.
-    """
-    path = config.state_folder / DB_NAME
-    store = None
-    with suppress(sqlite3.Error, StateDamaged):
-        if path.is_file():
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30)
-            store = StateStore(path.parent, db, fresh=False)
-            if store.get("schema") != [MAGIC, SCHEMA_VERSION]:
-                db.close()
-                store = None
-    try:
-        yield store
-    finally:
-        if store is not None:
-            store.close()
 
 
 def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:

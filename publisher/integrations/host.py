@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,30 +85,65 @@ def host_config(
     return config_from_mapping(data, base=base, source=source)
 
 
-def summary(articles: list[Article], written: list[str], folder: str | Path | None) -> str:
-    """What a host's build log says the plugin did: "publisher: 1 article, 5 files written to site/feeds"."""
-    return f"publisher: {counted(len(articles), 'article')}, {counted(len(written), 'file')} written to {folder}"
+@dataclass(frozen=True)
+class Published:
+    """What ``publish`` did: the files it wrote, and what it made afresh rather than took from the store."""
+
+    written: list[str]
+    made: int = 0  # the files made (the others were found as written, or written from the bytes kept)
+    entries: int = 0  # the articles whose feed entries were made (the others' were kept)
 
 
-def publish(articles: list[Article], config: Config, *, now: datetime | None = None) -> list[str]:
+def summary(
+    articles: list[Article], written: list[str], folder: str | Path | None, published: Published | None = None
+) -> str:
+    """What a host's build log says the plugin did: "publisher: 1 article, 5 files written to site/feeds",
+    and with ``published``, what was made afresh: " (made: the entries of 1 article, 4 files)"."""
+    line = f"publisher: {counted(len(articles), 'article')}, {counted(len(written), 'file')} written to {folder}"
+    if published is not None:
+        line += f" (made: the entries of {counted(published.entries, 'article')}, {counted(published.made, 'file')})"
+    return line
+
+
+def publish(articles: list[Article], config: Config, *, now: datetime | None = None) -> Published:
     """Every configured feed, the feeds page and the archives of ``articles``, written into the
-    output folder (atomic, only what changed); returns the names written. An article that cannot
-    be rendered is named once and left out, as in a build.
+    output folder (atomic, only what changed). An article that cannot be rendered is named once and
+    left out, as in a build.
 
-    The state folder's store (``publisher.Store``) keeps each page's HTML and entries and what each
-    output was made of, so the next call renders only the pages that changed and makes only the
-    outputs that hold them, though the host hands over every page again."""
+    The state folder's store (``publisher.Store``) keeps each page's HTML and entries, what each
+    output was made of and its bytes, so the next call renders only the pages that changed and
+    makes only the outputs that hold them, though the host hands over every page again and may
+    have emptied the output folder (MkDocs does); every other output is written as it was kept."""
+    from ..engine.damage import StateDamaged
     from ..engine.store import Store
-    from ..feeds import render_feeds
 
     errors: list[ContentError] = []
+    written: list[str] = []  # by either attempt: a file the damaged one wrote is new all the same
     with Store(config.state_folder) as store:
-        store.take(articles, config)
-        feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
-        written = write_feeds(feeds, config.output_folder, store=store)
+        try:
+            _publish(articles, config, store, now, errors, written)
+        except StateDamaged as damage:  # as a build does: the store moved aside, everything made afresh
+            store.state.start_afresh(damage)
+            errors.clear()
+            _publish(articles, config, store, now, errors, written)
     for error in errors:
         log.warning("publisher: skipped %s", error)
-    return written
+    return Published(written, len(store.made), len(store.entries_made))
+
+
+def _publish(
+    articles: list[Article],
+    config: Config,
+    store: Any,
+    now: datetime | None,
+    errors: list[ContentError],
+    written: list[str],
+) -> None:
+    from ..feeds import render_feeds
+
+    store.take(articles, config)
+    feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
+    written += [name for name in write_feeds(feeds, config.output_folder, store=store) if name not in written]
 
 
 def write_week_digest(

@@ -141,8 +141,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
             from ..feeds import link_tags
 
             self.tags = link_tags(self.site, self.articles.values())
-        head = output.find("</head>")
-        return output if head < 0 else output[:head] + self.tags + output[head:]
+        return output.replace("</head>", self.tags + "</head>", 1)  # one pass and one copy of the page
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         if self.site is None:
@@ -155,12 +154,13 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         self.complete = True
         articles = list(self.articles.values())
         try:
-            written = host.publish(articles, self.site)
+            published = host.publish(articles, self.site)
+            written = list(published.written)
             if self.config.digest_days:
                 written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
         except PublisherError as exc:  # the state folder locked by another build, an output not writable
             raise PluginError(f"publisher: {exc}") from None
-        log.info("%s", host.summary(articles, written, self.site.site.output))
+        log.info("%s", host.summary(articles, written, self.site.site.output, published))
 
     def _is_article(self, page: Page, config: MkDocsConfig) -> bool:
         if self.config.pages:

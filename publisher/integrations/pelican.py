@@ -58,14 +58,15 @@ def _publish(pelican: Any) -> None:
                 articles.append(pelican_article(item, config, siteurl))
             except ContentError as exc:
                 log.warning("publisher: skipped %s", exc)
-        written = host.publish(articles, config)
+        published = host.publish(articles, config)
+        written = list(published.written)
         days = settings.get("PUBLISHER_DIGEST_DAYS")
         if days:
             written += host.write_week_digest(articles, config, days=float(days))
     except PublisherError as exc:
         log.error("publisher: %s", exc)
         return
-    log.info("%s", host.summary(articles, written, config.site.output))
+    log.info("%s", host.summary(articles, written, config.site.output, published))
 
 
 def pelican_config(settings: dict[str, Any]) -> Config:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-
-import pyromark
+from typing import Any
 
 from ..config.articles import DEFAULT_ENGINE, ENGINE_NAMES, PYTHON_MARKDOWN_EXTENSIONS
 from .autolink import autolink
@@ -44,28 +43,39 @@ def engine(name: str = DEFAULT_ENGINE, extensions: tuple[str, ...] = PYTHON_MARK
 
 # -- gfm: pulldown-cmark through pyromark -------------------------------------------------------
 
-# GitHub's set: tables, ~~strikethrough~~, task lists, footnotes, and (ENABLE_GFM) its
-# > [!NOTE] alerts. Not smart punctuation or heading attributes: GitHub and remark-gfm have neither.
-_GFM_OPTIONS = (
-    pyromark.Options.ENABLE_TABLES
-    | pyromark.Options.ENABLE_STRIKETHROUGH
-    | pyromark.Options.ENABLE_TASKLISTS
-    | pyromark.Options.ENABLE_FOOTNOTES
-    | pyromark.Options.ENABLE_GFM
-)
 # pulldown-cmark's task-list checkboxes. Feed readers and mail clients drop form controls (and so
 # does the sanitiser), which would leave "done" and "todo" items alike: a ballot box says it in text.
 _TASKS = (('<input disabled="" type="checkbox" checked=""/>\n', "☑ "), ('<input disabled="" type="checkbox"/>\n', "☐ "))
 
 
+@functools.cache
+def gfm_options() -> Any:
+    """GitHub's set: tables, ~~strikethrough~~, task lists, footnotes, and (ENABLE_GFM) its
+    > [!NOTE] alerts. Not smart punctuation or heading attributes: GitHub and remark-gfm have neither.
+    (pyromark is imported when Markdown is rendered, not with this module: a host's pages come as HTML.)"""
+    import pyromark
+
+    return (
+        pyromark.Options.ENABLE_TABLES
+        | pyromark.Options.ENABLE_STRIKETHROUGH
+        | pyromark.Options.ENABLE_TASKLISTS
+        | pyromark.Options.ENABLE_FOOTNOTES
+        | pyromark.Options.ENABLE_GFM
+    )
+
+
 def _gfm(extensions: tuple[str, ...]) -> Convert:
+    import pyromark
+
+    options = gfm_options()
+
     def convert(text: str) -> str:
         try:
-            html = pyromark.html(text, options=_GFM_OPTIONS)
+            html = pyromark.html(text, options=options)
         except UnicodeEncodeError:  # a lone surrogate (a body built in code): Rust takes only UTF-8
             # Dropped, as text.xml_safe drops it from everything else that reaches a feed.
             text = text.encode("utf-8", "surrogatepass").decode("utf-8", "ignore")
-            html = pyromark.html(text, options=_GFM_OPTIONS)
+            html = pyromark.html(text, options=options)
         if '<input disabled="" type="checkbox"' in html:
             for box, glyph in _TASKS:
                 html = html.replace(box, glyph)

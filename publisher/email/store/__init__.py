@@ -27,6 +27,7 @@ from .journal import (
     delivery_of_address,
     delivery_of_token,
     finish_issue,
+    forget_delivery,
     forget_lost_history,
     issue_started,
     last_digest,
@@ -34,10 +35,12 @@ from .journal import (
     record_delivery,
     record_digest,
     record_named_problems,
+    record_reply,
     recorded,
     start_issue,
     stored_issue,
     unfinished_issue,
+    unread_replies,
 )
 from .subscribers import (
     STATUSES,
@@ -68,6 +71,7 @@ __all__ = [
     "delivery_of_address",
     "delivery_of_token",
     "finish_issue",
+    "forget_delivery",
     "forget_lost_history",
     "import_subscribers",
     "issue_started",
@@ -79,6 +83,7 @@ __all__ = [
     "record_delivery",
     "record_digest",
     "record_named_problems",
+    "record_reply",
     "recorded",
     "set_status",
     "start_issue",
@@ -88,4 +93,5 @@ __all__ = [
     "suppressed",
     "transaction",
     "unfinished_issue",
+    "unread_replies",
 ]

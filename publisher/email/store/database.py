@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     email TEXT NOT NULL,           -- lower case
     status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
     token TEXT NOT NULL,
-    reply TEXT,                    -- the server's reply to a refused message
+    reply TEXT,                    -- the server's reply to the end of data; NULL until it is read
     message_id TEXT,
     at TEXT NOT NULL,
     PRIMARY KEY (issue, email)

@@ -3,10 +3,11 @@
 The next --since-last digest starts where the last one ended (see digest.LATE_ARRIVALS for articles
 that arrive late). A history that was lost or cannot be read is an error that names --force, never
 silently a digest of everything: sending a list last month's articles again is worse than not
-sending. The journal is what makes a newsletter go out exactly once: each delivery the SMTP server
-accepted is recorded (in its own transaction) before the next message is sent, so a send that is
+sending. The journal is what makes a newsletter go out exactly once: each delivery is recorded (in
+its own transaction) as soon as the end of its data was handed to the SMTP server, before any other
+message's end is, and the server's reply is added when it is read (record_reply). A send that is
 killed or fails half-way and is run again sends only to those not yet recorded; at most the one
-message in flight at the kill goes twice.
+message whose end was on the wire without its row goes twice.
 """
 
 from __future__ import annotations
@@ -150,6 +151,29 @@ def record_delivery(
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (issue, email.lower(), status, token, reply, message_id, now()),
         )
+
+
+NOT_READ = "not read: the send was stopped after the end of data was handed over"
+
+
+def record_reply(db: sqlite3.Connection, issue: str, email: str, reply: str) -> None:
+    """The server's reply to the end of data of a delivery recorded when it was handed over."""
+    with transaction(db):
+        db.execute("UPDATE deliveries SET reply = ? WHERE issue = ? AND email = ?", (reply, issue, email.lower()))
+
+
+def forget_delivery(db: sqlite3.Connection, issue: str, email: str) -> None:
+    """No delivery after all: the server deferred (4xx) a message recorded when it was handed over."""
+    with transaction(db):
+        db.execute("DELETE FROM deliveries WHERE issue = ? AND email = ?", (issue, email.lower()))
+
+
+def unread_replies(db: sqlite3.Connection, issue: str) -> int:
+    """How many deliveries of ``issue`` were handed to the server by a send that was stopped before it read
+    their replies (counted as sent); each is marked NOT_READ, so that it is counted once."""
+    with transaction(db):
+        query = "UPDATE deliveries SET reply = ? WHERE issue = ? AND status = 'sent' AND reply IS NULL"
+        return db.execute(query, (NOT_READ, issue)).rowcount
 
 
 def delivery_of_token(db: sqlite3.Connection, token: str) -> tuple[str, str] | None:
