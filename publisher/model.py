@@ -48,8 +48,19 @@ class DeferredBody:
         self.read = read
 
 
+class FileBody:
+    """The bodies of articles loaded from files, each read from ``article.path`` when asked for: one
+    for all the articles of a load (``read(path)`` returns the Markdown), so that a load of 10,000
+    makes no object a body (engine/snapshot.py)."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[str], str]) -> None:
+        self.read = read
+
+
 class _BodyField:
-    """Article.body: a str, or a DeferredBody read on each access."""
+    """Article.body: a str, or a DeferredBody or FileBody read on each access."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = f"_{name}"
@@ -58,12 +69,16 @@ class _BodyField:
         if article is None:
             return ""  # the dataclass default
         value = article.__dict__[self.slot]
-        return value.read() if isinstance(value, DeferredBody) else value
+        if isinstance(value, DeferredBody):
+            return value.read()
+        if isinstance(value, FileBody):
+            return value.read(article.path or "")
+        return value  # type: ignore[no-any-return]
 
-    def __set__(self, article: Article, value: str | DeferredBody) -> None:
+    def __set__(self, article: Article, value: str | DeferredBody | FileBody) -> None:
         # Reached only from the generated __init__ (object.__setattr__); the frozen
         # dataclass's own __setattr__ refuses every later assignment.
-        if not isinstance(value, (str, DeferredBody)):
+        if not isinstance(value, (str, DeferredBody, FileBody)):
             raise TypeError(f"Article body must be text, not {type(value).__name__}")
         article.__dict__[self.slot] = value
 

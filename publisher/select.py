@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 from .model import Article
 
@@ -23,8 +24,8 @@ def is_scheduled(article: Article, now: datetime) -> bool:
 
 def newest_first(articles: Iterable[Article]) -> list[Article]:
     """Newest first; equal dates fall back to slug so the order never depends on the file system."""
-    ordered = sorted(articles, key=lambda a: a.slug)
-    return sorted(ordered, key=lambda a: a.published, reverse=True)
+    ordered = sorted(articles, key=attrgetter("slug"))  # attrgetter: 10,000 articles sorted in C
+    return sorted(ordered, key=attrgetter("published"), reverse=True)
 
 
 def window(
@@ -68,14 +69,14 @@ def select(
     since, upper = window(now, since=since, until=until, days=days)
     tag_key = tag.casefold() if tag is not None else None
     category_key = category.casefold() if category is not None else None
-    chosen = [
-        a
-        for a in articles
-        if is_published(a, upper)
-        and (since is None or a.published > since)
-        and (featured is None or a.featured == featured)
-        and (tag_key is None or any(t.casefold() == tag_key for t in a.tags))
-        and (category_key is None or (a.category or "").casefold() == category_key)
-    ]
-    chosen = newest_first(chosen)
-    return chosen[:limit] if limit is not None else chosen
+    chosen = [a for a in articles if not a.draft and a.published <= upper]  # is_published, inlined: 10,000 calls
+    if since is not None or featured is not None or tag_key is not None or category_key is not None:
+        chosen = [
+            a
+            for a in chosen
+            if (since is None or a.published > since)
+            and (featured is None or a.featured == featured)
+            and (tag_key is None or any(t.casefold() == tag_key for t in a.tags))
+            and (category_key is None or (a.category or "").casefold() == category_key)
+        ]
+    return newest_first(chosen)[:limit]

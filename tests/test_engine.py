@@ -53,6 +53,7 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
             "outputs",
             "output_bytes",
             "statics",
+            "snapshot",
             "meta",
         } == tables  # the newsletter's records are elsewhere
         assert db.execute("SELECT count(*) FROM sources").fetchone() == (3,)

@@ -16,7 +16,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import ContentError
@@ -24,10 +24,11 @@ from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import distinct_terms, slugify
 from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
-from .authors import authors_of
-from .fields import NOT_AN_ARTICLE, Fields, kind, not_an_article, read_date
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id, file_name_parts
+
+if TYPE_CHECKING:
+    from .fields import Fields
 
 __all__ = ["check", "load_article", "load_articles", "parse_article", "split_frontmatter"]
 
@@ -58,7 +59,7 @@ def load_articles(
         root = Path(content)
         if not root.is_dir():
             raise ContentError(root, None, "no such content folder", reason="missing folder")
-        found = store.load(*scan(root, config.site.exclude or ()), config)
+        found = store.load(*scan(root, config.site.exclude or ()), config, root=root)
         problems = [e for e in found.errors if e.is_problem]
         if strict and problems:
             raise problems[0]
@@ -111,16 +112,28 @@ def scan_folder(
 
 
 def one_per_url(
-    articles: Iterable[Article], config: Config, errors: list[ContentError] | None, strict: bool, *, quiet: bool = False
+    articles: Iterable[Article],
+    config: Config,
+    errors: list[ContentError] | None,
+    strict: bool,
+    *,
+    quiet: bool = False,
+    urls: dict[int, str] | None = None,
 ) -> list[Article]:
     """Articles in the order given, one per URL and per entry id: the newer wins and the other is
     reported, naming both files (two entries with one address or id would be one to a feed reader);
-    logged, unless ``quiet``: then only appended to ``errors``."""
+    logged, unless ``quiet``: then only appended to ``errors``. ``urls``: each article's URL by its
+    id() where known already (a snapshot's), and those made here added; the caller keeps the
+    articles alive meanwhile (a list), so that no id() is another's."""
     kept: dict[str, Article] = {}  # by URL in lower case: /Post/ and /post/ are one on case-insensitive hosts
     ids: dict[str, str] = {}  # entry id -> key of the article that has it, when not the URL itself
     templated = config.feeds.entry_id != "{url}"
     for article in articles:
-        url = article_url(article, config)
+        url = urls.get(id(article)) if urls is not None else None
+        if url is None:
+            url = article_url(article, config)
+            if urls is not None:
+                urls[id(article)] = url
         other = kept.get(url.casefold())
         key = url.casefold()
         if other is None and (templated or article.id):
@@ -217,6 +230,8 @@ def split_frontmatter(
     text: str, path: str | Path | None = None, config: Config | None = None
 ) -> tuple[dict[str, Any], str, int]:
     """Return (metadata, body, line where the frontmatter starts) or raise ContentError."""
+    from .fields import kind
+
     split = split_text(text, path, header_lines=config is not None and config.preset_rules.header_lines)
     offset, body = split.offset, split.body
     meta = parse_yaml(split, path) if split.kind == "yaml" else parse_other(split, path)
@@ -253,6 +268,10 @@ def article_from_metadata(
     Raises ContentError with the reason "not an article" for a redirect stub, or a file with
     neither a title nor a date (a section's list page, a site page).
     """
+    # Imported here: a load that finds its articles in the state store reads no field.
+    from .authors import authors_of
+    from .fields import NOT_AN_ARTICLE, Fields, not_an_article, read_date
+
     stub = not_an_article(meta, path)
     if stub is not None:
         raise stub

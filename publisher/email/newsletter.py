@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..engine.state import StateStore, peek_state
+from ..engine.peek import peek_state
+from ..engine.state import StateStore
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from ..output import write_files

@@ -7,8 +7,12 @@ import fcntl
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import LockError, OutputError
+from ..errors import ConfigError, LockError, OutputError
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 # The lock descriptors this process holds. A forked child closes its copies at once: the flock
 # belongs to the open file, so a child that kept one would keep the folder locked after the run
@@ -58,3 +62,26 @@ def unlock_folder(fd: int) -> None:
     """Release a lock taken with lock_folder or hold_lock."""
     _HELD.discard(fd)
     os.close(fd)  # releases the flock
+
+
+def prepare_folder(config: Config) -> Path:
+    """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
+    folder = config.state_folder
+    if folder.resolve().is_relative_to(config.output_folder.resolve()):
+        raise ConfigError(
+            f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
+            "keep it beside the configuration (the default, .publisher)"
+        )
+    return made_folder(folder)
+
+
+def made_folder(folder: Path) -> Path:
+    """``folder``, created when missing, with a .gitignore of its own."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():  # git-ignorable by itself: a site's repository never picks it up
+            ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
+    return folder

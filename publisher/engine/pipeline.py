@@ -146,7 +146,7 @@ def _build(config: Config, store: StateStore, now: datetime, strict: bool, writt
     # transaction. Problems are said once it is committed: a build that finds the state database
     # damaged part-way starts again (see build), and says each of them once all the same.
     with store.transaction():
-        loaded = stages.load(files, outside, config)
+        loaded = stages.load(files, outside, config, root=config.content_folder)
         fresh = list(loaded.fresh_errors)
         problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are only counted
         if strict and problems:

@@ -33,8 +33,8 @@ _DATETIMES = [i for i, (_, kind) in enumerate(FIELDS) if kind == "d"]
 _TUPLES = [i for i, (_, kind) in enumerate(FIELDS) if kind == "t"]
 
 
-class _Unstorable(Exception):
-    pass
+class Unstorable(Exception):
+    """A value a record cannot hold exactly."""
 
 
 def error_record(error: ContentError) -> list[Any]:
@@ -66,21 +66,23 @@ def encode(article: Article) -> list[Any] | None:
                 continue
             kind = FIELDS[i][1]
             if kind == "d":
-                values[i] = _encode_datetime(value)
+                values[i] = encode_datetime(value)
             elif kind == "t":
                 if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-                    raise _Unstorable
+                    raise Unstorable
                 values[i] = list(value)
             elif not _is_json(value) or isinstance(value, tuple):
-                raise _Unstorable
-    except _Unstorable:
+                raise Unstorable
+    except Unstorable:
         return None
     return values
 
 
-def _encode_datetime(value: Any) -> str | list[Any]:
+def encode_datetime(value: Any) -> str | list[Any]:
+    """A datetime as JSON (``decode_datetime`` gives back an equal one, in the same zone); Unstorable
+    when it is none or its zone cannot be named (a fixed offset, or a zoneinfo key)."""
     if not isinstance(value, datetime):
-        raise _Unstorable
+        raise Unstorable
     zone = value.tzinfo
     if isinstance(zone, ZoneInfo) and zone.key:
         return [value.replace(tzinfo=None).isoformat(), zone.key, value.fold]
@@ -88,7 +90,14 @@ def _encode_datetime(value: Any) -> str | list[Any]:
         plain = timezone(zone.utcoffset(None))
         if zone == plain and zone.tzname(None) == plain.tzname(None):
             return value.isoformat()
-    raise _Unstorable
+    raise Unstorable
+
+
+def decode_datetime(value: str | list[Any]) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    naive, key, fold = value
+    return datetime.fromisoformat(naive).replace(tzinfo=ZoneInfo(key), fold=fold)
 
 
 def _is_json(value: Any) -> bool:
@@ -109,12 +118,8 @@ def decode(values: list[Any], path: str, config: Config) -> Article:
         raise ValueError("record does not match the Article fields")
     values = list(values)
     for i in _DATETIMES:
-        value = values[i]
-        if isinstance(value, str):
-            values[i] = datetime.fromisoformat(value)
-        elif value is not None:
-            naive, key, fold = value
-            values[i] = datetime.fromisoformat(naive).replace(tzinfo=ZoneInfo(key), fold=fold)
+        if values[i] is not None:
+            values[i] = decode_datetime(values[i])
     for i in _TUPLES:
         if values[i] is not None:
             values[i] = tuple(values[i])

@@ -13,6 +13,9 @@ It holds what one build leaves for the next, in tables a build reads row by row:
   gone: MkDocs empties its site folder before each build), so that such an output, unchanged, is
   written again as it was, not made again;
 - ``statics``: the local cover files the outputs depend on;
+- ``snapshot``: the articles of the content listing last loaded, as one blob (engine/snapshot.py),
+  under the digest of that listing and every setting; it goes whenever a file or its HTML does,
+  and with it the ``rendered`` meta value (what each output of a render of them was made of);
 - ``meta``: the fingerprint of the last build (settings, listing, window), as JSON values.
 
 The folder is never the served one, so nothing here is published. A run holds the folder's lock
@@ -30,23 +33,24 @@ import hashlib
 import json
 import logging
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..errors import ConfigError, ContentError, OutputError
+from ..errors import ContentError
 from ..output import database_unwritable
 from .damage import StateDamaged, named, set_aside
-from .lock import lock_folder, unlock_folder
+from .lock import lock_folder, made_folder, prepare_folder, unlock_folder
 from .records import dumps, error_record
 
 log = logging.getLogger("publisher")
 
 DB_NAME = "state.sqlite3"
 MAGIC = "publisher state"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources (
@@ -71,11 +75,10 @@ CREATE TABLE statics (
     folder TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, path)
 );
+CREATE TABLE snapshot (
+    one INTEGER PRIMARY KEY CHECK (one = 1), key TEXT NOT NULL, crc32 INTEGER NOT NULL, data BLOB NOT NULL
+);
 """
-
-
-def state_folder(config: Config) -> Path:
-    return config.state_folder
 
 
 def output_key(config: Config) -> str:
@@ -167,7 +170,8 @@ class StateStore:
     @named
     def update_sources(self, rows: list[tuple[Any, ...]], gone: list[str], *, forget_all: bool = False) -> None:
         """Record ``rows`` (as ``sources`` returns them) and forget the files ``gone`` with their HTML;
-        ``forget_all`` first forgets every file and its HTML (the settings changed)."""
+        ``forget_all`` first forgets every file and its HTML (the settings changed). The snapshot goes too."""
+        self._forget_snapshot()
         for table in ("sources", "html", "entries"):
             if forget_all:
                 self.db.execute(f"DELETE FROM {table}")
@@ -178,6 +182,7 @@ class StateStore:
     def record_errors(self, errors: dict[str, ContentError]) -> None:
         """Record each file's (rel -> its error) problem, as reported: a file whose article could not be
         rendered is listed on every build and not rendered again until it or the settings change."""
+        self._forget_snapshot()  # it holds those articles
         self.db.executemany(
             "UPDATE sources SET kind = 'error', record = ?, reported = 1 WHERE rel = ?",
             [(dumps(error_record(error)).decode(), rel) for rel, error in errors.items()],
@@ -227,6 +232,39 @@ class StateStore:
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
             (rel, name, key, data, isinstance(value, str), hashlib.sha256(data).hexdigest()),
         )
+
+    # -- snapshot: the last load's articles as one blob, under the key of what made them -------------
+
+    @named
+    def snapshot(self, key: str | None) -> bytes | None:
+        """The snapshot stored under ``key`` (None: whichever is stored); None when the one stored is
+        another's (or none is); StateDamaged when it is not what was stored (its CRC-32: a third of
+        SHA-256's time on 5 MB)."""
+        found = "SELECT crc32 FROM snapshot WHERE one = 1 AND (?1 IS NULL OR key = ?1)"
+        row = self.db.execute(found, (key,)).fetchone()
+        if row is None:
+            return None
+        # One copy of 4 MB, not two, through a small page cache: read once, it would only fill one.
+        size = self.db.execute("PRAGMA cache_size").fetchone()[0]
+        self.db.execute("PRAGMA cache_size = -64")
+        try:
+            with self.db.blobopen("snapshot", "data", 1, readonly=True) as blob:
+                data = blob.read()
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(size)}")
+        if zlib.crc32(data) != row[0]:
+            raise StateDamaged("it is damaged (the articles' snapshot is not what was stored)")
+        return data
+
+    @named
+    def store_snapshot(self, key: str, data: bytes) -> None:
+        """Replace the snapshot; call inside a transaction (with what the load recorded)."""
+        self._forget_snapshot()
+        self.db.execute("INSERT INTO snapshot VALUES (1, ?, ?, ?)", (key, zlib.crc32(data), data))
+
+    def _forget_snapshot(self) -> None:
+        self.db.execute("DELETE FROM snapshot")
+        self.db.execute("DELETE FROM meta WHERE key = 'rendered'")  # what the outputs of its articles were made of
 
     # -- outputs and statics: what a build wrote into a folder, and the files it read besides -----
 
@@ -284,28 +322,6 @@ class StateStore:
         self.db.close()
 
 
-def prepare_folder(config: Config) -> Path:
-    """The state folder, created on first use (git-ignored by itself), refused inside the output folder."""
-    folder = state_folder(config)
-    if folder.resolve().is_relative_to(config.output_folder.resolve()):
-        raise ConfigError(
-            f"state_dir: {folder} is inside the output folder {config.output_folder}, which is served; "
-            "keep it beside the configuration (the default, .publisher)"
-        )
-    return _made(folder)
-
-
-def _made(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():  # git-ignorable by itself: a site's repository never picks it up
-            ignore.write_text("# publisher's state (see README): not for version control\n*\n", encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the state folder ({exc.strerror}); set state_dir") from None
-    return folder
-
-
 @contextmanager
 def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
     """Open (creating on first use) the state database of ``config``, holding the folder's lock.
@@ -320,7 +336,7 @@ def open_state(config: Config, *, lock_timeout: float = 60.0, lock: bool = True)
 @contextmanager
 def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) -> Iterator[StateStore]:
     """The state database of ``folder`` (made on first use), holding the folder's lock while open."""
-    fd = lock_folder(_made(folder), lock_timeout) if lock else None
+    fd = lock_folder(made_folder(folder), lock_timeout) if lock else None
     try:
         db, fresh = _connect(folder)
         store = StateStore(folder, db, fresh)
@@ -333,29 +349,6 @@ def open_folder(folder: Path, *, lock_timeout: float = 60.0, lock: bool = True) 
     finally:
         if fd is not None:
             unlock_folder(fd)
-
-
-@contextmanager
-def peek_state(config: Config) -> Iterator[StateStore | None]:
-    """The state database opened read-only, without the lock, or None when there is none to read.
-
-    For the preview, which writes nothing and must not wait for a build; WAL lets it read while
-    a build writes. A damaged database is left for the next build to move aside.
-    """
-    path = state_folder(config) / DB_NAME
-    store = None
-    with suppress(sqlite3.Error, StateDamaged):
-        if path.is_file():
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=30)
-            store = StateStore(path.parent, db, fresh=False)
-            if store.get("schema") != [MAGIC, SCHEMA_VERSION]:
-                db.close()
-                store = None
-    try:
-        yield store
-    finally:
-        if store is not None:
-            store.close()
 
 
 def _connect(folder: Path) -> tuple[sqlite3.Connection, bool]:

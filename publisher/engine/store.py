@@ -28,12 +28,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import operator
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
+from operator import attrgetter, is_
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ..config import Config
 from ..content import OUTSIDE, SourceFile
@@ -41,11 +44,16 @@ from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
 from ..output import remove_outputs, write_inside
+from ..select import select
+from . import snapshot
+from .damage import StateDamaged
 from .fingerprint import file_stat, settings_key
 from .incremental import Loaded, load_changed
+from .rendered import Rendered, memo_key, still
+from .snapshot import snapshot_key
 from .state import StateStore, open_folder
 
-_EVERY_FIELD = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)))
+_EVERY_FIELD = attrgetter(*(f.name for f in dataclasses.fields(Article)))
 
 
 class Store:
@@ -56,6 +64,7 @@ class Store:
         self.state = self._opened.__enter__()
         self.loaded = Loaded()  # what the last load found: each article's file digest and path
         self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
+        self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
         self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
         self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
 
@@ -64,7 +73,8 @@ class Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable, store.made, store.entries_made = state, Loaded(), [], [], []
+        store.state, store.loaded, store.unrenderable, store.selected = state, Loaded(), [], None
+        store.made, store.entries_made = [], []
         return store
 
     def close(self) -> None:
@@ -78,20 +88,48 @@ class Store:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def load(self, files: list[SourceFile], outside: list[str], config: Config) -> Loaded:
-        """Every article and problem of ``files``, parsing only what the store does not know, recorded."""
+    def load(
+        self, files: list[SourceFile], outside: list[str], config: Config, *, root: str | Path | None = None
+    ) -> Loaded:
+        """Every article and problem of ``files``, parsing only what the store does not know, recorded.
+
+        With the content folder they were listed from (``root``) a listing the last load saw as it
+        is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
+        self.selected = None
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
-        loaded = load_changed(self.state if same else None, files, outside, config)
+        key = snapshot_key(settings, root, files, outside) if root is not None else None
+        try:
+            kept = self.state.snapshot(key) if same and key is not None else None
+            other = self.state.snapshot(None) if same and key is not None and not kept else None  # another listing's
+        except StateDamaged as damage:
+            if self._opened is None:
+                raise  # the build's database: the build moves it aside and starts again (pipeline.py)
+            self.state.start_afresh(damage)
+            same, kept, other = False, None, None
+        if kept:
+            try:
+                self.loaded = snapshot.decode(kept, config)
+                self.loaded.snapshot = key
+                return self.loaded
+            except ValueError:
+                kept = None  # made again below
+        prior, urls = _prior(other, config)
+        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
         outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
-        if loaded.rows or loaded.gone or not same or outside_now != sorted(reported):  # a commit costs ~10 ms
+        changed = loaded.rows or loaded.gone or not same or outside_now != sorted(reported)
+        if changed or (key is not None and kept is None):  # a commit costs ~10 ms
             with self.state.transaction():
-                self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
-                self.state.put("settings", settings)
-                self.state.put("outside_reported", outside_now)
+                if changed:
+                    self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
+                    self.state.put("settings", settings)
+                    self.state.put("outside_reported", outside_now)
+                if key is not None:
+                    self.state.store_snapshot(key, snapshot.encode(loaded, config))
+        loaded.snapshot = key
         self.loaded = loaded
         return loaded
 
@@ -114,19 +152,60 @@ class Store:
             loaded.rels[article.path] = article.url or article.path
         self.loaded = loaded
 
+    def select(self, articles: Iterable[Article], now: datetime | None) -> list[Article]:
+        """``select(articles, now=now)``; for the very articles of the last load, from their order kept
+        with them (the published are the oldest up to ``now``, newest first: a bisection, not a sort)."""
+        loaded = self.loaded
+        if (
+            loaded.oldest is None
+            or now is None
+            or now.tzinfo is None
+            or not isinstance(articles, list)
+            or len(articles) != len(loaded.articles)
+            or not all(map(is_, articles, loaded.articles))
+        ):
+            self.selected = None
+            return select(articles, now=now)
+        oldest = list(map(articles.__getitem__, loaded.oldest))
+        cut = bisect_right(oldest, now, key=attrgetter("published"))
+        published = oldest[:cut][::-1]
+        self.selected = published, cut
+        return published
+
     def render(self, published: list[Article], config: Config, *, strict: bool = False) -> Rendered:
         """The outputs of ``published`` (newest first) with each article's HTML made once and stored.
 
         The HTML the outputs need and the store does not hold is rendered first, each article within
         its time budget (guard.py); one that fails is left out (``unrenderable``, recorded as its
         file's problem) and the outputs planned again without it (``strict``: its error is raised).
+        When ``published`` are articles of the last load and were rendered so before (the same files,
+        settings and cover sizes), what each output is made of is known: nothing is planned until an
+        output has to be made.
         """
+        settings = self.state.get("settings", "")
+        self.unrenderable = []
+        key = self._published_key(published, settings)
+        # What the outputs of the snapshot's articles were made of (engine/state.py drops it with them).
+        recorded = self.state.get("rendered") if key is not None else None
+        known = recorded["made"] if isinstance(recorded, dict) and recorded.get("key") == key else None
+        if known is not None and all(file_stat(Path(path))[0] == size for path, size in known["covers"]):
+            memos = dict(zip(known["names"], known["memos"], strict=True))
+            return Rendered(memos, lambda: self._plan(published, config, strict))
+        outputs, html = self._plan(published, config, strict)
+        covers: dict[str, int] = {}
+        memos = {o.filename: memo_key(o, settings, self.loaded.shas, config, covers) for o in outputs}
+        if key is not None and not self.unrenderable:
+            made = {"names": list(memos), "memos": list(memos.values()), "covers": sorted(covers.items())}
+            with self.state.transaction():
+                self.state.put("rendered", {"key": key, "made": made})
+        return Rendered(memos, lambda: (outputs, html))
+
+    def _plan(self, published: list[Article], config: Config, strict: bool) -> tuple[list[Any], HtmlCache]:
+        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``)."""
         from ..feeds import plan_outputs
         from .prerender import prerender
 
-        settings = self.state.get("settings", "")
-        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, settings)
-        self.unrenderable = []
+        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, self.state.get("settings", ""))
         with self.state.transaction():
             while True:
                 outputs = plan_outputs(published, config)
@@ -144,8 +223,23 @@ class Store:
                 self.state.record_errors(
                     {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
                 )
-        memos = {o.filename: _memo_key(o, settings, self.loaded.shas, config) for o in outputs}
-        return Rendered(outputs, memos, config, html)
+        return outputs, html
+
+    def _published_key(self, published: list[Article], settings: str) -> str | None:
+        """What the outputs of ``published`` are made of besides their covers, as one digest: None unless
+        each is an article the last load gave (the same object), known by its place in that load."""
+        loaded = self.loaded
+        if loaded.snapshot is None:
+            return None
+        if self.selected is not None and self.selected[0] is published:  # by ``select``: known by where it cut
+            return hashlib.sha256(f"{settings}\n{loaded.snapshot}\n{self.selected[1]}".encode()).hexdigest()
+        if loaded.index is None:
+            loaded.index = dict(zip(map(id, loaded.articles), range(len(loaded.articles)), strict=True))
+        places = list(map(loaded.index.get, map(id, published)))
+        if None in places:
+            return None
+        made_of = f"{settings}\n{loaded.snapshot}\n".encode() + array("q", cast(list[int], places)).tobytes()
+        return hashlib.sha256(made_of).hexdigest()
 
     def write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str]) -> tuple[list[str], list[str]]:
         """Write ``feeds`` into ``out``, adding the names rewritten to ``written``; returns the names
@@ -159,7 +253,7 @@ class Store:
                 known = previous.get(name)
                 same = memo is not None and known is not None and known[3] == memo
                 # The file as last written (only asked where it decides something: a memo to compare or keep).
-                present = memo is not None and known is not None and _still(Path(out) / name, known)
+                present = memo is not None and known is not None and still(Path(out) / name, known)
                 fine = same and present
                 # A file gone or not as written (MkDocs empties its site folder before each build) whose
                 # parts did not change is written again from the bytes kept, not made again.
@@ -184,124 +278,24 @@ class Store:
                 self.state.record_output(folder, name, sha, size, mtime_ns, memo, data if keep else None)
                 del data
             if isinstance(feeds, Rendered):
-                self.made, self.entries_made = list(feeds.made), sorted(feeds.parts.kept.made)
+                self.made = list(feeds.made)
+                self.entries_made = sorted(feeds.planned.parts.kept.made) if feeds.planned is not None else []
             gone = sorted(set(previous) - set(feeds))
             removed = remove_outputs(gone, out)
             self.state.forget_outputs(folder, gone)
         return unchanged, removed
 
 
-class Rendered(Mapping[str, bytes]):
-    """The outputs of one render, by file name in the order they are made: each output's bytes are
-    made when asked for, and an article's pieces dropped once every output holding it was made or
-    skipped (so asking in order keeps only the articles still to come in memory)."""
-
-    def __init__(self, outputs: list[Any], memos: dict[str, str | None], config: Config, html: HtmlCache) -> None:
-        from ..feeds import Parts
-
-        self.outputs = {output.filename: output for output in outputs}
-        self.memos = memos  # what each output is made of, as one digest (None: not from known files)
-        self.config = config
-        self.html = html
-        self.parts = Parts(config, html, kept=_Entries(html, config))
-        self.remaining: dict[int, int] = {}  # id(article) -> outputs not yet made or skipped that hold it
-        self.done: set[str] = set()
-        self.made: list[str] = []  # the outputs whose bytes were asked for, in order
-        for output in outputs:
-            for article in output.entries:
-                self.remaining[id(article)] = self.remaining.get(id(article), 0) + 1
-
-    def __getitem__(self, name: str) -> bytes:
-        from ..feeds import render_output
-
-        if self.html.store is None:
-            data = render_output(self.outputs[name], self.config, self.parts)
-        else:
-            with self.html.store.transaction():  # the entries it keeps: one commit, not one a row
-                data = render_output(self.outputs[name], self.config, self.parts)
-        self.made.append(name)
-        self.skip(name)
-        return data
-
-    def skip(self, name: str) -> None:
-        """``name`` will not be asked for (again): its articles' pieces may go once no other output needs them."""
-        if name in self.done:
-            return
-        self.done.add(name)
-        for article in self.outputs[name].entries:
-            self.remaining[id(article)] -= 1
-            if self.remaining[id(article)] == 0:
-                self.parts.release(article)
-                self.html.release(article)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.outputs)
-
-    def __len__(self) -> int:
-        return len(self.outputs)
-
-
-class _Entries:
-    """Each article's entries (feeds/parts.py KEPT) in the state store, under the key of its HTML
-    (every setting, its file's SHA-256) and its cover file's size (an enclosure's length)."""
-
-    def __init__(self, html: HtmlCache, config: Config) -> None:
-        self.html = html
-        self.config = config
-        self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
-        self.made: set[str] = set()  # the articles (Article.key) whose entries were made, not found kept
-
-    def _where(self, article: Article) -> tuple[str, str] | None:
-        from ..feeds.enclosure import cover_file
-
-        if article.key in self.keys:
-            return self.keys[article.key]
-        found = self.html.key(article)
-        where = None
-        if found is not None and self.html.store is not None:
-            rel, key = found
-            cover = str(file_stat(cover_file(article, self.config))[0]) if article.cover_image else ""
-            where = rel, hashlib.sha256(f"{key}\0{cover}".encode()).hexdigest()
-        self.keys[article.key] = where
-        return where
-
-    def get(self, article: Article, name: str) -> bytes | str | None:
-        where = self._where(article)
-        return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
-
-    def put(self, article: Article, name: str, value: bytes | str) -> None:
-        self.made.add(article.key)
-        where = self._where(article)
-        if where is not None and self.html.store is not None:
-            self.html.store.store_entry(where[0], name, where[1], value)
-
-
-def _memo_key(output: Any, settings: str, shas: dict[str, str], config: Config) -> str | None:
-    """What an output is made of, as one digest: None when an entry does not come from a known file.
-
-    An output is decided by its key (spec, dates, the feeds a page lists ...) and its entries'
-    files, under the same settings.
-    """
-    from ..feeds.enclosure import cover_file
-
-    parts = [settings, output.key()]
-    for article in output.entries:
-        sha = shas.get(article.path) if article.path else None
-        if sha is None:
-            return None
-        parts.append(f"{article.path}\0{sha}")
-        if article.cover_image:
-            cover = cover_file(article, config)
-            parts.append(str(file_stat(cover)[0]) if cover is not None else "-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _still(path: Path, known: tuple[str, int, int, str | None]) -> bool:
-    """The file holds what was recorded: the same size and mtime, or else the same SHA-256."""
-    sha, size, mtime_ns, _ = known
-    if file_stat(path) == (size, mtime_ns):
-        return True
+def _prior(kept: bytes | None, config: Config) -> tuple[dict[str, Article], dict[int, str]]:
+    """The articles of the snapshot another listing left (the last load's) by path under the content
+    folder, and their URLs by id(): those of files unchanged since are taken as they are (0.03 s for
+    10,000, against 0.13 s for their records decoded and 0.04 s for their URLs made again)."""
+    if not kept:
+        return {}, {}
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    except OSError:
-        return False
+        before = snapshot.decode(kept, config)
+    except ValueError:
+        return {}, {}
+    rels, text = before.rels, before.url_text
+    urls = dict(zip(map(id, before.articles), text.split("\n"), strict=True)) if text is not None else {}
+    return {rels[article.path or ""]: article for article in before.articles}, urls

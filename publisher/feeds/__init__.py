@@ -85,7 +85,7 @@ def render_feeds(
     are made when asked for: ``write_feeds`` with the same store makes only the feeds that changed.
     """
     if store is not None:
-        feeds: Mapping[str, bytes] = store.render(select(articles, now=now), config, strict=strict)
+        feeds: Mapping[str, bytes] = store.render(store.select(articles, now), config, strict=strict)
         for failure in store.unrenderable:
             report(failure.error, errors, strict)
         return feeds

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from ...config import Config
 from ...engine.damage import move_aside
-from ...engine.lock import hold_lock, unlock_folder
-from ...engine.state import prepare_folder, state_folder
+from ...engine.lock import hold_lock, prepare_folder, unlock_folder
 from ...errors import OutputError
 from ...output import database_unwritable
 
@@ -125,7 +124,7 @@ def open_journal(path: str | Path) -> sqlite3.Connection:
 
 def peek_newsletter(config: Config) -> sqlite3.Connection | None:
     """The newsletter database opened read-only, or None when there is none (the preview reads the history)."""
-    path = state_folder(config) / DB_NAME
+    path = config.state_folder / DB_NAME
     if not path.is_file():
         return None
     try:

@@ -1,0 +1,162 @@
+"""A library caller's second call with a ``publisher.Store``: the articles of an unchanged content folder
+come back from the state store's snapshot (engine/snapshot.py), equal to the first call's, and nothing is
+rendered or written; anything that changed the articles is seen, whatever kept a file's size."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+import publisher
+from publisher.model import FileBody
+from tests.conftest import NOW, PROCESS_ENV, Site
+
+# A library caller on each rebuild of its site: load, render and write with one store, then what it
+# imported (the rendering stack never, when every feed is as written) and what it wrote.
+CALLER = """
+import sys, publisher
+config = publisher.load_config(sys.argv[1])
+with publisher.Store(sys.argv[2]) as store:
+    articles = publisher.load_articles(config.content_folder, config, store=store)
+    feeds = publisher.render_feeds(articles, config, now=publisher.parse_date(sys.argv[3]), store=store)
+    written = publisher.write_feeds(feeds, sys.argv[4], store=store)
+heavy = sorted(m for m in ("feedgen", "lxml", "markdown", "nh3", "jinja2", "yaml") if m in sys.modules)
+print(len(articles), len(written), ",".join(heavy) or "-")
+"""
+
+
+@pytest.fixture
+def blog(site) -> Site:
+    made = site(title="Snapshot", url="https://snapshot.example.org/", feeds={"tags": True})
+    for name, date, tags in (
+        ("one.md", "2026-11-20", "[a, b]"),
+        ("two.md", "2026-11-21", "[b]"),
+        ("old.md", "2025-06-01", "[c]"),
+    ):
+        made.add(name, title=f"Title {name[:3]}", date=date, body=f"Body of *{name}*.", tags=tags, headline="Other")
+    return made
+
+
+def caller(blog: Site) -> tuple[int, int, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", CALLER, str(blog.config_file), str(blog / "state"), NOW.isoformat(), str(blog / "out")],
+        capture_output=True,
+        text=True,
+        env=PROCESS_ENV,
+        check=True,
+    )
+    count, written, heavy = done.stdout.split()
+    return int(count), int(written), heavy
+
+
+def shown(article: publisher.Article) -> list[str]:
+    return [repr(getattr(article, f.name)) for f in dataclasses.fields(article)]
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_second_call_renders_and_writes_nothing_and_imports_no_rendering_library(blog):
+    count, written, _ = caller(blog)
+    assert (count, written) == (3, len(mtimes(blog / "out"))) and written > 3
+    before = mtimes(blog / "out")
+    assert caller(blog) == (3, 0, "-")  # every feed as written: nothing parsed, rendered or written
+    assert mtimes(blog / "out") == before
+
+
+def test_the_second_load_gives_the_first_ones_articles_and_sees_every_change(blog):
+    config = blog.config()
+
+    def load(config: publisher.Config = config) -> list[publisher.Article]:
+        with publisher.Store(blog / "state") as store:
+            return publisher.load_articles(blog.content, config, store=store)
+
+    first = load()
+    again = load()
+    assert all(isinstance(vars(a)["_body"], FileBody) for a in again)  # from the snapshot (the files': DeferredBody)
+    assert again == first and [a.body for a in again] == [a.body for a in first]
+    assert [shown(a) for a in again] == [shown(a) for a in first]  # the same types and zones too
+    assert [a.title for a in again] == ["Title old", "Title one", "Title two"]
+
+    one = blog.content / "one.md"
+    stat = one.stat()
+    one.write_text(one.read_text().replace("Title one", "Title ONE"))  # the same size, another mtime
+    os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000))
+    assert one.stat().st_size == stat.st_size
+    assert [a.title for a in load()] == ["Title old", "Title ONE", "Title two"]
+    assert "Body of *one.md*." in next(a for a in load() if a.title == "Title ONE").body
+    assert all(isinstance(vars(a)["_body"], FileBody) for a in load())
+
+    blog.add("new.md", title="Title new", date="2026-11-22", body="New.", headline="Other")
+    assert [a.title for a in load()] == ["Title new", "Title old", "Title ONE", "Title two"]
+    (blog.content / "old.md").unlink()
+    assert [a.title for a in load()] == ["Title new", "Title ONE", "Title two"]
+    renamed = blog.config(fields={"title": ["headline"]})  # a setting that changes every article
+    assert [a.title for a in load(renamed)] == ["Other"] * 3
+    assert [a.title for a in load()] == ["Title new", "Title ONE", "Title two"]
+
+
+def test_a_problem_is_reported_by_the_first_load_only_and_listed_by_every_one(blog, caplog):
+    blog.add("bad.md", "---\ntitle: [unclosed\n---\nBody.\n")
+    blog.add("twin.md", title="Twin", date="2026-11-20", slug="one")  # one address with one.md
+
+    def load() -> tuple[list[publisher.Article], list[publisher.ContentError]]:
+        errors: list[publisher.ContentError] = []
+        with publisher.Store(blog / "state") as store:
+            return publisher.load_articles(blog.content, blog.config(), errors=errors, store=store), errors
+
+    caplog.clear()
+    articles, errors = load()
+    first = [r.getMessage() for r in caplog.records]
+    caplog.clear()
+    again, errors_again = load()
+    assert again == articles
+    assert [(e.path, e.field, e.reason) for e in errors_again] == [(e.path, e.field, e.reason) for e in errors]
+    assert any("bad.md" in m for m in first) and not any("bad.md" in r.getMessage() for r in caplog.records)
+    assert any("also the slug of" in r.getMessage() for r in caplog.records)  # two files: recorded with neither
+
+
+def test_a_damaged_snapshot_is_moved_aside_and_the_articles_loaded_from_the_files(blog, caplog):
+    with publisher.Store(blog / "state") as store:
+        first = publisher.load_articles(blog.content, blog.config(), store=store)
+
+    def damage() -> None:
+        with closing(sqlite3.connect(blog / "state" / "state.sqlite3")) as db, db:
+            db.execute("UPDATE snapshot SET data = data || x'00'")  # one byte more: not what was stored
+
+    damage()
+    with publisher.Store(blog / "state") as store:
+        assert publisher.load_articles(blog.content, blog.config(), store=store) == first
+    assert "moved it to state.sqlite3.damaged-" in caplog.text
+    assert len(list((blog / "state").glob("state.sqlite3.damaged-*"))) == 1
+    damage()  # and found by a load of a changed folder, which takes the unchanged articles from it
+    blog.add("new.md", title="Title new", date="2026-11-22", body="New.")
+    with publisher.Store(blog / "state") as store:
+        assert len(publisher.load_articles(blog.content, blog.config(), store=store)) == len(first) + 1
+    assert caplog.text.count("moved it to state.sqlite3.damaged-") == 2
+    publisher.build(blog.config(state_dir=str(blog / "state")), now=NOW)  # and a build on that store goes on
+
+
+def test_render_feeds_with_the_store_gives_what_it_gives_without_whatever_now_is(blog):
+    blog.add("same-day.md", title="Same day", date="2026-11-21", tags="[b]")  # two.md's date: the slug decides
+    blog.add("draft.md", title="Draft", date="2026-11-19", draft="true")
+    blog.add("later.md", title="Later", date="2026-11-25")  # scheduled until then
+    config = blog.config()
+    moments = ("2025-01-01T00:00:00+00:00", "2026-11-21T00:00:00+00:00", NOW.isoformat(), "2027-01-01T00:00:00+00:00")
+    with publisher.Store(blog / "state") as store:
+        publisher.load_articles(blog.content, config, store=store)
+        articles = publisher.load_articles(blog.content, config, store=store)  # from the snapshot
+        assert all(isinstance(vars(a)["_body"], FileBody) for a in articles)
+        for moment in moments:
+            now = publisher.parse_date(moment)
+            plain = publisher.render_feeds(articles, config, now=now)
+            for _ in range(2):  # planned, then known from the store
+                assert dict(publisher.render_feeds(articles, config, now=now, store=store)) == plain
