@@ -190,11 +190,16 @@ def store_call(pages: list[Page], folder: Path) -> tuple[list[str], list[str], d
 
 
 def test_an_emptied_output_folder_gets_the_kept_bytes_and_an_edit_makes_only_what_holds_the_page(tmp_path):
-    """MkDocs empties site/ before every build: the store writes each unchanged output from the bytes it
-    kept, and after an edit makes again only the outputs that hold the edited page, and its entries alone."""
+    """MkDocs empties site/ before every build: once the store saw its files gone, it keeps their bytes and
+    writes each unchanged output from them, and after an edit makes again only the outputs that hold the
+    edited page, and its entries alone. A first write keeps no bytes (publisher build's folder keeps its
+    files)."""
     old = Page("Old", "https://docs.example.org/old/", "2024-06-01", "<p>From last year.</p>")
     made, entries, first = store_call([*PAGES, old], tmp_path)
     assert set(made) == set(first) and len(entries) == 3
+    shutil.rmtree(tmp_path / "out")
+    made, entries, again = store_call([*PAGES, old], tmp_path)
+    assert (set(made), entries, again) == (set(first), [], first)  # from the kept entries; bytes kept now
     shutil.rmtree(tmp_path / "out")
     made, entries, again = store_call([*PAGES, old], tmp_path)
     assert (made, entries, again) == ([], [], first)
@@ -216,6 +221,8 @@ def test_kept_bytes_found_damaged_move_the_store_aside_and_the_feeds_are_made_af
     articles = pages_with_files(PAGES, config)
     host.publish(articles, config, now=NOW)
     first = {p.name: p.read_bytes() for p in config.output_folder.rglob("*") if p.is_file()}
+    shutil.rmtree(config.output_folder)
+    host.publish(articles, config, now=NOW)  # the files were gone: their bytes are kept from now on
     shutil.rmtree(config.output_folder)
     with closing(sqlite3.connect(config.state_folder / "state.sqlite3")) as db, db:
         db.execute("UPDATE output_bytes SET data = X'00'")

@@ -208,11 +208,13 @@ def entry_links(name: str, data: bytes) -> set[str]:
 
 
 def test_an_edit_makes_one_pages_entries_again_and_only_the_files_that_hold_it(tmp_path):
-    """MkDocs empties site/ before every build; the files that do not hold the edited post are written
-    from the bytes the store kept, and only those that hold it are made again (the build log counts them)."""
+    """MkDocs empties site/ before every build; from the second build on, the files that do not hold the
+    edited post are written from the bytes the store kept, and only those that hold it are made again
+    (the build log counts them)."""
     folder = tmp_path / "blog"
     shutil.copytree(FIXTURE, folder)
     assert mkdocs_build(folder).returncode == 0
+    assert mkdocs_build(folder).returncode == 0  # the store finds site/ emptied and keeps the files' bytes
     first, before = feed_files(folder / "site"), stored_entries(folder)
     post = folder / "docs" / "blog" / "posts" / "winter-field-kit.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
