@@ -160,3 +160,23 @@ def test_render_feeds_with_the_store_gives_what_it_gives_without_whatever_now_is
             plain = publisher.render_feeds(articles, config, now=now)
             for _ in range(2):  # planned, then known from the store
                 assert dict(publisher.render_feeds(articles, config, now=now, store=store)) == plain
+
+
+@pytest.mark.parametrize("how", ["title", "html"])
+def test_an_article_its_caller_changed_is_rendered_afresh_not_taken_from_its_file(blog, how):
+    """A caller that changes an article the load gave (a host rewriting titles, or giving the HTML its
+    own pages hold) keeps its file's path; the store must not answer for it from what the file made."""
+    config = blog.config()
+    out = blog / "out"
+    change = {"title": "Title changed"} if how == "title" else {"html": "<p>The host's own HTML.</p>"}
+    with publisher.Store(blog / "state") as store:
+        articles = publisher.load_articles(blog.content, config, store=store)
+        publisher.write_feeds(publisher.render_feeds(articles, config, now=NOW, store=store), out, store=store)
+        changed = [dataclasses.replace(a, **change) if a.title == "Title one" else a for a in articles]
+        feeds = publisher.render_feeds(changed, config, now=NOW, store=store)
+        assert dict(feeds) == dict(publisher.render_feeds(changed, config, now=NOW))
+        written = publisher.write_feeds(feeds, out, store=store)
+    holding = {"atom.xml", "rss.xml", "feed.json", "tags/a.atom.xml", "tags/b.json"}
+    assert holding <= set(written)
+    text = "Title changed" if how == "title" else "own HTML"
+    assert all(text in (out / name).read_text(encoding="utf-8") for name in holding)

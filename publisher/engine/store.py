@@ -147,6 +147,7 @@ class Store:
         for article in articles:
             if article.path is None:
                 continue  # kept in memory only, as the HTML cache keeps articles without a file
+            loaded.articles.append(article)
             fields = repr(_EVERY_FIELD(article))  # one C call for every field: 13 ms for 1,000 pages, not 16
             loaded.shas[article.path] = hashlib.sha256(fields.encode("utf-8", "surrogatepass")).hexdigest()
             loaded.rels[article.path] = article.url or article.path
@@ -193,7 +194,7 @@ class Store:
             return Rendered(memos, lambda: self._plan(published, config, strict))
         outputs, html = self._plan(published, config, strict)
         covers: dict[str, int] = {}
-        memos = {o.filename: memo_key(o, settings, self.loaded.shas, config, covers) for o in outputs}
+        memos = {o.filename: memo_key(o, settings, html.shas, config, covers) for o in outputs}
         if key is not None and not self.unrenderable:
             made = {"names": list(memos), "memos": list(memos.values()), "covers": sorted(covers.items())}
             with self.state.transaction():
@@ -205,7 +206,7 @@ class Store:
         from ..feeds import plan_outputs
         from .prerender import prerender
 
-        html = HtmlCache(config, self.state, self.loaded.shas, self.loaded.rels, self.state.get("settings", ""))
+        html = HtmlCache(config, self.state, *self._known(published), self.state.get("settings", ""))
         with self.state.transaction():
             while True:
                 outputs = plan_outputs(published, config)
@@ -224,6 +225,17 @@ class Store:
                     {rels[f.article.path]: f.error for f in self.unrenderable if f.article.path in rels}
                 )
         return outputs, html
+
+    def _known(self, published: list[Article]) -> tuple[dict[str, str], dict[str, str]]:
+        """The file digests and store places of those of ``published`` that are the very articles the last
+        load or take gave. One its caller changed (``dataclasses.replace(article, title=...)``) keeps its
+        file's path but not what the file made, so its HTML, entries and outputs are made afresh."""
+        loaded = self.loaded
+        if loaded.index is None:
+            loaded.index = dict(zip(map(id, loaded.articles), range(len(loaded.articles)), strict=True))
+        index, shas, rels = loaded.index, loaded.shas, loaded.rels
+        known = [a.path for a in published if a.path in shas and id(a) in index]
+        return {path: shas[path] for path in known}, {path: rels[path] for path in known}
 
     def _published_key(self, published: list[Article], settings: str) -> str | None:
         """What the outputs of ``published`` are made of besides their covers, as one digest: None unless
