@@ -180,3 +180,35 @@ def test_an_article_its_caller_changed_is_rendered_afresh_not_taken_from_its_fil
     assert holding <= set(written)
     text = "Title changed" if how == "title" else "own HTML"
     assert all(text in (out / name).read_text(encoding="utf-8") for name in holding)
+
+
+@pytest.mark.parametrize("how", ["store", "build"])
+def test_a_cover_whose_link_now_names_another_file_gets_that_files_length(site, how):
+    """A cover in the static folder that is a symbolic link (a theme's current image) was measured
+    through the file it named at the first render: pointed at a bigger file, the store and build's
+    nothing-changed check found that first file unchanged and kept its length in every enclosure."""
+    blog = site(title="Covers", url="https://covers.example.org/", static="static")
+    images = blog / "static" / "img"
+    images.mkdir(parents=True)
+    (images / "small.png").write_bytes(b"x" * 100)
+    (images / "big.png").write_bytes(b"y" * 5000)
+    (images / "cover.png").symlink_to("small.png")
+    blog.add("one.md", title="One", date="2026-11-20", body="Body.", image="/img/cover.png")
+    config, out = blog.config(), blog / "out"
+
+    def run() -> None:
+        if how == "build":
+            publisher.build(config, now=NOW)
+            return
+        with publisher.Store(blog / "state") as store:
+            articles = publisher.load_articles(blog.content, config, store=store)
+            publisher.write_feeds(publisher.render_feeds(articles, config, now=NOW, store=store), out, store=store)
+
+    run(), run()
+    (images / "cover.png").unlink()
+    (images / "cover.png").symlink_to("big.png")
+    run()
+    cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, config), config, now=NOW))
+    assert b'length="5000"' in cold["rss.xml"]
+    written = blog.out if how == "build" else out
+    assert {name: (written / name).read_bytes() for name in cold} == cold
