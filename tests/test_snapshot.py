@@ -212,3 +212,20 @@ def test_a_cover_whose_link_now_names_another_file_gets_that_files_length(site, 
     assert b'length="5000"' in cold["rss.xml"]
     written = blog.out if how == "build" else out
     assert {name: (written / name).read_bytes() for name in cold} == cold
+
+
+def test_render_feeds_with_another_config_than_the_load_gives_what_that_config_gives(blog):
+    """The store's render memo and HTML were keyed by the settings of the load's Config: a caller that
+    renders the articles it loaded under another (its own site title) got the load's feeds, unwritten."""
+    config, out = blog.config(), blog / "out"
+    retitled = dataclasses.replace(config, site=dataclasses.replace(config.site, title="Another title"))
+    with publisher.Store(blog / "state") as store:
+        for _ in range(2):  # the second from the snapshot, with its render memo recorded
+            articles = publisher.load_articles(blog.content, config, store=store)
+            publisher.write_feeds(publisher.render_feeds(articles, config, now=NOW, store=store), out, store=store)
+        articles = publisher.load_articles(blog.content, config, store=store)
+        feeds = publisher.render_feeds(articles, retitled, now=NOW, store=store)
+        publisher.write_feeds(feeds, out, store=store)
+        cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, retitled), retitled, now=NOW))
+        assert dict(feeds) == cold and b"Another title" in cold["atom.xml"]
+    assert {name: (out / name).read_bytes() for name in cold} == cold

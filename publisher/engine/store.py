@@ -65,6 +65,7 @@ class Store:
         self.loaded = Loaded()  # what the last load found: each article's file digest and path
         self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
         self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
+        self.config: Config | None = None  # the Config of the last load or take, which its settings are of
         self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
         self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
 
@@ -73,7 +74,7 @@ class Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable, store.selected = state, Loaded(), [], None
+        store.state, store.loaded, store.unrenderable, store.selected, store.config = state, Loaded(), [], None, None
         store.made, store.entries_made = [], []
         return store
 
@@ -96,7 +97,7 @@ class Store:
         With the content folder they were listed from (``root``) a listing the last load saw as it
         is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
-        self.selected = None
+        self.selected, self.config = None, config
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
         key = snapshot_key(settings, root, files, outside) if root is not None else None
@@ -140,6 +141,7 @@ class Store:
         changes (the MkDocs and Pelican plugins: publisher/integrations/). An article without a file
         path is kept in memory only, as the HTML cache keeps those."""
         settings = settings_key(config)
+        self.config = config
         if self.state.get("settings") != settings:
             with self.state.transaction():
                 self.state.put("settings", settings)
@@ -185,6 +187,12 @@ class Store:
         """
         settings = self.state.get("settings", "")
         self.unrenderable = []
+        other = settings if config is self.config else settings_key(config)
+        if other != settings:
+            # Another Config than the articles were loaded with (another title, other feeds): what the store
+            # holds was made under the load's, so it answers for nothing here; each output is made and compared.
+            outputs, html = self._plan(published, config, strict, other)
+            return Rendered(dict.fromkeys((o.filename for o in outputs), None), lambda: (outputs, html))
         key = self._published_key(published, settings)
         # What the outputs of the snapshot's articles were made of (engine/state.py drops it with them).
         recorded = self.state.get("rendered") if key is not None else None
@@ -201,12 +209,16 @@ class Store:
                 self.state.put("rendered", {"key": key, "made": made})
         return Rendered(memos, lambda: (outputs, html))
 
-    def _plan(self, published: list[Article], config: Config, strict: bool) -> tuple[list[Any], HtmlCache]:
-        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``)."""
+    def _plan(
+        self, published: list[Article], config: Config, strict: bool, other: str | None = None
+    ) -> tuple[list[Any], HtmlCache]:
+        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``); under
+        ``other`` settings than the load's, with none of the articles known."""
         from ..feeds import plan_outputs
         from .prerender import prerender
 
-        html = HtmlCache(config, self.state, *self._known(published), self.state.get("settings", ""))
+        known = self._known(published) if other is None else ({}, {})
+        html = HtmlCache(config, self.state, *known, other or self.state.get("settings", ""))
         with self.state.transaction():
             while True:
                 outputs = plan_outputs(published, config)
