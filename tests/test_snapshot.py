@@ -229,3 +229,22 @@ def test_render_feeds_with_another_config_than_the_load_gives_what_that_config_g
         cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, retitled), retitled, now=NOW))
         assert dict(feeds) == cold and b"Another title" in cold["atom.xml"]
     assert {name: (out / name).read_bytes() for name in cold} == cold
+
+
+def test_a_build_after_a_library_caller_wrote_its_folder_writes_what_it_would_have(blog):
+    """A library caller with build's store and output folder but another ``now`` (a scheduled article
+    published ahead) rewrote the feeds; the next build found every file as the store last recorded it
+    and said nothing changed, leaving the scheduled article in the live feeds."""
+    blog.add("later.md", title="Title later", date="2026-12-20", body="Scheduled.")
+    config = blog.config(state_dir=str(blog / "state"))
+    assert not publisher.build(config, now=NOW).nothing_changed
+    ahead = publisher.parse_date("2027-01-01T00:00:00+00:00")
+    with publisher.Store(blog / "state") as store:
+        articles = publisher.load_articles(config.content_folder, config, store=store)
+        feeds = publisher.render_feeds(articles, config, now=ahead, store=store)
+        assert "atom.xml" in publisher.write_feeds(feeds, config.output_folder, store=store)
+    again = publisher.build(config, now=NOW)
+    cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, config), config, now=NOW))
+    assert not again.nothing_changed and "atom.xml" in again.written
+    assert {name: (config.output_folder / name).read_bytes() for name in cold} == cold
+    assert publisher.build(config, now=NOW).nothing_changed  # and the one after trusts it again

@@ -47,7 +47,7 @@ from ..output import remove_outputs, write_inside
 from ..select import select
 from . import snapshot
 from .damage import StateDamaged
-from .fingerprint import file_stat, settings_key
+from .fingerprint import file_stat, fingerprint_key, settings_key
 from .incremental import Loaded, load_changed
 from .rendered import Rendered, memo_key, still
 from .snapshot import snapshot_key
@@ -271,6 +271,7 @@ class Store:
         folder = str(Path(out).resolve())
         previous = self.state.outputs(folder)
         unchanged: list[str] = []
+        changed = False  # a file of ``out`` written anew or removed
         with self.state.transaction():
             for name in list(feeds):
                 memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
@@ -291,8 +292,10 @@ class Store:
                 data = feeds[name] if data is None else data
                 if not write_inside(out, name, data):
                     unchanged.append(name)
-                elif name not in written:
-                    written.append(name)
+                else:
+                    changed = True
+                    if name not in written:
+                        written.append(name)
                 size, mtime_ns = file_stat(Path(out) / name)
                 sha = known[0] if kept and known else hashlib.sha256(data).hexdigest()
                 # Its bytes are kept only where the folder lost a file it was given (MkDocs empties its site
@@ -308,6 +311,11 @@ class Store:
             gone = sorted(set(previous) - set(feeds))
             removed = remove_outputs(gone, out)
             self.state.forget_outputs(folder, gone)
+            if changed or removed:
+                # The folder no longer holds what the last build wrote (a library caller with another ``now`` or
+                # Config wrote it): that build's nothing-changed check must not vouch for it. A build writes
+                # its fingerprint again after this.
+                self.state.put(fingerprint_key(folder), None)
         return unchanged, removed
 
 
