@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -248,3 +249,28 @@ def test_a_build_after_a_library_caller_wrote_its_folder_writes_what_it_would_ha
     assert not again.nothing_changed and "atom.xml" in again.written
     assert {name: (config.output_folder / name).read_bytes() for name in cold} == cold
     assert publisher.build(config, now=NOW).nothing_changed  # and the one after trusts it again
+
+
+@pytest.mark.parametrize("how", ["store", "build"])
+def test_another_content_folder_whose_file_has_the_same_name_size_and_mtime_is_read(blog, how):
+    """The store's records of files are by path under the content folder: a copy of the folder made
+    with its mtimes (cp -p, rsync -a) whose one.md was edited to the same size gave the first folder's
+    article for it, with a store and in a build whose content folder changed."""
+    other = blog / "other"
+    shutil.copytree(blog.content, other)  # copy2: each file's mtime kept
+    one = other / "one.md"
+    stat = one.stat()
+    one.write_text(one.read_text().replace("Title one", "Title XXX"))
+    os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    config = blog.config(state_dir=str(blog / "state"))
+    if how == "build":
+        publisher.build(config, now=NOW)
+        moved = blog.config(state_dir=str(blog / "state"), content="other")
+        publisher.build(moved, now=NOW)
+        assert b"Title XXX" in (moved.output_folder / "atom.xml").read_bytes()
+        return
+    with publisher.Store(blog / "state") as store:
+        publisher.load_articles(blog.content, config, store=store)
+        titles = [a.title for a in publisher.load_articles(other, config, store=store)]
+        again = [a.title for a in publisher.load_articles(other, config, store=store)]
+    assert titles == again == ["Title old", "Title XXX", "Title two"]

@@ -117,17 +117,22 @@ class Store:
             except ValueError:
                 kept = None  # made again below
         prior, urls = _prior(other, config)
-        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls)
+        # The records are by path under the content folder: those of another folder are checked by digest.
+        folder = str(Path(root).resolve()) if root is not None else None
+        moved = same and folder is not None and self.state.get("content_root") != folder
+        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls, verify=moved)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
         outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
-        changed = loaded.rows or loaded.gone or not same or outside_now != sorted(reported)
+        changed = loaded.rows or loaded.gone or not same or moved or outside_now != sorted(reported)
         if changed or (key is not None and kept is None):  # a commit costs ~10 ms
             with self.state.transaction():
                 if changed:
                     self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
                     self.state.put("settings", settings)
                     self.state.put("outside_reported", outside_now)
+                    if folder is not None:
+                        self.state.put("content_root", folder)
                 if key is not None:
                     self.state.store_snapshot(key, snapshot.encode(loaded, config))
         loaded.snapshot = key
