@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections import Counter
 
 import pytest
@@ -195,3 +196,27 @@ def test_the_keeper_lets_a_killed_sends_connections_go_once_the_server_answered_
             assert waiting_peer.recv(1) == b""
         assert keeper.process.wait(timeout=5) == 0
         waiting_peer.close(), idle_peer.close()
+
+
+def test_a_keeper_that_stopped_reading_never_holds_up_the_send(monkeypatch):
+    """A keeper stopped (SIGSTOP, a debugger) filled its channel after about 150 notes and the send
+    blocked on the next one for ever, where a keeper killed lets it go on: it now gives up on the keeper."""
+    import signal
+    import socket
+    import time
+
+    from publisher.email import keeper as kept
+
+    monkeypatch.setattr(kept, "STUCK", 0.2)
+    keeper = kept.Keeper(timeout=10)
+    os.kill(keeper.process.pid, signal.SIGSTOP)
+    try:
+        with socket.socket() as sock:
+            started = time.monotonic()
+            for _ in range(2000):  # two notes a message: a thousand subscribers
+                keeper.waiting(keeper.hold(sock))
+            assert time.monotonic() - started < 5
+    finally:
+        os.kill(keeper.process.pid, signal.SIGCONT)
+        keeper.close()
+    assert keeper.process.wait(timeout=5) == 0  # the channel closed: it held nothing, it exits

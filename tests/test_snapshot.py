@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -180,3 +181,96 @@ def test_an_article_its_caller_changed_is_rendered_afresh_not_taken_from_its_fil
     assert holding <= set(written)
     text = "Title changed" if how == "title" else "own HTML"
     assert all(text in (out / name).read_text(encoding="utf-8") for name in holding)
+
+
+@pytest.mark.parametrize("how", ["store", "build"])
+def test_a_cover_whose_link_now_names_another_file_gets_that_files_length(site, how):
+    """A cover in the static folder that is a symbolic link (a theme's current image) was measured
+    through the file it named at the first render: pointed at a bigger file, the store and build's
+    nothing-changed check found that first file unchanged and kept its length in every enclosure."""
+    blog = site(title="Covers", url="https://covers.example.org/", static="static")
+    images = blog / "static" / "img"
+    images.mkdir(parents=True)
+    (images / "small.png").write_bytes(b"x" * 100)
+    (images / "big.png").write_bytes(b"y" * 5000)
+    (images / "cover.png").symlink_to("small.png")
+    blog.add("one.md", title="One", date="2026-11-20", body="Body.", image="/img/cover.png")
+    config, out = blog.config(), blog / "out"
+
+    def run() -> None:
+        if how == "build":
+            publisher.build(config, now=NOW)
+            return
+        with publisher.Store(blog / "state") as store:
+            articles = publisher.load_articles(blog.content, config, store=store)
+            publisher.write_feeds(publisher.render_feeds(articles, config, now=NOW, store=store), out, store=store)
+
+    run(), run()
+    (images / "cover.png").unlink()
+    (images / "cover.png").symlink_to("big.png")
+    run()
+    cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, config), config, now=NOW))
+    assert b'length="5000"' in cold["rss.xml"]
+    written = blog.out if how == "build" else out
+    assert {name: (written / name).read_bytes() for name in cold} == cold
+
+
+def test_render_feeds_with_another_config_than_the_load_gives_what_that_config_gives(blog):
+    """The store's render memo and HTML were keyed by the settings of the load's Config: a caller that
+    renders the articles it loaded under another (its own site title) got the load's feeds, unwritten."""
+    config, out = blog.config(), blog / "out"
+    retitled = dataclasses.replace(config, site=dataclasses.replace(config.site, title="Another title"))
+    with publisher.Store(blog / "state") as store:
+        for _ in range(2):  # the second from the snapshot, with its render memo recorded
+            articles = publisher.load_articles(blog.content, config, store=store)
+            publisher.write_feeds(publisher.render_feeds(articles, config, now=NOW, store=store), out, store=store)
+        articles = publisher.load_articles(blog.content, config, store=store)
+        feeds = publisher.render_feeds(articles, retitled, now=NOW, store=store)
+        publisher.write_feeds(feeds, out, store=store)
+        cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, retitled), retitled, now=NOW))
+        assert dict(feeds) == cold and b"Another title" in cold["atom.xml"]
+    assert {name: (out / name).read_bytes() for name in cold} == cold
+
+
+def test_a_build_after_a_library_caller_wrote_its_folder_writes_what_it_would_have(blog):
+    """A library caller with build's store and output folder but another ``now`` (a scheduled article
+    published ahead) rewrote the feeds; the next build found every file as the store last recorded it
+    and said nothing changed, leaving the scheduled article in the live feeds."""
+    blog.add("later.md", title="Title later", date="2026-12-20", body="Scheduled.")
+    config = blog.config(state_dir=str(blog / "state"))
+    assert not publisher.build(config, now=NOW).nothing_changed
+    ahead = publisher.parse_date("2027-01-01T00:00:00+00:00")
+    with publisher.Store(blog / "state") as store:
+        articles = publisher.load_articles(config.content_folder, config, store=store)
+        feeds = publisher.render_feeds(articles, config, now=ahead, store=store)
+        assert "atom.xml" in publisher.write_feeds(feeds, config.output_folder, store=store)
+    again = publisher.build(config, now=NOW)
+    cold = dict(publisher.render_feeds(publisher.load_articles(blog.content, config), config, now=NOW))
+    assert not again.nothing_changed and "atom.xml" in again.written
+    assert {name: (config.output_folder / name).read_bytes() for name in cold} == cold
+    assert publisher.build(config, now=NOW).nothing_changed  # and the one after trusts it again
+
+
+@pytest.mark.parametrize("how", ["store", "build"])
+def test_another_content_folder_whose_file_has_the_same_name_size_and_mtime_is_read(blog, how):
+    """The store's records of files are by path under the content folder: a copy of the folder made
+    with its mtimes (cp -p, rsync -a) whose one.md was edited to the same size gave the first folder's
+    article for it, with a store and in a build whose content folder changed."""
+    other = blog / "other"
+    shutil.copytree(blog.content, other)  # copy2: each file's mtime kept
+    one = other / "one.md"
+    stat = one.stat()
+    one.write_text(one.read_text().replace("Title one", "Title XXX"))
+    os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    config = blog.config(state_dir=str(blog / "state"))
+    if how == "build":
+        publisher.build(config, now=NOW)
+        moved = blog.config(state_dir=str(blog / "state"), content="other")
+        publisher.build(moved, now=NOW)
+        assert b"Title XXX" in (moved.output_folder / "atom.xml").read_bytes()
+        return
+    with publisher.Store(blog / "state") as store:
+        publisher.load_articles(blog.content, config, store=store)
+        titles = [a.title for a in publisher.load_articles(other, config, store=store)]
+        again = [a.title for a in publisher.load_articles(other, config, store=store)]
+    assert titles == again == ["Title old", "Title XXX", "Title two"]

@@ -28,6 +28,9 @@ log = logging.getLogger("publisher")
 
 HOLD, RELEASE, WAITING, ANSWERED = b"h", b"r", b"w", b"a"
 NO_SIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)  # Linux's; where it is missing, so is the keeper (no SOCK_SEQPACKET)
+# Seconds a note may wait for room in the channel: a keeper reads each in microseconds, so one that left
+# the channel full this long has stopped (SIGSTOP, a debugger) and the send goes on without it.
+STUCK = 5.0
 
 
 class Keeper:
@@ -47,6 +50,7 @@ class Keeper:
             except BaseException:
                 ours.close()
                 raise
+        ours.settimeout(STUCK)
         self.channel = ours
         self.lock = threading.Lock()  # the connections' threads tell it in turn
         self.numbers = itertools.count()
@@ -93,6 +97,8 @@ class Keeper:
                 return
             try:  # MSG_NOSIGNAL: a keeper that is gone must not take the send with it (SIGPIPE)
                 socket.send_fds(self.channel, [what + str(number).encode()], fds or [], NO_SIGNAL)
+            except TimeoutError:  # stopped: let it go (it sees the channel closed, as for a send that ended)
+                self.channel.close()
             except OSError:
                 pass  # a safety net only: the send goes on without it
 

@@ -55,7 +55,7 @@ class Fingerprint:
 
     @classmethod
     def read(cls, store: StateStore, config: Config) -> Fingerprint | None:
-        value = store.get(f"fingerprint {output_key(config)}")
+        value = store.get(fingerprint_key(output_key(config)))
         try:
             low, high = value["window"]
             return cls(
@@ -73,7 +73,7 @@ class Fingerprint:
         """Record it (inside the build's transaction), with the stats of the static files it names."""
         folder = output_key(config)
         store.put(
-            f"fingerprint {folder}",
+            fingerprint_key(folder),
             {
                 "settings": self.settings,
                 "inputs": self.inputs,
@@ -101,6 +101,11 @@ class Fingerprint:
             if file_stat(Path(path)) != (size, mtime_ns):
                 return False
         return True
+
+
+def fingerprint_key(folder: str) -> str:
+    """The meta key of the last build's Fingerprint for the output ``folder`` (as output_key names it)."""
+    return f"fingerprint {folder}"
 
 
 def settings_key(config: Config) -> str:

@@ -79,15 +79,20 @@ def load_changed(
     config: Config,
     prior: dict[str, Article] | None = None,
     prior_urls: dict[int, str] | None = None,
+    verify: bool = False,
 ) -> Loaded:
     """Every article and load error of ``files``, parsing only what ``store`` does not know.
 
     ``prior``: the articles of the last load by their files' paths under the content folder (its
     snapshot), taken as they are for the files unchanged since, instead of their records decoded;
-    ``prior_urls``: their URLs by id(), not made again to find two articles with one address."""
+    ``prior_urls``: their URLs by id(), not made again to find two articles with one address.
+    ``verify``: the records are of another content folder's files, whose sizes and mtimes prove nothing
+    here (a copy made with ``cp -p``): each file's SHA-256 decides."""
     from ..content import load  # YAML and friends: only now that something may have to be read
 
     known = _known(store, decode=not prior)
+    if verify:
+        known = {rel: (-1, -1, *row[2:]) for rel, row in known.items()}
     loaded = Loaded()
     for path in outside:
         _error(loaded, outside_link(path), fresh=True)

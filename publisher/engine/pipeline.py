@@ -121,7 +121,9 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool, written: list[str]) -> BuildResult:
     files, outside = scan(config.content_folder, config.site.exclude or ())
-    fingerprint = Fingerprint(settings_key(config), listing_digest(files, outside))
+    # With the content folder: another one's files may have the same names, sizes and mtimes (a copy made by cp -p).
+    inputs = f"{listing_digest(files, outside)} {config.content_folder.resolve()}"
+    fingerprint = Fingerprint(settings_key(config), inputs)
     folder = output_key(config)
     recorded = Fingerprint.read(store, config)
     if recorded is not None and recorded.unchanged(fingerprint, store, config, now):

@@ -47,7 +47,7 @@ from ..output import remove_outputs, write_inside
 from ..select import select
 from . import snapshot
 from .damage import StateDamaged
-from .fingerprint import file_stat, settings_key
+from .fingerprint import file_stat, fingerprint_key, settings_key
 from .incremental import Loaded, load_changed
 from .rendered import Rendered, memo_key, still
 from .snapshot import snapshot_key
@@ -65,6 +65,7 @@ class Store:
         self.loaded = Loaded()  # what the last load found: each article's file digest and path
         self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
         self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
+        self.config: Config | None = None  # the Config of the last load or take, which its settings are of
         self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
         self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
 
@@ -73,7 +74,7 @@ class Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable, store.selected = state, Loaded(), [], None
+        store.state, store.loaded, store.unrenderable, store.selected, store.config = state, Loaded(), [], None, None
         store.made, store.entries_made = [], []
         return store
 
@@ -96,7 +97,7 @@ class Store:
         With the content folder they were listed from (``root``) a listing the last load saw as it
         is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
-        self.selected = None
+        self.selected, self.config = None, config
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
         key = snapshot_key(settings, root, files, outside) if root is not None else None
@@ -116,17 +117,22 @@ class Store:
             except ValueError:
                 kept = None  # made again below
         prior, urls = _prior(other, config)
-        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls)
+        # The records are by path under the content folder: those of another folder are checked by digest.
+        folder = str(Path(root).resolve()) if root is not None else None
+        moved = same and folder is not None and self.state.get("content_root") != folder
+        loaded = load_changed(self.state if same else None, files, outside, config, prior, urls, verify=moved)
         reported = set(self.state.get("outside_reported", []))  # links out are not files: not recorded
         loaded.fresh_errors = [e for e in loaded.fresh_errors if e.reason != OUTSIDE or e.path not in reported]
         outside_now = sorted(e.path for e in loaded.errors if e.reason == OUTSIDE and e.path)
-        changed = loaded.rows or loaded.gone or not same or outside_now != sorted(reported)
+        changed = loaded.rows or loaded.gone or not same or moved or outside_now != sorted(reported)
         if changed or (key is not None and kept is None):  # a commit costs ~10 ms
             with self.state.transaction():
                 if changed:
                     self.state.update_sources(loaded.rows, loaded.gone, forget_all=not same)
                     self.state.put("settings", settings)
                     self.state.put("outside_reported", outside_now)
+                    if folder is not None:
+                        self.state.put("content_root", folder)
                 if key is not None:
                     self.state.store_snapshot(key, snapshot.encode(loaded, config))
         loaded.snapshot = key
@@ -140,6 +146,7 @@ class Store:
         changes (the MkDocs and Pelican plugins: publisher/integrations/). An article without a file
         path is kept in memory only, as the HTML cache keeps those."""
         settings = settings_key(config)
+        self.config = config
         if self.state.get("settings") != settings:
             with self.state.transaction():
                 self.state.put("settings", settings)
@@ -185,6 +192,12 @@ class Store:
         """
         settings = self.state.get("settings", "")
         self.unrenderable = []
+        other = settings if config is self.config else settings_key(config)
+        if other != settings:
+            # Another Config than the articles were loaded with (another title, other feeds): what the store
+            # holds was made under the load's, so it answers for nothing here; each output is made and compared.
+            outputs, html = self._plan(published, config, strict, other)
+            return Rendered(dict.fromkeys((o.filename for o in outputs), None), lambda: (outputs, html))
         key = self._published_key(published, settings)
         # What the outputs of the snapshot's articles were made of (engine/state.py drops it with them).
         recorded = self.state.get("rendered") if key is not None else None
@@ -201,12 +214,16 @@ class Store:
                 self.state.put("rendered", {"key": key, "made": made})
         return Rendered(memos, lambda: (outputs, html))
 
-    def _plan(self, published: list[Article], config: Config, strict: bool) -> tuple[list[Any], HtmlCache]:
-        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``)."""
+    def _plan(
+        self, published: list[Article], config: Config, strict: bool, other: str | None = None
+    ) -> tuple[list[Any], HtmlCache]:
+        """The outputs of ``published`` and the HTML they need, rendered first (see ``render``); under
+        ``other`` settings than the load's, with none of the articles known."""
         from ..feeds import plan_outputs
         from .prerender import prerender
 
-        html = HtmlCache(config, self.state, *self._known(published), self.state.get("settings", ""))
+        known = self._known(published) if other is None else ({}, {})
+        html = HtmlCache(config, self.state, *known, other or self.state.get("settings", ""))
         with self.state.transaction():
             while True:
                 outputs = plan_outputs(published, config)
@@ -259,6 +276,7 @@ class Store:
         folder = str(Path(out).resolve())
         previous = self.state.outputs(folder)
         unchanged: list[str] = []
+        changed = False  # a file of ``out`` written anew or removed
         with self.state.transaction():
             for name in list(feeds):
                 memo = feeds.memos.get(name) if isinstance(feeds, Rendered) else None
@@ -279,8 +297,10 @@ class Store:
                 data = feeds[name] if data is None else data
                 if not write_inside(out, name, data):
                     unchanged.append(name)
-                elif name not in written:
-                    written.append(name)
+                else:
+                    changed = True
+                    if name not in written:
+                        written.append(name)
                 size, mtime_ns = file_stat(Path(out) / name)
                 sha = known[0] if kept and known else hashlib.sha256(data).hexdigest()
                 # Its bytes are kept only where the folder lost a file it was given (MkDocs empties its site
@@ -296,6 +316,11 @@ class Store:
             gone = sorted(set(previous) - set(feeds))
             removed = remove_outputs(gone, out)
             self.state.forget_outputs(folder, gone)
+            if changed or removed:
+                # The folder no longer holds what the last build wrote (a library caller with another ``now`` or
+                # Config wrote it): that build's nothing-changed check must not vouch for it. A build writes
+                # its fingerprint again after this.
+                self.state.put(fingerprint_key(folder), None)
         return unchanged, removed
 
 

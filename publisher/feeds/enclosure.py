@@ -94,11 +94,11 @@ def _beside(cover: str, folder: Path, *, relative_only: bool = True) -> Path | N
         return None
     if parts.scheme or cover.startswith("//") or (relative_only and cover.startswith("/")):
         return None
+    named = folder.absolute() / unquote(parts.path).lstrip("/")
     try:
-        root = folder.resolve()
-        candidate = (root / unquote(parts.path).lstrip("/")).resolve()
+        inside = named.resolve().is_relative_to(folder.resolve())
     except (OSError, RuntimeError, ValueError):  # a link that loops, a NUL byte
         return None
-    if not candidate.is_relative_to(root):  # "/../../etc/passwd" is never looked at
-        return None
-    return candidate
+    # "/../../etc/passwd" is never looked at. The path as named, not as resolved: a link pointed at
+    # another file since is measured through (the store and build's check stat it to see a change).
+    return named if inside else None
