@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import select
 import socket
 import subprocess
@@ -46,6 +45,7 @@ class Keeper:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,  # it may outlive the send: never hold the send's output open
+                    start_new_session=True,  # from its first instant: a Ctrl-C to the send's group is not for it
                 )
             except BaseException:
                 ours.close()
@@ -137,5 +137,4 @@ def keep(channel: socket.socket, timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    os.setsid()  # a signal to the send's process group (a terminal's Ctrl-C) is not for the keeper
     keep(socket.socket(fileno=int(sys.argv[1])), float(sys.argv[2]))
