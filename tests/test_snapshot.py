@@ -143,6 +143,7 @@ def test_a_damaged_snapshot_is_moved_aside_and_the_articles_loaded_from_the_file
     with publisher.Store(blog / "state") as store:
         assert len(publisher.load_articles(blog.content, blog.config(), store=store)) == len(first) + 1
     assert caplog.text.count("moved it to state.sqlite3.damaged-") == 2
+    assert len(list((blog / "state").glob("state.sqlite3.damaged-*"))) == 2  # within one second: both kept
     publisher.build(blog.config(state_dir=str(blog / "state")), now=NOW)  # and a build on that store goes on
 
 

@@ -59,6 +59,10 @@ def move_aside(path: Path) -> Path:
     """Rename a damaged database (and its WAL files) out of the way, keeping it for inspection."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():  # a second damage within the same second: never over the copy kept of the first
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
     for suffix in ("", "-wal", "-shm"):
         source = Path(str(path) + suffix)
         try:

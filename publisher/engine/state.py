@@ -9,9 +9,8 @@ It holds what one build leaves for the next, in tables a build reads row by row:
   its own SHA-256 (HTML that is not what was stored is rendered again);
 - ``outputs``: every file a build wrote (output folder, name, SHA-256, size, mtime) with the key of
   what it was made of (a scratch build into another folder keeps the main folder's rows), and in
-  ``output_bytes`` its bytes where the folder may not keep them (a first write, or a file found
-  gone: MkDocs empties its site folder before each build), so that such an output, unchanged, is
-  written again as it was, not made again;
+  ``output_bytes`` its bytes once its file was found gone (MkDocs empties its site folder before
+  each build), so that such an output, unchanged, is written again as it was, not made again;
 - ``statics``: the local cover files the outputs depend on;
 - ``snapshot``: the articles of the content listing last loaded, as one blob (engine/snapshot.py),
   under the digest of that listing and every setting; it goes whenever a file or its HTML does,
