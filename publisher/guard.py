@@ -165,13 +165,15 @@ def article_render(article: Article, step: str, fn: Callable[..., T], *args: Any
     """``fn(article, *args, **kwargs)`` for one article inside a larger render, within the article's
     time budget (``renders`` times it, for a step that renders the body more than once); ArticleFailed
     if it fails. The body is read once, here, and handed to ``fn`` as text."""
-    body = article_step(article, "reading the body", lambda: article.body)
-    source = body if article.html is None else article.html  # given HTML is what the step works on
+    if article.html is None:
+        body = article_step(article, "reading the body", lambda: article.body)
+        source, loaded = body, dataclasses.replace(article, body=body)
+    else:  # given HTML is what the step works on; the body is not read (a copy of the article: 12 µs)
+        source, loaded = article.html, article
     key = hashlib.sha256(f"{step}\0{source}".encode("utf-8", "surrogatepass")).hexdigest()
     slow = _TOO_SLOW.get(key)
     if slow is not None:  # this very body ran out of its budget before, in this process: not again
         raise ArticleFailed(article, ContentError(article.path, None, slow, reason="too slow"))
-    loaded = dataclasses.replace(article, body=body)
     try:
         return article_step(article, step, fn, loaded, *args, budget=renders * render_budget(len(source)), **kwargs)
     except ArticleFailed as failure:
@@ -229,6 +231,7 @@ class _Watchdog:
         self._changed = threading.Condition(self._lock)
         self._watches: list[_Watch] = []
         self._thread: threading.Thread | None = None
+        self._idle = False  # the thread waits without a timeout, for a first watch
 
     def watch(self, seconds: float) -> _Watch | None:
         if _raise_in is None or not math.isfinite(seconds):
@@ -241,7 +244,10 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="publisher-time-budget", daemon=True)
                 self._thread.start()
-            self._changed.notify()
+            elif self._idle:
+                # Only a thread waiting for a first watch is woken; one that looks every _POLL is not: a
+                # switch of threads for every article's step cost a tenth of sanitising given HTML.
+                self._changed.notify()
         return watch
 
     def release(self, watch: _Watch | None) -> bool:
@@ -260,7 +266,9 @@ class _Watchdog:
         with self._lock:
             while True:
                 if not self._watches:
+                    self._idle = True
                     self._changed.wait()
+                    self._idle = False
                     continue
                 for watch in list(self._watches):
                     try:

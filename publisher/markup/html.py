@@ -145,8 +145,13 @@ _current = threading.local()
 
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute not in _CHECKED:  # most attributes (a highlighted code block's classes): kept as they are
+        return value
     check: Callable[[str, str, str], str | None] = _current.check
     return check(tag, attribute, value)
+
+
+_CHECKED = URL_ATTRIBUTES | {"srcset"}  # the attributes ``checked`` looks at
 
 
 @functools.lru_cache(maxsize=32)

@@ -274,17 +274,17 @@ def test_an_article_with_ten_thousand_tags_gives_the_feeds_of_max_terms_of_them_
 
 
 def test_an_article_rendered_by_the_second_process_is_named_once_and_left_out(site, cli, tmp_path):
-    # 401 articles to render: the engine renders the second half in a forked helper (prerender.py).
-    # Outputs are planned newest first, then the 2024 archive, then the rest of 2025: the oldest
-    # article of 2025, the pathological one, falls in the helper's half.
-    files = {f"a{i:03d}.md": article(f"Old {i}", f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}") for i in range(200)}
-    files |= {f"b{i:03d}.md": article(f"New {i}", f"2025-{i % 11 + 2:02d}-{i % 28 + 1:02d}") for i in range(199)}
+    # 2,000 articles to render (PARALLEL_MIN): the engine renders the second half in a forked helper
+    # (prerender.py). Outputs are planned newest first, then the 2024 archive, then the rest of 2025:
+    # the oldest article of 2025, the pathological one, falls in the helper's half.
+    files = {f"a{i:04d}.md": article(f"Old {i}", f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}") for i in range(1000)}
+    files |= {f"b{i:04d}.md": article(f"New {i}", f"2025-{i % 11 + 2:02d}-{i % 28 + 1:02d}") for i in range(999)}
     files["brackets.md"] = article("Brackets", "2025-01-01", body="[" * 50_000)
     blog = hostile(site, files, markdown=PYTHON_MARKDOWN)
     proc = run_publisher("build", "--now", NOW_ARG, cwd=blog, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("brackets.md") == 1 and "rendering took more than its" in proc.stderr
     archive = feedparser.parse((blog / "feeds" / "archive" / "2025.atom.xml").read_bytes())
-    assert len(archive.entries) == 200 and "Brackets" not in {e.title for e in archive.entries}
+    assert len(archive.entries) == 1000 and "Brackets" not in {e.title for e in archive.entries}
     again = run_publisher("build", "--now", NOW_ARG, "-v", cwd=blog, timeout=300)
     assert "1 skipped" in again.stderr  # recorded as the file's problem: not rendered, nor reported, again
