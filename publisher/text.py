@@ -78,6 +78,9 @@ def distinct_terms(names: Iterable[str]) -> list[str]:
     zero-width space), as their one feed is (slugify)."""
     first: dict[str, str] = {}
     for name in distinct_lines(names):
+        if name.isascii():  # NFC already, and no format character (Cf) is ASCII: most names, 5 an entry
+            first.setdefault(name, name)
+            continue
         first.setdefault(
             "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c) != "Cf"), name
         )

@@ -161,14 +161,15 @@ def given_url(article: Article, site_url: str) -> str:
     raise ContentError(article.path, "url", f"{article.url!r} is not an http(s) address")
 
 
-def entry_id(article: Article, config: Config) -> str:
-    """The article's id in every feed: its frontmatter ``id``, else ``[feeds] entry_id`` filled in.
+def entry_id(article: Article, config: Config, url: str | None = None) -> str:
+    """The article's id in every feed: its frontmatter ``id``, else ``[feeds] entry_id`` filled in
+    (with ``url``, the article's ``article_url`` where the caller has it already).
 
     Feed readers recognise entries by this id; a new one makes them show the entry as new.
     """
     if article.id:
         return article.id
-    url = article_url(article, config)
+    url = article_url(article, config) if url is None else url
     if config.feeds.entry_id == "{url}":
         return url
     values = placeholders(article, config)

@@ -108,8 +108,11 @@ class _Entries:
         return where
 
     def get(self, article: Article, name: str) -> bytes | str | None:
+        store = self.html.store
+        if store is None or store.fresh:  # a database this run created keeps no entry of an earlier one
+            return None  # (and this render's own are in Parts until no later output needs them)
         where = self._where(article)
-        return None if where is None or self.html.store is None else self.html.store.entry(where[0], name, where[1])
+        return None if where is None else store.entry(where[0], name, where[1])
 
     def put(self, article: Article, name: str, value: bytes | str) -> None:
         self.made.add(article.key)

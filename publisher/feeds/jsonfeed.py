@@ -68,7 +68,7 @@ def encoded_item(article: Article, config: Config, parts: Parts) -> str:
 def item(article: Article, config: Config, parts: Parts) -> dict[str, Any]:
     url = article_url(article, config)
     content = parts.html(article)
-    entry: dict[str, Any] = {"id": entry_id(article, config), "url": url}  # the Atom entry's id, the RSS guid
+    entry: dict[str, Any] = {"id": entry_id(article, config, url), "url": url}  # the Atom entry's id, the RSS guid
     source = web_address(article.source)
     if source:
         entry["external_url"] = source

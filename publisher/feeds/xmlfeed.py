@@ -225,7 +225,7 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     """The article as one feedgen entry, for both Atom and RSS."""
     content = parts.html(article)
     url = article_url(article, config)
-    identity = entry_id(article, config)
+    identity = entry_id(article, config, url)
     fe = FeedEntry()
     fe.register_extension("publisher", _EntryExtras, atom=True, rss=True)
     fe.id(identity)

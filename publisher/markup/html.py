@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 import nh3
+from lxml import etree
 from lxml import html as lxml_html
 
 from .. import urls
@@ -328,12 +329,20 @@ def first_paragraph(html: str, limit: int = 300) -> str:
     """The first paragraph with text, as plain text, cut on a word boundary at ``limit`` characters."""
     if not html.strip():
         return ""
-    tree = lxml_html.fragment_fromstring(html, create_parent="div")
-    for p in tree.iter("p"):
-        text = " ".join(p.text_content().split())
-        if text:
-            return shorten(text, limit)
+    # lxml.html's own parsing (fragment_fromstring) with etree's parser: no Python lookup of a class for
+    # each element made (a seventh of the time), and text_content's XPath on the plain elements.
+    for element in lxml_html.fragments_fromstring(html, parser=_PLAIN_PARSER):
+        if isinstance(element, str):
+            continue  # the text before the first element is in no paragraph
+        for p in element.iter("p"):
+            text = " ".join(str(_TEXT_CONTENT(p)).split())
+            if text:
+                return shorten(text, limit)
     return ""
+
+
+_PLAIN_PARSER = etree.HTMLParser()
+_TEXT_CONTENT = etree.XPath("string()", smart_strings=False)  # lxml.html's HtmlElement.text_content
 
 
 def shorten(text: str, limit: int) -> str:
