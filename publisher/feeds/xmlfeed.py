@@ -237,8 +237,9 @@ def feed_entry(article: Article, config: Config, parts: Parts) -> FeedEntry:
     authors = entry_authors(article)
     if authors:
         fe.author([{"name": name, "uri": url} if url else {"name": name} for name, url in authors])
-    for term in entry_terms(article):
-        fe.category(term=term)
+    terms = entry_terms(article)
+    if terms:  # in one call: feedgen maps every category to RSS again on each
+        fe.category([{"term": term} for term in terms])
     text = parts.summary(article)
     if text:
         fe.summary(text)  # Atom's type="text" summary, and RSS's <description> (HTML there: see _EntryExtras)
