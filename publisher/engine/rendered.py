@@ -93,6 +93,11 @@ class _Entries:
         self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
         self.made: set[str] = set()  # the articles (Article.key) whose entries were made, not found kept
 
+    @property
+    def state(self) -> Any:
+        """The state store, where the feeds page keeps its compiled template (feeds/page.py)."""
+        return self.html.store
+
     def _where(self, article: Article) -> tuple[str, str] | None:
         from ..feeds.enclosure import cover_file
 
