@@ -121,7 +121,9 @@ class StateStore:
     def start_afresh(self, damage: StateDamaged) -> None:
         """Move the damaged database aside (one warning) and go on with an empty one. The names of the
         files it says a build wrote are kept where they can be read: the full build removes those it
-        no longer makes, as any build does."""
+        no longer makes, as any build does. A transaction open on it (a build's stages are one) goes
+        on in the fresh one, so what follows is still committed, or rolled back, as one."""
+        within = self.db.in_transaction
         with suppress(sqlite3.Error):
             self.db.rollback()
         try:
@@ -133,6 +135,8 @@ class StateStore:
         self.db, self.fresh = _connect(self.folder)
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
+        if within:
+            named(self.db.execute)("BEGIN IMMEDIATE")
 
     @named
     def check(self) -> None:
