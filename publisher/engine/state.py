@@ -90,7 +90,7 @@ class StateStore:
 
     The build reads and writes it only through the named methods below, so the SQL is here alone.
     Each of them raises StateDamaged when the database is found damaged, wherever that is found;
-    ``start_afresh`` then moves it aside and the build starts again as a full one.
+    ``start_afresh`` then moves it aside and the stage that found it runs again (engine/store.py).
     """
 
     def __init__(self, folder: Path, db: sqlite3.Connection, fresh: bool) -> None:

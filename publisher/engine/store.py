@@ -79,7 +79,8 @@ def _recovering(stage: Callable[Concatenate[Store, P], R]) -> Callable[Concatena
 
 
 class Store:
-    """The state database of ``folder`` (created on first use), its lock held until ``close``."""
+    """The state database of ``folder`` (created on first use), its lock held until ``close``. A stage
+    that finds it damaged moves it aside (one warning) and goes on as a first call would."""
 
     def __init__(self, folder: str | Path, *, lock_timeout: float = 60.0) -> None:
         self._opened: AbstractContextManager[StateStore] | None = open_folder(Path(folder), lock_timeout=lock_timeout)
