@@ -57,17 +57,23 @@ def moved_aside(config: publisher.Config, caplog: pytest.LogCaptureFixture) -> N
     assert [path.name for path in kept] == [warnings[0].split("moved it to ")[1].split()[0]]
 
 
-def test_an_entry_kept_damaged_is_moved_aside_and_the_outputs_equal_a_call_without_a_store(bundled, caplog):
-    config, cold = bundled
-    damage(config, f"UPDATE entries SET data = X'00' WHERE rel = '{PART_1}' AND name = 'atom'")
-    shutil.rmtree(config.output_folder)  # every output made again: the first needs the damaged entry
+def recovers(config: publisher.Config, cold: dict[str, bytes], caplog: pytest.LogCaptureFixture, found: str) -> None:
+    """A call into the emptied output folder finds ``found``, moves the database aside and writes every
+    file as a call without a store does; the next call writes and says nothing (recovered for good)."""
+    shutil.rmtree(config.output_folder)  # every output is written: each is made or taken from the store
     with caplog.at_level(logging.WARNING, logger="publisher"):
         written = call(config)
-    assert f"the atom entry kept for {PART_1} is not what was stored" in caplog.text
+    assert found in caplog.text
     moved_aside(config, caplog)
     assert sorted(written) == sorted(cold) and files(config.output_folder) == cold
     caplog.clear()
-    assert call(config) == [] and not caplog.records  # recovered for good: the fresh store knows every output
+    assert call(config) == [] and not caplog.records
+
+
+def test_an_entry_kept_damaged_is_moved_aside_and_the_outputs_equal_a_call_without_a_store(bundled, caplog):
+    config, cold = bundled
+    damage(config, f"UPDATE entries SET data = X'00' WHERE rel = '{PART_1}' AND name = 'atom'")
+    recovers(config, cold, caplog, f"the atom entry kept for {PART_1} is not what was stored")
 
 
 # The damage each stage finds first, and the column it is found in.
@@ -89,14 +95,7 @@ def test_damage_found_by_each_stage_is_moved_aside_and_the_outputs_equal_a_call_
     if stage == "load":
         path = config.content_folder / "news" / "time-capsule-2031.md"
         path.write_bytes(path.read_bytes())  # another mtime: the listing is not the snapshot's
-    shutil.rmtree(config.output_folder)
-    with caplog.at_level(logging.WARNING, logger="publisher"):
-        written = call(config)
-    assert f"Could not decode to UTF-8 column '{column}'" in caplog.text
-    moved_aside(config, caplog)
-    assert sorted(written) == sorted(cold) and files(config.output_folder) == cold
-    caplog.clear()
-    assert call(config) == [] and not caplog.records
+    recovers(config, cold, caplog, f"Could not decode to UTF-8 column '{column}'")
 
 
 def test_outputs_written_before_the_damage_was_found_are_written_again_from_the_fresh_store(bundled, caplog):
