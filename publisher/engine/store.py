@@ -45,7 +45,7 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from ..config import Config
-from ..content import OUTSIDE, SourceFile
+from ..content import OUTSIDE, SourceFile, scan
 from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
@@ -131,7 +131,9 @@ class Store:
         key = snapshot_key(settings, root, files, outside) if root is not None else None
         kept = self.state.snapshot(key) if same and key is not None else None
         other = self.state.snapshot(None) if same and key is not None and not kept else None  # another listing's
-        again = functools.partial(self._load_again, files, outside, config, root)
+        # The folder listed again, not this listing kept alive (2 MB of peak memory at 10,000 files).
+        listing = functools.partial(scan, root, config.site.exclude or ()) if root else lambda: (files, outside)
+        again = functools.partial(self._load_again, listing, config, root)
         if kept:
             try:
                 self.loaded = snapshot.decode(kept, config)
@@ -162,10 +164,12 @@ class Store:
         self.loaded, self._again = loaded, again
         return loaded
 
-    def _load_again(self, files: list[SourceFile], outside: list[str], config: Config, root: str | Path | None) -> None:
-        """That load once more, into a fresh database, the caller's articles kept as that load gave them."""
+    def _load_again(
+        self, listing: Callable[[], tuple[list[SourceFile], list[str]]], config: Config, root: str | Path | None
+    ) -> None:
+        """That load once more, into a fresh database; the caller's articles are kept as it gave them."""
         kept = self.loaded, self.selected
-        self.load(files, outside, config, root=root)
+        self.load(*listing(), config, root=root)
         self.loaded, self.selected = kept
 
     def _afresh(self, damage: StateDamaged) -> None:
