@@ -3,7 +3,8 @@ outlive the build nor keep its lock.
 
 Measured on this 2-core machine (benchmarks/README.md), a cold build of 10,000 articles took
 14.7 s without it and 8.3 s with it (the parse and the render each split in two), so it pays;
-below about a thousand files to parse or 400 articles to render the fork costs more than it saves.
+below about a thousand files to parse or 2,000 articles to render the fork costs more than it saves
+(prerender.py says what it costs).
 
 What makes it safe to kill the build at any moment (SIGKILL, or the SIGTERM that ``timeout`` and
 systemd send):
