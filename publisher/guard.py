@@ -231,7 +231,6 @@ class _Watchdog:
         self._changed = threading.Condition(self._lock)
         self._watches: list[_Watch] = []
         self._thread: threading.Thread | None = None
-        self._idle = False  # the thread waits without a timeout, for a first watch
 
     def watch(self, seconds: float) -> _Watch | None:
         if _raise_in is None or not math.isfinite(seconds):
@@ -244,10 +243,7 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="publisher-time-budget", daemon=True)
                 self._thread.start()
-            elif self._idle:
-                # Only a thread waiting for a first watch is woken; one that looks every _POLL is not: a
-                # switch of threads for every article's step cost a tenth of sanitising given HTML.
-                self._changed.notify()
+            self._changed.notify()
         return watch
 
     def release(self, watch: _Watch | None) -> bool:
@@ -266,9 +262,7 @@ class _Watchdog:
         with self._lock:
             while True:
                 if not self._watches:
-                    self._idle = True
                     self._changed.wait()
-                    self._idle = False
                     continue
                 for watch in list(self._watches):
                     try:
