@@ -242,6 +242,7 @@ def test_an_edit_makes_one_pages_entries_again_and_only_the_files_that_hold_it(t
     [
         ("feeds: {limit: many}", ["option 'feeds'", "feeds.limit: 'many' is not valid (expected a whole number)"]),
         ("contnet: docs", ["option 'contnet'", "Unrecognised configuration name: contnet (a typo?)"]),
+        ("output: ../outside", ["option 'output'", "output '../outside' is not a folder inside the built site"]),
     ],
 )
 def test_a_bad_setting_is_an_mkdocs_configuration_error_naming_it(tmp_path, setting, named):
