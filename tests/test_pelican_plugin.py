@@ -4,6 +4,7 @@ absolute URLs, no draft; and with PUBLISHER_REPLACE_FEEDS, ours at Pelican's fee
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -135,3 +136,28 @@ def test_replacing_pelicans_feeds_puts_ours_at_its_paths_and_an_empty_week_leave
     assert feedparser.parse(out / "feeds" / "all.rss.xml").feed.generator == "publisher"
     assert feedparser.parse(out / "feeds" / "voyages.atom.xml").feed.generator == "publisher"
     assert feedparser.parse(out / "feeds" / "voyages.rss.xml").feed.generator == "publisher"
+
+
+@pytest.mark.parametrize(
+    "setting, said",
+    [
+        ('PUBLISHER = {"feeds": 20}', "PUBLISHER: 'feeds': expected a dict (publisher.toml's [feeds] table), got int"),
+        ('PUBLISHER_DIGEST_DAYS = "seven"', "PUBLISHER_DIGEST_DAYS: 'seven' is not a number of days (e.g. 7)"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_named_without_a_traceback(tmp_path, setting, said):
+    folder = tmp_path / "site"
+    shutil.copytree(FIXTURE, folder)
+    with (folder / "pelicanconf.py").open("a", encoding="utf-8") as conf:
+        conf.write(setting + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", "output"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "400"},  # Pelican's log wraps at the terminal's width
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert said in " ".join((proc.stdout + proc.stderr).split()), proc.stdout + proc.stderr
+    assert not (folder / "output" / "feeds" / "atom.xml").exists()

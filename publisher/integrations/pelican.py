@@ -51,6 +51,7 @@ def _publish(pelican: Any) -> None:
     found = _articles.pop(id(settings), [])
     try:  # a bad setting, the state folder locked by another build, an output not writable: said, no traceback
         config = pelican_config(settings)
+        days = digest_days(settings)
         siteurl = config.site.url.rstrip("/")
         articles = []
         for item in found:
@@ -60,9 +61,8 @@ def _publish(pelican: Any) -> None:
                 log.warning("publisher: skipped %s", exc)
         published = host.publish(articles, config)
         written = list(published.written)
-        days = settings.get("PUBLISHER_DIGEST_DAYS")
         if days:
-            written += host.write_week_digest(articles, config, days=float(days))
+            written += host.write_week_digest(articles, config, days=days)
     except PublisherError as exc:
         log.error("publisher: %s", exc)
         return
@@ -78,6 +78,12 @@ def pelican_config(settings: dict[str, Any]) -> Config:
     mine = settings.get("PUBLISHER") or {}
     if not isinstance(mine, dict):
         raise ConfigError(f"PUBLISHER: expected a dict shaped as publisher.toml, got {type(mine).__name__}")
+    for key in host.TABLES:  # a table given as a number or a list: said, where it was a traceback
+        if key in mine and not isinstance(mine[key], dict):
+            raise ConfigError(
+                f"pelicanconf.py PUBLISHER: {key!r}: expected a dict (publisher.toml's [{key}] table), "
+                f"got {type(mine[key]).__name__}"
+            )
     mine = {key: dict(value) if isinstance(value, dict) else value for key, value in mine.items()}
     domain = (settings.get("FEED_DOMAIN") or siteurl).rstrip("/") + "/"
     if settings.get("PUBLISHER_REPLACE_FEEDS"):
@@ -96,6 +102,16 @@ def pelican_config(settings: dict[str, Any]) -> Config:
         source="pelicanconf.py PUBLISHER",
         defaults={"author": settings.get("AUTHOR"), "timezone": settings.get("TIMEZONE")},
     )
+
+
+def digest_days(settings: dict[str, Any]) -> float | None:
+    """PUBLISHER_DIGEST_DAYS: the days the digest written with the feeds covers; unset or 0, no digest."""
+    days = settings.get("PUBLISHER_DIGEST_DAYS")
+    if not days:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        raise ConfigError(f"pelicanconf.py PUBLISHER_DIGEST_DAYS: {days!r} is not a number of days (e.g. 7)")
+    return float(days)
 
 
 def _take_pelicans_paths(mine: dict[str, Any], settings: dict[str, Any]) -> None:
