@@ -28,14 +28,19 @@ SITE_URL = "https://harbour.example.org"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def pelican(folder: Path) -> Path:
-    proc = subprocess.run(
+def run_pelican(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", "output"],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "COLUMNS": "400"},  # Pelican's log wraps its lines at the terminal's width
     )
+
+
+def pelican(folder: Path) -> Path:
+    proc = run_pelican(folder)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return folder / "output"
 
@@ -150,14 +155,7 @@ def test_a_setting_of_the_wrong_type_is_named_without_a_traceback(tmp_path, sett
     shutil.copytree(FIXTURE, folder)
     with (folder / "pelicanconf.py").open("a", encoding="utf-8") as conf:
         conf.write(setting + "\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", "output"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "400"},  # Pelican's log wraps at the terminal's width
-    )
+    proc = run_pelican(folder)
     assert "Traceback" not in proc.stdout + proc.stderr
     assert said in " ".join((proc.stdout + proc.stderr).split()), proc.stdout + proc.stderr
     assert not (folder / "output" / "feeds" / "atom.xml").exists()
