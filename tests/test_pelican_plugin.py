@@ -115,6 +115,8 @@ def test_summary_cover_and_update_come_from_the_metadata(output):
     ours = entries(output, "feeds/atom.xml")
     tides = ours[SITE_URL + "/reading-the-tide-tables.html"]
     assert tides.summary == "How to read a tide table in five minutes, before the boat leaves."
+    storm = ours[SITE_URL + "/a-storm-off-the-cape.html"]  # no Summary: its Description, as in publisher.toml
+    assert storm.summary == "Three days of wind from the south, and the boat came home."
     cats = ours[SITE_URL + "/harbour-cats.html"]
     enclosure = next(link for link in cats.links if link.rel == "enclosure")
     assert enclosure.href == SITE_URL + "/images/photo.png"

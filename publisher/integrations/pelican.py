@@ -151,7 +151,7 @@ def pelican_article(item: Any, config: Config, siteurl: str) -> Article:
         tags=tags,
         category=category.name if category is not None else None,
         featured=fields.flag("featured"),
-        description=_text(summary) if summary else None,
+        description=_text(summary) if summary else fields.text("description"),  # Description:, as in a toml site
         cover_image=fields.cover(),
         path=str(path) if path else None,
         id=fields.entry_id(),
