@@ -74,7 +74,7 @@ def pelican_config(settings: dict[str, Any]) -> Config:
     FEED_MAX_ITEMS under ``PUBLISHER``'s settings; with PUBLISHER_REPLACE_FEEDS, Pelican's FEED_* paths."""
     siteurl = settings.get("SITEURL") or ""
     if not siteurl:
-        raise ConfigError("publisher: SITEURL is not set in pelicanconf.py; feeds need the site's public address")
+        raise ConfigError("SITEURL is not set in pelicanconf.py; feeds need the site's public address")
     mine = settings.get("PUBLISHER") or {}
     if not isinstance(mine, dict):
         raise ConfigError(f"PUBLISHER: expected a dict shaped as publisher.toml, got {type(mine).__name__}")
