@@ -26,6 +26,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from ..config import Config
+from ..config.toml import SETTINGS
+from ..config.toml import TABLES as TOML_TABLES
 from ..content.authors import authors_of
 from ..content.fields import Fields
 from ..errors import ConfigError, ContentError, PublisherError
@@ -89,7 +91,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         errors, warnings = super().load_config(options, config_file_path)
         # An unknown key is an error, as in publisher.toml: a typo should not silently do nothing.
         unknown = [(key, message) for key, message in warnings if str(message).startswith("Unrecognised")]
-        errors += [(key, ValidationError(f"{message} (a typo?)")) for key, message in unknown]
+        errors += [(key, ValidationError(f"{message} ({_unknown(key)})")) for key, message in unknown]
         warnings = [warning for warning in warnings if warning not in unknown]
         if not errors:
             try:
@@ -187,6 +189,15 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         if self.posts is None:  # the blog plugin found its posts in on_files, before any page is rendered
             self.posts = {id(post) for posts in _blog_posts(config) for post in posts}
         return id(page) in self.posts
+
+
+def _unknown(key: str) -> str:
+    """Why an option is not the plugin's: a key copied from publisher.toml is named as one."""
+    if key in ("title", "url"):
+        return "the feeds' title is site_name and the site's address site_url"
+    if key in SETTINGS[""] or key in TOML_TABLES:
+        return "a setting of publisher.toml the plugin does not take: MkDocs gives the pages, their URLs and HTML"
+    return "a typo?"
 
 
 def page_article(page: Page, html: str, config: Config, files: Files) -> Article:
