@@ -149,11 +149,20 @@ def timed_build(folder: str) -> dict[str, float]:
     return dict(spent)
 
 
-def in_fresh_process(folder: Path) -> dict[str, float]:
-    code = f"import json, sys; sys.path.insert(0, {str(HERE)!r}); from mkdocs_blog import timed_build; "
+def in_fresh_process(folder: Path, edited: Path | None = None) -> dict[str, float]:
+    """One build in a fresh process; with ``edited``, a build, then that post edited, then the build measured
+    in the same process, as `mkdocs serve` rebuilds after an edit (every module imported, the state open before)."""
+    code = f"import json, sys; sys.path.insert(0, {str(HERE)!r}); from mkdocs_blog import timed_build, edit; "
+    if edited is not None:
+        code += f"timed_build({str(folder)!r}); edit({str(edited)!r}); "
     code += f"print(json.dumps(timed_build({str(folder)!r})))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def edit(post: str | Path) -> None:
+    path = Path(post)
+    path.write_text(path.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
 
 
 def import_seconds(module: str) -> float:
@@ -176,6 +185,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--outputs", choices=sorted(OUTPUTS), default="defaults")
+    parser.add_argument(
+        "--serve", action="store_true", help="also an edit rebuilt in the process that built, as mkdocs serve does"
+    )
     args = parser.parse_args()
     rows: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.runs):
@@ -185,9 +197,12 @@ def main() -> None:
             config = folder / "mkdocs.yml"
             config.write_text(config.read_text(encoding="utf-8").replace("  - publisher\n", OUTPUTS[args.outputs]))
             cold = in_fresh_process(folder)
-            newest.write_text(newest.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+            edit(newest)
             edited = in_fresh_process(folder)
-        for state, figures in (("cold", cold), ("edit", edited)):
+            served = in_fresh_process(folder, newest) if args.serve else {}
+        for state, figures in (("cold", cold), ("edit", edited), ("serve edit", served)):
+            if not figures:
+                continue
             for name in ("publisher", "rss", "build"):
                 rows[f"{state} {name}"].append(figures.get(name, 0.0))
                 rows[f"{state} {name} cpu"].append(figures.get(f"{name} cpu", 0.0))
@@ -211,12 +226,17 @@ def main() -> None:
                 f"mkdocs-rss-plugin {theirs:.3f} s ({ours / theirs:.2f}x)"
             )
     for kind in ("", " cpu"):
-        cold, edit = median(f"cold publisher{kind}"), median(f"edit publisher{kind}")
-        print(f"  publisher ({'CPU' if kind else 'wall'}): an edit costs {edit / cold:.2f} of cold")
-    cold, edit = (median(f"{state} publisher cpu") + median("import publisher") for state in ("cold", "edit"))
-    print(f"  publisher (CPU with its import, what it adds): an edit costs {edit / cold:.2f} of cold")
-    cold, edit = (median(f"{state} publisher cpu") - median(f"{state} publisher gc") for state in ("cold", "edit"))
-    print(f"  publisher (CPU less the garbage collector's in its handlers): an edit costs {edit / cold:.2f} of cold")
+        cold, edited = median(f"cold publisher{kind}"), median(f"edit publisher{kind}")
+        print(f"  publisher ({'CPU' if kind else 'wall'}): an edit costs {edited / cold:.2f} of cold")
+    cold, edited = (median(f"{state} publisher cpu") + median("import publisher") for state in ("cold", "edit"))
+    print(f"  publisher (CPU with its import, what it adds): an edit costs {edited / cold:.2f} of cold")
+    cold, edited = (median(f"{state} publisher cpu") - median(f"{state} publisher gc") for state in ("cold", "edit"))
+    print(f"  publisher (CPU less the garbage collector's in its handlers): an edit costs {edited / cold:.2f} of cold")
+    if args.serve:
+        cold = median("cold publisher cpu") + median("import publisher")
+        for label, less in (("CPU", 0.0), ("CPU less the collector's", median("serve edit publisher gc"))):
+            served = median("serve edit publisher cpu") - less
+            print(f"  publisher ({label}): an edit rebuilt as mkdocs serve does costs {served / cold:.2f} of cold")
 
 
 if __name__ == "__main__":

@@ -322,33 +322,3 @@ def test_a_remote_cover_keeps_its_real_shape_when_the_body_gives_its_size(seed):
     card = tree.xpath("//img[@class='card-image']")[0]
     # ![image-b4c17f8c160b|700x521](<the cover>) in the body: 600 wide, 447 high, not the 1200x630 guess.
     assert (card.get("width"), card.get("height")) == ("600", str(round(600 * 521 / 700)))
-
-
-def test_compiled_templates_are_kept_in_the_state_folder_and_a_damaged_one_is_compiled_again(tmp_path):
-    """The state folder keeps each compiled template (an edited post's build in a host loads the feeds page's
-    instead of compiling it); a template edited since, or a kept file damaged, renders what its source says."""
-    (tmp_path / "state").mkdir()
-    (tmp_path / "own").mkdir()
-    (tmp_path / "own" / "digest.txt.j2").write_text("first: {{ subject }}\n")
-    config = make_config(
-        title="T", url="https://t.example/", templates=str(tmp_path / "own"), state_dir=str(tmp_path / "state")
-    )
-    first = render_digest([article("a", published=NOW)], config, now=NOW)
-    kept = sorted((tmp_path / "state" / "templates").iterdir())
-    assert first.text.startswith("first: ") and len(kept) >= 2  # the text and the HTML template
-    again = render_digest([article("a", published=NOW)], config, now=NOW)  # from the kept files
-    assert (again.html, again.text) == (first.html, first.text)
-    (tmp_path / "own" / "digest.txt.j2").write_text("second: {{ subject }}\n")
-    assert render_digest([article("a", published=NOW)], config, now=NOW).text.startswith("second: ")
-    from jinja2.bccache import bc_magic
-
-    for path in kept:  # the right header, then garbage where Jinja's pickled checksum is
-        path.write_bytes(bc_magic + b"\x80\x05garbage")
-    assert render_digest([article("a", published=NOW)], config, now=NOW).text.startswith("second: ")
-
-
-def test_no_state_folder_no_compiled_templates(tmp_path):
-    """Without a state folder, or before a build made it, rendering writes nothing anywhere."""
-    config = make_config(title="T", url="https://t.example/", state_dir=str(tmp_path / "state"))
-    render_digest([article("a", published=NOW)], config, now=NOW)
-    assert not (tmp_path / "state").exists()

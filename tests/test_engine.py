@@ -3,6 +3,8 @@ tests/cli/test_engine.py)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sqlite3
 import subprocess
@@ -183,3 +185,49 @@ def test_the_public_stages_with_a_store_write_what_build_writes_and_then_only_wh
         publisher.build(config, now=NOW)
         run()
         assert files(out) == files(blog / "feeds")  # the feeds only three.md was in are removed too
+
+
+def test_the_feeds_page_is_compiled_once_and_kept_in_the_state_database(blog, monkeypatch):
+    """The feeds page's template is compiled by the first build and loaded from the state database by the
+    next (30 ms against 1, most of what an edited post costs a host's build besides its entry); one edited
+    since is compiled again, and a kept one found damaged is compiled again, never fatal."""
+    import jinja2
+
+    from publisher.feeds.page import FEEDS_PAGE_TEMPLATE
+    from publisher.templates import BUNDLED
+
+    bundled = next(folder / FEEDS_PAGE_TEMPLATE for folder in BUNDLED if (folder / FEEDS_PAGE_TEMPLATE).is_file())
+    (blog / "templates").mkdir()
+    own = blog / "templates" / FEEDS_PAGE_TEMPLATE
+    own.write_text(bundled.read_text(encoding="utf-8").replace("</body>", "<p>first</p></body>"), encoding="utf-8")
+    blog.configure(templates="templates")
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counted(self, source, name=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return compile_(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    publisher.build(blog.config(), now=NOW)
+    assert compiled.count(FEEDS_PAGE_TEMPLATE) == 1 and "<p>first</p>" in (blog / "feeds" / "index.html").read_text()
+
+    page = (blog / "feeds" / "index.html").read_bytes()
+    post(blog, "four.md", "2026-11-22", tags="[d]")  # a newer post with a new tag: the page made again
+    publisher.build(blog.config(), now=NOW)
+    again = (blog / "feeds" / "index.html").read_bytes()
+    assert compiled.count(FEEDS_PAGE_TEMPLATE) == 1 and again != page and b"<p>first</p>" in again
+
+    own.write_text(own.read_text(encoding="utf-8").replace("first", "second"), encoding="utf-8")
+    publisher.build(blog.config(), now=NOW)
+    assert compiled.count(FEEDS_PAGE_TEMPLATE) == 2 and "<p>second</p>" in (blog / "feeds" / "index.html").read_text()
+
+    from jinja2.bccache import bc_magic
+
+    with closing(sqlite3.connect(blog / ".publisher" / "state.sqlite3")) as db, db:
+        # Jinja's header, then garbage where its pickled checksum is: unpickling it raises.
+        damaged = base64.b64encode(bc_magic + b"\x80\x05garbage").decode()
+        assert db.execute("UPDATE meta SET value = ? WHERE key LIKE 'template %'", (json.dumps(damaged),)).rowcount == 1
+    post(blog, "five.md", "2026-11-23", tags="[e]")
+    publisher.build(blog.config(), now=NOW)
+    assert compiled.count(FEEDS_PAGE_TEMPLATE) == 3 and "/tags/e." in (blog / "feeds" / "index.html").read_text()

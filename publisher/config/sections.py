@@ -117,9 +117,9 @@ class Site:
     state_dir: str | None = field(
         default=None,
         metadata=about(
-            "The state folder: the build's cache (`state.sqlite3` and compiled templates in `templates/`, always "
-            "safe to delete) and the newsletter's records (`newsletter.sqlite3`: subscribers, digest history, "
-            "delivery journal; keep it). Never inside `output`.",
+            "The state folder: the build's cache (`state.sqlite3`, always safe to delete) and the newsletter's "
+            "records (`newsletter.sqlite3`: subscribers, digest history, delivery journal; keep it). Never inside "
+            "`output`.",
             path=True,
             file_default=".publisher",
         ),

@@ -87,16 +87,19 @@ def load_current(
 ) -> tuple[list[Article], list[ContentError]]:
     """Every article of the content folder (through the state store when given), and the problems."""
     from ..content import scan
+    from ..engine.damage import StateDamaged
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
     root = config.existing_content_folder()
     files, outside = scan(root, config.site.exclude or ())
     usable = store
-    if store is not None:
-        if store.get("settings") != settings_key(config):
+    try:
+        if store is not None and store.get("settings") != settings_key(config):
             usable = None  # records made under other settings say nothing about these
-    loaded = load_changed(usable, files, outside, config)
+        loaded = load_changed(usable, files, outside, config)
+    except StateDamaged:  # read without the lock, it is not moved aside here: the next build that reads it does
+        loaded = load_changed(None, files, outside, config)
     problems = [e for e in loaded.errors if e.is_problem]  # files that are not articles are not problems
     if strict and problems:
         raise PublisherError(f"{problems[0]} (--strict)")

@@ -1,6 +1,7 @@
 """Damage to the state database, wherever SQLite finds it (opening it, or any page a build reads or
 writes later), as one exception: every named method of the StateStore raises StateDamaged, and the
-build moves the database aside and starts again as a full one (``StateStore.start_afresh``)."""
+public stage that finds it (engine/store.py) moves the database aside (``StateStore.start_afresh``)
+and does its work again against a fresh one, as a full build."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ R = TypeVar("R")
 
 
 class StateDamaged(Exception):
-    """The state database turned out to be damaged while in use (``StateStore.start_afresh`` recovers)."""
+    """The state database turned out to be damaged while in use (``Store`` stages recover from it)."""
 
 
 # SQLite's result codes for a file that is not a sound database (damaged pages, not a database).

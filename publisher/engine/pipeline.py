@@ -100,7 +100,10 @@ def build(
         written: list[str] = []  # by every attempt: a file the damaged one wrote is new all the same
         try:
             result = _build(config, store, now, strict, written)
-        except StateDamaged as damage:  # found anywhere in the state database: moved aside, a full build
+        except StateDamaged as damage:
+            # Damage the public stages find they recover from themselves (engine/store.py); this is for
+            # what the build reads and writes besides them: the nothing-changed check, the tables'
+            # check, the problems it lists, the fingerprint and the commit of its one transaction.
             store.start_afresh(damage)
             result = _build(config, store, now, strict, written)
         result = _replace(result, written=tuple(written), unchanged=tuple(sorted(set(result.unchanged) - set(written))))

@@ -1,6 +1,8 @@
 """What a render with a store gives: ``Rendered``, the outputs by name, each made when asked for (and
 planned only when the first is), with each article's entries kept in the state store, and what each
-output is made of as one digest (``memo_key``), by which ``Store.write`` leaves an output alone."""
+output is made of as one digest (``memo_key``), by which ``Store.write`` leaves an output alone.
+Damage to the store found while an output is made moves it aside, and the outputs are planned again
+against the fresh one (``Rendered.replan``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from ..config import Config
 from ..markup.cache import HtmlCache
 from ..model import Article
+from .damage import StateDamaged
 from .fingerprint import file_stat
 
 
@@ -19,16 +22,41 @@ class Rendered(Mapping[str, bytes]):
     """The outputs of one render, by file name in the order they are made: each output's bytes are
     made when asked for, and an article's pieces dropped once every output holding it was made or
     skipped (so asking in order keeps only the articles still to come in memory). The outputs are
-    planned when the first of them is made (``plan``): when every output is skipped, never."""
+    planned when the first of them is made (``plan``): when every output is skipped, never.
 
-    def __init__(self, memos: dict[str, str | None], plan: Callable[[], tuple[list[Any], HtmlCache]]) -> None:
+    ``again(damage)`` is the same render once more, after ``damage`` to the store moved it aside (None:
+    it was moved already): see ``replan``."""
+
+    def __init__(
+        self,
+        memos: dict[str, str | None],
+        plan: Callable[[], tuple[list[Any], HtmlCache]],
+        again: Callable[[StateDamaged | None], Rendered],
+    ) -> None:
         self.memos = memos  # what each output is made of, as one digest (None: not from known files)
         self.plan = plan
+        self.again = again
         self.planned: _Planned | None = None
         self.done: set[str] = set()
         self.made: list[str] = []  # the outputs whose bytes were asked for, in order
 
+    def replan(self, damage: StateDamaged | None) -> None:
+        """Planned again against the fresh store, after ``damage`` moved the one these outputs were
+        planned against aside (None: it was moved already): what each is made of, and its pieces,
+        are then the fresh store's, as after a first render."""
+        fresh = self.again(damage)
+        self.memos, self.plan, self.again = fresh.memos, fresh.plan, fresh.again
+        self.planned, self.done, self.made = None, set(), []
+
     def __getitem__(self, name: str) -> bytes:
+        try:
+            return self.make(name)
+        except StateDamaged as damage:  # asked by the caller itself (Store.write recovers on its own)
+            self.replan(damage)
+        return self.make(name)
+
+    def make(self, name: str) -> bytes:
+        """The bytes of ``name``; StateDamaged when the store is found damaged on the way."""
         from ..feeds import render_output
 
         if name not in self.memos:
@@ -92,6 +120,11 @@ class _Entries:
         self.config = config
         self.keys: dict[str, tuple[str, str] | None] = {}  # by Article.key: one stat of the cover a build
         self.made: set[str] = set()  # the articles (Article.key) whose entries were made, not found kept
+
+    @property
+    def state(self) -> Any:
+        """The state store, where the feeds page keeps its compiled template (feeds/page.py)."""
+        return self.html.store
 
     def _where(self, article: Article) -> tuple[str, str] | None:
         from ..feeds.enclosure import cover_file

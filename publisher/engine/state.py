@@ -90,7 +90,7 @@ class StateStore:
 
     The build reads and writes it only through the named methods below, so the SQL is here alone.
     Each of them raises StateDamaged when the database is found damaged, wherever that is found;
-    ``start_afresh`` then moves it aside and the build starts again as a full one.
+    ``start_afresh`` then moves it aside and the stage that found it runs again (engine/store.py).
     """
 
     def __init__(self, folder: Path, db: sqlite3.Connection, fresh: bool) -> None:
@@ -121,7 +121,9 @@ class StateStore:
     def start_afresh(self, damage: StateDamaged) -> None:
         """Move the damaged database aside (one warning) and go on with an empty one. The names of the
         files it says a build wrote are kept where they can be read: the full build removes those it
-        no longer makes, as any build does."""
+        no longer makes, as any build does. A transaction open on it (a build's stages are one) goes
+        on in the fresh one, so what follows is still committed, or rolled back, as one."""
+        within = self.db.in_transaction
         with suppress(sqlite3.Error):
             self.db.rollback()
         try:
@@ -133,6 +135,8 @@ class StateStore:
         self.db, self.fresh = _connect(self.folder)
         with self.transaction():
             self.db.executemany("INSERT OR IGNORE INTO outputs VALUES (?, ?, '', -1, -1, NULL)", written)
+        if within:
+            named(self.db.execute)("BEGIN IMMEDIATE")
 
     @named
     def check(self) -> None:

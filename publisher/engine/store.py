@@ -22,24 +22,30 @@ path, the problems said once, and the records of the run):
   whose bytes the store kept: those are written; any other is made, written atomically when its
   bytes changed, and its pieces dropped once no later output needs them; outputs the store
   recorded in that folder and no longer made are removed.
+
+Damage to the database found by any of them (``StateDamaged``: engine/damage.py) moves it aside
+with one warning, records in the fresh one what the last load or take found (its files parsed
+again, as a full build parses them), and does the stage again against it: the caller gets what a
+first call gives, never the error. ``build`` and the plugins recover through these stages.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from operator import attrgetter, is_
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from ..config import Config
-from ..content import OUTSIDE, SourceFile
+from ..content import OUTSIDE, SourceFile, scan
 from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
@@ -54,29 +60,51 @@ from .snapshot import snapshot_key
 from .state import StateStore, open_folder
 
 _EVERY_FIELD = attrgetter(*(f.name for f in dataclasses.fields(Article)))
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _recovering(stage: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """A stage that finds the database damaged moves it aside and runs again against the fresh one."""
+
+    @functools.wraps(stage)
+    def run(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return stage(store, *args, **kwargs)
+        except StateDamaged as damage:
+            store._afresh(damage)
+        return stage(store, *args, **kwargs)
+
+    return run
 
 
 class Store:
-    """The state database of ``folder`` (created on first use), its lock held until ``close``."""
+    """The state database of ``folder`` (created on first use), its lock held until ``close``. A stage
+    that finds it damaged moves it aside (one warning) and goes on as a first call would."""
 
     def __init__(self, folder: str | Path, *, lock_timeout: float = 60.0) -> None:
         self._opened: AbstractContextManager[StateStore] | None = open_folder(Path(folder), lock_timeout=lock_timeout)
-        self.state = self._opened.__enter__()
-        self.loaded = Loaded()  # what the last load found: each article's file digest and path
-        self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
-        self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
-        self.config: Config | None = None  # the Config of the last load or take, which its settings are of
-        self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
-        self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
+        self._start(self._opened.__enter__())
 
     @classmethod
     def on(cls, state: StateStore) -> Store:
         """A Store over a database already open (the build's)."""
         store = cls.__new__(cls)
         store._opened = None
-        store.state, store.loaded, store.unrenderable, store.selected, store.config = state, Loaded(), [], None, None
-        store.made, store.entries_made = [], []
+        store._start(state)
         return store
+
+    def _start(self, state: StateStore) -> None:
+        self.state = state
+        self.loaded = Loaded()  # what the last load found: each article's file digest and path
+        self.unrenderable: list[ArticleFailed] = []  # the articles the last render left out
+        self.selected: tuple[list[Article], int] | None = None  # the last ``select`` from the load's order
+        self.config: Config | None = None  # the Config of the last load or take, which its settings are of
+        self.made: list[str] = []  # the outputs the last write made (the others: as written, or as kept)
+        self.entries_made: list[str] = []  # the articles (Article.key) whose entries it made
+        # Records the last load or take in a fresh database; given the store when called, as a reference to it
+        # would make a cycle that only the garbage collector frees (8 ms at exit for 10,000 articles).
+        self._again: Callable[[Store], None] | None = None
 
     def close(self) -> None:
         if self._opened is not None:
@@ -89,6 +117,7 @@ class Store:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    @_recovering
     def load(
         self, files: list[SourceFile], outside: list[str], config: Config, *, root: str | Path | None = None
     ) -> Loaded:
@@ -97,26 +126,23 @@ class Store:
         With the content folder they were listed from (``root``) a listing the last load saw as it
         is now gives back that load's articles from one snapshot (engine/snapshot.py)."""
         settings = settings_key(config)
-        self.selected, self.config = None, config
+        self.selected, self.config, self._again = None, config, None
         # Records of files and their HTML serve every output folder; they need the same settings.
         same = self.state.get("settings") == settings
         key = snapshot_key(settings, root, files, outside) if root is not None else None
-        try:
-            kept = self.state.snapshot(key) if same and key is not None else None
-            other = self.state.snapshot(None) if same and key is not None and not kept else None  # another listing's
-        except StateDamaged as damage:
-            if self._opened is None:
-                raise  # the build's database: the build moves it aside and starts again (pipeline.py)
-            self.state.start_afresh(damage)
-            same, kept, other = False, None, None
+        kept = self.state.snapshot(key) if same and key is not None else None
+        other = self.state.snapshot(None) if same and key is not None and not kept else None  # another listing's
+        # The folder listed again, not this listing kept alive (2 MB of peak memory at 10,000 files).
+        listing = functools.partial(scan, root, config.site.exclude or ()) if root else lambda: (files, outside)
+        again = functools.partial(Store._load_again, listing=listing, config=config, root=root)
         if kept:
             try:
                 self.loaded = snapshot.decode(kept, config)
-                self.loaded.snapshot = key
+                self.loaded.snapshot, self._again = key, again
                 return self.loaded
             except ValueError:
                 kept = None  # made again below
-        prior, urls = _prior(other, config)
+        prior, urls = snapshot.prior(other, config)
         # The records are by path under the content folder: those of another folder are checked by digest.
         folder = str(Path(root).resolve()) if root is not None else None
         moved = same and folder is not None and self.state.get("content_root") != folder
@@ -136,9 +162,25 @@ class Store:
                 if key is not None:
                     self.state.store_snapshot(key, snapshot.encode(loaded, config))
         loaded.snapshot = key
-        self.loaded = loaded
+        self.loaded, self._again = loaded, again
         return loaded
 
+    def _load_again(
+        self, listing: Callable[[], tuple[list[SourceFile], list[str]]], config: Config, root: str | Path | None
+    ) -> None:
+        """That load once more, into a fresh database; the caller's articles are kept as it gave them."""
+        kept = self.loaded, self.selected
+        self.load(*listing(), config, root=root)
+        self.loaded, self.selected = kept
+
+    def _afresh(self, damage: StateDamaged) -> None:
+        """Move the damaged database aside (one warning) and record in the fresh one what the last load or
+        take found: the stage that found the damage runs again as after it, and the next call is warm."""
+        self.state.start_afresh(damage)
+        if self._again is not None:
+            self._again(self)
+
+    @_recovering
     def take(self, articles: Iterable[Article], config: Config) -> None:
         """Articles a host made (``Article(url=, html=)`` from its pages, no file of ours), as ``load``
         leaves files: each known by its URL and a digest of every field, its HTML included, so that
@@ -146,10 +188,8 @@ class Store:
         changes (the MkDocs and Pelican plugins: publisher/integrations/). An article without a file
         path is kept in memory only, as the HTML cache keeps those."""
         settings = settings_key(config)
-        self.config = config
-        if self.state.get("settings") != settings:
-            with self.state.transaction():
-                self.state.put("settings", settings)
+        self.config, self._again = config, None
+        self._take_settings(settings)
         loaded = Loaded()
         for article in articles:
             if article.path is None:
@@ -158,7 +198,12 @@ class Store:
             fields = repr(_EVERY_FIELD(article))  # one C call for every field: 13 ms for 1,000 pages, not 16
             loaded.shas[article.path] = hashlib.sha256(fields.encode("utf-8", "surrogatepass")).hexdigest()
             loaded.rels[article.path] = article.url or article.path
-        self.loaded = loaded
+        self.loaded, self._again = loaded, functools.partial(Store._take_settings, settings=settings)
+
+    def _take_settings(self, settings: str) -> None:
+        if self.state.get("settings") != settings:
+            with self.state.transaction():
+                self.state.put("settings", settings)
 
     def select(self, articles: Iterable[Article], now: datetime | None) -> list[Article]:
         """``select(articles, now=now)``; for the very articles of the last load, from their order kept
@@ -180,6 +225,7 @@ class Store:
         self.selected = published, cut
         return published
 
+    @_recovering
     def render(self, published: list[Article], config: Config, *, strict: bool = False) -> Rendered:
         """The outputs of ``published`` (newest first) with each article's HTML made once and stored.
 
@@ -192,19 +238,20 @@ class Store:
         """
         settings = self.state.get("settings", "")
         self.unrenderable = []
+        again = functools.partial(self._render_again, published, config, strict)
         other = settings if config is self.config else settings_key(config)
         if other != settings:
             # Another Config than the articles were loaded with (another title, other feeds): what the store
             # holds was made under the load's, so it answers for nothing here; each output is made and compared.
             outputs, html = self._plan(published, config, strict, other)
-            return Rendered(dict.fromkeys((o.filename for o in outputs), None), lambda: (outputs, html))
+            return Rendered(dict.fromkeys((o.filename for o in outputs), None), lambda: (outputs, html), again)
         key = self._published_key(published, settings)
         # What the outputs of the snapshot's articles were made of (engine/state.py drops it with them).
         recorded = self.state.get("rendered") if key is not None else None
         known = recorded["made"] if isinstance(recorded, dict) and recorded.get("key") == key else None
         if known is not None and all(file_stat(Path(path))[0] == size for path, size in known["covers"]):
             memos = dict(zip(known["names"], known["memos"], strict=True))
-            return Rendered(memos, lambda: self._plan(published, config, strict))
+            return Rendered(memos, lambda: self._plan(published, config, strict), again)
         outputs, html = self._plan(published, config, strict)
         covers: dict[str, int] = {}
         memos = {o.filename: memo_key(o, settings, html.shas, config, covers) for o in outputs}
@@ -212,7 +259,15 @@ class Store:
             made = {"names": list(memos), "memos": list(memos.values()), "covers": sorted(covers.items())}
             with self.state.transaction():
                 self.state.put("rendered", {"key": key, "made": made})
-        return Rendered(memos, lambda: (outputs, html))
+        return Rendered(memos, lambda: (outputs, html), again)
+
+    def _render_again(
+        self, published: list[Article], config: Config, strict: bool, damage: StateDamaged | None
+    ) -> Rendered:
+        """That render once more, after ``damage`` moved the database aside (None: moved already)."""
+        if damage is not None:
+            self._afresh(damage)
+        return self.render(published, config, strict=strict)
 
     def _plan(
         self, published: list[Article], config: Config, strict: bool, other: str | None = None
@@ -272,7 +327,22 @@ class Store:
 
     def write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str]) -> tuple[list[str], list[str]]:
         """Write ``feeds`` into ``out``, adding the names rewritten to ``written``; returns the names
-        left unchanged and those removed (recorded in ``out`` by an earlier call, no longer made)."""
+        left unchanged and those removed (recorded in ``out`` by an earlier call, no longer made).
+
+        Damage found on the way (here, or by ``feeds`` making an output) moves the database aside, and
+        every output is written again against the fresh one, ``feeds`` planned again: each is made and
+        compared, so a file written before the damage was found ends as a cold call writes it."""
+        removed: list[str] = []
+        try:
+            return self._write(feeds, out, written, removed), removed
+        except StateDamaged as damage:
+            self._afresh(damage)
+        if isinstance(feeds, Rendered):
+            feeds.replan(None)
+        unchanged = self._write(feeds, out, written, removed)
+        return [name for name in unchanged if name not in written], removed
+
+    def _write(self, feeds: Mapping[str, bytes], out: str | Path, written: list[str], removed: list[str]) -> list[str]:
         folder = str(Path(out).resolve())
         previous = self.state.outputs(folder)
         unchanged: list[str] = []
@@ -294,7 +364,8 @@ class Store:
                 if fine:
                     unchanged.append(name)
                     continue
-                data = feeds[name] if data is None else data
+                if data is None:  # made here: StateDamaged reaches write, not Rendered's own recovery
+                    data = feeds.make(name) if isinstance(feeds, Rendered) else feeds[name]
                 if not write_inside(out, name, data):
                     unchanged.append(name)
                 else:
@@ -314,26 +385,12 @@ class Store:
                 self.made = list(feeds.made)
                 self.entries_made = sorted(feeds.planned.parts.kept.made) if feeds.planned is not None else []
             gone = sorted(set(previous) - set(feeds))
-            removed = remove_outputs(gone, out)
+            gone_now = remove_outputs(gone, out)
+            removed += gone_now
             self.state.forget_outputs(folder, gone)
-            if changed or removed:
+            if changed or gone_now:
                 # The folder no longer holds what the last build wrote (a library caller with another ``now`` or
                 # Config wrote it): that build's nothing-changed check must not vouch for it. A build writes
                 # its fingerprint again after this.
                 self.state.put(fingerprint_key(folder), None)
-        return unchanged, removed
-
-
-def _prior(kept: bytes | None, config: Config) -> tuple[dict[str, Article], dict[int, str]]:
-    """The articles of the snapshot another listing left (the last load's) by path under the content
-    folder, and their URLs by id(): those of files unchanged since are taken as they are (0.03 s for
-    10,000, against 0.13 s for their records decoded and 0.04 s for their URLs made again)."""
-    if not kept:
-        return {}, {}
-    try:
-        before = snapshot.decode(kept, config)
-    except ValueError:
-        return {}, {}
-    rels, text = before.rels, before.url_text
-    urls = dict(zip(map(id, before.articles), text.split("\n"), strict=True)) if text is not None else {}
-    return {rels[article.path or ""]: article for article in before.articles}, urls
+        return unchanged

@@ -45,7 +45,7 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
 
     Deterministic like the feeds: its date is the newest entry's, never the clock.
     """
-    from ..templates import render_template
+    from ..templates import render_template, template_env
 
     groups: dict[tuple[str, str], list[Listed]] = {}
     for listed in output.listing:
@@ -63,9 +63,11 @@ def render(output: Output, config: Config, parts: Parts) -> bytes:
             }
         )
     updated = output.updated
+    kept = getattr(parts.kept, "state", None)  # the state store, where a store renders: the template compiled once
     page = render_template(
         config,
         FEEDS_PAGE_TEMPLATE,
+        env=template_env(config, kept=kept) if kept is not None else None,
         site=config.site,
         page_url=config.feeds_index_url,
         head_links=feed_links(config, any_featured=any(listed.kind == "featured" for listed in output.listing)),

@@ -119,36 +119,18 @@ def publish(articles: list[Article], config: Config, *, now: datetime | None = N
     output was made of and its bytes, so the next call renders only the pages that changed and
     makes only the outputs that hold them, though the host hands over every page again and may
     have emptied the output folder (MkDocs does); every other output is written as it was kept."""
-    from ..engine.damage import StateDamaged
     from ..engine.store import Store
+    from ..feeds import render_feeds
 
     errors: list[ContentError] = []
-    written: list[str] = []  # by either attempt: a file the damaged one wrote is new all the same
+    # A damaged store is moved aside by the stage that finds it, which goes on against a fresh one.
     with Store(config.state_folder) as store:
-        try:
-            _publish(articles, config, store, now, errors, written)
-        except StateDamaged as damage:  # as a build does: the store moved aside, everything made afresh
-            store.state.start_afresh(damage)
-            errors.clear()
-            _publish(articles, config, store, now, errors, written)
+        store.take(articles, config)
+        feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
+        written = write_feeds(feeds, config.output_folder, store=store)
     for error in errors:
         log.warning("publisher: skipped %s", error)
     return Published(written, len(store.made), len(store.entries_made))
-
-
-def _publish(
-    articles: list[Article],
-    config: Config,
-    store: Any,
-    now: datetime | None,
-    errors: list[ContentError],
-    written: list[str],
-) -> None:
-    from ..feeds import render_feeds
-
-    store.take(articles, config)
-    feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
-    written += [name for name in write_feeds(feeds, config.output_folder, store=store) if name not in written]
 
 
 def write_week_digest(

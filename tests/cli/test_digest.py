@@ -6,6 +6,8 @@ from __future__ import annotations
 import email
 import email.policy
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
@@ -263,6 +265,21 @@ def test_a_damaged_build_cache_never_takes_the_digest_history(digests, cli):
     assert ran.code == 0, ran.err
     text = (digests / "out" / "digest.txt").read_text()
     assert "two" in text and "one" not in text  # the cut-off survived
+
+
+def test_a_build_cache_damaged_where_the_digest_reads_it_gives_the_digest_from_the_files(digests, cli):
+    """The digest reads the build's cache without its lock, so it cannot move it aside: it reads the files
+    instead, and the next build that reads the damaged rows moves the database aside."""
+    post(digests, "one", "2026-11-24T09:00:00Z")
+    assert cli.on(digests, "build", now="2026-11-25").code == 0
+    with closing(sqlite3.connect(digests / ".publisher" / "state.sqlite3")) as db, db:
+        db.execute("UPDATE sources SET record = CAST(X'FF' AS TEXT)")  # not text: damage, as SQLite says it
+    ran = cli.on(digests, "digest", now="2026-11-25")
+    assert ran.code == 0 and ran.err == "", ran.err
+    assert "one" in (digests / "out" / "digest.txt").read_text()
+    post(digests, "two", "2026-11-25T09:00:00Z")
+    built = cli.on(digests, "build", now="2026-11-26")
+    assert built.code == 0 and built.err.count("moved it to state.sqlite3.damaged-") == 1, built.err
 
 
 def test_cli_reports_a_broken_subject_without_a_traceback(digests, cli):
