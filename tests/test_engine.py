@@ -45,7 +45,7 @@ def test_the_output_folder_holds_only_what_is_published_and_the_state_one_databa
     publisher.build(blog.config(), now=NOW)
     published = [p.name for p in (blog / "feeds").rglob("*") if p.name.startswith(".")]
     assert published == []
-    assert sorted(p.name for p in (blog / ".publisher").iterdir()) == [".gitignore", "state.sqlite3", "templates"]
+    assert sorted(p.name for p in (blog / ".publisher").iterdir()) == [".gitignore", "state.sqlite3"]
     with closing(sqlite3.connect(blog / ".publisher" / "state.sqlite3")) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {

@@ -82,7 +82,6 @@ def test_sigkill_at_20_random_moments_leaves_each_feed_old_or_new(corpus_site):
         assert "damaged" not in finished.stderr and sorted(p.name for p in (site / ".publisher").iterdir()) == [
             ".gitignore",
             "state.sqlite3",
-            "templates",  # the compiled templates (Jinja's bytecode cache)
         ]
         old = new
 
