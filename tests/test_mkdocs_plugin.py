@@ -242,6 +242,7 @@ def test_an_edit_makes_one_pages_entries_again_and_only_the_files_that_hold_it(t
     [
         ("feeds: {limit: many}", ["option 'feeds'", "feeds.limit: 'many' is not valid (expected a whole number)"]),
         ("contnet: docs", ["option 'contnet'", "Unrecognised configuration name: contnet (a typo?)"]),
+        ("digest_days: -7", ["option 'digest_days'", "digest_days: -7 is not a number of days (e.g. 7)"]),
         ("content: posts", ["option 'content'", "(a setting of publisher.toml the plugin does not take: MkDocs gives"]),
         ("output: ../outside", ["option 'output'", "output '../outside' is not a folder inside the built site"]),
     ],

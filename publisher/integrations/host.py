@@ -90,6 +90,15 @@ def host_config(
     return config_from_mapping(data, base=base, source=source)
 
 
+def digest_days(days: Any, source: str, name: str) -> float | None:
+    """A host's digest setting: the days the digest written with the feeds covers; unset or 0, no digest."""
+    if not days:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        raise ConfigError(f"{source}: {name}: {days!r} is not a number of days (e.g. 7)")
+    return float(days)
+
+
 @dataclass(frozen=True)
 class Published:
     """What ``publish`` did: the files it wrote, and what it made afresh rather than took from the store."""

@@ -96,6 +96,7 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         if not errors:
             try:
                 self._config("Site", "https://example.org/", Path("site"), config_file_path)
+                host.digest_days(self.config.digest_days, SOURCE, "digest_days")
             except ConfigError as exc:
                 errors.append((_key_of(str(exc)), ValidationError(str(exc))))
         return errors, warnings
@@ -177,8 +178,8 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         try:
             published = host.publish(articles, self.site)
             written = list(published.written)
-            if self.config.digest_days:
-                written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
+            if days := host.digest_days(self.config.digest_days, SOURCE, "digest_days"):
+                written += host.write_week_digest(articles, self.site, days=days)
         except PublisherError as exc:  # the state folder locked by another build, an output not writable
             raise PluginError(f"publisher: {exc}") from None
         log.info("%s", host.summary(articles, written, self.site.site.output, published))
@@ -270,4 +271,4 @@ def _key_of(message: str) -> str:
     for MkDocs' "option 'x'" prefix."""
     found = re.match(r"\[?(\w+)", message.removeprefix(SOURCE + ": "))
     key = found.group(1) if found else ""
-    return key if key in (*host.TABLES, *host.TOP_LEVEL) else "publisher"
+    return key if key in (*host.TABLES, *host.TOP_LEVEL, "digest_days") else "publisher"

@@ -51,7 +51,7 @@ def _publish(pelican: Any) -> None:
     found = _articles.pop(id(settings), [])
     try:  # a bad setting, the state folder locked by another build, an output not writable: said, no traceback
         config = pelican_config(settings)
-        days = digest_days(settings)
+        days = host.digest_days(settings.get("PUBLISHER_DIGEST_DAYS"), "pelicanconf.py", "PUBLISHER_DIGEST_DAYS")
         siteurl = config.site.url.rstrip("/")
         articles = []
         for item in found:
@@ -102,16 +102,6 @@ def pelican_config(settings: dict[str, Any]) -> Config:
         source="pelicanconf.py PUBLISHER",
         defaults={"author": settings.get("AUTHOR"), "timezone": settings.get("TIMEZONE")},
     )
-
-
-def digest_days(settings: dict[str, Any]) -> float | None:
-    """PUBLISHER_DIGEST_DAYS: the days the digest written with the feeds covers; unset or 0, no digest."""
-    days = settings.get("PUBLISHER_DIGEST_DAYS")
-    if not days:
-        return None
-    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
-        raise ConfigError(f"pelicanconf.py PUBLISHER_DIGEST_DAYS: {days!r} is not a number of days (e.g. 7)")
-    return float(days)
 
 
 def _take_pelicans_paths(mine: dict[str, Any], settings: dict[str, Any]) -> None:
