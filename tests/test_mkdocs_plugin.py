@@ -242,6 +242,9 @@ def test_an_edit_makes_one_pages_entries_again_and_only_the_files_that_hold_it(t
     [
         ("feeds: {limit: many}", ["option 'feeds'", "feeds.limit: 'many' is not valid (expected a whole number)"]),
         ("contnet: docs", ["option 'contnet'", "Unrecognised configuration name: contnet (a typo?)"]),
+        ("digest_days: -7", ["option 'digest_days'", "digest_days: -7 is not a number of days (e.g. 7)"]),
+        ("content: posts", ["option 'content'", "(a setting of publisher.toml the plugin does not take: MkDocs gives"]),
+        ("output: ../outside", ["option 'output'", "output '../outside' is not a folder inside the built site"]),
     ],
 )
 def test_a_bad_setting_is_an_mkdocs_configuration_error_naming_it(tmp_path, setting, named):
@@ -311,3 +314,29 @@ def test_the_build_log_line_of_either_plugin_counts_in_words():
 
     one = publisher.Article(slug="a", title="A", published=NOW)
     assert host.summary([one], ["atom.xml"], "site/feeds") == "publisher: 1 article, 1 file written to site/feeds"
+
+
+def test_publishers_messages_are_in_mkdocs_log_and_a_damaged_state_is_never_fatal_under_strict(tmp_path):
+    """What publisher says while the plugin runs goes to MkDocs' log, as a plugin's messages do: with its level and
+    the info lines shown. The state database found damaged is said at INFO, so `mkdocs build --strict` (warnings
+    are errors) still builds; before, it came out as a bare line, and the digest's info line never."""
+    folder = tmp_path / "blog"
+    shutil.copytree(FIXTURE, folder)
+    config = folder / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("  - publisher:\n", "  - publisher:\n      digest_days: 0.001\n", 1)
+    )
+    assert "digest_days: 0.001" in config.read_text(encoding="utf-8")
+    assert mkdocs_build(folder).returncode == 0
+    (folder / ".publisher" / "state.sqlite3").write_bytes(b"not a database" * 100)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    damaged = [line for line in lines if "moved it to state.sqlite3.damaged-" in line]
+    assert len(damaged) == 1 and damaged[0].startswith("INFO") and "publisher: " in damaged[0], proc.stderr
+    assert any(
+        line.startswith("INFO") and "publisher: no digest: nothing was published since" in line for line in lines
+    )
+    assert feed_files(folder / "site")

@@ -4,6 +4,7 @@ absolute URLs, no draft; and with PUBLISHER_REPLACE_FEEDS, ours at Pelican's fee
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -27,14 +28,19 @@ SITE_URL = "https://harbour.example.org"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def pelican(folder: Path) -> Path:
-    proc = subprocess.run(
+def run_pelican(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", "output"],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "COLUMNS": "400"},  # Pelican's log wraps its lines at the terminal's width
     )
+
+
+def pelican(folder: Path) -> Path:
+    proc = run_pelican(folder)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return folder / "output"
 
@@ -109,6 +115,8 @@ def test_summary_cover_and_update_come_from_the_metadata(output):
     ours = entries(output, "feeds/atom.xml")
     tides = ours[SITE_URL + "/reading-the-tide-tables.html"]
     assert tides.summary == "How to read a tide table in five minutes, before the boat leaves."
+    storm = ours[SITE_URL + "/a-storm-off-the-cape.html"]  # no Summary: its Description, as in publisher.toml
+    assert storm.summary == "Three days of wind from the south, and the boat came home."
     cats = ours[SITE_URL + "/harbour-cats.html"]
     enclosure = next(link for link in cats.links if link.rel == "enclosure")
     assert enclosure.href == SITE_URL + "/images/photo.png"
@@ -135,3 +143,23 @@ def test_replacing_pelicans_feeds_puts_ours_at_its_paths_and_an_empty_week_leave
     assert feedparser.parse(out / "feeds" / "all.rss.xml").feed.generator == "publisher"
     assert feedparser.parse(out / "feeds" / "voyages.atom.xml").feed.generator == "publisher"
     assert feedparser.parse(out / "feeds" / "voyages.rss.xml").feed.generator == "publisher"
+
+
+@pytest.mark.parametrize(
+    "setting, said",
+    [
+        ('PUBLISHER = {"feeds": 20}', "PUBLISHER: 'feeds': expected a dict (publisher.toml's [feeds] table), got int"),
+        ('PUBLISHER_DIGEST_DAYS = "seven"', "PUBLISHER_DIGEST_DAYS: 'seven' is not a number of days (e.g. 7)"),
+        ('SITEURL = ""', "ERROR publisher: SITEURL is not set in pelicanconf.py; feeds need the site's public address"),
+    ],
+)
+def test_a_bad_setting_is_named_once_without_a_traceback(tmp_path, setting, said):
+    folder = tmp_path / "site"
+    shutil.copytree(FIXTURE, folder)
+    with (folder / "pelicanconf.py").open("a", encoding="utf-8") as conf:
+        conf.write(setting + "\n")
+    proc = run_pelican(folder)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    said_all = " ".join(re.sub(r"\s+\S+\.py:\d+\s", " ", proc.stdout + proc.stderr).split())  # Pelican's log: no source
+    assert said in said_all and "publisher: publisher:" not in said_all, proc.stdout + proc.stderr
+    assert not (folder / "output" / "feeds" / "atom.xml").exists()

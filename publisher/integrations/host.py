@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config import Config
@@ -68,6 +68,11 @@ def host_config(
     data: dict[str, Any] = {key: value for key, value in (defaults or {}).items() if value not in (None, "")}
     data.update({key: value for key, value in settings.items() if value is not None})
     output = str(data.pop("output", "feeds") or "")
+    if Path(output).is_absolute() or PurePosixPath(output).is_absolute() or ".." in PurePosixPath(output).parts:
+        raise ConfigError(  # site_dir / "/etc" is "/etc": the feeds would land outside the site, over what is there
+            f"{source}: output {output!r} is not a folder inside the built site; "
+            "name one relative to it, without '..' (the default is 'feeds')"
+        )
     if not output.strip("/") and (data.get("feeds") or {}).get("index", "index.html") == "index.html":
         raise ConfigError(
             f"{source}: output '' puts the feeds page over the site's own index.html; "
@@ -83,6 +88,15 @@ def host_config(
     data["static"] = str(site_dir)
     data.setdefault("state_dir", str((base or site_dir.parent) / ".publisher"))
     return config_from_mapping(data, base=base, source=source)
+
+
+def digest_days(days: Any, source: str, name: str) -> float | None:
+    """A host's digest setting: the days the digest written with the feeds covers; unset or 0, no digest."""
+    if not days:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        raise ConfigError(f"{source}: {name}: {days!r} is not a number of days (e.g. 7)")
+    return float(days)
 
 
 @dataclass(frozen=True)

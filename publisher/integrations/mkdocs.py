@@ -9,10 +9,12 @@ under the plugin in mkdocs.yml; a bad one is an MkDocs configuration error namin
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import posixpath
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from ..config import Config
+from ..config.toml import SETTINGS
+from ..config.toml import TABLES as TOML_TABLES
 from ..content.authors import authors_of
 from ..content.fields import Fields
 from ..errors import ConfigError, ContentError, PublisherError
@@ -89,11 +93,12 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         errors, warnings = super().load_config(options, config_file_path)
         # An unknown key is an error, as in publisher.toml: a typo should not silently do nothing.
         unknown = [(key, message) for key, message in warnings if str(message).startswith("Unrecognised")]
-        errors += [(key, ValidationError(f"{message} (a typo?)")) for key, message in unknown]
+        errors += [(key, ValidationError(f"{message} ({_unknown(key)})")) for key, message in unknown]
         warnings = [warning for warning in warnings if warning not in unknown]
         if not errors:
             try:
                 self._config("Site", "https://example.org/", Path("site"), config_file_path)
+                host.digest_days(self.config.digest_days, SOURCE, "digest_days")
             except ConfigError as exc:
                 errors.append((_key_of(str(exc)), ValidationError(str(exc))))
         return errors, warnings
@@ -144,12 +149,13 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def _made(self) -> dict[str, Article]:
         """Every article page as an Article, the pages seen since the last call made now."""
         site, files = self.site, self.files
-        for src, (page, html) in self.pending.items():
-            try:
-                if site is not None and files is not None:  # both set with the first page
-                    self.articles[src] = page_article(page, html, site, files)
-            except ContentError as exc:
-                log.warning("publisher: skipped %s", exc)
+        with _logged_to_mkdocs():
+            for src, (page, html) in self.pending.items():
+                try:
+                    if site is not None and files is not None:  # both set with the first page
+                        self.articles[src] = page_article(page, html, site, files)
+                except ContentError as exc:
+                    log.warning("publisher: skipped %s", exc)
         self.pending = {}
         return self.articles
 
@@ -173,10 +179,11 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         self.complete = True
         articles = list(self._made().values())
         try:
-            published = host.publish(articles, self.site)
-            written = list(published.written)
-            if self.config.digest_days:
-                written += host.write_week_digest(articles, self.site, days=float(self.config.digest_days))
+            with _logged_to_mkdocs():
+                published = host.publish(articles, self.site)
+                written = list(published.written)
+                if days := host.digest_days(self.config.digest_days, SOURCE, "digest_days"):
+                    written += host.write_week_digest(articles, self.site, days=days)
         except PublisherError as exc:  # the state folder locked by another build, an output not writable
             raise PluginError(f"publisher: {exc}") from None
         log.info("%s", host.summary(articles, written, self.site.site.output, published))
@@ -187,6 +194,41 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
         if self.posts is None:  # the blog plugin found its posts in on_files, before any page is rendered
             self.posts = {id(post) for posts in _blog_posts(config) for post in posts}
         return id(page) in self.posts
+
+
+def _unknown(key: str) -> str:
+    """Why an option is not the plugin's: a key copied from publisher.toml is named as one."""
+    if key in ("title", "url"):
+        return "the feeds' title is site_name and the site's address site_url"
+    if key in SETTINGS[""] or key in TOML_TABLES:
+        return "a setting of publisher.toml the plugin does not take: MkDocs gives the pages, their URLs and HTML"
+    return "a typo?"
+
+
+class _ToMkDocs(logging.Handler):
+    """publisher's own messages (a page left out, the digest's checks, the state database moved aside) in
+    MkDocs' log, as its plugins' are: with their level, the info lines shown, warnings counted by
+    `mkdocs build --strict`. Not on the ``publisher`` logger, which MkDocs does not show (its warnings came
+    out bare and uncounted, its info lines never). The state moved aside is never fatal: said at INFO."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = logging.INFO if getattr(record, "never_fatal", False) else record.levelno
+        message = record.getMessage()
+        log.log(level, "%s", message if message.startswith("publisher: ") else f"publisher: {message}")
+
+
+@contextlib.contextmanager
+def _logged_to_mkdocs() -> Iterator[None]:
+    own = logging.getLogger("publisher")
+    handler, propagate, level = _ToMkDocs(), own.propagate, own.level
+    own.addHandler(handler)
+    own.propagate = False  # not also printed bare by Python's last-resort handler
+    own.setLevel(log.getEffectiveLevel())
+    try:
+        yield
+    finally:
+        own.removeHandler(handler)
+        own.propagate, own.level = propagate, level
 
 
 def page_article(page: Page, html: str, config: Config, files: Files) -> Article:
@@ -259,4 +301,4 @@ def _key_of(message: str) -> str:
     for MkDocs' "option 'x'" prefix."""
     found = re.match(r"\[?(\w+)", message.removeprefix(SOURCE + ": "))
     key = found.group(1) if found else ""
-    return key if key in (*host.TABLES, *host.TOP_LEVEL) else "publisher"
+    return key if key in (*host.TABLES, *host.TOP_LEVEL, "digest_days") else "publisher"

@@ -51,6 +51,7 @@ def _publish(pelican: Any) -> None:
     found = _articles.pop(id(settings), [])
     try:  # a bad setting, the state folder locked by another build, an output not writable: said, no traceback
         config = pelican_config(settings)
+        days = host.digest_days(settings.get("PUBLISHER_DIGEST_DAYS"), "pelicanconf.py", "PUBLISHER_DIGEST_DAYS")
         siteurl = config.site.url.rstrip("/")
         articles = []
         for item in found:
@@ -60,9 +61,8 @@ def _publish(pelican: Any) -> None:
                 log.warning("publisher: skipped %s", exc)
         published = host.publish(articles, config)
         written = list(published.written)
-        days = settings.get("PUBLISHER_DIGEST_DAYS")
         if days:
-            written += host.write_week_digest(articles, config, days=float(days))
+            written += host.write_week_digest(articles, config, days=days)
     except PublisherError as exc:
         log.error("publisher: %s", exc)
         return
@@ -74,10 +74,16 @@ def pelican_config(settings: dict[str, Any]) -> Config:
     FEED_MAX_ITEMS under ``PUBLISHER``'s settings; with PUBLISHER_REPLACE_FEEDS, Pelican's FEED_* paths."""
     siteurl = settings.get("SITEURL") or ""
     if not siteurl:
-        raise ConfigError("publisher: SITEURL is not set in pelicanconf.py; feeds need the site's public address")
+        raise ConfigError("SITEURL is not set in pelicanconf.py; feeds need the site's public address")
     mine = settings.get("PUBLISHER") or {}
     if not isinstance(mine, dict):
         raise ConfigError(f"PUBLISHER: expected a dict shaped as publisher.toml, got {type(mine).__name__}")
+    for key in host.TABLES:  # a table given as a number or a list: said, where it was a traceback
+        if key in mine and not isinstance(mine[key], dict):
+            raise ConfigError(
+                f"pelicanconf.py PUBLISHER: {key!r}: expected a dict (publisher.toml's [{key}] table), "
+                f"got {type(mine[key]).__name__}"
+            )
     mine = {key: dict(value) if isinstance(value, dict) else value for key, value in mine.items()}
     domain = (settings.get("FEED_DOMAIN") or siteurl).rstrip("/") + "/"
     if settings.get("PUBLISHER_REPLACE_FEEDS"):
@@ -135,7 +141,7 @@ def pelican_article(item: Any, config: Config, siteurl: str) -> Article:
         tags=tags,
         category=category.name if category is not None else None,
         featured=fields.flag("featured"),
-        description=_text(summary) if summary else None,
+        description=_text(summary) if summary else fields.text("description"),  # Description:, as in a toml site
         cover_image=fields.cover(),
         path=str(path) if path else None,
         id=fields.entry_id(),
