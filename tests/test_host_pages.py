@@ -231,3 +231,30 @@ def test_kept_bytes_found_damaged_move_the_store_aside_and_the_feeds_are_made_af
     assert "the bytes kept of" in caplog.text and "moved it to state.sqlite3.damaged-" in caplog.text
     assert published.made == len(first)
     assert {p.name: p.read_bytes() for p in config.output_folder.rglob("*") if p.is_file()} == first
+
+
+def test_a_page_with_thousands_of_dropped_addresses_renders_within_a_bodys_budget(tmp_path, caplog):
+    """A host's HTML is sanitised outside the time budget, so nothing in it may cost more than linear time:
+    each dropped address was looked for again in the page's source file, read again each time (10,000
+    links of javascript: took 15 s of CPU, 20,000 over a minute). Each is still warned about; the first
+    ones with their line."""
+    import time
+
+    from publisher.guard import render_budget
+
+    n = 10_000
+    source = tmp_path / "links.md"
+    source.write_text("\n".join(f"[link {i}](javascript:void({i}))" for i in range(n)), encoding="utf-8")
+    html = "".join(f'<p><a href="javascript:void({i})">link {i}</a></p>' for i in range(n))
+    page = publisher.Article(
+        slug="links", title="Links", published=NOW, url="https://docs.example.org/links/", html=html, path=str(source)
+    )
+    config = publisher.Config(site=Site(title="Docs", url="https://docs.example.org/"))
+    started = time.thread_time()
+    with caplog.at_level(logging.WARNING, logger="publisher"):
+        feeds = publisher.render_feeds([page], config, now=NOW)
+    assert time.thread_time() - started < render_budget(len(html))
+    assert b"link 9999" in feeds["atom.xml"] and b"javascript" not in feeds["atom.xml"]
+    dropped = [r.getMessage() for r in caplog.records if "is not an http(s) address" in r.getMessage()]
+    assert len(dropped) == n
+    assert dropped[0].endswith("dropped (line 1, link text 'link 0')") and "line" not in dropped[-1]

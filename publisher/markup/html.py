@@ -284,12 +284,9 @@ def render_html(article: Article, config: Config) -> str:
 
 
 def _render(article: Article, url: str, tags: frozenset[str], config: Config) -> str:
-    from .where import warn_dropped
+    from .where import dropped_warnings
 
-    def dropped(attribute: str, value: str) -> None:
-        warn_dropped(article, attribute, value)
-
-    html = sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped)
+    html = sanitize(body_html(article, config), base_url=url, tags=tags, on_drop=dropped_warnings(article))
     # U+FFFD written by the author (an article about it): as a character reference, what readers
     # show is the same, and feed validators stop taking it for broken encoding (W3C BadCharacters).
     return html.replace("\ufffd", "&#xFFFD;") if "\ufffd" in html else html

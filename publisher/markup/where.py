@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import printable
@@ -19,9 +20,9 @@ log = logging.getLogger("publisher")
 _EMPTY_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*(?:<>)?\s*\)|\bhref\s*=\s*(?:\"\"|'')")
 
 
-def locate(article: Article, value: str) -> tuple[int | None, str | None]:
-    """(line, link text) of the first place ``value`` is written as an address; (None, None) if not found."""
-    text = _source(article)
+def locate(text: str, value: str) -> tuple[int | None, str | None]:
+    """(line, link text) of the first place ``value`` is written as an address in an article's source
+    ``text``; (None, None) if not found."""
     if value.strip():
         escaped = re.escape(value)
         found = re.search(rf"\[([^\]\n]*)\]\(\s*<?{escaped}|(?:=\s*[\"']?|\(\s*<?|<){escaped}", text)
@@ -42,13 +43,35 @@ def _source(article: Article) -> str:
     return article.body
 
 
-def warn_dropped(article: Article, attribute: str, value: str) -> None:
-    """One warning for an address the sanitiser dropped, with where it was written."""
+# Addresses located in the source per render: each look-up reads past the ones before it, so a page of
+# thousands of dropped links (sanitised outside any time budget when a host gave its HTML) took minutes.
+LOCATED = 20
+
+
+def dropped_warnings(article: Article) -> Callable[[str, str], None]:
+    """``warn(attribute, value)``: one warning for an address the sanitiser dropped in ``article``, with
+    where it was written for the first LOCATED of them (its source read once, when the first is)."""
     where = printable(article.path) if article.path else f"<article {article.slug!r}>"
-    line, text = locate(article, value)
-    found = ", ".join(
-        ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
-    )
-    log.warning(
-        "%s: %s=%r is not an http(s) address; dropped%s", where, attribute, value[:200], f" ({found})" if found else ""
-    )
+    source: list[str] = []
+    count = 0
+
+    def warn(attribute: str, value: str) -> None:
+        nonlocal count
+        count += 1
+        line, text = None, None
+        if count <= LOCATED:
+            if not source:
+                source.append(_source(article))
+            line, text = locate(source[0], value)
+        found = ", ".join(
+            ([f"line {line}"] if line else []) + ([f"link text {printable(text[:80])!r}"] if text is not None else [])
+        )
+        log.warning(
+            "%s: %s=%r is not an http(s) address; dropped%s",
+            where,
+            attribute,
+            value[:200],
+            f" ({found})" if found else "",
+        )
+
+    return warn
