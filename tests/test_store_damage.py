@@ -134,3 +134,21 @@ def test_outputs_asked_for_by_the_caller_itself_are_planned_again_on_a_fresh_sto
             made = {name: feeds[name] for name in feeds}
     moved_aside(config, caplog)
     assert made == cold
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DROP TABLE entries",
+        "DROP TABLE snapshot",
+        "ALTER TABLE outputs DROP COLUMN memo",
+        "DROP INDEX sources_problems",
+    ],
+)
+def test_a_table_missing_or_altered_is_damage_found_on_opening(bundled, caplog, statement):
+    """A database that says it is publisher's, a table gone or changed: SQLite's 'no such table' is no
+    damage code, and reached the caller as sqlite3.OperationalError from the stage that used it."""
+    config, cold = bundled
+    with closing(sqlite3.connect(config.state_folder / "state.sqlite3")) as db, db:
+        db.execute(statement)
+    recovers(config, cold, caplog, "it is from another version of publisher or not publisher's")
