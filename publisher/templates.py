@@ -49,19 +49,27 @@ def _kept_compiled(kept: Any) -> jinja2.BytecodeCache:
     name and path and checks its source's checksum and Jinja's and Python's versions; a damaged one is
     compiled again. In the database rather than files beside it: one transaction, moved aside with it."""
     import base64
+    import hashlib
 
     import jinja2
 
     class Compiled(jinja2.BytecodeCache):
+        # Jinja's checksum is its source's (not stale), not its own: with its SHA-256, a damaged one (a letter
+        # of the page's text changed was served) is compiled again, as HTML kept damaged is rendered again.
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             value = kept.get(f"template {bucket.key}")
             try:
-                bucket.bytecode_from_string(base64.b64decode(value, validate=True))
+                sha, text = value
+                data = base64.b64decode(text, validate=True)
+                if hashlib.sha256(data).hexdigest() != sha:
+                    raise ValueError("not what was stored")
+                bucket.bytecode_from_string(data)
             except Exception:  # none kept, or not Jinja's bytes (unpickling a damaged checksum can raise anything)
                 bucket.reset()
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            kept.put(f"template {bucket.key}", base64.b64encode(bucket.bytecode_to_string()).decode("ascii"))
+            data = bucket.bytecode_to_string()
+            kept.put(f"template {bucket.key}", [hashlib.sha256(data).hexdigest(), base64.b64encode(data).decode()])
 
     return Compiled()
 

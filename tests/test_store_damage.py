@@ -5,7 +5,9 @@ it. The bundled site (content/, publisher.toml) from a copy; real SQLite, real f
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import shutil
 import sqlite3
@@ -152,3 +154,20 @@ def test_a_table_missing_or_altered_is_damage_found_on_opening(bundled, caplog, 
     with closing(sqlite3.connect(config.state_folder / "state.sqlite3")) as db, db:
         db.execute(statement)
     recovers(config, cold, caplog, "it is from another version of publisher or not publisher's")
+
+
+def test_a_compiled_template_kept_damaged_is_never_served(bundled, caplog):
+    """The feeds page's compiled template is checked against its source's checksum, which says it is not
+    stale, not that its bytes are what was stored: one letter of it changed in the database (a text of the
+    page, 'Follow' made 'Fellow') was served in index.html. Kept with its own digest, it is compiled again."""
+    config, cold = bundled
+    with closing(sqlite3.connect(config.state_folder / "state.sqlite3")) as db, db:
+        (key, value), *_ = db.execute("SELECT key, value FROM meta WHERE key LIKE 'template %'").fetchall()
+        sha, text = json.loads(value)  # its digest kept as it was: the bytes alone damaged
+        code = base64.b64decode(text)
+        assert b"Follow " in code
+        forged = [sha, base64.b64encode(code.replace(b"Follow ", b"Fellow ")).decode()]
+        db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(forged), key))
+    shutil.rmtree(config.output_folder)
+    call(config)
+    assert files(config.output_folder) == cold
