@@ -340,3 +340,21 @@ def test_publishers_messages_are_in_mkdocs_log_and_a_damaged_state_is_never_fata
         line.startswith("INFO") and "publisher: no digest: nothing was published since" in line for line in lines
     )
     assert feed_files(folder / "site")
+
+
+def test_a_page_that_cannot_be_rendered_is_named_once(tmp_path):
+    """A page publisher cannot render is said once in MkDocs' log, so `--strict` counts one warning: render_feeds
+    reports it, and host.publish said it again (two identical 'publisher: skipped' lines a build)."""
+    (tmp_path / "docs" / "notes").mkdir(parents=True)
+    (tmp_path / "mkdocs.yml").write_text(GLOB_SITE, encoding="utf-8")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (tmp_path / "docs" / "notes" / "fine.md").write_text("---\ndate: 2026-03-01\n---\n# Fine\n", encoding="utf-8")
+    deep = "<ul><li>" * 300
+    (tmp_path / "docs" / "notes" / "deep.md").write_text(f"---\ndate: 2026-03-02\n---\n# Deep\n\n{deep}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    named = [line for line in proc.stderr.splitlines() if "deep.md" in line]
+    assert len(named) == 1 and named[0].startswith("WARNING") and "nested more than 200" in named[0], proc.stderr
+    assert [e.title for e in feedparser.parse(tmp_path / "site" / "feeds" / "atom.xml").entries] == ["Fine"]

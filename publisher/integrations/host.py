@@ -19,7 +19,7 @@ from typing import Any
 
 from ..config import Config
 from ..config.toml import config_from_mapping
-from ..errors import ConfigError, ContentError, EmptyDigest
+from ..errors import ConfigError, EmptyDigest
 from ..model import Article
 from ..output import remove_outputs, write_feeds
 from ..text import counted
@@ -131,14 +131,12 @@ def publish(articles: list[Article], config: Config, *, now: datetime | None = N
     from ..engine.store import Store
     from ..feeds import render_feeds
 
-    errors: list[ContentError] = []
-    # A damaged store is moved aside by the stage that finds it, which goes on against a fresh one.
+    # A damaged store is moved aside by the stage that finds it, which goes on against a fresh one. An article
+    # render_feeds leaves out it names itself (saying it here again named it twice).
     with Store(config.state_folder) as store:
         store.take(articles, config)
-        feeds = render_feeds(articles, config, now=now, errors=errors, store=store)
+        feeds = render_feeds(articles, config, now=now, store=store)
         written = write_feeds(feeds, config.output_folder, store=store)
-    for error in errors:
-        log.warning("publisher: skipped %s", error)
     return Published(written, len(store.made), len(store.entries_made))
 
 
