@@ -30,14 +30,21 @@ def previewed(site) -> Site:
 def preview_process(site: Site, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
     """`publisher preview --port 0 --no-open` in a subprocess; yields it and the address it printed.
     Killed afterwards if the test did not stop it."""
-    proc = subprocess.Popen(
-        publisher_command("preview", "--port", "0", "--no-open", *args),
-        cwd=site,
-        env=PROCESS_ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A test run started in the background by a non-interactive shell (a CI script's `cmd &`) ignores SIGINT, and
+    # children inherit that: the preview, like any program, would then never see the Ctrl-C this file sends. What is
+    # tested is a terminal's Ctrl-C, so the child starts with SIGINT's default (a Python handler is reset at exec).
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            publisher_command("preview", "--port", "0", "--no-open", *args),
+            cwd=site,
+            env=PROCESS_ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, before)
     try:
         line = proc.stdout.readline()
         match = re.fullmatch(r"previewing the digest on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
