@@ -47,6 +47,11 @@ class SourceFile:
     mtime_ns: int
 
 
+def listing(root: str | Path, config: Config) -> tuple[list[SourceFile], list[str]]:
+    """The content folder ``root`` as every stage lists it: ``scan`` with the site's [site] exclude."""
+    return scan(root, config.site.exclude or ())
+
+
 def scan(root: str | Path, exclude: Sequence[str] = ()) -> tuple[list[SourceFile], list[str]]:
     """Markdown files below ``root`` in path order, and the symbolic links that lead outside it.
 

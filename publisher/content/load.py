@@ -23,7 +23,7 @@ from ..errors import ContentError
 from ..guard import guarded, report
 from ..model import Article, DeferredBody
 from ..text import distinct_terms, slugify
-from . import SourceFile, decode, markdown_body, outside_link, read_body, read_bytes, scan, too_large
+from . import SourceFile, decode, listing, markdown_body, outside_link, read_body, read_bytes, too_large
 from .frontmatter import check_limits, key_line, parse_other, parse_yaml, split_text
 from .permalinks import article_url, entry_id, file_name_parts
 
@@ -59,7 +59,7 @@ def load_articles(
         root = Path(content)
         if not root.is_dir():
             raise ContentError(root, None, "no such content folder", reason="missing folder")
-        found = store.load(*scan(root, config.site.exclude or ()), config, root=root)
+        found = store.load(*listing(root, config), config, root=root)
         problems = [e for e in found.errors if e.is_problem]
         if strict and problems:
             raise problems[0]
@@ -105,7 +105,7 @@ def scan_folder(
     root = Path(content)
     if not root.is_dir():
         raise ContentError(root, None, "no such content folder", reason="missing folder")
-    files, outside = scan(root, config.site.exclude or ())
+    files, outside = listing(root, config)
     for path in outside:
         report(outside_link(path), errors, strict)
     return files

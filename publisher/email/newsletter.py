@@ -86,13 +86,13 @@ def load_current(
     config: Config, store: StateStore | None, *, strict: bool = False
 ) -> tuple[list[Article], list[ContentError]]:
     """Every article of the content folder (through the state store when given), and the problems."""
-    from ..content import scan
+    from ..content import listing
     from ..engine.damage import StateDamaged
     from ..engine.fingerprint import settings_key
     from ..engine.incremental import load_changed
 
     root = config.existing_content_folder()
-    files, outside = scan(root, config.site.exclude or ())
+    files, outside = listing(root, config)
     usable = store
     try:
         if store is not None and store.get("settings") != settings_key(config):

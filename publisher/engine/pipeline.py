@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..content import outside_link, scan
+from ..content import listing, outside_link
 from ..errors import ConfigError, ContentError, PublisherError
 from ..model import Article
 from ..output import remove_stale_temporaries
@@ -123,7 +123,7 @@ def _replace(result: BuildResult, **changes: Any) -> BuildResult:
 
 
 def _build(config: Config, store: StateStore, now: datetime, strict: bool, written: list[str]) -> BuildResult:
-    files, outside = scan(config.content_folder, config.site.exclude or ())
+    files, outside = listing(config.content_folder, config)
     # With the content folder: another one's files may have the same names, sizes and mtimes (a copy made by cp -p).
     inputs = f"{listing_digest(files, outside)} {config.content_folder.resolve()}"
     fingerprint = Fingerprint(settings_key(config), inputs)

@@ -45,7 +45,7 @@ from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from ..config import Config
-from ..content import OUTSIDE, SourceFile, scan
+from ..content import OUTSIDE, SourceFile, listing
 from ..guard import ArticleFailed
 from ..markup.cache import HtmlCache
 from ..model import Article
@@ -133,8 +133,8 @@ class Store:
         kept = self.state.snapshot(key) if same and key is not None else None
         other = self.state.snapshot(None) if same and key is not None and not kept else None  # another listing's
         # The folder listed again, not this listing kept alive (2 MB of peak memory at 10,000 files).
-        listing = functools.partial(scan, root, config.site.exclude or ()) if root else lambda: (files, outside)
-        again = functools.partial(Store._load_again, listing=listing, config=config, root=root)
+        relist = functools.partial(listing, root, config) if root else lambda: (files, outside)
+        again = functools.partial(Store._load_again, listing=relist, config=config, root=root)
         if kept:
             try:
                 self.loaded = snapshot.decode(kept, config)

@@ -149,13 +149,13 @@ class PublisherPlugin(BasePlugin[Settings]):  # type: ignore[no-untyped-call]
     def _made(self) -> dict[str, Article]:
         """Every article page as an Article, the pages seen since the last call made now."""
         site, files = self.site, self.files
-        with _logged_to_mkdocs():
-            for src, (page, html) in self.pending.items():
-                try:
-                    if site is not None and files is not None:  # both set with the first page
+        if site is not None and files is not None:  # both set with the first page
+            with _logged_to_mkdocs():
+                for src, (page, html) in self.pending.items():
+                    try:
                         self.articles[src] = page_article(page, html, site, files)
-                except ContentError as exc:
-                    log.warning("publisher: skipped %s", exc)
+                    except ContentError as exc:
+                        log.warning("publisher: skipped %s", exc)
         self.pending = {}
         return self.articles
 
